@@ -1,0 +1,204 @@
+"""The one checking path: a case file in, a CaseResult out, every method compared."""
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import compare
+from .case import Case, load
+from .errors import CaseError
+from .methods import autograd, manual
+from .methods.symbolic import Symbolic
+from .methods.tensors import evaluate
+from .result import (ERROR, FAILED, PASSED, CaseResult, ClaimResult, EdgeResult, PointResult,
+                     error)
+
+LISTED_POINTS = 100        # points written out in a result; the rest are checked, not listed
+LISTED_ELEMENTS = 1_000    # elements of a vector written out
+
+
+def check_paths(paths) -> list[CaseResult]:
+    """Check every case file under paths (files or folders), each on its own."""
+    return [check_file(p) for p in case_files(paths)]
+
+
+def case_files(paths) -> list[Path]:
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+        else:
+            files.append(path)
+    return files
+
+
+def check_file(path) -> CaseResult:
+    """Never raises for a bad case: problems become an `error` result naming file:line."""
+    start = time.perf_counter()
+    try:
+        result = check_case(load(path))
+    except CaseError as exc:
+        result = error(Path(path).stem, str(path), str(exc), exc.line)
+    except Exception as exc:  # a bug of ours must not end the run or lose other cases
+        result = error(Path(path).stem, str(path),
+                       f"{path}: internal error while checking: {type(exc).__name__}: {exc}")
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def check_case(case: Case) -> CaseResult:
+    result = CaseResult(name=case.name, file=case.file, status=PASSED, dtype=case.dtype,
+                        title=case.title, points_total=case.count, line=case.line_of())
+    symbolic = Symbolic(case)
+    with torch.no_grad():
+        domain: list[str] = []
+        values = manual.forward(case, manual.leaves(case), _watch(case, domain))
+    result.problems += domain
+    methods = _methods(case, values, symbolic)
+    _check_edges(case, symbolic, result)
+    _agree(case, methods, result, quiet=bool(domain))
+    _check_claims(case, symbolic, methods["sympy"], result)
+    result.points = _points(case, methods)
+    if result.problems:
+        result.status = FAILED
+    return result
+
+
+def _methods(case: Case, values: dict, symbolic: Symbolic) -> dict[str, dict]:
+    """Each method's gradients: parameter -> array over points."""
+    methods = {"manual": manual.gradients(case, values), "sympy": symbolic.gradients()}
+    if case.gradient and case.edges:  # both given: the total derivative is checked too
+        methods["manual_total"] = manual.totals(case, values)
+    methods["autograd"] = autograd.gradients(case, case.dtype)[0]
+    if case.dtype != "float64":
+        methods["autograd_float64"] = autograd.gradients(case, "float64")[0]
+    return methods
+
+
+def dtype_of(method: str, case: Case) -> str:
+    return case.dtype if method == "autograd" else "float64"
+
+
+# --- the checks ---------------------------------------------------------------------------
+
+def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult) -> None:
+    rtol, atol = compare.tolerance("float64", case.tolerance)
+    for edge in case.edges.values():
+        hand, exact = symbolic.hand(edge.expr), symbolic.edge(edge.node, edge.parent)
+        g = compare.gap(hand, exact, rtol, atol)
+        form = symbolic.form(edge.node, edge.parent)
+        status = PASSED if g.ok else FAILED
+        result.edges.append(EdgeResult(edge.key, status, edge.text, form,
+                                       case.line_of("chain_rule", edge.key)))
+        if not g.ok:
+            result.problems.append(
+                f"chain_rule edge {edge.key}: hand-written {edge.text}, SymPy {form}; differs at "
+                f"{_where(case, g.index)} by {g.diff:.6g} ({g.a:.10g} vs {g.b:.10g})")
+
+
+def _agree(case: Case, methods: dict, result: CaseResult, quiet: bool) -> None:
+    """Every pair of methods, for every parameter, at the looser of their tolerances."""
+    for p in case.params:
+        for (m1, g1), (m2, g2) in itertools.combinations(methods.items(), 2):
+            dtype = compare.looser(dtype_of(m1, case), dtype_of(m2, case))
+            g = compare.gap(g1[p], g2[p], *compare.tolerance(dtype, case.tolerance))
+            if m2 == "sympy" or m1 == "sympy":
+                result.worst = max(result.worst, g.diff if np.isfinite(g.diff) else np.inf)
+            if not g.ok and not (quiet and not np.isfinite(g.diff)):
+                result.problems.append(
+                    f"gradient {p}: {m1} {g.a:.10g} and {m2} {g.b:.10g} differ at "
+                    f"{_where(case, g.index)} by {g.diff:.3g} (tolerance {dtype}: rtol "
+                    f"{compare.tolerance(dtype, case.tolerance)[0]:g}, atol "
+                    f"{compare.tolerance(dtype, case.tolerance)[1]:g})")
+
+
+def _check_claims(case: Case, symbolic: Symbolic, exact: dict, result: CaseResult) -> None:
+    rtol, atol = compare.tolerance(case.dtype, case.tolerance)
+    for claim in case.claims:
+        full = exact[claim.target] if claim.kind == "grad" else symbolic.value_of(claim.target)
+        value = _unpad(full[claim.point], case, claim.target)
+        ref = np.broadcast_to(value, np.broadcast_shapes(np.shape(value), claim.value.shape))
+        allowed = np.maximum(claim.slack, atol + rtol * np.abs(ref))
+        ok = bool(np.all(np.abs(claim.value - ref) <= allowed))
+        result.claims.append(ClaimResult(claim.key, claim.written, _listed(value),
+                                         PASSED if ok else FAILED, claim.point))
+        if not ok:
+            result.problems.append(
+                f"claim {claim.key} = {_text(claim.written)} is false: the value is "
+                f"{_text(_listed(value), 10)} ({_point_name(claim.point)})")
+
+
+def _watch(case: Case, found: list[str]):
+    """Note log, sqrt and division outside their domain, once per place in a formula."""
+    seen: set[int] = set()
+
+    def watch(tree, args):
+        bad = _outside(tree, args)
+        if bad is None or id(tree) in seen or not bad.any():
+            return
+        seen.add(id(tree))
+        point = int(np.argwhere(bad.reshape(len(bad), -1).any(axis=1))[0][0])
+        found.append(f"{_describe(tree)} is outside its domain at {_where(case, (point,))}")
+    return watch
+
+
+def _outside(tree, args):
+    kind = getattr(tree, "func", getattr(tree, "op", None))
+    checks = {"log": lambda a: a[0] <= 0, "sqrt": lambda a: a[0] < 0, "/": lambda a: a[1] == 0}
+    if kind not in checks or not isinstance(args[-1 if kind == "/" else 0], torch.Tensor):
+        return None
+    return np.atleast_1d(checks[kind](args).numpy())
+
+
+def _describe(tree) -> str:
+    if getattr(tree, "op", None) == "/":
+        return f"division by zero in {tree}"
+    return f"{tree.func}({tree.args[0]}) (argument {'≤ 0' if tree.func == 'log' else '< 0'})"
+
+
+# --- presenting ---------------------------------------------------------------------------
+
+def _points(case: Case, methods: dict) -> list[PointResult]:
+    points = []
+    for i in range(min(case.count, LISTED_POINTS)):
+        at = {n: _listed(_unpad(v[i], case, n)) for n, v in case.points.items()}
+        grads = {p: {m: _listed(_unpad(g[p][i], case, p)) for m, g in methods.items()}
+                 for p in case.params}
+        points.append(PointResult(at, grads))
+    return points
+
+
+def _unpad(v: np.ndarray, case: Case, name: str) -> np.ndarray:
+    shape = case.inputs[name].value.shape if name in case.inputs else case.nodes[name].shape
+    return np.asarray(v).reshape(shape) if np.size(v) == max(int(np.prod(shape)), 1) else v
+
+
+def _listed(v):
+    v = np.asarray(v, dtype=float)
+    if v.ndim == 0:
+        return float(v)
+    flat = v.reshape(-1)[:LISTED_ELEMENTS]
+    return [float(x) for x in flat] if v.ndim == 1 else v.tolist()
+
+
+def _where(case: Case, index: tuple) -> str:
+    point = index[0] if index else 0
+    scalars = {n: float(v[point].reshape(-1)[0]) for n, v in case.points.items()
+               if not case.inputs[n].value.shape}
+    at = ", ".join(f"{n}={v:g}" for n, v in scalars.items())
+    element = f" element {list(index[1:])}" if len(index) > 1 and case.shape else ""
+    return f"{_point_name(point)}{' (' + at + ')' if at else ''}{element}"
+
+
+def _point_name(point: int) -> str:
+    return "the base point" if point == 0 else f"point {point}"
+
+
+def _text(v, digits: int = 0) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(_text(x, digits) for x in v[:8]) + (", ...]" if len(v) > 8 else "]")
+    return f"{v:.{digits}g}" if digits and isinstance(v, float) else str(v)

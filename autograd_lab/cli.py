@@ -1,0 +1,47 @@
+"""`autograd-lab`: a thin face over the API (nothing heavy is imported until a command runs)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="autograd-lab")
+def main():
+    """Prove a worked autograd example right: the hand-written chain rule, SymPy and
+    torch.autograd, checked against each other from one YAML case."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", "out", default="reports", show_default=True, type=click.Path(path_type=Path),
+              help="Folder for report.json.")
+def check(paths, out):
+    """Check case files (files or folders; default: cases/).
+
+    Exit 0 when every case passed, 1 when any failed, 2 when any is in error."""
+    from .check import case_files, check_file
+    from .reports import exit_code, json as json_report, terminal
+
+    paths = paths or (Path("cases"),)
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise click.UsageError(f"no such file or folder: {', '.join(missing)}")
+    files = case_files(paths)
+    if not files:
+        raise click.UsageError(f"no case files (*.yaml) under {', '.join(map(str, paths))}")
+    console = terminal.console()
+    results = []
+    for path in files:
+        result = check_file(path)
+        terminal.show(result, console)
+        results.append(result)
+    json_report.write(results, out)
+    terminal.summary(results, console, out)
+    sys.exit(exit_code(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,305 @@
+"""One expression tree for every method, parsed from case text through an `ast` allow-list."""
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .errors import CaseError
+
+# function name -> number of arguments
+FUNCTIONS = {
+    "sin": 1, "cos": 1, "tan": 1, "exp": 1, "log": 1, "sqrt": 1, "tanh": 1,
+    "sigmoid": 1, "relu": 1, "abs": 1, "sign": 1, "step": 1,
+    "sum": 1, "mean": 1, "clamp": 3,
+}
+REDUCTIONS = {"sum", "mean"}
+CONSTANTS = {"pi": math.pi, "e": math.e}
+OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+MAX_LENGTH = 10_000       # characters in one expression
+MAX_DEPTH = 64            # nesting of the tree
+MAX_EXPONENT = 1_000      # |constant exponent|
+MAX_LITERAL = 1e300
+
+
+class Expr:
+    """A node of the expression tree; `col` is its 0-based offset in the text."""
+
+    def names(self) -> set[str]:
+        return set().union(*(child.names() for child in self.children()))
+
+    def children(self) -> tuple["Expr", ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class Num(Expr):
+    value: Fraction
+    col: int = field(default=0, compare=False)
+
+    def __str__(self):
+        v = self.value
+        return str(v.numerator) if v.denominator == 1 else repr(float(v))
+
+
+@dataclass(frozen=True)
+class Const(Expr):
+    name: str
+    col: int = field(default=0, compare=False)
+
+    def __str__(self):
+        return self.name
+
+
+@dataclass(frozen=True)
+class Name(Expr):
+    id: str
+    col: int = field(default=0, compare=False)
+
+    def names(self):
+        return {self.id}
+
+    def __str__(self):
+        return self.id
+
+
+@dataclass(frozen=True)
+class Neg(Expr):
+    operand: Expr
+    col: int = field(default=0, compare=False)
+
+    def children(self):
+        return (self.operand,)
+
+    def __str__(self):
+        return f"-{_wrap(self.operand, 3)}"
+
+
+@dataclass(frozen=True)
+class BinOp(Expr):
+    op: str
+    left: Expr
+    right: Expr
+    col: int = field(default=0, compare=False)
+
+    def children(self):
+        return (self.left, self.right)
+
+    def __str__(self):
+        p = _PRECEDENCE[self.op]
+        if self.op == "**":
+            return f"{_wrap(self.left, p + 1)}**{_wrap(self.right, p)}"
+        right_p = p + 1 if self.op in "-/" else p
+        gap = " " if self.op in "+-" else ""  # as SymPy prints: x*y + z
+        return f"{_wrap(self.left, p)}{gap}{self.op}{gap}{_wrap(self.right, right_p)}"
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    func: str
+    args: tuple[Expr, ...]
+    col: int = field(default=0, compare=False)
+
+    def children(self):
+        return self.args
+
+    def __str__(self):
+        return f"{self.func}({', '.join(map(str, self.args))})"
+
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}
+
+
+def _wrap(node: Expr, minimum: int) -> str:
+    p = _PRECEDENCE.get(node.op, 5) if isinstance(node, BinOp) else 3 if isinstance(node, Neg) else 5
+    return f"({node})" if p < minimum else str(node)
+
+
+def parse(text: str) -> Expr:
+    """Parse one expression; raise CaseError (column set) for anything outside the language."""
+    if not isinstance(text, str) or not text.strip():
+        raise CaseError("an expression must be a non-empty string")
+    if len(text) > MAX_LENGTH:
+        raise CaseError(f"the expression is {len(text):,} characters long; at most "
+                        f"{MAX_LENGTH:,} are allowed", column=1)
+    _check_nesting(text)
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise CaseError(f"not a valid expression: {exc.msg}",
+                        column=(exc.offset or 1), text=text.strip()) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise CaseError("the expression is too complex", column=1) from None
+    return _Converter(text.strip()).visit(tree.body, 0)
+
+
+def _check_nesting(text: str) -> None:
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += (ch in "([{") - (ch in ")]}")
+        if depth > MAX_DEPTH:
+            raise CaseError(f"brackets are nested more than {MAX_DEPTH} deep", column=i + 1)
+
+
+class _Converter:
+    """ast -> Expr, refusing every node type not on the allow-list."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def visit(self, node: ast.AST, depth: int) -> Expr:
+        if depth > MAX_DEPTH:
+            raise self.error(node, f"the expression is nested more than {MAX_DEPTH} deep")
+        method = getattr(self, "visit_" + type(node).__name__, None)
+        if method is None:
+            raise self.error(node, _forbidden(node))
+        return method(node, depth + 1)
+
+    def visit_Constant(self, node, depth):
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            kind = "strings" if isinstance(value, str) else f"{type(value).__name__} values"
+            raise self.error(node, f"{kind} are not allowed in an expression")
+        if isinstance(value, float) and not math.isfinite(value) or abs(value) > MAX_LITERAL:
+            raise self.error(node, "the number is too large")
+        segment = (ast.get_source_segment(self.text, node) or "").replace("_", "")
+        try:
+            exact = Fraction(segment)  # the decimal as written: 0.1 is 1/10
+        except ValueError:
+            exact = Fraction(value)  # hex and other forms: their exact binary value
+        return Num(exact, node.col_offset)
+
+    def visit_Name(self, node, depth):
+        if node.id.startswith("_"):
+            raise self.error(node, f"names beginning with an underscore are not allowed: {node.id}")
+        if node.id in CONSTANTS:
+            return Const(node.id, node.col_offset)
+        if node.id in FUNCTIONS:
+            raise self.error(node, f"{node.id} is a function; call it as {node.id}(...)")
+        return Name(node.id, node.col_offset)
+
+    def visit_UnaryOp(self, node, depth):
+        operand = self.visit(node.operand, depth)
+        if isinstance(node.op, ast.USub):
+            return Neg(operand, node.col_offset)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        raise self.error(node, _forbidden(node.op))
+
+    def visit_BinOp(self, node, depth):
+        op = OPERATORS.get(type(node.op))
+        if op is None:
+            raise self.error(node, f"the operator {_symbol(node.op)} is not allowed; "
+                                   "use + - * / **")
+        left, right = self.visit(node.left, depth), self.visit(node.right, depth)
+        if op == "**":
+            self._check_exponent(node, right)
+        return BinOp(op, left, right, node.col_offset)
+
+    def visit_Call(self, node, depth):
+        if not isinstance(node.func, ast.Name):
+            raise self.error(node, "only the allowed functions may be called, by name")
+        name = node.func.id
+        if name not in FUNCTIONS:
+            raise self.error(node, f"unknown function {name}(); allowed: "
+                                   + " ".join(sorted(FUNCTIONS)))
+        if node.keywords:
+            raise self.error(node, f"{name}() takes no keyword arguments")
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.error(node, f"{name}() takes no *arguments")
+        if len(node.args) != FUNCTIONS[name]:
+            raise self.error(node, f"{name}() takes {FUNCTIONS[name]} argument"
+                             f"{'s' if FUNCTIONS[name] > 1 else ''}, not {len(node.args)}")
+        return Call(name, tuple(self.visit(a, depth) for a in node.args), node.col_offset)
+
+    def _check_exponent(self, node, exponent: Expr):
+        if exponent.names():
+            return
+        try:
+            value = constant_value(exponent)
+        except (OverflowError, ZeroDivisionError, ValueError):
+            value = math.inf
+        if not abs(value) <= MAX_EXPONENT:
+            raise self.error(node, f"a constant exponent must lie within ±{MAX_EXPONENT}")
+
+    def error(self, node, message: str) -> CaseError:
+        col = getattr(node, "col_offset", 0)
+        end = getattr(node, "end_col_offset", None) or len(self.text)
+        return CaseError(message, column=col + 1, text=self.text[col:end][:80])
+
+
+def constant_value(node: Expr) -> float:
+    """The float value of an expression without names (used to bound exponents)."""
+    if isinstance(node, Num):
+        return float(node.value)
+    if isinstance(node, Const):
+        return CONSTANTS[node.name]
+    if isinstance(node, Neg):
+        return -constant_value(node.operand)
+    if isinstance(node, BinOp):
+        a, b = constant_value(node.left), constant_value(node.right)
+        if node.op == "**" and abs(b) > MAX_EXPONENT:
+            raise OverflowError
+        return {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else math.inf,
+                "**": _pow(a, b)}[node.op]
+    raise ValueError("not a constant")
+
+
+def _pow(a: float, b: float) -> float:
+    try:
+        result = a ** b
+    except ZeroDivisionError:
+        return math.inf
+    return abs(result) if isinstance(result, complex) else result
+
+
+_FORBIDDEN = {
+    "Attribute": "attribute access (a.b) is not allowed",
+    "Subscript": "subscripts (a[i]) are not allowed",
+    "Lambda": "lambda is not allowed",
+    "ListComp": "comprehensions are not allowed", "SetComp": "comprehensions are not allowed",
+    "DictComp": "comprehensions are not allowed", "GeneratorExp": "comprehensions are not allowed",
+    "JoinedStr": "f-strings are not allowed", "FormattedValue": "f-strings are not allowed",
+    "NamedExpr": "the walrus operator (:=) is not allowed",
+    "Compare": "comparisons are not allowed", "BoolOp": "and/or are not allowed",
+    "IfExp": "conditional expressions are not allowed",
+    "List": "list literals are not allowed in an expression; give vectors as inputs",
+    "Tuple": "tuples are not allowed in an expression",
+    "Dict": "dict literals are not allowed", "Set": "set literals are not allowed",
+    "Await": "await is not allowed", "Yield": "yield is not allowed",
+    "YieldFrom": "yield is not allowed", "Starred": "*arguments are not allowed",
+    "Slice": "slices are not allowed", "Not": "not is not allowed",
+    "Invert": "the operator ~ is not allowed",
+}
+
+
+def _forbidden(node) -> str:
+    return _FORBIDDEN.get(type(node).__name__, f"{type(node).__name__} is not allowed")
+
+
+def _symbol(op) -> str:
+    return {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.BitAnd: "&",
+            ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}.get(type(op), "?")
+
+
+def walk(node: Expr):
+    """Every node of the tree, parents first."""
+    yield node
+    for child in node.children():
+        yield from walk(child)
+
+
+def substitute(node: Expr, replacements: dict[str, Expr]) -> Expr:
+    """The tree with names replaced by trees (used to inline nodes into the output)."""
+    if isinstance(node, Name):
+        return replacements.get(node.id, node)
+    if isinstance(node, Neg):
+        return Neg(substitute(node.operand, replacements), node.col)
+    if isinstance(node, BinOp):
+        return BinOp(node.op, substitute(node.left, replacements),
+                     substitute(node.right, replacements), node.col)
+    if isinstance(node, Call):
+        return Call(node.func, tuple(substitute(a, replacements) for a in node.args), node.col)
+    return node

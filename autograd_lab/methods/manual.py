@@ -1,0 +1,79 @@
+"""The hand-written method: the case's chain rule composed as a student does it on paper."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..case import Case
+from .tensors import evaluate
+
+
+def leaves(case: Case, dtype=torch.float64, grad: bool = False) -> dict[str, torch.Tensor]:
+    """Every input at every point as a tensor; parameters require grad when asked."""
+    return {name: torch.tensor(value, dtype=dtype, requires_grad=grad and case.inputs[name].grad)
+            for name, value in case.points.items()}
+
+
+def forward(case: Case, env: dict, watch=None) -> dict:
+    """env extended by every node's value, in the order of forward."""
+    env = dict(env)
+    for name, node in case.nodes.items():
+        env[name] = _full(evaluate(node.expr, env, watch), case, env)
+    return env
+
+
+def gradients(case: Case, values: dict | None = None) -> dict[str, np.ndarray]:
+    """Each parameter's gradient from chain_rule (or from gradient when there is none)."""
+    with torch.no_grad():
+        values = values or forward(case, leaves(case))
+        if not case.edges:
+            return totals(case, values)
+        adjoint = _compose(case, values)
+        return {p: to_numpy(adjoint.get(p, torch.zeros_like(values[p]))) for p in case.params}
+
+
+def totals(case: Case, values: dict) -> dict[str, np.ndarray]:
+    """The hand-written total derivatives (`gradient:`), evaluated."""
+    with torch.no_grad():
+        return {p: to_numpy(_fit(_full(evaluate(tree, values), case, values), values[p].shape))
+                for p, (tree, _) in case.gradient.items()}
+
+
+def _compose(case: Case, values: dict) -> dict[str, torch.Tensor]:
+    """Walk back from the output adding local * adjoint into each parent, over every path."""
+    adjoint = {case.output: torch.ones_like(values[case.output])}
+    by_node: dict[str, list] = {}
+    for edge in case.edges.values():
+        by_node.setdefault(edge.node, []).append(edge)
+    for name in reversed(case.nodes):
+        if name not in adjoint:
+            continue
+        for edge in by_node.get(name, []):
+            local = evaluate(edge.expr, values)
+            term = _fit(local * adjoint[name], values[edge.parent].shape)
+            adjoint[edge.parent] = adjoint[edge.parent] + term if edge.parent in adjoint else term
+    return adjoint
+
+
+def _fit(t, shape) -> torch.Tensor:
+    """Sum a product down to the parent's shape, or spread a per-element scalar over it."""
+    t = torch.as_tensor(t, dtype=torch.float64)
+    if t.shape == shape:
+        return t
+    if t.ndim == len(shape):
+        summed = [d for d in range(1, t.ndim) if shape[d] == 1 and t.shape[d] != 1]
+        t = t.sum(dim=summed, keepdim=True) if summed else t
+    return t.expand(shape)
+
+
+def _full(value, case: Case, env: dict) -> torch.Tensor:
+    """A constant node as a batch like the others."""
+    if isinstance(value, torch.Tensor) and value.ndim:
+        return value
+    batch = next(iter(env.values()))
+    return torch.full((len(batch),) + (1,) * len(case.shape), float(value),
+                      dtype=batch.dtype)
+
+
+def to_numpy(t: torch.Tensor) -> np.ndarray:
+    return t.detach().to(torch.float64).numpy()

@@ -1,0 +1,227 @@
+"""The SymPy method: expressions built from the tree, sympy.diff, evaluated exactly or vectorised."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from .. import expr as E
+from ..case import Case, shape_of
+from . import numeric
+
+
+class sigmoid(sp.Function):
+    """1/(1 + exp(-u)), kept whole so that its derivative reads sigmoid(u)*(1 - sigmoid(u))."""
+
+    def fdiff(self, argindex=1):
+        return self * (1 - self)
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_Number:
+            return 1 / (1 + sp.exp(-u))
+
+    def _eval_rewrite_as_exp(self, u, **kwargs):
+        return 1 / (1 + sp.exp(-u))
+
+
+FUNCTIONS = {
+    "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "exp": sp.exp, "log": sp.log,
+    "sqrt": sp.sqrt, "tanh": sp.tanh, "sigmoid": sigmoid, "abs": sp.Abs, "sign": sp.sign,
+    "relu": lambda u: sp.Max(0, u),
+    "step": lambda u: sp.Heaviside(u, 0),
+    "clamp": lambda u, lo, hi: sp.Min(sp.Max(u, lo), hi),
+}
+OPERATORS = {"+": sp.Add, "*": sp.Mul, "-": lambda a, b: a - b, "/": lambda a, b: a / b,
+             "**": sp.Pow}
+
+
+@dataclass
+class Reduction:
+    """sum or mean over the elements of `arg`, stood in for by a scalar symbol."""
+
+    symbol: sp.Symbol
+    kind: str
+    arg: sp.Expr
+    shape: tuple      # the shape of arg's value, () for a scalar
+
+    def reduce(self, v: np.ndarray, batch_shape: tuple) -> np.ndarray:
+        v = np.broadcast_to(v, batch_shape if self.shape else v.shape)
+        total = v.sum(axis=tuple(range(1, v.ndim)), keepdims=True) if self.shape else v
+        return total / self.count if self.kind == "mean" else total
+
+    @property
+    def count(self) -> int:
+        return int(np.prod(self.shape)) if self.shape else 1
+
+
+@dataclass
+class Built:
+    """An expression in SymPy, with the reductions its symbols stand for."""
+
+    expr: sp.Expr
+    reductions: list[Reduction] = field(default_factory=list)
+
+
+class Builder:
+    """Tree -> SymPy, names looked up in `names` (symbols, or whole expressions to inline)."""
+
+    def __init__(self, names: dict[str, sp.Expr], shapes: dict[str, tuple]):
+        self.names, self.shapes = names, shapes
+        self.reductions: dict[tuple, Reduction] = {}
+
+    def build(self, tree: E.Expr) -> Built:
+        return Built(self(tree), list(self.reductions.values()))
+
+    def __call__(self, tree: E.Expr) -> sp.Expr:
+        kind = type(tree)
+        if kind is E.Name:
+            return self.names[tree.id]
+        if kind is E.Num:
+            return sp.Rational(tree.value.numerator, tree.value.denominator)
+        if kind is E.Const:
+            return sp.pi if tree.name == "pi" else sp.E
+        if kind is E.Neg:
+            return -self(tree.operand)
+        if kind is E.BinOp:
+            return OPERATORS[tree.op](self(tree.left), self(tree.right))
+        args = [self(a) for a in tree.args]
+        if tree.func in E.REDUCTIONS:
+            return self._reduction(tree, args[0])
+        return FUNCTIONS[tree.func](*args)
+
+    def _reduction(self, tree: E.Call, arg: sp.Expr) -> sp.Symbol:
+        key = (tree.func, arg)
+        if key not in self.reductions:
+            shape = shape_of(tree.args[0], self.shapes, ValueError)
+            symbol = sp.Symbol(f"{tree.func}({tree.args[0]})#{len(self.reductions)}", real=True)
+            self.reductions[key] = Reduction(symbol, tree.func, arg, shape)
+        return self.reductions[key].symbol
+
+
+class Symbolic:
+    """SymPy's view of a case: each node's own expression, and the output fully expanded."""
+
+    def __init__(self, case: Case):
+        self.case = case
+        self.symbols = {n: sp.Symbol(n, real=True) for n in [*case.inputs, *case.nodes]}
+        shapes = {n: i.value.shape for n, i in case.inputs.items()}
+        shapes.update({n: node.shape for n, node in case.nodes.items()})
+        self.shapes = shapes
+        self.local = {n: Builder(self.symbols, shapes).build(node.expr)
+                      for n, node in case.nodes.items()}
+        self.backend = numeric.choose(case.count * max(int(np.prod(case.shape)), 1))
+        self._values: dict | None = None
+
+    # --- forward values -------------------------------------------------------------
+    def values(self) -> dict[str, np.ndarray]:
+        """Every input and node at every point, at the backend's precision."""
+        if self._values is None:
+            with self.backend.precision():
+                self._values = self._forward()
+        return self._values
+
+    def _forward(self) -> dict:
+        env = {self.symbols[n]: self.backend.array(v) for n, v in self.case.points.items()}
+        for name in self.case.nodes:
+            env[self.symbols[name]] = self._evaluate(self.local[name], env)
+        return env
+
+    def _evaluate(self, built: Built, env: dict) -> np.ndarray:
+        env = self._with_reductions(built, env)
+        return self._full(self.backend.value(built.expr, env))
+
+    def _with_reductions(self, built: Built, env: dict) -> dict:
+        env = dict(env)
+        for r in built.reductions:
+            env[r.symbol] = r.reduce(self.backend.value(r.arg, env), self._batch(r.shape))
+        return env
+
+    def _batch(self, shape: tuple) -> tuple:
+        return (self.case.count,) + (shape or (1,) * len(self.case.shape))
+
+    def _full(self, v) -> np.ndarray:
+        return np.broadcast_to(v, self._batch(()) if np.ndim(v) == 0 else np.shape(v))
+
+    # --- derivatives ------------------------------------------------------------------
+    def output(self) -> Built:
+        """The output with every node inlined: one expression in the inputs."""
+        names = dict(self.symbols)
+        builder = Builder(names, self.shapes)
+        for name, node in self.case.nodes.items():
+            names[name] = builder(node.expr)
+        return Built(names[self.case.output], list(builder.reductions.values()))
+
+    def gradients(self) -> dict[str, np.ndarray]:
+        """d output / d parameter at every point, from sympy.diff of the expanded output."""
+        built = self.output()
+        values = self.values()
+        with self.backend.precision():
+            env = self._with_reductions(built, values)
+            return {p: self.backend.floats(self.derivative(built, p, env))
+                    for p in self.case.params}
+
+    def derivative(self, built: Built, wrt: str, env: dict) -> np.ndarray:
+        """d built.expr / d wrt, elementwise; reductions enter through reverse accumulation."""
+        x = self.symbols[wrt]
+        shape = self._batch(self.shapes[wrt])
+        value = self._term(sp.diff(built.expr, x), env, shape)
+        adjoint: dict[int, np.ndarray] = {}
+        for k in reversed(range(len(built.reductions))):
+            r = built.reductions[k]
+            a = self._term(sp.diff(built.expr, r.symbol), env, None)
+            for m in range(k + 1, len(built.reductions)):
+                later = built.reductions[m]
+                d = sp.diff(later.arg, r.symbol)
+                if d != 0:
+                    a = a + adjoint[m] * later.reduce(self._term(d, env, None), self._batch(later.shape))
+            adjoint[k] = a
+            d = sp.diff(r.arg, x)
+            if d != 0:
+                local = self._term(d, env, None)
+                if self.shapes[wrt]:
+                    local = np.broadcast_to(local, shape) / (r.count if r.kind == "mean" else 1)
+                else:
+                    local = r.reduce(local, self._batch(r.shape))
+                value = value + a * local
+        return np.broadcast_to(value, shape)
+
+    def _term(self, expr: sp.Expr, env: dict, shape):
+        if expr == 0:
+            return self.backend.zero
+        v = self.backend.value(expr, env)
+        return v if shape is None else np.broadcast_to(v, shape) if np.ndim(v) else v
+
+    def edge(self, node: str, parent: str) -> np.ndarray:
+        """SymPy's partial derivative of node's own expression by parent, at every point."""
+        built, values = self.local[node], self.values()
+        with self.backend.precision():
+            env = self._with_reductions(built, values)
+            return self.backend.floats(self._full(self.derivative(built, parent, env)))
+
+    def hand(self, tree: E.Expr) -> np.ndarray:
+        """A hand-written expression evaluated at SymPy's precision."""
+        built, values = Builder(self.symbols, self.shapes).build(tree), self.values()
+        with self.backend.precision():
+            return self.backend.floats(self._evaluate(built, values))
+
+    def form(self, node: str, parent: str) -> str:
+        """SymPy's partial derivative as a formula, written in the node's own names."""
+        built, x = self.local[node], self.symbols[parent]
+        d = sp.diff(built.expr, x)
+        for r in built.reductions:
+            scale = sp.Rational(1, r.count) if r.kind == "mean" else 1
+            d += sp.diff(built.expr, r.symbol) * sp.diff(r.arg, x) * scale
+        if not built.expr.is_Symbol:
+            d = d.subs(built.expr, self.symbols[node])
+        return printed(min((d, sp.factor(d), sp.together(d)), key=lambda e: len(str(e))))
+
+    def value_of(self, name: str) -> np.ndarray:
+        return self.backend.floats(self.values()[self.symbols[name]])
+
+
+def printed(expr: sp.Expr) -> str:
+    """SymPy's formula in the case language: a reduction by its written name."""
+    return re.sub(r"#\d+", "", sp.sstr(expr))

@@ -1,0 +1,61 @@
+"""What checking a case found: the one result object that the CLI, plugin, API and reports share."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+PASSED, FAILED, ERROR = "passed", "failed", "error"
+
+
+@dataclass
+class EdgeResult:
+    edge: str
+    status: str
+    hand: str
+    sympy: str
+    line: int | None = None
+
+
+@dataclass
+class ClaimResult:
+    claim: str
+    written: object
+    value: object
+    status: str
+    point: int = 0
+
+
+@dataclass
+class PointResult:
+    at: dict
+    gradients: dict        # parameter -> method -> value (a float, or a list for a vector)
+
+
+@dataclass
+class CaseResult:
+    name: str
+    file: str
+    status: str
+    problems: list[str] = field(default_factory=list)
+    edges: list[EdgeResult] = field(default_factory=list)
+    points: list[PointResult] = field(default_factory=list)
+    claims: list[ClaimResult] = field(default_factory=list)
+    kind: str = "gradient"
+    line: int | None = None
+    dtype: str = "float64"
+    title: str = ""
+    worst: float = 0.0                 # the largest disagreement between any two methods
+    points_total: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == PASSED
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out.pop("seconds")
+        return out
+
+
+def error(name: str, file: str, message: str, line: int | None = None) -> CaseResult:
+    return CaseResult(name=name, file=file, status=ERROR, problems=[message], line=line)
