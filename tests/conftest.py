@@ -1,0 +1,19 @@
+"""Shared helpers: write a case file from text and check it."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+CASES = Path(__file__).resolve().parent.parent / "cases"
+
+
+@pytest.fixture
+def write_case(tmp_path):
+    """write_case(text, name='case') -> the path of a YAML file holding the dedented text."""
+    def write(text: str, name: str = "case") -> Path:
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+        return path
+    return write
