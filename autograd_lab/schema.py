@@ -86,38 +86,41 @@ def validate(data: object, source: Source) -> CaseModel:
 
 
 def _first_problem(errors: list[dict], data: object, source: Source):
-    error = errors[0]
-    path, rest = _split(error["loc"], data)
+    """The most telling error: an unknown key (often a typo of a missing one), else the deepest."""
+    located = [(_data_path(e, data), e) for e in errors]
+    path, error = max(located, key=lambda pe: (pe[1]["type"] == "extra_forbidden", len(pe[0])))
     here = ".".join(map(str, path)) or "the file"
     kind = error["type"]
     if kind == "extra_forbidden":
         return source.error(_unknown_key(path, data), path)
-    if kind == "missing" and not rest:
-        return source.error(f"missing required key {path[-1]!r}", path[:-1])
-    if rest or kind.startswith(("union", "model_type", "dict_type", "list_type")):
-        field = next((p for p in reversed(path) if p in _EXPECTED), path[0] if path else "")
-        want = _EXPECTED.get(field) if isinstance(field, str) else None
-        if want:
-            return source.error(f"{here}: expected {want}", path)
+    if kind == "missing":
+        where = ".".join(map(str, path[:-1]))
+        return source.error(f"{where + ': ' if where else ''}missing required key {path[-1]!r}",
+                            path[:-1])
+    if kind == "finite_number":
+        return source.error(f"{here}: values must be finite numbers (no NaN or inf)", path)
+    field = next((p for p in reversed(path) if p in _EXPECTED), None)
+    if field and len(error["loc"]) > len(path):  # a union: say what would do
+        return source.error(f"{here}: expected {_EXPECTED[field]}", path)
     return source.error(f"{here}: {error['msg'][0].lower()}{error['msg'][1:]}", path)
 
 
-def _split(loc: tuple, data: object) -> tuple[tuple, tuple]:
-    """Split a pydantic location into the path that exists in the data and the model's rest."""
+def _data_path(error: dict, data: object) -> tuple:
+    """The part of a pydantic location that exists in the data (union member tags skipped)."""
     path: list = []
     node = data
+    loc = error["loc"]
     for i, part in enumerate(loc):
         if isinstance(node, dict) and part in node:
             node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
-        elif isinstance(node, dict) and i == len(loc) - 1:
-            path.append(part)  # an unknown or missing key: name it
-            return tuple(path), ()
+        elif i == len(loc) - 1 and error["type"] in ("extra_forbidden", "missing"):
+            node = None  # the unknown or missing key itself: name it
         else:
-            return tuple(path), tuple(loc[i:])
+            continue
         path.append(part)
-    return tuple(path), ()
+    return tuple(path)
 
 
 def _unknown_key(path: tuple, data: object) -> str:

@@ -106,6 +106,10 @@ class _Builder:
             if key in out:
                 raise self._error(key_node, f"duplicate key {key!r}")
             out[key] = self.build(value_node, path + (key,), depth + 1)
+            if not isinstance(value_node, yaml.ScalarNode):
+                # a block below its key is best pointed at by the key's line
+                mark = key_node.start_mark
+                self.source.marks[path + (key,)] = (mark.line + 1, mark.column + 1)
         return out
 
     def _scalar(self, node, path, tag):

@@ -1,0 +1,104 @@
+"""The expression language: every allowed form parses to the tree, every other form is refused."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from autograd_lab import expr as E
+from autograd_lab.errors import CaseError
+
+
+@pytest.mark.parametrize("text, tree", [
+    ("3", E.Num(Fraction(3))),
+    ("0.1", E.Num(Fraction(1, 10))),
+    ("1e-8", E.Num(Fraction(1, 10**8))),
+    ("pi", E.Const("pi")),
+    ("e", E.Const("e")),
+    ("x", E.Name("x")),
+    ("-x", E.Neg(E.Name("x"))),
+    ("+x", E.Name("x")),
+    ("(x)", E.Name("x")),
+    ("x + y", E.BinOp("+", E.Name("x"), E.Name("y"))),
+    ("x - y", E.BinOp("-", E.Name("x"), E.Name("y"))),
+    ("x * y", E.BinOp("*", E.Name("x"), E.Name("y"))),
+    ("x / y", E.BinOp("/", E.Name("x"), E.Name("y"))),
+    ("x ** 2", E.BinOp("**", E.Name("x"), E.Num(Fraction(2)))),
+    ("clamp(u, 0, 1)", E.Call("clamp", (E.Name("u"), E.Num(Fraction(0)), E.Num(Fraction(1))))),
+])
+def test_allowed_forms(text, tree):
+    assert E.parse(text) == tree
+
+
+@pytest.mark.parametrize("function", sorted(set(E.FUNCTIONS) - {"clamp"}))
+def test_every_one_argument_function(function):
+    assert E.parse(f"{function}(x)") == E.Call(function, (E.Name("x"),))
+
+
+@pytest.mark.parametrize("text", [
+    "-(y*log(y_pred) + (1 - y)*log(1 - y_pred))", "2*x*cos(x**2)", "a - (b - c)",
+    "a - b - c", "a/(b*c)", "(-x)**2", "-x**2", "2**(-x)", "sigmoid(w*x + b)",
+])
+def test_printing_round_trips(text):
+    assert E.parse(str(E.parse(text))) == E.parse(text)
+    assert str(E.parse(text)) == text
+
+
+@pytest.mark.parametrize("text, message, column", [
+    ("x.real", "attribute access (a.b) is not allowed", 1),
+    ("x[0]", "subscripts (a[i]) are not allowed", 1),
+    ("lambda: 1", "lambda is not allowed", 1),
+    ("[i for i in x]", "comprehensions are not allowed", 1),
+    ("'a'", "strings are not allowed in an expression", 1),
+    ("f'{x}'", "f-strings are not allowed", 1),
+    ("(y := 2)", "the walrus operator (:=) is not allowed", 2),
+    ("x < 1", "comparisons are not allowed", 1),
+    ("x and y", "and/or are not allowed", 1),
+    ("x if y else z", "conditional expressions are not allowed", 1),
+    ("x // 2", "the operator // is not allowed; use + - * / **", 1),
+    ("x % 2", "the operator % is not allowed; use + - * / **", 1),
+    ("~x", "the operator ~ is not allowed", 1),
+    ("[1, 2]", "list literals are not allowed in an expression; give vectors as inputs", 1),
+    ("foo(x)", "unknown function foo(); allowed: abs clamp cos exp log mean relu sigmoid "
+               "sign sin sqrt step sum tan tanh", 1),
+    ("__import__('os')", "unknown function __import__()", 1),
+    ("__class__", "names beginning with an underscore are not allowed: __class__", 1),
+    ("sin(x, y)", "sin() takes 1 argument, not 2", 1),
+    ("clamp(x)", "clamp() takes 3 arguments, not 1", 1),
+    ("sin(x=1)", "sin() takes no keyword arguments", 1),
+    ("sin(*x)", "sin() takes no *arguments", 1),
+    ("x.__class__.__bases__", "attribute access (a.b) is not allowed", 1),
+    ("sin", "sin is a function; call it as sin(...)", 1),
+    ("1j", "complex values are not allowed in an expression", 1),
+    ("x y", "not a valid expression: invalid syntax", 3),
+    ("sin(x", "not a valid expression: '(' was never closed", 4),
+    ("9**9**9**9", "a constant exponent must lie within ±1000", 4),
+    ("2**10000", "a constant exponent must lie within ±1000", 1),
+    ("x**(1/0)", "a constant exponent must lie within ±1000", 1),
+    ("(" * 65 + "x" + ")" * 65, "brackets are nested more than 64 deep", 65),
+    ("x+" * 6000 + "x", "the expression is 12,001 characters long; at most 10,000 are allowed", 1),
+])
+def test_forbidden_forms_are_refused_with_their_column(text, message, column):
+    with pytest.raises(CaseError) as caught:
+        E.parse(text)
+    assert caught.value.message.startswith(message)
+    assert caught.value.column == column
+
+
+def test_a_refused_call_is_never_run(tmp_path):
+    target = tmp_path / "pwned"
+    for text in (f"open({str(target)!r}, 'w')", f"__import__('pathlib').Path({str(target)!r}).touch()"):
+        with pytest.raises(CaseError):
+            E.parse(text)
+    assert not target.exists()
+
+
+def test_deep_but_allowed_nesting_parses():
+    text = "(" * 60 + "x" + ")" * 60
+    assert E.parse(text) == E.Name("x")
+
+
+def test_names_and_walk():
+    tree = E.parse("w*x + b*mean(x)")
+    assert tree.names() == {"w", "x", "b"}
+    assert [type(n).__name__ for n in E.walk(tree)][:3] == ["BinOp", "BinOp", "Name"]
