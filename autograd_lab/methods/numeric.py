@@ -105,7 +105,12 @@ FAST = Backend(
 # --- exact: mpmath at 40 digits, elementwise ---------------------------------------------
 
 def _mp(f):
-    return np.vectorize(f, otypes=[object])
+    def safe(*args):
+        try:
+            return f(*args)
+        except (ArithmeticError, ValueError):  # 0**-1 and the like: IEEE would say inf or nan
+            return mpmath.nan
+    return np.vectorize(safe, otypes=[object])
 
 
 def _mp_number(value, q):
@@ -114,6 +119,11 @@ def _mp_number(value, q):
 
 def _mp_float(v) -> float:
     return float(v) if isinstance(v, (mpmath.mpf, int, float)) else float("nan")
+
+
+def _mp_floats(v: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.vectorize(_mp_float, otypes=[float])(v)
 
 
 def _mp_heaviside(x, h0=0.5):
@@ -131,7 +141,7 @@ EXACT = Backend(
      "DiracDelta": _mp(lambda x: mpmath.mpf(0) if x != 0 else mpmath.nan)},
     _mp_number,
     np.vectorize(lambda v: mpmath.mpf(float(v)), otypes=[object]),
-    lambda v: np.vectorize(_mp_float, otypes=[float])(np.asarray(v, dtype=object)),
+    lambda v: _mp_floats(np.asarray(v, dtype=object)),
     lambda: mpmath.workdps(DIGITS),
 )
 
