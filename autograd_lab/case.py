@@ -14,7 +14,7 @@ import numpy as np
 from . import expr as E
 from . import source as S
 from .errors import CaseError
-from .schema import CaseModel, Linspace, Uniform, validate
+from .schema import BehaviourModel, CaseModel, Linspace, Uniform, validate
 
 MAX_ELEMENTS = 10_000_000  # in one input, and over all points together
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -102,9 +102,14 @@ class Case:
 
 
 def load(path: str | Path) -> Case:
-    """Read and resolve one case file; every problem is a CaseError at its file:line."""
+    """Read and resolve one case file; every problem is a CaseError at its file:line.
+
+    A file with steps: is a behaviour case (autograd_lab.behaviour.Behaviour)."""
     data, where = S.read(path)
     model = validate(data, where)
+    if isinstance(model, BehaviourModel):
+        from .behaviour import resolve as resolve_steps  # it builds on this module
+        return resolve_steps(model, where, default_name=Path(path).stem)
     return resolve(model, where, default_name=Path(path).stem)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import compare
+from . import behaviour, compare, lint
 from .case import Case, load
 from .errors import CaseError
 from .methods import autograd, manual
@@ -51,13 +51,15 @@ def check_file(path) -> CaseResult:
 
 
 def check_case(case: Case) -> CaseResult:
+    if getattr(case, "kind", "gradient") == "behaviour":
+        return behaviour.run(case)
     result = CaseResult(name=case.name, file=case.file, status=PASSED, dtype=case.dtype,
                         title=case.title, points_total=case.count, line=case.line_of())
     symbolic = Symbolic(case)
     with torch.no_grad():
         domain: list[str] = []
         values = manual.forward(case, manual.leaves(case), _watch(case, domain))
-    result.problems += domain
+    result.problems += domain + lint.problems(case, values, lambda i: _where(case, i))
     methods = _methods(case, values, symbolic)
     _check_edges(case, symbolic, result)
     _agree(case, methods, result, quiet=bool(domain))

@@ -66,37 +66,123 @@ class CaseModel(_Model):
     expect: dict[str, Values] = Field(default_factory=dict)
 
 
+class Step(_Model):
+    """One notebook cell of a behaviour case: at most one action, then what to expect after it."""
+
+    compute: Optional[dict[str, Expression]] = Field(None, description="y: x**2 is y = x**2")
+    backward: Optional[str] = Field(None, description="y is y.backward()")
+    zero_grad: Optional[str] = Field(None, description="x is x.grad.zero_()")
+    no_grad: Optional[list[Step]] = Field(None, description="steps run under torch.no_grad()")
+    detach: Optional[dict[str, str]] = Field(None, description="z: x is z = x.detach()")
+    requires_grad: Optional[dict[str, bool]] = Field(
+        None, description="x: false is x.requires_grad_(False)")
+    retain_grad: Optional[str] = Field(None, description="y is y.retain_grad()")
+    expect: dict[str, Union[bool, Number, list, str, None]] = Field(
+        default_factory=dict, description="grad/x, grad_fn/y, requires_grad/y, is_leaf/y, a "
+                                          "tensor's value, raises, warns")
+
+
+class BehaviourModel(_Model):
+    """A behaviour case: inputs, then steps as the tutorial's cells, each with its expectations."""
+
+    name: Optional[str] = Field(None, pattern=r"^[A-Za-z0-9_-]+$", max_length=100)
+    title: Optional[str] = None
+    source: Optional[str] = None
+    dtype: Literal["float64", "float32"] = "float64"
+    inputs: dict[str, Union[Number, list, InputSpec]]
+    steps: list[Step] = Field(min_length=1)
+    tolerance: Optional[Tolerance] = None
+
+
+Step.model_rebuild()
+
+ACTIONS = ("compute", "backward", "zero_grad", "no_grad", "detach", "requires_grad",
+           "retain_grad")
+MAX_STEPS = 1_000
+
 _EXPECTED = {
     "inputs": "a number, a list of numbers, or {value: ..., grad: true|false}",
     "forward": "an expression", "chain_rule": "an expression", "gradient": "an expression",
     "expect": "a number or a list of numbers", "at": "a number or a list of numbers",
+    "steps": "a step: {y: x**2}, {backward: y}, {zero_grad: x}, {no_grad: [...]}, "
+             "{detach: {z: x}}, {requires_grad: {x: false}}, {retain_grad: y} or {expect: ...}",
+    "no_grad": "a list of steps", "compute": "an expression",
+    "backward": "a tensor's name", "zero_grad": "a tensor's name",
+    "retain_grad": "a tensor's name", "detach": "{new name: tensor's name}, e.g. {z: x}",
+    "requires_grad": "{tensor's name: true or false}",
     "value": "a number, a list of numbers, {linspace: [lo, hi, n]} or "
              "{uniform: [lo, hi], shape: [n], seed: s}",
 }
 
 
-def validate(data: object, source: Source) -> CaseModel:
-    """The model, or the first problem as a CaseError at its file:line."""
+def validate(data: object, source: Source) -> CaseModel | BehaviourModel:
+    """The model (a behaviour case when it has steps), or the first problem at its file:line."""
     if not isinstance(data, dict):
         raise source.error("a case file must be a mapping of keys (name, inputs, forward, ...)")
+    model = BehaviourModel if "steps" in data else CaseModel
+    if model is BehaviourModel:
+        data = dict(data, steps=_bare_steps(data["steps"], ("steps",), source))
     try:
-        return CaseModel.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
-        raise _first_problem(exc.errors(), data, source) from None
+        raise _first_problem(exc.errors(), data, source, model) from None
 
 
-def _first_problem(errors: list[dict], data: object, source: Source):
+def _bare_steps(steps, path: tuple, source: Source):
+    """A step's bare `y: x**2` becomes compute: {y: x**2}; typos of actions are caught here."""
+    if not isinstance(steps, list):
+        return steps
+    if len(steps) > MAX_STEPS:
+        raise source.error(f"at most {MAX_STEPS:,} steps are allowed", path)
+    return [_bare_step(step, path + (i,), source) for i, step in enumerate(steps)]
+
+
+def _bare_step(step, path: tuple, source: Source):
+    if not isinstance(step, dict):
+        return step
+    actions = [k for k in step if k in ACTIONS]
+    bare = [k for k in step if k not in ACTIONS and k != "expect"]
+    for key in bare:
+        close = difflib.get_close_matches(str(key), ACTIONS + ("expect",), n=1, cutoff=0.8)
+        if close:
+            raise source.error(f"unknown step {key!r}; did you mean {close[0]!r}? (to compute "
+                               f"a node of that name write compute: {{{key}: ...}})", path + (key,))
+    if len(actions) + bool(bare) > 1:
+        found = ", ".join(actions + (["a computation"] if bare else []))
+        raise source.error(f"a step does one thing, like one notebook cell; this one has {found}: "
+                           "give each its own step", path)
+    step = dict(step)
+    if "no_grad" in step:
+        step["no_grad"] = _bare_steps(step["no_grad"], path + ("no_grad",), source)
+    if bare:
+        step["compute"] = {k: step.pop(k) for k in bare}
+        _alias(source, path, bare)
+    return step
+
+
+def _alias(source: Source, path: tuple, keys: list) -> None:
+    """Positions of bare keys, copied under compute so that later errors still find them."""
+    n = len(path)
+    for table in (source.marks, source.texts):
+        for where in [w for w in table if w[:n] == path and w[n:n + 1] and w[n] in keys]:
+            table[path + ("compute",) + where[n:]] = table[where]
+    if path in source.marks:
+        source.marks[path + ("compute",)] = source.marks[path]
+
+
+def _first_problem(errors: list[dict], data: object, source: Source, model=None):
     """The most telling error: an unknown key (often a typo of a missing one), else the deepest."""
     located = [(_data_path(e, data), e) for e in errors]
     path, error = max(located, key=lambda pe: (pe[1]["type"] == "extra_forbidden", len(pe[0])))
     here = ".".join(map(str, path)) or "the file"
     kind = error["type"]
     if kind == "extra_forbidden":
-        return source.error(_unknown_key(path, data), path)
+        return source.error(_unknown_key(path, data, model), path)
     if kind == "missing":
         where = ".".join(map(str, path[:-1]))
-        return source.error(f"{where + ': ' if where else ''}missing required key {path[-1]!r}",
-                            path[:-1])
+        also = " (or steps:, for a behaviour case)" if path == ("forward",) else ""
+        return source.error(f"{where + ': ' if where else ''}missing required key {path[-1]!r}"
+                            f"{also}", path[:-1])
     if kind == "finite_number":
         return source.error(f"{here}: values must be finite numbers (no NaN or inf)", path)
     field = next((p for p in reversed(path) if p in _EXPECTED), None)
@@ -123,9 +209,13 @@ def _data_path(error: dict, data: object) -> tuple:
     return tuple(path)
 
 
-def _unknown_key(path: tuple, data: object) -> str:
+def _unknown_key(path: tuple, data: object, top=None) -> str:
     key = path[-1]
-    model = _model_at(path[:-1])
+    if top is BehaviourModel and len(path) == 1 and key in CaseModel.model_fields:
+        where = "under a step" if key == "expect" else "as steps (- y: x**2)"
+        return (f"{key!r} belongs to a gradient case, but steps: makes this a behaviour case; "
+                f"write what it says {where}")
+    model = _model_at(path[:-1], top)
     known = list(model.model_fields) if model else []
     close = difflib.get_close_matches(str(key), known, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else (
@@ -133,8 +223,10 @@ def _unknown_key(path: tuple, data: object) -> str:
     return f"unknown key {key!r}{hint}"
 
 
-def _model_at(path: tuple):
-    models = {(): CaseModel, ("sample",): Sample, ("tolerance",): Tolerance}
+def _model_at(path: tuple, top=None):
+    models = {(): top or CaseModel, ("sample",): Sample, ("tolerance",): Tolerance}
+    if top is BehaviourModel and path[:1] == ("steps",) and len(path) % 2 == 0:
+        return Step  # steps.i, steps.i.no_grad.j, ...
     if len(path) == 2 and path[0] == "inputs":
         return InputSpec
     if len(path) == 2 and path[0] == "points":

@@ -39,8 +39,11 @@ def _like(bound, u):
     return bound if isinstance(bound, torch.Tensor) else torch.tensor(bound, dtype=u.dtype)
 
 
-def evaluate(tree: E.Expr, env: dict, watch: Callable | None = None):
-    """The value of tree, names looked up in env; watch(call, args) sees each call first."""
+def evaluate(tree: E.Expr, env: dict, watch: Callable | None = None,
+             functions: dict[str, Callable] | None = None):
+    """The value of tree, names looked up in env; watch(call, args) sees each call first.
+
+    functions replaces the table (behaviour cases run unbatched tensors, as a notebook does)."""
     kind = type(tree)
     if kind is E.Name:
         return env[tree.id]
@@ -49,20 +52,21 @@ def evaluate(tree: E.Expr, env: dict, watch: Callable | None = None):
     if kind is E.Const:
         return E.CONSTANTS[tree.name]
     if kind is E.Neg:
-        return -evaluate(tree.operand, env, watch)
+        return -evaluate(tree.operand, env, watch, functions)
     if kind is E.BinOp:
-        a, b = evaluate(tree.left, env, watch), evaluate(tree.right, env, watch)
+        a, b = (evaluate(tree.left, env, watch, functions),
+                evaluate(tree.right, env, watch, functions))
         if watch:
             watch(tree, (a, b))
         if isinstance(a, float) and isinstance(b, float):
             return _scalar(tree.op, a, b)
         return OPERATORS[tree.op](a, b)
-    args = [evaluate(a, env, watch) for a in tree.args]
+    args = [evaluate(a, env, watch, functions) for a in tree.args]
     if watch:
         watch(tree, args)
     if not any(isinstance(a, torch.Tensor) for a in args):
         args[0] = torch.tensor(args[0], dtype=torch.float64)
-    return FUNCTIONS[tree.func](*args)
+    return (functions or FUNCTIONS)[tree.func](*args)
 
 
 def _scalar(op: str, a: float, b: float) -> float:
