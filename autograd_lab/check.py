@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import behaviour, compare, lint
+from . import behaviour, compare, honesty, lint
 from .case import Case, load
 from .errors import CaseError
-from .methods import autograd, manual
+from .methods import autograd, finite, kinks, manual
+from .rounding import Rounding
 from .methods.symbolic import Symbolic
 from .methods.tensors import evaluate
 from .result import (ERROR, FAILED, PASSED, CaseResult, ClaimResult, EdgeResult, PointResult,
@@ -61,10 +62,15 @@ def check_case(case: Case) -> CaseResult:
         values = manual.forward(case, manual.leaves(case), _watch(case, domain))
     result.problems += domain + lint.problems(case, values, lambda i: _where(case, i))
     methods = _methods(case, values, symbolic)
-    _check_edges(case, symbolic, result)
-    _agree(case, methods, result, quiet=bool(domain))
+    survey = kinks.survey(case, (case.dtype,))  # no derivative to agree on at a kink
+    _check_edges(case, symbolic, result, survey)
+    _agree(case, honesty.without_kinks(case, methods, survey), result, quiet=bool(domain))
+    fd = finite.opinion(case)
+    result.notes += honesty.finite_notes(case, methods, fd, survey, _where)
     _check_claims(case, symbolic, methods["sympy"], result)
-    result.points = _points(case, methods)
+    rounding = Rounding(case, symbolic, methods, autograd.gradients(case, case.dtype)[1]) \
+        if case.dtype == "float32" else None
+    result.points = _points(case, methods, fd, survey, rounding)
     if result.problems:
         result.status = FAILED
     return result
@@ -87,10 +93,14 @@ def dtype_of(method: str, case: Case) -> str:
 
 # --- the checks ---------------------------------------------------------------------------
 
-def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult) -> None:
+def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> None:
     rtol, atol = compare.tolerance("float64", case.tolerance)
     for edge in case.edges.values():
         hand, exact = symbolic.hand(edge.expr), symbolic.edge(edge.node, edge.parent)
+        kinked = survey.nodes.get(edge.node)
+        if kinked is not None:  # on a switch point the local derivative need not exist
+            hand, exact = np.array(hand, float), np.array(exact, float)
+            hand[kinked], exact[kinked] = np.nan, np.nan
         g = compare.gap(hand, exact, rtol, atol)
         form = symbolic.form(edge.node, edge.parent)
         status = PASSED if g.ok else FAILED
@@ -179,13 +189,18 @@ def _describe(tree) -> str:
 
 # --- presenting ---------------------------------------------------------------------------
 
-def _points(case: Case, methods: dict) -> list[PointResult]:
+def _points(case: Case, methods: dict, fd, survey, rounding) -> list[PointResult]:
     points = []
+    listed = lambda v, p: _listed(_unpad(v, case, p))  # noqa: E731
     for i in range(min(case.count, LISTED_POINTS)):
         at = {n: _listed(_unpad(v[i], case, n)) for n, v in case.points.items()}
-        grads = {p: {m: _listed(_unpad(g[p][i], case, p)) for m, g in methods.items()}
-                 for p in case.params}
-        points.append(PointResult(at, grads))
+        grads = {p: {m: listed(g[p][i], p) for m, g in methods.items()} for p in case.params}
+        for p in case.params:
+            if fd.directions[p] is None:  # a vector's quotient is along a direction: see details
+                grads[p]["finite_difference"] = float(fd.values[p][i])
+        details = honesty.entries(case, methods, fd, survey, rounding, i, listed)
+        points.append(PointResult(at, grads, details,
+                                  rounding=rounding.output(i) if rounding else {}))
     return points
 
 

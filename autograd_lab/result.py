@@ -28,6 +28,11 @@ class ClaimResult:
 class PointResult:
     at: dict
     gradients: dict        # parameter -> method -> value (a float, or a list for a vector)
+    # parameter -> what else is known there (differentiable, kink, float32 error, ...); report.json
+    # merges it into the gradient entry, beside the methods' values
+    details: dict = field(default_factory=dict)
+    hessian: dict = field(default_factory=dict)   # "p/q" -> method -> value (order: 2 cases)
+    rounding: dict = field(default_factory=dict)  # float32 cases: the output's float32 error
 
 
 @dataclass
@@ -36,6 +41,7 @@ class CaseResult:
     file: str
     status: str
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # worth knowing, never a failure
     edges: list[EdgeResult] = field(default_factory=list)
     points: list[PointResult] = field(default_factory=list)
     claims: list[ClaimResult] = field(default_factory=list)
@@ -54,6 +60,13 @@ class CaseResult:
     def to_dict(self) -> dict:
         out = asdict(self)
         out.pop("seconds")
+        for point in out["points"]:
+            for param, extra in point.pop("details").items():
+                point["gradients"][param].update(extra)
+            if not point["hessian"]:
+                point.pop("hessian")
+            if not point["rounding"]:
+                point.pop("rounding")
         return out
 
 

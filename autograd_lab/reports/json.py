@@ -49,6 +49,7 @@ def _finite(results):
     for r in results:
         for p in r.points:
             p.at, p.gradients = clean(p.at), clean(p.gradients)
+            p.details, p.hessian, p.rounding = clean(p.details), clean(p.hessian), clean(p.rounding)
         for c in r.claims:
             c.value = clean(c.value)
         r.worst = clean(r.worst)

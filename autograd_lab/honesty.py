@@ -1,0 +1,79 @@
+"""What agreement alone cannot say: kinks, a finite-difference opinion, float32 rounding, per entry."""
+from __future__ import annotations
+
+import numpy as np
+
+from .case import Case
+from .methods import finite
+from .methods.kinks import Survey
+
+EXACT = ("manual", "manual_total", "sympy", "autograd", "autograd_float64")
+
+
+def without_kinks(case: Case, methods: dict, survey: Survey) -> dict:
+    """Each method with the points where a parameter's derivative does not exist left out (NaN)."""
+    out = {}
+    for m, grads in methods.items():
+        out[m] = {}
+        for p, g in grads.items():
+            mask = survey.mask(p, case.count)
+            g = np.array(g, dtype=float)
+            if mask.any():
+                g = np.array(np.broadcast_to(g, (case.count,) + g.shape[1:]))
+                g[mask] = np.nan
+            out[m][p] = g
+    return out
+
+
+def projections(methods: dict, fd: finite.Opinion) -> dict:
+    """method -> param -> (P,): each exact gradient along the finite difference's direction."""
+    return {m: {p: finite.project(g[p], fd.directions[p]) for p in fd.values}
+            for m, g in methods.items() if m in EXACT}
+
+
+def finite_notes(case: Case, methods: dict, fd: finite.Opinion, survey: Survey, where) -> list:
+    """A note for each parameter whose difference quotient disagrees with every exact method."""
+    notes = []
+    along = projections(methods, fd)
+    for p, value in fd.values.items():
+        agrees = [_close(value, along[m][p]) for m in along]
+        bad = ~np.logical_or.reduce(agrees) & ~survey.mask(p, case.count)
+        if not bad.any():
+            continue
+        i = int(np.flatnonzero(bad)[0])
+        how = "" if fd.directions[p] is None else " along a random unit direction"
+        why = (f"; the step ±{finite.EPS:g} crosses the switch point of {fd.straddles[p][i]}"
+               if fd.straddles[p][i] else "")
+        more = f" (and at {bad.sum() - 1} more points)" if bad.sum() > 1 else ""
+        notes.append(
+            f"finite difference for {p}{how} disagrees with every exact method at "
+            f"{where(case, (i,))}: {value[i]:.10g} where SymPy gives {along['sympy'][p][i]:.10g} "
+            f"(gradcheck's tolerance rtol {finite.RTOL:g}, atol {finite.ATOL:g}){why}{more}; "
+            "it is an opinion and does not decide the verdict")
+    return notes
+
+
+def _close(a, b) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.abs(a - b) <= finite.ATOL + finite.RTOL * np.abs(b)
+
+
+def entries(case: Case, methods: dict, fd: finite.Opinion, survey: Survey, rounding,
+            point: int, listed) -> dict:
+    """param -> the keys set beside the methods' values in this point's gradient entry."""
+    out = {}
+    for p in case.params:
+        extra = {"differentiable": True}
+        kink = survey.kinks.get((p, point))
+        if kink is not None:
+            extra.update(kink.entry(listed(methods["autograd"][p][point], p)))
+        if fd.directions[p] is not None:
+            extra["finite_difference"] = {
+                "along": f"a random unit direction (seed {finite.SEED})",
+                "value": float(fd.values[p][point]),
+                "sympy": float(finite.project(methods["sympy"][p][point:point + 1],
+                                              fd.directions[p])[0])}
+        if rounding is not None:
+            extra.update(rounding.gradient(p, point))
+        out[p] = extra
+    return out

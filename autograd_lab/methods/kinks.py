@@ -1,0 +1,204 @@
+"""Kinks: where relu, abs, sign, step or clamp sits on its switch point, no derivative may exist."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .. import expr as E
+from ..case import Case
+
+KINKS = {"relu", "abs", "sign", "step", "clamp"}
+JUMPS = {"sign", "step"}          # not just bent at the switch: the value jumps
+DELTA = 1e-8                      # how far to either side, relative to the parameter
+TORCH = {"relu": "relu'(0) = 0", "abs": "abs'(0) = 0", "sign": "sign'(0) = 0",
+         "step": "step'(0) = 0", "clamp": "clamp passes the gradient at lo and at hi"}
+
+
+def offsets(call: E.Call, args) -> list:
+    """How far the argument is from each switch point of the call (0: on it)."""
+    return [args[0] - args[1], args[0] - args[2]] if call.func == "clamp" else [args[0]]
+
+
+class Recorder:
+    """A forward-pass watch that keeps each kink call's offsets, pass after pass."""
+
+    def __init__(self):
+        self.calls: dict[int, tuple[E.Call, list]] = {}
+
+    def __call__(self, tree, args) -> None:
+        if isinstance(tree, E.Call) and tree.func in KINKS:
+            found = [_rows(o) for o in offsets(tree, args)]
+            self.calls.setdefault(id(tree), (tree, []))[1].append(found)
+
+    def on_switch(self, count: int) -> dict[int, np.ndarray]:
+        """Per kink call: (P, elements) where some pass put the argument on a switch point."""
+        out = {}
+        for key, (_, passes) in self.calls.items():
+            hits = [o == 0 for found in passes for o in found if o is not None]
+            if hits:
+                out[key] = np.logical_or.reduce([np.broadcast_to(h, hits[0].shape) for h in hits])
+        return out
+
+    def crossed(self, count: int) -> list[str]:
+        """Per point, a kink whose switch lies between the first two passes ('' where none)."""
+        out = [""] * count
+        for call, passes in self.calls.values():
+            for a, b in zip(*passes[:2]):
+                if a is None or b is None:
+                    continue
+                across = (np.sign(a) != np.sign(b)) | (a == 0) | (b == 0)
+                for point in np.flatnonzero(across.any(axis=1)):
+                    out[point] = out[point] or str(call)
+        return out
+
+
+def _rows(offset) -> np.ndarray | None:
+    if not isinstance(offset, torch.Tensor) or offset.ndim == 0:
+        return None  # a constant: no parameter moves it
+    # a copy: gradcheck's difference moves the parameter's tensor in place between passes
+    return offset.detach().to(torch.float64).reshape(len(offset), -1).numpy().copy()
+
+
+@dataclass
+class Kink:
+    """One point where a parameter's derivative may not exist, and what surrounds it."""
+
+    param: str
+    point: int
+    call: str
+    differentiable: bool
+    left: object = None
+    right: object = None
+    jump: float = 0.0
+    elements: list = field(default_factory=list)
+
+    def entry(self, torch_value) -> dict:
+        """The keys added to the report's gradient entry at this point."""
+        sides = {"left": self.left, "right": self.right}
+        out = {"differentiable": self.differentiable, "kink": self.why(),
+               # across a jump the difference quotients diverge: no one-sided derivative
+               "one_sided": {"left": None, "right": None} if self.jump else sides,
+               "torch_convention": {"value": torch_value, "rule": TORCH[self.call.split("(")[0]]}}
+        if self.elements:
+            out["kink_elements"] = self.elements
+        if self.jump:
+            out["jump"] = self.jump
+            out["derivative_just_beside"] = sides
+        return out
+
+    def why(self) -> str:
+        where = f" at element {self.elements[0]}" if self.elements else ""
+        switch = "a bound" if self.call.startswith("clamp") else "0"
+        text = f"{self.call} sits on its switch point (argument = {switch}){where}"
+        if self.jump:
+            return (f"{text} and jumps there by {self.jump:.6g}: the output is not continuous in "
+                    f"{self.param}, so no derivative exists")
+        if self.differentiable:
+            return f"{text}, but the one-sided derivatives agree: differentiable"
+        return f"{text}: the one-sided derivatives differ, so no derivative exists"
+
+
+@dataclass
+class Survey:
+    """Which (parameter, point) pairs sit on a kink, and which nodes' own edges do."""
+
+    kinks: dict[tuple[str, int], Kink] = field(default_factory=dict)
+    nodes: dict[str, np.ndarray] = field(default_factory=dict)   # node -> (P,) on a switch
+
+    def mask(self, param: str, count: int) -> np.ndarray:
+        """(P,) True where the derivative by param does not exist."""
+        out = np.zeros(count, dtype=bool)
+        for (p, point), k in self.kinks.items():
+            out[point] |= p == param and not k.differentiable
+        return out
+
+
+def survey(case: Case, dtypes: tuple[str, ...] = ("float64",)) -> Survey:
+    """Run the forward pass in each dtype, and look at each kink that leads to the output."""
+    from .manual import forward, leaves
+    from .autograd import DTYPES
+
+    result = Survey()
+    if not any(isinstance(c, E.Call) and c.func in KINKS
+               for node in case.nodes.values() for c in E.walk(node.expr)):
+        return result  # nothing can bend: spare the forward passes
+    recorder = Recorder()
+    with torch.no_grad():
+        for dtype in dict.fromkeys(("float64",) + tuple(dtypes)):
+            forward(case, leaves(case, DTYPES[dtype]), recorder)
+    hits = recorder.on_switch(case.count)
+    depends, useful = _depends(case), _leads_to_output(case)
+    for name, node in case.nodes.items():
+        for call in (c for c in E.walk(node.expr) if isinstance(c, E.Call) and c.func in KINKS):
+            on = hits.get(id(call))
+            if on is None or not on.any() or name not in useful:
+                continue
+            at = on.any(axis=1)
+            result.nodes[name] = result.nodes.get(name, np.zeros(case.count, bool)) | at
+            params = set().union(*(depends[n] for n in call.names()))
+            for p in sorted(params):
+                for point in np.flatnonzero(at):
+                    if (p, point) not in result.kinks:
+                        result.kinks[(p, int(point))] = _kink(case, p, int(point), call, on[point])
+    return result
+
+
+def _depends(case: Case) -> dict[str, set]:
+    """name -> the parameters its value depends on."""
+    out = {n: ({n} if i.grad else set()) for n, i in case.inputs.items()}
+    for name, node in case.nodes.items():
+        out[name] = set().union(*(out[n] for n in node.expr.names()))
+    return out
+
+
+def _leads_to_output(case: Case) -> set:
+    reached = {case.output}
+    for name in reversed(case.nodes):
+        if name in reached:
+            reached |= case.nodes[name].expr.names()
+    return reached
+
+
+def _kink(case: Case, param: str, point: int, call: E.Call, on: np.ndarray) -> Kink:
+    """The one-sided derivatives: SymPy's gradient just left and right of the point."""
+    left, right, jump = _sides(case, param, point)
+    elements = [int(i) for i in np.flatnonzero(on)[:10]] if case.shape else []
+    scale = 1e-5 * (np.abs(left) + np.abs(right)) + 1e-6
+    same = bool(np.all(np.abs(left - right) <= scale))
+    return Kink(param, point, str(call), same and not jump, _listed(left, case, param),
+                _listed(right, case, param), jump, elements)
+
+
+def _sides(case: Case, param: str, point: int):
+    from .manual import forward, leaves
+    from .symbolic import Symbolic
+
+    base = case.points[param][point]
+    delta = DELTA * np.maximum(1.0, np.abs(base))
+    shifted = [_at(case, point, param, base + s * delta) for s in (-1, 0, 1)]
+    left, _, right = (Symbolic(c).gradients()[param][0] for c in shifted)
+    with torch.no_grad():
+        low, mid, high = (float(forward(c, leaves(c))[case.output].reshape(-1)[0])
+                          for c in shifted)
+    expected = float(np.sum(delta * (left + right)))  # a continuous output moves this much
+    allowed = 100 * float(np.sum(delta * (1 + np.abs(left) + np.abs(right)))) + 1e-12 * abs(mid)
+    jump = high - low if abs(high - low - expected) > allowed else 0.0
+    return left, right, jump
+
+
+def _at(case: Case, point: int, param: str, value: np.ndarray) -> Case:
+    """The case reduced to one point, with param moved to value."""
+    moved = copy.copy(case)
+    points = {n: v[point:point + 1].copy() for n, v in case.points.items()}
+    points[param] = np.asarray(value, dtype=float)[None]
+    moved.__dict__["points"] = points
+    return moved
+
+
+def _listed(v, case: Case, param: str):
+    v = np.asarray(v, dtype=float)
+    shape = case.inputs[param].value.shape
+    return float(v.reshape(-1)[0]) if not shape else [float(x) for x in v.reshape(-1)[:1000]]

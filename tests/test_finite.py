@@ -1,0 +1,68 @@
+"""The finite-difference opinion: gradcheck's central difference, beside every gradient."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograd_lab.case import load
+from autograd_lab.check import check_file
+from autograd_lab.methods import finite
+
+from .conftest import CASES
+
+SEEDS = sorted(CASES.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SEEDS, ids=[p.stem for p in SEEDS])
+def test_finite_differences_match_on_the_seed_cases(path):
+    result = check_file(path)
+    assert result.status == "passed" and result.notes == []
+    for point in result.to_dict()["points"]:
+        for entry in point["gradients"].values():
+            fd = entry["finite_difference"]
+            value, exact = (fd["value"], fd["sympy"]) if isinstance(fd, dict) \
+                else (fd, entry["sympy"])
+            assert value == pytest.approx(exact, rel=finite.RTOL, abs=finite.ATOL)
+
+
+def test_central_difference_of_a_cube(write_case):
+    case = load(write_case("""
+        inputs:
+          x: {value: 2.0, grad: true}
+        forward:
+          y: x**3
+        gradient:
+          x: 3*x**2
+        points:
+          - at: {x: -1.0}
+    """))
+    opinion = finite.opinion(case)
+    # (f(x+h) - f(x-h))/2h = 3x² + h², and float64 rounding costs about eps*|f|/h
+    assert opinion.values["x"] == pytest.approx([12.0, 3.0], abs=1e-7)
+    assert opinion.directions["x"] is None and opinion.straddles["x"] == ["", ""]
+
+
+def test_a_vector_is_checked_along_a_fixed_unit_direction():
+    case = load(CASES / "vector_mean_square.yaml")
+    u = finite.direction(case, "x")
+    assert np.linalg.norm(u) == pytest.approx(1.0) and u.shape == (3,)
+    assert np.array_equal(u, finite.direction(case, "x"))
+    along = finite.project(np.array([[2 / 3, 4 / 3, 2.0]]), u)
+    assert finite.opinion(case).values["x"] == pytest.approx(along, abs=1e-8)
+
+
+def test_a_step_across_a_kink_is_a_note_not_a_failure(write_case):
+    result = check_file(write_case("""
+        inputs:
+          x: {value: 1e-7, grad: true}
+        forward:
+          y: abs(x)
+        gradient:
+          x: sign(x)
+    """))
+    assert result.status == "passed" and result.problems == []
+    assert result.notes == [
+        "finite difference for x disagrees with every exact method at the base point "
+        "(x=1e-07): 0.1 where SymPy gives 1 (gradcheck's tolerance rtol 0.001, atol 1e-05); "
+        "the step ±1e-06 crosses the switch point of abs(x); it is an opinion and does not "
+        "decide the verdict"]
