@@ -66,6 +66,7 @@ def check_case(case: Case) -> CaseResult:
     _check_edges(case, symbolic, result, survey)
     _agree(case, honesty.without_kinks(case, methods, survey), result, quiet=bool(domain))
     fd = finite.opinion(case)
+    result.notes += honesty.kink_notes(case, survey, _where)
     result.notes += honesty.finite_notes(case, methods, fd, survey, _where)
     _check_claims(case, symbolic, methods["sympy"], result)
     rounding = Rounding(case, symbolic, methods, autograd.gradients(case, case.dtype)[1]) \

@@ -25,6 +25,25 @@ def without_kinks(case: Case, methods: dict, survey: Survey) -> dict:
     return out
 
 
+def kink_notes(case: Case, survey: Survey, where) -> list[str]:
+    """One note per parameter that has points where its derivative does not exist."""
+    notes = []
+    for p in case.params:
+        found = [k for (q, _), k in sorted(survey.kinks.items()) if q == p and not k.differentiable]
+        if found:
+            k = found[0]
+            more = f" (and at {len(found) - 1} more points)" if len(found) > 1 else ""
+            sides = "" if k.jump else f"; one-sided derivatives {_short(k.left)} and {_short(k.right)}"
+            notes.append(f"{p} is not differentiable at {where(case, (k.point,))}{more}: {k.why()}"
+                         f"{sides}; torch takes {k.entry(None)['torch_convention']['rule']}")
+    return notes
+
+
+def _short(v) -> str:
+    return f"{v:.6g}" if isinstance(v, float) else "[" + ", ".join(f"{x:.4g}" for x in v[:6]) + (
+        ", ...]" if len(v) > 6 else "]")
+
+
 def projections(methods: dict, fd: finite.Opinion) -> dict:
     """method -> param -> (P,): each exact gradient along the finite difference's direction."""
     return {m: {p: finite.project(g[p], fd.directions[p]) for p in fd.values}

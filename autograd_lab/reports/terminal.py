@@ -28,6 +28,8 @@ def show(result: CaseResult, out) -> None:
     if result.status != PASSED:
         for problem in result.problems:
             out.print(f"      [dim]-[/] {_escape(problem)}")
+    for note in result.notes:
+        out.print(f"      [dim]note: {_escape(note)}[/]")
 
 
 def summary(results: list[CaseResult], out, report_dir=None) -> None:
