@@ -131,7 +131,7 @@ def validate(data: object, source: Source) -> CaseModel | BehaviourModel:
 def _bare_steps(steps, path: tuple, source: Source):
     """A step's bare `y: x**2` becomes compute: {y: x**2}; typos of actions are caught here."""
     if not isinstance(steps, list):
-        return steps
+        raise source.error(f"{'.'.join(map(str, path))}: expected a list of steps", path)
     if len(steps) > MAX_STEPS:
         raise source.error(f"at most {MAX_STEPS:,} steps are allowed", path)
     return [_bare_step(step, path + (i,), source) for i, step in enumerate(steps)]
@@ -139,7 +139,7 @@ def _bare_steps(steps, path: tuple, source: Source):
 
 def _bare_step(step, path: tuple, source: Source):
     if not isinstance(step, dict):
-        return step
+        raise source.error(f"{'.'.join(map(str, path))}: expected {_EXPECTED['steps']}", path)
     actions = [k for k in step if k in ACTIONS]
     bare = [k for k in step if k not in ACTIONS and k != "expect"]
     for key in bare:
