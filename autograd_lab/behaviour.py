@@ -244,10 +244,12 @@ class _Run:
 
     def do_compute(self, step: Step) -> None:
         for name, tree, text in step.args:
-            value = evaluate(tree, self.env, functions=TABLE)
+            domain: list[str] = []
+            value = evaluate(tree, self.env, _domain(domain), functions=TABLE)
             self.env[name] = value if isinstance(value, torch.Tensor) else \
                 torch.tensor(value, dtype=self.dtype)
-            for problem in lint.target_problems(name, text, tree, self.env, _element, TABLE):
+            for problem in domain + lint.target_problems(name, text, tree, self.env, _element,
+                                                         TABLE):
                 self.problem(step, problem)
 
     def do_backward(self, step: Step) -> None:
@@ -335,6 +337,18 @@ class _Run:
     def problem(self, step: Step, text: str) -> None:
         line = f", line {step.line}" if step.line else ""
         self.result.problems.append(f"step {step.label} ({step.text}{line}): {text}")
+
+
+def _domain(found: list[str]):
+    """Note log, sqrt and division outside their domain, as a gradient case does."""
+    from .check import _describe, _outside  # one definition of the domains; check imports us
+
+    def watch(tree, args):
+        bad = _outside(tree, args)
+        said = bad is not None and bad.any() and f"{_describe(tree)} is outside its domain"
+        if said and said not in found:
+            found.append(said)
+    return watch
 
 
 def _error(exc: BaseException) -> str:

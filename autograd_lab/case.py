@@ -106,11 +106,15 @@ def load(path: str | Path) -> Case:
 
     A file with steps: is a behaviour case (autograd_lab.behaviour.Behaviour)."""
     data, where = S.read(path)
-    model = validate(data, where)
-    if isinstance(model, BehaviourModel):
-        from .behaviour import resolve as resolve_steps  # it builds on this module
-        return resolve_steps(model, where, default_name=Path(path).stem)
-    return resolve(model, where, default_name=Path(path).stem)
+    try:
+        model = validate(data, where)
+        if isinstance(model, BehaviourModel):
+            from .behaviour import resolve as resolve_steps  # it builds on this module
+            return resolve_steps(model, where, default_name=Path(path).stem)
+        return resolve(model, where, default_name=Path(path).stem)
+    except CaseError as exc:
+        exc.kind = "behaviour" if isinstance(data, dict) and "steps" in data else "gradient"
+        raise
 
 
 def resolve(model: CaseModel, where: S.Source, default_name: str) -> Case:

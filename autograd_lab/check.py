@@ -44,6 +44,7 @@ def check_file(path) -> CaseResult:
         result = check_case(load(path))
     except CaseError as exc:
         result = error(Path(path).stem, str(path), str(exc), exc.line)
+        result.kind = getattr(exc, "kind", result.kind)
     except Exception as exc:  # a bug of ours must not end the run or lose other cases
         result = error(Path(path).stem, str(path),
                        f"{path}: internal error while checking: {type(exc).__name__}: {exc}")

@@ -81,6 +81,7 @@ def test_grad_fn_names_as_the_tutorials_print_them():
     got = claims(check_file(CASES / "grad_fn_names.yaml"))
     names = {k.rsplit("/", 1)[1]: v for k, (v, _) in got.items() if ": grad_fn/" in k}
     assert names == {"x": None, "y": "PowBackward0", "z": "SinBackward0", "m": "MeanBackward0",
+                     "z0": None,
                      "zw": "AddBackward0", "y_pred": "SigmoidBackward0", "loss": "NegBackward0"}
 
 
@@ -299,3 +300,16 @@ def test_report_json_says_the_kind(tmp_path):
     grad = next(c for c in report["cases"] if c["name"] == "zero_grad")["claims"][2]
     assert grad == {"claim": "step 3 (x.grad.zero_()): grad/x", "written": "0", "value": 0.0,
                     "status": "passed", "point": 0}
+
+
+def test_log_outside_its_domain_in_a_step_is_reported(steps):
+    result = steps("- y: log(1 - x)\n- z: sqrt(x - 3)", inputs="x: 2.0")
+    assert result.problems == [
+        "step 1 (y = log(1 - x), line 4): log(1 - x) (argument ≤ 0) is outside its domain",
+        "step 2 (z = sqrt(x - 3), line 5): sqrt(x - 3) (argument < 0) is outside its domain"]
+
+
+def test_a_bad_behaviour_file_is_an_error_of_kind_behaviour(write_case):
+    result = check_file(write_case("inputs: {x: 2.0}\nsteps:\n  - backward: q\n"))
+    assert (result.status, result.kind) == ("error", "behaviour")
+    assert check_file(write_case("inputs: {x: 2.0}\n", "other")).kind == "gradient"
