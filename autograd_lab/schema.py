@@ -4,7 +4,7 @@ from __future__ import annotations
 import difflib
 from typing import Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, TypeAdapter, ValidationError
 
 from .source import Source
 
@@ -66,8 +66,15 @@ class CaseModel(_Model):
     expect: dict[str, Values] = Field(default_factory=dict)
 
 
+def _bare_names(schema: dict) -> None:
+    # an editor must accept the bare `y: x**2` that validate() turns into compute
+    schema["additionalProperties"] = {"anyOf": [{"type": "string"}, {"type": "number"}]}
+
+
 class Step(_Model):
     """One notebook cell of a behaviour case: at most one action, then what to expect after it."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra=_bare_names)
 
     compute: Optional[dict[str, Expression]] = Field(None, description="y: x**2 is y = x**2")
     backward: Optional[str] = Field(None, description="y is y.backward()")
@@ -238,7 +245,7 @@ def _model_at(path: tuple, top=None):
 
 def json_schema() -> dict:
     """The JSON Schema of a case file, for editors (yaml-language-server's $schema)."""
-    schema = CaseModel.model_json_schema()
+    schema = TypeAdapter(Union[CaseModel, BehaviourModel]).json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "autograd-lab case"
     return schema

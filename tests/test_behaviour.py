@@ -313,3 +313,13 @@ def test_a_bad_behaviour_file_is_an_error_of_kind_behaviour(write_case):
     result = check_file(write_case("inputs: {x: 2.0}\nsteps:\n  - backward: q\n"))
     assert (result.status, result.kind) == ("error", "behaviour")
     assert check_file(write_case("inputs: {x: 2.0}\n", "other")).kind == "gradient"
+
+
+def test_the_editor_schema_knows_behaviour_cases_and_bare_steps():
+    from autograd_lab.schema import json_schema
+    schema = json_schema()
+    assert [k["$ref"] for k in schema["anyOf"]] == ["#/$defs/CaseModel", "#/$defs/BehaviourModel"]
+    step = schema["$defs"]["Step"]
+    assert {"backward", "zero_grad", "no_grad", "detach", "requires_grad", "retain_grad",
+            "compute", "expect"} == set(step["properties"])
+    assert step["additionalProperties"] == {"anyOf": [{"type": "string"}, {"type": "number"}]}
