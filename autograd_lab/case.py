@@ -76,6 +76,8 @@ class Case:
     title: str = ""
     source: str = ""
     where: S.Source | None = None
+    order: int = 1                                   # 2: the Hessian is checked too
+    hessian: dict = field(default_factory=dict)      # "p/q" -> hessian.Entry
 
     @property
     def params(self) -> list[str]:
@@ -134,6 +136,8 @@ def resolve(model: CaseModel, where: S.Source, default_name: str) -> Case:
     _check_paths(case, where)
     _check_sample(case, where)
     case.claims = _claims(model, case, where)
+    from .hessian import entries  # it builds on this module
+    case.order, case.hessian = model.order, entries(model, case, where)
     return case
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import behaviour, compare, honesty, lint
+from . import behaviour, compare, hessian, honesty, lint
 from .case import Case, load
 from .errors import CaseError
 from .methods import autograd, finite, kinks, manual
@@ -72,7 +72,9 @@ def check_case(case: Case) -> CaseResult:
     _check_claims(case, symbolic, methods["sympy"], result)
     rounding = Rounding(case, symbolic, methods, autograd.gradients(case, case.dtype)[1]) \
         if case.dtype == "float32" else None
-    result.points = _points(case, methods, fd, survey, rounding)
+    hessians = hessian.check(case, symbolic, values, _either(survey, case), result, _where) \
+        if case.order == 2 else {}
+    result.points = _points(case, methods, fd, survey, rounding, hessians)
     if result.problems:
         result.status = FAILED
     return result
@@ -191,7 +193,12 @@ def _describe(tree) -> str:
 
 # --- presenting ---------------------------------------------------------------------------
 
-def _points(case: Case, methods: dict, fd, survey, rounding) -> list[PointResult]:
+def _either(survey, case: Case):
+    """(p, q) -> the points where either parameter has no derivative."""
+    return lambda p, q: survey.mask(p, case.count) | survey.mask(q, case.count)
+
+
+def _points(case: Case, methods: dict, fd, survey, rounding, hessians) -> list[PointResult]:
     points = []
     listed = lambda v, p: _listed(_unpad(v, case, p))  # noqa: E731
     for i in range(min(case.count, LISTED_POINTS)):
@@ -201,7 +208,8 @@ def _points(case: Case, methods: dict, fd, survey, rounding) -> list[PointResult
             if fd.directions[p] is None:  # a vector's quotient is along a direction: see details
                 grads[p]["finite_difference"] = float(fd.values[p][i])
         details = honesty.entries(case, methods, fd, survey, rounding, i, listed)
-        points.append(PointResult(at, grads, details,
+        second = {k: {m: float(v[i]) for m, v in by.items()} for k, by in hessians.items()}
+        points.append(PointResult(at, grads, details, hessian=second,
                                   rounding=rounding.output(i) if rounding else {}))
     return points
 

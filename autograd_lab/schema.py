@@ -64,6 +64,9 @@ class CaseModel(_Model):
     sample: Optional[Sample] = None
     tolerance: Optional[Tolerance] = None
     expect: dict[str, Values] = Field(default_factory=dict)
+    order: Literal[1, 2] = Field(1, description="2: check the Hessian too")
+    hessian: Optional[dict[str, Expression]] = Field(
+        None, description='"p/q" -> a hand-written second derivative of the output (order: 2)')
 
 
 def _bare_names(schema: dict) -> None:
@@ -110,6 +113,7 @@ MAX_STEPS = 1_000
 _EXPECTED = {
     "inputs": "a number, a list of numbers, or {value: ..., grad: true|false}",
     "forward": "an expression", "chain_rule": "an expression", "gradient": "an expression",
+    "hessian": "an expression",
     "expect": "a number or a list of numbers", "at": "a number or a list of numbers",
     "steps": "a step: {y: x**2}, {backward: y}, {zero_grad: x}, {no_grad: [...]}, "
              "{detach: {z: x}}, {requires_grad: {x: false}}, {retain_grad: y} or {expect: ...}",

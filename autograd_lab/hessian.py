@@ -1,0 +1,91 @@
+"""order: 2 cases: the hand-written Hessian entries read, and checked against SymPy and torch."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import compare
+from . import expr as E
+from .case import Case, _check_names, _parse, shape_of
+from .methods import second
+
+
+@dataclass
+class Entry:
+    p: str
+    q: str
+    expr: E.Expr
+    text: str
+
+
+def entries(model, case: Case, where) -> dict[str, Entry]:
+    """The hessian: block resolved: "p/q" -> Entry; every problem a CaseError at its line."""
+    given = model.hessian or {}
+    if given and model.order != 2:
+        raise where.error("hessian entries are checked only with order: 2", ("hessian",))
+    if model.order == 2:
+        for p in case.params:
+            if case.inputs[p].value.shape:
+                raise where.error(f"order: 2 checks scalar parameters only; {p} has shape "
+                                  f"{case.inputs[p].value.shape}", ("order",))
+    shapes = {n: i.value.shape for n, i in case.inputs.items()}
+    shapes.update({n: node.shape for n, node in case.nodes.items()})
+    out = {}
+    for key, text in given.items():
+        path = ("hessian", key)
+        p, _, q = str(key).partition("/")
+        for name in (p, q):
+            if name not in case.params:
+                raise where.error(f"hessian {key}: {name!r} is not an input with grad: true "
+                                  "(write entries as p/q)", path)
+        tree, text = _parse(text, path, where)
+        _check_names(tree, set(shapes), where, path, text)
+        if shape_of(tree, shapes, lambda m: where.error(m, path, text)):
+            raise where.error(f"hessian {key}: a second derivative by scalar parameters is a "
+                              "scalar; reduce the expression with sum() or mean()", path)
+        out[key] = Entry(p, q, tree, text)
+    return out
+
+
+def pairs(case: Case) -> dict[str, tuple]:
+    """Every pair of parameters, once: the hand-written key where one is given."""
+    named = {frozenset((e.p, e.q)): (key, (e.p, e.q)) for key, e in case.hessian.items()}
+    out = {}
+    for p, q in itertools.combinations_with_replacement(case.params, 2):
+        key, pair = named.get(frozenset((p, q)), (f"{p}/{q}", (p, q)))
+        out[key] = pair
+    return out
+
+
+def check(case: Case, symbolic, values: dict, mask, result, where) -> dict[str, dict]:
+    """key -> method -> (P,); each disagreement with SymPy a problem naming the entry."""
+    wanted = pairs(case)
+    exact = second.sympy(symbolic, list(wanted.values()))
+    methods = {"manual": second.manual(case, values),
+               "sympy": exact, "autograd": second.autograd(case, list(wanted.values()),
+                                                           case.dtype)}
+    out = {key: {m: got[pair] for m, got in methods.items() if pair in got}
+           for key, pair in wanted.items()}
+    for key, by_method in out.items():
+        skip = mask(*wanted[key])
+        for m, got in by_method.items():
+            if m != "sympy":
+                _compare(case, key, m, got, by_method["sympy"], skip, result, where)
+    return out
+
+
+def _compare(case: Case, key: str, method: str, got, exact, skip, result, where) -> None:
+    dtype = case.dtype if method == "autograd" else "float64"
+    rtol, atol = compare.tolerance(dtype, case.tolerance)
+    got, exact = np.where(skip, np.nan, got), np.where(skip, np.nan, exact)
+    g = compare.gap(got, exact, rtol, atol)
+    result.worst = max(result.worst, g.diff)
+    if g.ok:
+        return
+    hand = f" (hand-written {case.hessian[key].text})" if method == "manual" else ""
+    result.problems.append(
+        f"hessian {key}: {method}{hand} gives {g.a:.10g} where SymPy gives {g.b:.10g} at "
+        f"{where(case, g.index)}: off by {g.diff:.3g}, more than {dtype}'s tolerance "
+        f"(rtol {rtol:g}, atol {atol:g})")
