@@ -208,6 +208,7 @@ class _Run:
         self.env = {name: torch.tensor(spec.value, dtype=self.dtype, requires_grad=spec.grad)
                     for name, spec in case.inputs.items()}
         self.backwards = 0  # backward() calls that ran: none means no .grad can be set
+        self.trees: dict = {}  # each computed name's latest expression, for the lint
         self.rtol, self.atol = compare.tolerance(case.dtype, case.tolerance)
 
     def steps(self, steps: list[Step]) -> bool:
@@ -248,8 +249,9 @@ class _Run:
             value = evaluate(tree, self.env, _domain(domain), functions=TABLE)
             self.env[name] = value if isinstance(value, torch.Tensor) else \
                 torch.tensor(value, dtype=self.dtype)
+            self.trees[name] = tree
             for problem in domain + lint.target_problems(name, text, tree, self.env, _element,
-                                                         TABLE):
+                                                         TABLE, self.trees):
                 self.problem(step, problem)
 
     def do_backward(self, step: Step) -> None:

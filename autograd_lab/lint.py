@@ -12,6 +12,7 @@ from . import expr as E
 from .methods.tensors import evaluate
 
 ONE = E.Num(Fraction(1))
+MAX_TERMS = 256  # of one sum: a cross-entropy is two; beyond, the sum is not searched further
 
 
 @dataclass(frozen=True)
@@ -22,70 +23,101 @@ class CrossEntropy:
     prediction: E.Expr
 
 
-def cross_entropies(tree: E.Expr) -> list[CrossEntropy]:
+def cross_entropies(tree: E.Expr, nodes: dict | None = None) -> list[CrossEntropy]:
     """Every binary cross-entropy in the tree, written as the tutorials write it.
 
     The two terms may come in either order, with their factors either way round, negated
-    as a whole or term by term; they must carry the same sign."""
+    as a whole or term by term; they must carry the same sign. A name in nodes (name -> its
+    tree) is looked through, so the loss may be split over nodes (a: y*log(p), loss: -(a + b))."""
+    shape = _Shape(nodes or {})
     found: list[CrossEntropy] = []
-    for sub in E.walk(tree):
-        if isinstance(sub, E.BinOp) and sub.op in "+-":
-            for match in _matches(_terms(sub, 1)):
-                if match not in found:
-                    found.append(match)
+    for root in _sums(tree, False):
+        for match in shape.matches(shape.terms(root, 1, 0)[:MAX_TERMS]):
+            if match not in found:
+                found.append(match)
     return found
 
 
-def _terms(tree: E.Expr, sign: int) -> list[tuple[int, E.Expr]]:
-    if isinstance(tree, E.BinOp) and tree.op in "+-":
-        return _terms(tree.left, sign) + _terms(tree.right, sign if tree.op == "+" else -sign)
-    if isinstance(tree, E.Neg):
-        return _terms(tree.operand, -sign)
-    return [(sign, tree)]
+def _sums(tree: E.Expr, inside: bool):
+    """The outermost sums (+, -, unary -) of a tree, each flattened once: linear in its size."""
+    is_sum = isinstance(tree, E.Neg) or isinstance(tree, E.BinOp) and tree.op in "+-"
+    if is_sum and not inside:
+        yield tree
+    for child in tree.children():
+        yield from _sums(child, is_sum)
 
 
-def _factors(tree: E.Expr, sign: int = 1) -> tuple[int, list[E.Expr]]:
-    if isinstance(tree, E.Neg):
-        return _factors(tree.operand, -sign)
-    if isinstance(tree, E.BinOp) and tree.op == "*":
-        sign, left = _factors(tree.left, sign)
-        sign, right = _factors(tree.right, sign)
-        return sign, left + right
-    return sign, [tree]
+class _Shape:
+    """The cross-entropy's parts, looking through node names up to MAX_DEPTH deep."""
 
+    MAX_DEPTH = 8
 
-def _weighted_log(sign: int, term: E.Expr):
-    """(sign, weight, argument) for a term weight*log(argument), else None."""
-    sign, factors = _factors(term, sign)
-    logs = [f for f in factors if isinstance(f, E.Call) and f.func == "log"]
-    if len(factors) != 2 or not logs:
+    def __init__(self, nodes: dict):
+        self.nodes = nodes
+
+    def open(self, tree: E.Expr, depth: int) -> tuple[E.Expr, int]:
+        while isinstance(tree, E.Name) and tree.id in self.nodes and depth < self.MAX_DEPTH:
+            tree, depth = self.nodes[tree.id], depth + 1
+        return tree, depth
+
+    def terms(self, tree: E.Expr, sign: int, depth: int) -> list[tuple[int, E.Expr, int]]:
+        opened, deeper = self.open(tree, depth)
+        if isinstance(opened, E.BinOp) and opened.op in "+-":
+            return (self.terms(opened.left, sign, deeper)
+                    + self.terms(opened.right, sign if opened.op == "+" else -sign, deeper))
+        if isinstance(opened, E.Neg):
+            return self.terms(opened.operand, -sign, deeper)
+        return [(sign, tree, depth)]
+
+    def factors(self, tree: E.Expr, sign: int, depth: int) -> tuple[int, list[E.Expr]]:
+        opened, deeper = self.open(tree, depth)
+        if isinstance(opened, E.Neg):
+            return self.factors(opened.operand, -sign, deeper)
+        if isinstance(opened, E.BinOp) and opened.op == "*":
+            sign, left = self.factors(opened.left, sign, deeper)
+            sign, right = self.factors(opened.right, sign, deeper)
+            return sign, left + right
+        return sign, [tree]
+
+    def weighted_log(self, sign: int, term: E.Expr, depth: int):
+        """(sign, weight, argument) for a term weight*log(argument), else None."""
+        sign, factors = self.factors(term, sign, depth)
+        logs = [f for f in factors if self.log_of(f) is not None]
+        if len(factors) != 2 or not logs:
+            return None
+        weight = factors[1] if factors[0] is logs[0] else factors[0]
+        return sign, weight, self.log_of(logs[0])
+
+    def log_of(self, tree: E.Expr):
+        opened, _ = self.open(tree, 0)
+        return opened.args[0] if isinstance(opened, E.Call) and opened.func == "log" else None
+
+    def one_minus(self, tree: E.Expr):
+        opened, _ = self.open(tree, 0)
+        if isinstance(opened, E.BinOp) and opened.op == "-" and opened.left == ONE:
+            return opened.right
         return None
-    weight = factors[1] if factors[0] is logs[0] else factors[0]
-    return sign, weight, logs[0].args[0]
 
+    def same(self, a, b) -> bool:
+        return a is not None and (a == b or self.open(a, 0)[0] == self.open(b, 0)[0])
 
-def _one_minus(tree: E.Expr):
-    if isinstance(tree, E.BinOp) and tree.op == "-" and tree.left == ONE:
-        return tree.right
-    return None
-
-
-def _matches(terms: list) -> list[CrossEntropy]:
-    logs = [w for w in (_weighted_log(s, t) for s, t in terms) if w]
-    out = []
-    for sign, target, prediction in logs:
-        for other_sign, weight, argument in logs:
-            if (other_sign == sign and _one_minus(weight) == target
-                    and _one_minus(argument) == prediction):
-                out.append(CrossEntropy(target, prediction))
-    return out
+    def matches(self, terms: list) -> list[CrossEntropy]:
+        logs = [w for w in (self.weighted_log(*t) for t in terms) if w]
+        out = []
+        for sign, target, prediction in logs:
+            for other_sign, weight, argument in logs:
+                if (other_sign == sign and self.same(self.one_minus(weight), target)
+                        and self.same(self.one_minus(argument), prediction)):
+                    out.append(CrossEntropy(target, prediction))
+        return out
 
 
 def target_problems(node: str, text: str, tree: E.Expr, env: dict,
-                    where: Callable[[tuple], str], functions: dict | None = None) -> list[str]:
+                    where: Callable[[tuple], str], functions: dict | None = None,
+                    nodes: dict | None = None) -> list[str]:
     """A problem for each cross-entropy in tree whose target leaves [0, 1] somewhere."""
     problems = []
-    for found in cross_entropies(tree):
+    for found in cross_entropies(tree, nodes):
         with torch.no_grad():
             target = _array(evaluate(found.target, env, functions=functions))
         bad = (target < 0) | (target > 1)
@@ -105,8 +137,10 @@ def target_problems(node: str, text: str, tree: E.Expr, env: dict,
 def problems(case, values: dict, where: Callable[[tuple], str]) -> list[str]:
     """The lints over every node of a gradient case, at every point (values batched)."""
     out: list[str] = []
+    nodes = {name: node.expr for name, node in case.nodes.items()}
     for name, node in case.nodes.items():
-        out += target_problems(name, node.text, node.expr, values, where)
+        out += [p for p in target_problems(name, node.text, node.expr, values, where,
+                                           nodes=nodes) if p not in out]
     return out
 
 

@@ -118,3 +118,34 @@ def test_sqrt_outside_its_domain_at_a_point_is_reported(write_case):
     assert result.status == "failed"
     assert result.problems[0] == ("sqrt(x - 1) (argument < 0) is outside its domain at point 1 "
                                   "(x=0.5)")
+
+
+def test_a_cross_entropy_split_over_nodes_is_found():
+    nodes = {"a": E.parse("y*log(p)"), "q": E.parse("1 - y"), "l1": E.parse("log(1 - p)"),
+             "b": E.parse("q*l1")}
+    assert cross_entropies(E.parse("-(a + b)"), nodes) == [CrossEntropy(E.Name("y"),
+                                                                         E.Name("p"))]
+    assert cross_entropies(E.parse("-(a + b)")) == []  # without the nodes, nothing to see
+
+
+def test_a_cross_entropy_among_other_terms_is_found():
+    text = " + ".join(["x"] * 50) + " - (y*log(p) + (1 - y)*log(1 - p))"
+    assert cross_entropies(E.parse(text)) == [CrossEntropy(E.Name("y"), E.Name("p"))]
+
+
+def test_a_split_loss_in_a_case_is_reported_once(write_case):
+    result = check_file(write_case("""
+        inputs:
+          y: 2.0
+          p: {value: 0.3, grad: true}
+        forward:
+          a: y*log(p)
+          b: (1 - y)*log(1 - p)
+          loss: -(a + b)
+        gradient:
+          p: -y/p + (1 - y)/(1 - p)
+    """))
+    assert result.problems == [
+        "binary cross-entropy in loss = -(a + b): its target y is 2 at the base point (y=2, "
+        "p=0.3), outside [0, 1]; a cross-entropy target is a probability (a label, 0 or 1), so "
+        "this loss means nothing (here it comes out 2.0513)"]
