@@ -267,6 +267,7 @@ class _Run:
     def do_detach(self, step: Step) -> None:
         for new, old in step.args:
             self.env[new] = self.env[old].detach()
+            self.trees.pop(new, None)  # a new leaf: no longer the expression it was
 
     def do_requires_grad(self, step: Step) -> None:
         for name, flag in step.args:
