@@ -1,6 +1,7 @@
 """A case file read, validated and resolved: inputs as arrays, nodes as trees, edges, points, claims."""
 from __future__ import annotations
 
+import copy
 import difflib
 import math
 import re
@@ -101,6 +102,13 @@ class Case:
 
     def line_of(self, *path) -> int | None:
         return self.where.locate(path)[0] if self.where else None
+
+
+def with_points(case: Case, points: dict[str, np.ndarray]) -> Case:
+    """The same case checked at other points (batched as Case.points batches them)."""
+    moved = copy.copy(case)
+    moved.__dict__["points"] = points  # the cached_property's slot
+    return moved
 
 
 def load(path: str | Path) -> Case:

@@ -70,8 +70,8 @@ def check_case(case: Case) -> CaseResult:
     result.notes += honesty.kink_notes(case, survey, _where)
     result.notes += honesty.finite_notes(case, methods, fd, survey, _where)
     _check_claims(case, symbolic, methods["sympy"], result)
-    rounding = Rounding(case, symbolic, methods, autograd.gradients(case, case.dtype)[1]) \
-        if case.dtype == "float32" else None
+    rounding = Rounding(case, symbolic, methods, autograd.gradients(case, case.dtype)[1],
+                        LISTED_POINTS) if case.dtype == "float32" else None
     hessians = hessian.check(case, symbolic, values, _either(survey, case), result, _where) \
         if case.order == 2 else {}
     result.points = _points(case, methods, fd, survey, rounding, hessians)

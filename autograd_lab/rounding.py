@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from . import expr as E
-from .case import Case
+from .case import Case, with_points
 from .methods.symbolic import Symbolic
 from .methods.tensors import evaluate
 
@@ -26,10 +26,17 @@ def ulps(error, exact) -> np.ndarray:
 class Rounding:
     """A float32 case's errors against SymPy, with float64's beside them."""
 
-    def __init__(self, case: Case, symbolic: Symbolic, methods: dict, values32: dict):
-        self.case, self.symbolic, self.methods = case, symbolic, methods
-        self.values32 = {n: v.detach().to(torch.float64) if isinstance(v, torch.Tensor) else v
-                         for n, v in values32.items()}
+    def __init__(self, case: Case, symbolic: Symbolic, methods: dict, values32: dict,
+                 listed: int):
+        values32 = {n: v.detach().to(torch.float64) if isinstance(v, torch.Tensor) else v
+                    for n, v in values32.items()}
+        if case.count > listed:  # only the listed points are reported: look at those alone
+            case = with_points(case, {n: v[:listed] for n, v in case.points.items()})
+            symbolic = Symbolic(case)
+            methods = {m: {p: g[:listed] for p, g in gs.items()} for m, gs in methods.items()}
+            values32 = {n: v[:listed] if isinstance(v, torch.Tensor) else v
+                        for n, v in values32.items()}
+        self.case, self.symbolic, self.methods, self.values32 = case, symbolic, methods, values32
 
     def gradient(self, param: str, point: int) -> dict:
         """float32_error and float64_error (the largest over elements), and float32_ulps."""

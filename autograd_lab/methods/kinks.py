@@ -1,14 +1,13 @@
 """Kinks: where relu, abs, sign, step or clamp sits on its switch point, no derivative may exist."""
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from .. import expr as E
-from ..case import Case
+from ..case import Case, with_points
 
 KINKS = {"relu", "abs", "sign", "step", "clamp"}
 JUMPS = {"sign", "step"}          # not just bent at the switch: the value jumps
@@ -191,11 +190,9 @@ def _sides(case: Case, param: str, point: int):
 
 def _at(case: Case, point: int, param: str, value: np.ndarray) -> Case:
     """The case reduced to one point, with param moved to value."""
-    moved = copy.copy(case)
     points = {n: v[point:point + 1].copy() for n, v in case.points.items()}
     points[param] = np.asarray(value, dtype=float)[None]
-    moved.__dict__["points"] = points
-    return moved
+    return with_points(case, points)
 
 
 def _listed(v, case: Case, param: str):
