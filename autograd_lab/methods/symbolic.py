@@ -23,6 +23,13 @@ class sigmoid(sp.Function):
         if u.is_Number:
             return 1 / (1 + sp.exp(-u))
 
+    def _eval_is_extended_real(self):
+        # real for a real argument: without this, abs(sigmoid(u)) differentiates into re()/im()
+        return self.args[0].is_extended_real
+
+    def _eval_is_extended_positive(self):
+        return self.args[0].is_extended_real
+
     def _eval_rewrite_as_exp(self, u, **kwargs):
         return 1 / (1 + sp.exp(-u))
 
@@ -30,9 +37,11 @@ class sigmoid(sp.Function):
 FUNCTIONS = {
     "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "exp": sp.exp, "log": sp.log,
     "sqrt": sp.sqrt, "tanh": sp.tanh, "sigmoid": sigmoid, "abs": sp.Abs, "sign": sp.sign,
-    "relu": lambda u: sp.Max(0, u),
+    # evaluate=False: Max/Min otherwise try to order their arguments by assumptions,
+    # which costs tens of milliseconds a call and changes nothing for diff or evaluation
+    "relu": lambda u: sp.Max(0, u, evaluate=False),
     "step": lambda u: sp.Heaviside(u, 0),
-    "clamp": lambda u, lo, hi: sp.Min(sp.Max(u, lo), hi),
+    "clamp": lambda u, lo, hi: sp.Min(sp.Max(u, lo, evaluate=False), hi, evaluate=False),
 }
 OPERATORS = {"+": sp.Add, "*": sp.Mul, "-": lambda a, b: a - b, "/": lambda a, b: a / b,
              "**": sp.Pow}
@@ -114,6 +123,9 @@ class Symbolic:
                       for n, node in case.nodes.items()}
         self.backend = numeric.choose(case.count * max(int(np.prod(case.shape)), 1))
         self._values: dict | None = None
+        # every value this case's expressions reach, shared by all evaluations: the env only
+        # ever grows by symbols whose values are fixed (inputs, nodes, reductions)
+        self._cache: dict = {}
 
     # --- forward values -------------------------------------------------------------
     def values(self) -> dict[str, np.ndarray]:
@@ -131,12 +143,12 @@ class Symbolic:
 
     def _evaluate(self, built: Built, env: dict) -> np.ndarray:
         env = self._with_reductions(built, env)
-        return self._full(self.backend.value(built.expr, env))
+        return self._full(self.backend.value(built.expr, env, self._cache))
 
     def _with_reductions(self, built: Built, env: dict) -> dict:
         env = dict(env)
         for r in built.reductions:
-            env[r.symbol] = r.reduce(self.backend.value(r.arg, env), self._batch(r.shape))
+            env[r.symbol] = r.reduce(self.backend.value(r.arg, env, self._cache), self._batch(r.shape))
         return env
 
     def _batch(self, shape: tuple) -> tuple:
@@ -191,7 +203,7 @@ class Symbolic:
     def _term(self, expr: sp.Expr, env: dict, shape):
         if expr == 0:
             return self.backend.zero
-        v = self.backend.value(expr, env)
+        v = self.backend.value(expr, env, self._cache)
         return v if shape is None else np.broadcast_to(v, shape) if np.ndim(v) else v
 
     def edge(self, node: str, parent: str) -> np.ndarray:
@@ -207,21 +219,29 @@ class Symbolic:
         with self.backend.precision():
             return self.backend.floats(self._evaluate(built, values))
 
-    def form(self, node: str, parent: str) -> str:
-        """SymPy's partial derivative as a formula, written in the node's own names."""
+    def form(self, node: str, parent: str, simplify: bool = True) -> str:
+        """SymPy's partial derivative as a formula, written in the node's own names.
+
+        simplify tries factor and together for the shortest form: readable, but slow
+        (most of a small case's time), so it is kept for the formulas a person reads."""
         built, x = self.local[node], self.symbols[parent]
         d = sp.diff(built.expr, x)
         for r in built.reductions:
             scale = sp.Rational(1, r.count) if r.kind == "mean" else 1
             d += sp.diff(built.expr, r.symbol) * sp.diff(r.arg, x) * scale
-        if not built.expr.is_Symbol:
-            d = d.subs(built.expr, self.symbols[node])
+        if not built.expr.is_Symbol:  # xreplace: only where the node stands whole, but cheap
+            own = {built.expr: self.symbols[node]}
+            d = d.subs(own) if simplify else d.xreplace(own)
+        if not simplify:
+            return printed(d, order="none")
         return printed(min((d, sp.factor(d), sp.together(d)), key=lambda e: len(str(e))))
 
     def value_of(self, name: str) -> np.ndarray:
         return self.backend.floats(self.values()[self.symbols[name]])
 
 
-def printed(expr: sp.Expr) -> str:
-    """SymPy's formula in the case language: a reduction by its written name."""
-    return re.sub(r"#\d+", "", sp.sstr(expr))
+def printed(expr: sp.Expr, order: str | None = None) -> str:
+    """SymPy's formula in the case language: a reduction by its written name.
+
+    order="none" prints terms in SymPy's stored order, skipping a slow sort."""
+    return re.sub(r"#\d+", "", sp.sstr(expr, order=order))
