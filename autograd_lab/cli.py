@@ -18,11 +18,14 @@ def main():
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--out", "out", default="reports", show_default=True, type=click.Path(path_type=Path),
               help="Folder for report.json.")
-def check(paths, out):
+@click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(min=0),
+              help="Processes to check on (0: one per core); results are the same.")
+def check(paths, out, jobs):
     """Check case files (files or folders; default: cases/).
 
     Exit 0 when every case passed, 1 when any failed, 2 when any is in error."""
-    from .check import case_files, check_file
+    from .check import case_files
+    from .parallel import check_files
     from .reports import exit_code, json as json_report, terminal
 
     paths = paths or (Path("cases"),)
@@ -34,8 +37,7 @@ def check(paths, out):
         raise click.UsageError(f"no case files (*.yaml) under {', '.join(map(str, paths))}")
     console = terminal.console()
     results = []
-    for path in files:
-        result = check_file(path)
+    for result in check_files(files, jobs):
         terminal.show(result, console)
         results.append(result)
     json_report.write(results, out)

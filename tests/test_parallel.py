@@ -1,0 +1,26 @@
+"""check_files over processes gives the serial results, in file order."""
+from __future__ import annotations
+
+from autograd_lab.check import case_files
+from autograd_lab.parallel import _chunk, check_files
+
+from .conftest import CASES
+
+
+def test_two_processes_give_the_serial_results_in_order(write_case):
+    bad = write_case("inputs: {x: 1}\nforward: {y: x**}\n", name="zz_bad")
+    files = case_files([CASES]) + [bad]
+    serial = [r.to_dict() for r in check_files(files, jobs=1)]
+    parallel = [r.to_dict() for r in check_files(files, jobs=2)]
+    assert parallel == serial
+    assert [r["name"] for r in parallel][-1] == "zz_bad"
+    assert parallel[-1]["status"] == "error"
+    assert {r["name"]: r["status"] for r in parallel[:-1]} == {
+        "perceptron_bce": "passed", "sin_x_squared": "passed",
+        "vector_mean_square": "passed", "x_squared": "passed"}
+
+
+def test_chunks_stay_small_enough_to_balance():
+    assert _chunk(4, 2) == 1
+    assert _chunk(1000, 2) == 16
+    assert _chunk(100, 2) == 6
