@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from pathlib import Path
 
@@ -199,24 +200,40 @@ def _either(survey, case: Case):
 
 
 def _points(case: Case, methods: dict, fd, survey, rounding, hessians) -> list[PointResult]:
-    points = []
+    n = min(case.count, LISTED_POINTS)
     listed = lambda v, p: _listed(_unpad(v, case, p))  # noqa: E731
-    for i in range(min(case.count, LISTED_POINTS)):
-        at = {n: _listed(_unpad(v[i], case, n)) for n, v in case.points.items()}
-        grads = {p: {m: listed(g[p][i], p) for m, g in methods.items()} for p in case.params}
+    # whole batches listed at once: a Python loop over values per point was the cost
+    at = {name: _rows(v[:n], case, name) for name, v in case.points.items()}
+    rows = {p: {m: _rows(g[p][:n], case, p) for m, g in methods.items()} for p in case.params}
+    points = []
+    for i in range(n):
+        grads = {p: {m: by[i] for m, by in rows[p].items()} for p in case.params}
         for p in case.params:
             if fd.directions[p] is None:  # a vector's quotient is along a direction: see details
                 grads[p]["finite_difference"] = float(fd.values[p][i])
         details = honesty.entries(case, methods, fd, survey, rounding, i, listed)
         second = {k: {m: float(v[i]) for m, v in by.items()} for k, by in hessians.items()}
-        points.append(PointResult(at, grads, details, hessian=second,
+        points.append(PointResult({name: v[i] for name, v in at.items()}, grads, details,
+                                  hessian=second,
                                   rounding=rounding.output(i) if rounding else {}))
     return points
 
 
+def _rows(batch, case: Case, name: str) -> list:
+    """_listed(_unpad(row)) for each row of a batch; scalars all at once."""
+    batch = np.asarray(batch, dtype=float)
+    if not _shape(case, name) and batch[0].size == 1:
+        return batch.reshape(len(batch)).tolist()
+    return [_listed(_unpad(row, case, name)) for row in batch]
+
+
 def _unpad(v: np.ndarray, case: Case, name: str) -> np.ndarray:
-    shape = case.inputs[name].value.shape if name in case.inputs else case.nodes[name].shape
-    return np.asarray(v).reshape(shape) if np.size(v) == max(int(np.prod(shape)), 1) else v
+    shape = _shape(case, name)
+    return np.asarray(v).reshape(shape) if np.size(v) == max(math.prod(shape), 1) else v
+
+
+def _shape(case: Case, name: str) -> tuple:
+    return case.inputs[name].value.shape if name in case.inputs else case.nodes[name].shape
 
 
 def _listed(v):

@@ -1,0 +1,1 @@
+"""The benchmark (bench.py) and its case generator."""
