@@ -15,9 +15,8 @@ def test_two_processes_give_the_serial_results_in_order(write_case):
     assert parallel == serial
     assert [r["name"] for r in parallel][-1] == "zz_bad"
     assert parallel[-1]["status"] == "error"
-    assert {r["name"]: r["status"] for r in parallel[:-1]} == {
-        "perceptron_bce": "passed", "sin_x_squared": "passed",
-        "vector_mean_square": "passed", "x_squared": "passed"}
+    assert {r["status"] for r in parallel[:-1]} == {"passed"}
+    assert {"perceptron_bce", "x_squared", "grad_accumulation"} <= {r["name"] for r in parallel}
 
 
 def test_chunks_stay_small_enough_to_balance():
