@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import time
 from pathlib import Path
 
@@ -39,16 +40,20 @@ def case_files(paths) -> list[Path]:
 
 
 def check_file(path) -> CaseResult:
-    """Never raises for a bad case: problems become an `error` result naming file:line."""
+    """A case file (or an already loaded case) in, a CaseResult out.
+
+    Never raises for a bad case: problems become an `error` result naming file:line."""
     start = time.perf_counter()
+    loaded = not isinstance(path, (str, os.PathLike))
+    name, file = (path.name, path.file) if loaded else (Path(path).stem, str(path))
     try:
-        result = check_case(load(path))
+        result = check_case(path if loaded else load(path))
     except CaseError as exc:
-        result = error(Path(path).stem, str(path), str(exc), exc.line)
+        result = error(name, file, str(exc), exc.line)
         result.kind = getattr(exc, "kind", result.kind)
     except Exception as exc:  # a bug of ours must not end the run or lose other cases
-        result = error(Path(path).stem, str(path),
-                       f"{path}: internal error while checking: {type(exc).__name__}: {exc}")
+        result = error(name, file,
+                       f"{file}: internal error while checking: {type(exc).__name__}: {exc}")
     result.seconds = time.perf_counter() - start
     return result
 

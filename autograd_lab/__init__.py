@@ -1,0 +1,27 @@
+"""autograd-lab: prove a worked autograd example right (the API loads torch and SymPy on first use)."""
+from __future__ import annotations
+
+import importlib
+
+# name -> the module that defines it; resolved on first access, so `import autograd_lab`,
+# `autograd-lab --help` and pytest's start-up (the plugin) stay light
+_EXPORTS = {
+    "load_case": "api", "check_file": "api", "check_paths": "api", "case_files": "api",
+    "assert_passes": "api", "diagnosis": "api",
+    "Case": "case", "CaseError": "errors", "CaseResult": "result",
+    "PASSED": "result", "FAILED": "result", "ERROR": "result",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

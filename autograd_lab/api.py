@@ -1,0 +1,61 @@
+"""The Python API for users' own tests: load a case, check it, read or assert the result."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .check import case_files, check_file, check_paths
+from .case import Case, load
+from .errors import CaseError
+from .result import ERROR, FAILED, PASSED, CaseResult
+
+__all__ = ["load_case", "check_file", "check_paths", "case_files", "assert_passes",
+           "diagnosis", "Case", "CaseError", "CaseResult", "PASSED", "FAILED", "ERROR"]
+
+SHOWN_ELEMENTS = 8     # elements of a vector gradient shown in a diagnosis
+
+
+def load_case(path: str | Path) -> Case:
+    """Read, validate and resolve one case file; a bad file raises CaseError naming file:line."""
+    return load(path)
+
+
+def assert_passes(path_or_case) -> CaseResult:
+    """Check a case and return its result; raise AssertionError with the diagnosis unless it passed."""
+    result = check_file(path_or_case)
+    if result.status in (FAILED, ERROR):
+        raise AssertionError(diagnosis(result))
+    return result
+
+
+def diagnosis(result: CaseResult) -> str:
+    """What a student reads for a case that did not pass: where, what is wrong, what to write."""
+    if result.status == ERROR:
+        return "\n".join(result.problems)  # each already names file:line and what to do
+    lines = [f"{_where(result.file, e.line)}: chain_rule {e.edge} is wrong: you wrote {e.hand}, "
+             f"SymPy's derivative is {e.sympy}" for e in result.edges if e.status == FAILED]
+    head = f"{_where(result.file, result.line)}: case {result.name} {result.status}"
+    if result.worst:
+        head += f"; the largest difference between two methods is {result.worst:.3g}"
+    lines += [head + ":", *(f"  - {problem}" for problem in result.problems)]
+    return "\n".join(lines + _gradients(result))
+
+
+def _gradients(result: CaseResult) -> list[str]:
+    if not result.points:
+        return []
+    lines = ["gradients at the base point, by method:"]
+    for param, by_method in result.points[0].gradients.items():
+        shown = ", ".join(f"{m} {_value(v)}" for m, v in by_method.items())
+        lines.append(f"  {param}: {shown}")
+    return lines
+
+
+def _value(v) -> str:
+    if isinstance(v, list):
+        more = ", ..." if len(v) > SHOWN_ELEMENTS else ""
+        return "[" + ", ".join(_value(x) for x in v[:SHOWN_ELEMENTS]) + more + "]"
+    return f"{v:.10g}" if isinstance(v, float) else str(v)
+
+
+def _where(file: str, line: int | None) -> str:
+    return f"{file}:{line}" if line else file

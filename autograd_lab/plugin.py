@@ -1,0 +1,116 @@
+"""The pytest plugin: each case file under a `cases` folder is a test, checked by the one checking path.
+
+Modelled on pytest's example for non-Python tests (doc/en/example/nonpython). Registered through
+the pytest11 entry point, so it is imported at every pytest start-up wherever autograd-lab is
+installed: only pytest and pathlib are imported here; the checker (torch, SymPy) loads when the
+first case runs."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .result import ERROR, FAILED
+
+INI = "autograd_lab_cases"
+SUFFIXES = (".yaml", ".yml")
+PROPERTY_ELEMENTS = 20   # elements of a vector gradient written into a user property
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(INI, type="args", default=["cases"],
+                  help="autograd-lab: folders whose *.yaml files are collected as cases "
+                       "(a name matches any folder of that name; a path with '/' is taken "
+                       "from the rootdir). Default: cases")
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path):
+    if file_path.suffix in SUFFIXES and (parent.session.isinitpath(file_path)
+                                         or _under_cases(file_path, parent.config)):
+        return CaseFile.from_parent(parent, path=file_path)
+    return None
+
+
+def _under_cases(path: Path, config: pytest.Config) -> bool:
+    root = config.rootpath
+    folders = path.relative_to(root).parent.parts if path.is_relative_to(root) else path.parts
+    for entry in config.getini(INI):
+        if "/" in entry.strip("/"):
+            if path.is_relative_to((root / entry).resolve()):
+                return True
+        elif entry.strip("/") in folders:
+            return True
+    return False
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A case in error is reported at setup; show its message there, not a traceback of ours."""
+    outcome = yield
+    if isinstance(item, CaseItem) and call.excinfo and call.excinfo.errisinstance(CaseProblem):
+        outcome.get_result().longrepr = item.repr_failure(call.excinfo)
+
+
+class CaseProblem(Exception):
+    """A case that did not pass; carries its CaseResult."""
+
+    def __init__(self, result):
+        super().__init__(result.status)
+        self.result = result
+
+
+class CaseFile(pytest.File):
+    """One case file: one case, so one item, named by the file (no parsing at collection)."""
+
+    def collect(self):
+        yield CaseItem.from_parent(self, name=self.path.stem)
+
+
+class CaseItem(pytest.Item):
+    """Checked in setup, so that a case that cannot be checked is a pytest error, not a failure."""
+
+    result = None
+
+    def setup(self) -> None:
+        from .check import check_file
+
+        self.result = check_file(self._shown_path())
+        self._record(self.result)
+        if self.result.status == ERROR:
+            raise CaseProblem(self.result)
+
+    def runtest(self) -> None:
+        if self.result.status == FAILED:
+            raise CaseProblem(self.result)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, CaseProblem):
+            from .api import diagnosis
+            return diagnosis(excinfo.value.result)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.path, 0, f"autograd-lab case {self.name}"  # a case is its whole file
+
+    def _shown_path(self) -> Path:
+        """The path as messages show it: relative to the directory pytest was started in."""
+        try:
+            return self.path.relative_to(self.config.invocation_params.dir)
+        except ValueError:
+            return self.path
+
+    def _record(self, result) -> None:
+        """The result as user properties, which `pytest --junitxml` writes per testcase."""
+        self.user_properties += [("case", result.name), ("status", result.status)]
+        if result.status != ERROR:
+            self.user_properties.append(("worst_difference", f"{result.worst:.6g}"))
+        if result.points:
+            for param, by_method in result.points[0].gradients.items():
+                self.user_properties.append((f"grad/{param}", _json(by_method)))
+
+
+def _json(by_method: dict) -> str:
+    trimmed = {m: v[:PROPERTY_ELEMENTS] + ["..."] if isinstance(v, list)
+               and len(v) > PROPERTY_ELEMENTS else v for m, v in by_method.items()}
+    return json.dumps(trimmed)

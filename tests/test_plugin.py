@@ -1,0 +1,136 @@
+"""The pytest plugin: cases collected from `cases` folders, outcomes and messages, xdist."""
+from __future__ import annotations
+
+import json
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from autograd_lab.api import check_file
+
+from .conftest import CASES
+
+pytest_plugins = ["pytester"]
+
+PERCEPTRON = (CASES / "perceptron_bce.yaml").read_text(encoding="utf-8")
+X_SQUARED = (CASES / "x_squared.yaml").read_text(encoding="utf-8")
+WRONG_EDGE = PERCEPTRON.replace("y_pred/z: y_pred*(1 - y_pred)", "y_pred/z: y_pred*(1 + y_pred)")
+MISSING_EDGE = PERCEPTRON.replace("  z/b: 1                        # dz_db\n", "")
+INVALID = "inputs:\n  x: {value: 3.0, grad: true}\nforward:\n  y: x.real\nchain_rule:\n  y/x: 1\n"
+
+
+# pytester's in-process runs unload every module they import: warm up torch and SymPy's lazy
+# imports once here, or each run pays for them again
+check_file(CASES / "perceptron_bce.yaml")
+check_file(CASES / "vector_mean_square.yaml")
+
+
+@pytest.fixture
+def pytester(pytester):
+    """The plugin is imported before an in-process run (pytest warns of it; expected), and the
+    collection of unraisable exceptions (a full gc.collect per run) is not needed here."""
+    ini(pytester)
+    return pytester
+
+
+def ini(pytester, extra: str = "") -> None:
+    pytester.makeini("[pytest]\nfilterwarnings = ignore::pytest.PytestAssertRewriteWarning\n"
+                     f"addopts = -p no:unraisableexception -p no:hypothesispytest\n{extra}")
+
+
+def outcomes(result) -> dict[str, str]:
+    """nodeid -> passed, failed or error, from the reports the run logged."""
+    found = {}
+    for report in result.reprec.getreports("pytest_runtest_logreport"):
+        if report.when != "call" and report.failed:
+            found[report.nodeid] = "error"
+        elif report.when == "call":
+            found[report.nodeid] = report.outcome
+    return found
+
+
+def test_a_passing_case_records_its_gradients_for_junitxml(pytester):
+    pytester.makefile(".yaml", **{"cases/x_squared": X_SQUARED})
+    result = pytester.runpytest("--junitxml=junit.xml")
+    result.assert_outcomes(passed=1)
+    case = ET.parse(pytester.path / "junit.xml").find(".//testcase")
+    props = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert case.get("name") == "x_squared"
+    assert json.loads(props["grad/x"]) == {"manual": 6.0, "sympy": 6.0, "autograd": 6.0}
+    assert props["status"] == "passed" and props["worst_difference"] == "0"
+
+
+def test_a_wrong_edge_fails_naming_the_edge_and_sympys_form(pytester):
+    pytester.makefile(".yaml", **{"cases/perceptron": WRONG_EDGE})
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "cases/perceptron.yaml:18: chain_rule y_pred/z is wrong: you wrote y_pred*(1 + y_pred), "
+        "SymPy's derivative is y_pred*(1 - y_pred)",
+        "cases/perceptron.yaml:1: case perceptron_bce failed; the largest difference between "
+        "two methods is 1.09e+04:",
+        "  - gradient w: manual gives 10879.54629 where SymPy gives 6.691763029 *",
+        "  w: manual 10879.54629, sympy 6.691763029, autograd 6.691761971, *",
+        "FAILED cases/perceptron.yaml::perceptron - cases/perceptron.yaml:18: chain_*",
+    ])
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_an_invalid_file_is_an_error_at_file_line(pytester):
+    pytester.makefile(".yaml", **{"cases/bad": INVALID})
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([
+        "*ERROR at setup of autograd-lab case bad*",
+        "cases/bad.yaml:4:6: attribute access (a.b) is not allowed: x.real",
+    ])
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_a_missing_edge_is_an_error_naming_it(pytester):
+    pytester.makefile(".yaml", **{"cases/perceptron": MISSING_EDGE})
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["cases/perceptron.yaml:16:3: missing edge z/b: *"
+                                 "add chain_rule entry 'z/b'"])
+
+
+def test_only_yaml_under_cases_or_named_is_collected(pytester):
+    pytester.makefile(".yaml", **{"cases/sub/x_squared": X_SQUARED, "other/bad": INVALID,
+                                  "tests/corpus/bad": INVALID})
+    result = pytester.runpytest("--collect-only", "-q")
+    result.stdout.fnmatch_lines(["cases/sub/x_squared.yaml::x_squared", "1 test collected*"])
+    named = pytester.runpytest("other/bad.yaml")
+    named.assert_outcomes(errors=1)
+
+
+def test_the_ini_option_names_the_folders(pytester):
+    ini(pytester, "autograd_lab_cases = examples\n")
+    pytester.makefile(".yaml", **{"examples/x_squared": X_SQUARED, "cases/bad": INVALID})
+    result = pytester.runpytest("--collect-only", "-q")
+    result.stdout.fnmatch_lines(["examples/x_squared.yaml::x_squared", "1 test collected*"])
+
+
+def test_xdist_gives_the_serial_outcomes(pytester):
+    pytester.makefile(".yaml", **{"cases/x_squared": X_SQUARED, "cases/perceptron": PERCEPTRON,
+                                  "cases/wrong_edge": WRONG_EDGE, "cases/missing": MISSING_EDGE,
+                                  "cases/invalid": INVALID})
+    serial = outcomes(pytester.runpytest())
+    assert serial == {"cases/x_squared.yaml::x_squared": "passed",
+                      "cases/perceptron.yaml::perceptron": "passed",
+                      "cases/wrong_edge.yaml::wrong_edge": "failed",
+                      "cases/missing.yaml::missing": "error",
+                      "cases/invalid.yaml::invalid": "error"}
+    assert outcomes(pytester.runpytest("-n", "2")) == serial
+
+
+def test_collecting_cases_imports_neither_torch_nor_sympy(pytester):
+    pytester.makefile(".yaml", **{"cases/x_squared": X_SQUARED})
+    pytester.makeconftest("""
+        import sys
+        def pytest_collection_finish(session):
+            print("heavy:", sorted({"torch", "sympy"} & set(sys.modules)))
+    """)
+    result = pytester.runpytest_subprocess("--collect-only", "-s")
+    result.stdout.fnmatch_lines(["heavy: []", "*1 test collected*"])
