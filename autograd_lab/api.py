@@ -37,6 +37,7 @@ def diagnosis(result: CaseResult) -> str:
     if result.worst:
         head += f"; the largest difference between two methods is {result.worst:.3g}"
     lines += [head + ":", *(f"  - {problem}" for problem in result.problems)]
+    lines += [f"  note: {note}" for note in getattr(result, "notes", [])]
     return "\n".join(lines + _gradients(result))
 
 

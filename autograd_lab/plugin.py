@@ -102,12 +102,16 @@ class CaseItem(pytest.Item):
 
     def _record(self, result) -> None:
         """The result as user properties, which `pytest --junitxml` writes per testcase."""
-        self.user_properties += [("case", result.name), ("status", result.status)]
-        if result.status != ERROR:
-            self.user_properties.append(("worst_difference", f"{result.worst:.6g}"))
-        if result.points:
-            for param, by_method in result.points[0].gradients.items():
-                self.user_properties.append((f"grad/{param}", _json(by_method)))
+        self.user_properties += [("case", result.name), ("kind", result.kind),
+                                 ("status", result.status)]
+        if not result.points:  # an error, or a behaviour case: no gradients to compare
+            return
+        base = result.points[0]
+        self.user_properties.append(("worst_difference", f"{result.worst:.6g}"))
+        self.user_properties += [(f"grad/{param}", _json(by_method))
+                                 for param, by_method in base.gradients.items()]
+        self.user_properties += [(f"hessian/{entry}", _json(by_method))
+                                 for entry, by_method in getattr(base, "hessian", {}).items()]
 
 
 def _json(by_method: dict) -> str:

@@ -13,10 +13,23 @@ from .conftest import CASES
 
 pytest_plugins = ["pytester"]
 
-PERCEPTRON = (CASES / "perceptron_bce.yaml").read_text(encoding="utf-8")
-X_SQUARED = (CASES / "x_squared.yaml").read_text(encoding="utf-8")
-WRONG_EDGE = PERCEPTRON.replace("y_pred/z: y_pred*(1 - y_pred)", "y_pred/z: y_pred*(1 + y_pred)")
-MISSING_EDGE = PERCEPTRON.replace("  z/b: 1                        # dz_db\n", "")
+NEURON = """\
+name: neuron
+inputs:
+  x: 2.0
+  w: {value: 0.5, grad: true}
+  b: {value: 0.0, grad: true}
+forward:
+  z: w*x + b
+  a: sigmoid(z)
+chain_rule:
+  a/z: a*(1 - a)
+  z/w: x
+  z/b: 1
+"""
+X_SQUARED = "inputs:\n  x: {value: 3.0, grad: true}\nforward:\n  y: x**2\nchain_rule:\n  y/x: 2*x\n"
+WRONG_EDGE = NEURON.replace("a/z: a*(1 - a)", "a/z: a*(1 + a)")
+MISSING_EDGE = NEURON.replace("  z/b: 1\n", "")
 INVALID = "inputs:\n  x: {value: 3.0, grad: true}\nforward:\n  y: x.real\nchain_rule:\n  y/x: 1\n"
 
 
@@ -57,22 +70,25 @@ def test_a_passing_case_records_its_gradients_for_junitxml(pytester):
     case = ET.parse(pytester.path / "junit.xml").find(".//testcase")
     props = {p.get("name"): p.get("value") for p in case.iter("property")}
     assert case.get("name") == "x_squared"
-    assert json.loads(props["grad/x"]) == {"manual": 6.0, "sympy": 6.0, "autograd": 6.0}
+    by_method = json.loads(props["grad/x"])
+    assert [by_method[m] for m in ("manual", "sympy", "autograd")] == [6.0, 6.0, 6.0]
+    assert by_method["finite_difference"] == pytest.approx(6.0, rel=1e-6)
     assert props["status"] == "passed" and props["worst_difference"] == "0"
 
 
 def test_a_wrong_edge_fails_naming_the_edge_and_sympys_form(pytester):
-    pytester.makefile(".yaml", **{"cases/perceptron": WRONG_EDGE})
+    pytester.makefile(".yaml", **{"cases/neuron": WRONG_EDGE})
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
-        "cases/perceptron.yaml:18: chain_rule y_pred/z is wrong: you wrote y_pred*(1 + y_pred), "
-        "SymPy's derivative is y_pred*(1 - y_pred)",
-        "cases/perceptron.yaml:1: case perceptron_bce failed; the largest difference between "
-        "two methods is 1.09e+04:",
-        "  - gradient w: manual gives 10879.54629 where SymPy gives 6.691763029 *",
-        "  w: manual 10879.54629, sympy 6.691763029, autograd 6.691761971, *",
-        "FAILED cases/perceptron.yaml::perceptron - cases/perceptron.yaml:18: chain_*",
+        "cases/neuron.yaml:10: chain_rule a/z is wrong: you wrote a*(1 + a), "
+        "SymPy's derivative is a*(1 - a)",
+        "cases/neuron.yaml:1: case neuron failed; the largest difference between "
+        "two methods is 2.14:",
+        "  - gradient w: manual gives 2.531010448 where SymPy gives 0.3932238665 at the base "
+        "point (x=2, w=0.5, b=0): *",
+        "  w: manual 2.531010448, sympy 0.3932238665, autograd 0.3932238665, *",
+        "FAILED cases/neuron.yaml::neuron - cases/neuron.yaml:10: chain_rule a/z*",
     ])
     result.stdout.no_fnmatch_line("*Traceback*")
 
@@ -89,11 +105,11 @@ def test_an_invalid_file_is_an_error_at_file_line(pytester):
 
 
 def test_a_missing_edge_is_an_error_naming_it(pytester):
-    pytester.makefile(".yaml", **{"cases/perceptron": MISSING_EDGE})
+    pytester.makefile(".yaml", **{"cases/neuron": MISSING_EDGE})
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["cases/perceptron.yaml:16:3: missing edge z/b: *"
-                                 "add chain_rule entry 'z/b'"])
+    result.stdout.fnmatch_lines(["cases/neuron.yaml:9:1: missing edge z/b: z = w*x + b uses b, "
+                                 "which leads to a parameter; add chain_rule entry 'z/b'"])
 
 
 def test_only_yaml_under_cases_or_named_is_collected(pytester):
@@ -113,12 +129,12 @@ def test_the_ini_option_names_the_folders(pytester):
 
 
 def test_xdist_gives_the_serial_outcomes(pytester):
-    pytester.makefile(".yaml", **{"cases/x_squared": X_SQUARED, "cases/perceptron": PERCEPTRON,
+    pytester.makefile(".yaml", **{"cases/x_squared": X_SQUARED, "cases/neuron": NEURON,
                                   "cases/wrong_edge": WRONG_EDGE, "cases/missing": MISSING_EDGE,
                                   "cases/invalid": INVALID})
     serial = outcomes(pytester.runpytest())
     assert serial == {"cases/x_squared.yaml::x_squared": "passed",
-                      "cases/perceptron.yaml::perceptron": "passed",
+                      "cases/neuron.yaml::neuron": "passed",
                       "cases/wrong_edge.yaml::wrong_edge": "failed",
                       "cases/missing.yaml::missing": "error",
                       "cases/invalid.yaml::invalid": "error"}
