@@ -75,7 +75,7 @@ def check_case(case: Case) -> CaseResult:
     fd = finite.opinion(case)
     result.notes += honesty.kink_notes(case, survey, _where)
     result.notes += honesty.finite_notes(case, methods, fd, survey, _where)
-    _check_claims(case, symbolic, methods["sympy"], result)
+    _check_claims(case, symbolic, honesty.claimed(case, methods, survey, result.notes), result)
     rounding = Rounding(case, symbolic, methods, autograd.gradients(case, case.dtype)[1],
                         LISTED_POINTS) if case.dtype == "float32" else None
     hessians = hessian.check(case, symbolic, values, _either(survey, case), result, _where) \

@@ -44,6 +44,26 @@ def _short(v) -> str:
         ", ...]" if len(v) > 6 else "]")
 
 
+def claimed(case: Case, methods: dict, survey: Survey, notes: list) -> dict:
+    """What a gradient claim is held to: SymPy's value, or torch's where no derivative exists.
+
+    A tutorial prints what torch computed; where the derivative does not exist, that is a
+    convention, and a claim matching it is not a wrong derivative (a note says so)."""
+    torch64 = methods.get("autograd_float64", methods["autograd"])
+    out = {}
+    for p, exact in methods["sympy"].items():
+        mask = survey.mask(p, case.count)
+        out[p] = exact
+        claims = [c for c in case.claims if c.kind == "grad" and c.target == p and mask[c.point]]
+        if claims:
+            shape = (case.count,) + (1,) * (np.ndim(exact) - 1)
+            out[p] = np.where(mask.reshape(shape), torch64[p], exact)
+            notes += [f"claim {c.key} ({'the base point' if c.point == 0 else f'point {c.point}'})"
+                      f" is held to torch's convention: {p} is not differentiable there"
+                      for c in claims]
+    return out
+
+
 def projections(methods: dict, fd: finite.Opinion) -> dict:
     """method -> param -> (P,): each exact gradient along the finite difference's direction."""
     return {m: {p: finite.project(g[p], fd.directions[p]) for p in fd.values}

@@ -120,3 +120,13 @@ def test_a_vector_names_the_element_on_the_kink(write_case):
     assert x["differentiable"] is False and x["kink_elements"] == [1]
     assert x["one_sided"]["left"] == [0.0, 0.0, pytest.approx(1 / 3)]
     assert x["one_sided"]["right"] == [0.0, pytest.approx(1 / 3), pytest.approx(1 / 3)]
+
+
+def test_a_claim_at_a_kink_is_held_to_torchs_convention(write_case):
+    text = RELU.replace("STEP", "step(z)") + "    expect: {grad/w: 0, grad/b: 0}\n"
+    result = check_file(write_case(text))
+    assert result.status == "passed", result.problems
+    assert [(c.claim, c.value, c.status) for c in result.claims] == [
+        ("grad/w", 0.0, "passed"), ("grad/b", 0.0, "passed")]
+    assert "claim grad/w (the base point) is held to torch's convention: w is not " \
+           "differentiable there" in result.notes
