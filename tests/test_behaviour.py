@@ -15,6 +15,7 @@ from autograd_lab.cli import main
 from .conftest import CASES
 
 MISTAKES = CASES.parent / "examples" / "mistakes"
+pytest_plugins = ["pytester"]
 ELEMENT_0 = "element 0 of tensors does not require grad and does not have a grad_fn"
 
 
@@ -323,3 +324,15 @@ def test_the_editor_schema_knows_behaviour_cases_and_bare_steps():
     assert {"backward", "zero_grad", "no_grad", "detach", "requires_grad", "retain_grad",
             "compute", "expect"} == set(step["properties"])
     assert step["additionalProperties"] == {"anyOf": [{"type": "string"}, {"type": "number"}]}
+
+
+def test_pytest_runs_behaviour_cases_with_the_same_diagnosis(pytester):
+    pytester.makeini("[pytest]\nfilterwarnings = ignore::pytest.PytestAssertRewriteWarning\n"
+                     "addopts = -p no:unraisableexception -p no:hypothesispytest\n")
+    pytester.makefile(".yaml", **{"cases/zero_grad": (CASES / "zero_grad.yaml").read_text(),
+                                  "cases/mistake": (MISTAKES / "backward_not_called.yaml")
+                                  .read_text()})
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*step 2 (x.grad, line 14): expected grad/x = 6, but x.grad is "
+                                 "None: no backward() ran before this step*"])
