@@ -33,10 +33,8 @@ def diagnosis(result: CaseResult) -> str:
         return "\n".join(result.problems)  # each already names file:line and what to do
     lines = [f"{_where(result.file, e.line)}: chain_rule {e.edge} is wrong: you wrote {e.hand}, "
              f"SymPy's derivative is {e.sympy}" for e in result.edges if e.status == FAILED]
-    head = f"{_where(result.file, result.line)}: case {result.name} {result.status}"
-    if result.worst:
-        head += f"; the largest difference between two methods is {result.worst:.3g}"
-    lines += [head + ":", *(f"  - {problem}" for problem in result.problems)]
+    head = f"{_where(result.file, result.line)}: case {result.name} {result.status}:"
+    lines += [head, *(f"  - {problem}" for problem in result.problems)]
     lines += [f"  note: {note}" for note in getattr(result, "notes", [])]
     return "\n".join(lines + _gradients(result))
 
@@ -44,7 +42,8 @@ def diagnosis(result: CaseResult) -> str:
 def _gradients(result: CaseResult) -> list[str]:
     if not result.points:
         return []
-    lines = ["gradients at the base point, by method:"]
+    lines = [f"gradients at the base point, by method (the largest difference between two "
+             f"methods, over every point: {result.worst:.3g}):"]
     for param, by_method in result.points[0].gradients.items():
         shown = ", ".join(f"{m} {_value(v)}" for m, v in by_method.items())
         lines.append(f"  {param}: {shown}")

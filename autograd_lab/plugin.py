@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .result import ERROR, FAILED
+from .result import ERROR, FAILED, PASSED
 
 INI = "autograd_lab_cases"
 SUFFIXES = (".yaml", ".yml")
@@ -34,7 +34,10 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path):
 
 def _under_cases(path: Path, config: pytest.Config) -> bool:
     root = config.rootpath
-    folders = path.relative_to(root).parent.parts if path.is_relative_to(root) else path.parts
+    # only folders from the rootdir's own down count, so a project that happens to live
+    # under some /home/me/cases/ does not turn all its YAML into cases
+    folders = ((root.name,) + path.relative_to(root).parent.parts if path.is_relative_to(root)
+               else path.parts)
     for entry in config.getini(INI):
         if "/" in entry.strip("/"):
             if path.is_relative_to((root / entry).resolve()):
@@ -77,6 +80,9 @@ class CaseItem(pytest.Item):
 
         self.result = check_file(self._shown_path())
         self._record(self.result)
+        notes = getattr(self.result, "notes", [])
+        if notes and self.result.status == PASSED:  # shown with -rP; a failure shows them itself
+            self.add_report_section("setup", "autograd-lab notes", "\n".join(notes))
         if self.result.status == ERROR:
             raise CaseProblem(self.result)
 
@@ -104,6 +110,7 @@ class CaseItem(pytest.Item):
         """The result as user properties, which `pytest --junitxml` writes per testcase."""
         self.user_properties += [("case", result.name), ("kind", result.kind),
                                  ("status", result.status)]
+        self.user_properties += [("note", note) for note in getattr(result, "notes", [])]
         if not result.points:  # an error, or a behaviour case: no gradients to compare
             return
         base = result.points[0]

@@ -83,10 +83,11 @@ def test_a_wrong_edge_fails_naming_the_edge_and_sympys_form(pytester):
     result.stdout.fnmatch_lines([
         "cases/neuron.yaml:10: chain_rule a/z is wrong: you wrote a*(1 + a), "
         "SymPy's derivative is a*(1 - a)",
-        "cases/neuron.yaml:1: case neuron failed; the largest difference between "
-        "two methods is 2.14:",
+        "cases/neuron.yaml:1: case neuron failed:",
         "  - gradient w: manual gives 2.531010448 where SymPy gives 0.3932238665 at the base "
         "point (x=2, w=0.5, b=0): *",
+        "gradients at the base point, by method (the largest difference between two methods, "
+        "over every point: 2.14):",
         "  w: manual 2.531010448, sympy 0.3932238665, autograd 0.3932238665, *",
         "FAILED cases/neuron.yaml::neuron - cases/neuron.yaml:10: chain_rule a/z*",
     ])
@@ -126,6 +127,12 @@ def test_the_ini_option_names_the_folders(pytester):
     pytester.makefile(".yaml", **{"examples/x_squared": X_SQUARED, "cases/bad": INVALID})
     result = pytester.runpytest("--collect-only", "-q")
     result.stdout.fnmatch_lines(["examples/x_squared.yaml::x_squared", "1 test collected*"])
+
+
+def test_a_rootdir_named_cases_counts_as_a_cases_folder(pytester):
+    pytester.makefile(".yaml", **{"cases/x_squared": X_SQUARED})
+    result = pytester.runpytest("--collect-only", "-q", "--rootdir=cases", "cases")
+    result.stdout.fnmatch_lines(["x_squared.yaml::x_squared", "1 test collected*"])
 
 
 def test_xdist_gives_the_serial_outcomes(pytester):
