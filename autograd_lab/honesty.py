@@ -35,7 +35,7 @@ def kink_notes(case: Case, survey: Survey, where) -> list[str]:
             more = f" (and at {len(found) - 1} more points)" if len(found) > 1 else ""
             sides = "" if k.jump else f"; one-sided derivatives {_short(k.left)} and {_short(k.right)}"
             notes.append(f"{p} is not differentiable at {where(case, (k.point,))}{more}: {k.why()}"
-                         f"{sides}; torch takes {k.entry(None)['torch_convention']['rule']}")
+                         f"{sides}; torch's convention: {k.entry(None)['torch_convention']['rule']}")
     return notes
 
 
@@ -76,7 +76,9 @@ def finite_notes(case: Case, methods: dict, fd: finite.Opinion, survey: Survey, 
     along = projections(methods, fd)
     for p, value in fd.values.items():
         agrees = [_close(value, along[m][p]) for m in along]
-        bad = ~np.logical_or.reduce(agrees) & ~survey.mask(p, case.count)
+        # where SymPy has no finite value the case already says why (a domain problem)
+        bad = ~np.logical_or.reduce(agrees) & ~survey.mask(p, case.count) \
+            & np.isfinite(along["sympy"][p])
         if not bad.any():
             continue
         i = int(np.flatnonzero(bad)[0])

@@ -87,3 +87,25 @@ def test_order_2_needs_scalar_parameters(write_case):
               x: 2*x
             order: 2
         """))
+
+
+def test_kinks_in_an_order_2_case(write_case):
+    result = check_file(write_case("""
+        inputs:
+          w: {value: 1.5, grad: true}
+          b: {value: 0.5, grad: true}
+        forward:
+          y: clamp(w, 0, b)**2 + relu(w - b)**3*step(1 - b)
+        gradient:
+          w: 3*relu(w - b)**2*step(1 - b)
+          b: 2*b - 3*relu(w - b)**2*step(1 - b)
+        order: 2
+        points:
+          - at: {w: 0.5}
+    """))
+    assert result.status == "passed", result.problems
+    h = result.points[0].hessian   # y = b**2 + (w - b)**3 here
+    assert h["w/w"] == {"sympy": 6.0, "autograd": 6.0}
+    assert h["w/b"] == {"sympy": -6.0, "autograd": -6.0}
+    assert h["b/b"]["sympy"] == pytest.approx(8.0)
+    assert result.to_dict()["points"][1]["gradients"]["w"]["differentiable"] is False

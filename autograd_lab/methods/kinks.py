@@ -95,6 +95,8 @@ class Kink:
         if self.jump:
             return (f"{text} and jumps there by {self.jump:.6g}: the output is not continuous in "
                     f"{self.param}, so no derivative exists")
+        if not np.all(np.isfinite(self.left)) or not np.all(np.isfinite(self.right)):
+            return f"{text}, and the derivative beside it is not finite: no derivative exists"
         if self.differentiable:
             return f"{text}, but the one-sided derivatives agree: differentiable"
         return f"{text}: the one-sided derivatives differ, so no derivative exists"

@@ -17,7 +17,7 @@ def _heaviside(x, h0=0.5):
     return np.where(x > 0, 1, np.where(x < 0, 0, h0))
 
 
-def _dirac(x):
+def _dirac(x, k=0):  # k: DiracDelta(x, k) is its k-th derivative, as second derivatives give
     return np.where(x == 0, np.nan, 0)
 
 
@@ -147,6 +147,14 @@ def _mp_heavisides():
     return lambda *a: (one if len(a) == 1 else two)(*a)
 
 
+def _mp_diracs():
+    # DiracDelta(x) and its k-th derivative DiracDelta(x, k): 0 off the switch point, nan on it
+    def delta(x, k=0):
+        return mpmath.mpf(0) if x != 0 else mpmath.nan
+    one, two = _mp(delta, 1), _mp(delta, 2)
+    return lambda *a: (one if len(a) == 1 else two)(*a)
+
+
 def _mp_number(value, q):
     return mpmath.mpf(value) / q if q is not None else mpmath.mpf(sp.Float(value, DIGITS)._mpf_)
 
@@ -173,7 +181,7 @@ EXACT = Backend(
      "sigmoid": _mp(lambda u: 1 / (1 + mpmath.exp(-u))),
      "Max": _mp_fold(max), "Min": _mp_fold(min),
      "Heaviside": _mp_heavisides(),
-     "DiracDelta": _mp(lambda x: mpmath.mpf(0) if x != 0 else mpmath.nan)},
+     "DiracDelta": _mp_diracs()},
     _mp_number,
     np.vectorize(lambda v: mpmath.mpf(float(v)), otypes=[object]),
     lambda v: _mp_floats(np.asarray(v, dtype=object)),
