@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from . import behaviour, compare, hessian, honesty, lint
+from . import expr as E
 from .case import Case, load
 from .errors import CaseError
 from .methods import autograd, finite, kinks, manual
@@ -68,6 +69,7 @@ def check_case(case: Case) -> CaseResult:
         domain: list[str] = []
         values = manual.forward(case, manual.leaves(case), _watch(case, domain))
     result.problems += domain + lint.problems(case, values, lambda i: _where(case, i))
+    result.graph = _graph(case, values)
     methods = _methods(case, values, symbolic)
     survey = kinks.survey(case, (case.dtype,))  # no derivative to agree on at a kink
     _check_edges(case, symbolic, result, survey)
@@ -84,6 +86,14 @@ def check_case(case: Case) -> CaseResult:
     if result.problems:
         result.status = FAILED
     return result
+
+
+def gradients(case: Case) -> dict[str, dict]:
+    """Each method's gradients at every point of case (method -> parameter -> array),
+    unchecked: for a report that draws them over a range."""
+    with torch.no_grad():
+        values = manual.forward(case, manual.leaves(case))
+    return _methods(case, values, Symbolic(case))
 
 
 def _methods(case: Case, values: dict, symbolic: Symbolic) -> dict[str, dict]:
@@ -115,7 +125,8 @@ def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> 
         form = symbolic.form(edge.node, edge.parent, simplify=not g.ok)
         status = PASSED if g.ok else FAILED
         result.edges.append(EdgeResult(edge.key, status, edge.text, form,
-                                       case.line_of("chain_rule", edge.key)))
+                                       case.line_of("chain_rule", edge.key),
+                                       _base(hand, case), _base(exact, case)))
         if not g.ok:
             result.problems.append(
                 f"chain_rule edge {edge.key}: hand-written {edge.text}, SymPy {form}; differs at "
@@ -230,6 +241,27 @@ def _rows(batch, case: Case, name: str) -> list:
     if not _shape(case, name) and batch[0].size == 1:
         return batch.reshape(len(batch)).tolist()
     return [_listed(_unpad(row, case, name)) for row in batch]
+
+
+def _graph(case: Case, values: dict) -> dict:
+    """The declared graph with every value at the base point, for the reports to draw."""
+    def at_base(name):
+        return _listed(_unpad(values[name][0].numpy(), case, name))
+    inputs = {n: {"value": at_base(n), "grad": i.grad, "shape": list(i.value.shape)}
+              for n, i in case.inputs.items()}
+    nodes = {n: {"expr": node.text, "value": at_base(n), "shape": list(node.shape),
+                 "uses": list(dict.fromkeys(t.id for t in E.walk(node.expr)
+                                            if isinstance(t, E.Name)))}
+             for n, node in case.nodes.items()}
+    return {"output": case.output, "inputs": inputs, "nodes": nodes}
+
+
+def _base(v: np.ndarray, case: Case):
+    """An array over points at the base point: a number, or a list in the case's shape."""
+    v = np.asarray(v[0], dtype=float)
+    if v.size == 1:
+        return float(v.reshape(-1)[0])
+    return _listed(v.reshape(case.shape) if v.size == int(np.prod(case.shape)) else v)
 
 
 def _unpad(v: np.ndarray, case: Case, name: str) -> np.ndarray:

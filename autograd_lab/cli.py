@@ -14,19 +14,35 @@ def main():
     torch.autograd, checked against each other from one YAML case."""
 
 
+FORMATS = ("json", "md", "junit", "plots")  # kept here so that --help imports nothing heavy
+
+
+def _formats(ctx, param, value):
+    chosen = [f.strip() for v in value for f in v.split(",") if f.strip()] or list(FORMATS)
+    unknown = sorted(set(chosen) - set(FORMATS))
+    if unknown:
+        raise click.BadParameter(f"{', '.join(unknown)}; choose from {', '.join(FORMATS)}")
+    return tuple(chosen)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--out", "out", default="reports", show_default=True, type=click.Path(path_type=Path),
-              help="Folder for report.json.")
+              help="Folder for the reports.")
 @click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(min=0),
               help="Processes to check on (0: one per core); results are the same.")
-def check(paths, out, jobs):
+@click.option("--format", "formats", multiple=True, callback=_formats, metavar="FORMAT",
+              help="Reports to write: json, md, junit, plots (repeat or comma-separate; "
+                   "default: all).")
+def check(paths, out, jobs, formats):
     """Check case files (files or folders; default: cases/).
 
+    Writes report.json, report.md, junit.xml and plots/ into --out; with
+    $GITHUB_STEP_SUMMARY set, appends the summary to it.
     Exit 0 when every case passed, 1 when any failed, 2 when any is in error."""
     from .check import case_files
     from .parallel import check_files
-    from .reports import exit_code, json as json_report, terminal
+    from .reports import exit_code, markdown, terminal, write
 
     paths = paths or (Path("cases"),)
     missing = [str(p) for p in paths if not p.exists()]
@@ -37,10 +53,13 @@ def check(paths, out, jobs):
         raise click.UsageError(f"no case files (*.yaml) under {', '.join(map(str, paths))}")
     console = terminal.console()
     results = []
-    for result in check_files(files, jobs):
-        terminal.show(result, console)
-        results.append(result)
-    json_report.write(results, out)
+    with terminal.progress(console, len(files)) as advance:
+        for result in check_files(files, jobs):
+            terminal.show(result, console, quiet=advance.shown)
+            results.append(result)
+            advance()
+    write(results, out, formats)
+    markdown.append_step_summary(results)
     terminal.summary(results, console, out)
     sys.exit(exit_code(results))
 

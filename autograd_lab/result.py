@@ -13,6 +13,8 @@ class EdgeResult:
     hand: str
     sympy: str
     line: int | None = None
+    value: object = None           # the hand-written local derivative at the base point
+    sympy_value: object = None     # SymPy's, at the base point
 
 
 @dataclass
@@ -51,6 +53,7 @@ class CaseResult:
     title: str = ""
     worst: float = 0.0                 # the largest disagreement between any two methods
     points_total: int = 0
+    graph: dict = field(default_factory=dict)   # inputs and nodes with their base-point values
     seconds: float = 0.0
 
     @property

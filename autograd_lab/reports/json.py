@@ -20,7 +20,7 @@ def render(results: list[CaseResult], generated: str | None = None) -> str:
         "format_version": FORMAT_VERSION,
         "generated": generated or datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "summary": summary,
-        "cases": [r.to_dict() for r in results],
+        "cases": [_finite(r.to_dict()) for r in results],
     }
     return json.dumps(report, indent=2, allow_nan=False, default=_number) + "\n"
 
@@ -31,26 +31,16 @@ def _number(value):
 
 def write(results: list[CaseResult], out: Path) -> Path:
     path = out / "report.json"
-    write_atomic(path, render(_finite(results)))
+    write_atomic(path, render(results))
     return path
 
 
-def _finite(results):
+def _finite(v):
     """JSON has no NaN or inf: they are written as null (the problems say why)."""
-
-    def clean(v):
-        if isinstance(v, float) and not math.isfinite(v):
-            return None
-        if isinstance(v, list):
-            return [clean(x) for x in v]
-        if isinstance(v, dict):
-            return {k: clean(x) for k, x in v.items()}
-        return v
-    for r in results:
-        for p in r.points:
-            p.at, p.gradients = clean(p.at), clean(p.gradients)
-            p.details, p.hessian, p.rounding = clean(p.details), clean(p.hessian), clean(p.rounding)
-        for c in r.claims:
-            c.value = clean(c.value)
-        r.worst = clean(r.worst)
-    return results
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, list):
+        return [_finite(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _finite(x) for k, x in v.items()}
+    return v
