@@ -64,5 +64,25 @@ def check(paths, out, jobs, formats):
     sys.exit(exit_code(results))
 
 
+@main.command()
+@click.argument("case")
+def explain(case):
+    """Print a case's derivation step by step: the forward values, each local derivative,
+    the product along each path, SymPy's derivative, and torch's backward graph.
+
+    CASE is a case file or the name of a case under cases/."""
+    from .case import load
+    from .errors import CaseError
+    from .explain import derive, find, show
+    from .reports import terminal
+
+    try:
+        derivation = derive(load(find(case)))
+    except CaseError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    show(derivation, terminal.console())
+
+
 if __name__ == "__main__":
     main()

@@ -17,3 +17,9 @@ def write_case(tmp_path):
         path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
         return path
     return write
+
+
+@pytest.fixture(autouse=True)
+def _no_step_summary(monkeypatch):
+    """A test run inside GitHub Actions must not write into the job's own summary."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)

@@ -303,7 +303,7 @@ def _diff(a, b) -> str:
     if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
         return "—"
     d = float(a) - float(b)
-    return "0" if d == 0 else f"{d:+.2e}" if math.isfinite(d) else str(d)
+    return "0" if d == 0 else f"{d:+.3g}" if math.isfinite(d) else str(d)
 
 
 def _short(v) -> str:

@@ -1,0 +1,340 @@
+"""`autograd-lab explain`: a case's derivation step by step, as the tutorials print it."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+import torch
+
+from . import compare
+from .case import Case, load
+from .check import gradients
+from .errors import CaseError
+from .methods import autograd, manual
+from .methods.symbolic import Builder, Symbolic, printed
+from .methods.tensors import evaluate
+
+MAX_PATHS = 20        # paths listed per parameter
+MAX_FORMULA = 400     # characters of a SymPy formula shown
+SIMPLIFY_OPS = 120    # sympy.simplify is tried on derivatives up to this many operations
+MAX_SHOWN = 6         # elements of a vector shown
+
+
+@dataclass
+class Step:
+    """One local derivative: its edge, the hand-written text and value, SymPy's."""
+    edge: str
+    hand: str
+    value: object
+    sympy: str
+    sympy_value: object
+    ok: bool
+
+
+@dataclass
+class Path_:
+    edges: list[str]
+    values: list[object]
+    product: object
+
+
+@dataclass
+class Gradient:
+    param: str
+    paths: list[Path_] = field(default_factory=list)
+    more_paths: int = 0
+    total: str = ""                  # the hand-written total derivative (`gradient:`)
+    total_value: object = None
+    sympy: str = ""                  # SymPy's derivative in the inputs
+    sympy_named: str = ""            # the same with the nodes' names put back
+    sympy_value: object = None
+    methods: dict = field(default_factory=dict)
+
+
+@dataclass
+class Derivation:
+    case: Case
+    at: dict                          # input -> its value at the base point
+    forward: list[tuple[str, str, object]]   # node, expression, value
+    steps: list[Step]
+    gradients: list[Gradient]
+    backward: list[tuple[str, str, str]]     # tree prefix, grad_fn name, the declared node
+
+
+def find(target: str, folder: Path = Path("cases")) -> Path:
+    """A case file, or the name of a case under cases/."""
+    path = Path(target)
+    if path.is_file():
+        return path
+    for candidate in (folder / f"{target}.yaml", folder / f"{target}.yml"):
+        if candidate.is_file():
+            return candidate
+    for candidate in sorted(folder.rglob("*.y*ml")) if folder.is_dir() else ():
+        if candidate.stem == target:
+            return candidate
+    raise CaseError(f"no case file {target!r}, and no case of that name under {folder}/")
+
+
+def derive(case: Case) -> Derivation:
+    """Everything explain prints, at the case's base point."""
+    base = dataclasses.replace(case, overrides=[], sample=None, claims=[])
+    with torch.no_grad():
+        values = manual.forward(base, manual.leaves(base))
+    symbolic = Symbolic(base)
+    at = {n: _at0(values[n], base, n) for n in base.inputs}
+    forward = [(n, node.text, _at0(values[n], base, n)) for n, node in base.nodes.items()]
+    steps = [_step(base, symbolic, values, e) for e in base.edges.values()]
+    by_method = gradients(base)
+    grads = [_gradient(base, symbolic, values, steps, by_method, p) for p in base.params]
+    return Derivation(case, at, forward, steps, grads, backward_graph(base))
+
+
+# --- the chain rule -----------------------------------------------------------------------
+
+def _step(case: Case, symbolic: Symbolic, values: dict, edge) -> Step:
+    with torch.no_grad():
+        hand = evaluate(edge.expr, values)
+    hand = np.asarray(hand.numpy() if isinstance(hand, torch.Tensor) else hand, dtype=float)
+    exact = symbolic.edge(edge.node, edge.parent)
+    rtol, atol = compare.tolerance("float64", case.tolerance)
+    ok = compare.gap(hand, exact, rtol, atol).ok
+    return Step(edge.key, edge.text, _shown(hand), symbolic.form(edge.node, edge.parent),
+                _shown(exact), ok)
+
+
+def paths(case: Case, param: str) -> list[list[str]]:
+    """Every chain of declared edges from the output down to param."""
+    out, by_node = [], {}
+    for edge in case.edges.values():
+        by_node.setdefault(edge.node, []).append(edge)
+
+    def walk(name, trail):
+        if name == param:
+            out.append(trail)
+            return
+        for edge in by_node.get(name, []):
+            walk(edge.parent, trail + [edge.key])
+    walk(case.output, [])
+    return out
+
+
+def _gradient(case, symbolic, values, steps, by_method, param) -> Gradient:
+    g = Gradient(param)
+    local = {s.edge: s for s in steps}
+    found = paths(case, param)
+    g.more_paths = max(len(found) - MAX_PATHS, 0)
+    for trail in found[:MAX_PATHS]:
+        with torch.no_grad():
+            product = torch.ones(1, dtype=torch.float64)
+            for key in trail:
+                product = product * torch.as_tensor(evaluate(case.edges[key].expr, values),
+                                                    dtype=torch.float64)
+            product = manual._fit(product, values[param].shape)
+        g.paths.append(Path_(trail, [local[k].value for k in trail],
+                             _at0(product, case, param)))
+    if param in case.gradient:
+        tree, text = case.gradient[param]
+        g.total = text
+        g.total_value = _at0(manual.totals(case, values)[param], case, param)
+    g.sympy, g.sympy_named = formulas(symbolic, param)
+    g.sympy_value = _at0(by_method["sympy"][param], case, param)
+    g.methods = {m: _at0(v[param], case, param) for m, v in by_method.items()}
+    return g
+
+
+def formulas(symbolic: Symbolic, param: str) -> tuple[str, str]:
+    """SymPy's derivative of the output by param, simplified: in the inputs, and with
+    each node's name put back where its expression appears."""
+    case = symbolic.case
+    names = dict(symbolic.symbols)
+    builder = Builder(names, symbolic.shapes)
+    for name, node in case.nodes.items():
+        names[name] = builder(node.expr)
+    d = _derivative(symbolic, names[case.output], list(builder.reductions.values()), param)
+    if sp.count_ops(d) <= SIMPLIFY_OPS:
+        d = min((d, sp.simplify(d), sp.factor(d)), key=lambda e: len(str(e)))
+    named = d
+    for name in reversed(case.nodes):
+        if not names[name].is_Symbol:
+            named = named.subs(names[name], symbolic.symbols[name])
+    return _cut(printed(d)), _cut(printed(named))
+
+
+def _derivative(symbolic: Symbolic, expr, reductions: list, param: str):
+    """d expr / d param, the sums and means entering through their adjoints (as
+    Symbolic.derivative does numerically)."""
+    x = symbolic.symbols[param]
+    vector = bool(symbolic.shapes[param])
+    adjoint = {}
+    for k in reversed(range(len(reductions))):
+        a = sp.diff(expr, reductions[k].symbol)
+        for m in range(k + 1, len(reductions)):
+            a += adjoint[m] * _reduce(reductions[m], sp.diff(reductions[m].arg,
+                                                             reductions[k].symbol))
+        adjoint[k] = a
+    d = sp.diff(expr, x)
+    for k, r in enumerate(reductions):
+        inner = sp.diff(r.arg, x)
+        if inner == 0:
+            continue
+        if vector:
+            d += adjoint[k] * inner / (r.count if r.kind == "mean" else 1)
+        else:
+            d += adjoint[k] * _reduce(r, inner)
+    return d
+
+
+def _reduce(r, e):
+    if not r.shape or e == 0:
+        return e
+    return sp.Function(r.kind)(e)
+
+
+# --- torch's recorded graph ---------------------------------------------------------------
+
+def backward_graph(case: Case) -> list[tuple[str, str, str]]:
+    """The grad_fn chain torch recorded from the output, depth first through next_functions,
+    each entry beside the declared node (or input) it belongs to."""
+    env = manual.leaves(case, autograd.DTYPES[case.dtype], grad=True)
+    values = manual.forward(case, env)
+    made = {v.grad_fn: f"{n} = {case.nodes[n].text}" for n, v in values.items()
+            if n in case.nodes and isinstance(v, torch.Tensor) and v.grad_fn is not None}
+    leaves = {id(env[n]): f"{n} (leaf: .grad)" for n in case.params}
+    out: list[tuple[str, str, str]] = []
+    seen: set = set()
+
+    def walk(fn, lead: str, branch: str):
+        declared = made.get(fn) or leaves.get(id(getattr(fn, "variable", None)), "")
+        name = fn.name().rsplit("::", 1)[-1]   # torch::autograd::AccumulateGrad -> AccumulateGrad
+        if fn in seen:
+            out.append((lead + branch, name, (declared + " " if declared else "") + "(shown above)"))
+            return
+        seen.add(fn)
+        out.append((lead + branch, name, declared))
+        children = [child for child, _ in fn.next_functions if child is not None]
+        inner = lead + ("" if not branch else "   " if branch == "└─ " else "│  ")
+        for i, child in enumerate(children):
+            walk(child, inner, "└─ " if i == len(children) - 1 else "├─ ")
+    if values[case.output].grad_fn is not None:
+        walk(values[case.output].grad_fn, "", "")
+    return out
+
+
+# --- values -------------------------------------------------------------------------------
+
+def _at0(v, case: Case, name: str):
+    """The base point's value, in the input's or node's own shape."""
+    v = np.asarray(v.detach().numpy() if isinstance(v, torch.Tensor) else v, dtype=float)[0]
+    return _shown(v)
+
+
+def _shown(v):
+    v = np.asarray(v, dtype=float)
+    if v.ndim and v.shape[0] == 1 and v.size == 1:
+        v = v.reshape(())
+    if v.size == 1:
+        return float(v.reshape(-1)[0])
+    return v.reshape(-1)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_FORMULA else text[:MAX_FORMULA] + f" … ({len(text):,} chars)"
+
+
+# --- printing -----------------------------------------------------------------------------
+
+def show(d: Derivation, out) -> None:
+    """Print the derivation on a rich console: each step a table, as the tutorials go."""
+    from rich.table import Table
+    from rich.markup import escape
+    case = d.case
+    at = ", ".join(f"{n} = {fmt(v)}" for n, v in d.at.items())
+    out.print(f"[bold]{escape(case.name)}[/]" + (f": {escape(case.title)}" if case.title else ""))
+    out.print(f"{escape(case.file)} · {case.dtype} · at the base point {escape(at)}\n")
+
+    forward = _table("1. Forward pass", "node", "expression", "value")
+    for name, text, value in d.forward:
+        forward.add_row(name, escape(text), fmt(value))
+    out.print(forward)
+
+    if d.steps:
+        local = _table("2. Local derivatives (chain_rule), each checked against SymPy",
+                       "edge", "hand-written", "value", "SymPy", "SymPy's value", "",
+                       wrap=("hand-written", "SymPy"))
+        for s in d.steps:
+            local.add_row(_partial(s.edge), escape(s.hand), fmt(s.value), escape(s.sympy),
+                          fmt(s.sympy_value), "[green]✓[/]" if s.ok else "[bold red]✗ wrong[/]")
+        out.print(local)
+
+    out.print("[bold]3. The chain rule: the product along each path[/]")
+    for g in d.gradients:
+        _paths(g, case, out)
+
+    out.print("\n[bold]4. SymPy's derivative of the output[/]")
+    for g in d.gradients:
+        lhs = f"∂{case.output}/∂{g.param}"
+        out.print(f"  {lhs} = {escape(g.sympy)}")
+        if g.sympy_named != g.sympy:
+            out.print(f"  {' ' * len(lhs)} = {escape(g.sympy_named)}   [dim](in the nodes' names)[/]")
+        out.print(f"  {' ' * len(lhs)} = {fmt(g.sympy_value)}")
+
+    methods = list(dict.fromkeys(m for g in d.gradients for m in g.methods))
+    table = _table("\n5. Each method at the base point", "gradient", *methods)
+    for g in d.gradients:
+        table.add_row(f"∂{case.output}/∂{g.param}", *(fmt(g.methods.get(m)) for m in methods))
+    out.print(table)
+
+    graph = _table(f"6. The backward graph torch recorded ({case.dtype}), beside the declared "
+                   "graph", "grad_fn (from the output, through next_functions)", "declared")
+    for prefix, name, declared in d.backward:
+        graph.add_row(prefix + name, escape(declared))
+    out.print(graph)
+
+
+def _paths(g: Gradient, case: Case, out) -> None:
+    from rich.markup import escape
+    lhs = f"∂{case.output}/∂{g.param}"
+    pad = " " * len(lhs)
+    for i, p in enumerate(g.paths):
+        head = lhs if i == 0 else pad + " +"
+        out.print(f"  {head} = " + " · ".join(_partial(e) for e in p.edges))
+        out.print(f"  {pad} = " + " × ".join(fmt(v) for v in p.values) + f" = {fmt(p.product)}")
+    if g.more_paths:
+        out.print(f"  {pad}   … and {g.more_paths} more paths")
+    if len(g.paths) > 1:
+        total = np.sum([np.asarray(p.product) for p in g.paths], axis=0)
+        out.print(f"  {pad} = {fmt(_shown(total))}   (the sum over {len(g.paths)} paths)")
+    if g.total:
+        out.print(f"  {lhs} = {escape(g.total)} = {fmt(g.total_value)}   "
+                  "[dim](the hand-written total derivative)[/]")
+    if not g.paths and not g.total:
+        out.print(f"  {lhs}: no declared path reaches {g.param}")
+
+
+def _table(title: str, *columns: str, wrap=("expression", "declared")):
+    """Values never wrap; formulas fold where the terminal is narrow."""
+    from rich import box
+    from rich.table import Table
+    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    for column in columns:
+        table.add_column(column, overflow="fold", no_wrap=column not in wrap)
+    return table
+
+
+def _partial(edge: str) -> str:
+    node, parent = edge.split("/", 1)
+    return f"∂{node}/∂{parent}"
+
+
+def fmt(v) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, np.ndarray):
+        head = ", ".join(f"{x:.6g}" for x in v[:MAX_SHOWN])
+        return f"[{head}{', …' if v.size > MAX_SHOWN else ''}]" + (
+            f" ({v.size:,} elements)" if v.size > MAX_SHOWN else "")
+    return f"{v:.10g}"

@@ -1,0 +1,97 @@
+"""`autograd-lab explain`: every step of the perceptron's derivation, as the tutorials print it."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from autograd_lab import explain
+from autograd_lab.case import load
+
+from .conftest import CASES
+
+
+@pytest.fixture(scope="module")
+def perceptron():
+    return explain.derive(load(CASES / "perceptron_bce.yaml"))
+
+
+def printed(derivation) -> str:
+    out = Console(file=io.StringIO(), width=200, no_color=True)
+    explain.show(derivation, out)
+    return out.file.getvalue()
+
+
+def test_forward_values_and_local_derivatives(perceptron):
+    assert [(n, round(v, 6)) for n, _, v in perceptron.forward] == [
+        ("z", 6.7), ("y_pred", 0.998771), ("p", 0.998771), ("loss", 6.70123)]
+    steps = {s.edge: s for s in perceptron.steps}
+    assert steps["loss/p"].value == pytest.approx(813.4058252, rel=1e-9)
+    assert steps["y_pred/z"].value == pytest.approx(0.0012278872, rel=1e-8)
+    assert steps["y_pred/z"].sympy == "y_pred*(1 - y_pred)"
+    assert all(s.ok for s in perceptron.steps)
+
+
+def test_product_along_each_path(perceptron):
+    w, b = perceptron.gradients
+    assert [p.edges for p in w.paths] == [["loss/p", "p/y_pred", "y_pred/z", "z/w"]]
+    assert w.paths[0].product == pytest.approx(6.691763029, rel=1e-9)
+    assert b.paths[0].product == pytest.approx(0.9987706014, rel=1e-9)
+    assert w.sympy_value == pytest.approx(6.691763029, rel=1e-9)
+    assert w.methods["autograd"] == pytest.approx(6.6917619705, rel=1e-8)
+
+
+def test_printed_derivation_holds_every_step(perceptron):
+    text = printed(perceptron)
+    for expected in [
+        "at the base point x = 6.7, y = 0, w = 1, b = 0",
+        "1. Forward pass", "y_pred   sigmoid(z)", "0.9987706014", "6.701230155",
+        "2. Local derivatives", "∂loss/∂p     (p - y)/(p*(1 - p))", "813.4058252",
+        "∂loss/∂w = ∂loss/∂p · ∂p/∂y_pred · ∂y_pred/∂z · ∂z/∂w",
+        "= 813.4058252 × 1 × 0.0012278872 × 6.7 = 6.691763029",
+        "= 813.4058252 × 1 × 0.0012278872 × 1 = 0.9987706014",
+        "4. SymPy's derivative of the output", "sigmoid(b + w*x)",
+        "5. Each method at the base point", "6.691761971",
+    ]:
+        assert expected in text, expected
+
+
+def test_backward_graph_beside_the_declared_nodes(perceptron):
+    rows = [(name, declared) for _, name, declared in perceptron.backward]
+    assert rows[0] == ("NegBackward0", "loss = -(y*log(p) + (1 - y)*log(1 - p))")
+    assert ("SigmoidBackward0", "y_pred = sigmoid(z)") in rows
+    assert ("AddBackward0", "z = w*x + b") in rows
+    assert ("AccumulateGrad", "w (leaf: .grad)") in rows
+    assert ("AccumulateGrad", "b (leaf: .grad)") in rows
+    text = printed(perceptron)
+    assert "└─ SigmoidBackward0" in text and "y_pred = sigmoid(z)" in text
+
+
+def test_sympy_through_a_mean_and_the_hand_total():
+    vector = explain.derive(load(CASES / "vector_mean_square.yaml"))
+    assert vector.gradients[0].sympy == "2*x/3"
+    assert [(n, d) for _, n, d in vector.backward][:2] == [
+        ("MeanBackward1", "y = mean(sq)"), ("PowBackward0", "sq = x**2")]
+    sin = explain.derive(load(CASES / "sin_x_squared.yaml"))
+    g = sin.gradients[0]
+    assert (g.sympy, g.sympy_named, g.total) == ("2*x*cos(x**2)", "2*x*cos(y)", "2*x*cos(x**2)")
+    assert g.total_value == pytest.approx(-5.466781571308061, rel=1e-12)
+
+
+def test_two_paths_are_summed(write_case):
+    case = load(write_case("""
+        inputs: {x: {value: 2.0, grad: true}}
+        forward: {a: x**2, b: 3*x, y: a*b}
+        chain_rule: {y/a: b, y/b: a, a/x: 2*x, b/x: 3}
+        """))
+    g = explain.derive(case).gradients[0]
+    assert [p.product for p in g.paths] == [24.0, 12.0]   # b*2x and a*3
+    assert "(the sum over 2 paths)" in printed(explain.derive(case))
+
+
+def test_find_by_name_or_file(tmp_path):
+    assert explain.find("x_squared", CASES) == CASES / "x_squared.yaml"
+    assert explain.find(str(CASES / "x_squared.yaml")) == CASES / "x_squared.yaml"
+    with pytest.raises(Exception, match="no case file 'nope'"):
+        explain.find("nope", tmp_path)

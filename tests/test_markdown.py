@@ -1,0 +1,82 @@
+"""report.md: the Mermaid graph, the methods table whatever its keys, cases without points."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from autograd_lab.check import check_file
+from autograd_lab.reports import markdown
+from autograd_lab.result import CaseResult, PointResult
+
+from .conftest import CASES
+
+WRONG = """
+    inputs:
+      x: 6.7
+      w: {value: 1.0, grad: true}
+    forward:
+      z: w*x
+      y_pred: sigmoid(z)
+    chain_rule:
+      y_pred/z: y_pred*(1 + y_pred)
+      z/w: x
+    """
+
+
+def test_graph_marks_the_wrong_edge_red_with_sympys_form(write_case):
+    result = check_file(write_case(WRONG, "wrong"))
+    graph = markdown.mermaid(result)
+    assert 'n0("x = 6.7")' in graph and 'n1(["w = 1"]):::param' in graph
+    assert 'n2["z = w*x<br/>= 6.7"]' in graph
+    assert 'n3["y_pred = sigmoid(z)<br/>= 0.998771"]:::output' in graph
+    assert 'n1 -->|"x"| n2' in graph and "n0 -.-> n2" in graph
+    assert 'n2 -->|"✗ y_pred*(1 + y_pred)<br/>SymPy: y_pred*(1 - y_pred)"| n3' in graph
+    assert "linkStyle 2 stroke:#d32f2f" in graph
+
+
+def test_methods_are_whatever_numeric_keys_an_entry_has():
+    entry = {"w": {"manual": 2.0, "sympy": 2.0, "autograd": 2.5, "finite_difference": 2.0000001,
+                   "differentiable": True, "note": "kink"}}
+    result = CaseResult("c", "c.yaml", "failed", points=[PointResult({"w": 1.0}, entry)],
+                        points_total=1)
+    text = markdown.render([result], generated="T")
+    assert "| Point | Of | manual | sympy | autograd | finite_difference | Δ manual | " \
+           "Δ autograd | Δ finite_difference |" in text
+    assert "| base | `w` | 2 | 2 | 2.5 | 2.0000001 | 0 | +0.5 | +1e-07 |" in text
+    assert "differentiable" not in text and "kink" not in text
+
+
+def test_vector_gradient_has_a_row_per_element():
+    text = markdown.render([check_file(CASES / "vector_mean_square.yaml")], generated="T")
+    assert "| base | `x[0]` | 0.6666666667 | 0.6666666667 | 0.6666666667 | 0 | 0 |" in text
+    assert "| base | `x[2]` | 2 | 2 | 2 | 0 | 0 |" in text
+
+
+def test_a_case_without_points_renders_its_steps():
+    @dataclass
+    class Step:
+        step: str
+        status: str
+
+    result = CaseResult("grad_accumulation", "cases/acc.yaml", "passed", kind="behaviour")
+    result.steps = [Step("y.backward()", "passed"), Step("x.grad == 8", "passed")]
+    text = markdown.render([result], generated="T")
+    assert "### Steps\n\n1. ✅ passed step: y.backward()\n2. ✅ passed step: x.grad == 8" in text
+    assert "### Gradients" not in text and "### Graph" not in text
+
+
+def test_summary_for_github_lists_what_failed(write_case, tmp_path, monkeypatch):
+    result = check_file(write_case(WRONG, "wrong"))
+    target = tmp_path / "summary.md"
+    target.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(target))
+    assert markdown.append_step_summary([result])
+    text = target.read_text()
+    assert text.startswith("earlier step\n# autograd-lab report")
+    assert "| wrong | ❌ failed |" in text
+    assert "- chain_rule edge y_pred/z: hand-written y_pred*(1 + y_pred)" in text
+    assert "mermaid" not in text
+
+
+def test_anchors_follow_github_and_number_repeats():
+    results = [CaseResult(n, "f", "passed") for n in ("Perceptron BCE", "a.b", "a.b")]
+    assert markdown.anchors(results) == ["perceptron-bce", "ab", "ab-1"]

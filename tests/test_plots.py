@@ -1,0 +1,51 @@
+"""plots/: what is planned for each parameter, and the files drawn."""
+from __future__ import annotations
+
+from autograd_lab.check import check_file
+from autograd_lab.reports import plots
+from autograd_lab.result import CaseResult, PointResult
+
+from .conftest import CASES
+
+
+def _result(shapes: dict, grads: dict | None = None) -> CaseResult:
+    graph = {"output": "loss", "nodes": {},
+             "inputs": {n: {"value": 0.0 if not s else [0.0] * s[0], "grad": g, "shape": s}
+                        for n, (s, g) in shapes.items()}}
+    points = [PointResult({}, grads)] if grads else []
+    return CaseResult("big", "big.yaml", "passed", graph=graph, points=points)
+
+
+def test_plan_caps_bars_and_skips_curves_over_huge_vectors():
+    result = _result({"x": ([1_000_000], False), "w": ([], True), "v": ([1_000_000], True)})
+    w, v = plots.plan(result, "big")
+    assert (w.kind, w.path) == ("none", "")
+    assert w.note == ("∂loss/∂w is not drawn across a range: each value of w evaluates "
+                      "1,000,000 elements.")
+    assert (v.kind, v.path) == ("bars", "plots/big-v.png")
+    assert v.note == "v has 1,000,000 elements; the first 50 are drawn."
+
+
+def test_plan_for_an_error_is_empty():
+    assert plots.plan(CaseResult("bad", "bad.yaml", "error"), "bad") == []
+
+
+def test_curves_and_bars_are_written(tmp_path):
+    results = [check_file(CASES / "x_squared.yaml"), check_file(CASES / "vector_mean_square.yaml"),
+               _result({"v": ([80], True)}, {"v": {"manual": list(range(80)),
+                                                  "sympy": list(range(80))}})]
+    (tmp_path / "plots").mkdir()
+    (tmp_path / "plots" / "gone-x.png").write_bytes(b"from an earlier run")
+    written = plots.write(results, tmp_path)
+    assert sorted(p.name for p in written) == ["big-v.png", "vector_mean_square-x.png",
+                                               "x_squared-x.png"]
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == sorted(
+        p.name for p in written)
+    for path in written:
+        assert path.read_bytes()[:4] == b"\x89PNG" and path.stat().st_size > 5_000
+
+
+def test_the_span_covers_every_checked_value():
+    result = check_file(CASES / "sin_x_squared.yaml")
+    assert plots._checked(result, "x") == [0, 1, 2]
+    assert plots._span(result, "x") == (0.5, 5.5)   # 2 to 4, widened by 3 = |x| at base
