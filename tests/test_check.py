@@ -110,4 +110,6 @@ def test_the_result_follows_the_report_contract():
     assert result["points"][0]["at"] == {"x": 6.7, "y": 0.0, "w": 1.0, "b": 0.0}
     assert set(result["points"][0]["gradients"]["w"]) >= {"manual", "sympy", "autograd"}
     assert result["edges"][2] == {"edge": "y_pred/z", "status": "passed", "line": 18,
-                                  "hand": "y_pred*(1 - y_pred)", "sympy": "y_pred*(1 - y_pred)"}
+                                  "hand": "y_pred*(1 - y_pred)", "sympy": "y_pred*(1 - y_pred)",
+                                  "value": pytest.approx(0.0012278872, rel=1e-8),
+                                  "sympy_value": pytest.approx(0.0012278872, rel=1e-8)}

@@ -55,6 +55,8 @@ def testcase(r: CaseResult) -> ET.Element:
         kind = "autograd-lab." + ("CaseError" if r.status == ERROR else _kind(first))
         element = ET.SubElement(case, tag, {"message": _clean(first), "type": kind})
         element.text = _clean("\n".join(r.problems))
+    if getattr(r, "notes", None):
+        ET.SubElement(case, "system-out").text = _clean("\n".join(f"note: {n}" for n in r.notes))
     return case
 
 
@@ -70,9 +72,11 @@ def properties(r: CaseResult) -> list[tuple[str, str]]:
     if r.status != ERROR:
         props += [("dtype", r.dtype), ("worst_gap", repr(float(r.worst)))]
     entries = r.points[0].gradients if r.points else {}
+    details = (getattr(r.points[0], "details", None) or {}) if r.points else {}
     for param, by_method in entries.items():
-        for method, value in (by_method.items() if isinstance(by_method, dict) else ()):
-            props.append((f"grad/{param}/{method}", _text(value)))
+        merged = {**by_method, **(details.get(param) or {})}
+        for key, value in merged.items():
+            props.append((f"grad/{param}/{key}", _text(value)))
     return props
 
 
@@ -84,6 +88,8 @@ def _kind(problem: str) -> str:
 
 
 def _text(value) -> str:
+    if isinstance(value, str):
+        return value
     if isinstance(value, float):
         return repr(value)
     text = json.dumps(value, allow_nan=True)

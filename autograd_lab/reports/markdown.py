@@ -78,7 +78,7 @@ def _summary_table(results: list[CaseResult], slugs: list[str], link: bool = Tru
     rows = [["Case", "Verdict", "Worst disagreement", "File"]]
     for r, slug in zip(results, slugs):
         name = f"[{_escape(r.name)}](#{slug})" if link else _escape(r.name)
-        worst = "—" if r.status == ERROR else _num(r.worst, 2)
+        worst = "—" if r.status == ERROR or r.kind == "behaviour" else _num(r.worst, 2)
         rows.append([name, VERDICT.get(r.status, r.status), worst, _code(_where(r))])
     return _table(rows)
 
@@ -88,16 +88,20 @@ def _summary_table(results: list[CaseResult], slugs: list[str], link: bool = Tru
 def _case(r: CaseResult, slug: str, out_dir: Path | None) -> str:
     facts = [VERDICT.get(r.status, r.status), _code(_where(r))]
     if r.status != ERROR:
-        facts += [r.dtype, _plural(r.points_total, "point")]
+        facts += [r.dtype] + ([_plural(r.points_total, "point")] if r.kind != "behaviour" else [])
     parts = [f"## {_escape(r.name)}", (f"*{_escape(r.title)}*\n\n" if r.title else "")
              + " · ".join(facts)]
     if r.problems:
         parts.append("**Problems**\n\n" + _problems(r))
+    if getattr(r, "notes", None):
+        parts.append("**Notes**\n\n" + "\n".join(f"- {_escape(n)}" for n in r.notes))
     if r.graph:
         parts.append("### Graph\n\n" + mermaid(r) + "\n\n" + _edges_table(r))
     if r.points:
         parts.append(_gradients(r))
-    if r.claims:
+    if r.claims and r.kind == "behaviour":
+        parts.append("### Expectations, step by step\n\n" + _expectations(r))
+    elif r.claims:
         parts.append("### Claims\n\n" + _claims(r))
     steps = getattr(r, "steps", None)
     if steps:
@@ -162,8 +166,10 @@ def _edges_table(r: CaseResult) -> str:
 
 def _gradients(r: CaseResult) -> str:
     text = "### Gradients\n\n" + _methods_table(r, "gradients")
+    text += _kinks(r) + _directions(r)
     if any(getattr(p, "hessian", None) for p in r.points):
         text += "\n\n### Second derivatives\n\n" + _methods_table(r, "hessian")
+    text += _rounding(r)
     shown = min(len(r.points), MAX_POINTS)
     if r.points_total > shown:
         text += (f"\n\nThe first {shown} of {r.points_total:,} points are shown"
@@ -182,7 +188,10 @@ def _methods_table(r: CaseResult, attr: str) -> str:
     rows = [["Point", "Of"] + methods + [f"Δ {m}" for m in others]]
     truncated = False
     for i, entry in enumerate(entries):
+        details = getattr(points[i], "details", None) or {} if attr == "gradients" else {}
         for param, by_method in entry.items():
+            kink = " ⚠ not differentiable" \
+                if (details.get(param) or {}).get("differentiable") is False else ""
             flat = {m: _flat(by_method.get(m)) for m in methods}
             count = max((len(v) for v in flat.values() if v is not None), default=1)
             truncated |= count > MAX_ELEMENTS
@@ -190,11 +199,74 @@ def _methods_table(r: CaseResult, attr: str) -> str:
                 label = f"{param}[{k}]" if count > 1 else param
                 values = [_pick(flat[m], k) for m in methods]
                 base = _pick(flat[ref], k)
-                rows.append([_point(r, i), _code(label)] + [_num(v) for v in values]
+                rows.append([_point(r, i), _code(label) + kink] + [_num(v) for v in values]
                             + [_diff(_pick(flat[m], k), base) for m in others])
     note = (f"\n\nVectors show their first {MAX_ELEMENTS} elements; report.json lists more."
             if truncated else "")
     return _table(rows) + note
+
+
+def _details(r: CaseResult):
+    """(point, parameter, what else is known there) for the listed points."""
+    for i, p in enumerate(r.points[:MAX_POINTS]):
+        for param, extra in (getattr(p, "details", None) or {}).items():
+            yield i, param, extra
+
+
+def _kinks(r: CaseResult) -> str:
+    """Where a parameter sits on a switch point: no derivative, whatever the methods say."""
+    lines = [f"- {_point(r, i)}, `{param}`: {_escape(extra.get('kink', 'not differentiable'))}"
+             + _convention(extra)
+             for i, param, extra in _details(r) if extra.get("differentiable") is False]
+    return "\n\n**Not differentiable**\n\n" + "\n".join(lines) if lines else ""
+
+
+def _convention(extra: dict) -> str:
+    sides, rule = extra.get("one_sided") or {}, extra.get("torch_convention") or {}
+    text = ""
+    if sides:
+        text += f"; one-sided: left {_num(sides.get('left'))}, right {_num(sides.get('right'))}"
+    if rule:
+        text += f"; torch gives {_num(rule.get('value'))} ({_escape(rule.get('rule', ''))})"
+    return text
+
+
+def _directions(r: CaseResult) -> str:
+    """A vector parameter's finite difference, taken along one direction."""
+    rows = [["Point", "Of", "Along", "Finite difference", "SymPy along it", "Δ"]]
+    for i, param, extra in _details(r):
+        fd = extra.get("finite_difference")
+        if isinstance(fd, dict):
+            rows.append([_point(r, i), _code(param), _escape(fd.get("along", "")),
+                         _num(fd.get("value")), _num(fd.get("sympy")),
+                         _diff(fd.get("value"), fd.get("sympy"))])
+    return "\n\n**Finite differences of vector parameters**\n\n" + _table(rows) \
+        if len(rows) > 1 else ""
+
+
+def _rounding(r: CaseResult) -> str:
+    """A float32 case: each gradient's and the output's error against SymPy's exact value,
+    beside float64's, and where a large one comes from."""
+    rows = [["Point", "Of", "float32 error", "float64 error", "float32 ulps"]]
+    causes: dict[str, None] = {}
+    for i, param, extra in _details(r):
+        if "float32_error" in extra:
+            output = r.graph.get("output", "output") if r.graph else "output"
+            rows.append([_point(r, i), _code(f"∂{output}/∂{param}"), _num(extra["float32_error"], 3),
+                         _num(extra.get("float64_error"), 3), _num(extra.get("float32_ulps"), 3)])
+            causes.setdefault(extra.get("float32_cause") or "", None)
+    for i, p in enumerate(r.points[:MAX_POINTS]):
+        out = getattr(p, "rounding", None) or {}
+        if out:
+            rows.append([_point(r, i), _code(out.get("node", "output")),
+                         _num(out.get("float32_error"), 3), _num(out.get("float64_error"), 3),
+                         _num(out.get("float32_ulps"), 3)])
+            causes.setdefault(out.get("float32_cause") or "", None)
+    if len(rows) == 1:
+        return ""
+    why = "\n\n".join(f"*{_escape(c)}*" for c in causes if c)
+    return ("\n\n### float32 rounding\n\nEach error is against SymPy's exact value.\n\n"
+            + _table(rows) + (f"\n\n{why}" if why else ""))
 
 
 def _method_keys(entries: list[dict]) -> list[str]:
@@ -214,6 +286,15 @@ def _claims(r: CaseResult) -> str:
     for c in r.claims:
         rows.append([_code(c.claim), _point(r, c.point), _code(_short(c.written)),
                      _num(c.value), VERDICT.get(c.status, c.status)])
+    return _table(rows)
+
+
+def _expectations(r: CaseResult) -> str:
+    rows = [["Expectation", "Written", "Value", "Verdict"]]
+    for c in r.claims:
+        value = "None" if c.value is None else _num(c.value)
+        rows.append([_code(c.claim), _code(_short(c.written)), value,
+                     VERDICT.get(c.status, c.status)])
     return _table(rows)
 
 
