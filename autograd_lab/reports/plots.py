@@ -160,7 +160,7 @@ def _bars(result: CaseResult, plot: Plot):
             bottom.bar(xs, ys - ref[:len(ys)], width=width, color=color)
     top.set_ylabel(plot.caption.split(" ")[0])
     bottom.set_xlabel(f"element of {plot.param}")
-    return _finish(figure, top, bottom)
+    return _finish(figure, top, bottom, legend="upper left")
 
 
 # --- drawing ------------------------------------------------------------------------------
@@ -175,8 +175,8 @@ def _figure(result: CaseResult, plot: Plot):
     return figure, (top, bottom)
 
 
-def _finish(figure, top, bottom):
-    top.legend(fontsize=8)
+def _finish(figure, top, bottom, legend="best"):
+    top.legend(fontsize=8, loc=legend)
     top.grid(alpha=0.3)
     bottom.grid(alpha=0.3)
     bottom.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
