@@ -27,12 +27,12 @@ def scrub(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory):
-    """One `autograd-lab check cases` over the golden set, every format."""
+    """One `autograd-lab check examples` over the golden set, every format."""
     out = tmp_path_factory.mktemp("reports")
     cwd = os.getcwd()
     os.chdir(GOLDEN)
     try:
-        run = CliRunner().invoke(main, ["check", "cases", "--out", str(out)])
+        run = CliRunner().invoke(main, ["check", "examples", "--out", str(out)])
     finally:
         os.chdir(cwd)
     assert run.exit_code == 2, run.output  # one case is in error
@@ -52,7 +52,7 @@ def test_same_cases_give_byte_identical_reports(reports, tmp_path):
     cwd = os.getcwd()
     os.chdir(GOLDEN)
     try:
-        CliRunner().invoke(main, ["check", "cases", "--out", str(tmp_path)])
+        CliRunner().invoke(main, ["check", "examples", "--out", str(tmp_path)])
     finally:
         os.chdir(cwd)
     for name in ("report.json", "report.md"):
