@@ -14,6 +14,7 @@ import pytest
 from .result import ERROR, FAILED, PASSED
 
 INI = "autograd_lab_cases"
+MARK = "autograd_lab"
 SUFFIXES = (".yaml", ".yml")
 PROPERTY_ELEMENTS = 20   # elements of a vector gradient written into a user property
 
@@ -23,6 +24,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   help="autograd-lab: folders whose *.yaml files are collected as cases "
                        "(a name matches any folder of that name; a path with '/' is taken "
                        "from the rootdir). Default: cases")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{MARK}: an autograd-lab case file (select with -m {MARK})")
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path):
@@ -67,7 +72,9 @@ class CaseFile(pytest.File):
     """One case file: one case, so one item, named by the file (no parsing at collection)."""
 
     def collect(self):
-        yield CaseItem.from_parent(self, name=self.path.stem)
+        item = CaseItem.from_parent(self, name=self.path.stem)
+        item.add_marker(MARK)
+        yield item
 
 
 class CaseItem(pytest.Item):

@@ -120,6 +120,9 @@ def test_only_yaml_under_cases_or_named_is_collected(pytester):
     result.stdout.fnmatch_lines(["cases/sub/x_squared.yaml::x_squared", "1 test collected*"])
     named = pytester.runpytest("other/bad.yaml")
     named.assert_outcomes(errors=1)
+    pytester.makepyfile(test_other="def test_other(): pass")
+    unmarked = pytester.runpytest("-m", "not autograd_lab", "--collect-only", "-q")
+    unmarked.stdout.fnmatch_lines(["test_other.py::test_other", "1/2 tests collected*"])
 
 
 def test_the_ini_option_names_the_folders(pytester):
