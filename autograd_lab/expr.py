@@ -22,6 +22,7 @@ MAX_LENGTH = 10_000       # characters in one expression
 MAX_DEPTH = 64            # nesting of the tree
 MAX_EXPONENT = 1_000      # |constant exponent|
 MAX_LITERAL = 1e300
+_SPLIT = "split it into several forward nodes"
 
 
 class Expr:
@@ -123,7 +124,7 @@ def parse(text: str) -> Expr:
         raise CaseError("an expression must be a non-empty string")
     if len(text) > MAX_LENGTH:
         raise CaseError(f"the expression is {len(text):,} characters long; at most "
-                        f"{MAX_LENGTH:,} are allowed", column=1)
+                        f"{MAX_LENGTH:,} are allowed: {_SPLIT}", column=1)
     _check_nesting(text)
     try:
         tree = ast.parse(text.strip(), mode="eval")
@@ -131,7 +132,7 @@ def parse(text: str) -> Expr:
         raise CaseError(f"not a valid expression: {exc.msg}",
                         column=(exc.offset or 1), text=text.strip()) from None
     except (RecursionError, MemoryError, ValueError):
-        raise CaseError("the expression is too complex", column=1) from None
+        raise CaseError(f"the expression is too long or deep to parse; {_SPLIT}", column=1) from None
     return _Converter(text.strip()).visit(tree.body, 0)
 
 
@@ -140,7 +141,8 @@ def _check_nesting(text: str) -> None:
     for i, ch in enumerate(text):
         depth += (ch in "([{") - (ch in ")]}")
         if depth > MAX_DEPTH:
-            raise CaseError(f"brackets are nested more than {MAX_DEPTH} deep", column=i + 1)
+            raise CaseError(f"brackets are nested more than {MAX_DEPTH} deep; {_SPLIT}",
+                            column=i + 1)
 
 
 class _Converter:
@@ -151,7 +153,8 @@ class _Converter:
 
     def visit(self, node: ast.AST, depth: int) -> Expr:
         if depth > MAX_DEPTH:
-            raise self.error(node, f"the expression is nested more than {MAX_DEPTH} deep")
+            raise self.error(node, f"the expression is nested more than {MAX_DEPTH} deep "
+                                   f"(a chain of + or * nests one level a term); {_SPLIT}")
         method = getattr(self, "visit_" + type(node).__name__, None)
         if method is None:
             raise self.error(node, _forbidden(node))
@@ -196,6 +199,8 @@ class _Converter:
         left, right = self.visit(node.left, depth), self.visit(node.right, depth)
         if op == "**":
             self._check_exponent(node, right)
+        if op in "/**" and not right.names():
+            self._check_divisor(node, op, left, right)
         return BinOp(op, left, right, node.col_offset)
 
     def visit_Call(self, node, depth):
@@ -223,6 +228,17 @@ class _Converter:
             value = math.inf
         if not abs(value) <= MAX_EXPONENT:
             raise self.error(node, f"a constant exponent must lie within ±{MAX_EXPONENT}")
+
+    def _check_divisor(self, node, op: str, left: Expr, right: Expr):
+        """A constant zero divisor (1/0, 0**-1) has no value anywhere: refuse it here."""
+        try:
+            if op == "/" and constant_value(right) == 0:
+                raise self.error(node, "division by zero (the divisor is the constant 0)")
+            if (op == "**" and not left.names() and constant_value(left) == 0
+                    and constant_value(right) < 0):
+                raise self.error(node, "0 to a negative power is a division by zero")
+        except (OverflowError, ZeroDivisionError, ValueError):
+            return
 
     def error(self, node, message: str) -> CaseError:
         col = getattr(node, "col_offset", 0)

@@ -9,7 +9,13 @@ import yaml
 from .errors import CaseError
 
 MAX_BYTES = 1_000_000      # a case is a page of YAML, not a data set
-MAX_NODES = 200_000        # bounds alias expansion ("billion laughs")
+MAX_NODES = 100_000        # values, aliases counted each time used ("billion laughs")
+MAX_DEPTH = 50             # mappings and lists inside each other
+# libyaml's composer recurses in C and crashes the process (SIGSEGV) somewhere past 20,000
+# levels, and composes 100,000 values a second: text that could nest deeply or hold more
+# values than allowed is first walked as libyaml's flat event stream, which stops early
+_PRECHECK_OPENERS = 5_000
+_PRECHECK_BYTES = 100_000
 _TAGS = {"str", "int", "float", "bool", "null", "map", "seq"}
 _SCALAR = yaml.SafeLoader("")  # only its scalar constructors are used
 # libyaml's composer is ten times faster; the pure one words errors as the tests know them
@@ -62,25 +68,57 @@ def read(path: str | Path) -> tuple[object, Source]:
 def parse(text: str, source: Source) -> object:
     """Compose YAML safely (no tags are constructed) and build plain data from the nodes."""
     try:
-        node = _compose(text)
+        node = _compose(text, source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         raise CaseError(f"invalid YAML: {problem}", source.file, line, col) from None
     except RecursionError:
-        raise CaseError("invalid YAML: nested too deeply", source.file) from None
+        raise CaseError(_TOO_DEEP, source.file) from None
     if node is None:
         raise CaseError("the file is empty", source.file, 1, 1)
     return _Builder(source).build(node, ())
 
 
-def _compose(text: str):
+def _compose(text: str, source: Source):
     """The fast composer when the text is valid YAML; the pure one says what is wrong."""
+    big = len(text) > _PRECHECK_BYTES
+    if big or _openers(text) >= _PRECHECK_OPENERS:
+        _precheck(text, source)
     try:
         return yaml.compose(text, Loader=_FAST_LOADER)
     except yaml.YAMLError:
+        if big:  # the pure composer would take seconds to reach the same error
+            raise
         return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
+def _openers(text: str) -> int:
+    """An upper bound on how deep the text can nest: every mark that can open a level
+    (indentation nests too, but 1 MB of it reaches only about 1,400 levels)."""
+    return sum(text.count(c) for c in ("[", "{", "- ", "? "))
+
+
+def _precheck(text: str, source: Source) -> None:
+    """Refuse deep nesting and too many values from libyaml's events, before composing."""
+    depth = count = 0
+    for event in yaml.parse(text, Loader=_FAST_LOADER):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+        count += isinstance(event, yaml.NodeEvent)
+        if depth > MAX_DEPTH or count > MAX_NODES:
+            mark = event.start_mark
+            raise CaseError(_TOO_DEEP if depth > MAX_DEPTH else _TOO_MANY, source.file,
+                            mark.line + 1, mark.column + 1)
+
+
+_TOO_DEEP = f"the YAML is nested more than {MAX_DEPTH} deep"
+_TOO_MANY = (f"the YAML holds more than {MAX_NODES:,} values (an alias counts each time it "
+             "is used); generate a long vector with {linspace: [lo, hi, n]} or "
+             "{uniform: [lo, hi], shape: [n]}")
 
 
 class _Builder:
@@ -92,13 +130,16 @@ class _Builder:
 
     def build(self, node, path: tuple, depth: int = 0):
         self.count += 1
-        if self.count > MAX_NODES or depth > 50:
-            raise self._error(node, "the YAML is too large or nested too deeply "
-                                    "(anchors and aliases expand to more than allowed)")
+        if self.count > MAX_NODES:
+            raise self._error(node, _TOO_MANY)
+        if depth > MAX_DEPTH:
+            raise self._error(node, _TOO_DEEP)
         self.source.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         tag = node.tag.rsplit(":", 1)[-1]
         if not node.tag.startswith("tag:yaml.org,2002:") or tag not in _TAGS:
-            raise self._error(node, f"the YAML tag {node.tag} is not allowed in a case file")
+            shown = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise self._error(node, f"the YAML tag {shown} is not allowed: a case file holds "
+                                    "plain numbers, text, lists and mappings, nothing else")
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
