@@ -1,4 +1,4 @@
-"""autograd-lab: prove a worked autograd example right (the API loads torch and SymPy on first use)."""
+"""autograd-lab: prove a worked autograd example right (torch and SymPy load on first use)."""
 from __future__ import annotations
 
 import importlib

@@ -20,7 +20,7 @@ def load_case(path: str | Path) -> Case:
 
 
 def assert_passes(path_or_case) -> CaseResult:
-    """Check a case and return its result; raise AssertionError with the diagnosis unless it passed."""
+    """Check a case and return its result; unless it passed, raise AssertionError(diagnosis)."""
     result = check_file(path_or_case)
     if result.status in (FAILED, ERROR):
         raise AssertionError(diagnosis(result))
@@ -35,7 +35,7 @@ def diagnosis(result: CaseResult) -> str:
              f"SymPy's derivative is {e.sympy}" for e in result.edges if e.status == FAILED]
     head = f"{_where(result.file, result.line)}: case {result.name} {result.status}:"
     lines += [head, *(f"  - {problem}" for problem in result.problems)]
-    lines += [f"  note: {note}" for note in getattr(result, "notes", [])]
+    lines += [f"  note: {note}" for note in result.notes]
     return "\n".join(lines + _gradients(result))
 
 

@@ -1,4 +1,4 @@
-"""The pytest plugin: each case file under a `cases` folder is a test, checked by the one checking path.
+"""The pytest plugin: each case file under a `cases` folder is a test, on the one checking path.
 
 Modelled on pytest's example for non-Python tests (doc/en/example/nonpython). Registered through
 the pytest11 entry point, so it is imported at every pytest start-up wherever autograd-lab is
@@ -87,9 +87,8 @@ class CaseItem(pytest.Item):
 
         self.result = check_file(self._shown_path())
         self._record(self.result)
-        notes = getattr(self.result, "notes", [])
-        if notes and self.result.status == PASSED:  # shown with -rP; a failure shows them itself
-            self.add_report_section("setup", "autograd-lab notes", "\n".join(notes))
+        if self.result.notes and self.result.status == PASSED:  # a failure shows them itself
+            self.add_report_section("setup", "autograd-lab notes", "\n".join(self.result.notes))
         if self.result.status == ERROR:
             raise CaseProblem(self.result)
 
@@ -117,7 +116,7 @@ class CaseItem(pytest.Item):
         """The result as user properties, which `pytest --junitxml` writes per testcase."""
         self.user_properties += [("case", result.name), ("kind", result.kind),
                                  ("status", result.status)]
-        self.user_properties += [("note", note) for note in getattr(result, "notes", [])]
+        self.user_properties += [("note", note) for note in result.notes]
         if not result.points:  # an error, or a behaviour case: no gradients to compare
             return
         base = result.points[0]
@@ -125,7 +124,7 @@ class CaseItem(pytest.Item):
         self.user_properties += [(f"grad/{param}", _json(by_method))
                                  for param, by_method in base.gradients.items()]
         self.user_properties += [(f"hessian/{entry}", _json(by_method))
-                                 for entry, by_method in getattr(base, "hessian", {}).items()]
+                                 for entry, by_method in base.hessian.items()]
 
 
 def _json(by_method: dict) -> str:

@@ -126,10 +126,12 @@ def test_only_yaml_under_cases_or_named_is_collected(pytester):
 
 
 def test_the_ini_option_names_the_folders(pytester):
-    ini(pytester, "autograd_lab_cases = examples\n")
-    pytester.makefile(".yaml", **{"examples/x_squared": X_SQUARED, "cases/bad": INVALID})
+    ini(pytester, "autograd_lab_cases = examples docs/lessons\n")
+    pytester.makefile(".yaml", **{"examples/x_squared": X_SQUARED, "cases/bad": INVALID,
+                                  "docs/lessons/a/square": X_SQUARED, "lessons/bad": INVALID})
     result = pytester.runpytest("--collect-only", "-q")
-    result.stdout.fnmatch_lines(["examples/x_squared.yaml::x_squared", "1 test collected*"])
+    result.stdout.fnmatch_lines(["docs/lessons/a/square.yaml::square",
+                                 "examples/x_squared.yaml::x_squared", "2 tests collected*"])
 
 
 def test_a_rootdir_named_cases_counts_as_a_cases_folder(pytester):
