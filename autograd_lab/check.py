@@ -80,6 +80,7 @@ def check_case(case: Case) -> CaseResult:
     _check_claims(case, symbolic, honesty.claimed(case, methods, survey, result.notes), result)
     rounding = Rounding(case, symbolic, methods, autograd.gradients(case, case.dtype)[1],
                         LISTED_POINTS) if case.dtype == "float32" else None
+    result.notes += honesty.float32_notes(case, methods, rounding, _where)
     hessians = hessian.check(case, symbolic, values, _either(survey, case), result, _where) \
         if case.order == 2 else {}
     result.points = _points(case, methods, fd, survey, rounding, hessians)

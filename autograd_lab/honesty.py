@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import compare
 from .case import Case
 from .methods import finite
 from .methods.kinks import Survey
@@ -62,6 +63,31 @@ def claimed(case: Case, methods: dict, survey: Survey, notes: list) -> dict:
                       f" is held to torch's convention: {p} is not differentiable there"
                       for c in claims]
     return out
+
+
+def float32_notes(case: Case, methods: dict, rounding, where) -> list[str]:
+    """Where float32 autograd misses SymPy but float64 autograd does not: say it is rounding."""
+    if rounding is None:
+        return []
+    notes = []
+    for p, exact in methods["sympy"].items():
+        off32 = ~_within(methods["autograd"][p], exact, "float32", case)
+        fine64 = _within(methods["autograd_float64"][p], exact, "float64", case)
+        shown = np.flatnonzero(off32 & fine64 & (np.arange(case.count) < rounding.case.count))
+        if shown.size:
+            i = int(shown[0])
+            notes.append(f"gradient {p}: float32 autograd misses SymPy at {where(case, (i,))} "
+                         f"while float64 autograd agrees with it: {rounding.cause(i)}")
+    return notes
+
+
+def _within(a, b, dtype: str, case: Case) -> np.ndarray:
+    """(P,): every element of a within dtype's tolerance of b (NaN on both sides agrees)."""
+    rtol, atol = compare.tolerance(dtype, case.tolerance)
+    a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
+    with np.errstate(invalid="ignore"):
+        ok = (np.abs(a - b) <= atol + rtol * np.abs(b)) | (np.isnan(a) & np.isnan(b))
+    return ok.reshape(len(ok), -1).all(axis=1)
 
 
 def projections(methods: dict, fd: finite.Opinion) -> dict:

@@ -45,7 +45,7 @@ class Rounding:
         err64 = _worst(self.methods["autograd_float64"][param][point] - exact)
         out = {"float32_error": err32, "float64_error": err64,
                "float32_ulps": _worst_ulps(self.methods["autograd"][param][point] - exact, exact)}
-        if out["float32_ulps"] > LARGE_ULPS:
+        if not out["float32_ulps"] <= LARGE_ULPS:  # large, or not finite
             out["float32_cause"] = self.cause(point)
         return out
 
@@ -58,7 +58,7 @@ class Rounding:
         out = {"node": name, "exact": exact, "float32": v32, "float64": v64,
                "float32_error": abs(v32 - exact), "float64_error": abs(v64 - exact),
                "float32_ulps": float(ulps(abs(v32 - exact), exact))}
-        if out["float32_ulps"] > LARGE_ULPS:
+        if not out["float32_ulps"] <= LARGE_ULPS:
             out["float32_cause"] = self.cause(point)
         return out
 
@@ -77,9 +77,9 @@ class Rounding:
         ops = self._operations
         top = max(op.effect[point] for op in ops)
         big = [op for op in ops if op.effect[point] >= 0.5 * top]
-        worst = max(big, key=lambda op: op.relative[point])
-        start = next(op for op in big if not any(o is not op and _inside(o.tree, op.tree)
-                                                 for o in big))
+        most = max(op.relative[point] for op in big)
+        worst = _innermost([op for op in big if op.relative[point] >= 0.5 * most])
+        start = _innermost(big)
         return _explain(worst, start, point, self.case.output)
 
     @cached_property
@@ -137,6 +137,12 @@ def _swap(tree, target):
     return tree
 
 
+def _innermost(ops: list) -> "Operation":
+    """The first operation that contains none of the others (an outer one inherits)."""
+    return next(op for op in ops if not any(o is not op and _inside(o.tree, op.tree)
+                                            for o in ops))
+
+
 def _inside(tree, outer) -> bool:
     return any(t is tree for t in E.walk(outer))
 
@@ -153,13 +159,16 @@ def _explain(op: Operation, start: Operation, point: int, output: str) -> str:
             f"ulps) and moves {output} by {op.effect[point]:.2g}")
     if isinstance(op.tree, E.BinOp) and op.tree.op == "-":
         a, b = (float(x[point].reshape(-1)[0]) for x in op.args)
-        if a - b and max(abs(a), abs(b)) / abs(a - b) > 10:
+        if a == b and a:
+            text += (f": it subtracts two numbers that float32 holds as the same {a:.9g}, so "
+                     "none of their difference survives")
+        elif a - b and max(abs(a), abs(b)) / abs(a - b) > 10:
             digits = np.log10(max(abs(a), abs(b)) / abs(a - b))
             text += (f": it subtracts nearly equal numbers ({a:.9g} and {b:.9g}), losing about "
                      f"{digits:.1f} of float32's 7 significant digits")
     if start is not op:
         text += (f"; the rounding it magnifies starts in {start.tree} "
-                 f"({_units(float(start.relative[point])):.0f} ulps off)")
+                 f"({_units(float(start.relative[point])):.2g} ulps off)")
     return text + ". This is float32 rounding, not a wrong derivative"
 
 

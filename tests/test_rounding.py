@@ -41,3 +41,19 @@ def test_a_float64_case_has_no_float32_keys():
     point = check_file(CASES / "x_squared.yaml").to_dict()["points"][0]
     assert "rounding" not in point and "float32_error" not in point["gradients"]["x"]
     assert np.isfinite(point["gradients"]["x"]["finite_difference"])
+
+
+def test_a_float32_breakdown_is_told_from_a_wrong_derivative(write_case):
+    text = (CASES / "perceptron_bce.yaml").read_text()
+    text = text.replace("w: {value: 1.0", "w: {value: 3.0").split("expect:")[0]
+    result = check_file(write_case(text))   # z = 20.1: float32 holds y_pred and 1 - 1e-8 as 1
+    assert result.status == "failed"        # float32 autograd gives nan; the clamp binds
+    assert result.problems[0].startswith("chain_rule edge p/y_pred: hand-written 1")
+    note = next(n for n in result.notes if n.startswith("gradient w: float32 autograd"))
+    assert "while float64 autograd agrees with it: float32's 1 - p is off by 1 relative" in note
+    assert "float32 holds as the same 1, so none of their difference survives" in note
+    w = result.to_dict()["points"][0]["gradients"]["w"]
+    assert w["kink"].startswith("clamp(y_pred, 1e-08, 1 - 1e-08) sits on its switch point in "
+                                "float32 (argument = a bound), but the one-sided derivatives "
+                                "agree")
+    assert w["differentiable"] is True

@@ -73,6 +73,7 @@ class Kink:
     right: object = None
     jump: float = 0.0
     elements: list = field(default_factory=list)
+    only: str = ""          # " in float32" where only float32's rounding puts it on the switch
 
     def entry(self, torch_value) -> dict:
         """The keys added to the report's gradient entry at this point."""
@@ -91,7 +92,7 @@ class Kink:
     def why(self) -> str:
         where = f" at element {self.elements[0]}" if self.elements else ""
         switch = "a bound" if self.call.startswith("clamp") else "0"
-        text = f"{self.call} sits on its switch point (argument = {switch}){where}"
+        text = f"{self.call} sits on its switch point{self.only} (argument = {switch}){where}"
         if self.jump:
             return (f"{text} and jumps there by {self.jump:.6g}: the output is not continuous in "
                     f"{self.param}, so no derivative exists")
@@ -126,24 +127,29 @@ def survey(case: Case, dtypes: tuple[str, ...] = ("float64",)) -> Survey:
     if not any(isinstance(c, E.Call) and c.func in KINKS
                for node in case.nodes.values() for c in E.walk(node.expr)):
         return result  # nothing can bend: spare the forward passes
-    recorder = Recorder()
+    hits = {}
     with torch.no_grad():
         for dtype in dict.fromkeys(("float64",) + tuple(dtypes)):
+            recorder = Recorder()
             forward(case, leaves(case, DTYPES[dtype]), recorder)
-    hits = recorder.on_switch(case.count)
+            hits[dtype] = recorder.on_switch(case.count)
     depends, useful = _depends(case), _leads_to_output(case)
     for name, node in case.nodes.items():
         for call in (c for c in E.walk(node.expr) if isinstance(c, E.Call) and c.func in KINKS):
-            on = hits.get(id(call))
-            if on is None or not on.any() or name not in useful:
+            found = {d: h[id(call)] for d, h in hits.items() if id(call) in h}
+            if not found or name not in useful:
                 continue
-            at = on.any(axis=1)
-            result.nodes[name] = result.nodes.get(name, np.zeros(case.count, bool)) | at
+            on = np.logical_or.reduce(list(found.values()))
+            if "float64" in found:  # the edges are checked in float64 and exactly
+                at64 = found["float64"].any(axis=1)
+                result.nodes[name] = result.nodes.get(name, np.zeros(case.count, bool)) | at64
             params = set().union(*(depends[n] for n in call.names()))
             for p in sorted(params):
-                for point in np.flatnonzero(at):
+                for point in np.flatnonzero(on.any(axis=1)):
                     if (p, point) not in result.kinks:
-                        result.kinks[(p, int(point))] = _kink(case, p, int(point), call, on[point])
+                        seen = [d for d, h in found.items() if h[point].any()]
+                        result.kinks[(p, int(point))] = _kink(case, p, int(point), call,
+                                                               on[point], seen)
     return result
 
 
@@ -163,14 +169,15 @@ def _leads_to_output(case: Case) -> set:
     return reached
 
 
-def _kink(case: Case, param: str, point: int, call: E.Call, on: np.ndarray) -> Kink:
+def _kink(case: Case, param: str, point: int, call: E.Call, on: np.ndarray, seen) -> Kink:
     """The one-sided derivatives: SymPy's gradient just left and right of the point."""
     left, right, jump = _sides(case, param, point)
     elements = [int(i) for i in np.flatnonzero(on)[:10]] if case.shape else []
     scale = 1e-5 * (np.abs(left) + np.abs(right)) + 1e-6
     same = bool(np.all(np.abs(left - right) <= scale))
     return Kink(param, point, str(call), same and not jump, _listed(left, case, param),
-                _listed(right, case, param), jump, elements)
+                _listed(right, case, param), jump, elements,
+                "" if "float64" in seen else f" in {seen[0]}")
 
 
 def _sides(case: Case, param: str, point: int):
