@@ -329,7 +329,7 @@ class _Run:
         return match or (told[0] if told else None), match is not None, why
 
     def claim(self, step: Step, e: Expectation, got, ok: bool, why: str) -> None:
-        self.result.claims.append(ClaimResult(f"step {step.label} ({step.text}): {e.key}",
+        self.result.claims.append(ClaimResult(f"{_named(step)}: {e.key}",
                                               e.written, got, PASSED if ok else FAILED))
         if not ok:
             wanted = {"raises": f"it to raise {e.want!r}",
@@ -352,6 +352,38 @@ def _domain(found: list[str]):
         if said and said not in found:
             found.append(said)
     return watch
+
+
+def _named(step: Step) -> str:
+    return f"step {step.label} ({step.text})"
+
+
+def explain(case: Behaviour) -> list[str]:
+    """The steps as the notebook's cells, each followed by what it showed and the verdict."""
+    result = run(case)
+    lines = [f"{name} = torch.tensor({_source(spec.value)}"
+             f"{', requires_grad=True' if spec.grad else ''})  # {case.dtype}"
+             for name, spec in case.inputs.items()]
+    for step, depth in _flat(case.steps, 0):
+        lines.append(f"{'    ' * depth}In [{step.label}]: {step.text}")
+        for claim in (c for c in result.claims if c.claim.startswith(_named(step) + ": ")):
+            mark = "ok" if claim.status == PASSED else f"FAILED (expected {_text(claim.written)})"
+            shown = _text(claim.value)[:100] if claim.value is not None else "None"
+            key = claim.claim[len(_named(step)) + 2:]
+            lines.append(f"{'    ' * depth}    {key}: {shown}  {mark}")
+    return lines + [f"{result.status.upper()}: {p}" for p in result.problems] + \
+        [f"{result.status}: {case.name}"]
+
+
+def _source(value: np.ndarray) -> str:
+    """An input as the notebook wrote it (3.0, [1.0, 2.0, 3.0]), long vectors cut."""
+    return repr(_listed(value)) if value.size <= 8 else _text(_listed(value))
+
+
+def _flat(steps: list[Step], depth: int):
+    for step in steps:
+        yield step, depth
+        yield from _flat(step.inner, depth + 1)
 
 
 def _error(exc: BaseException) -> str:

@@ -77,7 +77,12 @@ def explain(case):
     from .reports import terminal
 
     try:
-        derivation = derive(load(find(case)))
+        loaded = load(find(case))
+        if getattr(loaded, "kind", "") == "behaviour":  # steps: shown as the notebook's cells
+            from .behaviour import explain as cells
+            click.echo("\n".join(cells(loaded)))
+            return
+        derivation = derive(loaded)
     except CaseError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -336,3 +336,20 @@ def test_pytest_runs_behaviour_cases_with_the_same_diagnosis(pytester):
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*step 2 (x.grad, line 14): expected grad/x = 6, but x.grad is "
                                  "None: no backward() ran before this step*"])
+
+
+def test_explain_shows_a_behaviour_case_as_notebook_cells():
+    from click.testing import CliRunner
+    result = CliRunner().invoke(main, ["explain", str(MISTAKES / "backward_not_called.yaml")])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "x = torch.tensor(3.0, requires_grad=True)  # float32",
+        "In [1]: y = x**2",
+        "    y: 9  ok",
+        "    grad_fn/y: PowBackward0  ok",
+        "In [2]: x.grad",
+        "    grad/x: None  FAILED (expected 6)",
+        "FAILED: step 2 (x.grad, line 14): expected grad/x = 6, but x.grad is None: no "
+        "backward() ran before this step (writing y.backward without the parentheses does not "
+        "call it)",
+        "failed: backward_not_called"]
