@@ -33,10 +33,12 @@ MISSING_EDGE = NEURON.replace("  z/b: 1\n", "")
 INVALID = "inputs:\n  x: {value: 3.0, grad: true}\nforward:\n  y: x.real\nchain_rule:\n  y/x: 1\n"
 
 
-# pytester's in-process runs unload every module they import: warm up torch and SymPy's lazy
-# imports once here, or each run pays for them again
-check_file(CASES / "perceptron_bce.yaml")
-check_file(CASES / "vector_mean_square.yaml")
+@pytest.fixture(scope="module", autouse=True)
+def warm_up():
+    """pytester's in-process runs unload every module they import: load torch's and SymPy's
+    lazy imports once, before them, or each run pays for them again."""
+    check_file(CASES / "perceptron_bce.yaml")
+    check_file(CASES / "vector_mean_square.yaml")
 
 
 @pytest.fixture
