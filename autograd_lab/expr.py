@@ -167,12 +167,19 @@ class _Converter:
             raise self.error(node, f"{kind} are not allowed in an expression")
         if isinstance(value, float) and not math.isfinite(value) or abs(value) > MAX_LITERAL:
             raise self.error(node, "the number is too large")
-        segment = (ast.get_source_segment(self.text, node) or "").replace("_", "")
+        segment = self._segment(node).replace("_", "")
         try:
             exact = Fraction(segment)  # the decimal as written: 0.1 is 1/10
         except ValueError:
             exact = Fraction(value)  # hex and other forms: their exact binary value
         return Num(exact, node.col_offset)
+
+    def _segment(self, node) -> str:
+        # ast's offsets count UTF-8 bytes, which are characters in one line of ASCII;
+        # get_source_segment splits the whole text for every number, quadratic in its length
+        if self.text.isascii() and "\n" not in self.text:
+            return self.text[node.col_offset:node.end_col_offset]
+        return ast.get_source_segment(self.text, node) or ""
 
     def visit_Name(self, node, depth):
         if node.id.startswith("_"):

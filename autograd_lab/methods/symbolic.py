@@ -126,6 +126,8 @@ class Symbolic:
         # every value this case's expressions reach, shared by all evaluations: the env only
         # ever grows by symbols whose values are fixed (inputs, nodes, reductions)
         self._cache: dict = {}
+        self._output: Built | None = None
+        self._diffs: dict = {}
 
     # --- forward values -------------------------------------------------------------
     def values(self) -> dict[str, np.ndarray]:
@@ -160,6 +162,19 @@ class Symbolic:
     # --- derivatives ------------------------------------------------------------------
     def output(self) -> Built:
         """The output with every node inlined: one expression in the inputs."""
+        if self._output is None:
+            self._output = self._inline()
+        return self._output
+
+    def diff(self, expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
+        """sp.diff, once per expression and symbol: an edge's partial serves its check and
+        its printed form, and sympy.diff itself keeps no cache."""
+        key = (expr, x)
+        if key not in self._diffs:
+            self._diffs[key] = sp.diff(expr, x)
+        return self._diffs[key]
+
+    def _inline(self) -> Built:
         names = dict(self.symbols)
         builder = Builder(names, self.shapes)
         for name, node in self.case.nodes.items():
@@ -179,18 +194,18 @@ class Symbolic:
         """d built.expr / d wrt, elementwise; reductions enter through reverse accumulation."""
         x = self.symbols[wrt]
         shape = self._batch(self.shapes[wrt])
-        value = self._term(sp.diff(built.expr, x), env, shape)
+        value = self._term(self.diff(built.expr, x), env, shape)
         adjoint: dict[int, np.ndarray] = {}
         for k in reversed(range(len(built.reductions))):
             r = built.reductions[k]
-            a = self._term(sp.diff(built.expr, r.symbol), env, None)
+            a = self._term(self.diff(built.expr, r.symbol), env, None)
             for m in range(k + 1, len(built.reductions)):
                 later = built.reductions[m]
-                d = sp.diff(later.arg, r.symbol)
+                d = self.diff(later.arg, r.symbol)
                 if d != 0:
                     a = a + adjoint[m] * later.reduce(self._term(d, env, None), self._batch(later.shape))
             adjoint[k] = a
-            d = sp.diff(r.arg, x)
+            d = self.diff(r.arg, x)
             if d != 0:
                 local = self._term(d, env, None)
                 if self.shapes[wrt]:
@@ -225,10 +240,10 @@ class Symbolic:
         simplify tries factor and together for the shortest form: readable, but slow
         (most of a small case's time), so it is kept for the formulas a person reads."""
         built, x = self.local[node], self.symbols[parent]
-        d = sp.diff(built.expr, x)
+        d = self.diff(built.expr, x)
         for r in built.reductions:
             scale = sp.Rational(1, r.count) if r.kind == "mean" else 1
-            d += sp.diff(built.expr, r.symbol) * sp.diff(r.arg, x) * scale
+            d += self.diff(built.expr, r.symbol) * self.diff(r.arg, x) * scale
         if not built.expr.is_Symbol:  # xreplace: only where the node stands whole, but cheap
             own = {built.expr: self.symbols[node]}
             d = d.subs(own) if simplify else d.xreplace(own)
