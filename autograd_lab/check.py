@@ -70,7 +70,9 @@ def check_case(case: Case) -> CaseResult:
         values = manual.forward(case, manual.leaves(case), _watch(case, domain))
     result.problems += domain + lint.problems(case, values, lambda i: _where(case, i))
     result.graph = _graph(case, values)
-    methods = _methods(case, values, symbolic)
+    grads, traced = autograd.gradients(case, case.dtype)
+    traced = traced if case.dtype == "float32" else None  # kept only for Rounding: it is big
+    methods = _methods(case, values, symbolic, grads)
     survey = kinks.survey(case, (case.dtype,))  # no derivative to agree on at a kink
     _check_edges(case, symbolic, result, survey)
     _agree(case, honesty.without_kinks(case, methods, survey), result, quiet=bool(domain))
@@ -78,8 +80,8 @@ def check_case(case: Case) -> CaseResult:
     result.notes += honesty.kink_notes(case, survey, _where)
     result.notes += honesty.finite_notes(case, methods, fd, survey, _where)
     _check_claims(case, symbolic, honesty.claimed(case, methods, survey, result.notes), result)
-    rounding = Rounding(case, symbolic, methods, autograd.gradients(case, case.dtype)[1],
-                        LISTED_POINTS) if case.dtype == "float32" else None
+    rounding = Rounding(case, symbolic, methods, traced, LISTED_POINTS) \
+        if case.dtype == "float32" else None
     result.notes += honesty.float32_notes(case, methods, rounding, _where)
     hessians = hessian.check(case, symbolic, values, _either(survey, case), result, _where) \
         if case.order == 2 else {}
@@ -97,12 +99,12 @@ def gradients(case: Case) -> dict[str, dict]:
     return _methods(case, values, Symbolic(case))
 
 
-def _methods(case: Case, values: dict, symbolic: Symbolic) -> dict[str, dict]:
-    """Each method's gradients: parameter -> array over points."""
+def _methods(case: Case, values: dict, symbolic: Symbolic, grads: dict | None = None) -> dict:
+    """Each method's gradients: parameter -> array over points (grads: autograd's, if run)."""
     methods = {"manual": manual.gradients(case, values), "sympy": symbolic.gradients()}
     if case.gradient and case.edges:  # both given: the total derivative is checked too
         methods["manual_total"] = manual.totals(case, values)
-    methods["autograd"] = autograd.gradients(case, case.dtype)[0]
+    methods["autograd"] = grads if grads is not None else autograd.gradients(case, case.dtype)[0]
     if case.dtype != "float64":
         methods["autograd_float64"] = autograd.gradients(case, "float64")[0]
     return methods

@@ -18,7 +18,7 @@ def without_kinks(case: Case, methods: dict, survey: Survey) -> dict:
         out[m] = {}
         for p, g in grads.items():
             mask = survey.mask(p, case.count)
-            g = np.array(g, dtype=float)
+            g = np.asarray(g, dtype=float)  # copied only where points are blanked out
             if mask.any():
                 g = np.array(np.broadcast_to(g, (case.count,) + g.shape[1:]))
                 g[mask] = np.nan

@@ -124,8 +124,10 @@ class Symbolic:
         self.backend = numeric.choose(case.count * max(int(np.prod(case.shape)), 1))
         self._values: dict | None = None
         # every value this case's expressions reach, shared by all evaluations: the env only
-        # ever grows by symbols whose values are fixed (inputs, nodes, reductions)
-        self._cache: dict = {}
+        # ever grows by symbols whose values are fixed (inputs, nodes, reductions). Only for
+        # the exact backend: there it saves most of the work, while for big arrays it would
+        # keep every intermediate alive at 16 bytes a value
+        self._cache: dict | None = {} if self.backend is numeric.EXACT else None
         self._output: Built | None = None
         self._diffs: dict = {}
 
