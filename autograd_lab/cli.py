@@ -71,22 +71,15 @@ def explain(case):
     the product along each path, SymPy's derivative, and torch's backward graph.
 
     CASE is a case file or the name of a case under cases/."""
-    from .case import load
     from .errors import CaseError
-    from .explain import derive, find, show
+    from .explain import explain as run
     from .reports import terminal
 
     try:
-        loaded = load(find(case))
-        if getattr(loaded, "kind", "") == "behaviour":  # steps: shown as the notebook's cells
-            from .behaviour import explain as cells
-            click.echo("\n".join(cells(loaded)))
-            return
-        derivation = derive(loaded)
+        run(case, terminal.console())
     except CaseError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    show(derivation, terminal.console())
 
 
 if __name__ == "__main__":

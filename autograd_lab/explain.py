@@ -78,6 +78,24 @@ def find(target: str, folder: Path = Path("cases")) -> Path:
     raise CaseError(f"no case file {target!r}, and no case of that name under {folder}/")
 
 
+def explain(target: str, out) -> None:
+    """Print the derivation of a case file or named case; a behaviour case, its steps."""
+    path = find(target)
+    case = load(path)
+    if not isinstance(case, Case):  # steps: shown as the notebook's cells
+        from rich.markup import escape
+        from .behaviour import explain as cells
+        out.print(escape("\n".join(cells(case))))
+        return
+    try:
+        derivation = derive(case)
+    except CaseError:
+        raise
+    except Exception as exc:  # a bug of ours: one line naming the file, not a traceback
+        raise CaseError(f"cannot explain: {type(exc).__name__}: {exc}", str(path)) from exc
+    show(derivation, out)
+
+
 def derive(case: Case) -> Derivation:
     """Everything explain prints, at the case's base point."""
     base = dataclasses.replace(case, overrides=[], sample=None, claims=[])

@@ -95,3 +95,10 @@ def test_find_by_name_or_file(tmp_path):
     assert explain.find(str(CASES / "x_squared.yaml")) == CASES / "x_squared.yaml"
     with pytest.raises(Exception, match="no case file 'nope'"):
         explain.find("nope", tmp_path)
+
+
+def test_a_behaviour_case_is_explained_by_its_steps():
+    out = Console(file=io.StringIO(), width=200, no_color=True)
+    explain.explain(str(CASES / "grad_accumulation.yaml"), out)
+    text = out.file.getvalue()
+    assert "In [2]: y.backward()\n    grad/x: 4" in text and "In [4]: y.backward()" in text
