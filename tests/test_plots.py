@@ -49,3 +49,13 @@ def test_the_span_covers_every_checked_value():
     result = check_file(CASES / "sin_x_squared.yaml")
     assert plots._checked(result, "x") == [0, 1, 2]
     assert plots._span(result, "x") == (0.5, 5.5)   # 2 to 4, widened by 3 = |x| at base
+
+
+def test_a_run_draws_plots_for_the_failing_cases_first():
+    results = [CaseResult(f"c{i}", "f", "passed") for i in range(plots.MAX_CASES + 5)]
+    results[-1].status = "failed"
+    chosen = plots.drawn(results)
+    assert chosen[-1] and sum(chosen) == plots.MAX_CASES and not chosen[-2]
+    result = _result({"w": ([], True)})
+    (plot,) = plots.plan(result, "big", draw=False)
+    assert plot.kind == "none" and plot.note.startswith("No plots: a run draws them for 40 cases")

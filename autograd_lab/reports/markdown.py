@@ -16,6 +16,7 @@ MAX_POINTS = 10        # points shown per case; report.json lists more
 MAX_ELEMENTS = 10      # elements of a vector shown per point
 MAX_LABEL = 4          # elements of a vector value shown inside a graph node
 REFERENCE = "sympy"    # the exact method others are measured against
+MAX_SUMMARY_CASES = 50  # failing cases detailed in a GitHub job summary (GitHub caps it at 1 MiB)
 
 
 def write(results: list[CaseResult], out: Path) -> Path:
@@ -28,17 +29,21 @@ def render(results: list[CaseResult], generated: str | None = None,
            out_dir: Path | None = None) -> str:
     slugs = anchors(results)
     parts = [_header(results, generated), _summary_table(results, slugs)]
-    for result, slug in zip(results, slugs):
-        parts.append(_case(result, slug, out_dir))
+    from . import plots
+    for result, slug, draw in zip(results, slugs, plots.drawn(results)):
+        parts.append(_case(result, slug, out_dir, draw))
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
 def summary(results: list[CaseResult], generated: str | None = None) -> str:
     """The header, the table and what failed: for $GITHUB_STEP_SUMMARY."""
     lines = [_header(results, generated), _summary_table(results, anchors(results), link=False)]
-    for r in results:
-        if r.status != PASSED:
-            lines.append(f"**{_escape(r.name)}** ({_where(r)}):\n\n" + _problems(r))
+    failing = [r for r in results if r.status != PASSED]
+    for r in failing[:MAX_SUMMARY_CASES]:
+        lines.append(f"**{_escape(r.name)}** ({_where(r)}):\n\n" + _problems(r))
+    if len(failing) > MAX_SUMMARY_CASES:
+        lines.append(f"... and {len(failing) - MAX_SUMMARY_CASES} more cases that did not pass: "
+                     "see report.md.")
     return "\n\n".join(lines) + "\n"
 
 
@@ -85,7 +90,7 @@ def _summary_table(results: list[CaseResult], slugs: list[str], link: bool = Tru
 
 # --- a case -------------------------------------------------------------------------------
 
-def _case(r: CaseResult, slug: str, out_dir: Path | None) -> str:
+def _case(r: CaseResult, slug: str, out_dir: Path | None, draw: bool = True) -> str:
     facts = [VERDICT.get(r.status, r.status), _code(_where(r))]
     if r.status != ERROR:
         facts += [r.dtype] + ([_plural(r.points_total, "point")] if r.kind != "behaviour" else [])
@@ -106,7 +111,7 @@ def _case(r: CaseResult, slug: str, out_dir: Path | None) -> str:
     steps = getattr(r, "steps", None)
     if steps:
         parts.append("### Steps\n\n" + _steps(steps))
-    plotted = _plots(r, slug, out_dir)
+    plotted = _plots(r, slug, out_dir, draw)
     if plotted:
         parts.append("### Plots\n\n" + plotted)
     return "\n\n".join(p for p in parts if p)
@@ -315,10 +320,10 @@ def _steps(steps) -> str:
     return "\n".join(lines)
 
 
-def _plots(r: CaseResult, slug: str, out_dir: Path | None) -> str:
+def _plots(r: CaseResult, slug: str, out_dir: Path | None, draw: bool) -> str:
     from . import plots
     lines = []
-    for plot in plots.plan(r, slug):
+    for plot in plots.plan(r, slug, draw):
         if out_dir is not None and (out_dir / plot.path).is_file():
             lines.append(f"![{plot.caption}]({plot.path})")
         if plot.note:

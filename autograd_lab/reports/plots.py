@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..result import ERROR, CaseResult
+from ..result import ERROR, PASSED, CaseResult
 from . import write_atomic
 
 FOLDER = "plots"
@@ -17,6 +17,7 @@ CURVE_POINTS = 161          # samples of a scalar parameter's range
 CURVE_BUDGET = 400_000      # points times elements evaluated for one curve
 MIN_CURVE_POINTS = 21       # fewer than this is no curve
 MAX_BARS = 50               # elements drawn for a vector parameter
+MAX_CASES = 40              # cases a run draws plots for: a thousand cases want no thousand PNGs
 REFERENCE = "sympy"
 STYLES = [("-", 3.0), ("--", 2.0), (":", 2.5), ("-.", 1.8), ((0, (1, 3)), 2.0),
           ((0, (5, 1)), 1.2)]
@@ -32,11 +33,21 @@ class Plot:
     samples: int = 0         # points of a curve
 
 
-def plan(result: CaseResult, slug: str) -> list[Plot]:
+def drawn(results: list[CaseResult]) -> list[bool]:
+    """Which cases get plots: those that did not pass first, then in order, MAX_CASES in all."""
+    order = sorted(range(len(results)), key=lambda i: (results[i].status == PASSED, i))
+    chosen = set(order[:MAX_CASES])
+    return [i in chosen for i in range(len(results))]
+
+
+def plan(result: CaseResult, slug: str, draw: bool = True) -> list[Plot]:
     """What would be drawn for a case, and why something is left out: shared with report.md."""
     g = result.graph
     if result.status == ERROR or not g or getattr(result, "kind", "gradient") != "gradient":
         return []
+    if not draw:
+        return [Plot("", "none", "", "", f"No plots: a run draws them for {MAX_CASES} cases, "
+                     "those that did not pass first.")]
     elements = max([math.prod(s["shape"]) for s in g["inputs"].values()] + [1])
     out = []
     for name, spec in g["inputs"].items():
@@ -64,8 +75,8 @@ def write(results: list[CaseResult], out: Path) -> list[Path]:
     """Draw every planned plot; plots of earlier runs that this run did not draw are removed."""
     from .markdown import anchors
     written = []
-    for result, slug in zip(results, anchors(results)):
-        planned = [p for p in plan(result, slug) if p.kind != "none"]
+    for result, slug, draw in zip(results, anchors(results), drawn(results)):
+        planned = [p for p in plan(result, slug, draw) if p.kind != "none"]
         curves = _ranges(result, [p for p in planned if p.kind == "curve"])
         for plot in planned:
             figure = _curve(result, plot, curves) if plot.kind == "curve" else _bars(result, plot)
