@@ -36,7 +36,7 @@ def kink_notes(case: Case, survey: Survey, where) -> list[str]:
             more = f" (and at {len(found) - 1} more points)" if len(found) > 1 else ""
             sides = "" if k.jump else f"; one-sided derivatives {_short(k.left)} and {_short(k.right)}"
             notes.append(f"{p} is not differentiable at {where(case, (k.point,))}{more}: {k.why()}"
-                         f"{sides}; torch's convention: {k.entry(None)['torch_convention']['rule']}")
+                         f"{sides}; torch's convention: {k.rule()}")
     return notes
 
 

@@ -130,3 +130,23 @@ def test_a_claim_at_a_kink_is_held_to_torchs_convention(write_case):
         ("grad/w", 0.0, "passed"), ("grad/b", 0.0, "passed")]
     assert "claim grad/w (the base point) is held to torch's convention: w is not " \
            "differentiable there" in result.notes
+
+
+def test_kinks_at_many_points_are_weighed_in_one_batch(write_case):
+    result = check_file(write_case("""
+        inputs:
+          x: 2.0
+          w: {value: 0.0, grad: true}
+        forward:
+          y: relu(w*0) + relu(w)*x
+        gradient:
+          w: step(w)*x
+        sample: {count: 200, seed: 0, ranges: {x: [-1, 1]}}
+    """))
+    assert result.status == "passed", result.problems
+    assert result.notes[0].startswith(
+        "w is not differentiable at the base point (x=2, w=0) (and at 200 more points): "
+        "relu(w*0) and relu(w) sit on their switch points")
+    for point, listed in enumerate(result.to_dict()["points"]):
+        w = listed["gradients"]["w"]
+        assert w["one_sided"] == {"left": 0.0, "right": pytest.approx(listed["at"]["x"])}

@@ -67,7 +67,7 @@ class Kink:
 
     param: str
     point: int
-    call: str
+    calls: list             # the kinks whose switch point this is, as written
     differentiable: bool
     left: object = None
     right: object = None
@@ -81,7 +81,7 @@ class Kink:
         out = {"differentiable": self.differentiable, "kink": self.why(),
                # across a jump the difference quotients diverge: no one-sided derivative
                "one_sided": {"left": None, "right": None} if self.jump else sides,
-               "torch_convention": {"value": torch_value, "rule": TORCH[self.call.split("(")[0]]}}
+               "torch_convention": {"value": torch_value, "rule": self.rule()}}
         if self.elements:
             out["kink_elements"] = self.elements
         if self.jump:
@@ -89,10 +89,18 @@ class Kink:
             out["derivative_just_beside"] = sides
         return out
 
+    def rule(self) -> str:
+        return "; ".join(dict.fromkeys(TORCH[c.split("(")[0]] for c in self.calls))
+
     def why(self) -> str:
         where = f" at element {self.elements[0]}" if self.elements else ""
-        switch = "a bound" if self.call.startswith("clamp") else "0"
-        text = f"{self.call} sits on its switch point{self.only} (argument = {switch}){where}"
+        if len(self.calls) == 1:
+            switch = "a bound" if self.calls[0].startswith("clamp") else "0"
+            text = f"{self.calls[0]} sits on its switch point{self.only} (argument = {switch})"
+        else:
+            text = (f"{', '.join(self.calls[:-1])} and {self.calls[-1]} sit on their switch "
+                    f"points{self.only}")
+        text += where
         if self.jump:
             return (f"{text} and jumps there by {self.jump:.6g}: the output is not continuous in "
                     f"{self.param}, so no derivative exists")
@@ -134,6 +142,7 @@ def survey(case: Case, dtypes: tuple[str, ...] = ("float64",)) -> Survey:
             forward(case, leaves(case, DTYPES[dtype]), recorder)
             hits[dtype] = recorder.on_switch(case.count)
     depends, useful = _depends(case), _leads_to_output(case)
+    found_at: dict[tuple, tuple] = {}   # (param, point) -> the first kink there
     for name, node in case.nodes.items():
         for call in (c for c in E.walk(node.expr) if isinstance(c, E.Call) and c.func in KINKS):
             found = {d: h[id(call)] for d, h in hits.items() if id(call) in h}
@@ -146,10 +155,16 @@ def survey(case: Case, dtypes: tuple[str, ...] = ("float64",)) -> Survey:
             params = set().union(*(depends[n] for n in call.names()))
             for p in sorted(params):
                 for point in np.flatnonzero(on.any(axis=1)):
-                    if (p, point) not in result.kinks:
-                        seen = [d for d, h in found.items() if h[point].any()]
-                        result.kinks[(p, int(point))] = _kink(case, p, int(point), call,
-                                                               on[point], seen)
+                    seen = [d for d, h in found.items() if h[point].any()]
+                    calls, row, before = found_at.get((p, int(point)), ([], False, []))
+                    found_at[(p, int(point))] = (calls + [call], row | on[point],
+                                                 list(dict.fromkeys(before + seen)))
+    for p in sorted({p for p, _ in found_at}):
+        rows = np.array(sorted(point for q, point in found_at if q == p))
+        sides = _sides(case, p, rows)  # every point of a parameter in one batch
+        for j, point in enumerate(rows):
+            result.kinks[(p, int(point))] = _kink(case, p, int(point), *found_at[(p, point)],
+                                                  *(side[j] for side in sides))
     return result
 
 
@@ -169,38 +184,39 @@ def _leads_to_output(case: Case) -> set:
     return reached
 
 
-def _kink(case: Case, param: str, point: int, call: E.Call, on: np.ndarray, seen) -> Kink:
-    """The one-sided derivatives: SymPy's gradient just left and right of the point."""
-    left, right, jump = _sides(case, param, point)
+def _kink(case: Case, param: str, point: int, calls: list, on: np.ndarray, seen,
+          left, right, jump) -> Kink:
     elements = [int(i) for i in np.flatnonzero(on)[:10]] if case.shape else []
     scale = 1e-5 * (np.abs(left) + np.abs(right)) + 1e-6
     same = bool(np.all(np.abs(left - right) <= scale))
-    return Kink(param, point, str(call), same and not jump, _listed(left, case, param),
-                _listed(right, case, param), jump, elements,
+    return Kink(param, point, [str(c) for c in calls], same and not jump, _listed(left, case, param),
+                _listed(right, case, param), float(jump), elements,
                 "" if "float64" in seen else f" in {seen[0]}")
 
 
-def _sides(case: Case, param: str, point: int):
+def _sides(case: Case, param: str, rows: np.ndarray):
+    """SymPy's gradient just left and just right of each point, and any jump of the output."""
     from .manual import forward, leaves
     from .symbolic import Symbolic
 
-    base = case.points[param][point]
+    base = case.points[param][rows]
     delta = DELTA * np.maximum(1.0, np.abs(base))
-    shifted = [_at(case, point, param, base + s * delta) for s in (-1, 0, 1)]
-    left, _, right = (Symbolic(c).gradients()[param][0] for c in shifted)
+    moved = [_at(case, rows, param, base + s * delta) for s in (-1, 1)]
+    left, right = (Symbolic(c).gradients()[param] for c in moved)
     with torch.no_grad():
-        low, mid, high = (float(forward(c, leaves(c))[case.output].reshape(-1)[0])
-                          for c in shifted)
-    expected = float(np.sum(delta * (left + right)))  # a continuous output moves this much
-    allowed = 100 * float(np.sum(delta * (1 + np.abs(left) + np.abs(right)))) + 1e-12 * abs(mid)
-    jump = high - low if abs(high - low - expected) > allowed else 0.0
+        low, high = (forward(c, leaves(c))[case.output].reshape(-1).numpy() for c in moved)
+    per_row = tuple(range(1, np.ndim(left)))
+    expected = np.sum(delta * (left + right), axis=per_row)  # a continuous output moves this
+    allowed = 100 * np.sum(delta * (1 + np.abs(left) + np.abs(right)), axis=per_row) \
+        + 1e-12 * np.maximum(np.abs(low), np.abs(high))
+    jump = np.where(np.abs(high - low - expected) > allowed, high - low, 0.0)
     return left, right, jump
 
 
-def _at(case: Case, point: int, param: str, value: np.ndarray) -> Case:
-    """The case reduced to one point, with param moved to value."""
-    points = {n: v[point:point + 1].copy() for n, v in case.points.items()}
-    points[param] = np.asarray(value, dtype=float)[None]
+def _at(case: Case, rows: np.ndarray, param: str, value: np.ndarray) -> Case:
+    """The case at some of its points, with param moved to value there."""
+    points = {n: v[rows].copy() for n, v in case.points.items()}
+    points[param] = np.asarray(value, dtype=float)
     return with_points(case, points)
 
 
