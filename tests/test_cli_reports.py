@@ -32,7 +32,7 @@ def test_step_summary_is_appended(tmp_path, monkeypatch):
     run = CliRunner().invoke(main, ["check", str(CASES / "x_squared.yaml"), "--out",
                                     str(tmp_path / "out"), "--format", "json"])
     assert run.exit_code == 0, run.output
-    assert "| x_squared | ✅ passed | 0 |" in summary.read_text()
+    assert "| x_squared | y = x² at x = 3 | ✅ passed | 0 |" in summary.read_text()
 
 
 def test_explain_by_name_and_a_bad_case(tmp_path, monkeypatch):

@@ -72,7 +72,7 @@ def test_summary_for_github_lists_what_failed(write_case, tmp_path, monkeypatch)
     assert markdown.append_step_summary([result])
     text = target.read_text()
     assert text.startswith("earlier step\n# autograd-lab report")
-    assert "| wrong | ❌ failed |" in text
+    assert "| wrong |  | ❌ failed |" in text
     assert "- chain_rule edge y_pred/z: hand-written y_pred*(1 + y_pred)" in text
     assert "mermaid" not in text
 

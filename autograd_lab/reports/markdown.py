@@ -80,12 +80,14 @@ def _header(results: list[CaseResult], generated: str | None) -> str:
 
 
 def _summary_table(results: list[CaseResult], slugs: list[str], link: bool = True) -> str:
-    rows = [["Case", "Verdict", "Worst disagreement", "File"]]
+    rows = [["Case", "What", "Verdict", "Worst disagreement", "File"]]
     for r, slug in zip(results, slugs):
         name = f"[{_escape(r.name)}](#{slug})" if link else _escape(r.name)
         worst = "—" if r.status == ERROR or r.kind == "behaviour" else _num(r.worst, 2)
-        rows.append([name, VERDICT.get(r.status, r.status), worst, _code(_where(r))])
-    return _table(rows)
+        rows.append([name, _escape(r.title), VERDICT.get(r.status, r.status), worst,
+                     _code(_where(r))])
+    return (_table(rows) + "\n\nThe worst disagreement is the largest difference between "
+            "any two methods' gradients, over every point and element.")
 
 
 # --- a case -------------------------------------------------------------------------------
@@ -170,7 +172,8 @@ def _edges_table(r: CaseResult) -> str:
 
 
 def _gradients(r: CaseResult) -> str:
-    text = "### Gradients\n\n" + _methods_table(r, "gradients")
+    text = ("### Gradients\n\nEach method's gradient, then each one's difference from "
+            "SymPy's exact value (Δ).\n\n" + _methods_table(r, "gradients"))
     text += _kinks(r) + _directions(r)
     if any(getattr(p, "hessian", None) for p in r.points):
         text += "\n\n### Second derivatives\n\n" + _methods_table(r, "hessian")
