@@ -20,7 +20,7 @@ from .methods.tensors import evaluate
 MAX_PATHS = 20        # paths listed per parameter
 MAX_FORMULA = 400     # characters of a SymPy formula shown
 SIMPLIFY_OPS = 120    # sympy.simplify is tried on derivatives up to this many operations
-MAX_SHOWN = 6         # elements of a vector shown
+MAX_SHOWN = 4         # elements of a vector shown
 
 
 @dataclass
@@ -280,8 +280,7 @@ def show(d: Derivation, out) -> None:
 
     if d.steps:
         local = _table("2. Local derivatives (chain_rule), each checked against SymPy",
-                       "edge", "hand-written", "value", "SymPy", "SymPy's value", "",
-                       wrap=("hand-written", "SymPy"))
+                       "edge", "hand-written", "value", "SymPy", "SymPy's value", "")
         for s in d.steps:
             local.add_row(_partial(s.edge), escape(s.hand), fmt(s.value), escape(s.sympy),
                           fmt(s.sympy_value), "[green]✓[/]" if s.ok else "[bold red]✗ wrong[/]")
@@ -299,10 +298,10 @@ def show(d: Derivation, out) -> None:
             out.print(f"  {' ' * len(lhs)} = {escape(g.sympy_named)}   [dim](in the nodes' names)[/]")
         out.print(f"  {' ' * len(lhs)} = {fmt(g.sympy_value)}")
 
-    methods = list(dict.fromkeys(m for g in d.gradients for m in g.methods))
-    table = _table("\n5. Each method at the base point", "gradient", *methods)
+    table = _table("\n5. Each method at the base point", "gradient", "method", "value")
     for g in d.gradients:
-        table.add_row(f"∂{case.output}/∂{g.param}", *(fmt(g.methods.get(m)) for m in methods))
+        for i, (method, value) in enumerate(g.methods.items()):
+            table.add_row(f"∂{case.output}/∂{g.param}" if i == 0 else "", method, fmt(value))
     out.print(table)
 
     graph = _table(f"6. The backward graph torch recorded ({case.dtype}), beside the declared "
@@ -332,14 +331,15 @@ def _paths(g: Gradient, case: Case, out) -> None:
         out.print(f"  {lhs}: no declared path reaches {g.param}")
 
 
-def _table(title: str, *columns: str, wrap=("expression", "declared")):
-    """Values never wrap; formulas fold where the terminal is narrow."""
+def _table(title: str, *columns: str, wrap=()):
+    """Names never wrap; values and formulas fold where the terminal is narrow."""
     from rich import box
     from rich.table import Table
     table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
                   pad_edge=False)
     for column in columns:
-        table.add_column(column, overflow="fold", no_wrap=column not in wrap)
+        table.add_column(column, overflow="fold",
+                         no_wrap=column in ("node", "edge", "gradient", "method", ""))
     return table
 
 

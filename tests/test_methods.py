@@ -187,3 +187,22 @@ def test_sympy_edge_form_is_written_in_the_node_names(write_case):
     assert symbolic.form("y_pred", "z") == "y_pred*(1 - y_pred)"
     s = 1 / (1 + np.exp(-0.3))
     assert symbolic.edge("y_pred", "z") == pytest.approx([s * (1 - s)], rel=1e-14)
+
+
+def test_a_vector_nodes_edge_to_a_scalar_parent_is_one_per_element(write_case):
+    from autograd_lab.check import check_file
+    path = write_case("""
+        inputs:
+          x: [1.0, 2.0, 3.0]
+          w: {value: 0.5, grad: true}
+        forward:
+          sq: w*x**2
+          y: mean(sq)
+        chain_rule:
+          y/sq: 1/3
+          sq/w: x**2
+    """)
+    assert Symbolic(load(path)).edge("sq", "w").reshape(-1) == pytest.approx([1.0, 4.0, 9.0])
+    result = check_file(path)
+    assert result.status == "passed", result.problems
+    assert result.points[0].gradients["w"]["sympy"] == pytest.approx(14 / 3)

@@ -192,10 +192,10 @@ class Symbolic:
             return {p: self.backend.floats(self.derivative(built, p, env))
                     for p in self.case.params}
 
-    def derivative(self, built: Built, wrt: str, env: dict) -> np.ndarray:
+    def derivative(self, built: Built, wrt: str, env: dict, shape: tuple | None = None):
         """d built.expr / d wrt, elementwise; reductions enter through reverse accumulation."""
         x = self.symbols[wrt]
-        shape = self._batch(self.shapes[wrt])
+        shape = shape or self._batch(self.shapes[wrt])
         value = self._term(self.diff(built.expr, x), env, shape)
         adjoint: dict[int, np.ndarray] = {}
         for k in reversed(range(len(built.reductions))):
@@ -228,7 +228,9 @@ class Symbolic:
         built, values = self.local[node], self.values()
         with self.backend.precision():
             env = self._with_reductions(built, values)
-            return self.backend.floats(self._full(self.derivative(built, parent, env)))
+            # a vector node's local derivative by a scalar parent is one per element
+            shape = self._batch(self.shapes[node] or self.shapes[parent])
+            return self.backend.floats(self._full(self.derivative(built, parent, env, shape)))
 
     def hand(self, tree: E.Expr) -> np.ndarray:
         """A hand-written expression evaluated at SymPy's precision."""

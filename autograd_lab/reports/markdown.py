@@ -358,9 +358,9 @@ def _value(v, shape) -> str:
         return _num(v, 6)
     flat = _flat(v)
     size = math.prod(shape) if shape else len(flat)
-    head = ", ".join(_num(x, 4) for x in flat[:MAX_LABEL])
+    head = ", ".join(_num(x, 6) for x in flat[:MAX_LABEL])
     return f"[{head}{', …' if size > MAX_LABEL else ''}]" + (
-        f" ({'×'.join(map(str, shape))})" if size > MAX_LABEL else "")
+        f" ({'×'.join(f'{d:,}' for d in shape)})" if size > MAX_LABEL else "")
 
 
 def _flat(v) -> list | None:
