@@ -75,6 +75,9 @@ class Rounding:
         pass: of those that alone move the output by at least half the most, the one with the
         largest relative error magnifies, and the innermost is where the rounding starts."""
         ops = self._operations
+        if not ops:
+            return ("float32 holds the inputs themselves only to 7 digits; no operation "
+                    "magnifies that. This is float32 rounding, not a wrong derivative")
         top = max(op.effect[point] for op in ops)
         big = [op for op in ops if op.effect[point] >= 0.5 * top]
         most = max(op.relative[point] for op in big)
@@ -106,6 +109,7 @@ class Rounding:
             out = forward(moved, env)[self.case.output]
         effect = np.abs(_rows(out, self.case.count) - _rows(self.values64[self.case.output],
                                                             self.case.count)).max(axis=1)
+        effect = np.nan_to_num(effect, nan=np.inf)  # a float32 value that makes the output nan
         exact = _rows(self.symbolic.hand(tree), self.case.count)
         with np.errstate(all="ignore"):
             rel = np.nan_to_num(np.abs(_rows(got, self.case.count) - exact) / np.abs(exact),

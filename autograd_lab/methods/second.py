@@ -27,12 +27,13 @@ def autograd(case: Case, pairs: list[tuple], dtype: str) -> dict[tuple, np.ndarr
     if not output.requires_grad:
         return {pair: np.zeros(case.count) for pair in pairs}
     # points are independent, so each sum's gradient is each point's own
-    first = dict(zip(case.params, torch.autograd.grad(output.sum(), params, create_graph=True)))
+    first = dict(zip(case.params, torch.autograd.grad(output.sum(), params, create_graph=True,
+                                                      allow_unused=True)))
     out = {}
     for p, q in pairs:
-        g = first[p]
+        g = first[p]  # None where the output does not depend on p
         second = torch.autograd.grad(g.sum(), env[q], retain_graph=True, allow_unused=True)[0] \
-            if g.requires_grad else None
+            if g is not None and g.requires_grad else None
         out[(p, q)] = _per_point(second if second is not None else torch.zeros_like(env[q]), case)
     return out
 
