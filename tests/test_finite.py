@@ -19,6 +19,7 @@ def test_finite_differences_match_on_the_seed_cases(path):
     assert result.status == "passed" and result.notes == []
     for point in result.to_dict()["points"]:
         for entry in point["gradients"].values():
+            assert entry["differentiable"] is True
             fd = entry["finite_difference"]
             value, exact = (fd["value"], fd["sympy"]) if isinstance(fd, dict) \
                 else (fd, entry["sympy"])

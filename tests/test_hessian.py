@@ -109,3 +109,23 @@ def test_kinks_in_an_order_2_case(write_case):
     assert h["w/b"] == {"sympy": -6.0, "autograd": -6.0}
     assert h["b/b"]["sympy"] == pytest.approx(8.0)
     assert result.to_dict()["points"][1]["gradients"]["w"]["differentiable"] is False
+
+
+def test_a_parameter_the_output_does_not_use(write_case):
+    result = check_file(write_case("""
+        inputs:
+          w: {value: 0.5, grad: true}
+          b: {value: 1.0, grad: true}
+        forward:
+          y: b**3
+        gradient:
+          w: 0
+          b: 3*b**2
+        order: 2
+        hessian:
+          b/b: 6*b
+    """))
+    assert result.status == "passed", result.problems
+    h = result.points[0].hessian
+    assert h["w/w"] == h["w/b"] == {"sympy": 0.0, "autograd": 0.0}
+    assert h["b/b"] == {"manual": 6.0, "sympy": 6.0, "autograd": 6.0}

@@ -150,3 +150,22 @@ def test_kinks_at_many_points_are_weighed_in_one_batch(write_case):
     for point, listed in enumerate(result.to_dict()["points"]):
         w = listed["gradients"]["w"]
         assert w["one_sided"] == {"left": 0.0, "right": pytest.approx(listed["at"]["x"])}
+
+
+def test_report_json_carries_the_kink_without_nan(write_case, tmp_path):
+    import json
+
+    from autograd_lab.reports import json as json_report
+
+    result = check_file(write_case("""
+        inputs:
+          x: {value: 0.0, grad: true}
+        forward:
+          y: sign(x) + x**2
+        gradient:
+          x: 2*x
+    """))
+    path = json_report.write([result], tmp_path / "out")
+    x = json.loads(path.read_text())["cases"][0]["points"][0]["gradients"]["x"]
+    assert x["differentiable"] is False and x["sympy"] is None   # SymPy's DiracDelta(0)
+    assert x["jump"] == 2.0 and x["finite_difference"] == pytest.approx(1e6)
