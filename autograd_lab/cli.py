@@ -39,6 +39,7 @@ def check(paths, out, jobs, formats):
 
     Writes report.json, report.md, junit.xml and plots/ into --out; with
     $GITHUB_STEP_SUMMARY set, appends the summary to it.
+
     Exit 0 when every case passed, 1 when any failed, 2 when any is in error."""
     from .check import case_files
     from .parallel import check_files
