@@ -180,7 +180,7 @@ def _figure(result: CaseResult, plot: Plot):
     from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
     figure = Figure(figsize=(7, 5.2), dpi=100)  # a fixed layout: constrained doubles the cost
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[3, 1.3],
-                                  gridspec_kw={"left": 0.13, "right": 0.97, "top": 0.92,
+                                  gridspec_kw={"left": 0.13, "right": 0.97, "top": 0.89,
                                                "bottom": 0.1, "hspace": 0.12})
     figure.suptitle(f"{result.name}: {plot.caption}", fontsize=11)
     bottom.set_ylabel("minus SymPy")
