@@ -83,8 +83,8 @@ def check_case(case: Case) -> CaseResult:
     rounding = Rounding(case, symbolic, methods, traced, LISTED_POINTS) \
         if case.dtype == "float32" else None
     result.notes += honesty.float32_notes(case, methods, rounding, _where)
-    hessians = hessian.check(case, symbolic, values, _either(survey, case), result, _where) \
-        if case.order == 2 else {}
+    hessians = hessian.check(case, symbolic, values, survey, result, _where) \
+        if case.order == 2 else ({}, {})
     result.points = _points(case, methods, fd, survey, rounding, hessians)
     if result.problems:
         result.status = FAILED
@@ -213,11 +213,6 @@ def _describe(tree) -> str:
 
 # --- presenting ---------------------------------------------------------------------------
 
-def _either(survey, case: Case):
-    """(p, q) -> the points where either parameter has no derivative."""
-    return lambda p, q: survey.mask(p, case.count) | survey.mask(q, case.count)
-
-
 def _points(case: Case, methods: dict, fd, survey, rounding, hessians) -> list[PointResult]:
     n = min(case.count, LISTED_POINTS)
     listed = lambda v, p: _listed(_unpad(v, case, p))  # noqa: E731
@@ -231,9 +226,10 @@ def _points(case: Case, methods: dict, fd, survey, rounding, hessians) -> list[P
             if fd.directions[p] is None:  # a vector's quotient is along a direction: see details
                 grads[p]["finite_difference"] = float(fd.values[p][i])
         details = honesty.entries(case, methods, fd, survey, rounding, i, listed)
-        second = {k: {m: float(v[i]) for m, v in by.items()} for k, by in hessians.items()}
+        second = {k: {m: float(v[i]) for m, v in by.items()} for k, by in hessians[0].items()}
+        known = {k: {"differentiable": True, **by.get(i, {})} for k, by in hessians[1].items()}
         points.append(PointResult({name: v[i] for name, v in at.items()}, grads, details,
-                                  hessian=second,
+                                  hessian=second, hessian_details=known,
                                   rounding=rounding.output(i) if rounding else {}))
     return points
 

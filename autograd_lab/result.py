@@ -34,6 +34,7 @@ class PointResult:
     # merges it into the gradient entry, beside the methods' values
     details: dict = field(default_factory=dict)
     hessian: dict = field(default_factory=dict)   # "p/q" -> method -> value (order: 2 cases)
+    hessian_details: dict = field(default_factory=dict)  # "p/q" -> differentiable, one_sided
     rounding: dict = field(default_factory=dict)  # float32 cases: the output's float32 error
 
 
@@ -66,6 +67,8 @@ class CaseResult:
         for point in out["points"]:
             for param, extra in point.pop("details").items():
                 point["gradients"][param].update(extra)
+            for key, extra in point.pop("hessian_details").items():
+                point["hessian"][key].update(extra)
             if not point["hessian"]:
                 point.pop("hessian")
             if not point["rounding"]:

@@ -1,6 +1,8 @@
 """order: 2: the Hessian checked three ways (hand entries, SymPy, torch double backward)."""
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from autograd_lab.case import load
@@ -36,6 +38,7 @@ def test_the_order_2_perceptron_passes_with_its_hessian():
     assert set(base) == {"w/w", "w/b", "b/b"}
     s = 0.0012278872003074   # y_pred*(1 - y_pred) at z = 6.7
     for key, value in {"w/w": 6.7 ** 2 * s, "w/b": 6.7 * s, "b/b": s}.items():
+        assert base[key].pop("differentiable") is True
         assert set(base[key]) == {"manual", "sympy", "autograd"}
         for got in base[key].values():
             assert got == pytest.approx(value, rel=1e-9)
@@ -129,3 +132,45 @@ def test_a_parameter_the_output_does_not_use(write_case):
     h = result.points[0].hessian
     assert h["w/w"] == h["w/b"] == {"sympy": 0.0, "autograd": 0.0}
     assert h["b/b"] == {"manual": 6.0, "sympy": 6.0, "autograd": 6.0}
+
+
+def test_a_second_derivative_that_does_not_exist_at_a_kink(write_case):
+    result = check_file(write_case("""
+        inputs:
+          w: {value: 0.0, grad: true}
+        forward:
+          y: relu(w)**2
+        gradient:
+          w: 2*relu(w)
+        order: 2
+        hessian:
+          w/w: 2*step(w)
+    """))
+    assert result.status == "passed", result.problems
+    ww = result.to_dict()["points"][0]["hessian"]["w/w"]
+    assert ww["differentiable"] is False
+    assert ww["one_sided"] == {"left": 0.0, "right": 2.0}
+    assert result.notes == [
+        "hessian w/w does not exist at the base point (w=0): a kink sits on its switch point "
+        "there and the second derivative is 0 just left and 2 just right"]
+    assert result.to_dict()["points"][0]["gradients"]["w"]["differentiable"] is True
+
+
+def test_where_both_sides_agree_they_stand_in_for_sympys_nan(write_case):
+    result = check_file(write_case("""
+        inputs:
+          w: {value: 0.0, grad: true}
+        forward:
+          y: relu(w)**3
+        gradient:
+          w: 3*relu(w)**2
+        order: 2
+        hessian:
+          w/w: 6*relu(w)
+        points:
+          - at: {w: 1.0}
+    """))
+    assert result.status == "passed", result.problems
+    base, one = (p["hessian"]["w/w"] for p in result.to_dict()["points"])
+    assert base["differentiable"] is True and math.isnan(base["sympy"])   # 0*DiracDelta(0)
+    assert one == {"manual": 6.0, "sympy": 6.0, "autograd": 6.0, "differentiable": True}

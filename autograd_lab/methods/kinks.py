@@ -201,9 +201,7 @@ def _sides(case: Case, param: str, rows: np.ndarray):
     one batch a side, and nan (not an exception) where a side leaves a function's domain."""
     from .autograd import gradients
 
-    base = case.points[param][rows]
-    delta = DELTA * np.maximum(1.0, np.abs(base))
-    moved = [_at(case, rows, param, base + s * delta) for s in (-1, 1)]
+    moved, delta = beside(case, rows, param)
     (left, low), (right, high) = ((g[param], v[case.output].detach().reshape(-1).numpy())
                                   for g, v in (gradients(c, "float64") for c in moved))
     per_row = tuple(range(1, np.ndim(left)))
@@ -212,6 +210,13 @@ def _sides(case: Case, param: str, rows: np.ndarray):
         + 1e-12 * np.maximum(np.abs(low), np.abs(high))
     jump = np.where(np.abs(high - low - expected) > allowed, high - low, 0.0)
     return left, right, jump
+
+
+def beside(case: Case, rows: np.ndarray, param: str) -> tuple[list, np.ndarray]:
+    """The case at those points with param moved just left, and just right; and how far."""
+    base = case.points[param][rows]
+    delta = DELTA * np.maximum(1.0, np.abs(base))
+    return [_at(case, rows, param, base + s * delta) for s in (-1, 1)], delta
 
 
 def _at(case: Case, rows: np.ndarray, param: str, value: np.ndarray) -> Case:
