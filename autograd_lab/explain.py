@@ -280,10 +280,11 @@ def show(d: Derivation, out) -> None:
 
     if d.steps:
         local = _table("2. Local derivatives (chain_rule), each checked against SymPy",
-                       "edge", "hand-written", "value", "SymPy", "SymPy's value", "")
+                       "edge", "hand-written", "SymPy", "")
         for s in d.steps:
-            local.add_row(_partial(s.edge), escape(s.hand), fmt(s.value), escape(s.sympy),
-                          fmt(s.sympy_value), "[green]✓[/]" if s.ok else "[bold red]✗ wrong[/]")
+            local.add_row(_partial(s.edge), f"{escape(s.hand)}\n= {fmt(s.value)}",
+                          f"{escape(s.sympy)}\n= {fmt(s.sympy_value)}",
+                          "[green]✓[/]" if s.ok else "[bold red]✗ wrong[/]")
         out.print(local)
 
     out.print("[bold]3. The chain rule: the product along each path[/]")
@@ -338,8 +339,10 @@ def _table(title: str, *columns: str, wrap=()):
     table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
                   pad_edge=False)
     for column in columns:
-        table.add_column(column, overflow="fold",
-                         no_wrap=column in ("node", "edge", "gradient", "method", ""))
+        if column in ("node", "edge", "gradient", "method", ""):
+            table.add_column(column, no_wrap=True)
+        else:
+            table.add_column(column, overflow="fold")
     return table
 
 

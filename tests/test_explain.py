@@ -47,7 +47,7 @@ def test_printed_derivation_holds_every_step(perceptron):
     for expected in [
         "at the base point x = 6.7, y = 0, w = 1, b = 0",
         "1. Forward pass", "y_pred   sigmoid(z)", "0.9987706014", "6.701230155",
-        "2. Local derivatives", "∂loss/∂p     (p - y)/(p*(1 - p))", "813.4058252",
+        "2. Local derivatives", "∂loss/∂p     (p - y)/(p*(1 - p))", "= 813.4058252",
         "∂loss/∂w = ∂loss/∂p · ∂p/∂y_pred · ∂y_pred/∂z · ∂z/∂w",
         "= 813.4058252 × 1 × 0.0012278872 × 6.7 = 6.691763029",
         "= 813.4058252 × 1 × 0.0012278872 × 1 = 0.9987706014",
