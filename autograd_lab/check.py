@@ -75,11 +75,12 @@ def check_case(case: Case) -> CaseResult:
     methods = _methods(case, values, symbolic, grads)
     survey = kinks.survey(case, (case.dtype,))  # no derivative to agree on at a kink
     _check_edges(case, symbolic, result, survey)
-    _agree(case, honesty.without_kinks(case, methods, survey), result, quiet=bool(domain))
+    beside = honesty.beside_kinks(case, methods, survey)  # what is compared where SymPy is nan
+    _agree(case, honesty.without_kinks(case, beside, survey), result, quiet=bool(domain))
     fd = finite.opinion(case)
     result.notes += honesty.kink_notes(case, survey, _where)
     result.notes += honesty.finite_notes(case, methods, fd, survey, _where)
-    _check_claims(case, symbolic, honesty.claimed(case, methods, survey, result.notes), result)
+    _check_claims(case, symbolic, honesty.claimed(case, beside, survey, result.notes), result)
     rounding = Rounding(case, symbolic, methods, traced, LISTED_POINTS) \
         if case.dtype == "float32" else None
     result.notes += honesty.float32_notes(case, methods, rounding, _where)

@@ -11,6 +11,18 @@ from .methods.kinks import Survey
 EXACT = ("manual", "manual_total", "sympy", "autograd", "autograd_float64")
 
 
+def beside_kinks(case: Case, methods: dict, survey: Survey) -> dict:
+    """SymPy's gradients, with the one-sided value where a kink is differentiable after all
+    but SymPy's form has no value there (sign(x)*x**2 at 0: 0*DiracDelta(0))."""
+    exact = {p: np.array(g, dtype=float) for p, g in methods["sympy"].items()}
+    for (p, point), k in survey.kinks.items():
+        row = exact[p][point]
+        if k.differentiable and not np.all(np.isfinite(row)):
+            exact[p][point] = np.where(np.isfinite(row), row,
+                                       np.asarray(k.left, dtype=float).reshape(row.shape))
+    return dict(methods, sympy=exact)
+
+
 def without_kinks(case: Case, methods: dict, survey: Survey) -> dict:
     """Each method with the points where a parameter's derivative does not exist left out (NaN)."""
     out = {}

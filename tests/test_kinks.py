@@ -169,3 +169,18 @@ def test_report_json_carries_the_kink_without_nan(write_case, tmp_path):
     x = json.loads(path.read_text())["cases"][0]["points"][0]["gradients"]["x"]
     assert x["differentiable"] is False and x["sympy"] is None   # SymPy's DiracDelta(0)
     assert x["jump"] == 2.0 and x["finite_difference"] == pytest.approx(1e6)
+
+
+def test_a_differentiable_kink_stands_in_for_sympys_nan(write_case):
+    result = check_file(write_case("""
+        inputs:
+          x: {value: 0.0, grad: true}
+        forward:
+          y: sign(x)*x**2
+        gradient:
+          x: 2*abs(x)
+    """))
+    assert result.status == "passed", result.problems   # SymPy: 0*DiracDelta(0) = nan
+    x = entry(result, "x")
+    assert x["differentiable"] is True
+    assert x["one_sided"] == {"left": 0.0, "right": 0.0}   # Richardson: exact here
