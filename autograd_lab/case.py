@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import expr as E
+from . import guard
 from . import source as S
 from .errors import CaseError
 from .schema import BehaviourModel, CaseModel, Linspace, Uniform, validate
@@ -128,6 +129,7 @@ def load(path: str | Path) -> Case:
 
 
 def resolve(model: CaseModel, where: S.Source, default_name: str) -> Case:
+    guard.check_counts(model, where)
     inputs = {name: _input(name, spec, where) for name, spec in model.inputs.items()}
     shapes = {n: i.value.shape for n, i in inputs.items()}
     nodes = _nodes(model, where, shapes)
@@ -141,6 +143,7 @@ def resolve(model: CaseModel, where: S.Source, default_name: str) -> Case:
         sample=model.sample, title=model.title or "", source=model.source or "", where=where,
         tolerance=(model.tolerance.rtol, model.tolerance.atol) if model.tolerance else None)
     _check_params(case, model, where)
+    guard.check_size(case, where)
     _check_paths(case, where)
     _check_sample(case, where)
     case.claims = _claims(model, case, where)

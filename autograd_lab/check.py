@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import behaviour, compare, hessian, honesty, lint
+from . import behaviour, compare, guard, hessian, honesty, lint
 from . import expr as E
 from .case import Case, load
 from .errors import CaseError
@@ -47,8 +47,15 @@ def check_file(path) -> CaseResult:
     start = time.perf_counter()
     loaded = not isinstance(path, (str, os.PathLike))
     name, file = (path.name, path.file) if loaded else (Path(path).stem, str(path))
+    case = path if loaded else None
     try:
-        result = check_case(path if loaded else load(path))
+        with guard.deadline():
+            if case is None:
+                case = load(path)
+            result = check_case(case)
+    except guard.TooSlow as exc:
+        line = case.line_of() if isinstance(case, Case) else None
+        result = error(name, file, f"{file}: {guard.message(exc.args[0], case)}", line)
     except CaseError as exc:
         result = error(name, file, str(exc), exc.line)
         result.kind = getattr(exc, "kind", result.kind)

@@ -1,6 +1,7 @@
 """`autograd-lab`: a thin face over the API (nothing heavy is imported until a command runs)."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -34,7 +35,10 @@ def _formats(ctx, param, value):
 @click.option("--format", "formats", multiple=True, callback=_formats, metavar="FORMAT",
               help="Reports to write: json, md, junit, plots (repeat or comma-separate; "
                    "default: all).")
-def check(paths, out, jobs, formats):
+@click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0),
+              envvar="AUTOGRAD_LAB_TIMEOUT", metavar="SECONDS",
+              help="Time allowed for one case; past it the case is an error (0: no limit).")
+def check(paths, out, jobs, formats, timeout):
     """Check case files (files or folders; default: cases/).
 
     Writes report.json, report.md, junit.xml and plots/ into --out; with
@@ -45,6 +49,7 @@ def check(paths, out, jobs, formats):
     from .parallel import check_files
     from .reports import exit_code, markdown, terminal, write
 
+    os.environ["AUTOGRAD_LAB_TIMEOUT"] = str(timeout)  # read by each check, in every worker
     paths = paths or (Path("cases"),)
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -81,6 +86,17 @@ def explain(case):
     except CaseError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+
+
+@main.command()
+def schema():
+    """Print the JSON Schema of a case file, for editors: save it and point
+    yaml-language-server at it with `# yaml-language-server: $schema=case.schema.json`."""
+    import json
+
+    from .schema import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
 
 
 if __name__ == "__main__":

@@ -2,13 +2,23 @@
 from __future__ import annotations
 
 import difflib
-from typing import Literal, Optional, Union
+from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, TypeAdapter, ValidationError
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, FiniteFloat, TypeAdapter,
+                      ValidationError)
 
 from .source import Source
 
-Number = FiniteFloat
+
+
+def _not_bool(value):
+    # YAML reads yes/no/true/false as booleans, which pydantic would take as 1.0 and 0.0
+    if isinstance(value, bool):
+        raise ValueError(f"{str(value).lower()} is not a number")
+    return value
+
+
+Number = Annotated[FiniteFloat, BeforeValidator(_not_bool)]
 Values = Union[Number, list]  # a nested list of numbers; its shape is checked in case.py
 Expression = Union[str, Number]
 
