@@ -232,7 +232,7 @@ def _located(exc: CaseError, path: tuple, where: S.Source, text: str) -> CaseErr
 
 
 def _quote_offset(where: S.Source, path: tuple, text: str) -> int:
-    return 0 if path in where.texts else 1 if not text[:1].isalnum() else 0
+    return 1 if path in where.quoted else 0
 
 
 def _text(value) -> str:
@@ -291,8 +291,9 @@ def _check_output(output, nodes, where: S.Source) -> None:
     if output not in nodes:
         raise where.error(f"output {output!r} is not a node of forward", ("output",))
     if nodes[output].shape:
+        path = ("output",) if ("output",) in where.marks else ("forward", output)
         raise where.error(f"the output {output!r} must be a scalar, but its shape is "
-                          f"{nodes[output].shape}; reduce it with sum() or mean()", ("output",))
+                          f"{nodes[output].shape}; reduce it with sum() or mean()", path)
 
 
 def _case_shape(shapes: dict, nodes: dict, where: S.Source) -> tuple:
@@ -309,8 +310,10 @@ def _edges(model, where, nodes, inputs) -> dict[str, Edge]:
         path = ("chain_rule", key)
         node, _, parent = str(key).partition("/")
         if node not in nodes:
+            turned = parent in nodes and node in nodes[parent].expr.names()
+            hint = f"; did you mean {parent}/{node}?" if turned else ""
             raise where.error(f"edge {key}: {node!r} is not a node of forward "
-                              "(write edges as node/parent)", path)
+                              f"(write edges as node/parent){hint}", path)
         if parent not in nodes[node].expr.names():
             raise where.error(f"edge {key}: {parent!r} does not appear in {node} = "
                               f"{nodes[node].text}", path)

@@ -12,7 +12,7 @@ import torch
 
 from . import behaviour, compare, guard, hessian, honesty, lint
 from . import expr as E
-from .case import Case, load
+from .case import Case, _located, load
 from .errors import CaseError
 from .methods import autograd, finite, kinks, manual
 from .rounding import Rounding
@@ -192,8 +192,10 @@ def _check_claims(case: Case, symbolic: Symbolic, exact: dict, result: CaseResul
 
 
 def _watch(case: Case, found: list[str]):
-    """Note log, sqrt and division outside their domain, once per place in a formula."""
+    """Note log, sqrt and division outside their domain, once per place in a formula,
+    at the file:line:column of that place."""
     seen: set[int] = set()
+    owner = {id(t): name for name, node in case.nodes.items() for t in E.walk(node.expr)}
 
     def watch(tree, args):
         bad = _outside(tree, args)
@@ -201,8 +203,18 @@ def _watch(case: Case, found: list[str]):
             return
         seen.add(id(tree))
         point = int(np.argwhere(bad.reshape(len(bad), -1).any(axis=1))[0][0])
-        found.append(f"{_describe(tree)} is outside its domain at {_where(case, (point,))}")
+        found.append(f"{_place(case, owner.get(id(tree)), tree)}{_describe(tree)} is outside "
+                     f"its domain at {_where(case, (point,))}")
     return watch
+
+
+def _place(case: Case, node: str | None, tree) -> str:
+    """'file:line:column: ' of a part of a node's formula, as an error in it would say."""
+    if node is None or case.where is None:
+        return ""
+    path = ("forward", node)
+    located = _located(CaseError("", column=tree.col + 1), path, case.where, case.nodes[node].text)
+    return f"{located.where}: "
 
 
 def _outside(tree, args):

@@ -211,8 +211,9 @@ class _Converter:
         return BinOp(op, left, right, node.col_offset)
 
     def visit_Call(self, node, depth):
-        if not isinstance(node.func, ast.Name):
-            raise self.error(node, "only the allowed functions may be called, by name")
+        if not isinstance(node.func, ast.Name):  # os.system(...), (lambda: ...)(), f()()
+            raise self.error(node.func, _FORBIDDEN.get(type(node.func).__name__, "only the "
+                             "allowed functions may be called, by name"))
         name = node.func.id
         if name not in FUNCTIONS:
             raise self.error(node, f"unknown function {name}(); allowed: "

@@ -204,6 +204,11 @@ def _first_problem(errors: list[dict], data: object, source: Source, model=None)
         also = " (or steps:, for a behaviour case)" if path == ("forward",) else ""
         return source.error(f"{where + ': ' if where else ''}missing required key {path[-1]!r}"
                             f"{also}", path[:-1])
+    if kind == "string_pattern_mismatch" and path == ("name",):
+        return source.error("name: use only letters, digits, _ and - (it names the case in "
+                            "reports)", path)
+    if kind == "dict_type" and len(error["loc"]) == len(path):
+        return source.error(f"{here}: expected a mapping, one `name: value` a line", path)
     if kind == "finite_number":
         return source.error(f"{here}: values must be finite numbers (no NaN or inf)", path)
     field = next((p for p in reversed(path) if p in _EXPECTED), None)

@@ -29,6 +29,7 @@ class Source:
     file: str
     marks: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     texts: dict[tuple, str] = field(default_factory=dict)  # numbers as written
+    quoted: set[tuple] = field(default_factory=set)  # strings written in quotes
 
     def locate(self, path: tuple) -> tuple[int | None, int | None]:
         """The position of path, or of its nearest located ancestor."""
@@ -168,6 +169,8 @@ class _Builder:
                        "bool": _SCALAR.construct_yaml_bool, "null": _SCALAR.construct_yaml_null}
         if tag in ("int", "float"):
             self.source.texts[path] = node.value
+        if node.style in ("'", '"'):  # the text starts one column after its mark
+            self.source.quoted.add(path)
         if tag in constructor:
             return constructor[tag](node)
         return node.value

@@ -78,7 +78,8 @@ def test_log_outside_its_domain_is_reported(write_case):
           x: 1/x
     """)
     assert result.status == "failed"
-    assert result.problems[0] == "log(x) (argument ≤ 0) is outside its domain at the base point (x=-1)"
+    assert result.problems[0] == (f"{result.file}:4:6: log(x) (argument ≤ 0) is outside its "
+                                  "domain at the base point (x=-1)")
 
 
 def test_division_by_zero_at_a_point_is_reported(write_case):
@@ -93,7 +94,8 @@ def test_division_by_zero_at_a_point_is_reported(write_case):
           - at: {x: 0.0}
     """)
     assert result.status == "failed"
-    assert result.problems[0] == "division by zero in 1/x is outside its domain at point 1 (x=0)"
+    assert result.problems[0] == (f"{result.file}:4:6: division by zero in 1/x is outside its "
+                                  "domain at point 1 (x=0)")
 
 
 def test_a_bad_case_never_stops_the_others(tmp_path):

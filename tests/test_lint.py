@@ -116,8 +116,8 @@ def test_sqrt_outside_its_domain_at_a_point_is_reported(write_case):
           - at: {x: 0.5}
     """))
     assert result.status == "failed"
-    assert result.problems[0] == ("sqrt(x - 1) (argument < 0) is outside its domain at point 1 "
-                                  "(x=0.5)")
+    assert result.problems[0] == (f"{result.file}:4:6: sqrt(x - 1) (argument < 0) is outside "
+                                  "its domain at point 1 (x=0.5)")
 
 
 def test_a_cross_entropy_split_over_nodes_is_found():

@@ -1,0 +1,147 @@
+"""Bad input, case by case: each gives its one-line message at file:line:column, never a
+traceback, and never stops the other cases (tests/corpus, and inputs too big to commit)."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograd_lab.check import check_file
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+EXPECT = re.compile(r"# expect: ([12]) (.+)")
+GOOD = "inputs:\n  x: {value: 3.0, grad: true}\nforward:\n  y: x**2\nchain_rule:\n  y/x: 2*x\n"
+CASE = "inputs:\n  x: {value: 3.0, grad: true}\nforward:\n  y: %s\ngradient:\n  x: 1\n"
+
+
+def _chain(count: int, formula: str) -> str:
+    """A case of `count` nodes, each node{i} a formula in node{i-1}."""
+    nodes = "".join(f"  n{i}: {formula.format(p=f'n{i - 1}')}\n" for i in range(1, count + 1))
+    return f"inputs:\n  x: {{value: 0.5, grad: true}}\nforward:\n  n0: x\n{nodes}gradient:\n  x: 1\n"
+
+
+def _billion_laughs() -> str:
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 10):
+        prev, name = chr(96 + i), chr(97 + i)
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+# inputs generated here rather than committed: too big, binary, or not UTF-8
+GENERATED = {
+    "empty": (b"", 2, ":1:1: the file is empty"),
+    "comment_only": (b"# nothing here\n", 2, ":1:1: the file is empty"),
+    "binary": (bytes(range(256)) * 16, 2, ": this is a binary file, not YAML text"),
+    "not_utf8": (GOOD.replace("x**2", "x**2  # caf\xe9").encode("latin-1"), 2,
+                 ":4: the file is not UTF-8 text"),
+    "alias_bomb": (_billion_laughs().encode(), 2, "the YAML holds more than 100,000 values"),
+    "parentheses_100000": ((CASE % ("(" * 100_000 + "x" + ")" * 100_000)).encode(), 2,
+                           ":4:6: the expression is 200,001 characters long"),
+    "expression_10mb": ((CASE % "+".join(["x"] * 5_000_000)).encode(), 2,
+                        ": the file is larger than 1,000,000 bytes"),
+    "expression_900kb": ((CASE % "+".join(["x"] * 450_000)).encode(), 2,
+                         ":4:6: the expression is 899,999 characters long; at most 10,000"),
+    "sum_of_3000": ((CASE % "+".join(["x"] * 3000)).encode(), 2,
+                    ":4:6: the expression is too long or deep to parse"),
+    "minus_9000": ((CASE % ("-" * 9000 + "x")).encode(), 2,
+                   ":4:6: the expression is too long or deep to parse"),
+    # libyaml's composer crashed the whole process on this (SIGSEGV)
+    "yaml_nested_100000": (("inputs: " + "[" * 100_000 + "]" * 100_000 + "\n").encode(), 2,
+                           ":1:58: the YAML is nested more than 50 deep"),
+    "yaml_1mb_of_numbers": (("inputs:\n  x: [" + ",".join(["1"] * 490_000) + "]\n").encode(),
+                            2, ":2:199997: the YAML holds more than 100,000 values"),
+    "doubling_chain": (_chain(16, "sin({p})*{p}").encode(), 2,
+                       ":20:8: the output n16 with every node written out (as SymPy "
+                       "differentiates it) has 196,606 operations"),
+    "nodes_150_deep": (_chain(150, "sin({p})").encode(), 2,
+                       ":154:9: the output n150 with every node written out (as SymPy "
+                       "differentiates it) is nested 151 deep"),
+    "nodes_600": (_chain(600, "{p} + 1").encode(), 2,
+                  ":3:1: the case has 1 inputs and 601 nodes; at most 500"),
+    "values_50_nodes_of_a_million": (_chain(50, "{p} + 1").replace(
+        "{value: 0.5, grad: true}", "{value: {linspace: [0, 1, 1000000]}, grad: true}").replace(
+        "gradient:", "  y: sum(n50)\ngradient:").encode(), 2,
+        ":3:1: the case holds 53,000,000 values (53 inputs and nodes x 1 points x 1,000,000 "
+        "elements); at most 40,000,000 fit in memory"),
+}
+
+
+def corpus() -> list[tuple[Path, int, str]]:
+    """Every committed bad case with the exit status and message its first line expects."""
+    table = []
+    for path in sorted(CORPUS.glob("*.yaml")):
+        match = EXPECT.fullmatch(path.read_text(encoding="utf-8").split("\n", 1)[0])
+        assert match, f"{path.name}: the first line must be '# expect: STATUS MESSAGE'"
+        table.append((path, int(match[1]), match[2]))
+    return table
+
+
+def generate(folder: Path) -> list[tuple[Path, int, str]]:
+    table = []
+    for name, (data, status, message) in GENERATED.items():
+        path = folder / f"{name}.yaml"
+        path.write_bytes(data)
+        table.append((path, status, message))
+    folder.joinpath("a_directory.yaml").mkdir()
+    table.append((folder / "a_directory.yaml", 2, ": cannot read the file (Is a directory)"))
+    return table
+
+
+STATUS = {2: "error", 1: "failed"}
+
+
+def assert_reported(problem: str, path: Path, status: int, message: str) -> None:
+    """The message, after the file's own name where it gives a place, on one line."""
+    expected = f"{path}{message}" if message.startswith(":") else message
+    assert expected in problem
+    assert "\n" not in problem and "Traceback" not in problem
+    assert "internal error" not in problem
+
+
+def test_the_corpus_covers_the_issue():
+    assert len(corpus()) + len(GENERATED) >= 40
+
+
+@pytest.mark.parametrize("path,status,message", corpus(), ids=lambda v: getattr(v, "stem", ""))
+def test_each_bad_case_says_what_and_where(path, status, message):
+    result = check_file(path)
+    assert result.status == STATUS[status]
+    assert_reported(result.problems[0], path, status, message)
+
+
+@pytest.mark.parametrize("name", GENERATED)
+def test_each_generated_bad_input_says_what_and_where(tmp_path, name):
+    data, status, message = GENERATED[name]
+    path = tmp_path / f"{name}.yaml"
+    path.write_bytes(data)
+    result = check_file(path)
+    assert result.status == STATUS[status]
+    assert_reported(result.problems[0], path, status, message)
+
+
+def test_one_run_over_every_bad_input_reports_them_all(tmp_path):
+    """The CLI, once, in its own process: a crash (as libyaml's was) would lose every case."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    table = [(Path(shutil.copy(p, folder)), s, m) for p, s, m in corpus()] + generate(folder)
+    (folder / "zz_good.yaml").write_text(GOOD + "expect:\n  grad/x: 6\n")
+    run = subprocess.run([sys.executable, "-m", "autograd_lab.cli", "check", "mixed", "--out",
+                          "out", "--format", "json"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    by_file = {Path(c["file"]).name: c for c in report["cases"]}
+    assert len(by_file) == report["summary"]["cases"] == len(table) + 1
+    assert by_file["zz_good.yaml"]["status"] == "passed"
+    for path, status, message in table:
+        case = by_file[path.name]
+        assert case["status"] == STATUS[status], path.name
+        assert_reported(case["problems"][0], Path("mixed") / path.name, status, message)
+    assert not (tmp_path / "pwned-by-a-case").exists()  # no payload ran
