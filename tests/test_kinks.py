@@ -184,3 +184,15 @@ def test_a_differentiable_kink_stands_in_for_sympys_nan(write_case):
     x = entry(result, "x")
     assert x["differentiable"] is True
     assert x["one_sided"] == {"left": 0.0, "right": 0.0}   # Richardson: exact here
+
+
+def test_the_relu_neuron_case_passes_and_says_why():
+    from .conftest import CASES
+
+    result = check_file(CASES / "relu_neuron_at_its_kink.yaml")
+    assert result.status == "passed", result.problems
+    points = result.to_dict()["points"]
+    assert [p["gradients"]["w"]["differentiable"] for p in points] == [False, True, True]
+    assert points[0]["gradients"]["w"]["one_sided"] == {"left": 0.0, "right": -12.0}
+    assert (points[0]["gradients"]["w"]["sympy"], points[0]["gradients"]["w"]["autograd"]) \
+        == (-6.0, 0.0)
