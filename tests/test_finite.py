@@ -16,9 +16,12 @@ SEEDS = sorted(CASES.glob("*.yaml"))
 @pytest.mark.parametrize("path", SEEDS, ids=[p.stem for p in SEEDS])
 def test_finite_differences_match_on_the_seed_cases(path):
     result = check_file(path)
-    assert result.status == "passed" and result.notes == []
+    assert result.status == "passed"
+    assert not [n for n in result.notes if n.startswith("finite difference")]
     for point in result.to_dict()["points"]:
         for entry in point["gradients"].values():
+            if "kink" in entry:   # cases/relu_neuron_at_its_kink: tested in test_kinks
+                continue
             assert entry["differentiable"] is True
             fd = entry["finite_difference"]
             value, exact = (fd["value"], fd["sympy"]) if isinstance(fd, dict) \
