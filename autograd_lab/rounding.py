@@ -107,8 +107,9 @@ class Rounding:
                                                     expr=_swap(moved.nodes[name].expr, tree))
             env = dict(leaves(self.case), **{PLACEHOLDER: torch.as_tensor(got).to(torch.float64)})
             out = forward(moved, env)[self.case.output]
-        effect = np.abs(_rows(out, self.case.count) - _rows(self.values64[self.case.output],
-                                                            self.case.count)).max(axis=1)
+        with np.errstate(all="ignore"):  # inf - inf: a nan output, taken as infinite below
+            effect = np.abs(_rows(out, self.case.count)
+                            - _rows(self.values64[self.case.output], self.case.count)).max(axis=1)
         effect = np.nan_to_num(effect, nan=np.inf)  # a float32 value that makes the output nan
         exact = _rows(self.symbolic.hand(tree), self.case.count)
         with np.errstate(all="ignore"):

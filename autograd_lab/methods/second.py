@@ -75,5 +75,7 @@ def _new(r: Reduction, wrt: str, d: sp.Expr, reductions: list) -> sp.Symbol:
 
 
 def _per_point(v, case: Case) -> np.ndarray:
+    if isinstance(v, torch.Tensor) and v._is_zerotensor():  # what backward gives for 0*u
+        v = torch.zeros(v.shape, dtype=torch.float64)
     v = to_numpy(v) if isinstance(v, torch.Tensor) else np.asarray(v, dtype=float)
     return np.broadcast_to(v, (case.count,) + v.shape[1:]).reshape(case.count, -1)[:, 0]
