@@ -1,0 +1,64 @@
+"""The time limit and the size bounds that keep any case from hanging or exhausting a run."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from autograd_lab import guard
+from autograd_lab.case import load
+from autograd_lab.check import check_file
+
+
+def chain(count: int) -> str:
+    """Nodes that each use the one before twice: the written-out output doubles a node."""
+    nodes = "".join(f"  n{i}: sin(n{i - 1})*n{i - 1}\n" for i in range(1, count + 1))
+    return f"inputs:\n  x: {{value: 0.5, grad: true}}\nforward:\n  n0: x\n{nodes}gradient:\n  x: 1\n"
+
+
+def test_the_deadline_stops_a_slow_block():
+    with pytest.raises(guard.TooSlow):
+        with guard.deadline(0.2):
+            while True:
+                time.sleep(0.01)
+
+
+def test_no_deadline_when_the_limit_is_zero_or_a_timer_is_already_set():
+    with guard.deadline(0):
+        time.sleep(0.05)
+    import signal
+    signal.setitimer(signal.ITIMER_REAL, 5)
+    try:
+        with guard.deadline(0.01):  # must not replace the caller's timer
+            time.sleep(0.05)
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 4
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def test_a_case_that_runs_out_of_time_is_an_error_naming_the_cause(tmp_path, monkeypatch):
+    path = tmp_path / "chain.yaml"
+    path.write_text(chain(14))  # about 20 s for SymPy, under the size bound
+    monkeypatch.setenv(guard.ENV, "0.5")
+    result = check_file(path)
+    assert result.status == "error"
+    assert result.problems[0].startswith(
+        f"{path}: checking stopped after 0.5 s, the time limit for one case (--timeout or "
+        "$AUTOGRAD_LAB_TIMEOUT sets it): the output with every node written out has 49,150 "
+        "operations")
+    assert result.seconds < 5
+
+
+def test_the_written_out_output_is_measured_without_writing_it_out(tmp_path):
+    path = tmp_path / "chain.yaml"
+    path.write_text(chain(14))
+    case = load(path)
+    assert guard.output_size(case) == 49_150
+    assert guard.output_depth(case) == 29
+
+
+@pytest.mark.parametrize("value,expected", [("", 60.0), ("2.5", 2.5), ("0", 0.0),
+                                            ("soon", 60.0), ("-3", 0.0)])
+def test_the_limit_comes_from_the_environment(monkeypatch, value, expected):
+    monkeypatch.setenv(guard.ENV, value) if value else monkeypatch.delenv(guard.ENV, False)
+    assert guard.seconds() == expected
