@@ -225,7 +225,20 @@ class _Converter:
         if len(node.args) != FUNCTIONS[name]:
             raise self.error(node, f"{name}() takes {FUNCTIONS[name]} argument"
                              f"{'s' if FUNCTIONS[name] > 1 else ''}, not {len(node.args)}")
-        return Call(name, tuple(self.visit(a, depth) for a in node.args), node.col_offset)
+        call = Call(name, tuple(self.visit(a, depth) for a in node.args), node.col_offset)
+        self._check_domain(node, call)
+        return call
+
+    def _check_domain(self, node, call: Call):
+        """log and sqrt of a constant outside their domain have no real value anywhere."""
+        if call.func not in ("log", "sqrt") or call.args[0].names():
+            return
+        try:
+            value = constant_value(call.args[0])
+        except (OverflowError, ZeroDivisionError, ValueError):
+            return
+        if value < 0 or (value == 0 and call.func == "log"):
+            raise self.error(node, f"{call.func} of the constant {value:g} has no real value")
 
     def _check_exponent(self, node, exponent: Expr):
         if exponent.names():

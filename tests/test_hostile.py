@@ -145,3 +145,50 @@ def test_one_run_over_every_bad_input_reports_them_all(tmp_path):
         assert case["status"] == STATUS[status], path.name
         assert_reported(case["problems"][0], Path("mixed") / path.name, status, message)
     assert not (tmp_path / "pwned-by-a-case").exists()  # no payload ran
+
+
+def test_a_thousand_files_a_tenth_of_them_bad_are_all_reported(tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(900):
+        (folder / f"good_{i:03}.yaml").write_text(GOOD.replace("3.0", str(1 + i / 100)))
+    bad = corpus()[:100]
+    for i, (path, _, _) in enumerate(bad):
+        shutil.copy(path, folder / f"bad_{i:03}.yaml")
+    run = subprocess.run([sys.executable, "-m", "autograd_lab.cli", "check", "many", "-j", "2",
+                          "--out", "out", "--format", "json"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 2, run.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    statuses = [status for _, status, _ in bad]
+    assert report["summary"] == {"cases": 1000, "passed": 900, "failed": statuses.count(1),
+                                 "errors": statuses.count(2)}
+    by_file = {Path(c["file"]).name: c for c in report["cases"]}
+    assert by_file["good_899.yaml"]["points"][0]["gradients"]["x"]["sympy"] == 2 * 9.99
+    for i, (_, status, message) in enumerate(bad):
+        case = by_file[f"bad_{i:03}.yaml"]
+        assert case["status"] == STATUS[status]
+        assert_reported(case["problems"][0], Path("many") / f"bad_{i:03}.yaml", status, message)
+
+
+WRITER = """
+import itertools, json, sys
+from pathlib import Path
+from autograd_lab.reports import write_atomic
+for run in itertools.count():
+    write_atomic(Path(sys.argv[1]), json.dumps({"run": run, "cases": ["x" * 100] * 50_000}))
+    print(run, flush=True)
+"""
+
+
+def test_a_killed_run_leaves_a_whole_report(tmp_path):
+    """Killed while writing, the report is the last one written whole, never half of one."""
+    target = tmp_path / "report.json"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(target)],
+                              stdout=subprocess.PIPE, text=True)
+    for _ in range(3):
+        writer.stdout.readline()  # a few whole reports written; the next is under way
+    writer.kill()
+    writer.wait()
+    report = json.loads(target.read_text())
+    assert report["run"] >= 2 and len(report["cases"]) == 50_000

@@ -114,7 +114,8 @@ FAST = Backend(
      "sigmoid": _quiet(lambda u: 1 / (1 + np.exp(-u))),
      "Max": lambda *a: _fold(list(a), np.maximum), "Min": lambda *a: _fold(list(a), np.minimum),
      "Heaviside": _heaviside, "DiracDelta": _dirac,
-     "ComplexInfinity": lambda: np.longdouble(np.nan)},  # tan(pi/2): no real value
+     "ComplexInfinity": lambda: np.longdouble(np.nan),  # tan(pi/2), log(-1): no real value
+     "ImaginaryUnit": lambda: np.longdouble(np.nan)},
     _ld_number,
     lambda v: np.asarray(v, dtype=np.longdouble),
     lambda v: np.asarray(v, dtype=np.float64),
@@ -183,7 +184,7 @@ EXACT = Backend(
      "Max": _mp_fold(max), "Min": _mp_fold(min),
      "Heaviside": _mp_heavisides(),
      "DiracDelta": _mp_diracs(),
-     "ComplexInfinity": lambda: mpmath.nan},
+     "ComplexInfinity": lambda: mpmath.nan, "ImaginaryUnit": lambda: mpmath.nan},
     _mp_number,
     np.vectorize(lambda v: mpmath.mpf(float(v)), otypes=[object]),
     lambda v: _mp_floats(np.asarray(v, dtype=object)),
