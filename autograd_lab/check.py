@@ -15,9 +15,10 @@ from . import expr as E
 from .case import Case, _located, load
 from .errors import CaseError
 from .methods import autograd, finite, kinks, manual
-from .rounding import Rounding
+from .methods.numeric import Unevaluated
 from .methods.symbolic import Symbolic
 from .methods.tensors import evaluate
+from .rounding import Rounding
 from .result import (ERROR, FAILED, PASSED, CaseResult, ClaimResult, EdgeResult, PointResult,
                      error)
 
@@ -59,6 +60,9 @@ def check_file(path) -> CaseResult:
     except CaseError as exc:
         result = error(name, file, str(exc), exc.line)
         result.kind = getattr(exc, "kind", result.kind)
+    except Unevaluated as exc:
+        result = error(name, file, f"{file}: {exc}; this case cannot be checked against SymPy",
+                       case.line_of() if isinstance(case, Case) else None)
     except Exception as exc:  # a bug of ours must not end the run or lose other cases
         result = error(name, file,
                        f"{file}: internal error while checking: {type(exc).__name__}: {exc}")

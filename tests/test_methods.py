@@ -206,3 +206,21 @@ def test_a_vector_nodes_edge_to_a_scalar_parent_is_one_per_element(write_case):
     result = check_file(path)
     assert result.status == "passed", result.problems
     assert result.points[0].gradients["w"]["sympy"] == pytest.approx(14 / 3)
+
+
+@pytest.mark.parametrize("expression, derivative", [
+    ("sign(sqrt(x))", 0.0),                       # SymPy's own sign leaves this unevaluated
+    ("abs(sqrt(x))", 0.5 / np.sqrt(0.7)),         # SymPy's own Abs goes through re() and im()
+    ("abs(log(x))", -1 / 0.7),
+    ("abs(x)**3", 3 * 0.7 ** 2),
+])
+def test_sympy_treats_abs_and_sign_as_real_functions(write_case, expression, derivative):
+    case = load(write_case(f"""
+        inputs:
+          x: {{value: 0.7, grad: true}}
+        forward:
+          y: {expression}
+        gradient:
+          x: 0
+    """))
+    assert Symbolic(case).gradients()["x"] == pytest.approx([derivative], rel=1e-12)

@@ -21,6 +21,10 @@ def _dirac(x, k=0):  # k: DiracDelta(x, k) is its k-th derivative, as second der
     return np.where(x == 0, np.nan, 0)
 
 
+class Unevaluated(ValueError):
+    """SymPy gave a form that cannot be evaluated on the reals."""
+
+
 class Backend:
     """A table of functions over arrays, and how numbers enter and leave it."""
 
@@ -41,6 +45,8 @@ class Backend:
             result = self.number(int(expr.p), int(expr.q))
         elif expr.is_Number or expr.is_NumberSymbol:
             result = self.number(expr, None)
+        elif isinstance(expr, sp.Derivative):
+            raise Unevaluated(f"SymPy left the derivative {expr} unevaluated")
         else:
             args = [self.value(a, env, cache) for a in expr.args]
             result = self._apply(expr, args)
@@ -59,7 +65,8 @@ class Backend:
             return self.functions["pow"](*args)
         function = self.functions.get(type(expr).__name__)
         if function is None:
-            raise ValueError(f"no numeric rule for {type(expr).__name__}")
+            raise Unevaluated(f"SymPy's result holds {type(expr).__name__}(...), "
+                              "which has no real value to compare")
         return function(*args)
 
 
@@ -129,7 +136,7 @@ def _safe(f):
     def safe(*args):
         try:
             return f(*args)
-        except (ArithmeticError, ValueError):  # 0**-1 and the like: IEEE would say inf or nan
+        except (ArithmeticError, ValueError, TypeError):  # 0**-1, complex comparisons: no real value
             return mpmath.nan
     return safe
 

@@ -34,9 +34,39 @@ class sigmoid(sp.Function):
         return 1 / (1 + sp.exp(-u))
 
 
+class sign(sp.Function):
+    """sign on the reals: SymPy's own leaves sign(sqrt(w))' unevaluated, unsure sqrt(w) is real."""
+
+    def fdiff(self, argindex=1):
+        return 2 * sp.DiracDelta(self.args[0])
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_Number:
+            return sp.sign(u)
+
+    def _eval_is_extended_real(self):
+        return True
+
+
+class Abs(sp.Function):
+    """|u| on the reals, whose derivative is sign(u) (SymPy's own goes through re() and im())."""
+
+    def fdiff(self, argindex=1):
+        return sign(self.args[0])
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_Number:
+            return sp.Abs(u)
+
+    def _eval_is_extended_real(self):
+        return True
+
+
 FUNCTIONS = {
     "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "exp": sp.exp, "log": sp.log,
-    "sqrt": sp.sqrt, "tanh": sp.tanh, "sigmoid": sigmoid, "abs": sp.Abs, "sign": sp.sign,
+    "sqrt": sp.sqrt, "tanh": sp.tanh, "sigmoid": sigmoid, "abs": Abs, "sign": sign,
     # evaluate=False: Max/Min otherwise try to order their arguments by assumptions,
     # which costs tens of milliseconds a call and changes nothing for diff or evaluation
     "relu": lambda u: sp.Max(0, u, evaluate=False),
