@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from autograd_lab.case import load
@@ -30,12 +30,13 @@ KINKED = ["relu", "abs", "sign", "step"]
 STATUSES = {"passed", "failed", "error"}
 
 
-def expressions(functions: list[str], constants=("1", "2", "3", "0.5")):
+def expressions(functions: list[str], constants=("1", "2", "3", "0.5"), clamp=False):
     """Expression text from the grammar, a few operations deep, over the scalars x and w."""
     leaves = st.sampled_from(["x", "w", *constants])
 
     def extend(inner):
-        return st.one_of(
+        clamped = [st.builds(lambda a, b: f"clamp({a}, -1, {b})", inner, inner)] if clamp else []
+        return st.one_of(*clamped,
             st.builds(lambda f, a: f"{f}({a})", st.sampled_from(functions), inner),
             st.builds(lambda a, op, b: f"({a}) {op} ({b})", inner,
                       st.sampled_from(["+", "-", "*", "/"]), inner),
@@ -68,9 +69,12 @@ def assert_own_words(path: Path, result) -> None:
         assert result.problems[0].startswith(str(path))
 
 
-@given(expressions(SMOOTH + KINKED + ["clamp"]), values, values)
+@given(expressions(SMOOTH + KINKED, clamp=True), values, values)
+@example("log(-(1))", 0.0, 0.0)              # each of these once ended in an internal error
+@example("clamp(-1, 1, x)", 0.0, 0.0)
+@example("sign((x) / (w))", 0.5, 2.0)
+@example("(log(1)) / (log(1))", 0.0, 0.0)
 def test_any_expression_gets_a_verdict(expression, x, w):
-    expression = expression.replace("clamp(", "clamp(-1, 1, ")  # clamp takes three arguments
     path, result = checked(case_text(expression, x, w))
     assert_own_words(path, result)
 

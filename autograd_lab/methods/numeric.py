@@ -43,6 +43,9 @@ class Backend:
             result = env[expr]
         elif expr.is_Rational:
             result = self.number(int(expr.p), int(expr.q))
+        elif expr is sp.nan or expr.is_Derivative:
+            # 0/0 folded by SymPy, or what it could not differentiate (sign(x/w)): no value
+            result = self.functions["ComplexInfinity"]()
         elif expr.is_Number or expr.is_NumberSymbol:
             result = self.number(expr, None)
         elif isinstance(expr, sp.Derivative):

@@ -26,13 +26,20 @@ FUNCTIONS: dict[str, Callable] = {
     "sqrt": torch.sqrt, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
     "abs": torch.abs, "sign": torch.sign, "step": _step,
     "sum": _reduce(torch.sum), "mean": _reduce(torch.mean),
-    "clamp": lambda u, lo, hi: torch.clamp(u, _like(lo, u), _like(hi, u)),
+    "clamp": lambda u, lo, hi: _clamp(u, lo, hi),
 }
 
 OPERATORS: dict[str, Callable] = {
     "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
     "/": lambda a, b: a / b, "**": lambda a, b: a ** b,
 }
+
+
+def _clamp(u, lo, hi):
+    if not isinstance(u, torch.Tensor):  # clamp(1, lo, x): a constant between tensor bounds
+        like = lo if isinstance(lo, torch.Tensor) else hi
+        u = torch.full_like(like, u, requires_grad=False)
+    return torch.clamp(u, _like(lo, u), _like(hi, u))
 
 
 def _like(bound, u):
