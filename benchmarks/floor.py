@@ -9,6 +9,8 @@ import torch
 
 from autograd_lab.methods.symbolic import sigmoid
 
+PARAMS = ("x", "w")
+
 TORCH = {sp.sin: torch.sin, sp.cos: torch.cos, sp.tan: torch.tan, sp.exp: torch.exp,
          sp.log: torch.log, sp.tanh: torch.tanh, sigmoid: torch.sigmoid, sp.Abs: torch.abs,
          sp.sign: torch.sign}
@@ -21,11 +23,11 @@ def bare(cases) -> list[dict]:
 
 def _one(case) -> dict:
     point = {case.symbols[n]: sp.Float(v) for n, v in case.values.items()}
-    sympy = {p: float(sp.diff(case.output, case.symbols[p]).xreplace(point)) for p in ("x", "w")}
-    leaves = {s: torch.tensor(v, dtype=torch.float64, requires_grad=True)
-              for s, v in zip(case.symbols.values(), case.values.values())}
+    sympy = {p: float(sp.diff(case.output, case.symbols[p]).xreplace(point)) for p in PARAMS}
+    leaves = {case.symbols[n]: torch.tensor(v, dtype=torch.float64, requires_grad=n in PARAMS)
+              for n, v in case.values.items()}
     torch_value(case.output, leaves).backward()
-    return {"sympy": sympy, "torch": {s.name: float(t.grad) for s, t in leaves.items()}}
+    return {"sympy": sympy, "torch": {p: float(leaves[case.symbols[p]].grad) for p in PARAMS}}
 
 
 def torch_value(expr: sp.Expr, leaves: dict) -> torch.Tensor:
