@@ -1,6 +1,7 @@
 """Checking many case files on several processes: the same results, in file order, sooner."""
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -22,6 +23,9 @@ def check_files(files: Iterable, jobs: int = 1) -> Iterator[CaseResult]:
         yield from map(check_file, files)
         return
     done = 0
+    # the imported modules' objects move out of the collector's reach: collections in a
+    # worker would otherwise write to them, copying every shared page into the worker
+    gc.freeze()
     try:
         with ProcessPoolExecutor(min(jobs, len(files)), mp_context=_context(),
                                  initializer=_worker) as pool:
@@ -30,6 +34,8 @@ def check_files(files: Iterable, jobs: int = 1) -> Iterator[CaseResult]:
                 yield result
     except BrokenProcessPool:
         yield from map(check_file, files[done:])
+    finally:
+        gc.unfreeze()
 
 
 def _context():
