@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import warnings
 from dataclasses import dataclass, field
 
@@ -9,7 +10,7 @@ import numpy as np
 import torch
 
 from . import case as C
-from . import compare, lint
+from . import compare, guard, lint
 from . import source as S
 from .methods.tensors import FUNCTIONS, evaluate
 from .result import FAILED, PASSED, CaseResult, ClaimResult
@@ -68,11 +69,16 @@ class Behaviour:
 def resolve(model: BehaviourModel, where: S.Source, default_name: str) -> Behaviour:
     inputs = {name: C._input(name, spec, where) for name, spec in model.inputs.items()}
     known = {name: spec.value.shape for name, spec in inputs.items()}
-    return Behaviour(
+    case = Behaviour(
         name=model.name or default_name, file=where.file, dtype=model.dtype, inputs=inputs,
         steps=_steps(model.steps, ("steps",), "", known, where), title=model.title or "",
         source=model.source or "", where=where,
         tolerance=(model.tolerance.rtol, model.tolerance.atol) if model.tolerance else None)
+    tensors = len(inputs) + sum(len(s.args) for s, _ in _flat(case.steps, 0) if s.action
+                                in ("compute", "detach"))
+    guard.check_values(tensors, max((math.prod(s) for s in known.values()), default=1), where,
+                       ("steps",))
+    return case
 
 
 def _steps(models: list, path: tuple, prefix: str, known: dict, where: S.Source) -> list[Step]:

@@ -20,6 +20,9 @@ MAX_NAMES = 500          # inputs and nodes together: each costs milliseconds in
 # values held at once: (inputs + nodes) x points x elements. The methods peak near 90 bytes a
 # value (20 nodes of 10^6 elements: 1.9 GB, 13 s); this admits mean(x**2) over 10^7 in 3 names
 MAX_VALUES = 40_000_000
+# a behaviour case holds only torch tensors, about 9 bytes a value with the graph's
+# (31 tensors of 10^7 elements: 2.7 GB)
+MAX_TENSOR_VALUES = 400_000_000
 _DOUBLING = ("nodes that each use the one before more than once double it at every step; "
              "check a smaller part of the graph")
 
@@ -77,6 +80,14 @@ def check_counts(model, where) -> None:
     if inputs + nodes > MAX_NAMES:
         raise where.error(f"the case has {inputs:,} inputs and {nodes:,} nodes; at most "
                           f"{MAX_NAMES} together can be checked in time", ("forward",))
+
+
+def check_values(tensors: int, elements: int, where, path: tuple) -> None:
+    """Refuse a behaviour case whose tensors, held together, would not fit in memory."""
+    if tensors * elements > MAX_TENSOR_VALUES:
+        raise where.error(f"the case holds up to {tensors * elements:,} values ({tensors} "
+                          f"tensors x {elements:,} elements); at most {MAX_TENSOR_VALUES:,} fit "
+                          "in memory: use fewer steps or elements", path)
 
 
 def check_size(case, where) -> None:

@@ -69,6 +69,10 @@ GENERATED = {
         "gradient:", "  y: sum(n50)\ngradient:").encode(), 2,
         ":3:1: the case holds 53,000,000 values (53 inputs and nodes x 1 points x 1,000,000 "
         "elements); at most 40,000,000 fit in memory"),
+    "behaviour_1000_steps_of_ten_million": (
+        ("inputs:\n  x: {value: {linspace: [0, 1, 10000000]}, grad: true}\nsteps:\n"
+         + "".join(f"  - y{i}: x*{i}\n" for i in range(1000))).encode(), 2,
+        ":3:1: the case holds up to 10,010,000,000 values (1001 tensors x 10,000,000 elements)"),
 }
 
 
