@@ -7,16 +7,18 @@ import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Iterable, Iterator
 
 from .check import check_file
-from .result import CaseResult
+from .result import CaseResult, error
 
 
 def check_files(files: Iterable, jobs: int = 1) -> Iterator[CaseResult]:
     """check_file for each file, in order; jobs > 1 spreads them over that many processes
     (0: one per core). A worker that dies takes no result with it: what it left unchecked is
-    checked here."""
+    checked again, each file in a process of its own, so that a file that kills its process
+    is an error of its own and the rest are still checked."""
     files = list(files)
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(files) < 2:
@@ -33,9 +35,19 @@ def check_files(files: Iterable, jobs: int = 1) -> Iterator[CaseResult]:
                 done += 1
                 yield result
     except BrokenProcessPool:
-        yield from map(check_file, files[done:])
+        yield from map(_isolated, files[done:])
     finally:
         gc.unfreeze()
+
+
+def _isolated(path) -> CaseResult:
+    """check_file in a process of its own: if the file takes the process down, only it is lost."""
+    try:
+        with ProcessPoolExecutor(1, mp_context=_context(), initializer=_worker) as pool:
+            return pool.submit(check_file, path).result()
+    except BrokenProcessPool:
+        return error(Path(path).stem, str(path), f"{path}: the process checking this file died "
+                     "(a crash inside a library, not a verdict on the case); please report it")
 
 
 def _context():

@@ -51,7 +51,12 @@ def read(path: str | Path) -> tuple[object, Source]:
     path = Path(path)
     source = Source(str(path))
     try:
-        raw = path.read_bytes()[: MAX_BYTES + 1]
+        if path.exists() and not path.is_file():  # a FIFO, or a link to /dev/zero, never ends
+            raise CaseError("not a regular file" + (" but a folder" if path.is_dir() else
+                                                    ": a case is a YAML text file"),
+                            str(path))
+        with open(path, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)
     except OSError as exc:
         raise CaseError(f"cannot read the file ({exc.strerror})", str(path)) from None
     if len(raw) > MAX_BYTES:

@@ -46,7 +46,6 @@ def test_a_case_that_runs_out_of_time_is_an_error_naming_the_cause(tmp_path, mon
         f"{path}: checking stopped after 0.5 s, the time limit for one case (--timeout or "
         "$AUTOGRAD_LAB_TIMEOUT sets it): the output with every node written out has 49,150 "
         "operations")
-    assert result.seconds < 5
 
 
 def test_the_written_out_output_is_measured_without_writing_it_out(tmp_path):

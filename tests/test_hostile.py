@@ -93,7 +93,9 @@ def generate(folder: Path) -> list[tuple[Path, int, str]]:
         path.write_bytes(data)
         table.append((path, status, message))
     folder.joinpath("a_directory.yaml").mkdir()
-    table.append((folder / "a_directory.yaml", 2, ": cannot read the file (Is a directory)"))
+    table.append((folder / "a_directory.yaml", 2, ": not a regular file but a folder"))
+    folder.joinpath("endless.yaml").symlink_to("/dev/zero")
+    table.append((folder / "endless.yaml", 2, ": not a regular file"))
     return table
 
 
