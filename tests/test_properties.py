@@ -74,6 +74,7 @@ def assert_own_words(path: Path, result) -> None:
 @example("clamp(-1, 1, x)", 0.0, 0.0)
 @example("sign((x) / (w))", 0.5, 2.0)
 @example("(log(1)) / (log(1))", 0.0, 0.0)
+@example("clamp((1) - (clamp(1, -1, 1)), -1, x)", 0.0, 0.0)
 def test_any_expression_gets_a_verdict(expression, x, w):
     path, result = checked(case_text(expression, x, w))
     assert_own_words(path, result)

@@ -69,10 +69,20 @@ FUNCTIONS = {
     "sqrt": sp.sqrt, "tanh": sp.tanh, "sigmoid": sigmoid, "abs": Abs, "sign": sign,
     # evaluate=False: Max/Min otherwise try to order their arguments by assumptions,
     # which costs tens of milliseconds a call and changes nothing for diff or evaluation
-    "relu": lambda u: sp.Max(0, u, evaluate=False),
+    "relu": lambda u: _max(0, u),
     "step": lambda u: sp.Heaviside(u, 0),
-    "clamp": lambda u, lo, hi: sp.Min(sp.Max(u, lo, evaluate=False), hi, evaluate=False),
+    "clamp": lambda u, lo, hi: _min(_max(u, lo), hi),
 }
+
+
+def _max(*args):
+    # numbers alone are ordered at once: left unevaluated, diff later fails on them
+    # ("the argument '0.e-110' is not comparable" for clamp(1 - clamp(1, -1, 1), -1, x))
+    return sp.Max(*args, evaluate=all(getattr(a, "is_number", True) for a in args))
+
+
+def _min(*args):
+    return sp.Min(*args, evaluate=all(getattr(a, "is_number", True) for a in args))
 OPERATORS = {"+": sp.Add, "*": sp.Mul, "-": lambda a, b: a - b, "/": lambda a, b: a / b,
              "**": sp.Pow}
 
