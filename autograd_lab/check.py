@@ -79,6 +79,7 @@ def check_case(case: Case) -> CaseResult:
     with torch.no_grad():
         domain: list[str] = []
         values = manual.forward(case, manual.leaves(case), _watch(case, domain))
+        domain += _overflows(case, values, bool(domain))
     result.problems += domain + lint.problems(case, values, lambda i: _where(case, i))
     result.graph = _graph(case, values)
     grads, traced = autograd.gradients(case, case.dtype)
@@ -221,6 +222,20 @@ def _place(case: Case, node: str | None, tree) -> str:
     path = ("forward", node)
     located = _located(CaseError("", column=tree.col + 1), path, case.where, case.nodes[node].text)
     return f"{located.where}: "
+
+
+def _overflows(case: Case, values: dict, explained: bool) -> list[str]:
+    """A node that overflows float64 makes every method agree on inf: that is no check."""
+    if explained:  # a domain problem already says why values are not finite
+        return []
+    for name, node in case.nodes.items():
+        bad = torch.isinf(values[name]).reshape(case.count, -1).any(dim=1)
+        if bad.any():
+            point = int(torch.nonzero(bad)[0][0])
+            return [f"{case.file}:{case.line_of('forward', name)}: {name} = {node.text} "
+                    f"overflows float64 (inf) at {_where(case, (point,))}, so its gradient "
+                    "cannot be checked there"]
+    return []
 
 
 def _outside(tree, args):

@@ -115,3 +115,18 @@ def test_the_result_follows_the_report_contract():
                                   "hand": "y_pred*(1 - y_pred)", "sympy": "y_pred*(1 - y_pred)",
                                   "value": pytest.approx(0.0012278872, rel=1e-8),
                                   "sympy_value": pytest.approx(0.0012278872, rel=1e-8)}
+
+
+def test_an_overflow_to_inf_is_not_a_pass(write_case):
+    result = check_text(write_case, """
+        inputs:
+          x: {value: 1000.0, grad: true}
+        forward:
+          y: exp(exp(x))
+        gradient:
+          x: exp(exp(x))*exp(x)
+    """)
+    assert result.status == "failed"
+    assert result.problems[0].endswith(
+        "case.yaml:4: y = exp(exp(x)) overflows float64 (inf) at the base point (x=1000), "
+        "so its gradient cannot be checked there")
