@@ -58,14 +58,19 @@ class Tolerance(_Model):
     atol: float = Field(ge=0)
 
 
-class CaseModel(_Model):
-    """One worked example, as ../shared/case-format.md specifies it."""
+class _Header(_Model):
+    """What every case file begins with: who it is, its dtype and its inputs."""
 
     name: Optional[str] = Field(None, pattern=r"^[A-Za-z0-9_-]+$", max_length=100)
     title: Optional[str] = None
     source: Optional[str] = None
     dtype: Literal["float64", "float32"] = "float64"
     inputs: dict[str, Union[Number, list, InputSpec]]
+
+
+class CaseModel(_Header):
+    """One worked example, as ../shared/case-format.md specifies it."""
+
     forward: dict[str, Expression]
     output: Optional[str] = None
     chain_rule: Optional[dict[str, Expression]] = None
@@ -102,14 +107,9 @@ class Step(_Model):
                                           "tensor's value, raises, warns")
 
 
-class BehaviourModel(_Model):
+class BehaviourModel(_Header):
     """A behaviour case: inputs, then steps as the tutorial's cells, each with its expectations."""
 
-    name: Optional[str] = Field(None, pattern=r"^[A-Za-z0-9_-]+$", max_length=100)
-    title: Optional[str] = None
-    source: Optional[str] = None
-    dtype: Literal["float64", "float32"] = "float64"
-    inputs: dict[str, Union[Number, list, InputSpec]]
     steps: list[Step] = Field(min_length=1)
     tolerance: Optional[Tolerance] = None
 
