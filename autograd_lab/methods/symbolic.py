@@ -34,34 +34,35 @@ class sigmoid(sp.Function):
         return 1 / (1 + sp.exp(-u))
 
 
-class sign(sp.Function):
-    """sign on the reals: SymPy's own leaves sign(sqrt(w))' unevaluated, unsure sqrt(w) is real."""
+class _RealFunction(sp.Function):
+    """A function on the reals: a number goes to SymPy's own `on_number`, and it is real.
+
+    SymPy's own sign and Abs assume a complex argument, so sign(sqrt(w))' is left
+    unevaluated and |u|' goes through re() and im(); these two do not."""
+
+    on_number = None
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_Number:
+            return cls.on_number(u)
+
+    def _eval_is_extended_real(self):
+        return True
+
+
+class sign(_RealFunction):
+    on_number = sp.sign
 
     def fdiff(self, argindex=1):
         return 2 * sp.DiracDelta(self.args[0])
 
-    @classmethod
-    def eval(cls, u):
-        if u.is_Number:
-            return sp.sign(u)
 
-    def _eval_is_extended_real(self):
-        return True
-
-
-class Abs(sp.Function):
-    """|u| on the reals, whose derivative is sign(u) (SymPy's own goes through re() and im())."""
+class Abs(_RealFunction):
+    on_number = sp.Abs
 
     def fdiff(self, argindex=1):
         return sign(self.args[0])
-
-    @classmethod
-    def eval(cls, u):
-        if u.is_Number:
-            return sp.Abs(u)
-
-    def _eval_is_extended_real(self):
-        return True
 
 
 FUNCTIONS = {
