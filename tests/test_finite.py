@@ -55,6 +55,23 @@ def test_a_vector_is_checked_along_a_fixed_unit_direction():
     assert finite.opinion(case).values["x"] == pytest.approx(along, abs=1e-8)
 
 
+def test_a_long_vector_moves_a_sample_of_its_elements(write_case):
+    case = load(write_case("""
+        inputs:
+          x: {value: {linspace: [-3, 3, 5000]}, grad: true}
+        forward:
+          y: mean(x**2)
+        gradient:
+          x: 2*x/5000
+    """))
+    u = finite.direction(case, "x")
+    assert np.count_nonzero(u) == finite.MOVED and np.linalg.norm(u) == pytest.approx(1.0)
+    grad = 2 * case.points["x"] / 5000
+    assert finite.project(grad, u) == pytest.approx(np.tensordot(grad, u, axes=1), rel=1e-12)
+    assert finite.opinion(case).values["x"] == pytest.approx(finite.project(grad, u), abs=1e-8)
+    assert finite.along(u) == "a random unit direction over 1,024 of its 5,000 elements (seed 0)"
+
+
 def test_a_step_across_a_kink_is_a_note_not_a_failure(write_case):
     result = check_file(write_case("""
         inputs:
