@@ -32,11 +32,32 @@ class Gap:
         return self.ratio <= 1
 
 
+CHUNK = 1 << 15   # elements compared at a time: the temporaries stay in cache, not in RAM
+
+
 def gap(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> Gap:
     """Compare where both are finite; a non-finite value on one side only counts as infinite."""
     a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
     if a.size == 0:
         return Gap(0.0, (), 0.0, 0.0, 0.0)
+    rows = len(a) if a.ndim else 1
+    rows_a, rows_b = a.reshape(rows, -1), b.reshape(rows, -1)  # views, even of broadcasts
+    along = 1 if rows_a.shape[1] >= len(rows_a) else 0
+    worst = None
+    for start in range(0, rows_a.shape[along], CHUNK):
+        part = (slice(None), slice(start, start + CHUNK)) if along else slice(start, start + CHUNK)
+        g = _gap(rows_a[part], rows_b[part], rtol, atol)
+        if worst is None or g[0] > worst[0][0]:
+            worst = g, start
+    (ratio, (row, col), diff), start = worst
+    row, col = (row, col + start) if along else (row + start, col)
+    index = np.unravel_index(row * rows_a.shape[1] + col, a.shape)
+    return Gap(ratio, tuple(int(i) for i in index), diff, float(rows_a[row, col]),
+               float(rows_b[row, col]))
+
+
+def _gap(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> tuple:
+    """(worst ratio, its (row, column), its difference) of two 2-D blocks."""
     scale = b
     with np.errstate(invalid="ignore", over="ignore"):
         diff = np.abs(a - b)
@@ -50,6 +71,5 @@ def gap(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> Gap:
         ratio += atol
         np.divide(diff, ratio, out=ratio)
     flat = int(np.argmax(ratio))
-    index = np.unravel_index(flat, ratio.shape)
-    return Gap(float(ratio.flat[flat]), tuple(int(i) for i in index), float(diff.flat[flat]),
-               float(a.flat[flat]), float(b.flat[flat]))
+    at = np.unravel_index(flat, ratio.shape)
+    return float(ratio.flat[flat]), at, float(diff[at])

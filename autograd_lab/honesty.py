@@ -120,7 +120,7 @@ def finite_notes(case: Case, methods: dict, fd: finite.Opinion, survey: Survey, 
         if not bad.any():
             continue
         i = int(np.flatnonzero(bad)[0])
-        how = "" if fd.directions[p] is None else f" along {finite.along(fd.directions[p])}"
+        how = "" if fd.directions[p] is None else f" along {fd.directions[p]}"
         why = (f"; the step ±{finite.EPS:g} crosses the switch point of {fd.straddles[p][i]}"
                if fd.straddles[p][i] else "")
         more = f" (and at {bad.sum() - 1} more points)" if bad.sum() > 1 else ""
@@ -148,7 +148,7 @@ def entries(case: Case, methods: dict, fd: finite.Opinion, survey: Survey, round
             extra.update(kink.entry(listed(methods["autograd"][p][point], p)))
         if fd.directions[p] is not None:
             extra["finite_difference"] = {
-                "along": finite.along(fd.directions[p]),
+                "along": str(fd.directions[p]),
                 "value": float(fd.values[p][point]),
                 "sympy": float(finite.project(methods["sympy"][p][point:point + 1],
                                               fd.directions[p])[0])}

@@ -251,11 +251,11 @@ class Symbolic:
             d = self.diff(r.arg, x)
             if d != 0:
                 local = self._term(d, env, None)
-                if self.shapes[wrt]:
-                    local = np.broadcast_to(local, shape) / (r.count if r.kind == "mean" else 1)
+                if self.shapes[wrt]:  # divided before it is spread: a constant stays one number
+                    local = local / (r.count if r.kind == "mean" else 1)
                 else:
                     local = r.reduce(local, self._batch(r.shape))
-                value = value + a * local
+                value = _sum_product(value, a, local)
         return np.broadcast_to(value, shape)
 
     def _term(self, expr: sp.Expr, env: dict, shape):
@@ -298,6 +298,12 @@ class Symbolic:
 
     def value_of(self, name: str) -> np.ndarray:
         return self.backend.floats(self.values()[self.symbols[name]])
+
+
+def _sum_product(value, a, local):
+    """value + a*local, without the million-element temporaries of adding 0 or scaling by 1."""
+    term = local if np.ndim(a) == 0 and a == 1 else a * local
+    return term if np.ndim(value) == 0 and value == 0 else value + term
 
 
 def printed(expr: sp.Expr, order: str | None = None) -> str:
