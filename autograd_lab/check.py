@@ -76,16 +76,19 @@ def check_case(case: Case) -> CaseResult:
     result = CaseResult(name=case.name, file=case.file, status=PASSED, dtype=case.dtype,
                         title=case.title, points_total=case.count, line=case.line_of())
     symbolic = Symbolic(case)
-    with torch.no_grad():
-        domain: list[str] = []
-        values = manual.forward(case, manual.leaves(case), _watch(case, domain))
-        domain += _overflows(case, values, bool(domain))
+    domain: list[str] = []
+    seen = {"float64": kinks.Recorder(), case.dtype: kinks.Recorder()}
+    # one float64 pass: its values are the hand-written method's forward, its .grad autograd's
+    grads64, values = autograd.gradients(case, "float64", _both(_watch(case, domain),
+                                                                seen["float64"]))
+    values = {name: v.detach() for name, v in values.items()}
+    domain += _overflows(case, values, bool(domain))
     result.problems += domain + lint.problems(case, values, lambda i: _where(case, i))
     result.graph = _graph(case, values)
-    grads, traced = autograd.gradients(case, case.dtype)
-    traced = traced if case.dtype == "float32" else None  # kept only for Rounding: it is big
-    methods = _methods(case, values, symbolic, grads)
-    survey = kinks.survey(case, (case.dtype,))  # no derivative to agree on at a kink
+    grads, traced = autograd.gradients(case, "float32", seen["float32"]) \
+        if case.dtype == "float32" else (grads64, None)  # traced: kept only for Rounding
+    methods = _methods(case, values, symbolic, grads, grads64)
+    survey = kinks.survey(case, seen)  # no derivative to agree on at a kink
     _check_edges(case, symbolic, result, survey)
     beside = honesty.beside_kinks(case, methods, survey)  # what is compared where SymPy is nan
     _agree(case, honesty.without_kinks(case, beside, survey), result, quiet=bool(domain))
@@ -112,14 +115,17 @@ def gradients(case: Case) -> dict[str, dict]:
     return _methods(case, values, Symbolic(case))
 
 
-def _methods(case: Case, values: dict, symbolic: Symbolic, grads: dict | None = None) -> dict:
-    """Each method's gradients: parameter -> array over points (grads: autograd's, if run)."""
+def _methods(case: Case, values: dict, symbolic: Symbolic, grads: dict | None = None,
+             grads64: dict | None = None) -> dict:
+    """Each method's gradients: parameter -> array over points (grads, grads64: autograd's in
+    the case's dtype and in float64, if run)."""
     methods = {"manual": manual.gradients(case, values), "sympy": symbolic.gradients()}
     if case.gradient and case.edges:  # both given: the total derivative is checked too
         methods["manual_total"] = manual.totals(case, values)
     methods["autograd"] = grads if grads is not None else autograd.gradients(case, case.dtype)[0]
     if case.dtype != "float64":
-        methods["autograd_float64"] = autograd.gradients(case, "float64")[0]
+        methods["autograd_float64"] = grads64 if grads64 is not None \
+            else autograd.gradients(case, "float64")[0]
     return methods
 
 
@@ -212,6 +218,14 @@ def _watch(case: Case, found: list[str]):
         point = int(np.argwhere(bad.reshape(len(bad), -1).any(axis=1))[0][0])
         found.append(f"{_place(case, owner.get(id(tree)), tree)}{_describe(tree)} is outside "
                      f"its domain at {_where(case, (point,))}")
+    return watch
+
+
+def _both(*watches):
+    """One forward-pass watch that calls each of watches."""
+    def watch(tree, args):
+        for w in watches:
+            w(tree, args)
     return watch
 
 

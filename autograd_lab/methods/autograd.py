@@ -9,10 +9,11 @@ from .manual import forward, leaves, to_numpy
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
-def gradients(case: Case, dtype: str) -> tuple[dict, dict]:
-    """Each parameter's .grad after output.backward(), and the forward values, in dtype."""
+def gradients(case: Case, dtype: str, watch=None) -> tuple[dict, dict]:
+    """Each parameter's .grad after output.backward(), and the forward values, in dtype;
+    watch(call, args) sees each call of the forward pass (as in tensors.evaluate)."""
     env = leaves(case, DTYPES[dtype], grad=True)
-    values = forward(case, env)
+    values = forward(case, env, watch)
     output = values[case.output]
     if output.requires_grad:
         # points are independent, so the sum's gradient is each point's gradient

@@ -126,21 +126,14 @@ class Survey:
         return out
 
 
-def survey(case: Case, dtypes: tuple[str, ...] = ("float64",)) -> Survey:
-    """Run the forward pass in each dtype, and look at each kink that leads to the output."""
-    from .manual import forward, leaves
-    from .autograd import DTYPES
-
+def survey(case: Case, seen: dict[str, Recorder]) -> Survey:
+    """Look at each kink that leads to the output, as the forward passes in `seen`
+    (dtype -> the Recorder that watched that pass; float64 always) found them."""
     result = Survey()
     if not any(isinstance(c, E.Call) and c.func in KINKS
                for node in case.nodes.values() for c in E.walk(node.expr)):
-        return result  # nothing can bend: spare the forward passes
-    hits = {}
-    with torch.no_grad():
-        for dtype in dict.fromkeys(("float64",) + tuple(dtypes)):
-            recorder = Recorder()
-            forward(case, leaves(case, DTYPES[dtype]), recorder)
-            hits[dtype] = recorder.on_switch(case.count)
+        return result  # nothing can bend
+    hits = {dtype: recorder.on_switch(case.count) for dtype, recorder in seen.items()}
     depends, useful = _depends(case), _leads_to_output(case)
     found_at: dict[tuple, tuple] = {}   # (param, point) -> the first kink there
     for name, node in case.nodes.items():
