@@ -84,14 +84,13 @@ def project(grad: np.ndarray, u: Direction | None) -> np.ndarray:
 
 
 def _central(case: Case, env: dict, param: str, u: Direction | None, seen) -> torch.Tensor:
-    entry = env[param].clone()
-    env = dict(env, **{param: entry})
-
     def output():
         return (forward(case, env, seen)[case.output],)
 
     if u is not None and u.index is not None:
-        return _moved(entry, u, output)
+        return _moved(env[param], u, output)
+    entry = env[param].clone()
+    env = dict(env, **{param: entry})
     # gradcheck's own central difference: entry moved by -v and +v, (b - a) / (2*norm_v)
     step = EPS * (torch.ones((), dtype=torch.float64) if u is None else torch.from_numpy(u.dense()))
     compute = getattr(_gradcheck(), "_compute_numerical_gradient", None)
@@ -108,14 +107,17 @@ def _central(case: Case, env: dict, param: str, u: Direction | None, seen) -> to
 
 def _moved(entry: torch.Tensor, u: Direction, output) -> torch.Tensor:
     """gradcheck's arithmetic (orig - v, orig + v, orig again), on the moved elements only:
-    the rest of v is zero, and a million-element copy for each step is what it would cost."""
+    the rest of v is zero, and each copy of a million elements is what it would cost. The
+    entry is the case's own array, so its elements are put back whatever happens."""
     flat, index = entry.view(len(entry), -1), torch.from_numpy(u.index)
     orig, v = flat[:, index].clone(), torch.from_numpy(EPS * u.weights)
-    flat[:, index] = orig - v
-    a = output()[0]
-    flat[:, index] = orig + v
-    b = output()[0]
-    flat[:, index] = orig
+    try:
+        flat[:, index] = orig - v
+        a = output()[0]
+        flat[:, index] = orig + v
+        b = output()[0]
+    finally:
+        flat[:, index] = orig
     return ((b - a) / (2 * EPS)).reshape(-1)
 
 

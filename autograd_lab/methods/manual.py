@@ -53,9 +53,19 @@ def _compose(case: Case, values: dict) -> dict[str, torch.Tensor]:
             continue
         for edge in by_node.get(name, []):
             local = evaluate(edge.expr, values)
-            term = _fit(local * adjoint[name], values[edge.parent].shape)
+            term = _fit(_times(local, adjoint[name], values), values[edge.parent].shape)
             adjoint[edge.parent] = adjoint[edge.parent] + term if edge.parent in adjoint else term
     return adjoint
+
+
+def _times(local, adjoint: torch.Tensor, values: dict):
+    """local * adjoint, into local's own memory when it is a temporary of that shape: a
+    million-element product need not take a second million elements."""
+    fresh = isinstance(local, torch.Tensor) and all(local is not v for v in values.values())
+    if fresh and local.dtype == adjoint.dtype and \
+            torch.broadcast_shapes(local.shape, adjoint.shape) == local.shape:
+        return local.mul_(adjoint)
+    return local * adjoint
 
 
 def _fit(t, shape) -> torch.Tensor:
