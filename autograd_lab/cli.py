@@ -47,10 +47,11 @@ def check(paths, out, jobs, formats, timeout):
 
     Exit 0 when every case passed, 1 when any failed, 2 when any is in error."""
     from .check import case_files
-    from .parallel import check_files
+    from .parallel import check_files, one_thread
     from .reports import exit_code, markdown, terminal, write
 
     os.environ["AUTOGRAD_LAB_TIMEOUT"] = str(timeout)  # read by each check, in every worker
+    one_thread()
     # numpy's overflow and nan warnings name its own source lines; the problems say it in words
     warnings.simplefilter("ignore", RuntimeWarning)
     paths = paths or (Path("cases"),)

@@ -58,10 +58,16 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
-def _worker() -> None:
-    # the processes are the parallelism; torch's own threads would only contend with them
+def one_thread() -> None:
+    """torch on one thread, as the CLI and every worker run it: a check's tensors are small or
+    bound by memory, so a second thread mostly waits for a core (on a busy machine, several
+    milliseconds a call), and the parallelism is across cases, in processes (-j)."""
     import torch
     torch.set_num_threads(1)
+
+
+def _worker() -> None:
+    one_thread()
 
 
 def _chunk(count: int, jobs: int) -> int:
