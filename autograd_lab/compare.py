@@ -40,6 +40,10 @@ def gap(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> Gap:
     a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
     if a.size == 0:
         return Gap(0.0, (), 0.0, 0.0, 0.0)
+    # an axis along which both only repeat one value (a broadcast) is compared once
+    once = tuple(slice(0, 1) if a.strides[k] == b.strides[k] == 0 else slice(None)
+                 for k in range(a.ndim))
+    a, b = a[once], b[once]
     rows = len(a) if a.ndim else 1
     rows_a, rows_b = a.reshape(rows, -1), b.reshape(rows, -1)  # views, even of broadcasts
     along = 1 if rows_a.shape[1] >= len(rows_a) else 0
@@ -51,7 +55,7 @@ def gap(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> Gap:
             worst = g, start
     (ratio, (row, col), diff), start = worst
     row, col = (row, col + start) if along else (row + start, col)
-    index = np.unravel_index(row * rows_a.shape[1] + col, a.shape)
+    index = np.unravel_index(row * rows_a.shape[1] + col, a.shape)  # 0 on a once-axis
     return Gap(ratio, tuple(int(i) for i in index), diff, float(rows_a[row, col]),
                float(rows_b[row, col]))
 

@@ -32,7 +32,8 @@ def gradients(case: Case, values: dict | None = None) -> dict[str, np.ndarray]:
         if not case.edges:
             return totals(case, values)
         adjoint = _compose(case, values)
-        return {p: to_numpy(adjoint.get(p, torch.zeros_like(values[p]))) for p in case.params}
+        return {p: to_numpy(adjoint[p] if p in adjoint else torch.zeros_like(values[p]))
+                for p in case.params}
 
 
 def totals(case: Case, values: dict) -> dict[str, np.ndarray]:

@@ -169,6 +169,7 @@ class Symbolic:
         # the exact backend: there it saves most of the work, while for big arrays it would
         # keep every intermediate alive at 16 bytes a value
         self._cache: dict | None = {} if self.backend is numeric.EXACT else None
+        self._known: dict = {}  # for the fast backend: each node's value, by its expression
         self._output: Built | None = None
         self._diffs: dict = {}
 
@@ -182,18 +183,29 @@ class Symbolic:
 
     def _forward(self) -> dict:
         env = {self.symbols[n]: self.backend.array(v) for n, v in self.case.points.items()}
+        inputs = {self.symbols[n] for n in self.case.inputs}
         for name in self.case.nodes:
-            env[self.symbols[name]] = self._evaluate(self.local[name], env)
+            built = self.local[name]
+            env[self.symbols[name]] = value = self._evaluate(built, env)
+            if not built.reductions and built.expr.free_symbols <= inputs:
+                # inlined in the output the same expression appears: known, not recomputed
+                self._known[built.expr] = value
         return env
+
+    def _memo(self) -> dict:
+        """The cache for one evaluation: the exact backend's, shared by all; else the nodes'
+        values and, for this evaluation only, its intermediates (big arrays are not kept)."""
+        return self._cache if self._cache is not None else dict(self._known)
 
     def _evaluate(self, built: Built, env: dict) -> np.ndarray:
         env = self._with_reductions(built, env)
-        return self._full(self.backend.value(built.expr, env, self._cache))
+        return self._full(self.backend.value(built.expr, env, self._memo()))
 
     def _with_reductions(self, built: Built, env: dict) -> dict:
         env = dict(env)
         for r in built.reductions:
-            env[r.symbol] = r.reduce(self.backend.value(r.arg, env, self._cache), self._batch(r.shape))
+            env[r.symbol] = r.reduce(self.backend.value(r.arg, env, self._memo()),
+                                     self._batch(r.shape))
         return env
 
     def _batch(self, shape: tuple) -> tuple:
@@ -261,7 +273,7 @@ class Symbolic:
     def _term(self, expr: sp.Expr, env: dict, shape):
         if expr == 0:
             return self.backend.zero
-        v = self.backend.value(expr, env, self._cache)
+        v = self.backend.value(expr, env, self._memo())
         return v if shape is None else np.broadcast_to(v, shape) if np.ndim(v) else v
 
     def edge(self, node: str, parent: str) -> np.ndarray:

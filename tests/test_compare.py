@@ -1,0 +1,48 @@
+"""Agreement at dtype-aware tolerances: the worst gap, where it is, in chunks and broadcasts."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograd_lab import compare
+
+
+def test_tolerances_are_assert_closes_defaults():
+    assert compare.tolerance("float64") == (1e-7, 1e-7)
+    assert compare.tolerance("float32") == (1.3e-6, 1e-5)
+    assert compare.looser("float64", "float32") == "float32"
+
+
+def test_the_worst_element_is_found_past_the_first_chunk():
+    a = np.linspace(-3, 3, 3 * compare.CHUNK + 5).reshape(1, -1)
+    b = a.copy()
+    b[0, 2 * compare.CHUNK + 7] += 1e-3
+    g = compare.gap(a, b, 1e-7, 1e-7)
+    assert not g.ok and g.index == (0, 2 * compare.CHUNK + 7)
+    assert g.diff == pytest.approx(1e-3) and g.a == a[0, 2 * compare.CHUNK + 7]
+
+
+def test_many_points_are_chunked_by_point():
+    a = np.zeros((2 * compare.CHUNK, 1))
+    b = a.copy()
+    b[compare.CHUNK + 3, 0] = 2.0
+    g = compare.gap(a, b, 1e-7, 1e-7)
+    assert g.index == (compare.CHUNK + 3, 0) and g.diff == 2.0 and (g.a, g.b) == (0.0, 2.0)
+
+
+def test_a_broadcast_value_is_compared_once_and_located_at_its_first_element():
+    a = np.broadcast_to(1e-6, (1, 10**6))
+    g = compare.gap(a, np.broadcast_to(1.2e-6, (1, 10**6)), 1e-7, 1e-7)
+    assert g.index == (0, 0) and g.diff == pytest.approx(2e-7) and not g.ok
+    assert compare.gap(a, a, 1e-7, 1e-7).ratio == 0.0
+
+
+def test_nan_on_one_side_only_is_an_infinite_gap_and_on_both_none():
+    g = compare.gap(np.array([[1.0, np.nan]]), np.array([[1.0, 2.0]]), 1e-7, 1e-7)
+    assert g.ratio == np.inf and g.index == (0, 1)
+    assert compare.gap(np.array([np.nan]), np.array([np.nan]), 1e-7, 1e-7).ok
+
+
+def test_scalars_have_an_empty_index():
+    g = compare.gap(np.float64(1.0), np.float64(1.1), 1e-7, 1e-7)
+    assert g.index == () and g.diff == pytest.approx(0.1)
