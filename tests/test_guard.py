@@ -70,9 +70,10 @@ def test_the_cli_takes_the_limit_and_goes_on_with_the_next_case(tmp_path):
     (tmp_path / "a_slow.yaml").write_text(chain(14))
     (tmp_path / "b_quick.yaml").write_text(chain(2))
     run = subprocess.run([sys.executable, "-m", "autograd_lab.cli", "check", str(tmp_path),
-                          "--timeout", "0.5", "--format", "json", "--out", str(tmp_path / "out")],
+                          # 3 s: the quick case must finish inside it even on a busy machine
+                          "--timeout", "3", "--format", "json", "--out", str(tmp_path / "out")],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 2
     cases = json.loads((tmp_path / "out" / "report.json").read_text())["cases"]
     assert [c["status"] for c in cases] == ["error", "failed"]  # gradient: 1 is wrong
-    assert "checking stopped after 0.5 s" in cases[0]["problems"][0]
+    assert "checking stopped after 3 s" in cases[0]["problems"][0]
