@@ -46,29 +46,48 @@ def check(paths, out, jobs, formats, timeout):
     $GITHUB_STEP_SUMMARY set, appends the summary to it.
 
     Exit 0 when every case passed, 1 when any failed, 2 when any is in error."""
-    from .check import case_files
-    from .parallel import check_files, one_thread
-    from .reports import exit_code, markdown, terminal, write
+    paths = paths or (Path("cases"),)
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise click.UsageError(f"no such file or folder: {', '.join(missing)}")
+    # started before torch and SymPy load, so that matplotlib loads beside them
+    with _drawers(out, formats) as drawers:
+        _check(paths, out, jobs, formats, timeout, drawers)
+
+
+def _drawers(out: Path, formats: tuple):
+    import contextlib
+
+    from .reports.drawers import Drawers
+    return Drawers(out) if "plots" in formats else contextlib.nullcontext()
+
+
+def _check(paths, out, jobs, formats, timeout, drawers) -> None:
+    from .startup import frozen_imports
+    with frozen_imports():
+        from .check import case_files
+        from .parallel import check_files, one_thread
+        from .reports import exit_code, markdown, terminal, write
 
     os.environ["AUTOGRAD_LAB_TIMEOUT"] = str(timeout)  # read by each check, in every worker
     one_thread()
     # numpy's overflow and nan warnings name its own source lines; the problems say it in words
     warnings.simplefilter("ignore", RuntimeWarning)
-    paths = paths or (Path("cases"),)
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        raise click.UsageError(f"no such file or folder: {', '.join(missing)}")
     files = case_files(paths)
     if not files:
         raise click.UsageError(f"no case files (*.yaml) under {', '.join(map(str, paths))}")
+    if drawers:
+        drawers.expect(len(files))
     console = terminal.console()
     results = []
     with terminal.progress(console, len(files)) as advance:
         for result in check_files(files, jobs):
             terminal.show(result, console, quiet=advance.shown)
             results.append(result)
+            if drawers:
+                drawers.add(result)
             advance()
-    write(results, out, formats)
+    write(results, out, formats, drawers)
     markdown.append_step_summary(results)
     terminal.summary(results, console, out)
     sys.exit(exit_code(results))

@@ -27,6 +27,7 @@ def check_files(files: Iterable, jobs: int = 1) -> Iterator[CaseResult]:
     done = 0
     # the imported modules' objects move out of the collector's reach: collections in a
     # worker would otherwise write to them, copying every shared page into the worker
+    frozen = gc.get_freeze_count()
     gc.freeze()
     try:
         with ProcessPoolExecutor(min(jobs, len(files)), mp_context=_context(),
@@ -37,7 +38,8 @@ def check_files(files: Iterable, jobs: int = 1) -> Iterator[CaseResult]:
     except BrokenProcessPool:
         yield from map(_isolated, files[done:])
     finally:
-        gc.unfreeze()
+        if not frozen:  # frozen at start-up (startup.py): stays so
+            gc.unfreeze()
 
 
 def _isolated(path) -> CaseResult:

@@ -12,14 +12,20 @@ from ..result import ERROR, FAILED, CaseResult
 FORMATS = {"json": "json", "plots": "plots", "md": "markdown", "junit": "junit"}
 
 
-def write(results: list[CaseResult], out: Path, formats=tuple(FORMATS)) -> list[Path]:
-    """Each chosen reporter's `write(results, out)`; the paths written."""
+def write(results: list[CaseResult], out: Path, formats=tuple(FORMATS),
+          drawers=None) -> list[Path]:
+    """Each chosen reporter's `write(results, out)`; the paths written. With drawers (see
+    drawers.py), the plots are theirs: already under way in other processes."""
     import importlib
     written: list[Path] = []
     for name, module in FORMATS.items():
-        if name in formats:
+        if name not in formats:
+            continue
+        if name == "plots" and drawers is not None:
+            paths = drawers.finish(results)
+        else:
             paths = importlib.import_module(f"{__name__}.{module}").write(results, out)
-            written += paths if isinstance(paths, list) else [paths]
+        written += paths if isinstance(paths, list) else [paths]
     return written
 
 

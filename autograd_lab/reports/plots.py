@@ -19,6 +19,7 @@ MIN_CURVE_POINTS = 21       # fewer than this is no curve
 MAX_BARS = 50               # elements drawn for a vector parameter
 MAX_CASES = 40              # cases a run draws plots for: a thousand cases want no thousand PNGs
 REFERENCE = "sympy"
+TICKS = 12                  # ticks made ahead on an axis: about AutoLocator's most
 STYLES = [("-", 3.0), ("--", 2.0), (":", 2.5), ("-.", 1.8), ((0, (1, 3)), 2.0),
           ((0, (5, 1)), 1.2)]
 
@@ -71,17 +72,47 @@ def plan(result: CaseResult, slug: str, draw: bool = True) -> list[Plot]:
     return out
 
 
+@dataclass
+class Sketch:
+    """One figure's content, taken from a result in the process that checked it: drawing it
+    needs matplotlib alone, so another process can draw it."""
+    path: str                # relative to the report folder
+    kind: str                # "curve" or "bars"
+    title: str
+    ylabel: str
+    xlabel: str
+    lines: dict              # method -> a curve's gradients, or a bar per element
+    xs: object = None        # a curve's values of its parameter
+    marks: list = dataclasses.field(default_factory=list)   # (x, y, label): checked points
+
+
 def write(results: list[CaseResult], out: Path) -> list[Path]:
     """Draw every planned plot; plots of earlier runs that this run did not draw are removed."""
     from .markdown import anchors
-    written = []
-    for result, slug, draw in zip(results, anchors(results), drawn(results)):
-        planned = [p for p in plan(result, slug, draw) if p.kind != "none"]
-        curves = _ranges(result, [p for p in planned if p.kind == "curve"])
-        for plot in planned:
-            figure = _curve(result, plot, curves) if plot.kind == "curve" else _bars(result, plot)
-            if figure is not None:
-                written.append(_save(figure, out / plot.path))
+    chosen = zip(results, anchors(results), drawn(results))
+    written = [save(sketch, out) for result, slug, draw in chosen
+               for sketch in sketches(result, slug, draw)]
+    return remove_stale(out, written)
+
+
+def sketches(result: CaseResult, slug: str, draw: bool = True) -> list[Sketch]:
+    """The figures of a case's plan that have something to show."""
+    planned = [p for p in plan(result, slug, draw) if p.kind != "none"]
+    curves = _ranges(result, [p for p in planned if p.kind == "curve"])
+    out = [_curve(result, plot, curves) if plot.kind == "curve" else _bars(result, plot)
+           for plot in planned]
+    return [sketch for sketch in out if sketch is not None]
+
+
+def save(sketch: Sketch, out: Path, figure=None) -> Path:
+    """Draw a sketch (on figure, a `blank()`, if given) into its PNG under the report folder."""
+    path = out / sketch.path
+    write_atomic(path, png(sketch, figure))
+    return path
+
+
+def remove_stale(out: Path, written: list[Path]) -> list[Path]:
+    """Remove the PNGs of earlier runs that are not among written; written."""
     folder = out / FOLDER
     for stale in set(folder.glob("*.png")) - set(written) if folder.is_dir() else ():
         stale.unlink()
@@ -131,61 +162,96 @@ def _span(result: CaseResult, param: str) -> tuple[float, float]:
     return lo - width / 2, hi + width / 2
 
 
-def _curve(result: CaseResult, plot: Plot, curves: dict):
+def _curve(result: CaseResult, plot: Plot, curves: dict) -> Sketch | None:
     if plot.param not in curves:
         return None
     xs, by_method = curves[plot.param]
-    figure, (top, bottom) = _figure(result, plot)
-    ref = by_method.get(REFERENCE)
-    for (method, ys), (style, width), color in zip(by_method.items(), _cycle(), _colors()):
-        top.plot(xs, ys, linestyle=style, linewidth=width, label=method, color=color)
-        if ref is not None and method != REFERENCE:
-            bottom.plot(xs, ys - ref, linestyle=style, linewidth=width, color=color)
-    for i in _checked(result, plot.param):
+    checked = _checked(result, plot.param)
+    marks = []
+    for i in checked:
         point = result.points[i]
         y = point.gradients.get(plot.param, {}).get(REFERENCE)
         if isinstance(y, (int, float)) and not isinstance(y, bool):
-            top.plot([point.at[plot.param]], [y], "o", color="black", markersize=7,
-                     zorder=5, label="checked point" if i == _checked(result, plot.param)[0]
-                     else None)
-    top.set_ylabel(plot.caption.split(" ")[0])
-    bottom.set_xlabel(plot.param)
-    return _finish(figure, top, bottom)
+            marks.append((point.at[plot.param], y, "checked point" if i == checked[0] else None))
+    return Sketch(plot.path, "curve", f"{result.name}: {plot.caption}",
+                  plot.caption.split(" ")[0], plot.param, by_method, xs, marks)
 
 
 # --- a vector parameter, element by element -----------------------------------------------
 
-def _bars(result: CaseResult, plot: Plot):
+def _bars(result: CaseResult, plot: Plot) -> Sketch | None:
     entry = result.points[0].gradients.get(plot.param, {}) if result.points else {}
     methods = {m: np.asarray(v, dtype=float).reshape(-1)[:MAX_BARS] for m, v in entry.items()
                if isinstance(v, (list, int, float)) and not isinstance(v, bool)}
     if not methods:
         return None
-    figure, (top, bottom) = _figure(result, plot)
-    width = 0.8 / len(methods)
-    ref = methods.get(REFERENCE)
-    for k, ((method, ys), color) in enumerate(zip(methods.items(), _colors())):
-        xs = np.arange(len(ys)) + (k - (len(methods) - 1) / 2) * width
-        top.bar(xs, ys, width=width, label=method, color=color)
-        if ref is not None and method != REFERENCE:
-            bottom.bar(xs, ys - ref[:len(ys)], width=width, color=color)
-    top.set_ylabel(plot.caption.split(" ")[0])
-    bottom.set_xlabel(f"element of {plot.param}")
-    return _finish(figure, top, bottom, legend="upper left")
+    return Sketch(plot.path, "bars", f"{result.name}: {plot.caption}",
+                  plot.caption.split(" ")[0], f"element of {plot.param}", methods)
 
 
-# --- drawing ------------------------------------------------------------------------------
+# --- drawing (matplotlib alone: no torch, no SymPy) ----------------------------------------
 
-def _figure(result: CaseResult, plot: Plot):
+def png(sketch: Sketch, figure=None) -> bytes:
+    """The sketch drawn (on figure, a `blank()`, if given): the methods on top, each minus
+    SymPy's below."""
+    figure, (top, bottom) = figure or blank()
+    figure.suptitle(sketch.title, fontsize=11)
+    if sketch.kind == "curve":
+        _draw_curves(sketch, top, bottom)
+    else:
+        _draw_bars(sketch, top, bottom)
+    top.set_ylabel(sketch.ylabel)
+    bottom.set_xlabel(sketch.xlabel)
+    _finish(figure, top, bottom, legend="best" if sketch.kind == "curve" else "upper left")
+    buffer = io.BytesIO()
+    # no version: stable bytes; zlib's level 1 halves the encoding for 3% more bytes
+    figure.savefig(buffer, format="png", metadata={"Software": None},
+                   pil_kwargs={"compress_level": 1})
+    return buffer.getvalue()
+
+
+def blank():
+    """An empty figure and its two panels, with ticks made ahead: making a tick costs about
+    a millisecond and a figure draws some forty, so a process with time to spare makes these
+    before it has anything to draw."""
     from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
     figure = Figure(figsize=(7, 5.2), dpi=100)  # a fixed layout: constrained doubles the cost
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[3, 1.3],
                                   gridspec_kw={"left": 0.13, "right": 0.97, "top": 0.89,
                                                "bottom": 0.1, "hspace": 0.12})
-    figure.suptitle(f"{result.name}: {plot.caption}", fontsize=11)
     bottom.set_ylabel("minus SymPy")
     bottom.axhline(0, color="grey", linewidth=0.8)
+    for axis in (top.xaxis, top.yaxis, bottom.xaxis, bottom.yaxis):
+        axis.get_major_ticks(TICKS)
     return figure, (top, bottom)
+
+
+def warm_up() -> None:
+    """Draw a small curve and bars once: matplotlib's first figure also loads its fonts."""
+    xs = np.linspace(-1.0, 1.0, 5)
+    for kind in ("curve", "bars"):
+        png(Sketch("", kind, "warm-up", "y", "x", {REFERENCE: xs, "autograd": xs}, xs,
+                   [(0.0, 0.0, "checked point")]))
+
+
+def _draw_curves(sketch: Sketch, top, bottom) -> None:
+    ref = sketch.lines.get(REFERENCE)
+    for (method, ys), (style, width), color in zip(sketch.lines.items(), _cycle(), _colors()):
+        top.plot(sketch.xs, ys, linestyle=style, linewidth=width, label=method, color=color)
+        if ref is not None and method != REFERENCE:
+            bottom.plot(sketch.xs, ys - ref, linestyle=style, linewidth=width, color=color)
+    for x, y, label in sketch.marks:
+        top.plot([x], [y], "o", color="black", markersize=7, zorder=5, label=label)
+
+
+def _draw_bars(sketch: Sketch, top, bottom) -> None:
+    width = 0.8 / len(sketch.lines)
+    ref = sketch.lines.get(REFERENCE)
+    for k, ((method, ys), color) in enumerate(zip(sketch.lines.items(), _colors())):
+        xs = np.arange(len(ys)) + (k - (len(sketch.lines) - 1) / 2) * width
+        top.bar(xs, ys, width=width, label=method, color=color)
+        if ref is not None and method != REFERENCE:
+            bottom.bar(xs, ys - ref[:len(ys)], width=width, color=color)
 
 
 def _finish(figure, top, bottom, legend="best"):
@@ -205,10 +271,3 @@ def _colors():
 def _cycle():
     while True:
         yield from STYLES
-
-
-def _save(figure, path: Path) -> Path:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})  # no version: stable bytes
-    write_atomic(path, buffer.getvalue())
-    return path
