@@ -262,11 +262,11 @@ class Symbolic:
             adjoint[k] = a
             d = self.diff(r.arg, x)
             if d != 0:
-                local = self._term(d, env, None)
-                if self.shapes[wrt]:  # divided before it is spread: a constant stays one number
-                    local = local / (r.count if r.kind == "mean" else 1)
+                if self.shapes[wrt]:  # mean's 1/n joins SymPy's expression: one pass, not two
+                    local = self._term(d * (sp.Rational(1, r.count) if r.kind == "mean" else 1),
+                                       env, None)
                 else:
-                    local = r.reduce(local, self._batch(r.shape))
+                    local = r.reduce(self._term(d, env, None), self._batch(r.shape))
                 value = _sum_product(value, a, local)
         return np.broadcast_to(value, shape)
 
