@@ -28,8 +28,14 @@ _SPLIT = "split it into several forward nodes"
 class Expr:
     """A node of the expression tree; `col` is its 0-based offset in the text."""
 
-    def names(self) -> set[str]:
-        return set().union(*(child.names() for child in self.children()))
+    def __post_init__(self):
+        # the names under each node, found once as it is built: asking at every level of
+        # the parse had walked the whole subtree each time, quadratic in its depth
+        object.__setattr__(self, "_names",
+                           frozenset().union(*(child._names for child in self.children())))
+
+    def names(self) -> frozenset[str]:
+        return self._names
 
     def children(self) -> tuple["Expr", ...]:
         return ()
@@ -59,8 +65,8 @@ class Name(Expr):
     id: str
     col: int = field(default=0, compare=False)
 
-    def names(self):
-        return {self.id}
+    def __post_init__(self):
+        object.__setattr__(self, "_names", frozenset((self.id,)))
 
     def __str__(self):
         return self.id
