@@ -28,17 +28,24 @@ _SPLIT = "split it into several forward nodes"
 class Expr:
     """A node of the expression tree; `col` is its 0-based offset in the text."""
 
-    def __post_init__(self):
-        # the names under each node, found once as it is built: asking at every level of
-        # the parse had walked the whole subtree each time, quadratic in its depth
-        object.__setattr__(self, "_names",
-                           frozenset().union(*(child._names for child in self.children())))
+    _names: frozenset[str] = frozenset()  # not a field: set once as the node is built
 
     def names(self) -> frozenset[str]:
         return self._names
 
     def children(self) -> tuple["Expr", ...]:
         return ()
+
+
+def _gather_names(node: Expr) -> None:
+    # the names under a node, found once as it is built: asking at every level of the
+    # parse had walked the whole subtree each time, quadratic in its depth. A child's set
+    # is shared when it holds them all, as it mostly does: fewer objects for the collector
+    names: frozenset[str] = frozenset()
+    for child in node.children():
+        if not child._names <= names:
+            names = child._names if names <= child._names else names | child._names
+    object.__setattr__(node, "_names", names)
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,8 @@ class Neg(Expr):
     operand: Expr
     col: int = field(default=0, compare=False)
 
+    __post_init__ = _gather_names
+
     def children(self):
         return (self.operand,)
 
@@ -90,6 +99,8 @@ class BinOp(Expr):
     left: Expr
     right: Expr
     col: int = field(default=0, compare=False)
+
+    __post_init__ = _gather_names
 
     def children(self):
         return (self.left, self.right)
@@ -108,6 +119,8 @@ class Call(Expr):
     func: str
     args: tuple[Expr, ...]
     col: int = field(default=0, compare=False)
+
+    __post_init__ = _gather_names
 
     def children(self):
         return self.args
@@ -143,6 +156,8 @@ def parse(text: str) -> Expr:
 
 
 def _check_nesting(text: str) -> None:
+    if sum(map(text.count, "([{")) <= MAX_DEPTH:  # too few brackets to nest too deep
+        return
     depth = 0
     for i, ch in enumerate(text):
         depth += (ch in "([{") - (ch in ")]}")
