@@ -50,24 +50,17 @@ def check(paths, out, jobs, formats, timeout):
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise click.UsageError(f"no such file or folder: {', '.join(missing)}")
-    # started before torch and SymPy load, so that matplotlib loads beside them
-    with _drawers(out, formats) as drawers:
-        _check(paths, out, jobs, formats, timeout, drawers)
+    from .reports import Run
+    with Run(out, formats) as run:   # before torch and SymPy load, for its drawing processes
+        _check(paths, jobs, timeout, run)
 
 
-def _drawers(out: Path, formats: tuple):
-    import contextlib
-
-    from .reports.drawers import Drawers
-    return Drawers(out) if "plots" in formats else contextlib.nullcontext()
-
-
-def _check(paths, out, jobs, formats, timeout, drawers) -> None:
+def _check(paths, jobs, timeout, run) -> None:
     from .startup import frozen_imports
     with frozen_imports():
         from .check import case_files
         from .parallel import check_files, one_thread
-        from .reports import exit_code, markdown, terminal, write
+        from .reports import exit_code, markdown, terminal
 
     os.environ["AUTOGRAD_LAB_TIMEOUT"] = str(timeout)  # read by each check, in every worker
     one_thread()
@@ -76,20 +69,18 @@ def _check(paths, out, jobs, formats, timeout, drawers) -> None:
     files = case_files(paths)
     if not files:
         raise click.UsageError(f"no case files (*.yaml) under {', '.join(map(str, paths))}")
-    if drawers:
-        drawers.expect(len(files))
+    run.expect(len(files))
     console = terminal.console()
     results = []
     with terminal.progress(console, len(files)) as advance:
         for result in check_files(files, jobs):
             terminal.show(result, console, quiet=advance.shown)
             results.append(result)
-            if drawers:
-                drawers.add(result)
+            run.add(result)
             advance()
-    write(results, out, formats, drawers)
+    run.write(results)
     markdown.append_step_summary(results)
-    terminal.summary(results, console, out)
+    terminal.summary(results, console, run.out)
     sys.exit(exit_code(results))
 
 

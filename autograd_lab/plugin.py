@@ -6,6 +6,7 @@ installed: only pytest and pathlib are imported here; the checker (torch, SymPy)
 first case runs."""
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -83,9 +84,7 @@ class CaseItem(pytest.Item):
     result = None
 
     def setup(self) -> None:
-        from .check import check_file
-
-        self.result = check_file(self._shown_path())
+        self.result = _check_file()(self._shown_path())
         self._record(self.result)
         if self.result.notes and self.result.status == PASSED:  # a failure shows them itself
             self.add_report_section("setup", "autograd-lab notes", "\n".join(self.result.notes))
@@ -125,6 +124,15 @@ class CaseItem(pytest.Item):
                                  for param, by_method in base.gradients.items()]
         self.user_properties += [(f"hessian/{entry}", _json(by_method))
                                  for entry, by_method in base.hessian.items()]
+
+
+@functools.cache
+def _check_file():
+    """check.check_file, imported at the first case: torch and SymPy, frozen (startup.py)."""
+    from .startup import frozen_imports
+    with frozen_imports():
+        from .check import check_file
+    return check_file
 
 
 def _json(by_method: dict) -> str:

@@ -12,26 +12,40 @@ from . import write_atomic
 FORMAT_VERSION = 1
 
 
-def render(results: list[CaseResult], generated: str | None = None) -> str:
+def render(results: list[CaseResult], generated: str | None = None,
+           cases: list[str] | None = None) -> str:
+    """The report's text; cases: each result's `case` text, when rendered already (as the
+    results came in: about half a millisecond a case, otherwise all paid at the end)."""
+    cases = [case(r) for r in results] if cases is None else cases
     summary = {"cases": len(results),
                **{s: sum(r.status == s for r in results) for s in (PASSED, FAILED)},
                "errors": sum(r.status == ERROR for r in results)}
-    report = {
+    head = _dumps({
         "format_version": FORMAT_VERSION,
         "generated": generated or datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "summary": summary,
-        "cases": [_finite(r.to_dict()) for r in results],
-    }
-    return json.dumps(report, indent=2, allow_nan=False, default=_number) + "\n"
+        "cases": [],
+    })
+    listed = "[\n" + ",\n".join(cases) + "\n  ]" if cases else "[]"
+    return head.removesuffix("[]\n}") + listed + "\n}\n"
+
+
+def case(result: CaseResult) -> str:
+    """One case's entry, indented as it stands in the report's list of cases."""
+    return "    " + _dumps(_finite(result.to_dict())).replace("\n", "\n    ")
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, indent=2, allow_nan=False, default=_number)
 
 
 def _number(value):
     raise TypeError(f"not JSON: {value!r}")
 
 
-def write(results: list[CaseResult], out: Path) -> Path:
+def write(results: list[CaseResult], out: Path, cases: list[str] | None = None) -> Path:
     path = out / "report.json"
-    write_atomic(path, render(results))
+    write_atomic(path, render(results, cases=cases))
     return path
 
 
