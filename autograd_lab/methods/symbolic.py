@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import sympy as sp
@@ -160,8 +161,6 @@ class Symbolic:
         shapes = {n: i.value.shape for n, i in case.inputs.items()}
         shapes.update({n: node.shape for n, node in case.nodes.items()})
         self.shapes = shapes
-        self.local = {n: Builder(self.symbols, shapes).build(node.expr)
-                      for n, node in case.nodes.items()}
         self.backend = numeric.choose(case.count * max(int(np.prod(case.shape)), 1))
         self._values: dict | None = None
         # every value this case's expressions reach, shared by all evaluations: the env only
@@ -173,6 +172,13 @@ class Symbolic:
         self._output: Built | None = None
         self._diffs: dict = {}
 
+    @cached_property
+    def local(self) -> dict[str, Built]:
+        """Each node's own expression, in its parents' symbols: built when first needed (a case
+        with only total derivatives and no claims never needs them)."""
+        return {n: Builder(self.symbols, self.shapes).build(node.expr)
+                for n, node in self.case.nodes.items()}
+
     # --- forward values -------------------------------------------------------------
     def values(self) -> dict[str, np.ndarray]:
         """Every input and node at every point, at the backend's precision."""
@@ -181,8 +187,12 @@ class Symbolic:
                 self._values = self._forward()
         return self._values
 
+    @cached_property
+    def _inputs(self) -> dict:
+        return {self.symbols[n]: self.backend.array(v) for n, v in self.case.points.items()}
+
     def _forward(self) -> dict:
-        env = {self.symbols[n]: self.backend.array(v) for n, v in self.case.points.items()}
+        env = dict(self._inputs)
         inputs = {self.symbols[n] for n in self.case.inputs}
         for name in self.case.nodes:
             built = self.local[name]
@@ -239,7 +249,9 @@ class Symbolic:
     def gradients(self) -> dict[str, np.ndarray]:
         """d output / d parameter at every point, from sympy.diff of the expanded output."""
         built = self.output()
-        values = self.values()
+        # the output is in the inputs alone; the nodes' values serve the fast backend only,
+        # which reuses them where the output repeats a node's expression
+        values = self.values() if self._cache is None else self._inputs
         with self.backend.precision():
             env = self._with_reductions(built, values)
             return {p: self.backend.floats(self.derivative(built, p, env))
