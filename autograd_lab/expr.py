@@ -188,6 +188,8 @@ class _Converter:
             raise self.error(node, f"{kind} are not allowed in an expression")
         if isinstance(value, float) and not math.isfinite(value) or abs(value) > MAX_LITERAL:
             raise self.error(node, "the number is too large")
+        if isinstance(value, int):  # exact already, however written
+            return Num(Fraction(value), node.col_offset)
         segment = self._segment(node).replace("_", "")
         try:
             exact = Fraction(segment)  # the decimal as written: 0.1 is 1/10

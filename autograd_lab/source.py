@@ -18,6 +18,8 @@ _PRECHECK_OPENERS = 5_000
 _PRECHECK_BYTES = 100_000
 _TAGS = {"str", "int", "float", "bool", "null", "map", "seq"}
 _SCALAR = yaml.SafeLoader("")  # only its scalar constructors are used
+_CONSTRUCTORS = {"int": _SCALAR.construct_yaml_int, "float": _SCALAR.construct_yaml_float,
+                 "bool": _SCALAR.construct_yaml_bool, "null": _SCALAR.construct_yaml_null}
 # libyaml's composer is ten times faster; the pure one words errors as the tests know them
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -170,14 +172,12 @@ class _Builder:
         return out
 
     def _scalar(self, node, path, tag):
-        constructor = {"int": _SCALAR.construct_yaml_int, "float": _SCALAR.construct_yaml_float,
-                       "bool": _SCALAR.construct_yaml_bool, "null": _SCALAR.construct_yaml_null}
         if tag in ("int", "float"):
             self.source.texts[path] = node.value
         if node.style in ("'", '"'):  # the text starts one column after its mark
             self.source.quoted.add(path)
-        if tag in constructor:
-            return constructor[tag](node)
+        if tag in _CONSTRUCTORS:
+            return _CONSTRUCTORS[tag](node)
         return node.value
 
     def _error(self, node, message: str) -> CaseError:
