@@ -176,7 +176,8 @@ def _first(conns: list, parent: int) -> None:
         children.append(pid)
         conn.close()
     _serve(conns[0], parent, blanks)
-    for pid in children:
+    for pid in children:   # idle by now (or their parent is gone): never wait on them
+        os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
 
 
