@@ -103,3 +103,13 @@ def test_names_and_walk():
     tree = E.parse("w*x + b*mean(x)")
     assert tree.names() == {"w", "x", "b"}
     assert [type(n).__name__ for n in E.walk(tree)][:3] == ["BinOp", "BinOp", "Name"]
+
+
+def test_names_of_every_subtree():
+    tree = E.parse("sin(x*w + 2)/(1 + c**2) - 3")
+    below = {str(n): n.names() for n in E.walk(tree)}
+    assert below["sin(x*w + 2)/(1 + c**2)"] == {"x", "w", "c"}
+    assert below["x*w + 2"] == {"x", "w"}
+    assert below["1 + c**2"] == {"c"}
+    assert below["3"] == below["2"] == frozenset()
+    assert tree.names() == {"x", "w", "c"}

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import sympy as sp
 
 from autograd_lab.case import load
 from autograd_lab.errors import CaseError
-from autograd_lab.methods import autograd, manual
+from autograd_lab.methods import autograd, manual, numeric
 from autograd_lab.methods.symbolic import Symbolic
 
 TWO_PATHS = """
@@ -224,3 +225,12 @@ def test_sympy_treats_abs_and_sign_as_real_functions(write_case, expression, der
           x: 0
     """))
     assert Symbolic(case).gradients()["x"] == pytest.approx([derivative], rel=1e-12)
+
+
+def test_exact_evaluation_keeps_40_digits_with_the_number_first():
+    x = sp.Symbol("x", real=True)
+    env = {x: numeric.EXACT.array(np.array([[0.5], [3.0]]))}
+    with numeric.EXACT.precision():
+        value = numeric.EXACT.value(2 * x + sp.Rational(1, 3) / x**3, env)  # SymPy puts 2 first
+        assert str(value[0, 0]).startswith("3." + "6" * 38)  # float64 holds 16 of them
+    assert numeric.EXACT.floats(value).tolist() == [[1 + 8 / 3], [6 + 1 / 81]]
