@@ -138,7 +138,7 @@ def dtype_of(method: str, case: Case) -> str:
 def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> None:
     rtol, atol = compare.tolerance("float64", case.tolerance)
     for edge in case.edges.values():
-        hand, exact = symbolic.hand(edge.expr), symbolic.edge(edge.node, edge.parent)
+        hand, exact = symbolic.edge_pair(edge.expr, edge.node, edge.parent)
         kinked = survey.nodes.get(edge.node)
         if kinked is None:
             g = compare.gap(hand, exact, rtol, atol)

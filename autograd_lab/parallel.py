@@ -21,14 +21,23 @@ def check_files(files: Iterable, jobs: int = 1) -> Iterator[CaseResult]:
     is an error of its own and the rest are still checked."""
     files = list(files)
     jobs = jobs or os.cpu_count() or 1
-    if jobs <= 1 or len(files) < 2:
-        yield from map(check_file, files)
-        return
-    done = 0
-    # the imported modules' objects move out of the collector's reach: collections in a
-    # worker would otherwise write to them, copying every shared page into the worker
+    # the imported modules' objects move out of the collector's reach: a full collection
+    # would walk torch's and SymPy's few hundred thousand objects for nothing (about 0.4 ms
+    # a case), and in a worker it would write to them, copying every shared page
     frozen = gc.get_freeze_count()
     gc.freeze()
+    try:
+        if jobs <= 1 or len(files) < 2:
+            yield from map(check_file, files)
+            return
+        yield from _pooled(files, jobs)
+    finally:
+        if not frozen:  # frozen at start-up (startup.py): stays so
+            gc.unfreeze()
+
+
+def _pooled(files: list, jobs: int) -> Iterator[CaseResult]:
+    done = 0
     try:
         with ProcessPoolExecutor(min(jobs, len(files)), mp_context=_context(),
                                  initializer=_worker) as pool:
@@ -37,9 +46,6 @@ def check_files(files: Iterable, jobs: int = 1) -> Iterator[CaseResult]:
                 yield result
     except BrokenProcessPool:
         yield from map(_isolated, files[done:])
-    finally:
-        if not frozen:  # frozen at start-up (startup.py): stays so
-            gc.unfreeze()
 
 
 def _isolated(path) -> CaseResult:

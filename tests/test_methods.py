@@ -234,3 +234,34 @@ def test_exact_evaluation_keeps_40_digits_with_the_number_first():
         value = numeric.EXACT.value(2 * x + sp.Rational(1, 3) / x**3, env)  # SymPy puts 2 first
         assert str(value[0, 0]).startswith("3." + "6" * 38)  # float64 holds 16 of them
     assert numeric.EXACT.floats(value).tolist() == [[1 + 8 / 3], [6 + 1 / 81]]
+
+
+def test_a_hand_edge_that_is_sympys_own_expression_is_evaluated_once(write_case):
+    case = load(write_case("""
+        inputs:
+          x: {value: [1.0, 2.0, 3.0], grad: true}
+          w: {value: 2.0, grad: true}
+        forward:
+          sq: x**2
+          y: w*sum(sq)
+        chain_rule:
+          sq/x: 2*x
+          y/sq: w
+          y/w: sum(sq)
+    """))
+    symbolic, edges = Symbolic(case), case.edges
+    hand, exact = symbolic.edge_pair(edges["sq/x"].expr, "sq", "x")
+    assert np.shares_memory(hand, exact) and exact.tolist() == [[2.0, 4.0, 6.0]]
+    hand, exact = symbolic.edge_pair(edges["y/sq"].expr, "y", "sq")  # a reduction: apart
+    assert not np.shares_memory(hand, exact)
+    assert np.broadcast_to(hand, exact.shape).tolist() == exact.tolist() == [[2.0, 2.0, 2.0]]
+    wrong = load(write_case("""
+        inputs:
+          x: {value: 3.0, grad: true}
+        forward:
+          y: x**3
+        chain_rule:
+          y/x: 3*x
+    """))
+    hand, exact = Symbolic(wrong).edge_pair(wrong.edges["y/x"].expr, "y", "x")
+    assert float(hand[0]) == 9.0 and float(exact[0]) == 27.0

@@ -299,9 +299,28 @@ class Symbolic:
 
     def hand(self, tree: E.Expr) -> np.ndarray:
         """A hand-written expression evaluated at SymPy's precision."""
-        built, values = Builder(self.symbols, self.shapes).build(tree), self.values()
+        return self._hand(Builder(self.symbols, self.shapes).build(tree))
+
+    def _hand(self, built: Built) -> np.ndarray:
+        values = self.values()
         with self.backend.precision():
             return self.backend.floats(self._evaluate(built, values))
+
+    def edge_pair(self, tree: E.Expr, node: str, parent: str) -> tuple[np.ndarray, np.ndarray]:
+        """(the hand-written local derivative, SymPy's) at every point. A hand-written formula
+        that is SymPy's own expression equals it by construction, so it is evaluated once:
+        the usual right edge, and a pass over a million elements saved."""
+        built, local = Builder(self.symbols, self.shapes).build(tree), self.local[node]
+        hand = self._hand(built)
+        shape = self._batch(self.shapes[node] or self.shapes[parent])
+        same = not built.reductions and not local.reductions \
+            and built.expr == self.diff(local.expr, self.symbols[parent])
+        try:
+            if same and np.broadcast_shapes(np.shape(hand), shape) == shape:
+                return hand, np.broadcast_to(hand, shape)
+        except ValueError:  # shapes that do not broadcast: evaluated apart, as any edge
+            pass
+        return hand, self.edge(node, parent)
 
     def form(self, node: str, parent: str, simplify: bool = True) -> str:
         """SymPy's partial derivative as a formula, written in the node's own names.
