@@ -77,7 +77,7 @@ def check_case(case: Case) -> CaseResult:
                         title=case.title, points_total=case.count, line=case.line_of())
     symbolic = Symbolic(case)
     domain: list[str] = []
-    seen = {"float64": kinks.Recorder(), case.dtype: kinks.Recorder()}
+    seen = {dtype: kinks.Recorder() for dtype in dict.fromkeys(("float64", case.dtype))}
     # one float64 pass: its values are the hand-written method's forward, its .grad autograd's
     grads64, values = autograd.gradients(case, "float64", _both(_watch(case, domain),
                                                                 seen["float64"]))

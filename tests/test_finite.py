@@ -89,3 +89,13 @@ def test_a_step_across_a_kink_is_a_note_not_a_failure(write_case):
         "(x=1e-07): 0.1 where SymPy gives 1 (gradcheck's tolerance rtol 0.001, atol 1e-05); "
         "the step ±1e-06 crosses the switch point of abs(x); it is an opinion and does not "
         "decide the verdict"]
+
+
+def test_a_torch_without_gradchecks_helper_gets_the_same_quotients(monkeypatch):
+    import types
+    case = load(CASES / "vector_mean_square.yaml")
+    scalar = load(CASES / "sin_x_squared.yaml")
+    expected = finite.opinion(case).values["x"], finite.opinion(scalar).values["x"]
+    monkeypatch.setattr(finite, "_gradcheck", lambda: types.SimpleNamespace())
+    assert finite.opinion(case).values["x"] == pytest.approx(expected[0], rel=1e-12)
+    assert finite.opinion(scalar).values["x"] == pytest.approx(expected[1], rel=1e-12)

@@ -88,7 +88,8 @@ def _central(case: Case, env: dict, param: str, u: Direction | None, seen) -> to
         return (forward(case, env, seen)[case.output],)
 
     if u is not None and u.index is not None:
-        return _moved(env[param], u, output)
+        return _moved(env[param], torch.from_numpy(u.index), torch.from_numpy(EPS * u.weights),
+                      output)
     entry = env[param].clone()
     env = dict(env, **{param: entry})
     # gradcheck's own central difference: entry moved by -v and +v, (b - a) / (2*norm_v)
@@ -97,20 +98,16 @@ def _central(case: Case, env: dict, param: str, u: Direction | None, seen) -> to
     v = step.expand_as(entry)
     if compute is not None:
         return compute(output, entry, v, EPS, lambda a, b: None)[0]
-    entry -= v
-    a = output()[0]
-    entry += 2 * v
-    b = output()[0]
-    entry -= v
-    return ((b - a) / (2 * EPS)).reshape(-1)
+    return _moved(entry, slice(None), v.reshape(len(entry), -1), output)  # a torch without it
 
 
-def _moved(entry: torch.Tensor, u: Direction, output) -> torch.Tensor:
-    """gradcheck's arithmetic (orig - v, orig + v, orig again), on the moved elements only:
-    the rest of v is zero, and each copy of a million elements is what it would cost. The
-    entry is the case's own array, so its elements are put back whatever happens."""
-    flat, index = entry.view(len(entry), -1), torch.from_numpy(u.index)
-    orig, v = flat[:, index].clone(), torch.from_numpy(EPS * u.weights)
+def _moved(entry: torch.Tensor, index, v: torch.Tensor, output) -> torch.Tensor:
+    """gradcheck's arithmetic (orig - v, orig + v, orig again) on the elements at the flat
+    positions `index`: for a sampled direction the rest of v is zero, and each copy of a
+    million elements is what it would cost. The entry may be the case's own array, so its
+    elements are put back whatever happens."""
+    flat = entry.view(len(entry), -1)
+    orig = flat[:, index].clone()
     try:
         flat[:, index] = orig - v
         a = output()[0]

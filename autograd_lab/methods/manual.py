@@ -11,8 +11,8 @@ from .tensors import evaluate
 def leaves(case: Case, dtype=torch.float64, grad: bool = False) -> dict[str, torch.Tensor]:
     """Every input at every point as a tensor; parameters require grad when asked.
 
-    In float64 a tensor shares the case's array (no method writes to a leaf in place; the
-    finite difference moves a clone): a copy of a million values is most of a pass's cost."""
+    In float64 a tensor shares the case's array (only the finite difference writes to a leaf,
+    and it puts back what it moved): a copy of a million values is most of a pass's cost."""
     return {name: torch.as_tensor(value, dtype=dtype).requires_grad_(grad and case.inputs[name].grad)
             for name, value in case.points.items()}
 

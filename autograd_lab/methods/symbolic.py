@@ -166,7 +166,7 @@ class Symbolic:
         # every value this case's expressions reach, shared by all evaluations: the env only
         # ever grows by symbols whose values are fixed (inputs, nodes, reductions). Only for
         # the exact backend: there it saves most of the work, while for big arrays it would
-        # keep every intermediate alive at 16 bytes a value
+        # keep every intermediate of a million-element array alive
         self._cache: dict | None = {} if self.backend is numeric.EXACT else None
         self._known: dict = {}  # for the fast backend: each node's value, by its expression
         self._output: Built | None = None
