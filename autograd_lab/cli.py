@@ -50,9 +50,20 @@ def check(paths, out, jobs, formats, timeout):
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise click.UsageError(f"no such file or folder: {', '.join(missing)}")
+    formats = _drawable(formats)
     from .reports import Run
     with Run(out, formats) as run:   # before torch and SymPy load, for its drawing processes
         _check(paths, jobs, timeout, run)
+
+
+def _drawable(formats: tuple) -> tuple:
+    """Plots need matplotlib, which a user may have left out: skip them, saying so once."""
+    import importlib.util
+    if "plots" in formats and importlib.util.find_spec("matplotlib") is None:
+        click.echo("note: plots skipped: matplotlib is not installed (pip install matplotlib)",
+                   err=True)
+        return tuple(f for f in formats if f != "plots")
+    return formats
 
 
 def _check(paths, jobs, timeout, run) -> None:

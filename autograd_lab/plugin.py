@@ -1,9 +1,12 @@
-"""The pytest plugin: each case file under a `cases` folder is a test, on the one checking path.
+"""The pytest plugin: each case file in the folders a project names is a test, on the one
+checking path.
 
 Modelled on pytest's example for non-Python tests (doc/en/example/nonpython). Registered through
 the pytest11 entry point, so it is imported at every pytest start-up wherever autograd-lab is
-installed: only pytest and pathlib are imported here; the checker (torch, SymPy) loads when the
-first case runs."""
+installed; it is opt-in, as nbval's --nbval is: a project that neither sets the ini option
+`autograd_lab_cases` nor passes `--autograd-lab` has nothing collected and nothing changed.
+Only pytest and pathlib are imported here; the checker (torch, SymPy) loads when the first case
+runs."""
 from __future__ import annotations
 
 import functools
@@ -15,16 +18,30 @@ import pytest
 from .result import ERROR, FAILED, PASSED
 
 INI = "autograd_lab_cases"
+FLAG = "--autograd-lab"
+DEFAULT_FOLDERS = ["cases"]   # what --autograd-lab collects when the ini option is not set
 MARK = "autograd_lab"
 SUFFIXES = (".yaml", ".yml")
 PROPERTY_ELEMENTS = 20   # elements of a vector gradient written into a user property
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addini(INI, type="args", default=["cases"],
+    parser.addini(INI, type="args", default=[],
                   help="autograd-lab: folders whose *.yaml files are collected as cases "
                        "(a name matches any folder of that name; a path with '/' is taken "
-                       "from the rootdir). Default: cases")
+                       "from the rootdir). Setting it turns the plugin on.")
+    parser.getgroup("autograd-lab").addoption(
+        FLAG, action="store_true", dest="autograd_lab",
+        help="collect autograd-lab case files: *.yaml under the folders of the ini option "
+             f"{INI} (default: {' '.join(DEFAULT_FOLDERS)}) and those named on the command line")
+
+
+def _folders(config: pytest.Config) -> list[str]:
+    """The folders to collect from; none when the project has not opted in."""
+    chosen = config.getini(INI)
+    if chosen:
+        return chosen
+    return list(DEFAULT_FOLDERS) if config.getoption("autograd_lab", False) else []
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -32,19 +49,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path):
-    if file_path.suffix in SUFFIXES and (parent.session.isinitpath(file_path)
-                                         or _under_cases(file_path, parent.config)):
+    if file_path.suffix not in SUFFIXES:
+        return None
+    folders = _folders(parent.config)
+    if folders and (parent.session.isinitpath(file_path)
+                    or _under_cases(file_path, parent.config, folders)):
         return CaseFile.from_parent(parent, path=file_path)
     return None
 
 
-def _under_cases(path: Path, config: pytest.Config) -> bool:
+def _under_cases(path: Path, config: pytest.Config, chosen: list[str]) -> bool:
     root = config.rootpath
     # only folders from the rootdir's own down count, so a project that happens to live
     # under some /home/me/cases/ does not turn all its YAML into cases
     folders = ((root.name,) + path.relative_to(root).parent.parts if path.is_relative_to(root)
                else path.parts)
-    for entry in config.getini(INI):
+    for entry in chosen:
         if "/" in entry.strip("/"):
             if path.is_relative_to((root / entry).resolve()):
                 return True

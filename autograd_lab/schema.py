@@ -214,7 +214,41 @@ def _first_problem(errors: list[dict], data: object, source: Source, model=None)
     field = next((p for p in reversed(path) if p in _EXPECTED), None)
     if field and len(error["loc"]) > len(path):  # a union: say what would do
         return source.error(f"{here}: expected {_EXPECTED[field]}", path)
-    return source.error(f"{here}: {error['msg'][0].lower()}{error['msg'][1:]}", path)
+    return source.error(f"{here}: {_in_our_words(error)}", path)
+
+
+# pydantic's error kinds, said in the project's words: what the user reads does not change
+# with a pydantic release (its own message is the last resort, for kinds not listed here)
+_BOUNDS = {"less_than_equal": ("le", "at most"), "greater_than_equal": ("ge", "at least"),
+           "less_than": ("lt", "less than"), "greater_than": ("gt", "greater than")}
+_KINDS = {"int_type": "expected a whole number", "int_parsing": "expected a whole number",
+          "int_from_float": "expected a whole number",
+          "float_type": "expected a number", "float_parsing": "expected a number",
+          "bool_type": "expected true or false", "bool_parsing": "expected true or false",
+          "string_type": "expected text", "list_type": "expected a list",
+          "tuple_type": "expected a list", "dict_type": "expected a mapping"}
+
+
+def _in_our_words(error: dict) -> str:
+    kind, ctx = error["type"], error.get("ctx", {})
+    if kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        return f"must be {words} {_number(ctx.get(key))}"
+    if kind == "literal_error":
+        return f"expected {ctx.get('expected', 'one of the allowed values')}"
+    if kind in ("too_short", "too_long"):
+        return (f"expected {'at least' if kind == 'too_short' else 'at most'} "
+                f"{ctx.get('min_length', ctx.get('max_length'))} items")
+    if kind in _KINDS:
+        return _KINDS[kind]
+    return f"{error['msg'][0].lower()}{error['msg'][1:]}"
+
+
+def _number(value) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}" if isinstance(value, float) \
+        else str(value)
 
 
 def _data_path(error: dict, data: object) -> tuple:

@@ -77,13 +77,18 @@ def parse(text: str, source: Source) -> object:
     """Compose YAML safely (no tags are constructed) and build plain data from the nodes."""
     try:
         node = _compose(text, source)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, RecursionError) as exc:
+        # PyYAML has bounds of its own (6.0.4's libyaml stops at 1,000 levels, in its own
+        # words, from a look-ahead far past our bound): our bound is found by our own reading
+        deep = too_deep(text)
+        if deep is not None:
+            raise CaseError(_TOO_DEEP, source.file, *deep) from None
+        if isinstance(exc, RecursionError):
+            raise CaseError(_TOO_DEEP, source.file) from None
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         raise CaseError(f"invalid YAML: {problem}", source.file, line, col) from None
-    except RecursionError:
-        raise CaseError(_TOO_DEEP, source.file) from None
     if node is None:
         raise CaseError("the file is empty", source.file, 1, 1)
     return _Builder(source).build(node, ())
@@ -121,6 +126,69 @@ def _precheck(text: str, source: Source) -> None:
             mark = event.start_mark
             raise CaseError(_TOO_DEEP if depth > MAX_DEPTH else _TOO_MANY, source.file,
                             mark.line + 1, mark.column + 1)
+
+
+def too_deep(text: str, limit: int = MAX_DEPTH) -> tuple[int, int] | None:
+    """(line, column) where the text first nests deeper than limit, read without PyYAML:
+    block levels by indentation and `- `/`? ` entries, flow levels by brackets outside
+    quotes and comments. A level is counted as YAML opens one; a mapping and a sequence
+    that share a column count once, so this never finds a level that is not there."""
+    blocks: list[int] = []   # the columns of the open block levels
+    flow = 0                 # open [ and {
+    quote = ""               # the quote a flow scalar is inside, across lines
+    for number, line in enumerate(text.splitlines(), 1):
+        at = 0
+        if not flow and not quote:
+            content = line.lstrip(" ")
+            if not content or content.startswith("#"):
+                continue
+            at = len(line) - len(content)
+            while blocks and blocks[-1] > at:
+                blocks.pop()
+            if not blocks or blocks[-1] < at:
+                blocks.append(at)
+            while line.startswith(("- ", "? "), at) or line[at:] in ("-", "?"):
+                at += 2
+                blocks.append(at)
+                if len(blocks) > limit:
+                    return number, at + 1
+            if len(blocks) > limit:
+                return number, at + 1
+        found = _flow(line, at, blocks, flow, quote, limit)
+        if isinstance(found[0], tuple):
+            return number, found[0][1]
+        flow, quote = found
+    return None
+
+
+def _flow(line: str, at: int, blocks: list, flow: int, quote: str, limit: int):
+    """Scan one line for flow brackets: (new flow depth, open quote), or ((hit, column), _)."""
+    value_starts = {at} if not flow else set()
+    i = at
+    while i < len(line):
+        ch = line[i]
+        if quote:
+            if ch == "\\" and quote == '"':
+                i += 1
+            elif ch == quote:
+                if quote == "'" and line.startswith("''", i):
+                    i += 1
+                else:
+                    quote = ""
+        elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+            break
+        elif ch in "'\"" and (flow or i in value_starts):
+            quote = ch
+        elif ch in "[{" and (flow or i in value_starts):
+            flow += 1
+            if len(blocks) + flow > limit:
+                return (True, i + 1), ""
+        elif ch in "]}" and flow:
+            flow -= 1
+        elif ch == ":" and not flow and line.startswith(": ", i):
+            value_starts.add(i + 2 + len(line[i + 2:]) - len(line[i + 2:].lstrip(" ")))
+        i += 1
+    return flow, quote
 
 
 _TOO_DEEP = f"the YAML is nested more than {MAX_DEPTH} deep"

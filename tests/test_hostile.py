@@ -199,3 +199,40 @@ def test_a_killed_run_leaves_a_whole_report(tmp_path):
     writer.wait()
     report = json.loads(target.read_text())
     assert report["run"] >= 2 and len(report["cases"]) == 50_000
+
+
+# --- the project's own YAML bound, whichever PyYAML is installed ----------------------------
+
+@pytest.mark.parametrize("text, where", [
+    ("inputs: " + "[" * 60 + "]" * 60, (1, 58)),                              # flow brackets
+    ("".join(" " * i + "a:\n" for i in range(60)) + " " * 60 + "x\n", (51, 51)),  # indentation
+    ("- " * 60 + "x\n", (1, 101)),                                            # block entries
+])
+def test_too_deep_finds_where_the_nesting_passes_the_bound(text, where):
+    from autograd_lab.source import too_deep
+    assert too_deep(text) == where
+
+
+@pytest.mark.parametrize("text", [
+    "inputs: " + "[" * 40 + "]" * 40,
+    "x: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[['",   # quoted
+    "x: C[" + "[" * 100 + "]",                                                # a plain scalar
+    "x: [a]  # " + "[" * 100,                                                 # a comment
+])
+def test_too_deep_counts_no_level_that_is_not_there(text):
+    from autograd_lab.source import too_deep
+    assert too_deep(text) is None
+
+
+def test_a_yaml_library_with_a_bound_of_its_own_still_gives_our_words(tmp_path, monkeypatch):
+    """A PyYAML that stops nesting itself (6.0.4 does, at 1,000 levels, in its own words and
+    at its own place) does not change what the project says, nor where."""
+    import yaml
+
+    def refuse(*args, **kwargs):
+        raise yaml.YAMLError("exceeded maximum nesting depth (a library's words)")
+    monkeypatch.setattr(yaml, "compose", refuse)
+    monkeypatch.setattr(yaml, "parse", refuse)
+    path = tmp_path / "deep.yaml"
+    path.write_text("inputs: " + "[" * 80 + "]" * 80 + "\n")
+    assert check_file(path).problems == [f"{path}:1:58: the YAML is nested more than 50 deep"]

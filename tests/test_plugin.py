@@ -49,7 +49,8 @@ def pytester(pytester):
     return pytester
 
 
-def ini(pytester, extra: str = "") -> None:
+def ini(pytester, extra: str = "autograd_lab_cases = cases\n") -> None:
+    """A project's ini; by default it opts in to the plugin for its cases/ folders."""
     pytester.makeini("[pytest]\nfilterwarnings = ignore::pytest.PytestAssertRewriteWarning\n"
                      f"addopts = -p no:unraisableexception -p no:hypothesispytest\n{extra}")
 
@@ -134,6 +135,33 @@ def test_the_ini_option_names_the_folders(pytester):
     result = pytester.runpytest("--collect-only", "-q")
     result.stdout.fnmatch_lines(["docs/lessons/a/square.yaml::square",
                                  "examples/x_squared.yaml::x_squared", "2 tests collected*"])
+
+
+def test_a_project_that_did_not_opt_in_is_untouched(pytester):
+    """An unrelated project's tests/cases/*.yaml (not case files) beside an ordinary test:
+    with neither the ini option nor the flag, nothing is collected from them."""
+    ini(pytester, "")
+    pytester.makefile(".yaml", **{"tests/cases/upper": "input: abc\nexpected: ABC\n"})
+    pytester.makepyfile(**{"tests/test_upper": "def test_upper():\n    assert 'abc'.upper() == 'ABC'\n"})
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    assert "autograd_lab" not in result.stdout.str()
+
+
+def test_the_flag_opts_in_with_the_default_cases_folders(pytester):
+    ini(pytester, "")
+    pytester.makefile(".yaml", **{"tests/cases/x_squared": X_SQUARED, "other/x": X_SQUARED})
+    assert outcomes(pytester.runpytest()) == {}
+    result = pytester.runpytest("--autograd-lab")
+    assert outcomes(result) == {"tests/cases/x_squared.yaml::x_squared": "passed"}
+
+
+def test_without_opting_in_a_named_yaml_file_is_not_collected(pytester):
+    ini(pytester, "")
+    pytester.makefile(".yaml", **{"other/x_squared": X_SQUARED})
+    assert outcomes(pytester.runpytest("other/x_squared.yaml")) == {}
+    assert outcomes(pytester.runpytest("--autograd-lab", "other/x_squared.yaml")) == {
+        "other/x_squared.yaml::x_squared": "passed"}
 
 
 def test_a_rootdir_named_cases_counts_as_a_cases_folder(pytester):
