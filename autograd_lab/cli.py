@@ -53,7 +53,7 @@ def check(paths, out, jobs, formats, timeout):
     formats = _drawable(formats)
     from .reports import Run
     with Run(out, formats) as run:   # before torch and SymPy load, for its drawing processes
-        _check(paths, jobs, timeout, run)
+        _check(paths, jobs, timeout, run, formats)
 
 
 def _drawable(formats: tuple) -> tuple:
@@ -66,12 +66,13 @@ def _drawable(formats: tuple) -> tuple:
     return formats
 
 
-def _check(paths, jobs, timeout, run) -> None:
+def _check(paths, jobs, timeout, run, formats) -> None:
     from .startup import frozen_imports
     with frozen_imports():
         from .check import case_files
         from .parallel import check_files, one_thread
-        from .reports import exit_code, markdown, terminal
+        from .reports import MAX_CASES, append_step_summary, console, exit_code, progress, show
+        from .reports import summary as show_summary
 
     os.environ["AUTOGRAD_LAB_TIMEOUT"] = str(timeout)  # read by each check, in every worker
     one_thread()
@@ -80,18 +81,21 @@ def _check(paths, jobs, timeout, run) -> None:
     files = case_files(paths)
     if not files:
         raise click.UsageError(f"no case files (*.yaml) under {', '.join(map(str, paths))}")
-    run.expect(len(files))
-    console = terminal.console()
+    run.begin(len(files))
+    out = console()
     results = []
-    with terminal.progress(console, len(files)) as advance:
-        for result in check_files(files, jobs):
-            terminal.show(result, console, quiet=advance.shown)
+    # the plots draw MAX_CASES cases, those that did not pass first: each check computes its
+    # curves while the case is at hand where it may be drawn
+    sweep = "unless passed" if "plots" in formats else None
+    with progress(out, len(files)) as advance:
+        for result in check_files(files, jobs, sweep, sweep_first=MAX_CASES):
+            show(result, out, quiet=advance.shown)
             results.append(result)
             run.add(result)
             advance()
-    run.write(results)
-    markdown.append_step_summary(results)
-    terminal.summary(results, console, run.out)
+    run.finish(results)
+    append_step_summary(results)
+    show_summary(results, out, run.out)
     sys.exit(exit_code(results))
 
 
@@ -104,10 +108,10 @@ def explain(case):
     CASE is a case file or the name of a case under cases/."""
     from .errors import CaseError
     from .explain import explain as run
-    from .reports import terminal
+    from .reports import console
 
     try:
-        run(case, terminal.console())
+        run(case, console())
     except CaseError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -119,7 +123,7 @@ def schema():
     yaml-language-server at it with `# yaml-language-server: $schema=case.schema.json`."""
     import json
 
-    from .schema import json_schema
+    from .reading import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2))
 

@@ -79,7 +79,7 @@ def _torch_vector(n: int) -> None:
 def _check_folder(folder: str, jobs: int) -> None:
     from autograd_lab.check import case_files
     from autograd_lab.parallel import check_files
-    from autograd_lab.reports import json as json_report
+    from autograd_lab.reports import _json as json_report
     results = list(check_files(case_files([folder]), jobs))
     json_report.write(results, Path(folder).parent / "reports")
     bad = [r for r in results if not r.ok]

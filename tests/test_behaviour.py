@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograd_lab.behaviour import Behaviour
-from autograd_lab.case import load
+from autograd_lab.case import Behaviour
+from autograd_lab.reading import load
 from autograd_lab.check import check_case, check_file
 from autograd_lab.cli import main
 
@@ -330,7 +330,7 @@ def test_a_bad_behaviour_file_is_an_error_of_kind_behaviour(write_case):
 
 
 def test_the_editor_schema_knows_behaviour_cases_and_bare_steps():
-    from autograd_lab.schema import json_schema
+    from autograd_lab.reading import json_schema
     schema = json_schema()
     assert [k["$ref"] for k in schema["anyOf"]] == ["#/$defs/CaseModel", "#/$defs/BehaviourModel"]
     step = schema["$defs"]["Step"]

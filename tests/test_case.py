@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograd_lab.case import _half_unit, load
+from autograd_lab.reading import load
+from autograd_lab.reading._values import half_unit as _half_unit
 from autograd_lab.errors import CaseError
 
 GOOD = """

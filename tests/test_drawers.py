@@ -6,8 +6,8 @@ import os
 import pytest
 
 from autograd_lab.check import check_file
-from autograd_lab.reports import plots
-from autograd_lab.reports.drawers import Drawers
+from autograd_lab.reports import _plots as plots
+from autograd_lab.reports._drawers import Drawers
 from autograd_lab.result import CaseResult, PointResult
 
 from .conftest import CASES
@@ -15,7 +15,8 @@ from .conftest import CASES
 
 @pytest.fixture(scope="module")
 def results():
-    return [check_file(CASES / "x_squared.yaml"), check_file(CASES / "vector_mean_square.yaml")]
+    return [check_file(CASES / "x_squared.yaml", sweep="always"),
+            check_file(CASES / "vector_mean_square.yaml", sweep="always")]
 
 
 def _drawn_by(out, results) -> list:

@@ -5,8 +5,9 @@ import time
 
 import pytest
 
-from autograd_lab import guard
-from autograd_lab.case import load
+from autograd_lab import check as guard
+from autograd_lab import reading
+from autograd_lab.reading import load
 from autograd_lab.check import check_file
 
 
@@ -52,8 +53,8 @@ def test_the_written_out_output_is_measured_without_writing_it_out(tmp_path):
     path = tmp_path / "chain.yaml"
     path.write_text(chain(14))
     case = load(path)
-    assert guard.output_size(case) == 49_150
-    assert guard.output_depth(case) == 29
+    assert reading.output_size(case) == 49_150
+    assert reading.output_depth(case) == 29
 
 
 @pytest.mark.parametrize("value,expected", [("", 60.0), ("2.5", 2.5), ("0", 0.0),

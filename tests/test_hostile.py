@@ -209,7 +209,7 @@ def test_a_killed_run_leaves_a_whole_report(tmp_path):
     ("- " * 60 + "x\n", (1, 101)),                                            # block entries
 ])
 def test_too_deep_finds_where_the_nesting_passes_the_bound(text, where):
-    from autograd_lab.source import too_deep
+    from autograd_lab.reading import too_deep
     assert too_deep(text) == where
 
 
@@ -220,7 +220,7 @@ def test_too_deep_finds_where_the_nesting_passes_the_bound(text, where):
     "x: [a]  # " + "[" * 100,                                                 # a comment
 ])
 def test_too_deep_counts_no_level_that_is_not_there(text):
-    from autograd_lab.source import too_deep
+    from autograd_lab.reading import too_deep
     assert too_deep(text) is None
 
 

@@ -155,7 +155,7 @@ def test_kinks_at_many_points_are_weighed_in_one_batch(write_case):
 def test_report_json_carries_the_kink_without_nan(write_case, tmp_path):
     import json
 
-    from autograd_lab.reports import json as json_report
+    from autograd_lab.reports import _json as json_report
 
     result = check_file(write_case("""
         inputs:

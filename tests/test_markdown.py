@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from autograd_lab.check import check_file
-from autograd_lab.reports import markdown
+from autograd_lab.reports import _markdown as markdown
 from autograd_lab.result import CaseResult, PointResult
 
 from .conftest import CASES

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from autograd_lab.check import check_file
-from autograd_lab.rounding import ulps
+from autograd_lab.check import ulps
 
 from .conftest import CASES
 

@@ -1,0 +1,23 @@
+"""The autograd method: torch tensors forward, backward(), and each parameter's .grad."""
+from __future__ import annotations
+
+import torch
+
+from ..case import Case
+from ._manual import forward, leaves, to_numpy
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def gradients(case: Case, dtype: str, watch=None) -> tuple[dict, dict]:
+    """Each parameter's .grad after output.backward(), and the forward values, in dtype;
+    watch(call, args) sees each call of the forward pass (as in tensors.evaluate)."""
+    env = leaves(case, DTYPES[dtype], grad=True)
+    values = forward(case, env, watch)
+    output = values[case.output]
+    if output.requires_grad:
+        # points are independent, so the sum's gradient is each point's gradient
+        output.sum().backward()
+    grads = {p: to_numpy(env[p].grad if env[p].grad is not None else torch.zeros_like(env[p]))
+             for p in case.params}
+    return grads, values

@@ -1,0 +1,6 @@
+"""The operations of the expression language: one table that every method reads."""
+from ._sympy import Abs, sigmoid, sign
+from ._table import CONSTANTS, FUNCTIONS, KINKS, OPERATORS, REDUCTIONS, Op
+
+__all__ = ["Abs", "CONSTANTS", "FUNCTIONS", "KINKS", "OPERATORS", "Op", "REDUCTIONS",
+           "sigmoid", "sign"]
