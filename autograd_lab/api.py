@@ -9,8 +9,20 @@ from .errors import CaseError
 from .reading import load
 from .result import ERROR, FAILED, PASSED, CaseResult
 
-__all__ = ["load_case", "check_file", "check_paths", "case_files", "assert_passes",
-           "diagnosis", "Case", "CaseError", "CaseResult", "PASSED", "FAILED", "ERROR"]
+__all__ = [
+    "ERROR",
+    "FAILED",
+    "PASSED",
+    "Case",
+    "CaseError",
+    "CaseResult",
+    "assert_passes",
+    "case_files",
+    "check_file",
+    "check_paths",
+    "diagnosis",
+    "load_case",
+]
 
 SHOWN_ELEMENTS = 8     # elements of a vector gradient shown in a diagnosis
 

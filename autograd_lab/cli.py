@@ -1,6 +1,7 @@
 """`autograd-lab`: a thin face over the API (nothing heavy is imported until a command runs)."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import warnings
@@ -58,7 +59,6 @@ def check(paths, out, jobs, formats, timeout):
 
 def _drawable(formats: tuple) -> tuple:
     """Plots need matplotlib, which a user may have left out: skip them, saying so once."""
-    import importlib.util
     if "plots" in formats and importlib.util.find_spec("matplotlib") is None:
         click.echo("note: plots skipped: matplotlib is not installed (pip install matplotlib)",
                    err=True)

@@ -8,12 +8,24 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 import torch
+from rich import box
+from rich.markup import escape
+from rich.table import Table
 
 from .case import Behaviour, Case, flat
 from .check import gap, gradients, run_behaviour, step_name, tolerance, value_text
 from .errors import CaseError
-from .methods import (DTYPES, Builder, Symbolic, evaluate, fit, forward, leaves, manual_totals,
-                      printed)
+from .methods import (
+    DTYPES,
+    Builder,
+    Symbolic,
+    evaluate,
+    fit,
+    forward,
+    leaves,
+    manual_totals,
+    printed,
+)
 from .reading import load
 from .result import PASSED
 
@@ -83,7 +95,6 @@ def explain(target: str, out) -> None:
     path = find(target)
     case = load(path)
     if isinstance(case, Behaviour):  # steps: shown as the notebook's cells
-        from rich.markup import escape
         out.print(escape("\n".join(cells(case))))
         return
     try:
@@ -124,7 +135,8 @@ def _step(case: Case, symbolic: Symbolic, values: dict, edge) -> Step:
 
 def paths(case: Case, param: str) -> list[list[str]]:
     """Every chain of declared edges from the output down to param."""
-    out, by_node = [], {}
+    out: list[list[str]] = []
+    by_node: dict[str, list] = {}
     for edge in case.edges.values():
         by_node.setdefault(edge.node, []).append(edge)
 
@@ -153,7 +165,7 @@ def _gradient(case, symbolic, values, steps, by_method, param) -> Gradient:
         g.paths.append(Path_(trail, [local[k].value for k in trail],
                              _at0(product, case, param)))
     if param in case.gradient:
-        tree, text = case.gradient[param]
+        _tree, text = case.gradient[param]
         g.total = text
         g.total_value = _at0(manual_totals(case, values)[param], case, param)
     g.sympy, g.sympy_named = formulas(symbolic, param)
@@ -185,7 +197,7 @@ def _derivative(symbolic: Symbolic, expr, reductions: list, param: str):
     Symbolic.derivative does numerically)."""
     x = symbolic.symbols[param]
     vector = bool(symbolic.shapes[param])
-    adjoint = {}
+    adjoint: dict = {}
     for k in reversed(range(len(reductions))):
         a = sp.diff(expr, reductions[k].symbol)
         for m in range(k + 1, len(reductions)):
@@ -227,7 +239,8 @@ def backward_graph(case: Case) -> list[tuple[str, str, str]]:
         declared = made.get(fn) or params.get(id(getattr(fn, "variable", None)), "")
         name = fn.name().rsplit("::", 1)[-1]   # torch::autograd::AccumulateGrad -> AccumulateGrad
         if fn in seen:
-            out.append((lead + branch, name, (declared + " " if declared else "") + "(shown above)"))
+            again = (declared + " " if declared else "") + "(shown above)"
+            out.append((lead + branch, name, again))
             return
         seen.add(fn)
         out.append((lead + branch, name, declared))
@@ -252,7 +265,8 @@ def cells(case: Behaviour) -> list[str]:
         lines.append(f"{'    ' * depth}In [{step.label}]: {step.text}")
         head = step_name(step) + ": "
         for claim in (c for c in result.claims if c.claim.startswith(head)):
-            mark = "ok" if claim.status == PASSED else f"FAILED (expected {value_text(claim.written)})"
+            mark = "ok" if claim.status == PASSED else \
+                f"FAILED (expected {value_text(claim.written)})"
             shown = value_text(claim.value)[:100] if claim.value is not None else "None"
             lines.append(f"{'    ' * depth}    {claim.claim[len(head):]}: {shown}  {mark}")
     return lines + [f"{result.status.upper()}: {p}" for p in result.problems] + \
@@ -290,8 +304,6 @@ def _cut(text: str) -> str:
 
 def show(d: Derivation, out) -> None:
     """Print the derivation on a rich console: each step a table, as the tutorials go."""
-    from rich.table import Table
-    from rich.markup import escape
     case = d.case
     at = ", ".join(f"{n} = {fmt(v)}" for n, v in d.at.items())
     out.print(f"[bold]{escape(case.name)}[/]" + (f": {escape(case.title)}" if case.title else ""))
@@ -320,7 +332,8 @@ def show(d: Derivation, out) -> None:
         lhs = f"∂{case.output}/∂{g.param}"
         out.print(f"  {lhs} = {escape(g.sympy)}")
         if g.sympy_named != g.sympy:
-            out.print(f"  {' ' * len(lhs)} = {escape(g.sympy_named)}   [dim](in the nodes' names)[/]")
+            out.print(f"  {' ' * len(lhs)} = {escape(g.sympy_named)}   "
+                      "[dim](in the nodes' names)[/]")
         out.print(f"  {' ' * len(lhs)} = {fmt(g.sympy_value)}")
 
     table = _table("\n5. Each method at the base point", "gradient", "method", "value")
@@ -337,7 +350,6 @@ def show(d: Derivation, out) -> None:
 
 
 def _paths(g: Gradient, case: Case, out) -> None:
-    from rich.markup import escape
     lhs = f"∂{case.output}/∂{g.param}"
     pad = " " * len(lhs)
     for i, p in enumerate(g.paths):
@@ -358,8 +370,6 @@ def _paths(g: Gradient, case: Case, out) -> None:
 
 def _table(title: str, *columns: str, wrap=()):
     """Names never wrap; values and formulas fold where the terminal is narrow."""
-    from rich import box
-    from rich.table import Table
     table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
                   pad_edge=False)
     for column in columns:

@@ -5,10 +5,13 @@ import gc
 import multiprocessing
 import os
 import sys
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple
+from typing import NamedTuple
+
+import torch
 
 from .check import check_file
 from .result import CaseResult, error
@@ -66,8 +69,8 @@ def _isolated(job: _Job) -> CaseResult:
         with ProcessPoolExecutor(1, mp_context=_context(), initializer=_worker) as pool:
             return pool.submit(_check, job).result()
     except BrokenProcessPool:
-        path = job.path
-        return error(Path(path).stem, str(path), f"{path}: the process checking this file died "
+        path = str(job.path)
+        return error(Path(path).stem, path, f"{path}: the process checking this file died "
                      "(a crash inside a library, not a verdict on the case); please report it")
 
 
@@ -83,7 +86,6 @@ def one_thread() -> None:
     """torch on one thread, as the CLI and every worker run it: a check's tensors are small or
     bound by memory, so a second thread mostly waits for a core (on a busy machine, several
     milliseconds a call), and the parallelism is across cases, in processes (-j)."""
-    import torch
     torch.set_num_threads(1)
 
 

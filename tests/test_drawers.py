@@ -67,10 +67,9 @@ def test_past_the_cap_the_plots_are_chosen_at_the_end(tmp_path, monkeypatch):
 
 
 def test_a_run_that_fails_stops_its_drawing_processes(tmp_path):
-    with pytest.raises(KeyError):
-        with Drawers(tmp_path) as drawers:
-            pid = drawers.pid
-            raise KeyError("the run failed")
+    with pytest.raises(KeyError), Drawers(tmp_path) as drawers:
+        pid = drawers.pid
+        raise KeyError("the run failed")
     assert drawers.pid is None
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)   # reaped already

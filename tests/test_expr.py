@@ -6,8 +6,8 @@ from fractions import Fraction
 import pytest
 
 from autograd_lab import case as E
-from autograd_lab.ops import FUNCTIONS
 from autograd_lab.errors import CaseError
+from autograd_lab.ops import FUNCTIONS
 
 
 @pytest.mark.parametrize("text, tree", [
@@ -89,7 +89,8 @@ def test_forbidden_forms_are_refused_with_their_column(text, message, column):
 
 def test_a_refused_call_is_never_run(tmp_path):
     target = tmp_path / "pwned"
-    for text in (f"open({str(target)!r}, 'w')", f"__import__('pathlib').Path({str(target)!r}).touch()"):
+    for text in (f"open({str(target)!r}, 'w')",
+                 f"__import__('pathlib').Path({str(target)!r}).touch()"):
         with pytest.raises(CaseError):
             E.parse(text)
     assert not target.exists()

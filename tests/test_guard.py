@@ -7,21 +7,21 @@ import pytest
 
 from autograd_lab import check as guard
 from autograd_lab import reading
-from autograd_lab.reading import load
 from autograd_lab.check import check_file
+from autograd_lab.reading import load
 
 
 def chain(count: int) -> str:
     """Nodes that each use the one before twice: the written-out output doubles a node."""
     nodes = "".join(f"  n{i}: sin(n{i - 1})*n{i - 1}\n" for i in range(1, count + 1))
-    return f"inputs:\n  x: {{value: 0.5, grad: true}}\nforward:\n  n0: x\n{nodes}gradient:\n  x: 1\n"
+    return (f"inputs:\n  x: {{value: 0.5, grad: true}}\nforward:\n  n0: x\n{nodes}"
+            "gradient:\n  x: 1\n")
 
 
 def test_the_deadline_stops_a_slow_block():
-    with pytest.raises(guard.TooSlow):
-        with guard.deadline(0.2):
-            while True:
-                time.sleep(0.01)
+    with pytest.raises(guard.TooSlow), guard.deadline(0.2):
+        while True:
+            time.sleep(0.01)
 
 
 def test_no_deadline_when_the_limit_is_zero_or_a_timer_is_already_set():

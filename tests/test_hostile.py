@@ -22,7 +22,8 @@ CASE = "inputs:\n  x: {value: 3.0, grad: true}\nforward:\n  y: %s\ngradient:\n  
 def _chain(count: int, formula: str) -> str:
     """A case of `count` nodes, each node{i} a formula in node{i-1}."""
     nodes = "".join(f"  n{i}: {formula.format(p=f'n{i - 1}')}\n" for i in range(1, count + 1))
-    return f"inputs:\n  x: {{value: 0.5, grad: true}}\nforward:\n  n0: x\n{nodes}gradient:\n  x: 1\n"
+    return (f"inputs:\n  x: {{value: 0.5, grad: true}}\nforward:\n  n0: x\n{nodes}"
+            "gradient:\n  x: 1\n")
 
 
 def _billion_laughs() -> str:

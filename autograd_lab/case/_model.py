@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -15,6 +15,7 @@ class Locator(Protocol):
     """Where each value of a case file stands: path tuple -> (line, column), both 1-based."""
 
     file: str
+    quoted: set[tuple]      # the paths of strings written in quotes
 
     def locate(self, path: tuple) -> tuple[int | None, int | None]: ...
 
@@ -149,9 +150,9 @@ class Expectation:
     key: str          # as written: "grad/x", "y", "raises"
     kind: str         # one of the kinds a step can look at, "raises" or "warns"
     target: str       # the tensor's name ("" for raises and warns)
-    want: object      # an array (value, grad), None, a bool or a text
+    want: Any         # an array (value, grad), None, a bool or a text
     written: object   # as written in the file
-    slack: object = 0.0
+    slack: Any = 0.0   # half a unit in the last written digit, as for a Claim
 
 
 @dataclass
@@ -161,7 +162,7 @@ class Step:
     text: str         # the step as the notebook cell: "y.backward()"
     line: int | None
     args: list = field(default_factory=list)
-    inner: list["Step"] = field(default_factory=list)
+    inner: list[Step] = field(default_factory=list)
     expect: list[Expectation] = field(default_factory=list)
 
 

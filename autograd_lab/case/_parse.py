@@ -33,7 +33,8 @@ def parse(text: str) -> Expr:
         raise CaseError(f"not a valid expression: {exc.msg}",
                         column=(exc.offset or 1), text=text.strip()) from None
     except (RecursionError, MemoryError, ValueError):
-        raise CaseError(f"the expression is too long or deep to parse; {_SPLIT}", column=1) from None
+        raise CaseError(f"the expression is too long or deep to parse; {_SPLIT}",
+                        column=1) from None
     return _Converter(text.strip()).visit(tree.body, 0)
 
 
@@ -68,7 +69,7 @@ class _Converter:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             kind = "strings" if isinstance(value, str) else f"{type(value).__name__} values"
             raise self.error(node, f"{kind} are not allowed in an expression")
-        if isinstance(value, float) and not math.isfinite(value) or abs(value) > MAX_LITERAL:
+        if (isinstance(value, float) and not math.isfinite(value)) or abs(value) > MAX_LITERAL:
             raise self.error(node, "the number is too large")
         if isinstance(value, int):  # exact already, however written
             return Num(Fraction(value), node.col_offset)

@@ -1,7 +1,7 @@
 """The shape of an expression's value, from the shapes of the names it uses."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..ops import FUNCTIONS
 from ._tree import BinOp, Call, Const, Expr, Name, Neg, Num

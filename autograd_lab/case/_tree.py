@@ -13,7 +13,7 @@ class Expr:
     def names(self) -> frozenset[str]:
         return self._names
 
-    def children(self) -> tuple["Expr", ...]:
+    def children(self) -> tuple[Expr, ...]:
         return ()
 
 
@@ -64,7 +64,8 @@ class Neg(Expr):
     operand: Expr
     col: int = field(default=0, compare=False)
 
-    __post_init__ = _gather_names
+    def __post_init__(self) -> None:
+        _gather_names(self)
 
     def children(self):
         return (self.operand,)
@@ -80,7 +81,8 @@ class BinOp(Expr):
     right: Expr
     col: int = field(default=0, compare=False)
 
-    __post_init__ = _gather_names
+    def __post_init__(self) -> None:
+        _gather_names(self)
 
     def children(self):
         return (self.left, self.right)
@@ -100,7 +102,8 @@ class Call(Expr):
     args: tuple[Expr, ...]
     col: int = field(default=0, compare=False)
 
-    __post_init__ = _gather_names
+    def __post_init__(self) -> None:
+        _gather_names(self)
 
     def children(self):
         return self.args
@@ -113,5 +116,8 @@ _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}
 
 
 def _wrap(node: Expr, minimum: int) -> str:
-    p = _PRECEDENCE.get(node.op, 5) if isinstance(node, BinOp) else 3 if isinstance(node, Neg) else 5
+    if isinstance(node, BinOp):
+        p = _PRECEDENCE.get(node.op, 5)
+    else:
+        p = 3 if isinstance(node, Neg) else 5
     return f"({node})" if p < minimum else str(node)

@@ -1,7 +1,8 @@
 """One way to walk a tree: a Visitor dispatches on the node's class, as SymPy's printers do."""
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar, Generic, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, Generic, TypeVar
 
 from ._tree import BinOp, Call, Const, Expr, Name, Neg, Num
 

@@ -89,7 +89,8 @@ class _Run:
         self.backwards += 1
 
     def do_zero_grad(self, step: Step) -> None:
-        self.env[step.args[0]].grad.zero_()
+        # before any backward() x.grad is None: the AttributeError is what the notebook shows
+        self.env[step.args[0]].grad.zero_()  # type: ignore[union-attr]
 
     def do_retain_grad(self, step: Step) -> None:
         self.env[step.args[0]].retain_grad()
@@ -194,5 +195,6 @@ def _listed(value):
 def value_text(value) -> str:
     """A value as a step shows it: 10 digits, a list cut after 8 elements."""
     if isinstance(value, list):
-        return "[" + ", ".join(value_text(v) for v in value[:8]) + (", ...]" if len(value) > 8 else "]")
+        more = ", ...]" if len(value) > 8 else "]"
+        return "[" + ", ".join(value_text(v) for v in value[:8]) + more
     return f"{value:.10g}" if isinstance(value, float) else str(value)

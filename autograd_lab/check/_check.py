@@ -10,13 +10,22 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..case import Case, Name, walk
+from ..case import Behaviour, Case, Name, walk
 from ..errors import CaseError
-from ..methods import (Recorder, Symbolic, Unevaluated, autograd_gradients, finite_opinion,
-                       forward, leaves, manual_gradients, manual_totals, survey_kinks)
+from ..methods import (
+    Recorder,
+    Symbolic,
+    Unevaluated,
+    autograd_gradients,
+    finite_opinion,
+    forward,
+    leaves,
+    manual_gradients,
+    manual_totals,
+    survey_kinks,
+)
 from ..reading import load, located
-from ..result import (ERROR, FAILED, PASSED, CaseResult, ClaimResult, EdgeResult, PointResult,
-                      error)
+from ..result import ERROR, FAILED, PASSED, CaseResult, ClaimResult, EdgeResult, PointResult, error
 from . import _compare as compare
 from . import _deadline as guard
 from . import _hessian as hessian
@@ -64,7 +73,7 @@ def check_file(path, sweep: str | None = None) -> CaseResult:
             if case is None:
                 case = load(path)
             result = check_case(case)
-            if _sweeping(sweep, case, result):
+            if isinstance(case, Case) and _sweeping(sweep, result):
                 result.sweeps = sweeps(case, result, gradients)
     except guard.TooSlow as exc:
         line = case.line_of() if isinstance(case, Case) else None
@@ -82,15 +91,15 @@ def check_file(path, sweep: str | None = None) -> CaseResult:
     return result
 
 
-def _sweeping(sweep: str | None, case, result: CaseResult) -> bool:
+def _sweeping(sweep: str | None, result: CaseResult) -> bool:
     if sweep not in SWEEPS:
         raise ValueError(f"sweep must be one of {SWEEPS}, not {sweep!r}")
     wanted = sweep == "always" or (sweep == "unless passed" and result.status != PASSED)
-    return wanted and isinstance(case, Case) and result.status != ERROR
+    return wanted and result.status != ERROR
 
 
-def check_case(case: Case) -> CaseResult:
-    if getattr(case, "kind", "gradient") == "behaviour":
+def check_case(case: Case | Behaviour) -> CaseResult:
+    if isinstance(case, Behaviour):
         return run_behaviour(case)
     result = CaseResult(name=case.name, file=case.file, status=PASSED, dtype=case.dtype,
                         title=case.title, points_total=case.count, line=case.line_of())
@@ -116,7 +125,7 @@ def check_case(case: Case) -> CaseResult:
     result.notes += honesty.finite_notes(case, methods, fd, survey, _where)
     _check_claims(case, symbolic, honesty.claimed(case, beside, survey, result.notes), result)
     rounding = Rounding(case, symbolic, methods, traced, LISTED_POINTS) \
-        if case.dtype == "float32" else None
+        if traced is not None else None   # a float32 case
     result.notes += honesty.float32_notes(case, methods, rounding, _where)
     hessians = hessian.check(case, symbolic, values, survey, result, _where) \
         if case.order == 2 else ({}, {})

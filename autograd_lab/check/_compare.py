@@ -47,12 +47,13 @@ def gap(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> Gap:
     rows = len(a) if a.ndim else 1
     rows_a, rows_b = a.reshape(rows, -1), b.reshape(rows, -1)  # views, even of broadcasts
     along = 1 if rows_a.shape[1] >= len(rows_a) else 0
-    worst = None
+    worst: tuple | None = None
     for start in range(0, rows_a.shape[along], CHUNK):
         part = (slice(None), slice(start, start + CHUNK)) if along else slice(start, start + CHUNK)
         g = _gap(rows_a[part], rows_b[part], rtol, atol)
         if worst is None or g[0] > worst[0][0]:
             worst = g, start
+    assert worst is not None   # a has elements, so one chunk at least
     (ratio, (row, col), diff), start = worst
     row, col = (row, col + start) if along else (row + start, col)
     index = np.unravel_index(row * rows_a.shape[1] + col, a.shape)  # 0 on a once-axis

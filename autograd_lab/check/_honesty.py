@@ -1,4 +1,5 @@
-"""What agreement alone cannot say: kinks, a finite-difference opinion, float32 rounding, per entry."""
+"""What agreement alone cannot say: kinks, a finite-difference opinion, float32 rounding,
+per entry."""
 from __future__ import annotations
 
 import numpy as np
@@ -26,7 +27,7 @@ def beside_kinks(case: Case, methods: dict, survey: Survey) -> dict:
 
 def without_kinks(case: Case, methods: dict, survey: Survey) -> dict:
     """Each method with the points where a parameter's derivative does not exist left out (NaN)."""
-    out = {}
+    out: dict[str, dict] = {}
     for m, grads in methods.items():
         out[m] = {}
         for p, g in grads.items():
@@ -47,7 +48,8 @@ def kink_notes(case: Case, survey: Survey, where) -> list[str]:
         if found:
             k = found[0]
             more = f" (and at {len(found) - 1} more points)" if len(found) > 1 else ""
-            sides = "" if k.jump else f"; one-sided derivatives {_short(k.left)} and {_short(k.right)}"
+            sides = "" if k.jump else (f"; one-sided derivatives {_short(k.left)} and "
+                                       f"{_short(k.right)}")
             notes.append(f"{p} is not differentiable at {where(case, (k.point,))}{more}: {k.why()}"
                          f"{sides}; torch's convention: {k.rule()}")
     return notes
@@ -143,7 +145,7 @@ def entries(case: Case, methods: dict, fd: Opinion, survey: Survey, rounding,
     """param -> the keys set beside the methods' values in this point's gradient entry."""
     out = {}
     for p in case.params:
-        extra = {"differentiable": True}
+        extra: dict[str, object] = {"differentiable": True}
         kink = survey.kinks.get((p, point))
         if kink is not None:
             extra.update(kink.entry(listed(methods["autograd"][p][point], p)))

@@ -1,9 +1,9 @@
 """Lints over the expression tree: the shapes a tutorial gets wrong, checked at every point."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable
 
 import numpy as np
 import torch
@@ -40,7 +40,7 @@ def cross_entropies(tree: E.Expr, nodes: dict | None = None) -> list[CrossEntrop
 
 def _sums(tree: E.Expr, inside: bool):
     """The outermost sums (+, -, unary -) of a tree, each flattened once: linear in its size."""
-    is_sum = isinstance(tree, E.Neg) or isinstance(tree, E.BinOp) and tree.op in "+-"
+    is_sum = isinstance(tree, E.Neg) or (isinstance(tree, E.BinOp) and tree.op in "+-")
     if is_sum and not inside:
         yield tree
     for child in tree.children():

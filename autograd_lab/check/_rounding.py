@@ -42,9 +42,10 @@ class Rounding:
         exact = self.methods["sympy"][param][point]
         err32 = _worst(self.methods["autograd"][param][point] - exact)
         err64 = _worst(self.methods["autograd_float64"][param][point] - exact)
-        out = {"float32_error": err32, "float64_error": err64,
-               "float32_ulps": _worst_ulps(self.methods["autograd"][param][point] - exact, exact)}
-        if not out["float32_ulps"] <= LARGE_ULPS:  # large, or not finite
+        ulps32 = _worst_ulps(self.methods["autograd"][param][point] - exact, exact)
+        out: dict[str, object] = {"float32_error": err32, "float64_error": err64,
+                                  "float32_ulps": ulps32}
+        if not ulps32 <= LARGE_ULPS:  # large, or not finite
             out["float32_cause"] = self.cause(point)
         return out
 
@@ -54,10 +55,11 @@ class Rounding:
         exact = float(self.symbolic.value_of(name)[point].reshape(-1)[0])
         v32 = float(np.asarray(self.values32[name][point]).reshape(-1)[0])
         v64 = float(np.asarray(self.values64[name][point]).reshape(-1)[0])
-        out = {"node": name, "exact": exact, "float32": v32, "float64": v64,
-               "float32_error": abs(v32 - exact), "float64_error": abs(v64 - exact),
-               "float32_ulps": float(ulps(abs(v32 - exact), exact))}
-        if not out["float32_ulps"] <= LARGE_ULPS:
+        ulps32 = float(ulps(abs(v32 - exact), exact))
+        out: dict[str, object] = {"node": name, "exact": exact, "float32": v32, "float64": v64,
+                                  "float32_error": abs(v32 - exact),
+                                  "float64_error": abs(v64 - exact), "float32_ulps": ulps32}
+        if not ulps32 <= LARGE_ULPS:
             out["float32_cause"] = self.cause(point)
         return out
 
@@ -92,7 +94,7 @@ class Rounding:
                     ops.append(self._operation(name, tree))
         return ops
 
-    def _operation(self, name: str, tree) -> "Operation":
+    def _operation(self, name: str, tree) -> Operation:
         env32 = {n: v.to(torch.float32) if isinstance(v, torch.Tensor) else v
                  for n, v in self.values32.items()}
         with torch.no_grad():
@@ -100,8 +102,8 @@ class Rounding:
             args = [_rows(evaluate(a, env32), self.case.count) for a in tree.children()]
             moved = copy.copy(self.case)
             moved.nodes = dict(self.case.nodes)
-            moved.nodes[name] = dataclasses.replace(moved.nodes[name],
-                                                    expr=E.swap(moved.nodes[name].expr, tree, E.Name(PLACEHOLDER)))
+            swapped = E.swap(moved.nodes[name].expr, tree, E.Name(PLACEHOLDER))
+            moved.nodes[name] = dataclasses.replace(moved.nodes[name], expr=swapped)
             env = dict(leaves(self.case), **{PLACEHOLDER: torch.as_tensor(got).to(torch.float64)})
             out = forward(moved, env)[self.case.output]
         with np.errstate(all="ignore"):  # inf - inf: a nan output, taken as infinite below
@@ -126,7 +128,7 @@ class Operation:
     args: list              # its operands in float32, (P, elements) each
 
 
-def _innermost(ops: list) -> "Operation":
+def _innermost(ops: list) -> Operation:
     """The first operation that contains none of the others (an outer one inherits)."""
     return next(op for op in ops if not any(o is not op and _inside(o.tree, op.tree)
                                             for o in ops))

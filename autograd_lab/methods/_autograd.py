@@ -1,6 +1,7 @@
 """The autograd method: torch tensors forward, backward(), and each parameter's .grad."""
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from ..case import Case
@@ -18,6 +19,10 @@ def gradients(case: Case, dtype: str, watch=None) -> tuple[dict, dict]:
     if output.requires_grad:
         # points are independent, so the sum's gradient is each point's gradient
         output.sum().backward()
-    grads = {p: to_numpy(env[p].grad if env[p].grad is not None else torch.zeros_like(env[p]))
-             for p in case.params}
-    return grads, values
+    return {p: _grad(env[p]) for p in case.params}, values
+
+
+def _grad(leaf: torch.Tensor) -> np.ndarray:
+    """.grad as an array; zeros where the output does not depend on the leaf (None)."""
+    grad = leaf.grad
+    return to_numpy(grad if grad is not None else torch.zeros_like(leaf))

@@ -1,4 +1,5 @@
-"""A fourth opinion: central finite differences in float64, taken as torch.autograd.gradcheck takes them."""
+"""A fourth opinion: central finite differences in float64, taken as torch.autograd.gradcheck
+takes them."""
 from __future__ import annotations
 
 import importlib

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -68,8 +69,8 @@ class Kink:
     point: int
     calls: list             # the kinks whose switch point this is, as written
     differentiable: bool
-    left: object = None
-    right: object = None
+    left: Any = None        # the derivative just left of the point (a float or a list)
+    right: Any = None
     jump: float = 0.0
     elements: list = field(default_factory=list)
     only: str = ""          # " in float32" where only float32's rounding puts it on the switch
@@ -147,10 +148,10 @@ def survey(case: Case, seen: dict[str, Recorder]) -> Survey:
             params = set().union(*(depends[n] for n in call.names()))
             for p in sorted(params):
                 for point in np.flatnonzero(on.any(axis=1)):
-                    seen = [d for d, h in found.items() if h[point].any()]
+                    dtypes = [d for d, h in found.items() if h[point].any()]
                     calls, row, before = found_at.get((p, int(point)), ([], False, []))
                     found_at[(p, int(point))] = (calls + [call], row | on[point],
-                                                 list(dict.fromkeys(before + seen)))
+                                                 list(dict.fromkeys(before + dtypes)))
     for p in sorted({p for p, _ in found_at}):
         rows = np.array(sorted(point for q, point in found_at if q == p))
         sides = _sides(case, p, rows)  # every point of a parameter in one batch
@@ -181,8 +182,8 @@ def _kink(case: Case, param: str, point: int, calls: list, on: np.ndarray, seen,
     elements = [int(i) for i in np.flatnonzero(on)[:10]] if case.shape else []
     scale = 1e-5 * (np.abs(left) + np.abs(right)) + 1e-6
     same = bool(np.all(np.abs(left - right) <= scale))
-    return Kink(param, point, [str(c) for c in calls], same and not jump, _listed(left, case, param),
-                _listed(right, case, param), float(jump), elements,
+    return Kink(param, point, [str(c) for c in calls], same and not jump,
+                _listed(left, case, param), _listed(right, case, param), float(jump), elements,
                 "" if "float64" in seen else f" in {seen[0]}")
 
 

@@ -13,7 +13,8 @@ def leaves(case: Case, dtype=torch.float64, grad: bool = False) -> dict[str, tor
 
     In float64 a tensor shares the case's array (only the finite difference writes to a leaf,
     and it puts back what it moved): a copy of a million values is most of a pass's cost."""
-    return {name: torch.as_tensor(value, dtype=dtype).requires_grad_(grad and case.inputs[name].grad)
+    return {name: torch.as_tensor(value, dtype=dtype)
+            .requires_grad_(grad and case.inputs[name].grad)
             for name, value in case.points.items()}
 
 

@@ -144,7 +144,8 @@ def _safe(f):
     def safe(*args):
         try:
             return f(*args)
-        except (ArithmeticError, ValueError, TypeError):  # 0**-1, complex comparisons: no real value
+        # 0**-1, complex comparisons: no real value
+        except (ArithmeticError, ValueError, TypeError):
             return mpmath.nan
     return safe
 

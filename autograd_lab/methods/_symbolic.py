@@ -1,4 +1,5 @@
-"""The SymPy method: expressions built from the tree, sympy.diff, evaluated exactly or vectorised."""
+"""The SymPy method: expressions built from the tree, sympy.diff, evaluated exactly or
+vectorised."""
 from __future__ import annotations
 
 import re
@@ -203,7 +204,8 @@ class Symbolic:
                 later = built.reductions[m]
                 d = self.diff(later.arg, r.symbol)
                 if d != 0:
-                    a = a + adjoint[m] * later.reduce(self._term(d, env, None), self._batch(later.shape))
+                    spread = later.reduce(self._term(d, env, None), self._batch(later.shape))
+                    a = a + adjoint[m] * spread
             adjoint[k] = a
             d = self.diff(r.arg, x)
             if d != 0:

@@ -1,7 +1,8 @@
 """An expression tree evaluated on torch tensors, each operation as the table's torch form."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 

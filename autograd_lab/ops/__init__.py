@@ -2,5 +2,14 @@
 from ._sympy import Abs, sigmoid, sign
 from ._table import CONSTANTS, FUNCTIONS, KINKS, OPERATORS, REDUCTIONS, Op
 
-__all__ = ["Abs", "CONSTANTS", "FUNCTIONS", "KINKS", "OPERATORS", "Op", "REDUCTIONS",
-           "sigmoid", "sign"]
+__all__ = [
+           "CONSTANTS",
+           "FUNCTIONS",
+           "KINKS",
+           "OPERATORS",
+           "REDUCTIONS",
+           "Abs",
+           "Op",
+           "sigmoid",
+           "sign",
+]

@@ -1,6 +1,16 @@
 """Reading a case file: safe YAML with positions -> a validated model -> a resolved case."""
-from ._bounds import (BIG_OUTPUT, DOUBLING, MAX_NAMES, MAX_OUTPUT, MAX_OUTPUT_DEPTH,
-                      MAX_TENSOR_VALUES, MAX_VALUES, count_text, output_depth, output_size)
+from ._bounds import (
+                      BIG_OUTPUT,
+                      DOUBLING,
+                      MAX_NAMES,
+                      MAX_OUTPUT,
+                      MAX_OUTPUT_DEPTH,
+                      MAX_TENSOR_VALUES,
+                      MAX_VALUES,
+                      count_text,
+                      output_depth,
+                      output_size,
+)
 from ._load import load
 from ._names import NAME, located
 from ._schema import json_schema, validate

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..case import Behaviour, Expectation, Step, flat, shape_of
 from . import _bounds
-from ._names import check_name, check_names, parse_at
+from ._names import check_name, check_names, failing, parse_at
 from ._schema import ACTIONS, BehaviourModel
 from ._values import as_written, half_unit, input_of, numbers
 from ._yaml import Source
@@ -54,7 +54,7 @@ def _compute(value: dict, step: Step, path: tuple, known: dict, where: Source) -
         check_name(name, here, where)
         tree, text = parse_at(text, here, where)
         check_names(tree, set(known), where, here, text)
-        known[name] = shape_of(tree, known, lambda msg: where.error(msg, here, text))
+        known[name] = shape_of(tree, known, failing(where, here, text))
         step.args.append((name, tree, text))
     step.text = "; ".join(f"{name} = {text}" for name, _, text in step.args)
 

@@ -10,7 +10,8 @@ from ..case import Name, Visitor, walk
 # each use the one before twice: 98,302 operations, 52 s); past this it cannot finish in time
 BIG_OUTPUT = 10_000            # operations in the written-out output worth naming as a cause
 MAX_OUTPUT = 100_000
-MAX_OUTPUT_DEPTH = 100   # SymPy recurses through the written-out output; 150 exhausts Python's stack
+# SymPy recurses through the written-out output; 150 exhausts Python's stack
+MAX_OUTPUT_DEPTH = 100
 MAX_NAMES = 500          # inputs and nodes together: each costs milliseconds in every method
 # values held at once: (inputs + nodes) x points x elements. The methods peak near 90 bytes a
 # value (20 nodes of 10^6 elements: 1.9 GB, 13 s); this admits mean(x**2) over 10^7 in 3 names

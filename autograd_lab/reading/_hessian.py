@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..case import Case, Entry, shape_of
-from ._names import check_names, parse_at
+from ._names import check_names, failing, parse_at
 
 
 def entries(model, case: Case, where) -> dict[str, Entry]:
@@ -27,7 +27,7 @@ def entries(model, case: Case, where) -> dict[str, Entry]:
                                   "(write entries as p/q)", path)
         tree, text = parse_at(text, path, where)
         check_names(tree, set(shapes), where, path, text)
-        if shape_of(tree, shapes, lambda m: where.error(m, path, text)):
+        if shape_of(tree, shapes, failing(where, path, text)):
             raise where.error(f"hessian {key}: a second derivative by scalar parameters is a "
                               "scalar; reduce the expression with sum() or mean()", path)
         out[key] = Entry(p, q, tree, text)

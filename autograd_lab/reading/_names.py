@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from ..case import Expr, Name, parse, walk
+from ..case import Expr, Locator, Name, parse, walk
 from ..errors import CaseError
 from ..ops import CONSTANTS, FUNCTIONS
 from ._yaml import Source
@@ -31,14 +31,19 @@ def parse_at(text, path: tuple, where: Source) -> tuple[Expr, str]:
         raise located(exc, path, where, text) from None
 
 
-def located(exc: CaseError, path: tuple, where: Source, text: str) -> CaseError:
+def located(exc: CaseError, path: tuple, where: Locator, text: str) -> CaseError:
     line, column = where.locate(path)
     if column is not None and exc.column is not None:
         column += exc.column - 1 + quote_offset(where, path, text)
     return CaseError(exc.message, where.file, line, column, exc.text)
 
 
-def quote_offset(where: Source, path: tuple, text: str) -> int:
+def failing(where: Source, path: tuple, text: str):
+    """message -> a CaseError at path: what a shape check raises where shapes do not meet."""
+    return lambda message: where.error(message, path, text)
+
+
+def quote_offset(where: Locator, path: tuple, text: str) -> int:
     return 1 if path in where.quoted else 0
 
 

@@ -9,7 +9,7 @@ from ..case import Call, Case, Claim, Edge, Expr, Node, Sample, shape_of, walk
 from ..ops import REDUCTIONS
 from . import _bounds
 from ._hessian import entries
-from ._names import check_name, check_names, parse_at, unknown_name
+from ._names import check_name, check_names, failing, parse_at, unknown_name
 from ._schema import CaseModel
 from ._values import MAX_ELEMENTS, as_written, half_unit, input_of, numbers
 from ._yaml import Source
@@ -20,14 +20,15 @@ def resolve(model: CaseModel, where: Source, default_name: str) -> Case:
     inputs = {name: input_of(name, spec, where) for name, spec in model.inputs.items()}
     shapes = {n: i.value.shape for n, i in inputs.items()}
     nodes = _nodes(model, where, shapes)
-    output = model.output or (list(nodes)[-1] if nodes else None)
+    output = model.output or list(nodes)[-1]   # _nodes refuses a case without nodes
     _check_output(output, nodes, where)
     case = Case(
         name=model.name or default_name, file=where.file, dtype=model.dtype, inputs=inputs,
         nodes=nodes, output=output, edges=_edges(model, where, nodes, inputs),
         gradient=_gradients(model, where, nodes, inputs), shape=_case_shape(shapes, nodes, where),
         overrides=[_overrides(i, p.at, inputs, where) for i, p in enumerate(model.points)],
-        sample=_sample(model.sample), title=model.title or "", source=model.source or "", where=where,
+        sample=_sample(model.sample), title=model.title or "", source=model.source or "",
+        where=where,
         tolerance=(model.tolerance.rtol, model.tolerance.atol) if model.tolerance else None)
     _check_params(case, model, where)
     _bounds.check_size(case, where)
@@ -50,7 +51,7 @@ def _nodes(model: CaseModel, where: Source, shapes: dict) -> dict[str, Node]:
         for used in sorted(tree.names()):
             if used not in shapes:
                 raise unknown_name(used, name, order, list(shapes), where, path, tree, text)
-        shape = shape_of(tree, shapes, lambda msg: where.error(msg, path, text))
+        shape = shape_of(tree, shapes, failing(where, path, text))
         shapes[name] = shape
         nodes[name] = Node(name, tree, text, shape)
     if not nodes:

@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Any, Literal
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, FiniteFloat, TypeAdapter,
-                      ValidationError)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    FiniteFloat,
+    TypeAdapter,
+    ValidationError,
+)
 
 from ._yaml import Source
-
 
 
 def _not_bool(value):
@@ -19,8 +25,8 @@ def _not_bool(value):
 
 
 Number = Annotated[FiniteFloat, BeforeValidator(_not_bool)]
-Values = Union[Number, list]  # a nested list of numbers; its shape is checked in case.py
-Expression = Union[str, Number]
+Values = Number | list  # a nested list of numbers; its shape is checked in case.py
+Expression = str | Number
 
 
 class _Model(BaseModel):
@@ -38,7 +44,7 @@ class Uniform(_Model):
 
 
 class InputSpec(_Model):
-    value: Union[Number, list, Linspace, Uniform]
+    value: Number | list | Linspace | Uniform
     grad: bool = Field(False, description="true marks a parameter whose gradient is checked")
 
 
@@ -61,26 +67,26 @@ class Tolerance(_Model):
 class _Header(_Model):
     """What every case file begins with: who it is, its dtype and its inputs."""
 
-    name: Optional[str] = Field(None, pattern=r"^[A-Za-z0-9_-]+$", max_length=100)
-    title: Optional[str] = None
-    source: Optional[str] = None
+    name: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]+$", max_length=100)
+    title: str | None = None
+    source: str | None = None
     dtype: Literal["float64", "float32"] = "float64"
-    inputs: dict[str, Union[Number, list, InputSpec]]
+    inputs: dict[str, Number | list | InputSpec]
 
 
 class CaseModel(_Header):
     """One worked example, as ../shared/case-format.md specifies it."""
 
     forward: dict[str, Expression]
-    output: Optional[str] = None
-    chain_rule: Optional[dict[str, Expression]] = None
-    gradient: Optional[dict[str, Expression]] = None
+    output: str | None = None
+    chain_rule: dict[str, Expression] | None = None
+    gradient: dict[str, Expression] | None = None
     points: list[Point] = Field(default_factory=list)
-    sample: Optional[Sample] = None
-    tolerance: Optional[Tolerance] = None
+    sample: Sample | None = None
+    tolerance: Tolerance | None = None
     expect: dict[str, Values] = Field(default_factory=dict)
     order: Literal[1, 2] = Field(1, description="2: check the Hessian too")
-    hessian: Optional[dict[str, Expression]] = Field(
+    hessian: dict[str, Expression] | None = Field(
         None, description='"p/q" -> a hand-written second derivative of the output (order: 2)')
 
 
@@ -94,15 +100,15 @@ class Step(_Model):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra=_bare_names)
 
-    compute: Optional[dict[str, Expression]] = Field(None, description="y: x**2 is y = x**2")
-    backward: Optional[str] = Field(None, description="y is y.backward()")
-    zero_grad: Optional[str] = Field(None, description="x is x.grad.zero_()")
-    no_grad: Optional[list[Step]] = Field(None, description="steps run under torch.no_grad()")
-    detach: Optional[dict[str, str]] = Field(None, description="z: x is z = x.detach()")
-    requires_grad: Optional[dict[str, bool]] = Field(
+    compute: dict[str, Expression] | None = Field(None, description="y: x**2 is y = x**2")
+    backward: str | None = Field(None, description="y is y.backward()")
+    zero_grad: str | None = Field(None, description="x is x.grad.zero_()")
+    no_grad: list[Step] | None = Field(None, description="steps run under torch.no_grad()")
+    detach: dict[str, str] | None = Field(None, description="z: x is z = x.detach()")
+    requires_grad: dict[str, bool] | None = Field(
         None, description="x: false is x.requires_grad_(False)")
-    retain_grad: Optional[str] = Field(None, description="y is y.retain_grad()")
-    expect: dict[str, Union[bool, Number, list, str, None]] = Field(
+    retain_grad: str | None = Field(None, description="y is y.retain_grad()")
+    expect: dict[str, bool | Number | list | str | None] = Field(
         default_factory=dict, description="grad/x, grad_fn/y, requires_grad/y, is_leaf/y, a "
                                           "tensor's value, raises, warns")
 
@@ -111,7 +117,7 @@ class BehaviourModel(_Header):
     """A behaviour case: inputs, then steps as the tutorial's cells, each with its expectations."""
 
     steps: list[Step] = Field(min_length=1)
-    tolerance: Optional[Tolerance] = None
+    tolerance: Tolerance | None = None
 
 
 Step.model_rebuild()
@@ -146,7 +152,7 @@ def validate(data: object, source: Source) -> CaseModel | BehaviourModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise _first_problem(exc.errors(), data, source, model) from None
+        raise _first_problem(list(exc.errors()), data, source, model) from None
 
 
 def _bare_steps(steps, path: tuple, source: Source):
@@ -184,14 +190,15 @@ def _bare_step(step, path: tuple, source: Source):
 def _alias(source: Source, path: tuple, keys: list) -> None:
     """Positions of bare keys, copied under compute so that later errors still find them."""
     n = len(path)
-    for table in (source.marks, source.texts):
+    tables: tuple[dict, dict] = (source.marks, source.texts)
+    for table in tables:
         for where in [w for w in table if w[:n] == path and w[n:n + 1] and w[n] in keys]:
             table[path + ("compute",) + where[n:]] = table[where]
     if path in source.marks:
         source.marks[path + ("compute",)] = source.marks[path]
 
 
-def _first_problem(errors: list[dict], data: object, source: Source, model=None):
+def _first_problem(errors: list, data: object, source: Source, model=None):
     """The most telling error: an unknown key (often a typo of a missing one), else the deepest."""
     located = [(_data_path(e, data), e) for e in errors]
     path, error = max(located, key=lambda pe: (pe[1]["type"] == "extra_forbidden", len(pe[0])))
@@ -254,12 +261,11 @@ def _number(value) -> str:
 def _data_path(error: dict, data: object) -> tuple:
     """The part of a pydantic location that exists in the data (union member tags skipped)."""
     path: list = []
-    node = data
+    node: Any = data
     loc = error["loc"]
     for i, part in enumerate(loc):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if (isinstance(node, dict) and part in node) or in_list:
             node = node[part]
         elif i == len(loc) - 1 and error["type"] in ("extra_forbidden", "missing"):
             node = None  # the unknown or missing key itself: name it
@@ -298,7 +304,7 @@ def _model_at(path: tuple, top=None):
 
 def json_schema() -> dict:
     """The JSON Schema of a case file, for editors (yaml-language-server's $schema)."""
-    schema = TypeAdapter(Union[CaseModel, BehaviourModel]).json_schema()
+    schema = TypeAdapter(CaseModel | BehaviourModel).json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "autograd-lab case"
     return schema

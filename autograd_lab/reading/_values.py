@@ -79,6 +79,6 @@ def half_unit(text: str) -> float:
         exponent = Decimal(text.replace("_", "")).as_tuple().exponent
     except InvalidOperation:
         return 0.0
-    if "." not in text and "e" not in text:
+    if ("." not in text and "e" not in text) or not isinstance(exponent, int):
         return 0.0
     return 0.5 * 10.0 ** exponent

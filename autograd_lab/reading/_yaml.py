@@ -124,6 +124,7 @@ def _precheck(text: str, source: Source) -> None:
         count += isinstance(event, yaml.NodeEvent)
         if depth > MAX_DEPTH or count > MAX_NODES:
             mark = event.start_mark
+            assert mark is not None   # the parser marks every event it makes
             raise CaseError(_TOO_DEEP if depth > MAX_DEPTH else _TOO_MANY, source.file,
                             mark.line + 1, mark.column + 1)
 

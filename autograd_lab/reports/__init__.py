@@ -10,6 +10,23 @@ from ._reporter import Reporter
 from ._run import FORMATS, Run, exit_code, write
 from ._terminal import console, progress, show, summary
 
-__all__ = ["FORMATS", "FORMAT_VERSION", "JsonReport", "JunitReport", "MAX_CASES",
-           "MarkdownReport", "PlotsReport", "Reporter", "Run", "anchors", "append_step_summary",
-           "console", "exit_code", "progress", "show", "summary", "write", "write_atomic"]
+__all__ = [
+           "FORMATS",
+           "FORMAT_VERSION",
+           "MAX_CASES",
+           "JsonReport",
+           "JunitReport",
+           "MarkdownReport",
+           "PlotsReport",
+           "Reporter",
+           "Run",
+           "anchors",
+           "append_step_summary",
+           "console",
+           "exit_code",
+           "progress",
+           "show",
+           "summary",
+           "write",
+           "write_atomic",
+]

@@ -3,16 +3,19 @@ matplotlib loads and the figures are drawn on the other core while this process 
 from __future__ import annotations
 
 import collections
+import contextlib
+import functools
 import os
 import signal
 import sys
 import traceback
-from multiprocessing.connection import Pipe, wait
+from multiprocessing.connection import Connection, Pipe, wait
 from pathlib import Path
+from typing import cast
 
+from ..result import CaseResult
 from ..startup import frozen_imports
 from . import _plots as plots
-from ..result import CaseResult
 from ._names import anchors
 from ._reporter import Reporter
 
@@ -27,12 +30,15 @@ class Drawers:
     for them. A drawing that fails there is drawn again here: reported, never lost."""
 
     def __init__(self, out: Path, processes: int = PROCESSES):
-        self.out, self.results, self.streaming = out, [], False
-        self.pending, self.busy, self.idle = collections.deque(), {}, []
+        self.out, self.streaming = out, False
+        self.results: list[CaseResult] = []
+        self.pending: collections.deque[plots.Sketch] = collections.deque()
+        self.busy: dict[Connection, plots.Sketch] = {}   # a connection -> what it draws
+        self.idle: list[Connection] = []
         self.order: list[str] = []    # each sketch's path, in the order plots.write draws
         self.written: dict[str, Path] = {}
         self.failures: list = []      # (sketch, what went wrong): drawn again by finish
-        self.pid = None
+        self.pid: int | None = None   # the first drawing process
         self._fork(processes)
 
     # --- this process -----------------------------------------------------------------
@@ -68,10 +74,8 @@ class Drawers:
         if kill and self.pid:
             os.kill(self.pid, signal.SIGKILL)   # the others see it gone and stop
         for conn in self.idle + list(self.busy):
-            try:
+            with contextlib.suppress(OSError):
                 conn.send(None)
-            except OSError:
-                pass
             conn.close()
         self.failures += [(s, "its drawing process was stopped") for s in self.busy.values()]
         self.idle, self.busy = [], {}
@@ -102,7 +106,8 @@ class Drawers:
             except OSError:
                 self.pending.appendleft(sketch)
                 conn.close()
-        for conn in wait(list(self.busy), timeout=None if block else 0):
+        for ready in wait(list(self.busy), timeout=None if block else 0):
+            conn = cast(Connection, ready)
             sketch = self.busy.pop(conn)
             try:
                 status, detail = conn.recv()
@@ -194,7 +199,7 @@ def _first(conns: list, parent: int) -> None:
             for other in conns:
                 if other is not conn:
                     other.close()
-            _run(lambda: _serve(conn, os.getppid(), blanks))
+            _run(functools.partial(_serve, conn, os.getppid(), blanks))
         children.append(pid)
         conn.close()
     _serve(conns[0], parent, blanks)

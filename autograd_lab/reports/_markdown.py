@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -12,8 +11,8 @@ import numpy as np
 from ..result import ERROR, FAILED, PASSED, CaseResult
 from . import _plots as plots
 from ._atomic import write_atomic
-from ._reporter import Reporter
 from ._names import anchors
+from ._reporter import Reporter
 
 VERDICT = {PASSED: "✅ passed", FAILED: "❌ failed", ERROR: "⛔ error"}
 MAX_POINTS = 10        # points shown per case; report.json lists more
@@ -100,9 +99,6 @@ def _case(r: CaseResult, slug: str, out_dir: Path | None, draw: bool = True) -> 
         parts.append("### Expectations, step by step\n\n" + _expectations(r))
     elif r.claims:
         parts.append("### Claims\n\n" + _claims(r))
-    steps = getattr(r, "steps", None)
-    if steps:
-        parts.append("### Steps\n\n" + _steps(steps))
     plotted = _plots(r, slug, out_dir, draw)
     if plotted:
         parts.append("### Plots\n\n" + plotted)
@@ -191,12 +187,12 @@ def _methods_table(r: CaseResult, attr: str) -> str:
             kink = " ⚠ not differentiable" \
                 if (details.get(param) or {}).get("differentiable") is False else ""
             flat = {m: _flat(by_method.get(m)) for m in methods}
-            count = max((len(v) for v in flat.values() if v is not None), default=1)
+            count = max((len(v) for v in flat.values() if v), default=1)
             truncated |= count > MAX_ELEMENTS
             for k in range(min(count, MAX_ELEMENTS)):
                 label = f"{param}[{k}]" if count > 1 else param
                 values = [_pick(flat[m], k) for m in methods]
-                base = _pick(flat[ref], k)
+                base = _pick(flat.get(ref or "", []), k)
                 rows.append([_point(r, i), _code(label) + kink] + [_num(v) for v in values]
                             + [_diff(_pick(flat[m], k), base) for m in others])
     note = (f"\n\nVectors show their first {MAX_ELEMENTS} elements; report.json lists more."
@@ -250,8 +246,9 @@ def _rounding(r: CaseResult) -> str:
     for i, param, extra in _details(r):
         if "float32_error" in extra:
             output = r.graph.get("output", "output") if r.graph else "output"
-            rows.append([_point(r, i), _code(f"∂{output}/∂{param}"), _num(extra["float32_error"], 3),
-                         _num(extra.get("float64_error"), 3), _num(extra.get("float32_ulps"), 3)])
+            rows.append([_point(r, i), _code(f"∂{output}/∂{param}"),
+                         _num(extra["float32_error"], 3), _num(extra.get("float64_error"), 3),
+                         _num(extra.get("float32_ulps"), 3)])
             causes.setdefault(extra.get("float32_cause") or "", None)
     for i, p in enumerate(r.points[:MAX_POINTS]):
         out = getattr(p, "rounding", None) or {}
@@ -296,23 +293,6 @@ def _expectations(r: CaseResult) -> str:
     return _table(rows)
 
 
-def _steps(steps) -> str:
-    """Behaviour steps, whatever their shape: one line each."""
-    from dataclasses import asdict, is_dataclass
-    lines = []
-    for i, step in enumerate(steps, 1):
-        data = asdict(step) if is_dataclass(step) else step
-        if isinstance(data, dict):
-            status = data.get("status")
-            rest = ", ".join(f"{k}: {v}" for k, v in data.items() if k != "status" and v not in
-                             (None, "", [], {}))
-            text = f"{VERDICT.get(status, status) + ' ' if status else ''}{rest}"
-        else:
-            text = str(data)
-        lines.append(f"{i}. {_escape(text)}")
-    return "\n".join(lines)
-
-
 def _plots(r: CaseResult, slug: str, out_dir: Path | None, draw: bool) -> str:
     lines = []
     for plot in plots.plan(r, slug, draw):
@@ -352,16 +332,15 @@ def _value(v, shape) -> str:
         f" ({'×'.join(f'{d:,}' for d in shape)})" if size > MAX_LABEL else "")
 
 
-def _flat(v) -> list | None:
+def _flat(v) -> list:
+    """A value's elements in order; none for a method that has no value."""
     if v is None:
-        return None
-    return [x for x in np.asarray(v, dtype=object).reshape(-1).tolist()] if isinstance(v, list) \
+        return []
+    return list(np.asarray(v, dtype=object).reshape(-1).tolist()) if isinstance(v, list) \
         else [v]
 
 
-def _pick(flat, k):
-    if flat is None:
-        return None
+def _pick(flat: list, k: int):
     return flat[k] if len(flat) > k else flat[0] if len(flat) == 1 else None
 
 

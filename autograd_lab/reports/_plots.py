@@ -217,7 +217,7 @@ def _finish(figure, top, bottom, legend="best"):
 def _colors():
     """One colour a method, the same in both panels."""
     from matplotlib import colormaps
-    yield from colormaps["tab10"].colors * 3
+    yield from colormaps["tab10"].colors * 3  # type: ignore[attr-defined]  # a ListedColormap
 
 
 def _cycle():

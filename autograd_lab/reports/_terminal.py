@@ -5,6 +5,11 @@ import contextlib
 import os
 import sys
 
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
 from ..result import ERROR, FAILED, PASSED, CaseResult
 
 STYLE = {PASSED: "green", FAILED: "red", ERROR: "bold red"}
@@ -13,7 +18,6 @@ PROGRESS_FROM = 20   # cases from which a terminal shows a progress bar instead 
 
 
 def console():
-    from rich.console import Console
     plain = bool(os.environ.get("NO_COLOR")) or not sys.stdout.isatty()
     return Console(no_color=plain, highlight=False, soft_wrap=True)
 
@@ -43,7 +47,6 @@ def progress(out, total: int):
     if total < PROGRESS_FROM or not out.is_terminal:
         yield _Advance()
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
     with Progress("checking", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=out, transient=True) as bar:
         yield _Advance(bar, bar.add_task("checking", total=total))
@@ -72,7 +75,6 @@ def summary(results: list[CaseResult], out, report_dir=None) -> None:
 
 def table(results: list[CaseResult]):
     """Verdicts counted, the worst disagreement, and the names of what did not pass."""
-    from rich.table import Table
     grid = Table(box=None, pad_edge=False, show_edge=False)
     for column in ("verdict", "cases", "worst gap", "which"):
         grid.add_column(column, justify="right" if column in ("cases", "worst gap") else "left")
@@ -89,5 +91,4 @@ def table(results: list[CaseResult]):
 
 
 def _escape(text: str) -> str:
-    from rich.markup import escape
     return escape(text)
