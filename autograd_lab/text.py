@@ -12,6 +12,7 @@ last step, on the piece that came from the case (never on markup of our own):
     code_span(s)          inline code in Markdown (cell=True inside a table)
     mermaid(s)            a quoted Mermaid label: id["..."] or -->|"..."|
     xml(s)                an XML attribute value or element body, given to ElementTree
+    plot_label(s)         a matplotlib title, axis label or legend entry
     file_stem(s, taken)   a file name's stem, unique in a run
 
 and a node's or input's name is one only when `is_name` says so (matched whole).
@@ -25,7 +26,7 @@ import re
 import unicodedata
 
 __all__ = ["NAME", "is_name", "terminal", "one_line", "markdown", "markdown_cell", "code_span",
-           "mermaid", "xml", "file_stem", "STEM_BYTES"]
+           "mermaid", "xml", "plot_label", "file_stem", "STEM_BYTES"]
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")   # a node's or input's name; use with fullmatch
 
@@ -180,6 +181,15 @@ def xml(s: str) -> str:
     ElementTree's: `<`, `&`, `>` and `"` as entities, and in an attribute LF and TAB as
     character references. So never write the result into XML by hand."""
     return _NOT_XML.sub("\ufffd", _CR.sub("\n", str(s)))
+
+
+# --- matplotlib (plots/) ------------------------------------------------------------------
+
+def plot_label(s: str) -> str:
+    """Text for a matplotlib title, axis label or legend entry: one line, and each `$`
+    escaped, so that no pair of them is read as mathtext (a formula that does not parse stops
+    the drawing); matplotlib shows `\\$` as `$`, and a backslash before it stays."""
+    return _visible(s).replace("$", "\\$")
 
 
 # --- file names ---------------------------------------------------------------------------

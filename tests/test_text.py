@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.errors import MarkupError
 
 from autograd_lab.text import (STEM_BYTES, code_span, file_stem, is_name, markdown,
-                               markdown_cell, mermaid, one_line, terminal, xml)
+                               markdown_cell, mermaid, one_line, plot_label, terminal, xml)
 
 # issue 19's attacks
 CURSOR = "2*x # \x1b[1A\x1b[2K\x1b[32mPASS\x1b[0m"      # a comment that erases the FAIL line
@@ -223,6 +223,26 @@ def test_xml_text_reads_back_through_elementtree():
     assert back.find("failure").text == message
 
 
+# --- matplotlib ---------------------------------------------------------------------------
+
+def drawn_title(title: str) -> bytes:
+    from matplotlib.figure import Figure
+    figure = Figure(figsize=(2, 1), dpi=20)
+    figure.suptitle(title)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def test_a_case_name_with_dollars_is_no_formula_in_a_plot_title():
+    name = "$\\frac{$ x $1$"
+    with pytest.raises(ValueError):   # read as mathtext, it stopped the drawing
+        drawn_title(f"{name}: dy/dx")
+    assert plot_label(name) == "\\$\\frac{\\$ x \\$1\\$"
+    assert drawn_title(plot_label(f"{name}: dy/dx\n{SURROGATE}")).startswith(b"\x89PNG")
+    assert plot_label(f"a\\$\n\x1b") == "a\\\\$\\n\\x1b"
+
+
 # --- file names ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("names, stems", [
@@ -353,6 +373,14 @@ def test_xml_text_is_xml_and_reads_back(text):
     element.text = clean
     back = ET.fromstring(ET.tostring(element, encoding="unicode").encode("utf-8"))
     assert back.get("a") == clean and (back.text or "") == clean
+
+
+@PROPERTY
+@given(texts)
+def test_every_dollar_of_a_plot_label_is_escaped(text):
+    label = plot_label(text)
+    assert label.count("$") == label.count("\\$")    # matplotlib's rule: no mathtext
+    assert label.replace("\\$", "$") == terminal(text, markup=False)
 
 
 @PROPERTY
