@@ -25,8 +25,20 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["NAME", "is_name", "terminal", "one_line", "markdown", "markdown_cell", "code_span",
-           "mermaid", "xml", "plot_label", "file_stem", "STEM_BYTES"]
+__all__ = [
+    "NAME",
+    "STEM_BYTES",
+    "code_span",
+    "file_stem",
+    "is_name",
+    "markdown",
+    "markdown_cell",
+    "mermaid",
+    "one_line",
+    "plot_label",
+    "terminal",
+    "xml",
+]
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")   # a node's or input's name; use with fullmatch
 

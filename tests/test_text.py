@@ -18,8 +18,19 @@ from markdown_it import MarkdownIt
 from rich.console import Console
 from rich.errors import MarkupError
 
-from autograd_lab.text import (STEM_BYTES, code_span, file_stem, is_name, markdown,
-                               markdown_cell, mermaid, one_line, plot_label, terminal, xml)
+from autograd_lab.text import (
+    STEM_BYTES,
+    code_span,
+    file_stem,
+    is_name,
+    markdown,
+    markdown_cell,
+    mermaid,
+    one_line,
+    plot_label,
+    terminal,
+    xml,
+)
 
 # issue 19's attacks
 CURSOR = "2*x # \x1b[1A\x1b[2K\x1b[32mPASS\x1b[0m"      # a comment that erases the FAIL line
@@ -209,7 +220,8 @@ def test_mermaid_labels_carry_entity_codes():
 # --- XML ----------------------------------------------------------------------------------
 
 def test_xml_replaces_what_xml_cannot_carry():
-    assert xml(f"a{SURROGATE}b\x1b[2K\x00\x7f\x9b\ufffe") == "a\ufffdb\ufffd[2K\ufffd\ufffd\ufffd\ufffd"
+    assert xml(f"a{SURROGATE}b\x1b[2K\x00\x7f\x9b\ufffe") == \
+        "a\ufffdb\ufffd[2K\ufffd\ufffd\ufffd\ufffd"
     assert xml("a\r\nb\rc\n\td") == "a\nb\nc\n\td"
     assert xml(SCRIPT) == SCRIPT     # ElementTree's part
 
@@ -236,11 +248,12 @@ def drawn_title(title: str) -> bytes:
 
 def test_a_case_name_with_dollars_is_no_formula_in_a_plot_title():
     name = "$\\frac{$ x $1$"
-    with pytest.raises(ValueError):   # read as mathtext, it stopped the drawing
+    # read as mathtext, it stopped the drawing (matplotlib's words are its own: no match)
+    with pytest.raises(ValueError):  # noqa: PT011
         drawn_title(f"{name}: dy/dx")
     assert plot_label(name) == "\\$\\frac{\\$ x \\$1\\$"
     assert drawn_title(plot_label(f"{name}: dy/dx\n{SURROGATE}")).startswith(b"\x89PNG")
-    assert plot_label(f"a\\$\n\x1b") == "a\\\\$\\n\\x1b"
+    assert plot_label("a\\$\n\x1b") == "a\\\\$\\n\\x1b"
 
 
 # --- file names ---------------------------------------------------------------------------
