@@ -325,7 +325,8 @@ def _dotted(node) -> str:
 
 
 def _unknown(name: str) -> str:
-    close = difflib.get_close_matches(name, list(FUNCTIONS), n=1, cutoff=0.6)
+    close = [f for f in difflib.get_close_matches(name, list(FUNCTIONS), n=1, cutoff=0.6)
+             if abs(len(f) - len(name)) <= 1]     # a typo: exq for exp, not system for step
     if close:
         return f"unknown function {name}(); did you mean {close[0]}()?"
     return f"unknown function {name}(); allowed: " + " ".join(sorted(FUNCTIONS))
