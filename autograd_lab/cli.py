@@ -46,6 +46,9 @@ def check(paths, out, jobs, formats, timeout):
     $GITHUB_STEP_SUMMARY set, appends the summary to it.
 
     Exit 0 when every case passed, 1 when any failed, 2 when any is in error."""
+    if not paths and not Path("cases").exists():
+        raise click.UsageError("no cases/ folder here: name the case files or folders to check, "
+                               "or start one with `autograd-lab init`")
     paths = paths or (Path("cases"),)
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -93,6 +96,27 @@ def _check(paths, jobs, timeout, run) -> None:
     markdown.append_step_summary(results)
     terminal.summary(results, console, run.out)
     sys.exit(exit_code(results))
+
+
+@main.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--ci", is_flag=True,
+              help="Also write .github/workflows/autograd-lab.yml, a GitHub Actions workflow "
+                   "that runs the check.")
+def init(folder, ci):
+    """Start a folder of cases: write FOLDER/cases/example.yaml (default FOLDER: here), a
+    commented case that passes. Refuses to overwrite a file (exit 2)."""
+    from .starter import AlreadyThere, write
+
+    try:
+        written = write(folder, ci)
+    except AlreadyThere as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    for path in written:
+        click.echo(f"wrote {path}")
+    where = "" if folder == Path(".") else f"cd {folder} && "
+    click.echo(f"next: {where}autograd-lab check")
 
 
 @main.command()
