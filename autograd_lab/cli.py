@@ -138,9 +138,15 @@ def explain(case):
 
 
 @main.command()
-def schema():
+@click.option("--report", is_flag=True, help="The schema of report.json instead.")
+def schema(report):
     """Print the JSON Schema of a case file, for editors: save it and point
-    yaml-language-server at it with `# yaml-language-server: $schema=case.schema.json`."""
+    yaml-language-server at it with `# yaml-language-server: $schema=case.schema.json`.
+    With --report, the schema of report.json, for scripts that read it."""
+    if report:
+        from .reports.report_schema import text
+        click.echo(text(), nl=False)
+        return
     import json
 
     from .schema import json_schema
