@@ -6,7 +6,7 @@ is in an HTML comment on the line above it (readers do not see it):
     <!-- run -->                 a console block: each `$ ` line is run, and the lines after it
                                  are its output, each matched whole ("..." inside a line
                                  stands for any text, a line "..." for any lines); a sh block:
-                                 each line is run; a python block: run by pytest, as a test file
+                                 each line is run; a python block: its test_ functions are called
     <!-- run exit=1 -->          the same, and the last command exits 1 (the others 0)
     <!-- case passed -->         a whole case: checked, with that status (passed, failed or
     <!-- case failed file=x.yaml -->  error), and written to the file named (default: its name)
@@ -22,6 +22,7 @@ A snippet line (`--8<-- "path"`) stands for that file of the repository, as MkDo
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -191,10 +192,22 @@ def run_sh(block: Block, folder: Path) -> None:
 
 
 def run_python(block: Block, folder: Path) -> None:
-    test = folder / f"test_docs_{block.line}.py"
-    test.write_text(block.text, encoding="utf-8")
-    code, output = execute(f"python -m pytest -q -p no:cacheprovider {test.name}", folder)
-    assert code == 0, f"{block.where()}:\n{output}"
+    """A block of tests: written to a file, imported as a module, each test_ function called
+    in the page's folder (in this process, where torch is loaded already)."""
+    path = folder / f"test_docs_{block.line}.py"
+    path.write_text(block.text, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    tests = [f for name, f in vars(module).items() if name.startswith("test_") and callable(f)]
+    assert tests, f"{block.where()}: no test_ function"
+    here = os.getcwd()
+    os.chdir(folder)
+    try:
+        for test in tests:
+            test()
+    finally:
+        os.chdir(here)
 
 
 def run_case(block: Block, folder: Path) -> None:
