@@ -8,12 +8,12 @@ is in an HTML comment on the line above it (readers do not see it):
                                  stands for any text, a line "..." for any lines); a sh block:
                                  each line is run; a python block: its test_ functions are called
     <!-- run exit=1 -->          the same, and the last command exits 1 (the others 0)
-    <!-- case passed -->         a whole case: checked, with that status (passed, failed or
-    <!-- case failed file=x.yaml -->  error), and written to the file named (default: its name)
-                                 for the commands after it
+    <!-- case passed -->         a whole case, checked: its status is passed (or failed, or
+                                 error); `file=x.yaml` names the file it is written to, for
+                                 the commands after it (default: the case's name)
     <!-- report -->              a JSON block: a report.json, valid under report.schema.json
-    <!-- show -->                shown, not run (a YAML one must still parse)
-    <!-- ci:check -->            README only: run by .ci/run
+    <!-- show -->                shown, not run (a YAML or JSON one must still parse)
+    <!-- ci:check -->            README only: a command .ci/run takes from the README
 
 The blocks of a page run in order, in a folder of the page's own that holds a copy of the
 repository's cases/ and examples/; `in=empty` on a marker moves that block and the ones after
@@ -122,6 +122,18 @@ def test_every_example_on_the_page_runs(page, tmp_path):
             assert errors == [], block.where()
         elif block.kind == "show" and block.lang in ("yaml", "yml"):
             yaml.safe_load(block.text)
+        elif block.kind == "show" and block.lang == "json":
+            json.loads(block.text)
+
+
+def test_the_readme_keeps_the_commands_ci_runs():
+    """.ci/run executes the README's two ci blocks: a new user's commands, exactly."""
+    found = {b.kind: b.text for b in blocks(ROOT / "README.md") if b.kind.startswith("ci:")}
+    assert found == {
+        "ci:check": "python -m venv .venv && . .venv/bin/activate && pip install -c "
+                    "constraints.txt -e . && autograd-lab check cases/\n",
+        "ci:test": "python -m venv .venv && . .venv/bin/activate && pip install -c "
+                   "constraints.txt -e \".[test]\" && pytest\n"}
 
 
 def _folder(tmp_path: Path, kind: str) -> Path:
