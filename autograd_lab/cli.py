@@ -47,6 +47,9 @@ def check(paths, out, jobs, formats, timeout):
     $GITHUB_STEP_SUMMARY set, appends the summary to it.
 
     Exit 0 when every case passed, 1 when any failed, 2 when any is in error."""
+    if not paths and not Path("cases").exists():
+        raise click.UsageError("no cases/ folder here: name the case files or folders to check, "
+                               "or start one with `autograd-lab init`")
     paths = paths or (Path("cases"),)
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -100,6 +103,27 @@ def _check(paths, jobs, timeout, run, formats) -> None:
 
 
 @main.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--ci", is_flag=True,
+              help="Also write .github/workflows/autograd-lab.yml, a GitHub Actions workflow "
+                   "that runs the check.")
+def init(folder, ci):
+    """Start a folder of cases: write FOLDER/cases/example.yaml (default FOLDER: here), a
+    commented case that passes. Refuses to overwrite a file (exit 2)."""
+    from .starter import AlreadyThere, write
+
+    try:
+        written = write(folder, ci)
+    except AlreadyThere as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    for path in written:
+        click.echo(f"wrote {path}")
+    where = "" if folder == Path(".") else f"cd {folder} && "
+    click.echo(f"next: {where}autograd-lab check")
+
+
+@main.command()
 @click.argument("case")
 def explain(case):
     """Print a case's derivation step by step: the forward values, each local derivative,
@@ -118,9 +142,15 @@ def explain(case):
 
 
 @main.command()
-def schema():
+@click.option("--report", is_flag=True, help="The schema of report.json instead.")
+def schema(report):
     """Print the JSON Schema of a case file, for editors: save it and point
-    yaml-language-server at it with `# yaml-language-server: $schema=case.schema.json`."""
+    yaml-language-server at it with `# yaml-language-server: $schema=case.schema.json`.
+    With --report, the schema of report.json, for scripts that read it."""
+    if report:
+        from .reports import report_schema_text as text
+        click.echo(text(), nl=False)
+        return
     import json
 
     from .reading import json_schema

@@ -20,8 +20,11 @@ from ._shapes import SCALAR, Kind, Shape, bind, kind_of, shape_of, static_args, 
 from ._tree import Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Range, Slice, Stack
 from ._visit import Rebuild, Visitor, declared, swap, walk
 
-__all__ = ["SCALAR", "Kind", "bind", "kind_of", "static_args", "static_value", "MAX_DEPTH", "MAX_EXPONENT", "MAX_LENGTH", "MAX_LITERAL", "Adjoint", "Attr",
-           "Behaviour", "BinOp", "Call", "Case", "Claim", "Const", "Edge", "Entry",
-           "Expectation", "Expr", "Index", "Input", "Locator", "Name", "Neg", "Node", "Num",
-           "Range", "Rebuild", "Sample", "Shape", "Slice", "Stack", "Step", "Visitor",
-           "constant_value", "declared", "flat", "parse", "shape_of", "swap", "walk", "with_points"]
+__all__ = [
+    "MAX_DEPTH", "MAX_EXPONENT", "MAX_LENGTH", "MAX_LITERAL", "SCALAR", "Adjoint", "Attr",
+    "Behaviour", "BinOp", "Call", "Case", "Claim", "Const", "Edge", "Entry", "Expectation",
+    "Expr", "Index", "Input", "Kind", "Locator", "Name", "Neg", "Node", "Num", "Range",
+    "Rebuild", "Sample", "Shape", "Slice", "Stack", "Step", "Visitor", "bind",
+    "constant_value", "declared", "flat", "kind_of", "parse", "shape_of", "static_args",
+    "static_value", "swap", "walk", "with_points",
+]

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -118,7 +119,7 @@ class Case:
     backward: dict[str, Adjoint] = field(default_factory=dict)   # d<name> -> Adjoint
     upstream: Expr | np.ndarray | None = None     # the gradient handed to output.backward
     # the same case read at other dims (inputs drawn again): SymPy checks a large case there
-    at_dims: Callable[[dict], "Case"] | None = field(default=None, repr=False, compare=False)
+    at_dims: Callable[[dict], Case] | None = field(default=None, repr=False, compare=False)
 
     def shape_of(self, name: str) -> tuple:
         return self.inputs[name].value.shape if name in self.inputs else self.nodes[name].shape

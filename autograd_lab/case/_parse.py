@@ -160,9 +160,10 @@ class _Converter:
         raise self.error(func, _FORBIDDEN.get(type(func).__name__, "only the allowed "
                                               "functions may be called, by name"))
 
-    def _keywords(self, node, op, static: list, depth) -> list:
+    def _keywords(self, node, op, static: list, depth) -> list[tuple[Any, Any]]:
         """The static arguments by name: those written in order, then the keywords."""
         names = list(op.static)
+        bound: list[tuple[Any, Any]]
         if op.varargs:
             bound = [(names[0], tuple(static))] if static else []
         elif len(static) > len(names):
@@ -202,8 +203,9 @@ class _Converter:
         if isinstance(node, ast.Slice):
             if node.step is not None:
                 raise self.error(node, "a slice takes no step (a:b, not a:b:c)")
-            return Slice(*(None if b is None else self.visit(b, depth)
-                           for b in (node.lower, node.upper)), node.col_offset)
+            lo, hi = (None if b is None else self.visit(b, depth)
+                      for b in (node.lower, node.upper))
+            return Slice(lo, hi, node.col_offset)
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                 and node.func.id == "range"):
             if len(node.args) != 1 or node.keywords:

@@ -65,7 +65,7 @@ class Kind:
 SCALAR = Kind(())
 
 
-def static_value(node: Expr, dims: dict, fail: Callable[[str], Exception]):
+def static_value(node: Expr | tuple, dims: dict, fail: Callable[[str], Exception]):
     """A static argument's value: an int (a dim, a size), a tuple of them, True/False, or
     None; anything else fails, naming the argument."""
     if isinstance(node, tuple):
@@ -175,7 +175,8 @@ class _Kinds(Visitor[Kind]):
     def visit_Index(self, node: Index) -> Kind:
         value = self.value(node.value)
         entries = [self._entry(e) for e in node.index]
-        return Kind(self._rule(node, lambda: index_shape(value.shape, tuple(entries))), value.integer)
+        shape = self._rule(node, lambda: index_shape(value.shape, tuple(entries)))
+        return Kind(shape, value.integer)
 
     def _entry(self, node: Expr):
         if isinstance(node, Slice):

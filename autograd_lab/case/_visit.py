@@ -64,7 +64,8 @@ class Rebuild(Visitor[Expr]):
         return Index(self(node.value), tuple(self(i) for i in node.index), node.col)
 
     def visit_Slice(self, node: Slice) -> Expr:
-        return Slice(*(None if b is None else self(b) for b in (node.lo, node.hi)), node.col)
+        lo, hi = (None if b is None else self(b) for b in (node.lo, node.hi))
+        return Slice(lo, hi, node.col)
 
     def visit_Range(self, node: Range) -> Expr:
         return Range(self(node.stop), node.col)
@@ -90,8 +91,10 @@ class _Declared(Rebuild):
     def __init__(self, names: set[str]):
         self.names = names
 
-    def visit_Const(self, node: Const) -> Expr:
-        return Name(node.name, node.col) if node.name in self.names else node
+    def visit_Const(self, node: Num | Const) -> Expr:
+        if isinstance(node, Const) and node.name in self.names:
+            return Name(node.name, node.col)
+        return node
 
 
 def declared(tree: Expr, names: set[str]) -> Expr:

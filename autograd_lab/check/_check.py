@@ -1,7 +1,6 @@
 """The one checking path: a case file in, a CaseResult out, every method compared."""
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import time
@@ -24,20 +23,20 @@ from ..methods import (
     manual_totals,
     survey_kinks,
 )
-from ..reading import load, located
+from ..reading import load
 from ..result import ERROR, FAILED, PASSED, CaseResult, ClaimResult, EdgeResult, PointResult, error
 from . import _compare as compare
 from . import _deadline as guard
 from . import _hessian as hessian
 from . import _honesty as honesty
 from . import _lint as lint
+from ._agreement import agree
 from ._behaviour import run as run_behaviour
-from ._agreement import agree, dtype_of
 from ._domain import watch_domain
 from ._rounding import Rounding
 from ._sweep import sweeps
 from ._tensor import check_tensor
-from ._words import LISTED_ELEMENTS, at_point, listed, point_name, shown
+from ._words import at_point, listed, point_name, shown
 
 LISTED_POINTS = 100        # points written out in a result; the rest are checked, not listed
 
@@ -75,7 +74,8 @@ def check_file(path, sweep: str | None = None) -> CaseResult:
             if case is None:
                 case = load(path)
             result = check_case(case)
-            if isinstance(case, Case) and _sweeping(sweep, result):
+            # a curve sweeps a scalar parameter of the scalar lessons; a tensor case has bars
+            if isinstance(case, Case) and not case.tensor and _sweeping(sweep, result):
                 result.sweeps = sweeps(case, result, gradients)
     except guard.TooSlow as exc:
         line = case.line_of() if isinstance(case, Case) else None

@@ -10,9 +10,23 @@ import torch
 
 from ..case import Case, Name, walk
 from ..errors import CaseError
-from ..methods import (BUDGET, Elements, Pass, adjoints, direction, partials, project,
-                       tensor_autograd, tensor_chain, tensor_forward, tensor_leaves,
-                       tensor_totals, tensor_upstream, value_at)
+from ..methods import (
+    BUDGET,
+    Elements,
+    Pass,
+    Run,
+    adjoints,
+    direction,
+    partials,
+    project,
+    tensor_autograd,
+    tensor_chain,
+    tensor_forward,
+    tensor_leaves,
+    tensor_totals,
+    tensor_upstream,
+    value_at,
+)
 from ..result import FAILED, PASSED, BackwardResult, CaseResult, ClaimResult, PointResult
 from . import _compare as compare
 from ._agreement import agree
@@ -36,7 +50,7 @@ class At:
     hand: dict = field(default_factory=dict)      # backward entries, the case's dtype
     manual: dict = field(default_factory=dict)    # param -> the hand-written gradient
     totals: dict = field(default_factory=dict)    # param -> `gradient:`, when both given
-    sympy: object = None                          # a methods Run, at full size
+    sympy: Run | None = None                      # SymPy's, where it ran at full size
 
 
 def check_tensor(case: Case) -> CaseResult:
@@ -217,8 +231,9 @@ def _methods(case: Case, ats: list[At]) -> dict:
     for p in case.params:
         if all(p in at.manual for at in ats):
             methods["manual"][p] = np.stack([at.manual[p] for at in ats])
-        if all(at.sympy is not None for at in ats):
-            methods["sympy"][p] = np.stack([at.sympy.grads[p] for at in ats])
+        runs = [at.sympy for at in ats]
+        if all(run is not None for run in runs):
+            methods["sympy"][p] = np.stack([run.grads[p] for run in runs if run is not None])
         methods["autograd"][p] = np.stack([at.torch.grads[p] for at in ats])
     if any(at.totals for at in ats):
         methods["manual_total"] = {p: np.stack([at.totals[p] for at in ats])

@@ -3,10 +3,10 @@ torch.autograd, SymPy, finite differences; and what they share (the tree on torc
 kinks, second derivatives)."""
 from ._autograd import DTYPES
 from ._autograd import gradients as autograd_gradients
+from ._elements import BUDGET, Elements, Run, partials
 from ._finite import ATOL as FD_ATOL
 from ._finite import EPS as FD_STEP
 from ._finite import RTOL as FD_RTOL
-from ._elements import BUDGET, Elements, partials
 from ._finite import Direction, Opinion, direction, project
 from ._finite import opinion as finite_opinion
 from ._kinks import Kink, Recorder, Survey, beside
@@ -28,10 +28,50 @@ from ._tensor import totals as tensor_totals
 from ._tensor import upstream as tensor_upstream
 from ._torch import evaluate
 
-__all__ = ["BUDGET", "Elements", "Pass", "adjoints", "direction", "partials", "tensor_autograd",
-           "tensor_chain", "tensor_forward", "tensor_leaves", "tensor_totals", "tensor_upstream",
-           "value_at", "DTYPES", "FD_ATOL", "FD_RTOL", "FD_STEP", "Builder", "Built", "Direction", "Kink",
-           "Opinion", "Recorder", "Reduction", "Survey", "Symbolic", "Unevaluated",
-           "autograd_gradients", "beside", "evaluate", "finite_opinion", "fit", "forward",
-           "full", "leaves", "manual_gradients", "manual_totals", "printed", "project",
-           "second_autograd", "second_manual", "second_sympy", "survey_kinks", "to_numpy"]
+__all__ = [
+           "BUDGET",
+           "DTYPES",
+           "FD_ATOL",
+           "FD_RTOL",
+           "FD_STEP",
+           "Builder",
+           "Built",
+           "Direction",
+           "Elements",
+           "Kink",
+           "Opinion",
+           "Pass",
+           "Recorder",
+           "Reduction",
+           "Run",
+           "Survey",
+           "Symbolic",
+           "Unevaluated",
+           "adjoints",
+           "autograd_gradients",
+           "beside",
+           "direction",
+           "evaluate",
+           "finite_opinion",
+           "fit",
+           "forward",
+           "full",
+           "leaves",
+           "manual_gradients",
+           "manual_totals",
+           "partials",
+           "printed",
+           "project",
+           "second_autograd",
+           "second_manual",
+           "second_sympy",
+           "survey_kinks",
+           "tensor_autograd",
+           "tensor_chain",
+           "tensor_forward",
+           "tensor_leaves",
+           "tensor_totals",
+           "tensor_upstream",
+           "to_numpy",
+           "value_at",
+]

@@ -15,8 +15,24 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from ..case import (Attr, BinOp, Call, Case, Const, Expr, Index, Name, Neg, Num, Range, Slice,
-                    Stack, Visitor, static_args, walk)
+from ..case import (
+    Attr,
+    BinOp,
+    Call,
+    Case,
+    Const,
+    Expr,
+    Index,
+    Name,
+    Neg,
+    Num,
+    Range,
+    Slice,
+    Stack,
+    Visitor,
+    static_args,
+    walk,
+)
 from ..errors import CaseError
 from ..ops import CONSTANTS, FLAGS, FUNCTIONS, OPERATORS, object_array
 from . import _numeric as numeric
@@ -49,12 +65,12 @@ def _work(tree: Expr, shapes: dict, dims: dict) -> int:
     each an expression of about that many terms), times the names it uses."""
     most = 1
     for node in walk(tree):
-        if isinstance(node, Call) and FUNCTIONS[node.func].fanin is not None:
-            op = FUNCTIONS[node.func]
+        fanin = FUNCTIONS[node.func].fanin if isinstance(node, Call) else None
+        if isinstance(node, Call) and fanin is not None:
             args = [_shape(a, shapes) for a in node.args
                     if not (isinstance(a, Const) and a.name == "None")]
             try:
-                fan = op.fanin(*args, **static_args(node, dims, CaseError))
+                fan = fanin(*args, **static_args(node, dims, CaseError))
             except (CaseError, TypeError, ValueError, IndexError):
                 fan = max((math.prod(s) for s in args), default=1)
             # a variance's partials go through the square of a sum: SymPy's nested rules

@@ -6,8 +6,22 @@ from typing import Any
 
 import torch
 
-from ..case import (Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Range, Slice, Stack,
-                    Visitor, static_args)
+from ..case import (
+    Attr,
+    BinOp,
+    Call,
+    Const,
+    Expr,
+    Index,
+    Name,
+    Neg,
+    Num,
+    Range,
+    Slice,
+    Stack,
+    Visitor,
+    static_args,
+)
 from ..errors import CaseError
 from ..ops import CONSTANTS, FLAGS, FUNCTIONS, OPERATORS
 

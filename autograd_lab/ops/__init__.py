@@ -5,9 +5,36 @@ from ._rules import index as index_shape
 from ._rules import stacked as stack_shape
 from ._rules import t as t_shape
 from ._sympy import Abs, sigmoid, sign
-from ._table import (ATTRIBUTES, CONSTANTS, FLAGS, FUNCTIONS, KEYWORDS, KINKS, MODULES,
-                     OPERATORS, REDUCTIONS, Op)
+from ._table import (
+                     ATTRIBUTES,
+                     CONSTANTS,
+                     FLAGS,
+                     FUNCTIONS,
+                     KEYWORDS,
+                     KINKS,
+                     MODULES,
+                     OPERATORS,
+                     REDUCTIONS,
+                     Op,
+)
 
-__all__ = ["ATTRIBUTES", "Abs", "CONSTANTS", "FLAGS", "FUNCTIONS", "KEYWORDS", "KINKS",
-           "MODULES", "OPERATORS", "Op", "REDUCTIONS", "ShapeError", "index_shape", "object_array",
-           "sigmoid", "sign", "stack_shape", "t_shape"]
+__all__ = [
+                     "ATTRIBUTES",
+                     "CONSTANTS",
+                     "FLAGS",
+                     "FUNCTIONS",
+                     "KEYWORDS",
+                     "KINKS",
+                     "MODULES",
+                     "OPERATORS",
+                     "REDUCTIONS",
+                     "Abs",
+                     "Op",
+                     "ShapeError",
+                     "index_shape",
+                     "object_array",
+                     "sigmoid",
+                     "sign",
+                     "stack_shape",
+                     "t_shape",
+]

@@ -6,7 +6,8 @@ Where torch has a function built from others (softmax, the losses), it is writte
 its definition, so that SymPy differentiates the mathematics, not torch's implementation."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -30,7 +31,7 @@ def elementwise(f: Callable, nargs: int) -> Callable:
     return apply
 
 
-def _axes(x: Array, dim) -> int | tuple | None:
+def _axes(x: Array, dim) -> tuple | None:
     if dim is None:
         return None
     dims = dim if isinstance(dim, tuple) else (dim,)

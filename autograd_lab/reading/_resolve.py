@@ -11,8 +11,8 @@ from . import _bounds
 from ._hessian import entries
 from ._names import check_name, check_names, failing, parse_at, unknown_name
 from ._schema import CaseModel
-from ._values import MAX_ELEMENTS, as_written, half_unit, input_of, numbers
 from ._tensors import Resolver, at_dims, dims_of, stacked, uses_tensors
+from ._values import MAX_ELEMENTS, as_written, half_unit, input_of, numbers
 from ._yaml import Source
 
 

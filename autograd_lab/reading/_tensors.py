@@ -7,13 +7,29 @@ import math
 
 import numpy as np
 
-from ..case import (Adjoint, Attr, BinOp, Call, Case, Const, Edge, Expr, Index, Kind, Name,
-                    Node, Range, Slice, Stack, bind, kind_of, walk)
-from ..errors import CaseError
+from ..case import (
+    Adjoint,
+    Attr,
+    BinOp,
+    Call,
+    Case,
+    Const,
+    Edge,
+    Expr,
+    Index,
+    Kind,
+    Node,
+    Range,
+    Slice,
+    Stack,
+    bind,
+    kind_of,
+    walk,
+)
 from ..ops import FLAGS, FUNCTIONS
-from ._names import check_name, check_names, failing, parse_at, text_of, unknown_name
-from ._schema import CaseModel, Randn, Uniform
-from ._values import MAX_ELEMENTS, array, size
+from ._names import check_name, failing, parse_at, unknown_name
+from ._schema import CaseModel
+from ._values import MAX_ELEMENTS, array
 from ._yaml import Source
 
 # values a tensor case holds at one point: inputs, nodes and backward entries together
@@ -135,13 +151,14 @@ class Resolver:
             tree = bind(tree, self.dims)
             self.known(tree, set(self.kinds), path, text)
             got = self.kind(tree, path, text).shape
+            given: Expr | np.ndarray = tree
         else:
-            tree = array(value, path, self.where, self.dims)
-            got = tree.shape
+            given = array(value, path, self.where, self.dims)
+            got = given.shape
         if got != shape and got != ():
             raise self.where.error(f"upstream has shape {got}; the output {output} has shape "
                                    f"{shape}", path)
-        return tree
+        return given
 
     def backward(self, output: str) -> dict[str, Adjoint]:
         entries: dict[str, Adjoint] = {}

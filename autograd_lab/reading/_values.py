@@ -6,7 +6,6 @@ import math
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
-
 import torch
 
 from ..case import Input, constant_value, declared, parse

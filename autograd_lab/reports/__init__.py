@@ -8,6 +8,8 @@ from ._names import anchors
 from ._plots import MAX_CASES
 from ._reporter import Reporter
 from ._run import FORMATS, Run, exit_code, write
+from ._schema import report_schema
+from ._schema import text as report_schema_text
 from ._terminal import console, progress, show, summary
 
 __all__ = [
@@ -25,6 +27,8 @@ __all__ = [
            "console",
            "exit_code",
            "progress",
+           "report_schema",
+           "report_schema_text",
            "show",
            "summary",
            "write",

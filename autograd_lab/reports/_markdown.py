@@ -214,8 +214,9 @@ def _element(r: CaseResult, name: str, k: int) -> str:
 def _backward_table(r: CaseResult) -> str:
     """Each hand-written backward entry as a tutorial's cmp() prints it, with its verdict:
     against SymPy's gradient where SymPy ran at the case's sizes, else autograd's."""
+    reduced = r.sympy_at if isinstance(r.sympy_at, dict) else {}
     sizes = "the case's own sizes" if r.sympy_at == "full" else "reduced dims " + ", ".join(
-        f"{k}={v}" for k, v in (r.sympy_at or {}).items())
+        f"{k}={v}" for k, v in reduced.items())
     rows = [["Entry", "Hand-written", "Shape", "Exact", "Agrees", "Max difference", "Verdict"]]
     for b in r.backward:
         verdict = VERDICT.get(b.status, b.status) + (
