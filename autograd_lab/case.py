@@ -305,6 +305,11 @@ def _case_shape(shapes: dict, nodes: dict, where: S.Source) -> tuple:
 
 
 def _edges(model, where, nodes, inputs) -> dict[str, Edge]:
+    unwritten = [str(k) for k, text in (model.chain_rule or {}).items() if text is None]
+    if unwritten:  # a drafted case lists every edge for its author, ~ where none was written
+        raise where.error(f"chain_rule edge{'s' * (len(unwritten) > 1)} still to be written: "
+                          f"{', '.join(unwritten)} (each the local derivative of node by "
+                          "parent, where it says ~)", ("chain_rule", unwritten[0]))
     edges = {}
     for key, text in (model.chain_rule or {}).items():
         path = ("chain_rule", key)

@@ -73,7 +73,8 @@ class CaseModel(_Header):
 
     forward: dict[str, Expression]
     output: Optional[str] = None
-    chain_rule: Optional[dict[str, Expression]] = None
+    # an edge given as ~ (null) is one still to be written: an error that names it
+    chain_rule: Optional[dict[str, Optional[Expression]]] = None
     gradient: Optional[dict[str, Expression]] = None
     points: list[Point] = Field(default_factory=list)
     sample: Optional[Sample] = None
