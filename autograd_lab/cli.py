@@ -1,6 +1,7 @@
 """`autograd-lab`: a thin face over the API (nothing heavy is imported until a command runs)."""
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import warnings
@@ -40,7 +41,8 @@ def _formats(ctx, param, value):
               envvar="AUTOGRAD_LAB_TIMEOUT", metavar="SECONDS",
               help="Time allowed for one case; past it the case is an error (0: no limit).")
 def check(paths, out, jobs, formats, timeout):
-    """Check case files (files or folders; default: cases/).
+    """Check case files (files or folders; default: cases/). A notebook (.ipynb, or its
+    `In [n]:` text export) is drafted into a temporary folder and its drafts checked.
 
     Writes report.json, report.md, junit.xml and plots/ into --out; with
     $GITHUB_STEP_SUMMARY set, appends the summary to it.
@@ -51,9 +53,11 @@ def check(paths, out, jobs, formats, timeout):
     if missing:
         raise click.UsageError(f"no such file or folder: {', '.join(missing)}")
     formats = _drawable(formats)
+    from .draft import checked_notebooks
     from .reports import Run
     with Run(out, formats) as run:   # before torch and SymPy load, for its drawing processes
-        _check(paths, jobs, timeout, run)
+        with checked_notebooks(paths, click.echo) as drafted:
+            _check(drafted.paths, jobs, timeout, run, drafted)
 
 
 def _drawable(formats: tuple) -> tuple:
@@ -66,7 +70,7 @@ def _drawable(formats: tuple) -> tuple:
     return formats
 
 
-def _check(paths, jobs, timeout, run) -> None:
+def _check(paths, jobs, timeout, run, drafted) -> None:
     from .startup import frozen_imports
     with frozen_imports():
         from .check import case_files
@@ -78,13 +82,14 @@ def _check(paths, jobs, timeout, run) -> None:
     # numpy's overflow and nan warnings name its own source lines; the problems say it in words
     warnings.simplefilter("ignore", RuntimeWarning)
     files = case_files(paths)
-    if not files:
+    if not files and not drafted.errors:
         raise click.UsageError(f"no case files (*.yaml) under {', '.join(map(str, paths))}")
-    run.expect(len(files))
+    run.expect(len(files) + len(drafted.errors))
     console = terminal.console()
     results = []
     with terminal.progress(console, len(files)) as advance:
-        for result in check_files(files, jobs):
+        for result in itertools.chain(drafted.errors, check_files(files, jobs)):
+            result = drafted.relabel(result)  # a drafted case: named by the notebook's cells
             terminal.show(result, console, quiet=advance.shown)
             results.append(result)
             run.add(result)
@@ -93,6 +98,20 @@ def _check(paths, jobs, timeout, run) -> None:
     markdown.append_step_summary(results)
     terminal.summary(results, console, run.out)
     sys.exit(exit_code(results))
+
+
+@main.command()
+@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the drafted cases (default: cases/<the notebook's name>).")
+def draft(notebook, out):
+    """Draft the case files that check a notebook (.ipynb, or its `In [n]:` text export),
+    read statically: nothing in it runs.
+
+    Each entry says which cell and line it came from; what the draft leaves out is said, a
+    line each. Exit 0 when drafted, 2 when the notebook cannot be read."""
+    from .draft import run_draft
+    sys.exit(run_draft(notebook, out, click.echo))
 
 
 @main.command()
