@@ -76,7 +76,7 @@ def text(draft: Draft, notebook: str, extra: list[str] = ()) -> str:
 
 def _header(draft: Draft, notebook: str, extra) -> list[str]:
     first, last = draft.cells
-    said = [f"Drafted by `autograd-lab draft` from {notebook}, {first} to {last}. Each "
+    said = [f"Drafted by `autograd-lab draft` from {Path(notebook).name}, {first} to {last}. Each "
             "entry's comment names the cell and line it came from; the numbers are what the "
             "notebook printed, each a claim held to the digits printed. Review before relying "
             "on it."]
