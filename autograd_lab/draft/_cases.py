@@ -119,7 +119,7 @@ class _Builder:
         rename = _renames(segment)
         steps = [s for s in (self._step(step, rename) for step in segment.steps) if s]
         steps = _merged(steps)
-        if not steps:
+        if not any(s.key or s.expect for s in steps):
             return None
         wheres = [leaf.where for leaf in segment.inputs.values()] + list(_wheres(segment.steps))
         first = min(wheres, key=lambda w: w.order)
@@ -353,9 +353,16 @@ def _is_number(text: str) -> bool:
 
 def _merged(steps: list[StepOut]) -> list[StepOut]:
     """A step that only looks joins the step before it, when that one holds none of its keys
-    (`backward: y` then `x.grad` reads as one step, as the seeds' cases write it)."""
+    (`backward: y` then `x.grad` reads as one step, as the seeds' cases write it). One that
+    claims nothing hands its notes on to the next step (or to a last step of notes alone)."""
     out: list[StepOut] = []
+    carried: list[str] = []
     for step in steps:
+        step.notes = carried + step.notes
+        carried = []
+        if step.key == "" and not step.expect:
+            carried = step.notes
+            continue
         before = out[-1] if out else None
         if (step.key == "" and before is not None and before.key != "no_grad"
                 and not any(e.key == "raises" for e in before.expect)
@@ -364,6 +371,8 @@ def _merged(steps: list[StepOut]) -> list[StepOut]:
             before.expect += step.expect
             continue
         out.append(step)
+    if carried:
+        out.append(StepOut("", None, "", [], notes=carried))   # written as comments only
     return out
 
 

@@ -115,6 +115,8 @@ def _point(point: Point) -> list[str]:
 def _step(step: StepOut, depth: int) -> list[str]:
     pad = "  " * depth
     lines = [f"{pad}# {one_line(note, 300)}" for note in step.notes]
+    if step.key == "" and not step.expect:
+        return lines   # notes after the last step: comments only
     if step.key == "":
         first = ORIGIN.match(step.expect[0].comment) if step.expect else None
         lines.append(_commented(f"{pad}- expect:", first.group(1) if first else ""))
