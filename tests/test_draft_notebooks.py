@@ -228,5 +228,5 @@ def test_a_file_that_is_not_a_notebook_is_one_line_and_exit_2(tmp_path):
     path.write_text('{"cells": [', encoding="utf-8")
     result = CliRunner().invoke(main, ["draft", str(path), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
-    assert result.output == (f"error: {path}:1:12: the notebook's JSON is broken (Expecting "
-                             "value)\n")
+    assert result.output.startswith(f"error: {path}:1:12: the notebook's JSON is broken (")
+    assert result.output.count("\n") == 1

@@ -73,7 +73,7 @@ class Draft:
 def drafts(record: Record, stem: str) -> tuple[list[Draft], list[Note]]:
     """Every case the record holds, and what could not be made a case (as notes)."""
     builder = _Builder(record, _slug(stem))
-    out = [builder.behaviour(segment) for segment in record.segments]
+    out = [builder.guarded(builder.behaviour, segment) for segment in record.segments]
     out += builder.gradients()
     out += builder.values()
     return [d for d in out if d is not None], builder.notes
@@ -112,6 +112,19 @@ class _Builder:
 
     def note(self, where, text: str) -> None:
         self.notes.append(Note(where.cell, where.line, text))
+
+    def guarded(self, build, what, where=None):
+        """build(what), or None and a note if it fails: one bad case never stops the rest."""
+        try:
+            return build(what)
+        except Unsupported as exc:
+            reason = exc.message
+        except Exception as exc:  # a bug of ours
+            reason = f"the draft failed ({type(exc).__name__}); please report it"
+        where = where or _first_where(what)
+        self.notes.append(Note(where.cell if where else "", where.line if where else None,
+                               f"no case drafted here: {reason}"))
+        return None
 
     # --- behaviour cases ---------------------------------------------------------------------
 
@@ -166,7 +179,7 @@ class _Builder:
     def gradients(self) -> list[Draft]:
         groups = _groups(self.record.instances)
         self._place_functions(groups)
-        return [self._gradient(group) for group in groups]
+        return [self.guarded(self._gradient, g, g.first) for g in groups]
 
     def _place_functions(self, groups: list["_Group"]) -> None:
         """Each hand-written derivative function goes to the graph it names (dy_dx: output y,
@@ -257,7 +270,7 @@ class _Builder:
                           f"has {function.of} depending on {function.wrt} with requires_grad, and "
                           "no call of it prints a value: nothing to check")
                 continue
-            draft = self._values(function)
+            draft = self.guarded(self._values, function, function.func.where)
             if draft:
                 out.append(draft)
         return out
@@ -296,6 +309,12 @@ class _Builder:
 
 
 # --- behaviour helpers -----------------------------------------------------------------------
+
+def _first_where(segment):
+    wheres = [leaf.where for leaf in getattr(segment, "inputs", {}).values()]
+    wheres += list(_wheres(getattr(segment, "steps", [])))
+    return min(wheres, key=lambda w: w.order) if wheres else None
+
 
 def _renames(segment: Segment) -> dict[str, str]:
     names = list(dict.fromkeys(list(segment.inputs) + list(_all_names(segment.steps))))

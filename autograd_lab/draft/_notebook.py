@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,7 +121,9 @@ def _from_ipynb(text: str, path: str) -> Notebook:
         raise NotebookError(f"{path}: the notebook's JSON is nested too deep") from None
     try:
         # a schema problem is kept, not logged: the cells are read whatever it says
-        nb = nbformat.reads(text, as_version=4, capture_validation_error={})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # nbformat's own advice (missing cell ids, ...)
+            nb = nbformat.reads(text, as_version=4, capture_validation_error={})
     except Exception as exc:  # nbformat's many ways of refusing a file: said in our words
         raise NotebookError(f"{path}: not a Jupyter notebook that nbformat can read "
                             f"({type(exc).__name__})") from None

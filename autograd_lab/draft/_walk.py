@@ -142,7 +142,11 @@ class _Walk:
 
     def run(self) -> Record:
         for cell in self.record.notebook.cells:
-            self.cell(cell)
+            try:
+                self.cell(cell)
+            except Exception as exc:  # a bug of ours: the cell is left out, the rest go on
+                self.note(cell.label, None, f"left out: the draft failed on this cell "
+                          f"({type(exc).__name__}); please report it")
         self.close()
         self.record.notes.sort(key=lambda n: self._order(n))
         return self.record
@@ -193,7 +197,9 @@ class _Walk:
 
     def left_out(self, node: ast.AST, why: str, line: int | None = None) -> None:
         where = self.where(node)
-        self.note(where.cell, line or where.line, f"left out: {one(node, 60)}: {why}")
+        code = one(node, 60) if getattr(node, "end_lineno", 0) == node.lineno \
+            else where.code[:60] + " …"   # a block: its first line
+        self.note(where.cell, line or where.line, f"left out: {code}: {why}")
 
     # --- statements --------------------------------------------------------------------------
 
@@ -206,6 +212,8 @@ class _Walk:
                 raise Unsupported(f"a {type(statement).__name__.lower()} statement: the draft "
                                   "follows straight-line code", statement)
             handler(statement, shown)
+        except RecursionError:
+            self.left_out(statement, "nested too deep to follow")
         except Unsupported as exc:
             line = getattr(exc.node, "lineno", None)
             inside = line is not None and statement.lineno <= line <= statement.end_lineno
@@ -537,6 +545,11 @@ class _Walk:
         self.shows.append(_Show(parts + [end], fills, where))
 
     def display(self, value: ast.expr, step: Step | None = None) -> None:
+        if _looked_at(value)[0] == "other" and not (
+                isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+                and value.func.id in self.record.functions):
+            raise Unsupported("a call the draft does not follow" if isinstance(value, ast.Call)
+                              else "not a tensor the draft follows", value)
         where = self.where(value)
         box: list[Step] = []
         fill = self.slot(value, where, box)
