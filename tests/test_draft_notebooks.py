@@ -230,3 +230,47 @@ def test_a_file_that_is_not_a_notebook_is_one_line_and_exit_2(tmp_path):
     assert result.exit_code == 2
     assert result.output.startswith(f"error: {path}:1:12: the notebook's JSON is broken (")
     assert result.output.count("\n") == 1
+
+
+def test_each_tensor_keeps_the_dtype_and_the_value_its_constructor_gave_it(tmp_path):
+    done = drafted_cases(
+        tmp_path,
+        ("import torch",),
+        ("a = torch.tensor([2.0])\nb = torch.Tensor([0.1])\nc = torch.tensor(0.1)\n"
+         "k = torch.tensor([1.0]).requires_grad_()\ns = (a*b*c*k).sum()\ns.backward()\n"
+         "k.grad", shown("tensor([0.0200])")))
+    case = case_of(done, "behaviour")
+    assert case["dtype"] == "float32"
+    assert case["inputs"] == {"a": [2.0], "b": [0.10000000149011612], "c": 0.10000000149011612,
+                              "k": {"value": [1.0], "grad": True}}
+    assert statuses(done) == {"cells_2-2": "passed"}
+    text = text_of(done, "behaviour")
+    assert "  b: [0.10000000149011612]              # In [2], line 2: b = torch.Tensor([0.1])\n" \
+        in text
+
+
+def test_a_float64_tensor_keeps_its_digits(tmp_path):
+    done = drafted_cases(
+        tmp_path,
+        ("import torch\nx = torch.tensor(0.1, dtype=torch.float64, requires_grad=True)\n"
+         "y = torch.exp(x)\ny.backward()\nx.grad",
+         shown("tensor(1.1052, dtype=torch.float64)")))
+    case = case_of(done, "behaviour")
+    assert case["dtype"] == "float64"
+    assert case["inputs"] == {"x": {"value": 0.1, "grad": True}}
+    assert case["steps"][-1] == {"backward": "y", "expect": {"grad/x": 1.1052}}
+
+
+def test_a_gradient_shown_after_a_backward_left_out_is_not_claimed(tmp_path):
+    path = write_notebook(
+        tmp_path / "lesson.ipynb",
+        ("import torch\nv = torch.tensor([1.0, 2.0], requires_grad=True)\nu = v @ v\n"
+         "u.backward()\nv.grad", shown("tensor([2., 4.])")))
+    done = draft(path, tmp_path / "drafts")
+    assert [str(n) for n in done.notes] == [
+        "In [1], line 3: left out: u = v @ v: the matrix product @ is not in the expression "
+        "language yet",
+        "In [1], line 4: left out: u.backward(): u is not a tensor the draft follows",
+        "In [1], line 5: not checked: v.grad shows tensor([2., 4.]): the u.backward() before it "
+        "(In [1], line 4) was left out, so the case would not have its gradients"]
+    assert done.files == []

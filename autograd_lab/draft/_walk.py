@@ -46,6 +46,7 @@ class Segment:
     steps: list[Step] = field(default_factory=list)
     current: dict = field(default_factory=dict)        # name -> what the case's name holds now
     notes: list[Note] = field(default_factory=list)    # after the last step
+    lost: object = None       # where a backward(), zero_() or requires_grad was left out
 
     def checkable(self) -> bool:
         return any(_checkable(s) for s in self.steps)
@@ -218,6 +219,8 @@ class _Walk:
             line = getattr(exc.node, "lineno", None)
             inside = line is not None and statement.lineno <= line <= statement.end_lineno
             self.left_out(statement, exc.message, line if inside else None)
+            if _changes_grads(statement):
+                self.segment.lost = self.where(statement)
 
     def s_Pass(self, statement, shown):
         pass
@@ -567,6 +570,10 @@ class _Walk:
             return self._called(self.record.functions[node.func.id], node, where)
         kind, name = _looked_at(node)
         held = self.env.get(name) if name else None
+        if kind == "grad" and self.segment.lost is not None:
+            return self._not_checked(node, where, f"the {self.segment.lost.code[:40]} before it "
+                                     f"({self.segment.lost}) was left out, so the case would "
+                                     "not have its gradients")
         if kind == "value" and isinstance(held, Node) and held.dtype is None and held.inline:
             return self._not_checked(node, where, "a plain Python number, not a tensor")
         if not isinstance(held, (Leaf, Node)):
@@ -723,6 +730,15 @@ def _looked_at(node: ast.expr) -> tuple[str, str | None]:
     if isinstance(node, ast.Attribute) and node.attr in LOOKS and isinstance(node.value, ast.Name):
         return node.attr, node.value.id
     return "other", None
+
+
+def _changes_grads(statement: ast.stmt) -> bool:
+    """backward(), zero_(), requires_grad: a statement that changes what .grad shows."""
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Attribute) and node.attr in ("backward", "zero_",
+                                                              "requires_grad_", "requires_grad"):
+            return True
+    return False
 
 
 def _prints(node: ast.AST) -> bool:
