@@ -1,4 +1,4 @@
-"""Small .ipynb notebooks written for the tests with nbformat: cells with the outputs they showed."""
+"""Small .ipynb notebooks written for the tests with nbformat: cells, and what they showed."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -108,7 +108,8 @@ def test_the_perceptron_with_a_helper_manual_derivatives_and_three_ways_to_requi
         ("dloss_dy_pred = (y_pred - y)/(y_pred*(1 - y_pred))\ndy_pred_dz = y_pred*(1 - y_pred)\n"
          "dz_dw = x\ndz_db = 1\ndL_dw = dloss_dy_pred*dy_pred_dz*dz_dw\n"
          "dL_db = dloss_dy_pred*dy_pred_dz*dz_db",),
-        ("loss.backward()\nprint(f\"loss: {loss.item():.4f}\")\nprint(w.grad.item(), b.grad.item())",
+        ("loss.backward()\nprint(f\"loss: {loss.item():.4f}\")\n"
+         "print(w.grad.item(), b.grad.item())",
          printed("loss: 6.7012\n6.6917619705200195 0.9987704753875732\n")))
     case = case_of(done, "gradient")
     assert case["dtype"] == "float32"
@@ -216,7 +217,8 @@ def test_the_cli_drafts_says_what_it_wrote_and_what_it_left_out(tmp_path):
     assert lines[0] == (f"wrote {tmp_path / 'out' / 'lesson_cells_2-2.yaml'}  behaviour case, "
                         "In [2], 1 claim")
     assert lines[1].startswith(f"wrote {tmp_path / 'out' / 'lesson_y_in2.yaml.todo'}  gradient, "
-                               "In [2]: no hand-written derivative for y/x")
+                               "In [2]: no hand-written derivative for y/x; write it, then "
+                               "rename the file to .yaml")
     assert lines[2] == (f"{path}: In [1], line 2: left out: import os: a module the draft does "
                         "not read (nothing of it is used)")
     assert lines[3] == (f"drafted 1 case and 1 to finish from {path} into {tmp_path / 'out'}; "

@@ -56,7 +56,7 @@ def test_002_fails_naming_the_cross_entropy_target_of_4(checked):
 def test_004_fails_saying_backward_was_never_called(checked):
     drafted, results = checked["004"]
     failed = [r for r in results if r.status != "passed"]
-    assert [r.name for r in failed] == ["004_849a914171c054d3_cells_2-16"]
+    assert [r.name for r in failed] == ["004_849a914171c054d3_cells_10-16"]
     assert failed[0].problems == [
         "step 2 (x.grad, line 19): expected grad/x = 6, but x.grad is None: no backward() ran "
         "before this step (writing y.backward without the parentheses does not call it)"]
@@ -109,7 +109,7 @@ def test_check_takes_the_notebook_itself_and_names_its_cells(tmp_path):
                                        "--format", "json"])
     assert result.exit_code == 1
     name = str(seed("004"))
-    assert f"FAIL  004_849a914171c054d3_cells_2-16 {name} In [2] to In [16]" in result.output
+    assert f"FAIL  004_849a914171c054d3_cells_10-16 {name} In [10] to In [16]" in result.output
     assert "step 2 (x.grad, In [16], line 1): expected grad/x = 6, but x.grad is None" \
         in result.output
     assert f"PASS  004_849a914171c054d3_y_in10  {name} In [10]" in result.output

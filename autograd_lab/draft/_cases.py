@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._notebook import Note
-from ._translate import (Leaf, Node, Translator, Unsupported, case_name, checked_text,
-                         renamed)
-from ._walk import (DerivativeFunction, DerivativeVariable, Expect, Instance, Observation,
-                    Record, Segment, Step, closure_leaves)
+from ._translate import (Leaf, Node, Translator, Unsupported, case_name, checked_text, renamed)
+from ._walk import (DerivativeFunction, DerivativeVariable, Expect, Instance, Observation, Record,
+                    Segment, Step, closure_leaves)
 
 
 class Digits(str):
@@ -45,7 +44,7 @@ class StepOut:
     value: object
     comment: str = ""
     expect: list[Entry] = field(default_factory=list)
-    inner: list["StepOut"] = field(default_factory=list)
+    inner: list[StepOut] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -181,7 +180,7 @@ class _Builder:
         self._place_functions(groups)
         return [self.guarded(self._gradient, g, g.first) for g in groups]
 
-    def _place_functions(self, groups: list["_Group"]) -> None:
+    def _place_functions(self, groups: list[_Group]) -> None:
         """Each hand-written derivative function goes to the graph it names (dy_dx: output y,
         parameter x), the run nearest after its first call; with none, the nearest before;
         with no backward() at all, the nearest node of that name with x under it."""
@@ -214,7 +213,7 @@ class _Builder:
             return None
         return Instance(node, node.where, pseudo=True)
 
-    def _gradient(self, group: "_Group") -> Draft:
+    def _gradient(self, group: _Group) -> Draft:
         graph = _Graph(group.instances[0].output)
         base = group.instances[0]
         dtype = _dtype(graph.leaves)
@@ -328,9 +327,7 @@ def _renames(segment: Segment) -> dict[str, str]:
 
 def _all_names(steps: list[Step]):
     for step in steps:
-        if step.action == "compute":
-            yield step.args[0]
-        elif step.action == "detach":
+        if step.action == "compute" or step.action == "detach":
             yield step.args[0]
         yield from _all_names(step.inner)
 
@@ -518,7 +515,7 @@ class _Graph:
         return {self.names[base[n]]: v for n, v in values.items()
                 if n in base and v != base[n].value}
 
-    def value_claim(self, seen: Observation, points: "_Points", hand: "_Hand") -> None:
+    def value_claim(self, seen: Observation, points: _Points, hand: _Hand) -> None:
         """A printed value of a node this graph has (the same expression over the same leaves),
         at the point its leaves held then; a printed hand-written total, as a gradient."""
         target = seen.target

@@ -4,9 +4,9 @@ from __future__ import annotations
 import contextlib
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ._draft import Drafted, Written, draft
 from ._notebook import NotebookError, looks_like_notebook
@@ -47,8 +47,9 @@ def said(drafted: Drafted) -> list[str]:
 def _wrote(w: Written) -> str:
     cells = _cells(w.cells)
     if w.to_write:
+        them = "them" if len(w.to_write) > 1 else "it"
         return (f"wrote {w.path}  {w.kind}, {cells}: no hand-written derivative for "
-                f"{', '.join(w.to_write)}; write them, then rename it to .yaml")
+                f"{', '.join(w.to_write)}; write {them}, then rename the file to .yaml")
     return f"wrote {w.path}  {w.kind} case, {cells}, {w.claims} claim{'s' * (w.claims != 1)}"
 
 
@@ -73,7 +74,7 @@ class Checked:
             return result
         notebook, written = found
         label = f"{notebook} {_cells(written.cells)}"
-        place = lambda line: written.origins.get(int(line), _cells(written.cells))  # noqa: E731
+        place = lambda line: written.origins.get(int(line), _cells(written.cells))
         file = re.escape(str(result.file))
         result.problems = [
             re.sub(r", line (\d+)\)", lambda m: f", {place(m[1])})",

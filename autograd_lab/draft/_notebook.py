@@ -65,7 +65,7 @@ class Notebook:
 
 
 def read(path: str | Path) -> Notebook:
-    """The notebook's code cells in order, with their outputs; NotebookError if it cannot be read."""
+    """The notebook's code cells in order, with their outputs; NotebookError if unreadable."""
     path = Path(path)
     text = _text_of(path)
     if path.suffix.lower() == ".ipynb" or text.lstrip().startswith("{"):
@@ -193,7 +193,7 @@ def _split(lines: list[str]) -> tuple[str, list[str]]:
     blocks = _blocks(lines)
     if not blocks:
         return "", []
-    upto = lambda k: "\n".join(lines[: blocks[k][1]])  # noqa: E731 - the code through block k
+    upto = lambda k: "\n".join(lines[: blocks[k][1]])
     chosen = None
     for k in range(len(blocks)):
         if k and _output_like(lines, blocks[k]):

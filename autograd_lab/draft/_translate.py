@@ -98,17 +98,17 @@ class Leaf:
     grad: bool
     shape: tuple
     where: Where
-    root: "Leaf | None" = None  # the tensor this is (after requires_grad_ changed it)
+    root: Leaf | None = None  # the tensor this is (after requires_grad_ changed it)
 
     @property
     def requires_grad(self) -> bool:
         return self.grad
 
     @property
-    def origin(self) -> "Leaf":
+    def origin(self) -> Leaf:
         return self.root or self
 
-    def changed(self, grad: bool, where: Where) -> "Leaf":
+    def changed(self, grad: bool, where: Where) -> Leaf:
         return Leaf(self.name, self.value, self.dtype, grad, self.shape, where, self.origin)
 
 
@@ -234,7 +234,7 @@ class Translator:
                 k.arg is None for k in node.keywords):
             raise Unsupported(f"*arguments in {one(node)}", node)
         spelled = self.dotted(node.func)
-        visit = lambda n: self._visit(n, local, deps, depth, stack)  # noqa: E731
+        visit = lambda n: self._visit(n, local, deps, depth, stack)
         if spelled in FUNCTIONS or spelled in POWERS:
             if spelled.startswith("math.") and any(self._tensor_in(a, local) for a in node.args):
                 raise Unsupported(f"{spelled}() of a tensor gives a plain float, cut from the "

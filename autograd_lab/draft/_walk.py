@@ -33,7 +33,7 @@ class Step:
     where: Where              # retain_grad, no_grad, or look (a cell that only shows)
     args: tuple = ()
     expect: list[Expect] = field(default_factory=list)
-    inner: list["Step"] = field(default_factory=list)
+    inner: list[Step] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)    # placed before the step
     again: bool = False       # a computation from an earlier cell, repeated for this case
 
@@ -62,7 +62,7 @@ class Instance:
 
     output: Node
     where: Where
-    grads: list["Observation"] = field(default_factory=list)
+    grads: list[Observation] = field(default_factory=list)
     pseudo: bool = False      # no backward(): the graph a hand-written derivative names
 
 
@@ -588,7 +588,7 @@ class _Walk:
             if shown is None:
                 return
             said = shown.text or "None"
-            add = lambda key, value: box[0].expect.append(Expect(key, value, where, said))  # noqa
+            add = lambda key, value: box[0].expect.append(Expect(key, value, where, said))
             if kind == "value" and shown.number:
                 add(name, shown.written)
                 self._value_claims(held, name, shown, add)
