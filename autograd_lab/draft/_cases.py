@@ -296,6 +296,10 @@ class _Builder:
             except Unsupported as exc:
                 self.note(func.where, f"left out: {func.name}: {exc.message}")
                 return None
+            if formula.deps:
+                self.note(func.where, f"left out: {func.name} uses "
+                          f"{', '.join(sorted(formula.deps))} besides its parameters")
+                return None
             for n, value in zip(names, call.args):
                 draft.inputs.append(Entry(n, Digits(repr(float(value))), _said(call.where)))
             value_name = case_name(f"{func.name}_{k}" if several else func.name,
