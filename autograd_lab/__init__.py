@@ -8,7 +8,7 @@ import importlib
 _EXPORTS = {
     "load_case": "api", "check_file": "api", "check_paths": "api", "case_files": "api",
     "assert_passes": "api", "diagnosis": "api",
-    "Case": "case", "CaseError": "errors", "CaseResult": "result",
+    "Case": "case", "Behaviour": "case", "CaseError": "errors", "CaseResult": "result",
     "PASSED": "result", "FAILED": "result", "ERROR": "result",
 }
 

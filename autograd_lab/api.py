@@ -3,18 +3,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .case import Behaviour, Case
 from .check import case_files, check_file, check_paths
-from .case import Case, load
 from .errors import CaseError
+from .reading import load
 from .result import ERROR, FAILED, PASSED, CaseResult
 
-__all__ = ["load_case", "check_file", "check_paths", "case_files", "assert_passes",
-           "diagnosis", "Case", "CaseError", "CaseResult", "PASSED", "FAILED", "ERROR"]
+__all__ = [
+    "ERROR",
+    "FAILED",
+    "PASSED",
+    "Case",
+    "CaseError",
+    "CaseResult",
+    "assert_passes",
+    "case_files",
+    "check_file",
+    "check_paths",
+    "diagnosis",
+    "load_case",
+]
 
 SHOWN_ELEMENTS = 8     # elements of a vector gradient shown in a diagnosis
 
 
-def load_case(path: str | Path) -> Case:
+def load_case(path: str | Path) -> Case | Behaviour:
     """Read, validate and resolve one case file; a bad file raises CaseError naming file:line."""
     return load(path)
 

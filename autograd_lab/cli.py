@@ -1,6 +1,7 @@
 """`autograd-lab`: a thin face over the API (nothing heavy is imported until a command runs)."""
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
 import sys
@@ -53,16 +54,15 @@ def check(paths, out, jobs, formats, timeout):
     if missing:
         raise click.UsageError(f"no such file or folder: {', '.join(missing)}")
     formats = _drawable(formats)
-    from .draft import checked_notebooks
     from .reports import Run
     with Run(out, formats) as run:   # before torch and SymPy load, for its drawing processes
+        from .draft import checked_notebooks  # it loads the checker: after the forks
         with checked_notebooks(paths, click.echo) as drafted:
-            _check(drafted.paths, jobs, timeout, run, drafted)
+            _check(drafted.paths, jobs, timeout, run, formats, drafted)
 
 
 def _drawable(formats: tuple) -> tuple:
     """Plots need matplotlib, which a user may have left out: skip them, saying so once."""
-    import importlib.util
     if "plots" in formats and importlib.util.find_spec("matplotlib") is None:
         click.echo("note: plots skipped: matplotlib is not installed (pip install matplotlib)",
                    err=True)
@@ -70,12 +70,13 @@ def _drawable(formats: tuple) -> tuple:
     return formats
 
 
-def _check(paths, jobs, timeout, run, drafted) -> None:
+def _check(paths, jobs, timeout, run, formats, drafted) -> None:
     from .startup import frozen_imports
     with frozen_imports():
         from .check import case_files
         from .parallel import check_files, one_thread
-        from .reports import exit_code, markdown, terminal
+        from .reports import MAX_CASES, append_step_summary, console, exit_code, progress, show
+        from .reports import summary as show_summary
 
     os.environ["AUTOGRAD_LAB_TIMEOUT"] = str(timeout)  # read by each check, in every worker
     one_thread()
@@ -84,19 +85,23 @@ def _check(paths, jobs, timeout, run, drafted) -> None:
     files = case_files(paths)
     if not files and not drafted.errors:
         raise click.UsageError(f"no case files (*.yaml) under {', '.join(map(str, paths))}")
-    run.expect(len(files) + len(drafted.errors))
-    console = terminal.console()
+    run.begin(len(files) + len(drafted.errors))
+    out = console()
     results = []
-    with terminal.progress(console, len(files)) as advance:
-        for result in itertools.chain(drafted.errors, check_files(files, jobs)):
+    # the plots draw MAX_CASES cases, those that did not pass first: each check computes its
+    # curves while the case is at hand where it may be drawn
+    sweep = "unless passed" if "plots" in formats else None
+    with progress(out, len(files)) as advance:
+        checked = check_files(files, jobs, sweep, sweep_first=MAX_CASES)
+        for result in itertools.chain(drafted.errors, checked):
             result = drafted.relabel(result)  # a drafted case: named by the notebook's cells
-            terminal.show(result, console, quiet=advance.shown)
+            show(result, out, quiet=advance.shown)
             results.append(result)
             run.add(result)
             advance()
-    run.write(results)
-    markdown.append_step_summary(results)
-    terminal.summary(results, console, run.out)
+    run.finish(results)
+    append_step_summary(results)
+    show_summary(results, out, run.out)
     sys.exit(exit_code(results))
 
 
@@ -123,10 +128,10 @@ def explain(case):
     CASE is a case file or the name of a case under cases/."""
     from .errors import CaseError
     from .explain import explain as run
-    from .reports import terminal
+    from .reports import console
 
     try:
-        run(case, terminal.console())
+        run(case, console())
     except CaseError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -138,7 +143,7 @@ def schema():
     yaml-language-server at it with `# yaml-language-server: $schema=case.schema.json`."""
     import json
 
-    from .schema import json_schema
+    from .reading import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2))
 

@@ -13,14 +13,7 @@ class CaseError(Exception):
         self.line = line
         self.column = column
         self.text = text
-
-    def at(self, file: str | None = None, line: int | None = None,
-           column: int | None = None) -> "CaseError":
-        """Fill in the location where it is not known yet."""
-        self.file = self.file or file or ""
-        if self.line is None:
-            self.line, self.column = line, column
-        return self
+        self.kind = "gradient"   # the kind of case it was found in: "gradient" or "behaviour"
 
     @property
     def where(self) -> str:

@@ -8,14 +8,26 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 import torch
+from rich import box
+from rich.markup import escape
+from rich.table import Table
 
-from . import compare
-from .case import Case, load
-from .check import gradients
+from .case import Behaviour, Case, flat
+from .check import gap, gradients, run_behaviour, step_name, tolerance, value_text
 from .errors import CaseError
-from .methods import autograd, manual
-from .methods.symbolic import Builder, Symbolic, printed
-from .methods.tensors import evaluate
+from .methods import (
+    DTYPES,
+    Builder,
+    Symbolic,
+    evaluate,
+    fit,
+    forward,
+    leaves,
+    manual_totals,
+    printed,
+)
+from .reading import load
+from .result import PASSED
 
 MAX_PATHS = 20        # paths listed per parameter
 MAX_FORMULA = 400     # characters of a SymPy formula shown
@@ -82,9 +94,7 @@ def explain(target: str, out) -> None:
     """Print the derivation of a case file or named case; a behaviour case, its steps."""
     path = find(target)
     case = load(path)
-    if not isinstance(case, Case):  # steps: shown as the notebook's cells
-        from rich.markup import escape
-        from .behaviour import explain as cells
+    if isinstance(case, Behaviour):  # steps: shown as the notebook's cells
         out.print(escape("\n".join(cells(case))))
         return
     try:
@@ -100,14 +110,14 @@ def derive(case: Case) -> Derivation:
     """Everything explain prints, at the case's base point."""
     base = dataclasses.replace(case, overrides=[], sample=None, claims=[])
     with torch.no_grad():
-        values = manual.forward(base, manual.leaves(base))
+        values = forward(base, leaves(base))
     symbolic = Symbolic(base)
     at = {n: _at0(values[n], base, n) for n in base.inputs}
-    forward = [(n, node.text, _at0(values[n], base, n)) for n, node in base.nodes.items()]
+    nodes = [(n, node.text, _at0(values[n], base, n)) for n, node in base.nodes.items()]
     steps = [_step(base, symbolic, values, e) for e in base.edges.values()]
     by_method = gradients(base)
     grads = [_gradient(base, symbolic, values, steps, by_method, p) for p in base.params]
-    return Derivation(case, at, forward, steps, grads, backward_graph(base))
+    return Derivation(case, at, nodes, steps, grads, backward_graph(base))
 
 
 # --- the chain rule -----------------------------------------------------------------------
@@ -117,15 +127,16 @@ def _step(case: Case, symbolic: Symbolic, values: dict, edge) -> Step:
         hand = evaluate(edge.expr, values)
     hand = np.asarray(hand.numpy() if isinstance(hand, torch.Tensor) else hand, dtype=float)
     exact = symbolic.edge(edge.node, edge.parent)
-    rtol, atol = compare.tolerance("float64", case.tolerance)
-    ok = compare.gap(hand, exact, rtol, atol).ok
+    rtol, atol = tolerance("float64", case.tolerance)
+    ok = gap(hand, exact, rtol, atol).ok
     return Step(edge.key, edge.text, _shown(hand), symbolic.form(edge.node, edge.parent),
                 _shown(exact), ok)
 
 
 def paths(case: Case, param: str) -> list[list[str]]:
     """Every chain of declared edges from the output down to param."""
-    out, by_node = [], {}
+    out: list[list[str]] = []
+    by_node: dict[str, list] = {}
     for edge in case.edges.values():
         by_node.setdefault(edge.node, []).append(edge)
 
@@ -150,13 +161,13 @@ def _gradient(case, symbolic, values, steps, by_method, param) -> Gradient:
             for key in trail:
                 product = product * torch.as_tensor(evaluate(case.edges[key].expr, values),
                                                     dtype=torch.float64)
-            product = manual._fit(product, values[param].shape)
+            product = fit(product, values[param].shape)
         g.paths.append(Path_(trail, [local[k].value for k in trail],
                              _at0(product, case, param)))
     if param in case.gradient:
-        tree, text = case.gradient[param]
+        _tree, text = case.gradient[param]
         g.total = text
-        g.total_value = _at0(manual.totals(case, values)[param], case, param)
+        g.total_value = _at0(manual_totals(case, values)[param], case, param)
     g.sympy, g.sympy_named = formulas(symbolic, param)
     g.sympy_value = _at0(by_method["sympy"][param], case, param)
     g.methods = {m: _at0(v[param], case, param) for m, v in by_method.items()}
@@ -186,7 +197,7 @@ def _derivative(symbolic: Symbolic, expr, reductions: list, param: str):
     Symbolic.derivative does numerically)."""
     x = symbolic.symbols[param]
     vector = bool(symbolic.shapes[param])
-    adjoint = {}
+    adjoint: dict = {}
     for k in reversed(range(len(reductions))):
         a = sp.diff(expr, reductions[k].symbol)
         for m in range(k + 1, len(reductions)):
@@ -216,19 +227,20 @@ def _reduce(r, e):
 def backward_graph(case: Case) -> list[tuple[str, str, str]]:
     """The grad_fn chain torch recorded from the output, depth first through next_functions,
     each entry beside the declared node (or input) it belongs to."""
-    env = manual.leaves(case, autograd.DTYPES[case.dtype], grad=True)
-    values = manual.forward(case, env)
+    env = leaves(case, DTYPES[case.dtype], grad=True)
+    values = forward(case, env)
     made = {v.grad_fn: f"{n} = {case.nodes[n].text}" for n, v in values.items()
             if n in case.nodes and isinstance(v, torch.Tensor) and v.grad_fn is not None}
-    leaves = {id(env[n]): f"{n} (leaf: .grad)" for n in case.params}
+    params = {id(env[n]): f"{n} (leaf: .grad)" for n in case.params}
     out: list[tuple[str, str, str]] = []
     seen: set = set()
 
     def walk(fn, lead: str, branch: str):
-        declared = made.get(fn) or leaves.get(id(getattr(fn, "variable", None)), "")
+        declared = made.get(fn) or params.get(id(getattr(fn, "variable", None)), "")
         name = fn.name().rsplit("::", 1)[-1]   # torch::autograd::AccumulateGrad -> AccumulateGrad
         if fn in seen:
-            out.append((lead + branch, name, (declared + " " if declared else "") + "(shown above)"))
+            again = (declared + " " if declared else "") + "(shown above)"
+            out.append((lead + branch, name, again))
             return
         seen.add(fn)
         out.append((lead + branch, name, declared))
@@ -239,6 +251,32 @@ def backward_graph(case: Case) -> list[tuple[str, str, str]]:
     if values[case.output].grad_fn is not None:
         walk(values[case.output].grad_fn, "", "")
     return out
+
+
+# --- a behaviour case -----------------------------------------------------------------------
+
+def cells(case: Behaviour) -> list[str]:
+    """The steps as the notebook's cells, each followed by what it showed and the verdict."""
+    result = run_behaviour(case)
+    lines = [f"{name} = torch.tensor({_source(spec.value)}"
+             f"{', requires_grad=True' if spec.grad else ''})  # {case.dtype}"
+             for name, spec in case.inputs.items()]
+    for step, depth in flat(case.steps):
+        lines.append(f"{'    ' * depth}In [{step.label}]: {step.text}")
+        head = step_name(step) + ": "
+        for claim in (c for c in result.claims if c.claim.startswith(head)):
+            mark = "ok" if claim.status == PASSED else \
+                f"FAILED (expected {value_text(claim.written)})"
+            shown = value_text(claim.value)[:100] if claim.value is not None else "None"
+            lines.append(f"{'    ' * depth}    {claim.claim[len(head):]}: {shown}  {mark}")
+    return lines + [f"{result.status.upper()}: {p}" for p in result.problems] + \
+        [f"{result.status}: {case.name}"]
+
+
+def _source(value: np.ndarray) -> str:
+    """An input as the notebook wrote it (3.0, [1.0, 2.0, 3.0]), long vectors cut."""
+    listed = value.tolist()
+    return repr(listed) if value.size <= 8 else value_text(listed)
 
 
 # --- values -------------------------------------------------------------------------------
@@ -266,8 +304,6 @@ def _cut(text: str) -> str:
 
 def show(d: Derivation, out) -> None:
     """Print the derivation on a rich console: each step a table, as the tutorials go."""
-    from rich.table import Table
-    from rich.markup import escape
     case = d.case
     at = ", ".join(f"{n} = {fmt(v)}" for n, v in d.at.items())
     out.print(f"[bold]{escape(case.name)}[/]" + (f": {escape(case.title)}" if case.title else ""))
@@ -296,7 +332,8 @@ def show(d: Derivation, out) -> None:
         lhs = f"∂{case.output}/∂{g.param}"
         out.print(f"  {lhs} = {escape(g.sympy)}")
         if g.sympy_named != g.sympy:
-            out.print(f"  {' ' * len(lhs)} = {escape(g.sympy_named)}   [dim](in the nodes' names)[/]")
+            out.print(f"  {' ' * len(lhs)} = {escape(g.sympy_named)}   "
+                      "[dim](in the nodes' names)[/]")
         out.print(f"  {' ' * len(lhs)} = {fmt(g.sympy_value)}")
 
     table = _table("\n5. Each method at the base point", "gradient", "method", "value")
@@ -313,7 +350,6 @@ def show(d: Derivation, out) -> None:
 
 
 def _paths(g: Gradient, case: Case, out) -> None:
-    from rich.markup import escape
     lhs = f"∂{case.output}/∂{g.param}"
     pad = " " * len(lhs)
     for i, p in enumerate(g.paths):
@@ -334,8 +370,6 @@ def _paths(g: Gradient, case: Case, out) -> None:
 
 def _table(title: str, *columns: str, wrap=()):
     """Names never wrap; values and formulas fold where the terminal is narrow."""
-    from rich import box
-    from rich.table import Table
     table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
                   pad_edge=False)
     for column in columns:

@@ -5,21 +5,27 @@ import gc
 import multiprocessing
 import os
 import sys
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import NamedTuple
+
+import torch
 
 from .check import check_file
 from .result import CaseResult, error
 
 
-def check_files(files: Iterable, jobs: int = 1) -> Iterator[CaseResult]:
+def check_files(files: Iterable, jobs: int = 1, sweep: str | None = None,
+                sweep_first: int = 0) -> Iterator[CaseResult]:
     """check_file for each file, in order; jobs > 1 spreads them over that many processes
     (0: one per core). A worker that dies takes no result with it: what it left unchecked is
     checked again, each file in a process of its own, so that a file that kills its process
-    is an error of its own and the rest are still checked."""
-    files = list(files)
+    is an error of its own and the rest are still checked. sweep: as check_file's, and
+    "always" for the first sweep_first files."""
+    files = [_Job(path, "always" if sweep and i < sweep_first else sweep)
+             for i, path in enumerate(files)]
     jobs = jobs or os.cpu_count() or 1
     # the imported modules' objects move out of the collector's reach: a full collection
     # would walk torch's and SymPy's few hundred thousand objects for nothing (about 0.4 ms
@@ -28,7 +34,7 @@ def check_files(files: Iterable, jobs: int = 1) -> Iterator[CaseResult]:
     gc.freeze()
     try:
         if jobs <= 1 or len(files) < 2:
-            yield from map(check_file, files)
+            yield from map(_check, files)
             return
         yield from _pooled(files, jobs)
     finally:
@@ -41,20 +47,30 @@ def _pooled(files: list, jobs: int) -> Iterator[CaseResult]:
     try:
         with ProcessPoolExecutor(min(jobs, len(files)), mp_context=_context(),
                                  initializer=_worker) as pool:
-            for result in pool.map(check_file, files, chunksize=_chunk(len(files), jobs)):
+            for result in pool.map(_check, files, chunksize=_chunk(len(files), jobs)):
                 done += 1
                 yield result
     except BrokenProcessPool:
         yield from map(_isolated, files[done:])
 
 
-def _isolated(path) -> CaseResult:
+class _Job(NamedTuple):
+    path: object
+    sweep: str | None
+
+
+def _check(job: _Job) -> CaseResult:
+    return check_file(job.path, job.sweep)
+
+
+def _isolated(job: _Job) -> CaseResult:
     """check_file in a process of its own: if the file takes the process down, only it is lost."""
     try:
         with ProcessPoolExecutor(1, mp_context=_context(), initializer=_worker) as pool:
-            return pool.submit(check_file, path).result()
+            return pool.submit(_check, job).result()
     except BrokenProcessPool:
-        return error(Path(path).stem, str(path), f"{path}: the process checking this file died "
+        path = str(job.path)
+        return error(Path(path).stem, path, f"{path}: the process checking this file died "
                      "(a crash inside a library, not a verdict on the case); please report it")
 
 
@@ -70,7 +86,6 @@ def one_thread() -> None:
     """torch on one thread, as the CLI and every worker run it: a check's tensors are small or
     bound by memory, so a second thread mostly waits for a core (on a busy machine, several
     milliseconds a call), and the parallelism is across cases, in processes (-j)."""
-    import torch
     torch.set_num_threads(1)
 
 

@@ -39,6 +39,15 @@ class PointResult:
 
 
 @dataclass
+class Sweep:
+    """A scalar parameter's derivative across a range, by every method (for a plot)."""
+
+    xs: object               # the parameter's values
+    lines: dict              # method -> the gradient at each value
+    marked: list             # the listed points that differ from the base point in it alone
+
+
+@dataclass
 class CaseResult:
     name: str
     file: str
@@ -56,6 +65,7 @@ class CaseResult:
     points_total: int = 0
     graph: dict = field(default_factory=dict)   # inputs and nodes with their base-point values
     seconds: float = 0.0
+    sweeps: dict = field(default_factory=dict)  # param -> Sweep, when plots are asked for
 
     @property
     def ok(self) -> bool:
@@ -64,6 +74,7 @@ class CaseResult:
     def to_dict(self) -> dict:
         out = asdict(self)
         out.pop("seconds")
+        out.pop("sweeps")
         for point in out["points"]:
             for param, extra in point.pop("details").items():
                 point["gradients"][param].update(extra)

@@ -79,7 +79,7 @@ def _torch_vector(n: int) -> None:
 def _check_folder(folder: str, jobs: int) -> None:
     from autograd_lab.check import case_files
     from autograd_lab.parallel import check_files
-    from autograd_lab.reports import json as json_report
+    from autograd_lab.reports import _json as json_report
     results = list(check_files(case_files([folder]), jobs))
     json_report.write(results, Path(folder).parent / "reports")
     bad = [r for r in results if not r.ok]
@@ -143,7 +143,8 @@ def run_vectors(b: Bench, sizes: list[int]) -> None:
     previous = None
     for n in sizes:
         path = vector_file(b.tmp, n)
-        ours, ref = b.pair(lambda: b.child("check_file", path), lambda: b.child("torch_vector", n))
+        ours, ref = b.pair(lambda path=path: b.child("check_file", path),
+                           lambda n=n: b.child("torch_vector", n))
         t, m = ours["seconds"] / ref["seconds"], ours["peak_mb"] / max(ref["peak_mb"], 0.1)
         _row(f"{n:.0e}", _s(ours["seconds"]), _s(ref["seconds"]), f"{t:.1f}x", _s(ours["cpu"]),
              _s(ref["cpu"]), f"{ours['peak_mb']:.0f}", f"{ref['peak_mb']:.0f}", f"{m:.1f}x")
@@ -159,7 +160,8 @@ def run_points(b: Bench, count: int) -> None:
     one.write_text(PERCEPTRON)
     many.write_text(PERCEPTRON + f"sample: {{count: {count - 1}, seed: 0, "
                                  "ranges: {w: [-2, 2], b: [-1, 1]}}\n")
-    single, sampled = b.pair(lambda: b.child("check_file", one), lambda: b.child("check_file", many))
+    single, sampled = b.pair(lambda: b.child("check_file", one),
+                             lambda: b.child("check_file", many))
     ratio = sampled["seconds"] / single["seconds"]
     _row("points", "seconds", "cpu", "MB")
     _row("1", _s(single["seconds"]), _s(single["cpu"]), f"{single['peak_mb']:.0f}")
@@ -183,8 +185,8 @@ def run_cases(b: Bench, counts: list[int]) -> None:
             shutil.copy(case.path, folder / case.path.name)
         pickled = b.tmp / f"floor_{n}.pickle"
         pickled.write_bytes(pickle.dumps(cases[:n]))
-        ours, floor = b.pair(lambda: b.child("check_folder", folder),
-                             lambda: b.child("floor", pickled))
+        ours, floor = b.pair(lambda folder=folder: b.child("check_folder", folder),
+                             lambda pickled=pickled: b.child("floor", pickled))
         t, c = ours["seconds"] / floor["seconds"], ours["cpu"] / floor["cpu"]
         _row(n, _s(ours["seconds"]), _s(floor["seconds"]), f"{t:.2f}x", _s(ours["cpu"]),
              _s(floor["cpu"]), f"{c:.2f}x", f"{ours['peak_mb']:.0f}", f"{floor['peak_mb']:.0f}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sympy as sp
 import torch
 
-from autograd_lab.methods.symbolic import sigmoid
+from autograd_lab.ops import sigmoid
 
 PARAMS = ("x", "w")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from autograd_lab.methods.symbolic import sigmoid
+from autograd_lab.ops import sigmoid
 
 INPUTS = ("x", "w", "c")          # x and w are parameters, c a constant
 PARAMS = ("x", "w")

@@ -24,7 +24,7 @@ def test_the_api_is_the_checking_path_the_cli_uses():
     assert autograd_lab.check_paths is check_module.check_paths
     assert "load_case" in dir(autograd_lab)
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
-        autograd_lab.nope
+        _ = autograd_lab.nope
 
 
 def test_load_a_case_and_check_it():

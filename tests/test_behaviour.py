@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograd_lab.behaviour import Behaviour
-from autograd_lab.case import load
+from autograd_lab.case import Behaviour
 from autograd_lab.check import check_case, check_file
 from autograd_lab.cli import main
+from autograd_lab.reading import load
 
 from .conftest import CASES
 
@@ -163,7 +163,7 @@ def test_retain_grad_keeps_a_non_leaf_gradient(steps):
 
 def test_a_step_may_only_look(steps):
     result = steps("- expect: {x: 2, requires_grad/x: true, is_leaf/x: true, grad/x: null}")
-    assert list(claims(result))[0] == "step 1 (x, x.requires_grad, x.is_leaf, x.grad): x"
+    assert next(iter(claims(result))) == "step 1 (x, x.requires_grad, x.is_leaf, x.grad): x"
     assert result.status == "passed"
 
 
@@ -330,7 +330,7 @@ def test_a_bad_behaviour_file_is_an_error_of_kind_behaviour(write_case):
 
 
 def test_the_editor_schema_knows_behaviour_cases_and_bare_steps():
-    from autograd_lab.schema import json_schema
+    from autograd_lab.reading import json_schema
     schema = json_schema()
     assert [k["$ref"] for k in schema["anyOf"]] == ["#/$defs/CaseModel", "#/$defs/BehaviourModel"]
     step = schema["$defs"]["Step"]

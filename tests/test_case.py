@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograd_lab.case import _half_unit, load
 from autograd_lab.errors import CaseError
+from autograd_lab.reading import load
+from autograd_lab.reading._values import half_unit as _half_unit
 
 GOOD = """
 inputs:
@@ -57,7 +58,7 @@ def test_generated_values(write_case):
     """))
     assert case.inputs["x"].value.tolist() == [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
     u = case.inputs["u"].value
-    assert u.shape == (7,) and np.all((0 <= u) & (u < 1))
+    assert u.shape == (7,) and np.all((u >= 0) & (u < 1))
     assert u.tolist() == np.random.default_rng(3).uniform(0, 1, 7).tolist()
     assert case.points["x"].shape == (1, 7)
 
@@ -65,16 +66,20 @@ def test_generated_values(write_case):
 @pytest.mark.parametrize("text, message, line", [
     ("inputs: {x: 1}\nforward: {y: x**2}\n", "no input has grad: true", 1),
     (GOOD.replace("y: x**2", "y: x**2 + q"), "undeclared name 'q'", 4),
-    (GOOD.replace("y: x**2", "y: x**2 + zz\n  zz: x"), "the node 'zz' is used before it is defined", 4),
+    (GOOD.replace("y: x**2", "y: x**2 + zz\n  zz: x"),
+     "the node 'zz' is used before it is defined", 4),
     (GOOD.replace("x: {value", "sin: {value"), "the name 'sin' shadows the function sin", 2),
     (GOOD.replace("y: x**2", "x: x**2"), "the node 'x' has the name of an input", 4),
     (GOOD.replace("y/x", "y/w"), "edge y/w: 'w' does not appear in y = x**2", 6),
     (GOOD.replace("y/x", "q/x"), "edge q/x: 'q' is not a node of forward", 6),
     (GOOD.replace("value: 3.0", "value: [1.0, 2.0]"),
-     "the output 'y' must be a scalar, but its shape is (2,); reduce it with sum() or mean()", None),
+     "the output 'y' must be a scalar, but its shape is (2,); reduce it with sum() or mean()",
+     None),
     (GOOD.replace("inputs:", "inputz:"), "unknown key 'inputz'; did you mean 'inputs'?", 1),
-    (GOOD.replace("inputs:\n  x: {value: 3.0, grad: true}\n", ""), "missing required key 'inputs'", None),
-    (GOOD.replace("3.0", ".nan"), "inputs.x.value: values must be finite numbers (no NaN or inf)", 2),
+    (GOOD.replace("inputs:\n  x: {value: 3.0, grad: true}\n", ""),
+     "missing required key 'inputs'", None),
+    (GOOD.replace("3.0", ".nan"),
+     "inputs.x.value: values must be finite numbers (no NaN or inf)", 2),
     (GOOD + "expect:\n  grad/q: 1\n", "claim grad/q: 'q' is not an input with grad: true", 8),
     ("- 1\n- 2\n", "a case file must be a mapping of keys", None),
     (GOOD.replace("y: x**2", "y: x**2\n  y: x"), "duplicate key 'y'", 5),
@@ -122,5 +127,6 @@ def test_a_vector_node_that_reduces_over_its_parent_needs_its_own_node(write_cas
 
 
 def test_sizes_are_bounded(write_case):
-    error = error_of(write_case, GOOD.replace("value: 3.0", "value: {linspace: [0, 1, 1000000000]}"))
+    huge = GOOD.replace("value: 3.0", "value: {linspace: [0, 1, 1000000000]}")
+    error = error_of(write_case, huge)
     assert error.message == "a value may have 1 to 10,000,000 elements, not 1,000,000,000"

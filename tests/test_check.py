@@ -22,7 +22,8 @@ def check_text(write_case, text, name="case"):
     ("z/b", "1", "2"),
 ])
 def test_each_wrong_perceptron_edge_is_named_with_sympy_form(write_case, edge, wrong, right):
-    line = next(l for l in PERCEPTRON.splitlines() if l.strip().startswith(edge + ":"))
+    line = next(text for text in PERCEPTRON.splitlines()
+                if text.strip().startswith(edge + ":"))
     broken = PERCEPTRON.replace(line, line.replace(wrong, right, 1))
     result = check_text(write_case, broken)
     assert result.status == "failed"

@@ -38,10 +38,12 @@ def test_a_failure_exits_1_and_says_what_to_fix(tmp_path):
 def test_an_error_exits_2_and_the_other_cases_are_still_reported(tmp_path):
     folder = tmp_path / "cases"
     shutil.copytree(CASES, folder)
-    (folder / "broken.yaml").write_text("inputs:\n  x: {value: 1, grad: true}\nforward:\n  y: x.y\n")
+    (folder / "broken.yaml").write_text(
+        "inputs:\n  x: {value: 1, grad: true}\nforward:\n  y: x.y\n")
     result = run("check", str(folder), "--out", str(tmp_path))
     assert result.exit_code == 2
-    assert f"{folder / 'broken.yaml'}:4:6: attribute access (a.b) is not allowed: x.y" in result.output
+    where = folder / "broken.yaml"
+    assert f"{where}:4:6: attribute access (a.b) is not allowed: x.y" in result.output
     report = json.loads((tmp_path / "report.json").read_text())
     statuses = {c["name"]: c["status"] for c in report["cases"]}
     assert statuses.pop("broken") == "error"

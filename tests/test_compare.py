@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograd_lab import compare
+from autograd_lab.check import _compare as compare
 
 
 def test_tolerances_are_assert_closes_defaults():

@@ -6,8 +6,8 @@ import os
 import pytest
 
 from autograd_lab.check import check_file
-from autograd_lab.reports import plots
-from autograd_lab.reports.drawers import Drawers
+from autograd_lab.reports import _plots as plots
+from autograd_lab.reports._drawers import Drawers
 from autograd_lab.result import CaseResult, PointResult
 
 from .conftest import CASES
@@ -15,7 +15,8 @@ from .conftest import CASES
 
 @pytest.fixture(scope="module")
 def results():
-    return [check_file(CASES / "x_squared.yaml"), check_file(CASES / "vector_mean_square.yaml")]
+    return [check_file(CASES / "x_squared.yaml", sweep="always"),
+            check_file(CASES / "vector_mean_square.yaml", sweep="always")]
 
 
 def _drawn_by(out, results) -> list:
@@ -66,10 +67,9 @@ def test_past_the_cap_the_plots_are_chosen_at_the_end(tmp_path, monkeypatch):
 
 
 def test_a_run_that_fails_stops_its_drawing_processes(tmp_path):
-    with pytest.raises(KeyError):
-        with Drawers(tmp_path) as drawers:
-            pid = drawers.pid
-            raise KeyError("the run failed")
+    with pytest.raises(KeyError), Drawers(tmp_path) as drawers:
+        pid = drawers.pid
+        raise KeyError("the run failed")
     assert drawers.pid is None
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)   # reaped already

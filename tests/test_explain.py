@@ -7,7 +7,7 @@ import pytest
 from rich.console import Console
 
 from autograd_lab import explain
-from autograd_lab.case import load
+from autograd_lab.reading import load
 
 from .conftest import CASES
 

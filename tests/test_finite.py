@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograd_lab.case import load
 from autograd_lab.check import check_file
-from autograd_lab.methods import finite
+from autograd_lab.methods import _finite as finite
+from autograd_lab.reading import load
 
 from .conftest import CASES
 

@@ -5,22 +5,23 @@ import time
 
 import pytest
 
-from autograd_lab import guard
-from autograd_lab.case import load
+from autograd_lab import check as guard
+from autograd_lab import reading
 from autograd_lab.check import check_file
+from autograd_lab.reading import load
 
 
 def chain(count: int) -> str:
     """Nodes that each use the one before twice: the written-out output doubles a node."""
     nodes = "".join(f"  n{i}: sin(n{i - 1})*n{i - 1}\n" for i in range(1, count + 1))
-    return f"inputs:\n  x: {{value: 0.5, grad: true}}\nforward:\n  n0: x\n{nodes}gradient:\n  x: 1\n"
+    return (f"inputs:\n  x: {{value: 0.5, grad: true}}\nforward:\n  n0: x\n{nodes}"
+            "gradient:\n  x: 1\n")
 
 
 def test_the_deadline_stops_a_slow_block():
-    with pytest.raises(guard.TooSlow):
-        with guard.deadline(0.2):
-            while True:
-                time.sleep(0.01)
+    with pytest.raises(guard.TooSlow), guard.deadline(0.2):
+        while True:
+            time.sleep(0.01)
 
 
 def test_no_deadline_when_the_limit_is_zero_or_a_timer_is_already_set():
@@ -52,8 +53,8 @@ def test_the_written_out_output_is_measured_without_writing_it_out(tmp_path):
     path = tmp_path / "chain.yaml"
     path.write_text(chain(14))
     case = load(path)
-    assert guard.output_size(case) == 49_150
-    assert guard.output_depth(case) == 29
+    assert reading.output_size(case) == 49_150
+    assert reading.output_depth(case) == 29
 
 
 @pytest.mark.parametrize("value,expected", [("", 60.0), ("2.5", 2.5), ("0", 0.0),

@@ -5,9 +5,9 @@ import math
 
 import pytest
 
-from autograd_lab.case import load
 from autograd_lab.check import check_file
 from autograd_lab.errors import CaseError
+from autograd_lab.reading import load
 
 from .conftest import CASES
 

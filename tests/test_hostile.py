@@ -22,7 +22,8 @@ CASE = "inputs:\n  x: {value: 3.0, grad: true}\nforward:\n  y: %s\ngradient:\n  
 def _chain(count: int, formula: str) -> str:
     """A case of `count` nodes, each node{i} a formula in node{i-1}."""
     nodes = "".join(f"  n{i}: {formula.format(p=f'n{i - 1}')}\n" for i in range(1, count + 1))
-    return f"inputs:\n  x: {{value: 0.5, grad: true}}\nforward:\n  n0: x\n{nodes}gradient:\n  x: 1\n"
+    return (f"inputs:\n  x: {{value: 0.5, grad: true}}\nforward:\n  n0: x\n{nodes}"
+            "gradient:\n  x: 1\n")
 
 
 def _billion_laughs() -> str:
@@ -209,7 +210,7 @@ def test_a_killed_run_leaves_a_whole_report(tmp_path):
     ("- " * 60 + "x\n", (1, 101)),                                            # block entries
 ])
 def test_too_deep_finds_where_the_nesting_passes_the_bound(text, where):
-    from autograd_lab.source import too_deep
+    from autograd_lab.reading import too_deep
     assert too_deep(text) == where
 
 
@@ -220,7 +221,7 @@ def test_too_deep_finds_where_the_nesting_passes_the_bound(text, where):
     "x: [a]  # " + "[" * 100,                                                 # a comment
 ])
 def test_too_deep_counts_no_level_that_is_not_there(text):
-    from autograd_lab.source import too_deep
+    from autograd_lab.reading import too_deep
     assert too_deep(text) is None
 
 

@@ -5,7 +5,7 @@ import json
 
 from autograd_lab.check import check_file
 from autograd_lab.reports import Run, write
-from autograd_lab.reports import json as json_report
+from autograd_lab.reports import _json as json_report
 from autograd_lab.result import error
 
 from .conftest import CASES
@@ -38,7 +38,7 @@ def test_a_run_fed_case_by_case_writes_what_write_does(tmp_path):
     with Run(tmp_path / "run", ("json", "md")) as run:
         for result in results:
             run.add(result)
-        fed = run.write(results)
+        fed = run.finish(results)
     at_once = write(results, tmp_path / "once", ("json", "md"))
     assert [p.name for p in fed] == [p.name for p in at_once] == ["report.json", "report.md"]
     a, b = (json.loads(p.read_text()) for p in (fed[0], at_once[0]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from autograd_lab.check import check_file
-from autograd_lab.reports import junit
+from autograd_lab.reports import _junit as junit
 
 from .conftest import CASES
 

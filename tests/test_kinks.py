@@ -147,7 +147,7 @@ def test_kinks_at_many_points_are_weighed_in_one_batch(write_case):
     assert result.notes[0].startswith(
         "w is not differentiable at the base point (x=2, w=0) (and at 200 more points): "
         "relu(w*0) and relu(w) sit on their switch points")
-    for point, listed in enumerate(result.to_dict()["points"]):
+    for _point, listed in enumerate(result.to_dict()["points"]):
         w = listed["gradients"]["w"]
         assert w["one_sided"] == {"left": 0.0, "right": pytest.approx(listed["at"]["x"])}
 
@@ -155,7 +155,7 @@ def test_kinks_at_many_points_are_weighed_in_one_batch(write_case):
 def test_report_json_carries_the_kink_without_nan(write_case, tmp_path):
     import json
 
-    from autograd_lab.reports import json as json_report
+    from autograd_lab.reports import _json as json_report
 
     result = check_file(write_case("""
         inputs:

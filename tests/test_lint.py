@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from autograd_lab import expr as E
+from autograd_lab import case as E
 from autograd_lab.check import check_file
-from autograd_lab.lint import CrossEntropy, cross_entropies
+from autograd_lab.check._lint import CrossEntropy, cross_entropies
 
 from .conftest import CASES
 

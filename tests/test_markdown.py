@@ -1,10 +1,8 @@
 """report.md: the Mermaid graph, the methods table whatever its keys, cases without points."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from autograd_lab.check import check_file
-from autograd_lab.reports import markdown
+from autograd_lab.reports import _markdown as markdown
 from autograd_lab.result import CaseResult, PointResult
 
 from .conftest import CASES
@@ -51,16 +49,10 @@ def test_vector_gradient_has_a_row_per_element():
     assert "| base | `x[2]` | 2 | 2 | 2 | 0 | 0 |" in text
 
 
-def test_a_case_without_points_renders_its_steps():
-    @dataclass
-    class Step:
-        step: str
-        status: str
-
-    result = CaseResult("grad_accumulation", "cases/acc.yaml", "passed", kind="behaviour")
-    result.steps = [Step("y.backward()", "passed"), Step("x.grad == 8", "passed")]
-    text = markdown.render([result], generated="T")
-    assert "### Steps\n\n1. ✅ passed step: y.backward()\n2. ✅ passed step: x.grad == 8" in text
+def test_a_behaviour_case_renders_its_expectations_step_by_step():
+    text = markdown.render([check_file(CASES / "grad_accumulation.yaml")], generated="T")
+    assert "### Expectations, step by step" in text
+    assert "| `step 4 (y.backward()): grad/x` | `8` | 8 | ✅ passed |" in text
     assert "### Gradients" not in text and "### Graph" not in text
 
 

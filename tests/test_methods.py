@@ -5,10 +5,12 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from autograd_lab.case import load
 from autograd_lab.errors import CaseError
-from autograd_lab.methods import autograd, manual, numeric
-from autograd_lab.methods.symbolic import Symbolic
+from autograd_lab.methods import Symbolic
+from autograd_lab.methods import _autograd as autograd
+from autograd_lab.methods import _manual as manual
+from autograd_lab.methods import _numeric as numeric
+from autograd_lab.reading import load
 
 TWO_PATHS = """
 inputs:

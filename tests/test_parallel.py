@@ -27,12 +27,12 @@ def test_chunks_stay_small_enough_to_balance():
     assert _chunk(100, 2) == 6
 
 
-def _dies_on_crash(path):
+def _dies_on_crash(path, sweep=None):
     """check_file, except that a file named crash takes its process down, as a segfault would."""
     from autograd_lab.check import check_file
     if "crash" in str(path):
         os._exit(139)
-    return check_file(path)
+    return check_file(path, sweep)
 
 
 def test_a_file_that_kills_its_worker_is_an_error_and_the_rest_are_checked(monkeypatch,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from autograd_lab.check import check_file
-from autograd_lab.reports import plots
+from autograd_lab.reports import _plots as plots
 from autograd_lab.result import CaseResult, PointResult
 
 from .conftest import CASES
@@ -16,8 +16,20 @@ def _result(shapes: dict, grads: dict | None = None) -> CaseResult:
     return CaseResult("big", "big.yaml", "passed", graph=graph, points=points)
 
 
-def test_plan_caps_bars_and_skips_curves_over_huge_vectors():
-    result = _result({"x": ([1_000_000], False), "w": ([], True), "v": ([1_000_000], True)})
+def test_plan_caps_bars_and_skips_curves_over_huge_vectors(write_case):
+    path = write_case("""
+        name: big
+        inputs:
+          x: {value: {uniform: [0, 1], shape: [1000000]}}
+          w: {value: 1.0, grad: true}
+          v: {value: {uniform: [0, 1], shape: [1000000]}, grad: true}
+        forward:
+          loss: mean(w*x*v)
+        gradient:
+          w: mean(x*v)
+          v: w*x/1000000
+        """)
+    result = check_file(path, sweep="always")
     w, v = plots.plan(result, "big")
     assert (w.kind, w.path) == ("none", "")
     assert w.note == ("∂loss/∂w is not drawn across a range: each value of w evaluates "
@@ -31,7 +43,8 @@ def test_plan_for_an_error_is_empty():
 
 
 def test_curves_and_bars_are_written(tmp_path):
-    results = [check_file(CASES / "x_squared.yaml"), check_file(CASES / "vector_mean_square.yaml"),
+    results = [check_file(CASES / "x_squared.yaml", sweep="always"),
+               check_file(CASES / "vector_mean_square.yaml", sweep="always"),
                _result({"v": ([80], True)}, {"v": {"manual": list(range(80)),
                                                   "sympy": list(range(80))}})]
     (tmp_path / "plots").mkdir()
@@ -46,9 +59,17 @@ def test_curves_and_bars_are_written(tmp_path):
 
 
 def test_the_span_covers_every_checked_value():
-    result = check_file(CASES / "sin_x_squared.yaml")
-    assert plots._checked(result, "x") == [0, 1, 2]
-    assert plots._span(result, "x") == (0.5, 5.5)   # 2 to 4, widened by 3 = |x| at base
+    from autograd_lab.check._sweep import checked, span
+    result = check_file(CASES / "sin_x_squared.yaml", sweep="always")
+    assert checked(result, "x") == [0, 1, 2]
+    assert span(result, "x") == (0.5, 5.5)   # 2 to 4, widened by 3 = |x| at base
+    assert result.sweeps["x"].marked == [0, 1, 2] and len(result.sweeps["x"].xs) == 161
+
+
+def test_no_sweep_unless_asked_and_only_for_what_did_not_pass():
+    assert check_file(CASES / "x_squared.yaml").sweeps == {}
+    assert check_file(CASES / "x_squared.yaml", sweep="unless passed").sweeps == {}
+    assert list(check_file(CASES / "x_squared.yaml", sweep="always").sweeps) == ["x"]
 
 
 def test_a_run_draws_plots_for_the_failing_cases_first():

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -142,7 +141,8 @@ def test_a_project_that_did_not_opt_in_is_untouched(pytester):
     with neither the ini option nor the flag, nothing is collected from them."""
     ini(pytester, "")
     pytester.makefile(".yaml", **{"tests/cases/upper": "input: abc\nexpected: ABC\n"})
-    pytester.makepyfile(**{"tests/test_upper": "def test_upper():\n    assert 'abc'.upper() == 'ABC'\n"})
+    pytester.makepyfile(**{"tests/test_upper":
+                           "def test_upper():\n    assert 'abc'.upper() == 'ABC'\n"})
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
     assert "autograd_lab" not in result.stdout.str()

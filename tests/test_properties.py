@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from autograd_lab.case import load
 from autograd_lab.check import check_file
 from autograd_lab.errors import CaseError
+from autograd_lab.reading import load
 
 from .conftest import CASES
 

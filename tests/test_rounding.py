@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograd_lab.check import check_file
-from autograd_lab.rounding import ulps
+from autograd_lab.check import check_file, ulps
 
 from .conftest import CASES
 

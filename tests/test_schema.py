@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from autograd_lab.schema import json_schema
+from autograd_lab.reading import json_schema
 
 from .conftest import CASES
 

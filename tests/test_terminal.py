@@ -5,7 +5,7 @@ import io
 
 from rich.console import Console
 
-from autograd_lab.reports import terminal
+from autograd_lab.reports import _terminal as terminal
 from autograd_lab.result import CaseResult
 
 

@@ -11,5 +11,14 @@ from ._command import checked_notebooks, run_draft
 from ._draft import Drafted, Written, default_folder, draft
 from ._notebook import Note, NotebookError, looks_like_notebook
 
-__all__ = ["draft", "Drafted", "Written", "Note", "NotebookError", "looks_like_notebook",
-           "default_folder", "run_draft", "checked_notebooks"]
+__all__ = [
+    "Drafted",
+    "Note",
+    "NotebookError",
+    "Written",
+    "checked_notebooks",
+    "default_folder",
+    "draft",
+    "looks_like_notebook",
+    "run_draft",
+]

@@ -12,13 +12,33 @@
 from __future__ import annotations
 
 import ast
+import copy
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._notebook import Note
-from ._translate import (Leaf, Node, Translator, Unsupported, case_name, checked_text, renamed)
-from ._walk import (DerivativeFunction, DerivativeVariable, Expect, Instance, Observation, Record,
-                    Segment, Step, closure_leaves)
+from ._translate import (
+    Leaf,
+    Node,
+    Translator,
+    Unsupported,
+    case_name,
+    checked_text,
+    derivative,
+    renamed,
+)
+from ._walk import (
+    DerivativeFunction,
+    DerivativeVariable,
+    Expect,
+    Instance,
+    Observation,
+    Record,
+    Segment,
+    Step,
+    closure_leaves,
+)
 
 
 class Digits(str):
@@ -71,14 +91,14 @@ class Draft:
 
 def drafts(record: Record, stem: str) -> tuple[list[Draft], list[Note]]:
     """Every case the record holds, and what could not be made a case (as notes)."""
-    builder = _Builder(record, _slug(stem))
+    builder = _Builder(record, slug(stem))
     out = [builder.guarded(builder.behaviour, segment) for segment in record.segments]
     out += builder.gradients()
     out += builder.values()
     return [d for d in out if d is not None], builder.notes
 
 
-def _slug(stem: str) -> str:
+def slug(stem: str) -> str:
     slug = "".join(ch if ch.isalnum() or ch in "_-" else "_" for ch in stem)[:40]
     return slug if slug and slug[0].isalnum() else "nb_" + slug
 
@@ -241,6 +261,7 @@ class _Builder:
         for instance in group.instances:
             at = graph.at(instance)
             for seen in instance.grads:
+                assert isinstance(seen.target, Leaf)   # a gradient is printed for a leaf
                 points.add(at, f"grad/{graph.leaf(seen.target.name)}", seen.written,
                            _said(seen.where, seen.shown))
         for seen in self.record.values:
@@ -473,12 +494,13 @@ class _Graph:
         self.memo: dict = {}
         self.names: dict = {}
         taken: set[str] = set()
-        for held in sorted(self.leaves + self.nodes, key=lambda h: -h.where.order):
+        held_all: list[Leaf | Node] = [*self.leaves, *self.nodes]
+        for held in sorted(held_all, key=lambda h: -h.where.order):
             self.names[held] = case_name(held.name, taken)   # the latest keeps its name
             taken.add(self.names[held])
         for leaf in self.leaves:
             self.names[leaf.origin] = self.names[leaf]
-        self.by_name = {h.name: h for h in sorted(self.leaves + self.nodes,
+        self.by_name = {h.name: h for h in sorted(held_all,
                                                   key=lambda h: h.where.order)}
 
     def _collect(self, held, seen: set) -> None:
@@ -594,7 +616,7 @@ class _Hand:
             self.chain.setdefault(key, Entry(key, text, _said(v.node.where)))
             return
         param = isinstance(wrt, Leaf) and wrt.grad
-        if param and (of is g.output or of is None and self._chain(v)):
+        if param and (of is g.output or (of is None and self._chain(v))):
             name = g.names[wrt]
             if name not in self.total:
                 self.total[name] = Entry(name, text, _said(v.node.where))
@@ -608,7 +630,7 @@ class _Hand:
             return False
         links = [(named[f].of, named[f].wrt) for f in factors]
         return (links[0][0] == self.graph.output.name and links[-1][1] == v.wrt
-                and all(a[1] == b[0] for a, b in zip(links, links[1:])))
+                and all(a[1] == b[0] for a, b in itertools.pairwise(links)))
 
     def printed_total(self, node: Node) -> str | None:
         return self.printed.get(id(node))
@@ -638,8 +660,8 @@ class _Hand:
         name = g.names[wrt]
         if f.of == g.output.name and isinstance(wrt, Leaf) and wrt.grad:
             self.total.setdefault(name, Entry(name, formula.text, said))
-        elif isinstance(g.by_name.get(f.of), Node) and f.wrt in g.by_name[f.of].deps:
-            key = f"{g.names[g.by_name[f.of]]}/{name}"
+        elif isinstance(of := g.by_name.get(f.of), Node) and f.wrt in of.deps:
+            key = f"{g.names[of]}/{name}"
             self.chain.setdefault(key, Entry(key, formula.text, said))
 
     def calls(self, f: DerivativeFunction, points: _Points) -> None:
@@ -687,13 +709,10 @@ def _inlined(node: Node) -> tuple[ast.expr, dict]:
 
 
 def _is_derivative(name: str) -> bool:
-    from ._translate import derivative
     return derivative(name, lambda n: True) is not None
 
 
 def _substitute(tree: ast.expr, trees: dict) -> ast.expr:
-    import copy
-
     class Put(ast.NodeTransformer):
         def visit_Name(self, node):
             return copy.deepcopy(trees[node.id]) if node.id in trees else node
@@ -718,7 +737,7 @@ def _needed_edges(g: _Graph) -> list[str]:
     for node in reversed(g.nodes):
         if id(node) not in reached:
             continue
-        for name, dep in sorted(node.deps.items()):
+        for _, dep in sorted(node.deps.items()):
             if id(dep) in leads:
                 out.append(f"{g.names[node]}/{g.names[dep]}")
                 reached.add(id(dep))

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..api import ERROR, CaseResult
 from ._draft import Drafted, Written, draft
 from ._notebook import NotebookError, looks_like_notebook
 from ._text import one_line
@@ -74,7 +75,9 @@ class Checked:
             return result
         notebook, written = found
         label = f"{notebook} {_cells(written.cells)}"
-        place = lambda line: written.origins.get(int(line), _cells(written.cells))
+
+        def place(line: str) -> str:
+            return written.origins.get(int(line), _cells(written.cells))
         file = re.escape(str(result.file))
         result.problems = [
             re.sub(r", line (\d+)\)", lambda m: f", {place(m[1])})",
@@ -125,6 +128,5 @@ def _draft_for_check(path: Path, folder: Path, checked: Checked, echo) -> str | 
     return None
 
 
-def _error(path, message: str):
-    from ..api import ERROR, CaseResult
+def _error(path, message: str) -> CaseResult:
     return CaseResult(name=Path(path).stem, file=str(path), status=ERROR, problems=[message])

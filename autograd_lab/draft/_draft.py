@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..api import CaseError, load_case
 from . import _cases, _write
 from ._notebook import Note, read
 from ._walk import walk
@@ -34,7 +35,7 @@ class Drafted:
 
 
 def default_folder(notebook: str | Path) -> Path:
-    return Path("cases") / _cases._slug(Path(notebook).stem)
+    return Path("cases") / _cases.slug(Path(notebook).stem)
 
 
 def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = True) -> Drafted:
@@ -51,8 +52,8 @@ def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = Tr
     elsewhere = [str(n) for n in notes if id(n) not in placed]
     done = Drafted(str(notebook), folder, notes=notes)
     for i, one in enumerate(drafts):
-        extra = ["Left out of the draft, outside the cells of any case: " + "; ".join(elsewhere)] \
-            if i == 0 and elsewhere else []
+        extra = ("Left out of the draft, outside the cells of any case: " + "; ".join(elsewhere),
+                 ) if i == 0 and elsewhere else ()
         path = _write.write(one, folder, str(notebook), extra)
         text = path.read_text(encoding="utf-8")
         done.files.append(Written(path, one.name, one.kind, one.cells, one.claims,
@@ -78,7 +79,6 @@ def _order(notebook):
 
 def _loads_back(written: Written) -> str | None:
     """The project's loader must read each draft; a skeleton, only to say what is left to write."""
-    from ..api import CaseError, load_case
     try:
         load_case(written.path)
     except CaseError as exc:

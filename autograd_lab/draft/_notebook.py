@@ -11,6 +11,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+
 from . import _outputs
 from ._text import one_line
 
@@ -111,7 +113,6 @@ def _text_of(path: Path) -> str:
 # --- .ipynb --------------------------------------------------------------------------------
 
 def _from_ipynb(text: str, path: str) -> Notebook:
-    import nbformat
     try:
         json.loads(text)  # first, so that broken JSON is told by line and column
     except json.JSONDecodeError as exc:
@@ -127,7 +128,8 @@ def _from_ipynb(text: str, path: str) -> Notebook:
     except Exception as exc:  # nbformat's many ways of refusing a file: said in our words
         raise NotebookError(f"{path}: not a Jupyter notebook that nbformat can read "
                             f"({type(exc).__name__})") from None
-    cells, notes = [], []
+    cells: list[Cell] = []
+    notes: list[Note] = []
     for cell in nb.get("cells", []):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
@@ -170,14 +172,16 @@ def _joined(value) -> str:
 
 def _from_export(text: str, path: str) -> Notebook:
     lines = text.splitlines()
-    starts = [i for i, line in enumerate(lines) if MARKER.match(line)]
+    markers = [(i, MARKER.match(line)) for i, line in enumerate(lines)]
+    counts = {i: m.group(1) for i, m in markers if m}
+    starts = sorted(counts)
     if not starts:
         raise NotebookError(f"{path}: no `In [n]:` cell markers: neither an .ipynb nor a text "
                             "export of one")
-    cells = []
+    cells: list[Cell] = []
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        count = MARKER.match(lines[start]).group(1)
+        count = counts[start]
         label = f"In [{count}]" if count.isdigit() else f"cell {n + 1}"
         code, rest = _split(lines[start + 1:end])
         outputs = _export_outputs(rest)
@@ -193,7 +197,9 @@ def _split(lines: list[str]) -> tuple[str, list[str]]:
     blocks = _blocks(lines)
     if not blocks:
         return "", []
-    upto = lambda k: "\n".join(lines[: blocks[k][1]])
+
+    def upto(k: int) -> str:  # the code through block k
+        return "\n".join(lines[: blocks[k][1]])
     chosen = None
     for k in range(len(blocks)):
         if k and _output_like(lines, blocks[k]):
@@ -267,10 +273,10 @@ def _export_outputs(rest: list[str]) -> list[Output]:
     if not text:
         return []
     lines = text.splitlines()
-    at = next((i for i, line in enumerate(lines) if ERROR_LINE.match(line)), None)
-    if at is None:
+    errors = [(i, m) for i, m in enumerate(map(ERROR_LINE.match, lines)) if m]
+    if not errors:
         return [Output("text", text)]
-    error = ERROR_LINE.match(lines[at])
+    at, error = errors[0]
     shown = [Output("text", "\n".join(lines[:at]))] if at else []
     return shown + [Output("error", error.group(2), error.group(1))]
 

@@ -152,7 +152,12 @@ def all_values(text: str) -> bool:
             current, depth = [], 0
     if current or not pieces:
         return False
-    return all(parse(p) is not None and parse(p).kind != "text" or _quoted(p) for p in pieces)
+    return all(_value_like(p) for p in pieces)
+
+
+def _value_like(piece: str) -> bool:
+    shown = parse(piece)
+    return (shown is not None and shown.kind != "text") or _quoted(piece)
 
 
 def _quoted(piece: str) -> bool:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import CaseError
-from ..expr import parse
+from ..case import parse
+from ..errors import CaseError
 
 # --- the tables ----------------------------------------------------------------------------
 
@@ -234,7 +234,9 @@ class Translator:
                 k.arg is None for k in node.keywords):
             raise Unsupported(f"*arguments in {one(node)}", node)
         spelled = self.dotted(node.func)
-        visit = lambda n: self._visit(n, local, deps, depth, stack)
+
+        def visit(n):
+            return self._visit(n, local, deps, depth, stack)
         if spelled in FUNCTIONS or spelled in POWERS:
             if spelled.startswith("math.") and any(self._tensor_in(a, local) for a in node.args):
                 raise Unsupported(f"{spelled}() of a tensor gives a plain float, cut from the "
@@ -289,16 +291,19 @@ class Translator:
 
     def _inline_body(self, func: Func, local: dict, deps, depth, stack) -> ast.expr:
         local = dict(local)
-        for statement in func.body[:-1]:
-            target = statement.targets[0].id
-            local[target] = self._visit(statement.value, local, deps, depth, stack)
-        return self._visit(func.body[-1].value, local, deps, depth, stack)
+        for statement in func.body[:-1]:   # assignments to one name each (Func's promise)
+            assert isinstance(statement, ast.Assign) and isinstance(statement.targets[0], ast.Name)
+            local[statement.targets[0].id] = self._visit(statement.value, local, deps, depth,
+                                                         stack)
+        returned = func.body[-1]
+        assert isinstance(returned, ast.Return) and returned.value is not None
+        return self._visit(returned.value, local, deps, depth, stack)
 
     def _tensor_in(self, node, local) -> bool:
         for sub in ast.walk(node):
             if isinstance(sub, ast.Name) and sub.id not in local:
                 held = self.env.get(sub.id)
-                if isinstance(held, Leaf) or isinstance(held, Node) and held.dtype:
+                if isinstance(held, Leaf) or (isinstance(held, Node) and held.dtype):
                     return True
         return False
 
@@ -342,7 +347,8 @@ def shape_of(tree: ast.expr, deps: dict) -> tuple:
     if isinstance(tree, ast.Name):
         held = deps.get(tree.id)
         return held.shape if held is not None else ()
-    if isinstance(tree, ast.Call) and tree.func.id in ("sum", "mean"):
+    if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) \
+            and tree.func.id in ("sum", "mean"):
         shape_of(tree.args[0], deps)
         return ()
     found = {shape_of(c, deps) for c in ast.iter_child_nodes(tree)
@@ -379,7 +385,7 @@ def constructor(node: ast.expr, translator: Translator) -> Made | None:
 
 
 def _made(node: ast.Call, translator: Translator) -> Made:
-    spelled = translator.dotted(node.func)
+    spelled = translator.dotted(node.func) or ""
     if len(node.args) != 1:
         raise Unsupported(f"{spelled}() with {len(node.args)} arguments (the draft reads one "
                           "literal)", node)
@@ -390,10 +396,11 @@ def _made(node: ast.Call, translator: Translator) -> Made:
         if keyword.arg == "requires_grad":
             grad = _flag(keyword.value)
         elif keyword.arg == "dtype":
-            dtype = DTYPES.get(translator.dotted(keyword.value) or "")
-            if dtype is None:
+            named = DTYPES.get(translator.dotted(keyword.value) or "")
+            if named is None:
                 raise Unsupported(f"the dtype {one(keyword.value)} (the draft knows float32 and "
                                   "float64)", keyword.value)
+            dtype = named
         elif keyword.arg == "device" and isinstance(keyword.value, ast.Constant) \
                 and keyword.value.value == "cpu":
             continue
@@ -404,6 +411,7 @@ def _made(node: ast.Call, translator: Translator) -> Made:
 
 
 def _method(made: Made, call: ast.Call, translator: Translator) -> Made:
+    assert isinstance(call.func, ast.Attribute)   # constructor() follows method calls only
     name = call.func.attr
     if name in ("double", "float") and not call.args and not call.keywords:
         return _cast(made, "float64" if name == "double" else "float32", call)

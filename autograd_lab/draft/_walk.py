@@ -7,13 +7,25 @@ printed in, and the hand-written derivatives. What it cannot follow becomes a No
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import _outputs
 from ._notebook import Cell, Note, Notebook
 from ._text import one_line
-from ._translate import (Func, Leaf, Node, Translator, Unsupported, Where, constructor,
-                         derivative, one, shape_of)
+from ._translate import (
+    KNOWN_MODULES,
+    Func,
+    Leaf,
+    Node,
+    Translator,
+    Unsupported,
+    Where,
+    constructor,
+    derivative,
+    one,
+    shape_of,
+)
 
 STATE_ACTIONS = ("backward", "zero_grad", "detach", "requires_grad", "retain_grad", "no_grad")
 LOOKS = ("grad", "requires_grad", "is_leaf", "grad_fn")
@@ -46,7 +58,7 @@ class Segment:
     steps: list[Step] = field(default_factory=list)
     current: dict = field(default_factory=dict)        # name -> what the case's name holds now
     notes: list[Note] = field(default_factory=list)    # after the last step
-    lost: object = None       # where a backward(), zero_() or requires_grad was left out
+    lost: Where | None = None  # where a backward(), zero_() or requires_grad was left out
 
     def checkable(self) -> bool:
         return any(_checkable(s) for s in self.steps)
@@ -112,6 +124,16 @@ class Record:
     notes: list[Note] = field(default_factory=list)
     modules: dict = field(default_factory=dict)        # at the end: for helpers' formulas
     env: dict = field(default_factory=dict)
+
+
+class _Fill:
+    """What to do with one value a cell showed; kind says what the value is of."""
+
+    def __init__(self, kind: str, act: Callable[[_outputs.Shown | None], None]):
+        self.kind, self.act = kind, act
+
+    def __call__(self, shown: _outputs.Shown | None) -> None:
+        self.act(shown)
 
 
 @dataclass
@@ -187,7 +209,7 @@ class _Walk:
 
     def _silenced(self, statement: ast.stmt) -> bool:
         """A trailing ; keeps Jupyter from showing the last expression."""
-        line = self.lines[statement.end_lineno - 1].encode()
+        line = self.lines[(statement.end_lineno or statement.lineno) - 1].encode()
         rest = line[statement.end_col_offset:].decode(errors="ignore")
         return rest.split("#")[0].strip().startswith(";")
 
@@ -198,7 +220,7 @@ class _Walk:
 
     def left_out(self, node: ast.AST, why: str, line: int | None = None) -> None:
         where = self.where(node)
-        code = one(node, 60) if getattr(node, "end_lineno", 0) == node.lineno \
+        code = one(node, 60) if getattr(node, "end_lineno", 0) == where.line \
             else where.code[:60] + " …"   # a block: its first line
         self.note(where.cell, line or where.line, f"left out: {code}: {why}")
 
@@ -243,7 +265,6 @@ class _Walk:
         self._known_module(module, statement)
 
     def _known_module(self, module: str, statement) -> None:
-        from ._translate import KNOWN_MODULES
         if module not in KNOWN_MODULES and module.split(".")[0] not in ("torch",):
             self.left_out(statement, "a module the draft does not read (nothing of it is used)")
 
@@ -500,8 +521,7 @@ class _Walk:
         def fill(shown):
             if shown is not None and shown.number:
                 function.calls.append(Call(args, shown.written, where, shown.text))
-        fill.kind = "call"
-        return fill
+        return _Fill("call", fill)
 
     def _number(self, node: ast.expr):
         sign = 1
@@ -527,7 +547,9 @@ class _Walk:
             elif keyword.arg != "flush":
                 self.unreadable = f"print(..., {keyword.arg}=...)"
                 return
-        parts, fills, box = [], [], []
+        parts: list[str | None] = []
+        fills: list[_Fill] = []
+        box: list[Step] = []
         where = self.where(call)
         for i, arg in enumerate(call.args):
             if i:
@@ -536,8 +558,8 @@ class _Walk:
                 parts.append(arg.value)
             elif isinstance(arg, ast.JoinedStr):
                 for piece in arg.values:
-                    if isinstance(piece, ast.Constant):
-                        parts.append(str(piece.value))
+                    if not isinstance(piece, ast.FormattedValue):
+                        parts.append(str(getattr(piece, "value", "")))
                     else:
                         parts.append(None)
                         fills.append(self.slot(piece.value, where, box))
@@ -576,7 +598,7 @@ class _Walk:
                                      "not have its gradients")
         if kind == "value" and isinstance(held, Node) and held.dtype is None and held.inline:
             return self._not_checked(node, where, "a plain Python number, not a tensor")
-        if not isinstance(held, (Leaf, Node)):
+        if name is None or not isinstance(held, (Leaf, Node)):
             return self._not_checked(node, where, "not a tensor the draft follows")
         try:
             self.need(held)
@@ -588,7 +610,9 @@ class _Walk:
             if shown is None:
                 return
             said = shown.text or "None"
-            add = lambda key, value: box[0].expect.append(Expect(key, value, where, said))
+
+            def add(key: str, value) -> None:
+                box[0].expect.append(Expect(key, value, where, said))
             if kind == "value" and shown.number:
                 add(name, shown.written)
                 self._value_claims(held, name, shown, add)
@@ -604,8 +628,7 @@ class _Walk:
                 add(f"{kind}/{name}", shown.written)
             elif kind == "grad_fn" and shown.kind in ("grad_fn", "none"):
                 add(f"grad_fn/{name}", shown.grad_fn)
-        fill.kind = kind
-        return fill
+        return _Fill(kind, fill)
 
     def _value_claims(self, held, name: str, shown, add) -> None:
         if shown.kind != "tensor":
@@ -620,8 +643,7 @@ class _Walk:
             if shown is not None and shown.kind != "none":
                 self.note(where.cell, where.line, f"not checked: {one(node)} shows "
                           f"{one_line(shown.text, 60)}: {why}")
-        fill.kind = "other"
-        return fill
+        return _Fill("other", fill)
 
     def outputs(self, cell: Cell) -> None:
         text = "\n".join(o.text for o in cell.outputs if o.kind == "text")
@@ -635,7 +657,7 @@ class _Walk:
             if got is None:
                 if show.display and not text.strip() and cell.label.startswith("In ["):
                     for fill in show.fills:  # the cell ran and showed nothing: the value is None
-                        if getattr(fill, "kind", "") in ("grad", "grad_fn"):
+                        if fill.kind in ("grad", "grad_fn"):
                             fill(_outputs.Shown("none"))
                     continue
                 if text.strip():
@@ -657,7 +679,7 @@ class _Walk:
 
     def _echo(self, line: str) -> bool:
         """Python's warnings repeat the offending line, indented by two spaces."""
-        return line.startswith("  ") and line.strip() and line.strip() in (
+        return line.startswith("  ") and bool(line.strip()) and line.strip() in (
             s.strip() for s in self.lines)
 
     def raised(self, cell: Cell, out) -> None:
@@ -705,7 +727,7 @@ class _Walk:
 
     def _tensor(self, name: str, node):
         held = self.env.get(name)
-        if not isinstance(held, (Leaf, Node)) or isinstance(held, Node) and held.dtype is None:
+        if not isinstance(held, (Leaf, Node)) or (isinstance(held, Node) and held.dtype is None):
             raise Unsupported(f"{name} is not a tensor the draft follows", node)
         return held
 
@@ -748,7 +770,9 @@ def _prints(node: ast.AST) -> bool:
 
 def closure_leaves(node: Node) -> list[Leaf]:
     """The leaves under node, each once, in the order first met."""
-    leaves, seen, stack = [], set(), [node]
+    leaves: list[Leaf] = []
+    seen: set[int] = set()
+    stack: list = [node]
     while stack:
         held = stack.pop()
         if id(held) in seen:

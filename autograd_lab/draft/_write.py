@@ -5,6 +5,7 @@ The text is written here, line by line, so that numbers keep the digits printed 
 reads it back as the same value, else quoted as JSON (which YAML reads)."""
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import textwrap
@@ -32,7 +33,7 @@ def file_name(draft: Draft) -> str:
 ORIGIN = re.compile(r"^((?:In \[[^\]]*\]|cell \d+), line \d+)")
 
 
-def write(draft: Draft, folder: Path, notebook: str, extra: list[str] = ()) -> Path:
+def write(draft: Draft, folder: Path, notebook: str, extra: tuple[str, ...] = ()) -> Path:
     path = Path(folder) / file_name(draft)
     path.write_text(text(draft, notebook, extra), encoding="utf-8")
     return path
@@ -51,7 +52,7 @@ def origins(written: str) -> dict[int, str]:
     return out
 
 
-def text(draft: Draft, notebook: str, extra: list[str] = ()) -> str:
+def text(draft: Draft, notebook: str, extra: tuple[str, ...] = ()) -> str:
     lines = _header(draft, notebook, extra)
     lines += [f"name: {draft.name}", f"title: {scalar(one_line(draft.title, 200))}",
               f"source: {scalar(one_line(draft.source, 300))}", f"dtype: {draft.dtype}"]
@@ -124,12 +125,12 @@ def _step(step: StepOut, depth: int) -> list[str]:
         return lines
     if step.key == "no_grad":
         lines.append(_commented(f"{pad}- no_grad:", step.comment))
-        for inner in step.value:
+        for inner in step.value if isinstance(step.value, list) else []:
             lines += _step(inner, depth + 2)
     elif step.key in ("detach", "requires_grad"):
         lines.append(_commented(f"{pad}- {step.key}: {scalar(step.value)}", step.comment))
     elif step.key in ("backward", "zero_grad", "retain_grad"):
-        lines.append(_commented(f"{pad}- {step.key}: {key(step.value)}", step.comment))
+        lines.append(_commented(f"{pad}- {step.key}: {key(str(step.value))}", step.comment))
     elif _near_action(step.key):
         lines.append(f"{pad}- compute:")
         lines.append(_commented(f"{pad}    {key(step.key)}: {scalar(step.value)}", step.comment))
@@ -140,7 +141,6 @@ def _step(step: StepOut, depth: int) -> list[str]:
 
 
 def _near_action(name: str) -> bool:
-    import difflib
     return name in ACTIONS or bool(difflib.get_close_matches(name, ACTIONS, n=1, cutoff=0.75))
 
 

@@ -1,1 +1,27 @@
-"""The independent ways to a gradient, each a small function over the one expression tree."""
+"""The ways of computing a gradient, one module each: the hand-written chain rule (manual),
+torch.autograd, SymPy, finite differences; and what they share (the tree on torch tensors,
+kinks, second derivatives)."""
+from ._autograd import DTYPES
+from ._autograd import gradients as autograd_gradients
+from ._finite import ATOL as FD_ATOL
+from ._finite import EPS as FD_STEP
+from ._finite import RTOL as FD_RTOL
+from ._finite import Direction, Opinion, project
+from ._finite import opinion as finite_opinion
+from ._kinks import Kink, Recorder, Survey, beside
+from ._kinks import survey as survey_kinks
+from ._manual import fit, forward, full, leaves, to_numpy
+from ._manual import gradients as manual_gradients
+from ._manual import totals as manual_totals
+from ._numeric import Unevaluated
+from ._second import autograd as second_autograd
+from ._second import manual as second_manual
+from ._second import sympy as second_sympy
+from ._symbolic import Builder, Built, Reduction, Symbolic, printed
+from ._torch import evaluate
+
+__all__ = ["DTYPES", "FD_ATOL", "FD_RTOL", "FD_STEP", "Builder", "Built", "Direction", "Kink",
+           "Opinion", "Recorder", "Reduction", "Survey", "Symbolic", "Unevaluated",
+           "autograd_gradients", "beside", "evaluate", "finite_opinion", "fit", "forward",
+           "full", "leaves", "manual_gradients", "manual_totals", "printed", "project",
+           "second_autograd", "second_manual", "second_sympy", "survey_kinks", "to_numpy"]

@@ -1,0 +1,190 @@
+"""A case as the methods see it, once read: data only (reading/ builds it, check/ checks it)."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Protocol
+
+import numpy as np
+
+from ._tree import Expr
+
+
+class Locator(Protocol):
+    """Where each value of a case file stands: path tuple -> (line, column), both 1-based."""
+
+    file: str
+    quoted: set[tuple]      # the paths of strings written in quotes
+
+    def locate(self, path: tuple) -> tuple[int | None, int | None]: ...
+
+
+@dataclass
+class Input:
+    name: str
+    value: np.ndarray          # float64, the input's own shape
+    grad: bool
+
+
+@dataclass
+class Node:
+    name: str
+    expr: Expr
+    text: str
+    shape: tuple
+
+
+@dataclass
+class Edge:
+    node: str
+    parent: str
+    expr: Expr
+    text: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.node}/{self.parent}"
+
+
+@dataclass
+class Claim:
+    key: str                   # "loss" or "grad/w", as written in the file
+    kind: str                  # "value" or "grad"
+    target: str                # the node, input or parameter
+    point: int                 # index into the case's points
+    value: np.ndarray          # the number(s) claimed
+    written: object            # the text(s) as written
+    slack: np.ndarray          # half a unit in the last written digit (0 for integers)
+
+
+@dataclass
+class Entry:
+    """A hand-written second derivative, d2 output / dp dq."""
+
+    p: str
+    q: str
+    expr: Expr
+    text: str
+
+
+@dataclass(frozen=True)
+class Sample:
+    """N random points, drawn reproducibly inside the ranges of some inputs."""
+
+    count: int
+    seed: int
+    ranges: dict[str, tuple[float, float]]
+
+
+@dataclass
+class Case:
+    name: str
+    file: str
+    dtype: str
+    inputs: dict[str, Input]
+    nodes: dict[str, Node]
+    output: str
+    edges: dict[str, Edge]
+    gradient: dict[str, tuple[Expr, str]]
+    shape: tuple                              # the one vector shape of the case, () if none
+    overrides: list[dict[str, np.ndarray]]    # per listed point: the inputs it changes
+    sample: Sample | None = None
+    claims: list[Claim] = field(default_factory=list)
+    tolerance: tuple[float, float] | None = None
+    title: str = ""
+    source: str = ""
+    where: Locator | None = None
+    order: int = 1                                   # 2: the Hessian is checked too
+    hessian: dict[str, Entry] = field(default_factory=dict)   # "p/q" -> Entry
+    kind: str = "gradient"
+
+    @property
+    def params(self) -> list[str]:
+        return [n for n, i in self.inputs.items() if i.grad]
+
+    @cached_property
+    def points(self) -> dict[str, np.ndarray]:
+        """Every input at every point, batched: shape (P,) + the input's shape (scalars padded)."""
+        values = {}
+        for name, spec in self.inputs.items():
+            rows = [spec.value] + [o.get(name, spec.value) for o in self.overrides]
+            values[name] = np.stack(rows) if len(rows) > 1 else spec.value[None]
+        if self.sample is not None:
+            values = _sampled(values, self.sample, self.inputs)
+        pad = (1,) * len(self.shape)
+        return {n: v.reshape(v.shape[:1] + (v.shape[1:] or pad)) for n, v in values.items()}
+
+    @property
+    def count(self) -> int:
+        return len(next(iter(self.points.values())))
+
+    def line_of(self, *path) -> int | None:
+        return self.where.locate(path)[0] if self.where else None
+
+
+def with_points(case: Case, points: dict[str, np.ndarray]) -> Case:
+    """The same case checked at other points (batched as Case.points batches them)."""
+    moved = copy.copy(case)
+    moved.__dict__["points"] = points  # the cached_property's slot
+    return moved
+
+
+def _sampled(values: dict, sample: Sample, inputs: dict) -> dict:
+    rng = np.random.default_rng(sample.seed)
+    out = {}
+    for name, batch in values.items():
+        shape = (sample.count,) + inputs[name].value.shape
+        if name in sample.ranges:
+            drawn = rng.uniform(*sample.ranges[name], size=shape)
+        else:
+            drawn = np.broadcast_to(inputs[name].value, shape)
+        out[name] = np.concatenate([batch, drawn])
+    return out
+
+
+# --- behaviour cases: the tutorials' lessons about autograd's state, as steps -------------
+
+@dataclass
+class Expectation:
+    key: str          # as written: "grad/x", "y", "raises"
+    kind: str         # one of the kinds a step can look at, "raises" or "warns"
+    target: str       # the tensor's name ("" for raises and warns)
+    want: Any         # an array (value, grad), None, a bool or a text
+    written: object   # as written in the file
+    slack: Any = 0.0   # half a unit in the last written digit, as for a Claim
+
+
+@dataclass
+class Step:
+    label: str        # "3", or "4.1" inside a no_grad block
+    action: str       # compute, backward, ..., or "look" for a step that only expects
+    text: str         # the step as the notebook cell: "y.backward()"
+    line: int | None
+    args: list = field(default_factory=list)
+    inner: list[Step] = field(default_factory=list)
+    expect: list[Expectation] = field(default_factory=list)
+
+
+@dataclass
+class Behaviour:
+    name: str
+    file: str
+    dtype: str
+    inputs: dict[str, Input]
+    steps: list[Step]
+    tolerance: tuple[float, float] | None = None
+    title: str = ""
+    source: str = ""
+    where: Locator | None = None
+    kind: str = "behaviour"
+
+    def line_of(self, *path) -> int | None:
+        return self.where.locate(path)[0] if self.where else None
+
+
+def flat(steps: list[Step], depth: int = 0):
+    """Every step with its depth, the steps of a no_grad block after the block."""
+    for step in steps:
+        yield step, depth
+        yield from flat(step.inner, depth + 1)

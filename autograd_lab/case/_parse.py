@@ -1,0 +1,238 @@
+"""Case text to the expression tree, through an `ast` allow-list: the only door into a method."""
+from __future__ import annotations
+
+import ast
+import math
+from fractions import Fraction
+
+from ..errors import CaseError
+from ..ops import CONSTANTS, FUNCTIONS, OPERATORS
+from ._tree import BinOp, Call, Const, Expr, Name, Neg, Num
+from ._visit import Visitor
+
+SYNTAX = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+MAX_LENGTH = 10_000       # characters in one expression
+MAX_DEPTH = 64            # nesting of the tree
+MAX_EXPONENT = 1_000      # |constant exponent|
+MAX_LITERAL = 1e300
+_SPLIT = "split it into several forward nodes"
+
+
+def parse(text: str) -> Expr:
+    """Parse one expression; raise CaseError (column set) for anything outside the language."""
+    if not isinstance(text, str) or not text.strip():
+        raise CaseError("an expression must be a non-empty string")
+    if len(text) > MAX_LENGTH:
+        raise CaseError(f"the expression is {len(text):,} characters long; at most "
+                        f"{MAX_LENGTH:,} are allowed: {_SPLIT}", column=1)
+    _check_nesting(text)
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise CaseError(f"not a valid expression: {exc.msg}",
+                        column=(exc.offset or 1), text=text.strip()) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise CaseError(f"the expression is too long or deep to parse; {_SPLIT}",
+                        column=1) from None
+    return _Converter(text.strip()).visit(tree.body, 0)
+
+
+def _check_nesting(text: str) -> None:
+    if sum(map(text.count, "([{")) <= MAX_DEPTH:  # too few brackets to nest too deep
+        return
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += (ch in "([{") - (ch in ")]}")
+        if depth > MAX_DEPTH:
+            raise CaseError(f"brackets are nested more than {MAX_DEPTH} deep; {_SPLIT}",
+                            column=i + 1)
+
+
+class _Converter:
+    """ast -> Expr, refusing every node type not on the allow-list."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def visit(self, node: ast.AST, depth: int) -> Expr:
+        if depth > MAX_DEPTH:
+            raise self.error(node, f"the expression is nested more than {MAX_DEPTH} deep "
+                                   f"(a chain of + or * nests one level a term); {_SPLIT}")
+        method = getattr(self, "visit_" + type(node).__name__, None)
+        if method is None:
+            raise self.error(node, _forbidden(node))
+        return method(node, depth + 1)
+
+    def visit_Constant(self, node, depth):
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            kind = "strings" if isinstance(value, str) else f"{type(value).__name__} values"
+            raise self.error(node, f"{kind} are not allowed in an expression")
+        if (isinstance(value, float) and not math.isfinite(value)) or abs(value) > MAX_LITERAL:
+            raise self.error(node, "the number is too large")
+        if isinstance(value, int):  # exact already, however written
+            return Num(Fraction(value), node.col_offset)
+        segment = self._segment(node).replace("_", "")
+        try:
+            exact = Fraction(segment)  # the decimal as written: 0.1 is 1/10
+        except ValueError:
+            exact = Fraction(value)  # hex and other forms: their exact binary value
+        return Num(exact, node.col_offset)
+
+    def _segment(self, node) -> str:
+        # ast's offsets count UTF-8 bytes, which are characters in one line of ASCII;
+        # get_source_segment splits the whole text for every number, quadratic in its length
+        if self.text.isascii() and "\n" not in self.text:
+            return self.text[node.col_offset:node.end_col_offset]
+        return ast.get_source_segment(self.text, node) or ""
+
+    def visit_Name(self, node, depth):
+        if node.id.startswith("_"):
+            raise self.error(node, f"names beginning with an underscore are not allowed: {node.id}")
+        if node.id in CONSTANTS:
+            return Const(node.id, node.col_offset)
+        if node.id in FUNCTIONS:
+            raise self.error(node, f"{node.id} is a function; call it as {node.id}(...)")
+        return Name(node.id, node.col_offset)
+
+    def visit_UnaryOp(self, node, depth):
+        operand = self.visit(node.operand, depth)
+        if isinstance(node.op, ast.USub):
+            return Neg(operand, node.col_offset)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        raise self.error(node, _forbidden(node.op))
+
+    def visit_BinOp(self, node, depth):
+        op = SYNTAX.get(type(node.op))
+        if op is None:
+            raise self.error(node, f"the operator {_symbol(node.op)} is not allowed; "
+                                   "use + - * / **")
+        left, right = self.visit(node.left, depth), self.visit(node.right, depth)
+        if op == "**":
+            self._check_exponent(node, right)
+        if op in "/**" and not right.names():
+            self._check_divisor(node, op, left, right)
+        return BinOp(op, left, right, node.col_offset)
+
+    def visit_Call(self, node, depth):
+        if not isinstance(node.func, ast.Name):  # os.system(...), (lambda: ...)(), f()()
+            raise self.error(node.func, _FORBIDDEN.get(type(node.func).__name__, "only the "
+                             "allowed functions may be called, by name"))
+        name = node.func.id
+        if name not in FUNCTIONS:
+            raise self.error(node, f"unknown function {name}(); allowed: "
+                                   + " ".join(sorted(FUNCTIONS)))
+        if node.keywords:
+            raise self.error(node, f"{name}() takes no keyword arguments")
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.error(node, f"{name}() takes no *arguments")
+        arity = FUNCTIONS[name].arity
+        if len(node.args) != arity:
+            raise self.error(node, f"{name}() takes {arity} argument"
+                             f"{'s' if arity > 1 else ''}, not {len(node.args)}")
+        call = Call(name, tuple(self.visit(a, depth) for a in node.args), node.col_offset)
+        self._check_domain(node, call)
+        return call
+
+    def _check_domain(self, node, call: Call):
+        """A function of a constant outside its domain (log(-1)) has no real value anywhere."""
+        outside = FUNCTIONS[call.func].outside
+        if outside is None or call.args[outside[0]].names():
+            return
+        try:
+            value = constant_value(call.args[outside[0]])
+        except (OverflowError, ZeroDivisionError, ValueError):
+            return
+        if outside[1](value):
+            raise self.error(node, f"{call.func} of the constant {value:g} has no real value")
+
+    def _check_exponent(self, node, exponent: Expr):
+        if exponent.names():
+            return
+        try:
+            value = constant_value(exponent)
+        except (OverflowError, ZeroDivisionError, ValueError):
+            value = math.inf
+        if math.isnan(value):  # (-8)**(1/3): no real value, said where it is evaluated
+            return
+        if not abs(value) <= MAX_EXPONENT:
+            raise self.error(node, f"a constant exponent must lie within ±{MAX_EXPONENT}")
+
+    def _check_divisor(self, node, op: str, left: Expr, right: Expr):
+        """A constant zero divisor (1/0, 0**-1) has no value anywhere: refuse it here."""
+        try:
+            if op == "/" and constant_value(right) == 0:
+                raise self.error(node, "division by zero (the divisor is the constant 0)")
+            if (op == "**" and not left.names() and constant_value(left) == 0
+                    and constant_value(right) < 0):
+                raise self.error(node, "0 to a negative power is a division by zero")
+        except (OverflowError, ZeroDivisionError, ValueError):
+            return
+
+    def error(self, node, message: str) -> CaseError:
+        col = getattr(node, "col_offset", 0)
+        end = getattr(node, "end_col_offset", None) or len(self.text)
+        return CaseError(message, column=col + 1, text=self.text[col:end][:80])
+
+
+class _Constant(Visitor[float]):
+    """The float value of an expression without names, folded by the table's Python forms."""
+
+    def visit_Num(self, node: Num) -> float:
+        return float(node.value)
+
+    def visit_Const(self, node: Const) -> float:
+        return CONSTANTS[node.name][0]
+
+    def visit_Neg(self, node: Neg) -> float:
+        return -self(node.operand)
+
+    def visit_BinOp(self, node: BinOp) -> float:
+        a, b = self(node.left), self(node.right)
+        if node.op == "**" and abs(b) > MAX_EXPONENT:
+            raise OverflowError
+        fold = OPERATORS[node.op].python
+        assert fold is not None
+        return fold(a, b)
+
+    def visit_Name(self, node: Name) -> float:
+        raise ValueError("not a constant")
+
+    visit_Call = visit_Name
+
+
+def constant_value(node: Expr) -> float:
+    """The float value of an expression without names (used to bound exponents, find a
+    constant zero divisor, and a constant outside log's or sqrt's domain)."""
+    return _Constant()(node)
+
+
+_FORBIDDEN = {
+    "Attribute": "attribute access (a.b) is not allowed",
+    "Subscript": "subscripts (a[i]) are not allowed",
+    "Lambda": "lambda is not allowed",
+    "ListComp": "comprehensions are not allowed", "SetComp": "comprehensions are not allowed",
+    "DictComp": "comprehensions are not allowed", "GeneratorExp": "comprehensions are not allowed",
+    "JoinedStr": "f-strings are not allowed", "FormattedValue": "f-strings are not allowed",
+    "NamedExpr": "the walrus operator (:=) is not allowed",
+    "Compare": "comparisons are not allowed", "BoolOp": "and/or are not allowed",
+    "IfExp": "conditional expressions are not allowed",
+    "List": "list literals are not allowed in an expression; give vectors as inputs",
+    "Tuple": "tuples are not allowed in an expression",
+    "Dict": "dict literals are not allowed", "Set": "set literals are not allowed",
+    "Await": "await is not allowed", "Yield": "yield is not allowed",
+    "YieldFrom": "yield is not allowed", "Starred": "*arguments are not allowed",
+    "Slice": "slices are not allowed", "Not": "not is not allowed",
+    "Invert": "the operator ~ is not allowed",
+}
+
+
+def _forbidden(node) -> str:
+    return _FORBIDDEN.get(type(node).__name__, f"{type(node).__name__} is not allowed")
+
+
+def _symbol(op) -> str:
+    return {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.BitAnd: "&",
+            ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}.get(type(op), "?")

@@ -1,0 +1,123 @@
+"""The expression tree: one node class per form of the language, printed as it is written."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+
+class Expr:
+    """A node of the expression tree; `col` is its 0-based offset in the text."""
+
+    _names: frozenset[str] = frozenset()  # not a field: set once as the node is built
+
+    def names(self) -> frozenset[str]:
+        return self._names
+
+    def children(self) -> tuple[Expr, ...]:
+        return ()
+
+
+def _gather_names(node: Expr) -> None:
+    # the names under a node, found once as it is built: asking at every level of the
+    # parse had walked the whole subtree each time, quadratic in its depth. A child's set
+    # is shared when it holds them all, as it mostly does: fewer objects for the collector
+    names: frozenset[str] = frozenset()
+    for child in node.children():
+        if not child._names <= names:
+            names = child._names if names <= child._names else names | child._names
+    object.__setattr__(node, "_names", names)
+
+
+@dataclass(frozen=True)
+class Num(Expr):
+    value: Fraction
+    col: int = field(default=0, compare=False)
+
+    def __str__(self):
+        v = self.value
+        return str(v.numerator) if v.denominator == 1 else repr(float(v))
+
+
+@dataclass(frozen=True)
+class Const(Expr):
+    name: str
+    col: int = field(default=0, compare=False)
+
+    def __str__(self):
+        return self.name
+
+
+@dataclass(frozen=True)
+class Name(Expr):
+    id: str
+    col: int = field(default=0, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "_names", frozenset((self.id,)))
+
+    def __str__(self):
+        return self.id
+
+
+@dataclass(frozen=True)
+class Neg(Expr):
+    operand: Expr
+    col: int = field(default=0, compare=False)
+
+    def __post_init__(self) -> None:
+        _gather_names(self)
+
+    def children(self):
+        return (self.operand,)
+
+    def __str__(self):
+        return f"-{_wrap(self.operand, 3)}"
+
+
+@dataclass(frozen=True)
+class BinOp(Expr):
+    op: str
+    left: Expr
+    right: Expr
+    col: int = field(default=0, compare=False)
+
+    def __post_init__(self) -> None:
+        _gather_names(self)
+
+    def children(self):
+        return (self.left, self.right)
+
+    def __str__(self):
+        p = _PRECEDENCE[self.op]
+        if self.op == "**":
+            return f"{_wrap(self.left, p + 1)}**{_wrap(self.right, p)}"
+        right_p = p + 1 if self.op in "-/" else p
+        gap = " " if self.op in "+-" else ""  # as SymPy prints: x*y + z
+        return f"{_wrap(self.left, p)}{gap}{self.op}{gap}{_wrap(self.right, right_p)}"
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    func: str
+    args: tuple[Expr, ...]
+    col: int = field(default=0, compare=False)
+
+    def __post_init__(self) -> None:
+        _gather_names(self)
+
+    def children(self):
+        return self.args
+
+    def __str__(self):
+        return f"{self.func}({', '.join(map(str, self.args))})"
+
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}
+
+
+def _wrap(node: Expr, minimum: int) -> str:
+    if isinstance(node, BinOp):
+        p = _PRECEDENCE.get(node.op, 5)
+    else:
+        p = 3 if isinstance(node, Neg) else 5
+    return f"({node})" if p < minimum else str(node)

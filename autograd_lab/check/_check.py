@@ -1,0 +1,370 @@
+"""The one checking path: a case file in, a CaseResult out, every method compared."""
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..case import Behaviour, Case, Name, walk
+from ..errors import CaseError
+from ..methods import (
+    Recorder,
+    Symbolic,
+    Unevaluated,
+    autograd_gradients,
+    finite_opinion,
+    forward,
+    leaves,
+    manual_gradients,
+    manual_totals,
+    survey_kinks,
+)
+from ..reading import load, located
+from ..result import ERROR, FAILED, PASSED, CaseResult, ClaimResult, EdgeResult, PointResult, error
+from . import _compare as compare
+from . import _deadline as guard
+from . import _hessian as hessian
+from . import _honesty as honesty
+from . import _lint as lint
+from ._behaviour import run as run_behaviour
+from ._domain import describe, outside
+from ._rounding import Rounding
+from ._sweep import sweeps
+
+LISTED_POINTS = 100        # points written out in a result; the rest are checked, not listed
+LISTED_ELEMENTS = 1_000    # elements of a vector written out
+
+
+def check_paths(paths) -> list[CaseResult]:
+    """Check every case file under paths (files or folders), each on its own."""
+    return [check_file(p) for p in case_files(paths)]
+
+
+def case_files(paths) -> list[Path]:
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+        else:
+            files.append(path)
+    return files
+
+
+SWEEPS = (None, "always", "unless passed")
+
+
+def check_file(path, sweep: str | None = None) -> CaseResult:
+    """A case file (or an already loaded case) in, a CaseResult out.
+
+    Never raises for a bad case: problems become an `error` result naming file:line.
+    sweep: when to add each scalar parameter's derivative across a range (for a plot):
+    never (None), "always", or "unless passed"."""
+    start = time.perf_counter()
+    loaded = not isinstance(path, (str, os.PathLike))
+    name, file = (path.name, path.file) if loaded else (Path(path).stem, str(path))
+    case = path if loaded else None
+    try:
+        with guard.deadline():
+            if case is None:
+                case = load(path)
+            result = check_case(case)
+            if isinstance(case, Case) and _sweeping(sweep, result):
+                result.sweeps = sweeps(case, result, gradients)
+    except guard.TooSlow as exc:
+        line = case.line_of() if isinstance(case, Case) else None
+        result = error(name, file, f"{file}: {guard.message(exc.args[0], case)}", line)
+    except CaseError as exc:
+        result = error(name, file, str(exc), exc.line)
+        result.kind = getattr(exc, "kind", result.kind)
+    except Unevaluated as exc:
+        result = error(name, file, f"{file}: {exc}; this case cannot be checked against SymPy",
+                       case.line_of() if isinstance(case, Case) else None)
+    except Exception as exc:  # a bug of ours must not end the run or lose other cases
+        result = error(name, file,
+                       f"{file}: internal error while checking: {type(exc).__name__}: {exc}")
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _sweeping(sweep: str | None, result: CaseResult) -> bool:
+    if sweep not in SWEEPS:
+        raise ValueError(f"sweep must be one of {SWEEPS}, not {sweep!r}")
+    wanted = sweep == "always" or (sweep == "unless passed" and result.status != PASSED)
+    return wanted and result.status != ERROR
+
+
+def check_case(case: Case | Behaviour) -> CaseResult:
+    if isinstance(case, Behaviour):
+        return run_behaviour(case)
+    result = CaseResult(name=case.name, file=case.file, status=PASSED, dtype=case.dtype,
+                        title=case.title, points_total=case.count, line=case.line_of())
+    symbolic = Symbolic(case)
+    domain: list[str] = []
+    seen = {dtype: Recorder() for dtype in dict.fromkeys(("float64", case.dtype))}
+    # one float64 pass: its values are the hand-written method's forward, its .grad autograd's
+    grads64, values = autograd_gradients(case, "float64", _both(_watch(case, domain),
+                                                                seen["float64"]))
+    values = {name: v.detach() for name, v in values.items()}
+    domain += _overflows(case, values, bool(domain))
+    result.problems += domain + lint.problems(case, values, lambda i: _where(case, i))
+    result.graph = _graph(case, values)
+    grads, traced = autograd_gradients(case, "float32", seen["float32"]) \
+        if case.dtype == "float32" else (grads64, None)  # traced: kept only for Rounding
+    methods = _methods(case, values, symbolic, grads, grads64)
+    survey = survey_kinks(case, seen)  # no derivative to agree on at a kink
+    _check_edges(case, symbolic, result, survey)
+    beside = honesty.beside_kinks(case, methods, survey)  # what is compared where SymPy is nan
+    _agree(case, honesty.without_kinks(case, beside, survey), result, quiet=bool(domain))
+    fd = finite_opinion(case)
+    result.notes += honesty.kink_notes(case, survey, _where)
+    result.notes += honesty.finite_notes(case, methods, fd, survey, _where)
+    _check_claims(case, symbolic, honesty.claimed(case, beside, survey, result.notes), result)
+    rounding = Rounding(case, symbolic, methods, traced, LISTED_POINTS) \
+        if traced is not None else None   # a float32 case
+    result.notes += honesty.float32_notes(case, methods, rounding, _where)
+    hessians = hessian.check(case, symbolic, values, survey, result, _where) \
+        if case.order == 2 else ({}, {})
+    result.points = _points(case, methods, fd, survey, rounding, hessians)
+    if result.problems:
+        result.status = FAILED
+    return result
+
+
+def gradients(case: Case) -> dict[str, dict]:
+    """Each method's gradients at every point of case (method -> parameter -> array),
+    unchecked: for a report that draws them over a range."""
+    with torch.no_grad():
+        values = forward(case, leaves(case))
+    return _methods(case, values, Symbolic(case))
+
+
+def _methods(case: Case, values: dict, symbolic: Symbolic, grads: dict | None = None,
+             grads64: dict | None = None) -> dict:
+    """Each method's gradients: parameter -> array over points (grads, grads64: autograd's in
+    the case's dtype and in float64, if run)."""
+    methods = {"manual": manual_gradients(case, values), "sympy": symbolic.gradients()}
+    if case.gradient and case.edges:  # both given: the total derivative is checked too
+        methods["manual_total"] = manual_totals(case, values)
+    methods["autograd"] = grads if grads is not None else autograd_gradients(case, case.dtype)[0]
+    if case.dtype != "float64":
+        methods["autograd_float64"] = grads64 if grads64 is not None \
+            else autograd_gradients(case, "float64")[0]
+    return methods
+
+
+def dtype_of(method: str, case: Case) -> str:
+    return case.dtype if method == "autograd" else "float64"
+
+
+# --- the checks ---------------------------------------------------------------------------
+
+def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> None:
+    rtol, atol = compare.tolerance("float64", case.tolerance)
+    for edge in case.edges.values():
+        hand, exact = symbolic.edge_pair(edge.expr, edge.node, edge.parent)
+        kinked = survey.nodes.get(edge.node)
+        if kinked is None:
+            g = compare.gap(hand, exact, rtol, atol)
+        else:  # on a switch point the local derivative need not exist: compared elsewhere
+            shape = (len(kinked),) + (1,) * (np.ndim(hand) - 1)
+            off = kinked.reshape(shape)
+            g = compare.gap(np.where(off, np.nan, hand), np.where(off, np.nan, exact), rtol, atol)
+        form = symbolic.form(edge.node, edge.parent, simplify=not g.ok)
+        status = PASSED if g.ok else FAILED
+        result.edges.append(EdgeResult(edge.key, status, edge.text, form,
+                                       case.line_of("chain_rule", edge.key),
+                                       _base(hand, case), _base(exact, case)))
+        if not g.ok:
+            result.problems.append(
+                f"chain_rule edge {edge.key}: hand-written {edge.text}, SymPy {form}; differs at "
+                f"{_where(case, g.index)} by {g.diff:.6g} ({g.a:.10g} vs {g.b:.10g})")
+
+
+def _agree(case: Case, methods: dict, result: CaseResult, quiet: bool) -> None:
+    """Every pair of methods, for every parameter, at the looser of their tolerances.
+
+    A method that misses SymPy (the exact reference) is reported against it; a pair that
+    misses each other while both match SymPy is reported as a pair."""
+    edge_wrong = any(e.status == FAILED for e in result.edges)
+    pairs = sorted(itertools.combinations(methods, 2), key=lambda pair: "sympy" not in pair)
+    for p in case.params:
+        off_reference = set()
+        for m1, m2 in pairs:
+            dtype = compare.looser(dtype_of(m1, case), dtype_of(m2, case))
+            rtol, atol = compare.tolerance(dtype, case.tolerance)
+            g = compare.gap(methods[m1][p], methods[m2][p], rtol, atol)
+            result.worst = max(result.worst, g.diff)
+            if g.ok or (quiet and not np.isfinite(g.diff)):
+                continue
+            if "sympy" in (m1, m2):
+                m, value, exact = (m2, g.b, g.a) if m1 == "sympy" else (m1, g.a, g.b)
+                off_reference.add(m)
+                why = " (this follows from the wrong chain_rule edge)" \
+                    if edge_wrong and m == "manual" else ""
+                result.problems.append(
+                    f"gradient {p}: {m} gives {value:.10g} where SymPy gives {exact:.10g} at "
+                    f"{_where(case, g.index)}: off by {g.diff:.3g}, more than {dtype}'s "
+                    f"tolerance (rtol {rtol:g}, atol {atol:g}){why}")
+            elif not off_reference & {m1, m2}:
+                result.problems.append(
+                    f"gradient {p}: {m1} {g.a:.10g} and {m2} {g.b:.10g} differ at "
+                    f"{_where(case, g.index)} by {g.diff:.3g} (rtol {rtol:g}, atol {atol:g})")
+
+
+def _check_claims(case: Case, symbolic: Symbolic, exact: dict, result: CaseResult) -> None:
+    rtol, atol = compare.tolerance(case.dtype, case.tolerance)
+    for claim in case.claims:
+        full = exact[claim.target] if claim.kind == "grad" else symbolic.value_of(claim.target)
+        value = _unpad(full[claim.point], case, claim.target)
+        ref = np.broadcast_to(value, np.broadcast_shapes(np.shape(value), claim.value.shape))
+        allowed = np.maximum(claim.slack, atol + rtol * np.abs(ref))
+        ok = bool(np.all(np.abs(claim.value - ref) <= allowed))
+        result.claims.append(ClaimResult(claim.key, claim.written, _listed(value),
+                                         PASSED if ok else FAILED, claim.point))
+        if not ok:
+            result.problems.append(
+                f"claim {claim.key} = {_text(claim.written)} is false: the value is "
+                f"{_text(_listed(value), 10)} ({_point_name(claim.point)})")
+
+
+def _watch(case: Case, found: list[str]):
+    """Note log, sqrt and division outside their domain, once per place in a formula,
+    at the file:line:column of that place."""
+    seen: set[int] = set()
+    owner = {id(t): name for name, node in case.nodes.items() for t in walk(node.expr)}
+
+    def watch(tree, args):
+        bad = outside(tree, args)
+        if bad is None or id(tree) in seen or not bad.any():
+            return
+        seen.add(id(tree))
+        point = int(np.argwhere(bad.reshape(len(bad), -1).any(axis=1))[0][0])
+        found.append(f"{_place(case, owner.get(id(tree)), tree)}{describe(tree)} is outside "
+                     f"its domain at {_where(case, (point,))}")
+    return watch
+
+
+def _both(*watches):
+    """One forward-pass watch that calls each of watches."""
+    def watch(tree, args):
+        for w in watches:
+            w(tree, args)
+    return watch
+
+
+def _place(case: Case, node: str | None, tree) -> str:
+    """'file:line:column: ' of a part of a node's formula, as an error in it would say."""
+    if node is None or case.where is None:
+        return ""
+    path = ("forward", node)
+    found = located(CaseError("", column=tree.col + 1), path, case.where, case.nodes[node].text)
+    return f"{found.where}: "
+
+
+def _overflows(case: Case, values: dict, explained: bool) -> list[str]:
+    """A node that overflows float64 makes every method agree on inf: that is no check."""
+    if explained:  # a domain problem already says why values are not finite
+        return []
+    for name, node in case.nodes.items():
+        if math.isfinite(values[name].sum()):  # no inf, nor nan: one pass, and no copy
+            continue
+        bad = torch.isinf(values[name]).reshape(case.count, -1).any(dim=1)
+        if bad.any():
+            point = int(torch.nonzero(bad)[0][0])
+            return [f"{case.file}:{case.line_of('forward', name)}: {name} = {node.text} "
+                    f"overflows float64 (inf) at {_where(case, (point,))}, so its gradient "
+                    "cannot be checked there"]
+    return []
+
+
+# --- presenting ---------------------------------------------------------------------------
+
+def _points(case: Case, methods: dict, fd, survey, rounding, hessians) -> list[PointResult]:
+    n = min(case.count, LISTED_POINTS)
+    listed = lambda v, p: _listed(_unpad(v, case, p))  # noqa: E731
+    # whole batches listed at once: a Python loop over values per point was the cost
+    at = {name: _rows(v[:n], case, name) for name, v in case.points.items()}
+    rows = {p: {m: _rows(g[p][:n], case, p) for m, g in methods.items()} for p in case.params}
+    points = []
+    for i in range(n):
+        grads = {p: {m: by[i] for m, by in rows[p].items()} for p in case.params}
+        for p in case.params:
+            if fd.directions[p] is None:  # a vector's quotient is along a direction: see details
+                grads[p]["finite_difference"] = float(fd.values[p][i])
+        details = honesty.entries(case, methods, fd, survey, rounding, i, listed)
+        second = {k: {m: float(v[i]) for m, v in by.items()} for k, by in hessians[0].items()}
+        known = {k: {"differentiable": True, **by.get(i, {})} for k, by in hessians[1].items()}
+        points.append(PointResult({name: v[i] for name, v in at.items()}, grads, details,
+                                  hessian=second, hessian_details=known,
+                                  rounding=rounding.output(i) if rounding else {}))
+    return points
+
+
+def _rows(batch, case: Case, name: str) -> list:
+    """_listed(_unpad(row)) for each row of a batch; scalars all at once."""
+    batch = np.asarray(batch, dtype=float)
+    if not _shape(case, name) and batch[0].size == 1:
+        return batch.reshape(len(batch)).tolist()
+    return [_listed(_unpad(row, case, name)) for row in batch]
+
+
+def _graph(case: Case, values: dict) -> dict:
+    """The declared graph with every value at the base point, for the reports to draw."""
+    def at_base(name):
+        return _listed(_unpad(values[name][0].numpy(), case, name))
+    inputs = {n: {"value": at_base(n), "grad": i.grad, "shape": list(i.value.shape)}
+              for n, i in case.inputs.items()}
+    nodes = {n: {"expr": node.text, "value": at_base(n), "shape": list(node.shape),
+                 "uses": list(dict.fromkeys(t.id for t in walk(node.expr)
+                                            if isinstance(t, Name)))}
+             for n, node in case.nodes.items()}
+    return {"output": case.output, "inputs": inputs, "nodes": nodes}
+
+
+def _base(v: np.ndarray, case: Case):
+    """An array over points at the base point: a number, or a list in the case's shape."""
+    v = np.asarray(v[0], dtype=float)
+    if v.size == 1:
+        return float(v.reshape(-1)[0])
+    return _listed(v.reshape(case.shape) if v.size == int(np.prod(case.shape)) else v)
+
+
+def _unpad(v: np.ndarray, case: Case, name: str) -> np.ndarray:
+    shape = _shape(case, name)
+    return np.asarray(v).reshape(shape) if np.size(v) == max(math.prod(shape), 1) else v
+
+
+def _shape(case: Case, name: str) -> tuple:
+    return case.inputs[name].value.shape if name in case.inputs else case.nodes[name].shape
+
+
+def _listed(v):
+    v = np.asarray(v, dtype=float)
+    if v.ndim == 0:
+        return float(v)
+    flat = v.reshape(-1)[:LISTED_ELEMENTS]
+    return [float(x) for x in flat] if v.ndim == 1 else v.tolist()
+
+
+def _where(case: Case, index: tuple) -> str:
+    point = index[0] if index else 0
+    scalars = {n: float(v[point].reshape(-1)[0]) for n, v in case.points.items()
+               if not case.inputs[n].value.shape}
+    at = ", ".join(f"{n}={v:g}" for n, v in scalars.items())
+    element = f" element {list(index[1:])}" if len(index) > 1 and case.shape else ""
+    return f"{_point_name(point)}{' (' + at + ')' if at else ''}{element}"
+
+
+def _point_name(point: int) -> str:
+    return "the base point" if point == 0 else f"point {point}"
+
+
+def _text(v, digits: int = 0) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(_text(x, digits) for x in v[:8]) + (", ...]" if len(v) > 8 else "]")
+    return f"{v:.{digits}g}" if digits and isinstance(v, float) else str(v)

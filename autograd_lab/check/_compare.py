@@ -1,0 +1,80 @@
+"""Agreement between methods and with claims, at dtype-aware tolerances."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# torch.testing.assert_close's defaults: (rtol, atol) by dtype
+TOLERANCES = {"float64": (1e-7, 1e-7), "float32": (1.3e-6, 1e-5)}
+
+
+def tolerance(dtype: str, override: tuple | None = None) -> tuple[float, float]:
+    return override or TOLERANCES[dtype]
+
+
+def looser(a: str, b: str) -> str:
+    return a if TOLERANCES[a][1] >= TOLERANCES[b][1] else b
+
+
+@dataclass
+class Gap:
+    """The worst disagreement of two arrays: how far past tolerance, where, by how much."""
+
+    ratio: float      # |a - b| / (atol + rtol*|b|): above 1 is a disagreement
+    index: tuple      # (point, *element)
+    diff: float
+    a: float
+    b: float
+
+    @property
+    def ok(self) -> bool:
+        return self.ratio <= 1
+
+
+CHUNK = 1 << 15   # elements compared at a time: the temporaries stay in cache, not in RAM
+
+
+def gap(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> Gap:
+    """Compare where both are finite; a non-finite value on one side only counts as infinite."""
+    a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
+    if a.size == 0:
+        return Gap(0.0, (), 0.0, 0.0, 0.0)
+    # an axis along which both only repeat one value (a broadcast) is compared once
+    once = tuple(slice(0, 1) if a.strides[k] == b.strides[k] == 0 else slice(None)
+                 for k in range(a.ndim))
+    a, b = a[once], b[once]
+    rows = len(a) if a.ndim else 1
+    rows_a, rows_b = a.reshape(rows, -1), b.reshape(rows, -1)  # views, even of broadcasts
+    along = 1 if rows_a.shape[1] >= len(rows_a) else 0
+    worst: tuple | None = None
+    for start in range(0, rows_a.shape[along], CHUNK):
+        part = (slice(None), slice(start, start + CHUNK)) if along else slice(start, start + CHUNK)
+        g = _gap(rows_a[part], rows_b[part], rtol, atol)
+        if worst is None or g[0] > worst[0][0]:
+            worst = g, start
+    assert worst is not None   # a has elements, so one chunk at least
+    (ratio, (row, col), diff), start = worst
+    row, col = (row, col + start) if along else (row + start, col)
+    index = np.unravel_index(row * rows_a.shape[1] + col, a.shape)  # 0 on a once-axis
+    return Gap(ratio, tuple(int(i) for i in index), diff, float(rows_a[row, col]),
+               float(rows_b[row, col]))
+
+
+def _gap(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> tuple:
+    """(worst ratio, its (row, column), its difference) of two 2-D blocks."""
+    scale = b
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(a - b)
+        if not np.isfinite(diff).all():  # rare: the slow path sorts out nan and inf
+            both = np.isfinite(a) & np.isfinite(b)
+            one = np.isfinite(a) ^ np.isfinite(b)
+            diff = np.where(both, diff, np.where(one, np.inf, 0.0))
+            scale = np.where(both, b, 0.0)
+        ratio = np.abs(scale)
+        ratio *= rtol
+        ratio += atol
+        np.divide(diff, ratio, out=ratio)
+    flat = int(np.argmax(ratio))
+    at = np.unravel_index(flat, ratio.shape)
+    return float(ratio.flat[flat]), at, float(diff[at])

@@ -1,0 +1,84 @@
+"""Values as a case writes them: numbers and generated vectors to arrays, and the digits
+each number was written with (a claim holds to the digits it is written with)."""
+from __future__ import annotations
+
+import math
+from decimal import Decimal, InvalidOperation
+
+import numpy as np
+
+from ..case import Input
+from ._names import check_name
+from ._schema import Linspace, Uniform
+from ._yaml import Source
+
+MAX_ELEMENTS = 10_000_000  # in one input, and over all points together
+
+
+def input_of(name: str, spec, where: Source) -> Input:
+    check_name(name, ("inputs", name), where)
+    grad = getattr(spec, "grad", False)
+    value = spec.value if hasattr(spec, "value") else spec
+    path = ("inputs", name, "value") if hasattr(spec, "value") else ("inputs", name)
+    return Input(name, array(value, path, where), grad)
+
+
+def array(value, path: tuple, where: Source) -> np.ndarray:
+    if isinstance(value, Linspace):
+        lo, hi, n = value.linspace
+        check_size(n, path, where)
+        return np.linspace(lo, hi, n)
+    if isinstance(value, Uniform):
+        if not value.shape or any(n < 1 for n in value.shape):
+            raise where.error("shape must list positive sizes", path)
+        check_size(math.prod(value.shape), path, where)
+        return np.random.default_rng(value.seed).uniform(*value.uniform, size=tuple(value.shape))
+    return numbers(value, path, where)
+
+
+def numbers(value, path: tuple, where: Source) -> np.ndarray:
+    if isinstance(value, list):
+        check_size(count_values(value), path, where)
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (ValueError, TypeError):
+        raise where.error("expected numbers in a rectangular (nested) list", path) from None
+    if array.ndim and 0 in array.shape:
+        raise where.error("an empty list is not a value", path)
+    if not np.all(np.isfinite(array)):
+        raise where.error("values must be finite numbers (no NaN or inf)", path)
+    return array
+
+
+def count_values(value) -> int:
+    total, stack = 0, [value]
+    while stack and total <= MAX_ELEMENTS:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        else:
+            total += 1
+    return total
+
+
+def check_size(n: int, path: tuple, where: Source) -> None:
+    if not 1 <= n <= MAX_ELEMENTS:
+        raise where.error(f"a value may have 1 to {MAX_ELEMENTS:,} elements, not {n:,}", path)
+
+
+def as_written(value, path: tuple, where: Source):
+    if isinstance(value, list):
+        return [as_written(v, path + (i,), where) for i, v in enumerate(value)]
+    return where.texts.get(path, repr(value))
+
+
+def half_unit(text: str) -> float:
+    """Half a unit in the last digit written: '6.7012' -> 5e-05; an integer is exact."""
+    text = str(text).strip().lower().lstrip("+-")
+    try:
+        exponent = Decimal(text.replace("_", "")).as_tuple().exponent
+    except InvalidOperation:
+        return 0.0
+    if ("." not in text and "e" not in text) or not isinstance(exponent, int):
+        return 0.0
+    return 0.5 * 10.0 ** exponent

@@ -1,0 +1,229 @@
+"""plots/ drawn by processes of their own, forked before torch and SymPy are imported, so that
+matplotlib loads and the figures are drawn on the other core while this process checks."""
+from __future__ import annotations
+
+import collections
+import contextlib
+import functools
+import os
+import signal
+import sys
+import traceback
+from multiprocessing.connection import Connection, Pipe, wait
+from pathlib import Path
+from typing import cast
+
+from ..result import CaseResult
+from ..startup import frozen_imports
+from . import _plots as plots
+from ._names import anchors
+from ._reporter import Reporter
+
+PROCESSES = 2        # drawing processes: this machine's second core, and the first once
+#                      the checking is done
+PATIENCE = 0.5       # seconds a drawing process waits for work before it looks for its parent
+BLANKS = 6           # empty figures each drawing process makes while torch and SymPy load
+
+
+class Drawers:
+    """Takes results as they are checked and has their plots drawn elsewhere; `finish` waits
+    for them. A drawing that fails there is drawn again here: reported, never lost."""
+
+    def __init__(self, out: Path, processes: int = PROCESSES):
+        self.out, self.streaming = out, False
+        self.results: list[CaseResult] = []
+        self.pending: collections.deque[plots.Sketch] = collections.deque()
+        self.busy: dict[Connection, plots.Sketch] = {}   # a connection -> what it draws
+        self.idle: list[Connection] = []
+        self.order: list[str] = []    # each sketch's path, in the order plots.write draws
+        self.written: dict[str, Path] = {}
+        self.failures: list = []      # (sketch, what went wrong): drawn again by finish
+        self.pid: int | None = None   # the first drawing process
+        self._fork(processes)
+
+    # --- this process -----------------------------------------------------------------
+
+    def expect(self, total: int) -> None:
+        """The run's case count: when every case gets plots, each is sketched as it comes."""
+        self.streaming = total <= plots.MAX_CASES
+
+    def add(self, result) -> None:
+        """A result just checked; with its plots certain, they are handed out at once."""
+        self.results.append(result)
+        if self.streaming:
+            self._sketch(len(self.results) - 1, draw=True)
+            self._pump(block=False)
+
+    def finish(self, results: list) -> list[Path]:
+        """Every plot that plots.write would draw for results (those added, when streaming),
+        drawn; the plots of earlier runs removed; the paths written."""
+        if not self.streaming:
+            self.results = results
+            for i, (slug, draw) in enumerate(zip(anchors(results), plots.drawn(results))):
+                self._sketch(i, draw, slug)
+        while self.busy or (self.pending and self.idle):
+            self._pump(block=True)
+        self.close()
+        self._draw_here(list(self.pending) + [sketch for sketch, _ in self.failures])
+        written = [self.written[path] for path in self.order if path in self.written]
+        return plots.remove_stale(self.out, written)
+
+    def close(self, kill: bool = False) -> None:
+        """Stop the drawing processes: when done, or at once (kill) when the run failed.
+        (Left running, they stop by themselves once this process is gone.)"""
+        if kill and self.pid:
+            os.kill(self.pid, signal.SIGKILL)   # the others see it gone and stop
+        for conn in self.idle + list(self.busy):
+            with contextlib.suppress(OSError):
+                conn.send(None)
+            conn.close()
+        self.failures += [(s, "its drawing process was stopped") for s in self.busy.values()]
+        self.idle, self.busy = [], {}
+        if self.pid:
+            os.waitpid(self.pid, 0)
+            self.pid = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        # sys.exit after the reports is no failure; anything else that ends the run early is
+        self.close(kill=kind is not None and not issubclass(kind, SystemExit))
+
+    def _sketch(self, i: int, draw: bool, slug: str | None = None) -> None:
+        slug = slug or anchors(self.results[:i + 1])[-1]
+        for sketch in plots.sketches(self.results[i], slug, draw):
+            self.order.append(sketch.path)
+            self.pending.append(sketch)
+
+    def _pump(self, block: bool) -> None:
+        """Hand pending sketches to idle processes; take in what is done."""
+        while self.pending and self.idle:
+            conn, sketch = self.idle.pop(), self.pending.popleft()
+            try:
+                conn.send((self.out, sketch))
+                self.busy[conn] = sketch
+            except OSError:
+                self.pending.appendleft(sketch)
+                conn.close()
+        for ready in wait(list(self.busy), timeout=None if block else 0):
+            conn = cast(Connection, ready)
+            sketch = self.busy.pop(conn)
+            try:
+                status, detail = conn.recv()
+                self.idle.append(conn)
+            except (EOFError, OSError):
+                status, detail = "failed", "its drawing process died"
+                conn.close()
+            if status == "drawn":
+                self.written[sketch.path] = Path(detail)
+            else:
+                self.failures.append((sketch, detail))
+
+    def _draw_here(self, sketches: list) -> None:
+        for sketch, why in self.failures:
+            print(f"autograd-lab: {sketch.path} was not drawn by its drawing process, so it "
+                  f"is drawn here: {why}", file=sys.stderr)
+        for sketch in sketches:
+            self.written[sketch.path] = plots.save(sketch, self.out)
+        self.pending.clear()
+        self.failures = []
+
+    def _fork(self, processes: int) -> None:
+        # fork with matplotlib is safe on Linux only; elsewhere `finish` draws them here
+        if processes < 1 or not sys.platform.startswith("linux"):
+            return
+        pipes = [Pipe() for _ in range(processes)]
+        parent = os.getpid()
+        self.pid = os.fork()
+        if self.pid == 0:
+            for ours, _ in pipes:
+                ours.close()
+            _run(lambda: _first([theirs for _, theirs in pipes], parent))
+        for ours, theirs in pipes:
+            theirs.close()
+            self.idle.append(ours)
+
+
+class PlotsReport(Reporter):
+    """plots/: with background, drawn by processes of their own as the results come (make it
+    before torch and SymPy load: see _drawers.py); otherwise all drawn here at the end."""
+
+    def __init__(self, out: Path, background: bool = True):
+        super().__init__(out)
+        self.drawers = Drawers(out) if background else None
+
+    def begin(self, total: int) -> None:
+        if self.drawers:
+            self.drawers.expect(total)
+
+    def add(self, result: CaseResult) -> None:
+        if self.drawers:
+            self.drawers.add(result)
+
+    def finish(self, results: list[CaseResult]) -> list[Path]:
+        return self.drawers.finish(results) if self.drawers else plots.write(results, self.out)
+
+    def close(self, failed: bool = False) -> None:
+        if self.drawers:
+            self.drawers.close(kill=failed)
+
+
+# --- the drawing processes ----------------------------------------------------------------
+
+def _run(body) -> None:
+    """A forked process's whole life: it never returns into the caller's stack."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is for the checking process
+        body()
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _first(conns: list, parent: int) -> None:
+    """Import matplotlib, draw once (fonts, caches) and make the blank figures, then fork
+    the others from here, so that they share all that, and serve the first connection."""
+    # frozen: each collection would otherwise walk matplotlib's objects and the blanks again,
+    # a third of the drawing time
+    with frozen_imports():
+        plots.warm_up()
+        blanks = [plots.blank() for _ in range(BLANKS)]
+    children = []
+    for conn in conns[1:]:
+        pid = os.fork()
+        if pid == 0:
+            for other in conns:
+                if other is not conn:
+                    other.close()
+            _run(functools.partial(_serve, conn, os.getppid(), blanks))
+        children.append(pid)
+        conn.close()
+    _serve(conns[0], parent, blanks)
+    for pid in children:   # idle by now (or their parent is gone): never wait on them
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+def _serve(conn, parent: int, blanks: list) -> None:
+    """Draw each sketch sent and say where it went, until told to stop or the parent is gone."""
+    while True:
+        if not conn.poll(PATIENCE):
+            if os.getppid() != parent:
+                return
+            continue
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        out, sketch = job
+        try:
+            figure = blanks.pop() if blanks else None
+            conn.send(("drawn", str(plots.save(sketch, out, figure))))
+        except Exception:
+            conn.send(("failed", traceback.format_exc(limit=-3).strip()))

@@ -1,0 +1,108 @@
+"""junit.xml: one testcase per case, for the JUnit readers of GitLab, Jenkins and GitHub actions."""
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+from pathlib import Path, PurePath
+
+from ..result import ERROR, FAILED, CaseResult
+from ._atomic import write_atomic
+from ._reporter import Reporter
+
+SUITE = "autograd-lab"
+# characters XML 1.0 cannot carry, even escaped
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+MAX_PROPERTY = 2_000        # characters of one property's value (a long vector is cut)
+
+
+def write(results: list[CaseResult], out: Path) -> Path:
+    path = out / "junit.xml"
+    write_atomic(path, render(results))
+    return path
+
+
+def render(results: list[CaseResult], generated: str | None = None) -> str:
+    # JUnit's schema wants a timestamp without a zone: this one is UTC
+    when = generated or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    counts = {"tests": str(len(results)),
+              "failures": str(sum(r.status == FAILED for r in results)),
+              "errors": str(sum(r.status == ERROR for r in results)), "skipped": "0",
+              "time": f"{sum(r.seconds for r in results):.3f}"}
+    root = ET.Element("testsuites", {"name": SUITE, **counts})
+    suite = ET.SubElement(root, "testsuite", {"name": SUITE, **counts, "timestamp": when})
+    for r in results:
+        suite.append(testcase(r))
+    ET.indent(root)
+    return ('<?xml version="1.0" encoding="utf-8"?>\n'
+            + ET.tostring(root, encoding="unicode") + "\n")
+
+
+def testcase(r: CaseResult) -> ET.Element:
+    attrs = {"classname": classname(r.file), "name": r.name, "file": r.file,
+             "time": f"{r.seconds:.3f}"}
+    if r.line:
+        attrs["line"] = str(r.line)
+    case = ET.Element("testcase", {k: _clean(v) for k, v in attrs.items()})
+    props = properties(r)
+    if props:
+        holder = ET.SubElement(case, "properties")
+        for name, value in props:
+            ET.SubElement(holder, "property", {"name": _clean(name), "value": _clean(value)})
+    if r.status in (FAILED, ERROR):
+        tag = "failure" if r.status == FAILED else "error"
+        first = r.problems[0] if r.problems else r.status
+        kind = "autograd-lab." + ("CaseError" if r.status == ERROR else _kind(first))
+        element = ET.SubElement(case, tag, {"message": _clean(first), "type": kind})
+        element.text = _clean("\n".join(r.problems))
+    if getattr(r, "notes", None):
+        ET.SubElement(case, "system-out").text = _clean("\n".join(f"note: {n}" for n in r.notes))
+    return case
+
+
+def classname(file: str) -> str:
+    """cases/perceptron_bce.yaml -> cases.perceptron_bce (the folders as packages)."""
+    parts = [p for p in PurePath(file).with_suffix("").parts if p not in ("/", "..", ".")]
+    return ".".join(p.replace(".", "_") for p in parts) or "case"
+
+
+def properties(r: CaseResult) -> list[tuple[str, str]]:
+    """The status, the worst disagreement and every method's gradient at the base point."""
+    props = [("status", r.status)]
+    if r.status != ERROR:
+        props += [("dtype", r.dtype), ("worst_gap", repr(float(r.worst)))]
+    entries = r.points[0].gradients if r.points else {}
+    details = (getattr(r.points[0], "details", None) or {}) if r.points else {}
+    for param, by_method in entries.items():
+        merged = {**by_method, **(details.get(param) or {})}
+        for key, value in merged.items():
+            props.append((f"grad/{param}/{key}", _text(value)))
+    return props
+
+
+def _kind(problem: str) -> str:
+    """The kind of the first problem: a wrong edge, a disagreement, a false claim."""
+    head = problem.split(" ", 1)[0]
+    return {"chain_rule": "WrongEdge", "gradient": "Disagreement",
+            "claim": "FalseClaim"}.get(head, "Failure")
+
+
+def _text(value) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return repr(value)
+    text = json.dumps(value, allow_nan=True)
+    return text if len(text) <= MAX_PROPERTY else text[:MAX_PROPERTY] + " ..."
+
+
+def _clean(value) -> str:
+    return _NOT_XML.sub("\ufffd", str(value))
+
+
+class JunitReport(Reporter):
+    """junit.xml, written once every case is checked."""
+
+    def finish(self, results: list[CaseResult]) -> list[Path]:
+        return [write(results, self.out)]

@@ -1,0 +1,225 @@
+"""plots/: each parameter's derivative by every method, across a range or element by element."""
+from __future__ import annotations
+
+import dataclasses
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..result import ERROR, PASSED, CaseResult
+from ._atomic import write_atomic
+from ._names import anchors
+
+FOLDER = "plots"
+MAX_BARS = 50               # elements drawn for a vector parameter
+MAX_CASES = 40              # cases a run draws plots for: a thousand cases want no thousand PNGs
+REFERENCE = "sympy"
+TICKS = 12                  # ticks made ahead on an axis: about AutoLocator's most
+STYLES = [("-", 3.0), ("--", 2.0), (":", 2.5), ("-.", 1.8), ((0, (1, 3)), 2.0),
+          ((0, (5, 1)), 1.2)]
+
+
+@dataclass
+class Plot:
+    param: str
+    kind: str                # "curve" (scalar parameter) or "bars" (vector parameter)
+    path: str                # relative to the report folder
+    caption: str
+    note: str = ""
+    samples: int = 0         # points of a curve
+
+
+def drawn(results: list[CaseResult]) -> list[bool]:
+    """Which cases get plots: those that did not pass first, then in order, MAX_CASES in all."""
+    order = sorted(range(len(results)), key=lambda i: (results[i].status == PASSED, i))
+    chosen = set(order[:MAX_CASES])
+    return [i in chosen for i in range(len(results))]
+
+
+def plan(result: CaseResult, slug: str, draw: bool = True) -> list[Plot]:
+    """What would be drawn for a case, and why something is left out: shared with report.md.
+    A scalar parameter's curve is the sweep its check computed (result.sweeps)."""
+    g = result.graph
+    if result.status == ERROR or not g or getattr(result, "kind", "gradient") != "gradient":
+        return []
+    if not draw:
+        return [Plot("", "none", "", "", f"No plots: a run draws them for {MAX_CASES} cases, "
+                     "those that did not pass first.")]
+    out = []
+    for name, spec in g["inputs"].items():
+        if not spec["grad"]:
+            continue
+        path = f"{FOLDER}/{slug}-{name}.png"
+        what = f"∂{g['output']}/∂{name}"
+        if spec["shape"]:
+            size = math.prod(spec["shape"])
+            note = (f"{name} has {size:,} elements; the first {MAX_BARS} are drawn."
+                    if size > MAX_BARS else "")
+            out.append(Plot(name, "bars", path, f"{what} by element, each method", note))
+        elif isinstance(result.sweeps.get(name), str):   # the reason it has no curve
+            out.append(Plot(name, "none", "", "", result.sweeps[name]))
+        elif name in result.sweeps:
+            out.append(Plot(name, "curve", path, f"{what} across {name}, each method", "",
+                            len(result.sweeps[name].xs)))
+    return out
+
+
+@dataclass
+class Sketch:
+    """One figure's content, taken from a result in the process that checked it: drawing it
+    needs matplotlib alone, so another process can draw it."""
+    path: str                # relative to the report folder
+    kind: str                # "curve" or "bars"
+    title: str
+    ylabel: str
+    xlabel: str
+    lines: dict              # method -> a curve's gradients, or a bar per element
+    xs: object = None        # a curve's values of its parameter
+    marks: list = dataclasses.field(default_factory=list)   # (x, y, label): checked points
+
+
+def write(results: list[CaseResult], out: Path) -> list[Path]:
+    """Draw every planned plot; plots of earlier runs that this run did not draw are removed."""
+    chosen = zip(results, anchors(results), drawn(results))
+    written = [save(sketch, out) for result, slug, draw in chosen
+               for sketch in sketches(result, slug, draw)]
+    return remove_stale(out, written)
+
+
+def sketches(result: CaseResult, slug: str, draw: bool = True) -> list[Sketch]:
+    """The figures of a case's plan that have something to show."""
+    planned = [p for p in plan(result, slug, draw) if p.kind != "none"]
+    out = [_curve(result, plot) if plot.kind == "curve" else _bars(result, plot)
+           for plot in planned]
+    return [sketch for sketch in out if sketch is not None]
+
+
+def save(sketch: Sketch, out: Path, figure=None) -> Path:
+    """Draw a sketch (on figure, a `blank()`, if given) into its PNG under the report folder."""
+    path = out / sketch.path
+    write_atomic(path, png(sketch, figure))
+    return path
+
+
+def remove_stale(out: Path, written: list[Path]) -> list[Path]:
+    """Remove the PNGs of earlier runs that are not among written; written."""
+    folder = out / FOLDER
+    for stale in set(folder.glob("*.png")) - set(written) if folder.is_dir() else ():
+        stale.unlink()
+    return written
+
+
+# --- a scalar parameter across a range ----------------------------------------------------
+
+def _curve(result: CaseResult, plot: Plot) -> Sketch | None:
+    sweep = result.sweeps.get(plot.param)
+    if sweep is None:
+        return None
+    marks = []
+    for i in sweep.marked:
+        point = result.points[i]
+        y = point.gradients.get(plot.param, {}).get(REFERENCE)
+        if isinstance(y, (int, float)) and not isinstance(y, bool):
+            first = i == sweep.marked[0]
+            marks.append((point.at[plot.param], y, "checked point" if first else None))
+    return Sketch(plot.path, "curve", f"{result.name}: {plot.caption}",
+                  plot.caption.split(" ")[0], plot.param, sweep.lines, sweep.xs, marks)
+
+
+# --- a vector parameter, element by element -----------------------------------------------
+
+def _bars(result: CaseResult, plot: Plot) -> Sketch | None:
+    entry = result.points[0].gradients.get(plot.param, {}) if result.points else {}
+    methods = {m: np.asarray(v, dtype=float).reshape(-1)[:MAX_BARS] for m, v in entry.items()
+               if isinstance(v, (list, int, float)) and not isinstance(v, bool)}
+    if not methods:
+        return None
+    return Sketch(plot.path, "bars", f"{result.name}: {plot.caption}",
+                  plot.caption.split(" ")[0], f"element of {plot.param}", methods)
+
+
+# --- drawing (matplotlib alone: no torch, no SymPy) ----------------------------------------
+
+def png(sketch: Sketch, figure=None) -> bytes:
+    """The sketch drawn (on figure, a `blank()`, if given): the methods on top, each minus
+    SymPy's below."""
+    figure, (top, bottom) = figure or blank()
+    figure.suptitle(sketch.title, fontsize=11)
+    if sketch.kind == "curve":
+        _draw_curves(sketch, top, bottom)
+    else:
+        _draw_bars(sketch, top, bottom)
+    top.set_ylabel(sketch.ylabel)
+    bottom.set_xlabel(sketch.xlabel)
+    _finish(figure, top, bottom, legend="best" if sketch.kind == "curve" else "upper left")
+    buffer = io.BytesIO()
+    # no version: stable bytes; zlib's level 1 halves the encoding for 3% more bytes
+    figure.savefig(buffer, format="png", metadata={"Software": None},
+                   pil_kwargs={"compress_level": 1})
+    return buffer.getvalue()
+
+
+def blank():
+    """An empty figure and its two panels, with ticks made ahead: making a tick costs about
+    a millisecond and a figure draws some forty, so a process with time to spare makes these
+    before it has anything to draw."""
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
+    figure = Figure(figsize=(7, 5.2), dpi=100)  # a fixed layout: constrained doubles the cost
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[3, 1.3],
+                                  gridspec_kw={"left": 0.13, "right": 0.97, "top": 0.89,
+                                               "bottom": 0.1, "hspace": 0.12})
+    bottom.set_ylabel("minus SymPy")
+    bottom.axhline(0, color="grey", linewidth=0.8)
+    for axis in (top.xaxis, top.yaxis, bottom.xaxis, bottom.yaxis):
+        axis.get_major_ticks(TICKS)
+    return figure, (top, bottom)
+
+
+def warm_up() -> None:
+    """Draw a small curve and bars once: matplotlib's first figure also loads its fonts."""
+    xs = np.linspace(-1.0, 1.0, 5)
+    for kind in ("curve", "bars"):
+        png(Sketch("", kind, "warm-up", "y", "x", {REFERENCE: xs, "autograd": xs}, xs,
+                   [(0.0, 0.0, "checked point")]))
+
+
+def _draw_curves(sketch: Sketch, top, bottom) -> None:
+    ref = sketch.lines.get(REFERENCE)
+    for (method, ys), (style, width), color in zip(sketch.lines.items(), _cycle(), _colors()):
+        top.plot(sketch.xs, ys, linestyle=style, linewidth=width, label=method, color=color)
+        if ref is not None and method != REFERENCE:
+            bottom.plot(sketch.xs, ys - ref, linestyle=style, linewidth=width, color=color)
+    for x, y, label in sketch.marks:
+        top.plot([x], [y], "o", color="black", markersize=7, zorder=5, label=label)
+
+
+def _draw_bars(sketch: Sketch, top, bottom) -> None:
+    width = 0.8 / len(sketch.lines)
+    ref = sketch.lines.get(REFERENCE)
+    for k, ((method, ys), color) in enumerate(zip(sketch.lines.items(), _colors())):
+        xs = np.arange(len(ys)) + (k - (len(sketch.lines) - 1) / 2) * width
+        top.bar(xs, ys, width=width, label=method, color=color)
+        if ref is not None and method != REFERENCE:
+            bottom.bar(xs, ys - ref[:len(ys)], width=width, color=color)
+
+
+def _finish(figure, top, bottom, legend="best"):
+    top.legend(fontsize=8, loc=legend)
+    top.grid(alpha=0.3)
+    bottom.grid(alpha=0.3)
+    bottom.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
+    return figure
+
+
+def _colors():
+    """One colour a method, the same in both panels."""
+    from matplotlib import colormaps
+    yield from colormaps["tab10"].colors * 3  # type: ignore[attr-defined]  # a ListedColormap
+
+
+def _cycle():
+    while True:
+        yield from STYLES

@@ -1,0 +1,63 @@
+"""A run's reports: every chosen format, fed the results as they come."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..result import ERROR, FAILED, CaseResult
+from ._drawers import PlotsReport
+from ._json import JsonReport
+from ._junit import JunitReport
+from ._markdown import MarkdownReport
+from ._reporter import Reporter
+
+# --format name -> its reporter, in the order they are written (plots before report.md,
+# which links the plots that exist)
+FORMATS: dict[str, type[Reporter]] = {"json": JsonReport, "plots": PlotsReport,
+                                      "md": MarkdownReport, "junit": JunitReport}
+
+
+def write(results: list[CaseResult], out: Path, formats=tuple(FORMATS)) -> list[Path]:
+    """Every chosen report of results, written here and now; the paths written."""
+    with Run(out, formats, background=False) as run:
+        for result in results:
+            run.add(result)
+        return run.finish(results)
+
+
+class Run:
+    """A run's reporters, each begun as early as it can be: make a Run before torch and SymPy
+    load, so that the plots' drawing processes fork light (see _drawers.py)."""
+
+    def __init__(self, out: Path, formats=tuple(FORMATS), background: bool = True):
+        self.out = out
+        self.reporters: list[Reporter] = [
+            PlotsReport(out, background) if name == "plots" else FORMATS[name](out)
+            for name in FORMATS if name in formats]
+
+    def begin(self, total: int) -> None:
+        for reporter in self.reporters:
+            reporter.begin(total)
+
+    def add(self, result: CaseResult) -> None:
+        """A result as it comes, in order."""
+        for reporter in self.reporters:
+            reporter.add(result)
+
+    def finish(self, results: list[CaseResult]) -> list[Path]:
+        """Every chosen report of results (those added, in order); the paths written."""
+        return [path for reporter in self.reporters for path in reporter.finish(results)]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        # sys.exit after the reports is no failure; anything else that ends the run early is
+        failed = kind is not None and not issubclass(kind, SystemExit)
+        for reporter in self.reporters:
+            reporter.close(failed)
+
+
+def exit_code(results: list[CaseResult]) -> int:
+    """0 when every case passed, 1 when any failed, 2 when any is in error."""
+    statuses = {r.status for r in results}
+    return 2 if ERROR in statuses else 1 if FAILED in statuses else 0
