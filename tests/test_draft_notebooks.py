@@ -276,3 +276,14 @@ def test_a_gradient_shown_after_a_backward_left_out_is_not_claimed(tmp_path):
         "In [1], line 5: not checked: v.grad shows tensor([2., 4.]): the u.backward() before it "
         "(In [1], line 4) was left out, so the case would not have its gradients"]
     assert done.files == []
+
+
+def test_a_function_is_a_table_entry_away(tmp_path):
+    """softplus and log1p joined the language as table entries; so they join the draft's."""
+    done = drafted_cases(
+        tmp_path,
+        ("import torch\nimport torch.nn.functional as F\n"
+         "x = torch.tensor(0.5, requires_grad=True)\ny = F.softplus(x) + x.log1p()\n"
+         "y.backward()\nx.grad", shown("tensor(1.2891)")))
+    assert case_of(done, "behaviour")["steps"][0] == {"y": "softplus(x) + log1p(x)"}
+    assert statuses(done) == {"cells_1-1": "passed"}

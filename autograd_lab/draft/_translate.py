@@ -25,7 +25,7 @@ OPERATORS = {ast.Add: ast.Add, ast.Sub: ast.Sub, ast.Mult: ast.Mult, ast.Div: as
 NOT_YET = {ast.MatMult: "the matrix product @", ast.FloorDiv: "floor division //",
            ast.Mod: "the remainder %"}
 
-_ELEMENTWISE = ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh")
+_ELEMENTWISE = ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "log1p")
 # a function as the notebook spells it (module aliases resolved) -> the language's function
 FUNCTIONS = {
     **{f"torch.{f}": f for f in _ELEMENTWISE + ("abs", "sign", "sigmoid", "relu", "sum", "mean",
@@ -34,6 +34,7 @@ FUNCTIONS = {
     **{f"numpy.{f}": f for f in _ELEMENTWISE + ("abs", "sign")},
     "torch.nn.functional.sigmoid": "sigmoid", "torch.nn.functional.relu": "relu",
     "torch.nn.functional.tanh": "tanh", "torch.special.expit": "sigmoid",
+    "torch.nn.functional.softplus": "softplus",
     "torch.clip": "clamp", "math.fabs": "abs", "abs": "abs",
 }
 POWERS = {"torch.pow", "math.pow", "numpy.power", "pow"}   # f(a, b) -> a**b
