@@ -139,3 +139,14 @@ def test_check_reports_an_unreadable_notebook_as_an_error_and_checks_the_rest(tm
     assert result.exit_code == 2
     assert f"{broken}:1:2: the notebook's JSON is broken" in result.output
     assert "PASS  good" in result.output
+
+
+def test_cells_past_the_bound_are_left_out_with_a_count(tmp_path):
+    cells = [code_cell(i, f"a{i} = {i}") for i in range(1, 2_006)]
+    path = tmp_path / "many.ipynb"
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                                "nbformat_minor": 5}), encoding="utf-8")
+    result = CliRunner().invoke(main, ["draft", str(path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0
+    assert f"{path}: In [2001]: left out: 5 code cells from here on (at most 2,000 are read)" \
+        in result.output.splitlines()

@@ -15,7 +15,6 @@ import ast
 import copy
 import itertools
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ._notebook import Note
 from ._translate import (
@@ -597,7 +596,6 @@ class _Hand:
         self.chain: dict[str, Entry] = {}
         self.total: dict[str, Entry] = {}
         self.printed: dict[int, str] = {}     # id(variable node) -> parameter, for its prints
-        self.said: list[str] = []
 
     def variable(self, v: DerivativeVariable) -> None:
         g = self.graph
@@ -748,7 +746,3 @@ def _to_write(key: str, g: _Graph) -> str:
     node, _, parent = key.partition("/")
     text = next((g.text(n) for n in g.nodes if g.names[n] == node), "")
     return f"to write: d({node})/d({parent}) where {node} = {text}"
-
-
-def source_name(path: str) -> str:
-    return Path(path).name
