@@ -287,3 +287,44 @@ def test_a_function_is_a_table_entry_away(tmp_path):
          "y.backward()\nx.grad", shown("tensor(1.2891)")))
     assert case_of(done, "behaviour")["steps"][0] == {"y": "softplus(x) + log1p(x)"}
     assert statuses(done) == {"cells_1-1": "passed"}
+
+
+EXPORT = """In [1]:
+import torch
+x = torch.tensor(2.0, requires_grad=True)
+y = x**2 + 3*x + 1
+dy_dx = 2*x + 3
+y
+
+tensor(11., grad_fn=<AddBackward0>)
+
+In [2]:
+y.backward()
+print(x.grad, dy_dx)
+
+tensor(7.) tensor(7., grad_fn=<AddBackward0>)
+
+In [3]:
+y = x**2 + 3*x + 1
+y.backward()
+x.grad, y.grad
+
+(tensor(14.), None)
+
+Gradients add up: markdown between cells is passed by.
+"""
+
+
+def test_a_text_export_with_an_accumulated_gradient_and_a_tuple_shown(tmp_path):
+    path = tmp_path / "lesson.txt"
+    path.write_text(EXPORT, encoding="utf-8")
+    done = draft(path, tmp_path / "drafts")
+    assert done.problems == [] and done.notes == []
+    gradient = case_of(done, "gradient")
+    assert gradient["chain_rule"] == {"y/x": "2*x + 3"}     # dy_dx: y's own derivative by x
+    assert gradient["expect"] == {"grad/x": 7, "y": 11}    # 14 is two backward() runs added
+    steps = case_of(done, "behaviour")["steps"]
+    assert steps[-1] == {"backward": "y", "expect": {"grad/x": 14, "grad/y": None}}
+    assert steps[2] == {"backward": "y", "expect": {"grad/x": 7, "dy_dx": 7,
+                                                    "grad_fn/dy_dx": "AddBackward0"}}
+    assert set(statuses(done).values()) == {"passed"}

@@ -156,8 +156,24 @@ def all_values(text: str) -> bool:
 
 
 def _value_like(piece: str) -> bool:
-    shown = parse(piece)
-    return (shown is not None and shown.kind != "text") or _quoted(piece)
+    """A printed value, or a tuple or list of them: (tensor(14.), None)."""
+    p = piece.strip()
+    if len(p) > 1 and p[0] + p[-1] in ("()", "[]") and not p.startswith("[["):
+        return all(_value_like(item) for item in _items(p[1:-1]))
+    shown = parse(p)
+    return (shown is not None and shown.kind != "text") or _quoted(p)
+
+
+def _items(inner: str) -> list[str]:
+    """The items of a tuple's or list's repr, split at its own commas."""
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(inner):
+        depth += (ch in "([") - (ch in ")]")
+        if ch == "," and depth == 0:
+            items.append(inner[start:i])
+            start = i + 1
+    items.append(inner[start:])
+    return [item for item in items if item.strip()]
 
 
 def _quoted(piece: str) -> bool:

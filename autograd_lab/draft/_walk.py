@@ -570,6 +570,8 @@ class _Walk:
         self.shows.append(_Show(parts + [end], fills, where))
 
     def display(self, value: ast.expr, step: Step | None = None) -> None:
+        if isinstance(value, ast.Tuple) and len(value.elts) > 1:
+            return self.display_tuple(value)
         if _looked_at(value)[0] == "other" and not (
                 isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
                 and value.func.id in self.record.functions):
@@ -580,6 +582,17 @@ class _Walk:
         fill = self.slot(value, where, box)
         box.append(step or self.look(where))
         self.shows.append(_Show([None, "\n"], [fill], where, display=True))
+
+    def display_tuple(self, value: ast.Tuple) -> None:
+        """`x.grad, y.grad` shows its tuple's repr: (tensor(14.), None)."""
+        where = self.where(value)
+        box: list[Step] = []
+        parts: list[str | None] = ["("]
+        for i, element in enumerate(value.elts):
+            parts += ([", "] if i else []) + [None]
+        fills = [self.slot(element, where, box) for element in value.elts]
+        box.append(self.look(where))
+        self.shows.append(_Show(parts + [")", "\n"], fills, where))
 
     def look(self, where: Where) -> Step:
         return self.step(Step("look", where))
