@@ -587,9 +587,9 @@ class _Walk:
         """`x.grad, y.grad` shows its tuple's repr: (tensor(14.), None)."""
         where = self.where(value)
         box: list[Step] = []
-        parts: list[str | None] = ["("]
-        for i, element in enumerate(value.elts):
-            parts += ([", "] if i else []) + [None]
+        parts: list[str | None] = ["(", None]
+        for _ in value.elts[1:]:
+            parts += [", ", None]
         fills = [self.slot(element, where, box) for element in value.elts]
         box.append(self.look(where))
         self.shows.append(_Show(parts + [")", "\n"], fills, where))
