@@ -18,6 +18,24 @@ class EdgeResult:
 
 
 @dataclass
+class BackwardResult:
+    """One hand-written backward entry against autograd and SymPy: what a tutorial's cmp()
+    prints (exact, agree, the largest difference), and whether its own formula is wrong."""
+
+    name: str
+    status: str
+    exact: bool                  # equal to autograd's bit for bit, in the case's dtype
+    agree: bool                  # within the dtype's tolerance of autograd's
+    max_diff: float              # the largest |hand - autograd|, in the case's dtype
+    hand: str = ""
+    follows_from: str | None = None   # for a failed entry: the wrong entry it uses, if any
+    line: int | None = None
+    shape: list = field(default_factory=list)
+    value: object = None         # the hand-written value at the base point (a few elements)
+    autograd: object = None      # autograd's, beside it
+
+
+@dataclass
 class ClaimResult:
     claim: str
     written: object
@@ -66,6 +84,8 @@ class CaseResult:
     graph: dict = field(default_factory=dict)   # inputs and nodes with their base-point values
     seconds: float = 0.0
     sweeps: dict = field(default_factory=dict)  # param -> Sweep, when plots are asked for
+    backward: list[BackwardResult] = field(default_factory=list)   # tensor cases
+    sympy_at: object = None      # tensor cases: "full", or the reduced dims SymPy ran at
 
     @property
     def ok(self) -> bool:
@@ -75,6 +95,9 @@ class CaseResult:
         out = asdict(self)
         out.pop("seconds")
         out.pop("sweeps")
+        if self.sympy_at is None:   # a case of the scalar lessons: its keys as they were
+            out.pop("sympy_at")
+            out.pop("backward")
         for point in out["points"]:
             for param, extra in point.pop("details").items():
                 point["gradients"][param].update(extra)

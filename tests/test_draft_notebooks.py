@@ -180,21 +180,21 @@ def test_what_the_language_cannot_say_is_left_out_with_its_cell_and_line(tmp_pat
          shown("tensor([[0.5000, 1.0000],\n        [1.5000, 2.0000]])")))
     notes = [str(n) for n in done.notes]
     assert notes == [
-        "In [2], line 3: left out: h = W @ x: the matrix product @ is not in the expression "
-        "language yet",
-        "In [2], line 4: left out: r = x.sum(dim=0): the keyword dim= of sum() is not in the "
-        "expression language",
-        "In [2], line 5: left out: first = x[0]: a subscript (x[i]) is not in the expression "
-        "language yet",
-        "In [2], line 6: left out: noise = torch.randn(3): torch.randn() is not in the "
-        "expression language",
+        "In [2], line 3: left out: h = W @ x: the matrix product @: the draft does not "
+        "translate it yet",
+        "In [2], line 4: left out: r = x.sum(dim=0): the keyword dim= of sum(): the draft does "
+        "not translate it yet",
+        "In [2], line 5: left out: first = x[0]: a subscript (x[i]): the draft does not "
+        "translate it yet",
+        "In [2], line 6: left out: noise = torch.randn(3): torch.randn(): the draft does not "
+        "translate it",
         "In [3], line 1: not checked: h shows tensor([3., 7.], grad_fn=<MvBackward0>): not a "
         "tensor the draft follows",
         "In [4], line 2: dloss reads as the adjoint of loss (an entry of a backward: pass), "
-        "which the case format does not have yet: kept only as a computed value"]
+        "which the draft does not write yet: kept only as a computed value"]
     text = text_of(done, "behaviour")
-    assert "  # In [2], line 3: left out: h = W @ x: the matrix product @ is not in the " \
-           "expression language yet" in text
+    assert "  # In [2], line 3: left out: h = W @ x: the matrix product @: the draft does not " \
+           "translate it yet" in text
     behaviour = case_of(done, "behaviour")
     assert behaviour["inputs"] == {"W": {"value": [[1.0, 2.0], [3.0, 4.0]], "grad": True},
                                    "x": [1.0, 1.0]}
@@ -270,8 +270,8 @@ def test_a_gradient_shown_after_a_backward_left_out_is_not_claimed(tmp_path):
          "u.backward()\nv.grad", shown("tensor([2., 4.])")))
     done = draft(path, tmp_path / "drafts")
     assert [str(n) for n in done.notes] == [
-        "In [1], line 3: left out: u = v @ v: the matrix product @ is not in the expression "
-        "language yet",
+        "In [1], line 3: left out: u = v @ v: the matrix product @: the draft does not "
+        "translate it yet",
         "In [1], line 4: left out: u.backward(): u is not a tensor the draft follows",
         "In [1], line 5: not checked: v.grad shows tensor([2., 4.]): the u.backward() before it "
         "(In [1], line 4) was left out, so the case would not have its gradients"]

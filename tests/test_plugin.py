@@ -102,7 +102,7 @@ def test_an_invalid_file_is_an_error_at_file_line(pytester):
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([
         "*ERROR at setup of autograd-lab case bad*",
-        "cases/bad.yaml:4:6: attribute access (a.b) is not allowed: x.real",
+        "cases/bad.yaml:4:6: the attribute .real is not allowed; allowed: .T, .values, .indices and the methods of the functions (x.sum(1)): x.real",
     ])
     result.stdout.no_fnmatch_line("*Traceback*")
 

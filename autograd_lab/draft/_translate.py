@@ -220,7 +220,7 @@ class Translator:
         op = OPERATORS.get(type(node.op))
         if op is None:
             said = NOT_YET.get(type(node.op), f"the operator {type(node.op).__name__}")
-            raise Unsupported(f"{said} is not in the expression language yet", node)
+            raise Unsupported(f"{said}: the draft does not translate it yet", node)
         return ast.BinOp(self._visit(node.left, local, deps, depth, stack), op(),
                          self._visit(node.right, local, deps, depth, stack))
 
@@ -228,7 +228,7 @@ class Translator:
         spelled = self.dotted(node)
         if spelled in CONSTANTS:
             return ast.Name(CONSTANTS[spelled], ast.Load())
-        raise Unsupported(f"the attribute {one(node)} is not in the expression language", node)
+        raise Unsupported(f"the attribute {one(node)}: the draft does not translate it", node)
 
     def _Call(self, node, local, deps, depth, stack):
         if any(isinstance(a, ast.Starred) for a in node.args) or any(
@@ -249,19 +249,18 @@ class Translator:
             if name in METHODS or name in METHOD_POWERS:
                 args = [visit(node.func.value)] + [visit(a) for a in node.args]
                 return self._function(METHODS.get(name, "**"), args, node.keywords, visit, node)
-            raise Unsupported(f"the method .{name}() is not in the expression language", node)
+            raise Unsupported(f"the method .{name}(): the draft does not translate it", node)
         if isinstance(node.func, ast.Name) and isinstance(self.env.get(node.func.id), Func):
             return self._inline(self.env[node.func.id], node, local, deps, depth, stack)
-        raise Unsupported(f"{spelled or one(node.func)}() is not in the expression language",
-                          node)
+        raise Unsupported(f"{spelled or one(node.func)}(): the draft does not translate it", node)
 
     def _function(self, name: str, args: list, keywords: list, visit, node) -> ast.expr:
         if keywords:
             allowed = KEYWORDS.get(name, ())
             for keyword in keywords:
                 if keyword.arg not in allowed:
-                    raise Unsupported(f"the keyword {keyword.arg}= of {name}() is not in the "
-                                      "expression language", node)
+                    raise Unsupported(f"the keyword {keyword.arg}= of {name}(): the draft does "
+                                      "not translate it yet", node)
             by_name = {k.arg: k.value for k in keywords}
             args = args + [visit(by_name[k]) for k in allowed[len(args) - 1:] if k in by_name]
         if name == "**":
@@ -543,7 +542,7 @@ def one(node: ast.AST, longest: int = 60) -> str:
 
 
 _WHAT = {
-    "Subscript": "a subscript (x[i]) is not in the expression language yet",
+    "Subscript": "a subscript (x[i]): the draft does not translate it yet",
     "Compare": "a comparison is not in the expression language",
     "BoolOp": "and/or are not in the expression language",
     "IfExp": "a conditional expression is not in the expression language",

@@ -417,8 +417,8 @@ class _Walk:
                                                             dict(self.env)))
         elif named and tensors:
             self.note(where.cell, where.line, f"{name} reads as the adjoint of {named[1]} (an "
-                      "entry of a backward: pass), which the case format does not have yet: "
-                      "kept only as a computed value")
+                      "entry of a backward: pass), which the draft does not write yet: kept "
+                      "only as a computed value")
 
     # --- calls -------------------------------------------------------------------------------
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import difflib
 import re
 
-from ..case import Expr, Locator, Name, parse, walk
+from ..case import Expr, Locator, Name, declared, parse, walk
 from ..errors import CaseError
-from ..ops import CONSTANTS, FUNCTIONS
+from ..ops import FUNCTIONS
 from ._yaml import Source
 
 # a letter, then letters, digits or _, matched whole: $ would let a trailing newline through
@@ -18,15 +18,14 @@ def check_name(name: str, path: tuple, where: Source) -> None:
     if not isinstance(name, str) or not NAME.fullmatch(name):
         raise where.error(f"{name!r} is not a valid name (a letter, then letters, digits or _)",
                           path)
-    if name in FUNCTIONS or name in CONSTANTS:
-        kind = "function" if name in FUNCTIONS else "constant"
-        raise where.error(f"the name {name!r} shadows the {kind} {name}", path)
+    if name in FUNCTIONS:
+        raise where.error(f"the name {name!r} shadows the function {name}", path)
 
 
 def parse_at(text, path: tuple, where: Source) -> tuple[Expr, str]:
     text = text_of(text)
     try:
-        return parse(text), text
+        return declared(parse(text), where.declared), text
     except CaseError as exc:
         raise located(exc, path, where, text) from None
 
