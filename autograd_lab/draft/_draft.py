@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..api import CaseError, load_case
-from . import _cases, _write
+from . import _cases, _entries, _write
 from ._notebook import Note, read
 from ._walk import walk
 
@@ -35,7 +35,7 @@ class Drafted:
 
 
 def default_folder(notebook: str | Path) -> Path:
-    return Path("cases") / _cases.slug(Path(notebook).stem)
+    return Path("cases") / _entries.slug(Path(notebook).stem)
 
 
 def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = True) -> Drafted:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from ._cases import Digits, Draft, Entry, Point, StepOut
+from ._entries import Digits, Draft, Entry, Point, StepOut
 from ._text import one_line
 
 COMMENT_AT = 38          # the column comments start at, where the entry is shorter
