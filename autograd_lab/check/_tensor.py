@@ -213,7 +213,7 @@ def _few(v: np.ndarray):
 # --- the parameters' gradients, the claims ----------------------------------------------
 
 def _methods(case: Case, ats: list[At]) -> dict:
-    methods: dict = {"manual": {}, "sympy": {}, "autograd": {}}
+    methods: dict = {"manual": {}, "sympy": {}, "autograd": {}, "autograd_float64": {}}
     for p in case.params:
         if all(p in at.manual for at in ats):
             methods["manual"][p] = np.stack([at.manual[p] for at in ats])
@@ -223,7 +223,7 @@ def _methods(case: Case, ats: list[At]) -> dict:
     if any(at.totals for at in ats):
         methods["manual_total"] = {p: np.stack([at.totals[p] for at in ats])
                                    for p in case.gradient}
-    if case.dtype != "float64":
+    if case.dtype != "float64" or not methods["sympy"]:   # the reference where SymPy is not
         methods["autograd_float64"] = {p: np.stack([at.torch64.grads[p] for at in ats])
                                        for p in case.params}
     return {m: g for m, g in methods.items() if g}

@@ -21,8 +21,8 @@ from ..errors import CaseError
 from ..ops import CONSTANTS, FLAGS, FUNCTIONS, OPERATORS, object_array
 from . import _numeric as numeric
 
-BUDGET = 20_000           # partial derivatives SymPy takes at full size; beyond, reduced dims
-EXACT_PARTIALS = 3_000    # up to this many, evaluated with mpmath at 40 digits
+BUDGET = 30_000           # SymPy's work at full size (see partials); beyond, reduced dims
+EXACT_PARTIALS = 5_000    # up to this much, evaluated with mpmath at 40 digits
 
 
 @dataclass
@@ -35,29 +35,33 @@ class Run:
 
 
 def partials(case: Case) -> int:
-    """How many local partial derivatives SymPy would take, from the shapes alone."""
-    kinds = {n: i.value.shape for n, i in case.inputs.items()}
-    kinds.update({n: node.shape for n, node in case.nodes.items()})
-    return sum(math.prod(node.shape) * _fanin(node.expr, kinds, case.dims)
+    """What SymPy's work on the case would be, from the shapes alone: for each node, its
+    elements times the partial derivatives of each times the size of each (a partial of an
+    element built from k others walks an expression of about k terms)."""
+    shapes = {n: i.value.shape for n, i in case.inputs.items()}
+    shapes.update({n: node.shape for n, node in case.nodes.items()})
+    return sum(math.prod(node.shape) * _work(node.expr, shapes, case.dims)
                for node in case.nodes.values())
 
 
-def _fanin(tree: Expr, shapes: dict, dims: dict) -> int:
-    """Partials of one element of the tree: the largest fan-in of an operation in it,
-    times the number of names it uses (a generous bound)."""
+def _work(tree: Expr, shapes: dict, dims: dict) -> int:
+    """One element's work: the largest fan-in of an operation in it, squared (its partials,
+    each an expression of about that many terms), times the names it uses."""
     most = 1
     for node in walk(tree):
         if isinstance(node, Call) and FUNCTIONS[node.func].fanin is not None:
+            op = FUNCTIONS[node.func]
             args = [_shape(a, shapes) for a in node.args
                     if not (isinstance(a, Const) and a.name == "None")]
             try:
-                static = static_args(node, dims, CaseError)
-                most = max(most, FUNCTIONS[node.func].fanin(*args, **static))
+                fan = op.fanin(*args, **static_args(node, dims, CaseError))
             except (CaseError, TypeError, ValueError, IndexError):
-                most = max(most, max((math.prod(s) for s in args), default=1))
+                fan = max((math.prod(s) for s in args), default=1)
+            # a variance's partials go through the square of a sum: SymPy's nested rules
+            most = max(most, fan * fan if node.func in ("var", "std") else fan)
         elif isinstance(node, BinOp) and node.op == "@":
             most = max(most, 2 * (_shape(node.left, shapes) or (1,))[-1])
-    return most * max(len(tree.names()), 1)
+    return most * most * max(len(tree.names()), 1)
 
 
 def _shape(tree: Expr, shapes: dict) -> tuple:
@@ -197,7 +201,7 @@ class Elements:
                 expr = sp.sympify(elements[index])
                 for s in expr.free_symbols:
                     parent, flat = owner[s]
-                    d = self.backend.value(sp.diff(expr, s), numbers)
+                    d = self.backend.value(_partial(expr, s), numbers)
                     target = grads[parent].reshape(-1)
                     target[flat] = target[flat] + a * d
         return {n: np.vectorize(_float, otypes=[float])(g) for n, g in grads.items()}
@@ -218,6 +222,14 @@ class Elements:
             seed[index] = _mpf(values[index]) if self.backend is numeric.EXACT else \
                 float(values[index])
         return seed
+
+
+def _partial(expr: sp.Expr, s: sp.Symbol) -> sp.Expr:
+    """d expr / d s, by SymPy's own rule for the expression's kind (`_eval_derivative`, what
+    sympy.diff dispatches to): the same derivative, without sympy.diff's thousandfold
+    overhead of building and resolving a Derivative for every one of many small partials."""
+    found = expr._eval_derivative(s)
+    return sp.diff(expr, s) if found is None else found
 
 
 def _mpf(value):

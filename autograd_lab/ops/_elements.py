@@ -76,10 +76,12 @@ def extreme(ufunc) -> Callable:
 
 
 def variance(x, dim=None, unbiased: bool = True, keepdim: bool = False) -> Array:
+    # (sum of squares - square of the sum / n) / (n - 1): exact in SymPy, and each element
+    # an expression of n terms, where the mean written inside every term would make n**2
     x = array(x)
     n = count(x, dim)
-    deviation = x - mean(x, dim, keepdim=True)
-    return array(total(deviation ** 2, dim, keepdim) / sp.Integer(n - 1 if unbiased else n))
+    spread = total(x ** 2, dim, keepdim) - total(x, dim, keepdim) ** 2 / sp.Integer(n)
+    return array(spread / sp.Integer(n - 1 if unbiased else n))
 
 
 def deviation(x, dim=None, unbiased: bool = True, keepdim: bool = False) -> Array:
