@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import os
 import sys
 import warnings
@@ -41,7 +42,8 @@ def _formats(ctx, param, value):
               envvar="AUTOGRAD_LAB_TIMEOUT", metavar="SECONDS",
               help="Time allowed for one case; past it the case is an error (0: no limit).")
 def check(paths, out, jobs, formats, timeout):
-    """Check case files (files or folders; default: cases/).
+    """Check case files (files or folders; default: cases/). A notebook (.ipynb, or its
+    `In [n]:` text export) is drafted into a temporary folder and its drafts checked.
 
     Writes report.json, report.md, junit.xml and plots/ into --out; with
     $GITHUB_STEP_SUMMARY set, appends the summary to it.
@@ -57,7 +59,9 @@ def check(paths, out, jobs, formats, timeout):
     formats = _drawable(formats)
     from .reports import Run
     with Run(out, formats) as run:   # before torch and SymPy load, for its drawing processes
-        _check(paths, jobs, timeout, run, formats)
+        from .draft import checked_notebooks  # it loads the checker: after the forks
+        with checked_notebooks(paths, click.echo) as drafted:
+            _check(drafted.paths, jobs, timeout, run, formats, drafted)
 
 
 def _drawable(formats: tuple) -> tuple:
@@ -69,7 +73,7 @@ def _drawable(formats: tuple) -> tuple:
     return formats
 
 
-def _check(paths, jobs, timeout, run, formats) -> None:
+def _check(paths, jobs, timeout, run, formats, drafted) -> None:
     from .startup import frozen_imports
     with frozen_imports():
         from .check import case_files
@@ -82,16 +86,18 @@ def _check(paths, jobs, timeout, run, formats) -> None:
     # numpy's overflow and nan warnings name its own source lines; the problems say it in words
     warnings.simplefilter("ignore", RuntimeWarning)
     files = case_files(paths)
-    if not files:
+    if not files and not drafted.errors:
         raise click.UsageError(f"no case files (*.yaml) under {', '.join(map(str, paths))}")
-    run.begin(len(files))
+    run.begin(len(files) + len(drafted.errors))
     out = console()
     results = []
     # the plots draw MAX_CASES cases, those that did not pass first: each check computes its
     # curves while the case is at hand where it may be drawn
     sweep = "unless passed" if "plots" in formats else None
     with progress(out, len(files)) as advance:
-        for result in check_files(files, jobs, sweep, sweep_first=MAX_CASES):
+        checked = check_files(files, jobs, sweep, sweep_first=MAX_CASES)
+        for result in itertools.chain(drafted.errors, checked):
+            result = drafted.relabel(result)  # a drafted case: named by the notebook's cells
             show(result, out, quiet=advance.shown)
             results.append(result)
             run.add(result)
@@ -121,6 +127,20 @@ def init(folder, ci):
         click.echo(f"wrote {path}")
     where = "" if folder == Path(".") else f"cd {folder} && "
     click.echo(f"next: {where}autograd-lab check")
+
+
+@main.command()
+@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the drafted cases (default: cases/<the notebook's name>).")
+def draft(notebook, out):
+    """Draft the case files that check a notebook (.ipynb, or its `In [n]:` text export),
+    read statically: nothing in it runs.
+
+    Each entry says which cell and line it came from; what the draft leaves out is said, a
+    line each. Exit 0 when drafted, 2 when the notebook cannot be read."""
+    from .draft import run_draft
+    sys.exit(run_draft(notebook, out, click.echo))
 
 
 @main.command()

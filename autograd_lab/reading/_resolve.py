@@ -25,6 +25,7 @@ def resolve(model: CaseModel, where: Source, default_name: str,
     inputs = {name: input_of(name, spec, where, dims) for name, spec in model.inputs.items()}
     trees = {name: stacked(text, ("forward", name), where)
              for name, text in model.forward.items()}
+    _unwritten(model, where)
     if uses_tensors(model, inputs, trees):
         return _tensors(model, where, default_name, dims, inputs, trees)
     shapes = {n: i.value.shape for n, i in inputs.items()}
@@ -108,6 +109,15 @@ def _case_shape(shapes: dict, nodes: dict, where: Source) -> tuple:
         raise where.error("all vectors of a case must have one shape; found "
                           + " and ".join(map(str, found)), ("inputs",))
     return found[0] if found else ()
+
+
+def _unwritten(model: CaseModel, where: Source) -> None:
+    """A drafted case lists every edge for its author, ~ where none was written: name them."""
+    unwritten = [str(k) for k, text in (model.chain_rule or {}).items() if text is None]
+    if unwritten:
+        raise where.error(f"chain_rule edge{'s' * (len(unwritten) > 1)} still to be written: "
+                          f"{', '.join(unwritten)} (each the local derivative of node by "
+                          "parent, where it says ~)", ("chain_rule", unwritten[0]))
 
 
 def _edges(model, where, nodes, inputs) -> dict[str, Edge]:

@@ -107,7 +107,8 @@ class CaseModel(_Header):
     output: str | None = None
     upstream: Values | str | Randn | Uniform | None = Field(
         None, description="the gradient handed to output.backward(gradient=...)")
-    chain_rule: dict[str, Expression] | None = None
+    # an edge given as ~ (null) is one still to be written: an error that names it
+    chain_rule: dict[str, Expression | None] | None = None
     gradient: dict[str, Expression] | None = None
     backward: dict[str, Stacked] | None = Field(
         None, description="d<name> -> the hand-written gradient of the output by <name>")
