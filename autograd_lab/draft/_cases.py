@@ -26,15 +26,7 @@ from ._entries import (
 from ._graph import Graph, Group, Hand, Points, group_key, grouped
 from ._notebook import Note
 from ._translate import Leaf, Translator, Unsupported, case_name, checked_text, renamed
-from ._walk import (
-    DerivativeFunction,
-    Expect,
-    Instance,
-    Record,
-    Segment,
-    Step,
-    closure_leaves,
-)
+from ._walk import DerivativeFunction, Expect, Instance, Record, Segment, Step, closure_leaves
 
 
 def drafts(record: Record, stem: str) -> tuple[list[Draft], list[Note]]:
