@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import torch
 
-from ..case import Behaviour, Expectation, Step
+from ..case import Behaviour, Expectation, Expr, Step
 from ..methods import evaluate
 from ..result import FAILED, PASSED, CaseResult, ClaimResult
 from . import _compare as compare
@@ -35,7 +35,8 @@ class _Run:
     def __init__(self, case: Behaviour, result: CaseResult):
         self.case, self.result = case, result
         self.dtype = DTYPES[case.dtype]
-        self.env = {name: torch.tensor(spec.value, dtype=self.dtype, requires_grad=spec.grad)
+        self.env = {name: torch.tensor(spec.value, dtype=torch.int64) if spec.integer else
+                    torch.tensor(spec.value, dtype=self.dtype, requires_grad=spec.grad)
                     for name, spec in case.inputs.items()}
         self.backwards = 0  # backward() calls that ran: none means no .grad can be set
         self.trees: dict = {}  # each computed name's latest expression, for the lint
@@ -76,7 +77,8 @@ class _Run:
     def do_compute(self, step: Step) -> None:
         for name, tree, text in step.args:
             domain: list[str] = []
-            value = evaluate(tree, self.env, domain_watch(domain), batched=False)
+            value = evaluate(tree, self.env, domain_watch(domain), batched=False,
+                             dtype=self.dtype)
             self.env[name] = value if isinstance(value, torch.Tensor) else \
                 torch.tensor(value, dtype=self.dtype)
             self.trees[name] = tree
@@ -85,7 +87,13 @@ class _Run:
                 self.problem(step, problem)
 
     def do_backward(self, step: Step) -> None:
-        self.env[step.args[0]].backward()
+        gradient = step.args[1] if len(step.args) > 1 else None
+        if isinstance(gradient, Expr):
+            with torch.no_grad():
+                gradient = evaluate(gradient, self.env, batched=False, dtype=self.dtype)
+        if gradient is not None:
+            gradient = torch.as_tensor(gradient, dtype=self.dtype)
+        self.env[step.args[0]].backward(gradient=gradient)
         self.backwards += 1
 
     def do_zero_grad(self, step: Step) -> None:
