@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .case import Behaviour, Case, flat
-from .check import gap, gradients, run_behaviour, step_name, tolerance, value_text
+from .check import check_case, gap, gradients, run_behaviour, step_name, tolerance, value_text
 from .errors import CaseError
 from .methods import (
     DTYPES,
@@ -27,7 +27,7 @@ from .methods import (
     printed,
 )
 from .reading import load
-from .result import PASSED
+from .result import PASSED, CaseResult
 
 MAX_PATHS = 20        # paths listed per parameter
 MAX_FORMULA = 400     # characters of a SymPy formula shown
@@ -96,6 +96,9 @@ def explain(target: str, out) -> None:
     case = load(path)
     if isinstance(case, Behaviour):  # steps: shown as the notebook's cells
         out.print(escape("\n".join(cells(case))))
+        return
+    if case.tensor:   # a backward pass in matrices: each entry beside autograd's
+        tensors(case, check_case(case), out)
         return
     try:
         derivation = derive(case)
@@ -277,6 +280,59 @@ def _source(value: np.ndarray) -> str:
     """An input as the notebook wrote it (3.0, [1.0, 2.0, 3.0]), long vectors cut."""
     listed = value.tolist()
     return repr(listed) if value.size <= 8 else value_text(listed)
+
+
+# --- a tensor case ------------------------------------------------------------------------
+
+def tensors(case: Case, result: CaseResult, out) -> None:
+    """A tensor case as its checking path found it: the forward pass by shape, each backward
+    entry's value beside autograd's (a few elements each, not a wall of numbers) with what a
+    tutorial's cmp() prints, and each parameter's gradient by every method."""
+    sizes = "its own sizes" if result.sympy_at == "full" else "the reduced dims " + ", ".join(
+        f"{k}={v}" for k, v in (result.sympy_at or {}).items())
+    dims = ", ".join(f"{k}={v}" for k, v in case.dims.items())
+    out.print(f"[bold]{escape(case.name)}[/]" + (f": {escape(case.title)}" if case.title else ""))
+    out.print(f"{escape(case.file)} · {case.dtype}" + (f" · dims {dims}" if dims else "")
+              + f" · SymPy checked every element at {sizes}\n")
+    forward = _table("1. Forward pass", "node", "expression", "shape", "value")
+    for name, spec in result.graph.get("nodes", {}).items():
+        forward.add_row(name, escape(spec["expr"]), _shape_text(spec["shape"]),
+                        fmt(_few(spec["value"])))
+    out.print(forward)
+    if result.backward:
+        entries = _table("2. The backward pass, each entry against autograd's gradient",
+                         "node", "hand-written", "value", "autograd", "exact", "agrees",
+                         "max diff", "")
+        for b in result.backward:
+            verdict = "[green]✓[/]" if b.status == PASSED else "[bold red]✗ wrong[/]" if \
+                b.follows_from is None else f"[red]✗ follows from {escape(b.follows_from)}[/]"
+            entries.add_row(b.name, escape(b.hand), fmt(_few(b.value)), fmt(_few(b.autograd)),
+                            "yes" if b.exact else "no", "yes" if b.agree else "no",
+                            f"{b.max_diff:.2g}", verdict)
+        out.print(entries)
+    table = _table("3. Each parameter's gradient at the base point", "gradient", "method",
+                   "value")
+    for param, by_method in (result.points[0].gradients if result.points else {}).items():
+        for i, (method, value) in enumerate(by_method.items()):
+            table.add_row(f"∂{case.output}/∂{param}" if i == 0 else "", method,
+                          fmt(_few(value)))
+    out.print(table)
+    for problem in result.problems:
+        out.print(f"[bold red]FAILED[/]: {escape(problem)}")
+    for note in result.notes:
+        out.print(f"[dim]note: {escape(note)}[/]")
+    out.print(f"{result.status}: {escape(case.name)}")
+
+
+def _few(value):
+    """A value's first elements, flat, for a table cell."""
+    if isinstance(value, (list, tuple)):
+        return np.asarray(value, dtype=float).reshape(-1)
+    return value
+
+
+def _shape_text(shape) -> str:
+    return "×".join(map(str, shape)) if shape else "scalar"
 
 
 # --- values -------------------------------------------------------------------------------
