@@ -25,15 +25,18 @@ class Pass:
 def leaves(case: Case, point: int, dtype: str, grad: bool = False) -> dict:
     """The inputs at a point (float inputs in dtype, integer ones int64) and the dims.
 
-    With grad, every float input requires grad, so that any name's gradient can be read
-    (a constant's as well as a parameter's: the values do not change)."""
+    With grad, the parameters require grad, and so does any other float input whose gradient
+    the case asks for (a claim grad/X, a backward entry dX): its values do not change, and a
+    gradient nobody reads (a data matrix's, as large as a weight's) is not computed."""
+    wanted = set(case.params) | {e.target for e in case.backward.values()} | {
+        c.target for c in case.claims if c.kind == "grad"}
     env: dict = dict(case.dims)
     for name, spec in case.inputs.items():
         value = torch.as_tensor(case.points[name][point])
         if spec.integer:
             env[name] = value.to(torch.int64)
         else:
-            env[name] = value.to(DTYPES[dtype]).requires_grad_(grad)
+            env[name] = value.to(DTYPES[dtype]).requires_grad_(grad and name in wanted)
     return env
 
 
@@ -75,8 +78,8 @@ def autograd(case: Case, point: int, dtype: str, watch: Watch | None = None) -> 
     grads = {}
     for name in [*case.inputs, *case.nodes]:
         value = values[name]
-        if isinstance(value, torch.Tensor) and value.is_floating_point():
-            grad = value.grad if value.requires_grad else None
+        if isinstance(value, torch.Tensor) and value.requires_grad:
+            grad = value.grad
             grads[name] = _array(grad if grad is not None else torch.zeros_like(value))
     return Pass({n: v.detach() if isinstance(v, torch.Tensor) else v
                  for n, v in values.items()}, grads)
