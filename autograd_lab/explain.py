@@ -296,8 +296,9 @@ def tensors(case: Case, result: CaseResult, out) -> None:
     """A tensor case as its checking path found it: the forward pass by shape, each backward
     entry's value beside autograd's (a few elements each, not a wall of numbers) with what a
     tutorial's cmp() prints, and each parameter's gradient by every method."""
+    reduced = result.sympy_at if isinstance(result.sympy_at, dict) else {}
     sizes = "its own sizes" if result.sympy_at == "full" else "the reduced dims " + ", ".join(
-        f"{k}={v}" for k, v in (result.sympy_at or {}).items())
+        f"{k}={v}" for k, v in reduced.items())
     dims = ", ".join(f"{k}={v}" for k, v in case.dims.items())
     out.print(f"[bold]{escape(case.name)}[/]" + (f": {escape(case.title)}" if case.title else ""))
     out.print(f"{escape(case.file)} · {case.dtype}" + (f" · dims {dims}" if dims else "")

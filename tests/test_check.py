@@ -131,3 +131,40 @@ def test_an_overflow_to_inf_is_not_a_pass(write_case):
     assert result.problems[0].endswith(
         "case.yaml:4: y = exp(exp(x)) overflows float64 (inf) at the base point (x=1000), "
         "so its gradient cannot be checked there")
+
+
+FQ = """\
+inputs:
+  x: {value: -2.0, grad: true}
+  y: {value: 5.0, grad: true}
+  z: {value: -4.0, grad: true}
+forward:
+  q: x + y
+  f: q * z
+chain_rule:
+  f/q: -4
+  f/z: q
+  q/x: 1
+  q/y: 1
+"""
+
+
+def test_an_edge_right_only_at_the_point_is_wrong_as_a_formula(write_case):
+    """f/q: -4 equals z at the base point (cs231n's f = (x + y)z at x=-2, y=5, z=-4), but it is
+    not SymPy's derivative z: checked as a formula, at random points near the case's."""
+    result = check_file(write_case(FQ))
+    assert result.status == "failed"
+    (problem,) = result.problems
+    assert problem.startswith("chain_rule edge f/q: hand-written -4, SymPy z; right at the "
+                              "case's points, wrong as a formula: at x=")
+    assert "it gives -4 and SymPy -" in problem
+    assert check_file(write_case(FQ.replace("f/q: -4", "f/q: z"), "right")).status == "passed"
+
+
+def test_a_total_right_only_at_the_point_is_wrong_as_a_formula(write_case):
+    text = FQ.replace("chain_rule:\n  f/q: -4\n  f/z: q\n  q/x: 1\n  q/y: 1\n",
+                      "gradient:\n  x: -4\n  y: z\n  z: x + y\n")
+    result = check_file(write_case(text))
+    assert [p.split(":")[0] for p in result.problems] == ["gradient x"]
+    assert result.problems[0].startswith("gradient x: the hand-written total -4 is right at the "
+                                         "case's points, wrong as a formula: at x=")
