@@ -168,3 +168,48 @@ def test_a_total_right_only_at_the_point_is_wrong_as_a_formula(write_case):
     assert [p.split(":")[0] for p in result.problems] == ["gradient x"]
     assert result.problems[0].startswith("gradient x: the hand-written total -4 is right at the "
                                          "case's points, wrong as a formula: at x=")
+
+
+def test_a_scalar_parameter_is_named_without_an_element(write_case):
+    path = write_case("""
+        inputs:
+          x: [1.0, 2.0, 3.0]
+          m: {value: 0.9, grad: true}
+          b: {value: 0.1, grad: true}
+        forward:
+          y: m*x + b
+          loss: mean(y**2)
+        gradient:
+          m: mean(2*y)
+          b: mean(2*y)
+        """)
+    problem = check_file(path).problems[0]
+    assert problem.startswith("gradient m: manual gives 3.8 where SymPy gives 8.8 at the base "
+                              "point (m=0.9, b=0.1): off by 5,")
+    assert "element" not in problem
+
+
+def test_a_node_named_e_shadows_the_constant_with_a_note(write_case):
+    """colah's e = (a + b)(b + 1): the node e is the case's own, not Euler's number."""
+    path = write_case("""
+        inputs:
+          a: {value: 2.0, grad: true}
+          b: {value: 1.0, grad: true}
+        forward:
+          c: a + b
+          d: b + 1
+          e: c*d
+        chain_rule:
+          e/c: d
+          e/d: c
+          c/a: 1
+          c/b: 1
+          d/b: 1
+        expect:
+          e: 6
+          grad/b: 5
+        """)
+    result = check_file(path)
+    assert result.status == "passed", result.problems
+    assert result.notes == ["the node e is the case's own e, not the constant e = 2.71828: "
+                            "wherever e is written it means the node"]

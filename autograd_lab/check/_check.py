@@ -107,7 +107,8 @@ def check_case(case: Case | Behaviour) -> CaseResult:
     if case.tensor:
         return check_tensor(case)
     result = CaseResult(name=case.name, file=case.file, status=PASSED, dtype=case.dtype,
-                        title=case.title, points_total=case.count, line=case.line_of())
+                        title=case.title, points_total=case.count, line=case.line_of(),
+                        notes=list(case.notes))
     symbolic = Symbolic(case)
     domain: list[str] = []
     seen = {dtype: Recorder() for dtype in dict.fromkeys(("float64", case.dtype))}
