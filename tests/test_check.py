@@ -213,3 +213,26 @@ def test_a_node_named_e_shadows_the_constant_with_a_note(write_case):
     assert result.status == "passed", result.problems
     assert result.notes == ["the node e is the case's own e, not the constant e = 2.71828: "
                             "wherever e is written it means the node"]
+
+
+def test_a_claim_missed_by_inputs_copied_to_printed_digits_says_so(write_case):
+    """x and w copied from a tutorial's 4-digit printout; z claimed from its full run."""
+    path = write_case("""
+        inputs:
+          x: {value: 1.2346, grad: true}
+          w: -2.1073
+        forward:
+          z: w*x
+          y: sin(z)
+        gradient:
+          x: w*cos(z)
+        expect:
+          z: -2.6018
+        """)
+    (problem,) = check_file(path).problems
+    assert problem == ("claim z = -2.6018 is false: the value is -2.60167258 (the base point); "
+                       "it would hold if the inputs moved within the digits they are written "
+                       "with (x, w: up to 0.00017 on z): they may be values the tutorial "
+                       "printed, not the ones it ran with; write them with every digit")
+    far = check_file(write_case(path.read_text().replace("-2.6018", "-2.7"), "far"))
+    assert far.problems[0].endswith("(the base point)")

@@ -34,6 +34,7 @@ from . import _lint as lint
 from ._agreement import agree
 from ._behaviour import run as run_behaviour
 from ._domain import watch_domain
+from ._hints import copied_inputs
 from ._rounding import Rounding
 from ._sweep import sweeps
 from ._tensor import check_tensor
@@ -230,7 +231,8 @@ def _check_claims(case: Case, symbolic: Symbolic, exact: dict, result: CaseResul
         if not ok:
             result.problems.append(
                 f"claim {claim.key} = {shown(claim.written)} is false: the value is "
-                f"{shown(listed(value), 10)} ({point_name(claim.point)})")
+                f"{shown(listed(value), 10)} ({point_name(claim.point)})"
+                + copied_inputs(case, claim, value))
 
 
 def _both(*watches):
