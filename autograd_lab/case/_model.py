@@ -17,6 +17,7 @@ class Locator(Protocol):
 
     file: str
     quoted: set[tuple]      # the paths of strings written in quotes
+    texts: dict[tuple, str]   # numbers as written, by path (a claim holds to its digits)
 
     def locate(self, path: tuple) -> tuple[int | None, int | None]: ...
 

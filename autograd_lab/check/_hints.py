@@ -45,8 +45,9 @@ def copied_inputs(case: Case, claim: Claim, value: np.ndarray) -> str:
     if not target.requires_grad:
         return ""
     target.sum().backward()
-    reach = sum(float(np.sum(np.abs(env[n].grad.numpy()) * slack[n]))
-                for n in case.inputs if env[n].grad is not None)
+    grads = {n: env[n].grad for n in case.inputs}
+    reach = sum((float(np.sum(np.abs(g.numpy()) * slack[n])) for n, g in grads.items()
+                 if g is not None), 0.0)
     miss = float(np.max(np.abs(claim.value - value) - claim.slack))
     if not 0 < miss <= reach:
         return ""
