@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from fractions import Fraction
 
 from ..errors import CaseError
@@ -27,15 +28,60 @@ def parse(text: str) -> Expr:
         raise CaseError(f"the expression is {len(text):,} characters long; at most "
                         f"{MAX_LENGTH:,} are allowed: {_SPLIT}", column=1)
     _check_nesting(text)
+    _check_characters(text)
+    lead = len(text) - len(text.lstrip())   # columns count from the text as written
+    stripped = text.strip()
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(stripped, mode="eval")
     except SyntaxError as exc:
-        raise CaseError(f"not a valid expression: {exc.msg}",
-                        column=(exc.offset or 1), text=text.strip()) from None
+        column = Columns(stripped).of(exc.lineno or 1, exc.offset or 1, chars=True)
+        raise CaseError(f"not a valid expression: {exc.msg}", column=lead + column + 1,
+                        text=stripped) from None
     except (RecursionError, MemoryError, ValueError):
         raise CaseError(f"the expression is too long or deep to parse; {_SPLIT}",
                         column=1) from None
-    return _Converter(text.strip()).visit(tree.body, 0)
+    return _Converter(stripped, lead).visit(tree.body, 0)
+
+
+# what Python's parser cannot read at all: it would say only that it failed
+_UNREADABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _check_characters(text: str) -> None:
+    """A NUL or a lone surrogate (half of a UTF-16 pair, which YAML's "\\udfff" escape can
+    write) is no character of any expression: say which, and where."""
+    found = _UNREADABLE.search(text)
+    if found is None:
+        return
+    c = found.group()
+    what = "a NUL character (\\x00)" if c == "\x00" else \
+        f"a lone surrogate (\\u{ord(c):04x}), half of a UTF-16 pair and no character"
+    raise CaseError(f"the expression holds {what}; write the expression in plain text",
+                    column=found.start() + 1)
+
+
+class Columns:
+    """ast's offsets count UTF-8 bytes within a line; a message counts characters from the
+    start of the text (a full-width ｘ is one character, three bytes)."""
+
+    def __init__(self, text: str):
+        self.ascii = text.isascii() and "\n" not in text
+        self.lines = text.split("\n")
+        self.starts = [0]
+        for line in self.lines[:-1]:
+            self.starts.append(self.starts[-1] + len(line) + 1)
+
+    def of(self, lineno: int, offset: int, chars: bool = False) -> int:
+        """The 0-based character offset in the text of (1-based line, offset in the line):
+        a 0-based byte offset as ast's nodes give it, or a 1-based character offset as a
+        SyntaxError gives it (chars=True)."""
+        if chars:
+            return self.starts[min(lineno, len(self.starts)) - 1] + max(offset - 1, 0)
+        if self.ascii:
+            return offset
+        line = self.lines[min(lineno, len(self.lines)) - 1]
+        shown = line.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "replace")
+        return self.starts[min(lineno, len(self.starts)) - 1] + len(shown)
 
 
 def _check_nesting(text: str) -> None:
@@ -52,8 +98,17 @@ def _check_nesting(text: str) -> None:
 class _Converter:
     """ast -> Expr, refusing every node type not on the allow-list."""
 
-    def __init__(self, text: str):
-        self.text = text
+    def __init__(self, text: str, lead: int = 0):
+        self.text, self.lead = text, lead
+        self.columns = Columns(text)
+
+    def col(self, node) -> int:
+        """node's 0-based offset in the text, in characters (ast counts UTF-8 bytes)."""
+        return self.columns.of(getattr(node, "lineno", 1), getattr(node, "col_offset", 0))
+
+    def at(self, node) -> int:
+        """node's 0-based column in the expression as written (leading blanks counted)."""
+        return self.lead + self.col(node)
 
     def visit(self, node: ast.AST, depth: int) -> Expr:
         if depth > MAX_DEPTH:
@@ -72,18 +127,18 @@ class _Converter:
         if (isinstance(value, float) and not math.isfinite(value)) or abs(value) > MAX_LITERAL:
             raise self.error(node, "the number is too large")
         if isinstance(value, int):  # exact already, however written
-            return Num(Fraction(value), node.col_offset)
+            return Num(Fraction(value), self.at(node))
         segment = self._segment(node).replace("_", "")
         try:
             exact = Fraction(segment)  # the decimal as written: 0.1 is 1/10
         except ValueError:
             exact = Fraction(value)  # hex and other forms: their exact binary value
-        return Num(exact, node.col_offset)
+        return Num(exact, self.at(node))
 
     def _segment(self, node) -> str:
         # ast's offsets count UTF-8 bytes, which are characters in one line of ASCII;
         # get_source_segment splits the whole text for every number, quadratic in its length
-        if self.text.isascii() and "\n" not in self.text:
+        if self.columns.ascii:
             return self.text[node.col_offset:node.end_col_offset]
         return ast.get_source_segment(self.text, node) or ""
 
@@ -91,15 +146,15 @@ class _Converter:
         if node.id.startswith("_"):
             raise self.error(node, f"names beginning with an underscore are not allowed: {node.id}")
         if node.id in CONSTANTS:
-            return Const(node.id, node.col_offset)
+            return Const(node.id, self.at(node))
         if node.id in FUNCTIONS:
             raise self.error(node, f"{node.id} is a function; call it as {node.id}(...)")
-        return Name(node.id, node.col_offset)
+        return Name(node.id, self.at(node))
 
     def visit_UnaryOp(self, node, depth):
         operand = self.visit(node.operand, depth)
         if isinstance(node.op, ast.USub):
-            return Neg(operand, node.col_offset)
+            return Neg(operand, self.at(node))
         if isinstance(node.op, ast.UAdd):
             return operand
         raise self.error(node, _forbidden(node.op))
@@ -114,7 +169,7 @@ class _Converter:
             self._check_exponent(node, right)
         if op in "/**" and not right.names():
             self._check_divisor(node, op, left, right)
-        return BinOp(op, left, right, node.col_offset)
+        return BinOp(op, left, right, self.at(node))
 
     def visit_Call(self, node, depth):
         if not isinstance(node.func, ast.Name):  # os.system(...), (lambda: ...)(), f()()
@@ -132,7 +187,7 @@ class _Converter:
         if len(node.args) != arity:
             raise self.error(node, f"{name}() takes {arity} argument"
                              f"{'s' if arity > 1 else ''}, not {len(node.args)}")
-        call = Call(name, tuple(self.visit(a, depth) for a in node.args), node.col_offset)
+        call = Call(name, tuple(self.visit(a, depth) for a in node.args), self.at(node))
         self._check_domain(node, call)
         return call
 
@@ -172,9 +227,11 @@ class _Converter:
             return
 
     def error(self, node, message: str) -> CaseError:
-        col = getattr(node, "col_offset", 0)
-        end = getattr(node, "end_col_offset", None) or len(self.text)
-        return CaseError(message, column=col + 1, text=self.text[col:end][:80])
+        col = self.col(node)
+        end_offset = getattr(node, "end_col_offset", None)
+        end = len(self.text) if end_offset is None else \
+            self.columns.of(getattr(node, "end_lineno", None) or 1, end_offset)
+        return CaseError(message, column=self.lead + col + 1, text=self.text[col:end][:80])
 
 
 class _Constant(Visitor[float]):

@@ -11,7 +11,7 @@ from . import _bounds
 from ._hessian import entries
 from ._names import check_name, check_names, failing, parse_at, unknown_name
 from ._schema import CaseModel
-from ._values import MAX_ELEMENTS, as_written, half_unit, input_of, numbers
+from ._values import MAX_ELEMENTS, as_written, check_range, half_unit, input_of, numbers
 from ._yaml import Source
 
 
@@ -165,10 +165,11 @@ def _check_sample(case: Case, where: Source) -> None:
     total = 1 + len(case.overrides) + (sample.count if sample else 0)
     if total * max(math.prod(case.shape), 1) > MAX_ELEMENTS:
         raise where.error(f"points times elements exceed {MAX_ELEMENTS:,}", ("sample",))
-    for name in (sample.ranges if sample else {}):
+    for name, (lo, hi) in (sample.ranges if sample else {}).items():
         if name not in case.inputs:
             raise where.error(f"sample range for {name!r}, which is not an input",
                               ("sample", "ranges", name))
+        check_range(lo, hi, ("sample", "ranges", name), where)
 
 
 # --- claims -------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from ._schema import Linspace, Uniform
 from ._yaml import Source
 
 MAX_ELEMENTS = 10_000_000  # in one input, and over all points together
+# dimensions of a value: numpy holds 64, and each method adds one for the points
+MAX_DIMS = 32
 
 
 def input_of(name: str, spec, where: Source) -> Input:
@@ -27,13 +29,32 @@ def array(value, path: tuple, where: Source) -> np.ndarray:
     if isinstance(value, Linspace):
         lo, hi, n = value.linspace
         check_size(n, path, where)
+        check_range(lo, hi, path + ("linspace",), where, ordered=False)
         return np.linspace(lo, hi, n)
     if isinstance(value, Uniform):
         if not value.shape or any(n < 1 for n in value.shape):
-            raise where.error("shape must list positive sizes", path)
+            raise where.error("shape must list positive sizes", path + ("shape",))
+        check_dims(len(value.shape), path + ("shape",), where)
         check_size(math.prod(value.shape), path, where)
+        check_range(*value.uniform, path + ("uniform",), where)
         return np.random.default_rng(value.seed).uniform(*value.uniform, size=tuple(value.shape))
     return numbers(value, path, where)
+
+
+def check_range(lo: float, hi: float, path: tuple, where: Source, ordered: bool = True) -> None:
+    """A range to draw from or spread over: [lo, hi] in that order, and no wider than float64
+    can hold (from -1e308 to 1e308 the width is inf, and every value drawn with it too)."""
+    if ordered and lo > hi:
+        raise where.error(f"the range [{lo:g}, {hi:g}] is reversed; write [lo, hi] with "
+                          "lo <= hi", path)
+    if not math.isfinite(hi - lo):
+        raise where.error(f"the range [{lo:g}, {hi:g}] is wider than float64 can hold (its "
+                          "width overflows); keep its width under 1.7e308", path)
+
+
+def check_dims(count: int, path: tuple, where: Source) -> None:
+    if count > MAX_DIMS:
+        raise where.error(f"a value may have at most {MAX_DIMS} dimensions, not {count}", path)
 
 
 def numbers(value, path: tuple, where: Source) -> np.ndarray:
@@ -45,6 +66,7 @@ def numbers(value, path: tuple, where: Source) -> np.ndarray:
         raise where.error("expected numbers in a rectangular (nested) list", path) from None
     if array.ndim and 0 in array.shape:
         raise where.error("an empty list is not a value", path)
+    check_dims(array.ndim, path, where)
     if not np.all(np.isfinite(array)):
         raise where.error("values must be finite numbers (no NaN or inf)", path)
     return array
