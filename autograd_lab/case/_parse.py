@@ -169,7 +169,10 @@ class _Converter:
             self._check_exponent(node, right)
         if op in "/**" and not right.names():
             self._check_divisor(node, op, left, right)
-        return BinOp(op, left, right, self.at(node))
+        power = BinOp(op, left, right, self.at(node))
+        if op == "**":
+            self._check_power(node, power)
+        return power
 
     def visit_Call(self, node, depth):
         if not isinstance(node.func, ast.Name):  # os.system(...), (lambda: ...)(), f()()
@@ -194,14 +197,18 @@ class _Converter:
     def _check_domain(self, node, call: Call):
         """A function of a constant outside its domain (log(-1)) has no real value anywhere."""
         outside = FUNCTIONS[call.func].outside
-        if outside is None or call.args[outside[0]].names():
-            return
-        try:
-            value = constant_value(call.args[outside[0]])
-        except (OverflowError, ZeroDivisionError, ValueError):
-            return
-        if outside[1](value):
-            raise self.error(node, f"{call.func} of the constant {value:g} has no real value")
+        values = _constants(call.args)
+        if outside is not None and values is not None and outside(values):
+            shown = ", ".join(f"{v:g}" for v in values)
+            raise self.error(node, f"{call.func} of the constant {shown} has no real value")
+
+    def _check_power(self, node, power: BinOp):
+        """A constant power without a real value ((-8)**(1/3)) has none anywhere."""
+        outside = OPERATORS["**"].outside
+        values = _constants((power.left, power.right))
+        if outside is not None and values is not None and outside(values):
+            raise self.error(node, f"{power} has no real value (a negative base to a power "
+                                   "that is not a whole number)")
 
     def _check_exponent(self, node, exponent: Expr):
         if exponent.names():
@@ -258,6 +265,16 @@ class _Constant(Visitor[float]):
         raise ValueError("not a constant")
 
     visit_Call = visit_Name
+
+
+def _constants(args) -> list[float] | None:
+    """The values of arguments that are all constants; None if any has a name or no value."""
+    if any(a.names() for a in args):
+        return None
+    try:
+        return [constant_value(a) for a in args]
+    except (OverflowError, ZeroDivisionError, ValueError):
+        return None
 
 
 def constant_value(node: Expr) -> float:

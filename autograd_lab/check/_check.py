@@ -32,7 +32,7 @@ from . import _hessian as hessian
 from . import _honesty as honesty
 from . import _lint as lint
 from ._behaviour import run as run_behaviour
-from ._domain import describe, outside
+from ._domain import describe, describe_steep, outside, steep
 from ._rounding import Rounding
 from ._sweep import sweeps
 
@@ -120,6 +120,8 @@ def check_case(case: Case | Behaviour) -> CaseResult:
     _check_edges(case, symbolic, result, survey)
     beside = honesty.beside_kinks(case, methods, survey)  # what is compared where SymPy is nan
     _agree(case, honesty.without_kinks(case, beside, survey), result, quiet=bool(domain))
+    if not domain:  # nothing said yet why a gradient could have no value
+        result.problems += _unchecked(case, beside, survey)
     fd = finite_opinion(case)
     result.notes += honesty.kink_notes(case, survey, _where)
     result.notes += honesty.finite_notes(case, methods, fd, survey, _where)
@@ -216,6 +218,26 @@ def _agree(case: Case, methods: dict, result: CaseResult, quiet: bool) -> None:
                     f"{_where(case, g.index)} by {g.diff:.3g} (rtol {rtol:g}, atol {atol:g})")
 
 
+def _unchecked(case: Case, methods: dict, survey) -> list[str]:
+    """A gradient that neither SymPy nor autograd gives as a number, at a point where no kink
+    and no domain explains it, was never checked: every method agreeing on nan is no pass."""
+    problems = []
+    for p in case.params:
+        exact, torch64 = (np.broadcast_to(np.asarray(methods[m][p], dtype=float),
+                                          (case.count,) + np.shape(methods[m][p])[1:])
+                          .reshape(case.count, -1) for m in ("sympy", "autograd"))
+        agreed = (exact == torch64) | (np.isnan(exact) & np.isnan(torch64))  # else: _agree
+        none = (~np.isfinite(exact) & agreed).any(axis=1)
+        none &= ~survey.mask(p, case.count)
+        if none.any():
+            i = int(np.flatnonzero(none)[0])
+            k = int(np.flatnonzero(~np.isfinite(exact[i]) & agreed[i])[0])
+            problems.append(f"gradient {p} has no value at {_where(case, (i,))}: SymPy gives "
+                            f"{exact[i, k]:g} and autograd {torch64[i, k]:g}, so it cannot be "
+                            "checked there")
+    return problems
+
+
 def _check_claims(case: Case, symbolic: Symbolic, exact: dict, result: CaseResult) -> None:
     rtol, atol = compare.tolerance(case.dtype, case.tolerance)
     for claim in case.claims:
@@ -233,20 +255,33 @@ def _check_claims(case: Case, symbolic: Symbolic, exact: dict, result: CaseResul
 
 
 def _watch(case: Case, found: list[str]):
-    """Note log, sqrt and division outside their domain, once per place in a formula,
-    at the file:line:column of that place."""
+    """Note an operation outside its domain (log, sqrt, division, a power) and one whose
+    derivative is infinite there (sqrt at 0), once per place in a formula, at the
+    file:line:column of that place: no method has a gradient to agree on there."""
     seen: set[int] = set()
     owner = {id(t): name for name, node in case.nodes.items() for t in walk(node.expr)}
 
     def watch(tree, args):
-        bad = outside(tree, args)
-        if bad is None or id(tree) in seen or not bad.any():
+        if id(tree) in seen:
             return
-        seen.add(id(tree))
-        point = int(np.argwhere(bad.reshape(len(bad), -1).any(axis=1))[0][0])
-        found.append(f"{_place(case, owner.get(id(tree)), tree)}{describe(tree)} is outside "
-                     f"its domain at {_where(case, (point,))}")
+        for test, said in ((outside, _outside_text), (steep, _steep_text)):
+            bad = test(tree, args)
+            if bad is not None and bad.any():
+                seen.add(id(tree))
+                point = int(np.argwhere(bad.reshape(len(bad), -1).any(axis=1))[0][0])
+                found.append(f"{_place(case, owner.get(id(tree)), tree)}"
+                             f"{said(tree, _where(case, (point,)))}")
+                return
     return watch
+
+
+def _outside_text(tree, where: str) -> str:
+    return f"{describe(tree)} is outside its domain at {where}"
+
+
+def _steep_text(tree, where: str) -> str:
+    return (f"{describe_steep(tree)} has an infinite derivative at {where}, so no gradient "
+            "through it can be checked there")
 
 
 def _both(*watches):

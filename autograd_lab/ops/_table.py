@@ -33,9 +33,12 @@ class Op:
     reduces: bool = False             # a vector to a scalar (sum, mean)
     switches: Form | None = None      # args -> each switch point's offset (0: on it)
     convention: str = ""              # torch's derivative on a switch point
-    # (i, test): test(argument i) is True where there is no real value (on floats or tensors)
-    outside: tuple[int, Form] | None = None
+    # args -> True where there is no real value (on floats or tensors, as evaluated)
+    outside: Form | None = None
     domain: str = ""                  # what `outside` means, of the written call: "{call} ..."
+    # args -> True where the value exists but the derivative is infinite (sqrt at 0)
+    steep: Form | None = None
+    steep_text: str = ""              # what `steep` means, of the written call
 
 
 def _first(args) -> list:
@@ -58,6 +61,24 @@ def _like(bound, u):
     return bound if isinstance(bound, torch.Tensor) else torch.tensor(bound, dtype=u.dtype)
 
 
+def _whole(e):
+    return e == torch.floor(e) if isinstance(e, torch.Tensor) else float(e).is_integer()
+
+
+def _no_power(args):
+    """Where base**exponent has no real value: a negative base to a power that is not a whole
+    number ((-8)**(1/3): torch and Python's float give nan), or 0 to a negative power."""
+    base, exponent = args
+    return ((base < 0) & ~_whole(exponent)) | ((base == 0) & (exponent < 0))
+
+
+def _steep_power(args):
+    """Where base**exponent has a value but an infinite slope: 0 to a power between 0 and 1
+    (x**0.5 at 0, as sqrt)."""
+    base, exponent = args
+    return (base == 0) & (exponent > 0) & (exponent < 1)
+
+
 def _ieee(f: Form) -> Form:
     """Constant arithmetic as IEEE does it: 1/0 is inf, 0/0 and (-8)**(1/3) are nan."""
     def apply(a: float, b: float) -> float:
@@ -76,8 +97,11 @@ OPERATORS: dict[str, Op] = {op.name: op for op in [
     Op("-", 2, operator.sub, operator.sub, _ieee(operator.sub)),
     Op("*", 2, operator.mul, sp.Mul, _ieee(operator.mul)),
     Op("/", 2, operator.truediv, operator.truediv, _ieee(operator.truediv),
-       outside=(1, lambda b: b == 0), domain="division by zero in {call}"),
-    Op("**", 2, operator.pow, sp.Pow, _ieee(operator.pow)),
+       outside=lambda a: a[1] == 0, domain="division by zero in {call}"),
+    Op("**", 2, operator.pow, sp.Pow, _ieee(operator.pow), outside=_no_power,
+       domain="{call} (a negative base to a power that is not a whole number, or 0 to a "
+              "negative power)",
+       steep=_steep_power, steep_text="{call} (0 to a power between 0 and 1)"),
 ]}
 
 FUNCTIONS: dict[str, Op] = {op.name: op for op in [
@@ -85,14 +109,15 @@ FUNCTIONS: dict[str, Op] = {op.name: op for op in [
     Op("cos", 1, torch.cos, sp.cos),
     Op("tan", 1, torch.tan, sp.tan),
     Op("exp", 1, torch.exp, sp.exp),
-    Op("log", 1, torch.log, sp.log, outside=(0, lambda u: u <= 0),
+    Op("log", 1, torch.log, sp.log, outside=lambda a: a[0] <= 0,
        domain="{call} (argument ≤ 0)"),
-    Op("sqrt", 1, torch.sqrt, sp.sqrt, outside=(0, lambda u: u < 0),
-       domain="{call} (argument < 0)"),
+    Op("sqrt", 1, torch.sqrt, sp.sqrt, outside=lambda a: a[0] < 0,
+       domain="{call} (argument < 0)", steep=lambda a: a[0] == 0,
+       steep_text="{call} (argument 0)"),
     Op("tanh", 1, torch.tanh, sp.tanh),
     Op("sigmoid", 1, torch.sigmoid, S.sigmoid),
     Op("softplus", 1, torch.nn.functional.softplus, lambda u: sp.log(1 + sp.exp(u))),
-    Op("log1p", 1, torch.log1p, lambda u: sp.log(1 + u), outside=(0, lambda u: u <= -1),
+    Op("log1p", 1, torch.log1p, lambda u: sp.log(1 + u), outside=lambda a: a[0] <= -1,
        domain="{call} (argument ≤ -1)"),
     Op("relu", 1, torch.relu, lambda u: S.maximum(0, u), switches=_first,
        convention="relu'(0) = 0"),

@@ -59,9 +59,13 @@ class Sample(_Model):
     ranges: dict[str, tuple[Number, Number]]
 
 
+# the loosest tolerance a case may ask for: looser would pass a derivative wrong by a percent
+MAX_TOLERANCE = 0.01
+
+
 class Tolerance(_Model):
-    rtol: float = Field(ge=0)
-    atol: float = Field(ge=0)
+    rtol: float = Field(ge=0, le=MAX_TOLERANCE)
+    atol: float = Field(ge=0, le=MAX_TOLERANCE)
 
 
 class _Header(_Model):

@@ -94,13 +94,23 @@ def as_written(value, path: tuple, where: Source):
     return where.texts.get(path, repr(value))
 
 
+ZERO_SLACK = 0.5    # the most a claim of zero allows: half a unit in the ones place
+
+
 def half_unit(text: str) -> float:
-    """Half a unit in the last digit written: '6.7012' -> 5e-05; an integer is exact."""
+    """Half a unit in the last digit written: '6.7012' -> 5e-05; an integer is exact.
+
+    Never more than half a unit in the claim's own leading digit: for a number that is not
+    0 the last digit's place is never above the leading one's, so this binds only for a
+    zero, which has no leading digit and is held to at most ZERO_SLACK ('0.0e+300' claims
+    0 within 0.5, not anything under 5e299; '0.0000' still claims within 5e-05)."""
     text = str(text).strip().lower().lstrip("+-")
     try:
-        exponent = Decimal(text.replace("_", "")).as_tuple().exponent
+        written = Decimal(text.replace("_", ""))
+        exponent = written.as_tuple().exponent
     except InvalidOperation:
         return 0.0
     if ("." not in text and "e" not in text) or not isinstance(exponent, int):
         return 0.0
-    return 0.5 * 10.0 ** exponent
+    half = 0.5 * 10.0 ** exponent
+    return min(half, ZERO_SLACK) if written.is_zero() else half
