@@ -73,7 +73,7 @@ GENERATED = {
     "behaviour_1000_steps_of_ten_million": (
         ("inputs:\n  x: {value: {linspace: [0, 1, 10000000]}, grad: true}\nsteps:\n"
          + "".join(f"  - y{i}: x*{i}\n" for i in range(1000))).encode(), 2,
-        ":3:1: the case holds up to 10,010,000,000 values (1001 tensors x 10,000,000 elements)"),
+        ":3:1: the case holds up to 10,020,000,000 values (1002 tensors x 10,000,000 elements)"),
 }
 
 

@@ -3,7 +3,6 @@ from ._behaviour import KINDS as LOOKS
 from ._behaviour import run as run_behaviour
 from ._behaviour import step_name, value_text
 from ._check import (
-                     LISTED_ELEMENTS,
                      LISTED_POINTS,
                      case_files,
                      check_case,
@@ -13,8 +12,20 @@ from ._check import (
                      gradients,
 )
 from ._compare import TOLERANCES, Gap, gap, looser, tolerance
-from ._deadline import DEFAULT_SECONDS, ENV, TooSlow, deadline, seconds
+from ._deadline import (
+                     DEFAULT_SECONDS,
+                     ENV,
+                     MAX_SECONDS,
+                     OverBudget,
+                     TooSlow,
+                     budget,
+                     deadline,
+                     seconds,
+)
+from ._deadline import message as too_slow
 from ._lint import cross_entropies, target_problems
+from ._listing import LISTED_ELEMENTS
+from ._readable import Readable
 from ._rounding import Rounding, ulps
 from ._sweep import CURVE_POINTS, samples, sweeps
 
@@ -25,10 +36,14 @@ __all__ = [
                      "LISTED_ELEMENTS",
                      "LISTED_POINTS",
                      "LOOKS",
+                     "MAX_SECONDS",
                      "TOLERANCES",
                      "Gap",
+                     "OverBudget",
+                     "Readable",
                      "Rounding",
                      "TooSlow",
+                     "budget",
                      "case_files",
                      "check_case",
                      "check_file",
@@ -46,6 +61,7 @@ __all__ = [
                      "sweeps",
                      "target_problems",
                      "tolerance",
+                     "too_slow",
                      "ulps",
                      "value_text",
 ]

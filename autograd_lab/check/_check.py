@@ -26,6 +26,7 @@ from ..methods import (
 )
 from ..reading import load, located
 from ..result import ERROR, FAILED, PASSED, CaseResult, ClaimResult, EdgeResult, PointResult, error
+from ..text import one_line
 from . import _compare as compare
 from . import _deadline as guard
 from . import _hessian as hessian
@@ -33,11 +34,12 @@ from . import _honesty as honesty
 from . import _lint as lint
 from ._behaviour import run as run_behaviour
 from ._domain import describe, describe_steep, outside, steep
+from ._listing import listed as _listed
+from ._readable import Readable
 from ._rounding import Rounding
 from ._sweep import sweeps
 
 LISTED_POINTS = 100        # points written out in a result; the rest are checked, not listed
-LISTED_ELEMENTS = 1_000    # elements of a vector written out
 
 
 def check_paths(paths) -> list[CaseResult]:
@@ -45,14 +47,34 @@ def check_paths(paths) -> list[CaseResult]:
     return [check_file(p) for p in case_files(paths)]
 
 
+SUFFIXES = (".yaml", ".yml")
+
+
 def case_files(paths) -> list[Path]:
+    """The case files named, and those under the folders named (sorted, folder by folder)."""
     files: list[Path] = []
     for path in map(Path, paths):
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
-        else:
-            files.append(path)
+        files += sorted(_under(path)) if path.is_dir() else [path]
     return files
+
+
+def _under(folder: Path):
+    """Every entry named *.yaml or *.yml below folder, at any depth, as Path.rglob finds them
+    (a folder or a link so named too: checking it says what it is), without following links
+    to folders; walked with a list, not recursion, so no depth of folders (990 had raised
+    RecursionError in rglob) can stop it."""
+    pending = [folder]
+    while pending:
+        here = pending.pop()
+        try:
+            entries = list(os.scandir(here))
+        except OSError:   # unreadable, or gone meanwhile: what it holds cannot be listed
+            continue
+        for entry in entries:
+            if Path(entry.name).suffix in SUFFIXES:
+                yield Path(entry.path)
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(Path(entry.path))
 
 
 SWEEPS = (None, "always", "unless passed")
@@ -68,16 +90,19 @@ def check_file(path, sweep: str | None = None) -> CaseResult:
     loaded = not isinstance(path, (str, os.PathLike))
     name, file = (path.name, path.file) if loaded else (Path(path).stem, str(path))
     case = path if loaded else None
+    begun: list[CaseResult] = []   # the result as it is built, kept if time runs out
     try:
         with guard.deadline():
             if case is None:
                 case = load(path)
-            result = check_case(case)
+            result = check_case(case, begun)
             if isinstance(case, Case) and _sweeping(sweep, result):
                 result.sweeps = sweeps(case, result, gradients)
     except guard.TooSlow as exc:
         line = case.line_of() if isinstance(case, Case) else None
-        result = error(name, file, f"{file}: {guard.message(exc.args[0], case)}", line)
+        said = f"{file}: {guard.message(exc.args[0], case)}"
+        result = _stopped(begun[0], said) if begun and begun[0].problems else \
+            error(name, file, said, line)
     except CaseError as exc:
         result = error(name, file, str(exc), exc.line)
         result.kind = getattr(exc, "kind", result.kind)
@@ -87,7 +112,19 @@ def check_file(path, sweep: str | None = None) -> CaseResult:
     except Exception as exc:  # a bug of ours must not end the run or lose other cases
         result = error(name, file,
                        f"{file}: internal error while checking: {type(exc).__name__}: {exc}")
+    # one line each, whatever case text a message quotes (an expression may hold a newline)
+    result.problems = [one_line(p) for p in result.problems]
+    result.notes = [one_line(n) for n in result.notes]
     result.seconds = time.perf_counter() - start
+    return result
+
+
+def _stopped(result: CaseResult, said: str) -> CaseResult:
+    """A case whose time ran out after a problem was found: failed, as it is, whatever the
+    rest would have found; a timeout never takes the place of a failure."""
+    result.status = FAILED
+    result.notes.append(f"{said}; the problems above were found before it, the rest of the "
+                        "case was not checked")
     return result
 
 
@@ -98,11 +135,14 @@ def _sweeping(sweep: str | None, result: CaseResult) -> bool:
     return wanted and result.status != ERROR
 
 
-def check_case(case: Case | Behaviour) -> CaseResult:
+def check_case(case: Case | Behaviour, begun: list | None = None) -> CaseResult:
+    """One case checked; begun, if given, receives the result as soon as it is made."""
     if isinstance(case, Behaviour):
         return run_behaviour(case)
     result = CaseResult(name=case.name, file=case.file, status=PASSED, dtype=case.dtype,
                         title=case.title, points_total=case.count, line=case.line_of())
+    if begun is not None:
+        begun.append(result)
     symbolic = Symbolic(case)
     domain: list[str] = []
     seen = {dtype: Recorder() for dtype in dict.fromkeys(("float64", case.dtype))}
@@ -167,6 +207,7 @@ def dtype_of(method: str, case: Case) -> str:
 
 def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> None:
     rtol, atol = compare.tolerance("float64", case.tolerance)
+    readable = Readable()   # a wrong edge's formula simplified within a budget
     for edge in case.edges.values():
         hand, exact = symbolic.edge_pair(edge.expr, edge.node, edge.parent)
         kinked = survey.nodes.get(edge.node)
@@ -176,15 +217,19 @@ def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> 
             shape = (len(kinked),) + (1,) * (np.ndim(hand) - 1)
             off = kinked.reshape(shape)
             g = compare.gap(np.where(off, np.nan, hand), np.where(off, np.nan, exact), rtol, atol)
-        form = symbolic.form(edge.node, edge.parent, simplify=not g.ok)
+        differs = f"differs at {_where(case, g.index)} by {g.diff:.6g} ({g.a:.10g} vs {g.b:.10g})"
+        if not g.ok:  # said before its formula is made, so the verdict stands if time runs out
+            result.problems.append(f"chain_rule edge {edge.key}: hand-written {edge.text} "
+                                   f"{differs} from SymPy's")
+        form = readable.form(symbolic, edge.node, edge.parent) if not g.ok \
+            else symbolic.form(edge.node, edge.parent, simplify=False)
         status = PASSED if g.ok else FAILED
         result.edges.append(EdgeResult(edge.key, status, edge.text, form,
                                        case.line_of("chain_rule", edge.key),
                                        _base(hand, case), _base(exact, case)))
         if not g.ok:
-            result.problems.append(
-                f"chain_rule edge {edge.key}: hand-written {edge.text}, SymPy {form}; differs at "
-                f"{_where(case, g.index)} by {g.diff:.6g} ({g.a:.10g} vs {g.b:.10g})")
+            result.problems[-1] = (f"chain_rule edge {edge.key}: hand-written {edge.text}, "
+                                   f"SymPy {form}; {differs}")
 
 
 def _agree(case: Case, methods: dict, result: CaseResult, quiet: bool) -> None:
@@ -378,12 +423,6 @@ def _shape(case: Case, name: str) -> tuple:
     return case.inputs[name].value.shape if name in case.inputs else case.nodes[name].shape
 
 
-def _listed(v):
-    v = np.asarray(v, dtype=float)
-    if v.ndim == 0:
-        return float(v)
-    flat = v.reshape(-1)[:LISTED_ELEMENTS]
-    return [float(x) for x in flat] if v.ndim == 1 else v.tolist()
 
 
 def _where(case: Case, index: tuple) -> str:

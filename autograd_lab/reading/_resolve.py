@@ -31,7 +31,7 @@ def resolve(model: CaseModel, where: Source, default_name: str) -> Case:
         where=where,
         tolerance=(model.tolerance.rtol, model.tolerance.atol) if model.tolerance else None)
     _check_params(case, model, where)
-    _bounds.check_size(case, where)
+    _bounds.check_size(case, where, model.order)
     _check_paths(case, where)
     _check_sample(case, where)
     case.claims = _claims(model, case, where)
