@@ -30,7 +30,7 @@ def test_plan_caps_bars_and_skips_curves_over_huge_vectors(write_case):
           v: w*x/1000000
         """)
     result = check_file(path, sweep="always")
-    w, v = plots.plan(result, "big")
+    w, v = plots.plan(result, plots.Files().of(result))
     assert (w.kind, w.path) == ("none", "")
     assert w.note == ("∂loss/∂w is not drawn across a range: each value of w evaluates "
                       "1,000,000 elements.")
@@ -39,7 +39,7 @@ def test_plan_caps_bars_and_skips_curves_over_huge_vectors(write_case):
 
 
 def test_plan_for_an_error_is_empty():
-    assert plots.plan(CaseResult("bad", "bad.yaml", "error"), "bad") == []
+    assert plots.plan(CaseResult("bad", "bad.yaml", "error"), {}) == []
 
 
 def test_curves_and_bars_are_written(tmp_path):
@@ -78,5 +78,5 @@ def test_a_run_draws_plots_for_the_failing_cases_first():
     chosen = plots.drawn(results)
     assert chosen[-1] and sum(chosen) == plots.MAX_CASES and not chosen[-2]
     result = _result({"w": ([], True)})
-    (plot,) = plots.plan(result, "big", draw=False)
+    (plot,) = plots.plan(result, plots.Files().of(result), draw=False)
     assert plot.kind == "none" and plot.note.startswith("No plots: a run draws them for 40 cases")

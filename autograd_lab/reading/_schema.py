@@ -274,11 +274,15 @@ def _meant(error: dict, data: object) -> bool:
     for part in error["loc"]:
         if part in _KIND_KEYS:
             return isinstance(node, dict) and _KIND_KEYS[part] in node
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if _holds(node, part):
             node = node[part]
     return True
+
+
+def _holds(node, part) -> bool:
+    """Whether data node has an entry at part (a mapping's key, a list's index)."""
+    return (isinstance(node, dict) and part in node) or (
+        isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node))
 
 
 def _data_path(error: dict, data: object) -> tuple:

@@ -8,15 +8,15 @@ import functools
 import os
 import signal
 import sys
-import traceback
 from multiprocessing.connection import Connection, Pipe, wait
 from pathlib import Path
 from typing import cast
 
 from ..result import CaseResult
 from ..startup import frozen_imports
+from ..stopping import ignored
 from . import _plots as plots
-from ._names import anchors
+from ._atomic import NotWritten
 from ._reporter import Reporter
 
 PROCESSES = 2        # drawing processes: this machine's second core, and the first once
@@ -38,7 +38,9 @@ class Drawers:
         self.order: list[str] = []    # each sketch's path, in the order plots.write draws
         self.written: dict[str, Path] = {}
         self.failures: list = []      # (sketch, what went wrong): drawn again by finish
+        self.unwritten: list[str] = []   # what could not be drawn here either, a line each
         self.pid: int | None = None   # the first drawing process
+        self.files = plots.Files()    # each result's plot files, named in order
         self._fork(processes)
 
     # --- this process -----------------------------------------------------------------
@@ -51,7 +53,7 @@ class Drawers:
         """A result just checked; with its plots certain, they are handed out at once."""
         self.results.append(result)
         if self.streaming:
-            self._sketch(len(self.results) - 1, draw=True)
+            self._sketch(result, self.files.of(result), draw=True)
             self._pump(block=False)
 
     def finish(self, results: list) -> list[Path]:
@@ -59,8 +61,8 @@ class Drawers:
         drawn; the plots of earlier runs removed; the paths written."""
         if not self.streaming:
             self.results = results
-            for i, (slug, draw) in enumerate(zip(anchors(results), plots.drawn(results))):
-                self._sketch(i, draw, slug)
+            for result, paths, draw in zip(results, plots.files(results), plots.drawn(results)):
+                self._sketch(result, paths, draw)
         while self.busy or (self.pending and self.idle):
             self._pump(block=True)
         self.close()
@@ -90,9 +92,8 @@ class Drawers:
         # sys.exit after the reports is no failure; anything else that ends the run early is
         self.close(kill=kind is not None and not issubclass(kind, SystemExit))
 
-    def _sketch(self, i: int, draw: bool, slug: str | None = None) -> None:
-        slug = slug or anchors(self.results[:i + 1])[-1]
-        for sketch in plots.sketches(self.results[i], slug, draw):
+    def _sketch(self, result: CaseResult, paths: dict, draw: bool) -> None:
+        for sketch in plots.sketches(result, paths, draw):
             self.order.append(sketch.path)
             self.pending.append(sketch)
 
@@ -125,7 +126,10 @@ class Drawers:
             print(f"autograd-lab: {sketch.path} was not drawn by its drawing process, so it "
                   f"is drawn here: {why}", file=sys.stderr)
         for sketch in sketches:
-            self.written[sketch.path] = plots.save(sketch, self.out)
+            try:
+                self.written[sketch.path] = plots.save(sketch, self.out)
+            except NotWritten as exc:
+                self.unwritten.append(str(exc))
         self.pending.clear()
         self.failures = []
 
@@ -162,7 +166,11 @@ class PlotsReport(Reporter):
             self.drawers.add(result)
 
     def finish(self, results: list[CaseResult]) -> list[Path]:
-        return self.drawers.finish(results) if self.drawers else plots.write(results, self.out)
+        if not self.drawers:
+            return plots.write(results, self.out, self.failures)
+        written = self.drawers.finish(results)
+        self.failures += self.drawers.unwritten
+        return written
 
     def close(self, failed: bool = False) -> None:
         if self.drawers:
@@ -172,13 +180,18 @@ class PlotsReport(Reporter):
 # --- the drawing processes ----------------------------------------------------------------
 
 def _run(body) -> None:
-    """A forked process's whole life: it never returns into the caller's stack."""
+    """A forked process's whole life: it never returns into the caller's stack, and never
+    prints a traceback (the run it serves reports what it did not draw)."""
     code = 0
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is for the checking process
+        ignored()   # Ctrl-C and a SIGTERM to the run are for the checking process to handle
         body()
-    except BaseException:
-        traceback.print_exc()
+    except (BrokenPipeError, ConnectionResetError, EOFError):
+        code = 1    # the checking process is gone: nothing to say, nobody to say it to
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            print(f"autograd-lab: a drawing process stopped ({type(exc).__name__}: {exc}); "
+                  "its plots are drawn by the checking process", file=sys.stderr)
         code = 1
     finally:
         os._exit(code)
@@ -225,5 +238,5 @@ def _serve(conn, parent: int, blanks: list) -> None:
         try:
             figure = blanks.pop() if blanks else None
             conn.send(("drawn", str(plots.save(sketch, out, figure))))
-        except Exception:
-            conn.send(("failed", traceback.format_exc(limit=-3).strip()))
+        except Exception as exc:   # said in one line; drawn again (and said again) there
+            conn.send(("failed", f"{type(exc).__name__}: {exc}"))

@@ -1,0 +1,87 @@
+"""The report folder: checked before any work, held by one run at a time, cleared of what
+killed runs left in it."""
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from ._atomic import stale
+from ._plots import FOLDER
+
+LOCK = ".autograd-lab.lock"   # in the report folder: the run writing into it holds it
+WAIT = 600.0                  # seconds a run waits for another to finish with the folder
+POLL = 0.2
+REPORTS = ("report.json", "report.md", "junit.xml")
+
+
+class Unusable(Exception):
+    """The report folder cannot be used (a file, read-only, held too long): one line."""
+
+
+def prepare(out: Path) -> None:
+    """Make the folder if need be and write a file in it: Unusable if it cannot be, before a
+    case is checked (a read-only folder had cost a whole run, then tracebacks)."""
+    if out.exists() and not out.is_dir():
+        raise Unusable(f"--out {out}: it is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".autograd-lab-probe.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise Unusable(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
+
+
+@contextlib.contextmanager
+def locked(out: Path, say, wait: float = WAIT):
+    """Hold the folder for this run (fcntl.flock on out/.autograd-lab.lock), so that two
+    runs never mix their reports: a run that finds it held says so (say: one line) and waits
+    for it, Unusable after `wait` seconds. The lock goes with the process, however it ends.
+    Held, the temporary files of killed runs are removed: no run of ours is writing them."""
+    with open(out / LOCK, "a+") as f:
+        if not _take(f):
+            say(f"autograd-lab: another run (pid {_holder(f)}) is writing reports into {out}; "
+                "waiting for it to finish")
+            start = time.monotonic()
+            while not _take(f):
+                if time.monotonic() - start > wait:
+                    raise Unusable(f"--out {out}: another run (pid {_holder(f)}) has been "
+                                   f"writing reports there for {wait:g} s; wait for it, or "
+                                   "give this run another --out")
+                time.sleep(POLL)
+        f.seek(0)
+        f.truncate()
+        f.write(f"{os.getpid()}\n")
+        f.flush()
+        clean(out)
+        yield
+
+
+def _take(f) -> bool:
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            return False
+        raise
+
+
+def _holder(f) -> str:
+    f.seek(0)
+    return f.read().strip() or "unknown"
+
+
+def clean(out: Path) -> list[Path]:
+    """Remove the temporary files that killed runs left (.report.json.*.tmp and the like, and
+    the plots'); the paths removed."""
+    found = stale(out, REPORTS.__contains__) + stale(out / FOLDER, lambda n: n.endswith(".png"))
+    for path in found:
+        with contextlib.suppress(OSError):
+            path.unlink()
+    return found
