@@ -74,7 +74,10 @@ class Drawers:
         """Stop the drawing processes: when done, or at once (kill) when the run failed.
         (Left running, they stop by themselves once this process is gone.)"""
         if kill and self.pid:
-            os.kill(self.pid, signal.SIGKILL)   # the others see it gone and stop
+            # all of them at once: their own process group (an orphan would linger until it
+            # noticed its parent gone, after the run had ended)
+            with contextlib.suppress(OSError):
+                os.killpg(self.pid, signal.SIGKILL)
         for conn in self.idle + list(self.busy):
             with contextlib.suppress(OSError):
                 conn.send(None)
@@ -118,6 +121,8 @@ class Drawers:
                 conn.close()
             if status == "drawn":
                 self.written[sketch.path] = Path(detail)
+            elif status == "unwritten":
+                self.unwritten.append(detail)
             else:
                 self.failures.append((sketch, detail))
 
@@ -143,7 +148,9 @@ class Drawers:
         if self.pid == 0:
             for ours, _ in pipes:
                 ours.close()
-            _run(lambda: _first([theirs for _, theirs in pipes], parent))
+            _run(lambda: _first([theirs for _, theirs in pipes], parent), group=True)
+        with contextlib.suppress(OSError):   # set on both sides: whichever runs first
+            os.setpgid(self.pid, self.pid)
         for ours, theirs in pipes:
             theirs.close()
             self.idle.append(ours)
@@ -179,11 +186,16 @@ class PlotsReport(Reporter):
 
 # --- the drawing processes ----------------------------------------------------------------
 
-def _run(body) -> None:
+def _run(body, group: bool = False) -> None:
     """A forked process's whole life: it never returns into the caller's stack, and never
-    prints a traceback (the run it serves reports what it did not draw)."""
+    prints a traceback (the run it serves reports what it did not draw). group: it leads a
+    process group of its own, which the drawing processes it forks join, so that the run can
+    end them all at once."""
     code = 0
     try:
+        if group:
+            with contextlib.suppress(OSError):
+                os.setpgid(0, 0)
         ignored()   # Ctrl-C and a SIGTERM to the run are for the checking process to handle
         body()
     except (BrokenPipeError, ConnectionResetError, EOFError):
@@ -238,5 +250,7 @@ def _serve(conn, parent: int, blanks: list) -> None:
         try:
             figure = blanks.pop() if blanks else None
             conn.send(("drawn", str(plots.save(sketch, out, figure))))
+        except NotWritten as exc:   # a full disk is full there too: not drawn again
+            conn.send(("unwritten", str(exc)))
         except Exception as exc:   # said in one line; drawn again (and said again) there
             conn.send(("failed", f"{type(exc).__name__}: {exc}"))
