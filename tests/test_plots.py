@@ -80,3 +80,17 @@ def test_a_run_draws_plots_for_the_failing_cases_first():
     result = _result({"w": ([], True)})
     (plot,) = plots.plan(result, plots.Files().of(result), draw=False)
     assert plot.kind == "none" and plot.note.startswith("No plots: a run draws them for 40 cases")
+
+
+def test_plot_files_are_unique_capped_and_the_same_however_named():
+    """Cases a, a and a-1 had made two PNGs (the second a's numbered name was a-1's own);
+    a 200-character parameter had made a name too long to write."""
+    long = "p" + "a" * 199
+    results = [_result({"x": ([], True)}) for _ in range(3)] + [_result({long: ([], True)})]
+    for r, name in zip(results, ["a", "a", "a-1", "a"]):
+        r.name = name
+    paths = [f for r in plots.files(results) for f in r.values()]
+    assert paths == ["plots/a-x.png", "plots/a-x--2.png", "plots/a-1-x.png",
+                     f"plots/a-{long[:78]}.png"]
+    one_by_one = plots.Files()
+    assert [p for r in results for p in one_by_one.of(r).values()] == paths

@@ -185,13 +185,14 @@ def _bars(result: CaseResult, plot: Plot) -> Sketch | None:
 
 def png(sketch: Sketch, figure=None) -> bytes:
     """The sketch drawn (on figure, a `blank()`, if given): the methods on top, each minus
-    SymPy's below."""
+    SymPy's below (inf minus inf is nan, a gap in the line, said by the problems in words)."""
     figure, (top, bottom) = figure or blank()
     figure.suptitle(sketch.title, fontsize=11)
-    if sketch.kind == "curve":
-        _draw_curves(sketch, top, bottom)
-    else:
-        _draw_bars(sketch, top, bottom)
+    with np.errstate(invalid="ignore", over="ignore"):
+        if sketch.kind == "curve":
+            _draw_curves(sketch, top, bottom)
+        else:
+            _draw_bars(sketch, top, bottom)
     top.set_ylabel(sketch.ylabel)
     bottom.set_xlabel(sketch.xlabel)
     _finish(figure, top, bottom, legend="best" if sketch.kind == "curve" else "upper left")

@@ -28,7 +28,7 @@ def line(result: CaseResult) -> str:
     word = WORD[result.status]
     where = f"{result.file}" + (f":{result.line}" if result.line else "")
     detail = f"  worst gap {result.worst:.2g}" if result.status != ERROR and result.worst else ""
-    name = terminal(f"{result.name:<28}")
+    name = terminal(f"{terminal(result.name, markup=False):<28}")   # padded as shown
     return f"[{STYLE[result.status]}]{word:5}[/] {name} {terminal(where)}{detail}"
 
 
