@@ -15,6 +15,7 @@ from typing import cast
 from ..result import CaseResult
 from ..startup import frozen_imports
 from ..stopping import ignored
+from ..text import terminal
 from . import _plots as plots
 from ._atomic import NotWritten
 from ._reporter import Reporter
@@ -129,7 +130,7 @@ class Drawers:
     def _draw_here(self, sketches: list) -> None:
         for sketch, why in self.failures:
             print(f"autograd-lab: {sketch.path} was not drawn by its drawing process, so it "
-                  f"is drawn here: {why}", file=sys.stderr)
+                  f"is drawn here: {terminal(why, markup=False)}", file=sys.stderr)
         for sketch in sketches:
             try:
                 self.written[sketch.path] = plots.save(sketch, self.out)
@@ -202,8 +203,9 @@ def _run(body, group: bool = False) -> None:
         code = 1    # the checking process is gone: nothing to say, nobody to say it to
     except BaseException as exc:
         with contextlib.suppress(OSError):
-            print(f"autograd-lab: a drawing process stopped ({type(exc).__name__}: {exc}); "
-                  "its plots are drawn by the checking process", file=sys.stderr)
+            said = terminal(f"{type(exc).__name__}: {exc}", markup=False)
+            print(f"autograd-lab: a drawing process stopped ({said}); its plots are drawn by "
+                  "the checking process", file=sys.stderr)
         code = 1
     finally:
         os._exit(code)
