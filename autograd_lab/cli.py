@@ -74,7 +74,7 @@ def check(paths, out, jobs, formats, timeout):
     formats = _drawable(formats)
     from .reports import Run
     # the Run before torch and SymPy load: it forks its drawing processes
-    with _stoppable() as stop, _report_folder(out), Run(out, formats) as run:
+    with _stoppable(REPORTS_WHOLE) as stop, _report_folder(out), Run(out, formats) as run:
         _check(paths, jobs, timeout, run, formats, stop)
 
 
@@ -84,16 +84,18 @@ def _shown(text) -> str:
     return terminal(str(text), markup=False)
 
 
+REPORTS_WHOLE = "each report file is whole, as this run or an earlier one wrote it"
+
+
 @contextlib.contextmanager
-def _stoppable():
+def _stoppable(said: str = ""):
     """SIGINT and SIGTERM stop the run: one line, no traceback, no process left, exit 130."""
     from .stopping import stoppable
     try:
         with stoppable() as stop:
             yield stop
     except KeyboardInterrupt:
-        click.echo("autograd-lab: stopped; each report file is whole, as this run or an "
-                   "earlier one wrote it", err=True)
+        click.echo("autograd-lab: stopped" + (f"; {said}" if said else ""), err=True)
         sys.exit(STOPPED)
 
 

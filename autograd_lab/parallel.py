@@ -84,7 +84,8 @@ def _check(job: _Job) -> CaseResult:
 def _isolated(job: _Job) -> CaseResult:
     """check_file in a process of its own: if the file takes the process down, only it is lost."""
     try:
-        with ProcessPoolExecutor(1, mp_context=_context(), initializer=_worker) as pool:
+        with ProcessPoolExecutor(1, mp_context=_context(), initializer=_worker) as pool, \
+                _stopping(pool):
             return pool.submit(_check, job).result()
     except BrokenProcessPool:
         path = str(job.path)
