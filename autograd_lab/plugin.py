@@ -62,16 +62,19 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path):
 def _shown_id(path: Path, config: pytest.Config) -> dict:
     """The name and node id pytest makes of a case file's path, with control characters and
     bytes that were not UTF-8 shown as escapes (text.terminal): pytest prints node ids raw,
-    and pytest-xdist cannot send a lone surrogate between processes. {} (pytest's own) when
-    the file's name needs no escaping (its folders come from pytest's arguments)."""
+    and pytest-xdist cannot send a lone surrogate between processes. Only what needs
+    escaping is given; the rest is pytest's own."""
+    shown = {}
     name = terminal(path.name, markup=False)
-    if name == path.name:
-        return {}
+    if name != path.name:
+        shown["name"] = name
     try:
         made = path.relative_to(config.rootpath).as_posix()
     except ValueError:
-        return {"name": name}
-    return {"name": name, "nodeid": terminal(made, markup=False)}
+        return shown
+    if terminal(made, markup=False) != made:
+        shown["nodeid"] = terminal(made, markup=False)
+    return shown
 
 
 def _under_cases(path: Path, config: pytest.Config, chosen: list[str]) -> bool:
@@ -91,10 +94,16 @@ def _under_cases(path: Path, config: pytest.Config, chosen: list[str]) -> bool:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    """A case in error is reported at setup; show its message there, not a traceback of ours."""
+    """A case in error is reported at setup; show its message there, not a traceback of ours.
+    A case's report names its folders (keywords hold every parent's name): escaped, as the
+    node id is, so that a folder's name reaches no terminal raw and pytest-xdist can send it."""
     outcome = yield
-    if isinstance(item, CaseItem) and call.excinfo and call.excinfo.errisinstance(CaseProblem):
-        outcome.get_result().longrepr = item.repr_failure(call.excinfo)
+    if not isinstance(item, CaseItem):
+        return
+    report = outcome.get_result()
+    if call.excinfo and call.excinfo.errisinstance(CaseProblem):
+        report.longrepr = item.repr_failure(call.excinfo)
+    report.keywords = {terminal(k, markup=False): v for k, v in report.keywords.items()}
 
 
 class CaseProblem(Exception):

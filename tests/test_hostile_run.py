@@ -89,6 +89,9 @@ def test_the_pytest_plugin_shows_case_text_escaped_and_runs_under_xdist(tmp_path
     (cases / "attack.yaml").write_text(ATTACK)
     (cases / os.fsdecode(b"caf\xe9.yaml")).write_text(WRONG_EDGE)
     (cases / "esc\x1b[2Kname.yaml").write_text(WRONG_EDGE)
+    folder = cases / os.fsdecode(b"dir\xe9\x1b[2K")   # a folder's name is in the report too
+    folder.mkdir()
+    (folder / "inside.yaml").write_text(WRONG_EDGE)
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     run = subprocess.run([sys.executable, "-m", "pytest", "--autograd-lab", "-n", "2",
                           "-p", "no:cacheprovider", "cases"], cwd=tmp_path, capture_output=True,
@@ -96,10 +99,11 @@ def test_the_pytest_plugin_shows_case_text_escaped_and_runs_under_xdist(tmp_path
     out = os.fsdecode(run.stdout + run.stderr)
     assert run.returncode == 1, out
     assert "INTERNALERROR" not in out and "Traceback" not in out
-    assert "3 failed" in out
+    assert "4 failed" in out
     assert re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]", out) is None
     assert "cases/caf\\udce9.yaml::caf\\udce9" in out
     assert "cases/esc\\x1b[2Kname.yaml" in out
+    assert "cases/dir\\udce9\\x1b[2K/inside.yaml::inside" in out
     assert "3*x # \\x1b[1A\\x1b[2K" in out
 
 
