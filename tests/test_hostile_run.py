@@ -302,6 +302,17 @@ def test_a_run_refuses_a_folder_held_too_long(tmp_path):
     assert len(notes) == 1
 
 
+def test_a_folder_that_cannot_be_locked_is_said_and_used(tmp_path, monkeypatch):
+    def unsupported(*args):
+        raise OSError(errno.ENOLCK, "No locks available")
+    monkeypatch.setattr(fcntl, "flock", unsupported)
+    notes: list[str] = []
+    with locked(tmp_path, notes.append):
+        notes.append("the run")
+    assert notes == [f"autograd-lab: cannot lock {tmp_path} (No locks available); a run writing "
+                     "there at the same time would mix its reports with this one's", "the run"]
+
+
 def test_each_case_links_its_own_plot_whatever_their_names(tmp_path):
     """Two cases named a (in two folders) and one named a-1: three plots, each linked from
     its own case (the second a had linked a-1's, its numbered name being a-1's own)."""

@@ -44,7 +44,14 @@ def locked(out: Path, say, wait: float = WAIT):
     for it, Unusable after `wait` seconds. The lock goes with the process, however it ends.
     Held, the temporary files of killed runs are removed: no run of ours is writing them."""
     with open(out / LOCK, "a+") as f:
-        if not _take(f):
+        try:
+            taken = _take(f)
+        except OSError as exc:   # a file system without locks (some NFS): said, and run on
+            say(f"autograd-lab: cannot lock {out} ({exc.strerror or exc}); a run writing "
+                "there at the same time would mix its reports with this one's")
+            yield   # unheld, no temporary file is known to be stale: none is removed
+            return
+        if not taken:
             say(f"autograd-lab: another run (pid {_holder(f)}) is writing reports into {out}; "
                 "waiting for it to finish")
             start = time.monotonic()
