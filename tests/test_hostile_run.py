@@ -235,6 +235,28 @@ def test_a_report_that_cannot_be_written_leaves_the_others_written(tmp_path):
     assert "1 cases: 1 passed" in run.stdout
 
 
+def test_a_full_disk_leaves_no_temporary_file_and_the_other_reports_written(tmp_path,
+                                                                             monkeypatch):
+    """The disk fills up as junit.xml is written (the rename refused, as a full disk
+    would refuse the write): said in one line, nothing half-written left, exit 2."""
+    real = os.replace
+
+    def full(src, dst, *args, **kwargs):
+        if str(dst).endswith("junit.xml"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(src, dst, *args, **kwargs)
+    monkeypatch.setattr(os, "replace", full)
+    (tmp_path / "a.yaml").write_text(GOOD)
+    out = tmp_path / "out"
+    run = CliRunner().invoke(main, ["check", str(tmp_path / "a.yaml"), "--out",
+                                    str(out), "--format", "json,md,junit"])
+    assert run.exit_code == 2
+    assert run.stderr == f"autograd-lab: could not write {out / 'junit.xml'}: No space left on " \
+                         "device\n"
+    assert sorted(p.name for p in out.iterdir()) == [".autograd-lab.lock", "report.json",
+                                                     "report.md"]
+
+
 def test_the_timeout_is_bounded_where_it_is_given(tmp_path, monkeypatch):
     (tmp_path / "a.yaml").write_text(GOOD)
     for value in ("1e20", "nan", "-1", "inf"):

@@ -43,35 +43,37 @@ def locked(out: Path, say, wait: float = WAIT):
     runs never mix their reports: a run that finds it held says so (say: one line) and waits
     for it, Unusable after `wait` seconds. The lock goes with the process, however it ends.
     Held, the temporary files of killed runs are removed: no run of ours is writing them."""
-    with open(out / LOCK, "a+") as f:
+    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)   # unbuffered: nothing to flush
+    try:
         try:
-            taken = _take(f)
+            taken = _take(fd)
         except OSError as exc:   # a file system without locks (some NFS): said, and run on
             say(f"autograd-lab: cannot lock {out} ({exc.strerror or exc}); a run writing "
                 "there at the same time would mix its reports with this one's")
             yield   # unheld, no temporary file is known to be stale: none is removed
             return
         if not taken:
-            say(f"autograd-lab: another run (pid {_holder(f)}) is writing reports into {out}; "
+            say(f"autograd-lab: another run (pid {_holder(fd)}) is writing reports into {out}; "
                 "waiting for it to finish")
             start = time.monotonic()
-            while not _take(f):
+            while not _take(fd):
                 if time.monotonic() - start > wait:
-                    raise Unusable(f"--out {out}: another run (pid {_holder(f)}) has been "
+                    raise Unusable(f"--out {out}: another run (pid {_holder(fd)}) has been "
                                    f"writing reports there for {wait:g} s; wait for it, or "
                                    "give this run another --out")
                 time.sleep(POLL)
-        f.seek(0)
-        f.truncate()
-        f.write(f"{os.getpid()}\n")
-        f.flush()
+        with contextlib.suppress(OSError):   # the pid, for a waiting run's note: a full disk
+            os.ftruncate(fd, 0)                # holds the lock all the same
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         clean(out)
         yield
+    finally:
+        os.close(fd)
 
 
-def _take(f) -> bool:
+def _take(fd: int) -> bool:
     try:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True
     except OSError as exc:
         if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
@@ -79,9 +81,10 @@ def _take(f) -> bool:
         raise
 
 
-def _holder(f) -> str:
-    f.seek(0)
-    return f.read().strip() or "unknown"
+def _holder(fd: int) -> str:
+    with contextlib.suppress(OSError):
+        return os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+    return "unknown"
 
 
 def clean(out: Path) -> list[Path]:
