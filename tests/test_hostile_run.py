@@ -276,14 +276,16 @@ def test_the_temporary_files_of_killed_runs_are_removed(tmp_path):
     out = tmp_path / "out"
     (out / "plots").mkdir(parents=True)
     left = [out / ".report.json.k2j4h5g6.tmp", out / ".junit.xml.abcd_123.tmp",
-            out / "plots" / ".a-x.png.zz99aa00.tmp"]
+            out / "plots" / ".a-x.png.zz99aa00.tmp",
+            out / ".plots-4242.staging" / "plots" / "a-x.png"]   # a killed run's plots
     kept = [out / ".notes.tmp", out / "mine.tmp", out / ".report.json.short.tmp"]
     for path in left + kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("half a report")
     run = CliRunner().invoke(main, ["check", str(tmp_path / "a.yaml"), "--out", str(out),
                                     "--format", "json"])
     assert run.exit_code == 0, run.output
-    assert [p for p in left if p.exists()] == []
+    assert [p for p in left if p.exists()] == [] and not (out / ".plots-4242.staging").exists()
     assert [p for p in kept if p.exists()] == kept
 
 

@@ -6,6 +6,7 @@ import collections
 import contextlib
 import functools
 import os
+import shutil
 import signal
 import sys
 from multiprocessing.connection import Connection, Pipe, wait
@@ -26,12 +27,20 @@ PATIENCE = 0.5       # seconds a drawing process waits for work before it looks 
 BLANKS = 6           # empty figures each drawing process makes while torch and SymPy load
 
 
+STAGE = ".plots-{pid}.staging"   # in the report folder: this run's plots, until it finishes
+
+
 class Drawers:
     """Takes results as they are checked and has their plots drawn elsewhere; `finish` waits
-    for them. A drawing that fails there is drawn again here: reported, never lost."""
+    for them. A drawing that fails there is drawn again here: reported, never lost.
+
+    The plots are drawn into a folder of the run's own (STAGE) and moved into plots/ by
+    `finish`, beside the other reports: a run stopped while it checks leaves the earlier
+    run's plots as they were, as it leaves its other reports."""
 
     def __init__(self, out: Path, processes: int = PROCESSES):
         self.out, self.streaming = out, False
+        self.stage = out / STAGE.format(pid=os.getpid())
         self.results: list[CaseResult] = []
         self.pending: collections.deque[plots.Sketch] = collections.deque()
         self.busy: dict[Connection, plots.Sketch] = {}   # a connection -> what it draws
@@ -68,8 +77,22 @@ class Drawers:
             self._pump(block=True)
         self.close()
         self._draw_here(list(self.pending) + [sketch for sketch, _ in self.failures])
-        written = [self.written[path] for path in self.order if path in self.written]
+        written = self._publish([path for path in self.order if path in self.written])
         return plots.remove_stale(self.out, written)
+
+    def _publish(self, paths: list[str]) -> list[Path]:
+        """The staged plots moved into the report folder (each rename whole); the targets."""
+        moved = []
+        for path in paths:
+            target = self.out / path
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self.written[path], target)
+                moved.append(target)
+            except OSError as exc:
+                self.unwritten.append(str(NotWritten(target, exc)))
+        shutil.rmtree(self.stage, ignore_errors=True)
+        return moved
 
     def close(self, kill: bool = False) -> None:
         """Stop the drawing processes: when done, or at once (kill) when the run failed.
@@ -88,6 +111,8 @@ class Drawers:
         if self.pid:
             os.waitpid(self.pid, 0)
             self.pid = None
+        if kill:   # what was drawn for a run that ends early is not published
+            shutil.rmtree(self.stage, ignore_errors=True)
 
     def __enter__(self):
         return self
@@ -106,7 +131,7 @@ class Drawers:
         while self.pending and self.idle:
             conn, sketch = self.idle.pop(), self.pending.popleft()
             try:
-                conn.send((self.out, sketch))
+                conn.send((self.stage, sketch))
                 self.busy[conn] = sketch
             except OSError:
                 self.pending.appendleft(sketch)
@@ -133,7 +158,7 @@ class Drawers:
                   f"is drawn here: {terminal(why, markup=False)}", file=sys.stderr)
         for sketch in sketches:
             try:
-                self.written[sketch.path] = plots.save(sketch, self.out)
+                self.written[sketch.path] = plots.save(sketch, self.stage)
             except NotWritten as exc:
                 self.unwritten.append(str(exc))
         self.pending.clear()

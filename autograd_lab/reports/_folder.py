@@ -6,11 +6,13 @@ import contextlib
 import errno
 import fcntl
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
 from ._atomic import stale
+from ._drawers import STAGE
 from ._plots import FOLDER
 
 LOCK = ".autograd-lab.lock"   # in the report folder: the run writing into it holds it
@@ -88,10 +90,13 @@ def _holder(fd: int) -> str:
 
 
 def clean(out: Path) -> list[Path]:
-    """Remove the temporary files that killed runs left (.report.json.*.tmp and the like, and
-    the plots'); the paths removed."""
+    """Remove the temporary files that killed runs left (.report.json.*.tmp and the like, the
+    plots', and the folders their plots were drawn into); the paths removed."""
     found = stale(out, REPORTS.__contains__) + stale(out / FOLDER, lambda n: n.endswith(".png"))
     for path in found:
         with contextlib.suppress(OSError):
             path.unlink()
-    return found
+    stages = [p for p in out.glob(STAGE.format(pid="*")) if p.is_dir()]
+    for stage in stages:
+        shutil.rmtree(stage, ignore_errors=True)
+    return found + stages
