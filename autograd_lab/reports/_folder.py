@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import shutil
 import tempfile
@@ -12,6 +11,11 @@ import time
 from pathlib import Path
 
 from ._atomic import stale
+
+try:
+    import fcntl
+except ImportError:   # Windows: no flock; the folder is used unheld, as on an NFS without locks
+    fcntl = None  # type: ignore[assignment]
 from ._drawers import STAGE
 from ._plots import FOLDER
 
@@ -74,6 +78,8 @@ def locked(out: Path, say, wait: float = WAIT):
 
 
 def _take(fd: int) -> bool:
+    if fcntl is None:
+        raise OSError(errno.ENOLCK, "this system has no fcntl.flock")
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True
