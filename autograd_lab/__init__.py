@@ -9,7 +9,7 @@ _EXPORTS = {
     "load_case": "api", "check_file": "api", "check_paths": "api", "case_files": "api",
     "assert_passes": "api", "diagnosis": "api",
     "Case": "case", "Behaviour": "case", "CaseError": "errors", "CaseResult": "result",
-    "PASSED": "result", "FAILED": "result", "ERROR": "result",
+    "PASSED": "result", "FAILED": "result", "ERROR": "result", "Problem": "result",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -7,7 +7,7 @@ from .case import Behaviour, Case
 from .check import case_files, check_file, check_paths
 from .errors import CaseError
 from .reading import load
-from .result import ERROR, FAILED, PASSED, CaseResult
+from .result import ERROR, FAILED, PASSED, CaseResult, Problem, split_place
 from .text import terminal
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "Case",
     "CaseError",
     "CaseResult",
+    "Problem",
     "assert_passes",
     "case_files",
     "check_file",
@@ -47,15 +48,21 @@ def diagnosis(result: CaseResult) -> str:
     A line a statement: every piece of case text in it (names, paths, formulas, messages)
     has its control characters and line breaks shown as escapes (text.terminal), for the
     terminal or log that shows it."""
+    # each problem's words first, then the file:line:column of what it is about, as pytest
+    # puts an error's place after it: pytest's short summary shows the first line, cut to
+    # the terminal's width, and the words are what it must not cut
+    lines = [_shown(_place_last(problem, result.file)) for problem in result.problems]
     if result.status == ERROR:
-        return "\n".join(map(_shown, result.problems))  # each names file:line and what to do
-    lines = [f"{_where(result.file, e.line)}: chain_rule {_shown(e.edge)} is wrong: you wrote "
-             f"{_shown(e.hand)}, SymPy's derivative is {_shown(e.sympy)}"
-             for e in result.edges if e.status == FAILED]
-    head = f"{_where(result.file, result.line)}: case {_shown(result.name)} {result.status}:"
-    lines += [head, *(f"  - {_shown(problem)}" for problem in result.problems)]
+        return "\n".join(lines)
+    lines.append(f"case {_shown(result.name)} {result.status} "
+                 f"({_where(result.file, result.line)})")
     lines += [f"  note: {_shown(note)}" for note in result.notes]
     return "\n".join(lines + _gradients(result))
+
+
+def _place_last(problem: str, file: str) -> str:
+    words, place = split_place(problem, file)
+    return f"{words} ({place})" if place else words
 
 
 def _shown(text: str) -> str:

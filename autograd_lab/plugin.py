@@ -103,6 +103,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = outcome.get_result()
     if call.excinfo and call.excinfo.errisinstance(CaseProblem):
         report.longrepr = item.repr_failure(call.excinfo)
+        report.location = item.reportinfo()   # now at the first problem's line
     report.keywords = {terminal(k, markup=False): v for k, v in report.keywords.items()}
 
 
@@ -148,8 +149,17 @@ class CaseItem(pytest.Item):
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
-        # a case is its whole file; the path as the node id shows it (escaped where it must be)
-        return terminal(str(self.path), markup=False), 0, f"autograd-lab case {self.name}"
+        """The path as the node id shows it (escaped where it must be), and once checked, the
+        0-based line of the first problem's place (before: the file's top)."""
+        return (terminal(str(self.path), markup=False), self._first_line(),
+                f"autograd-lab case {self.name}")
+
+    def _first_line(self) -> int:
+        for problem in self.result.problems if self.result is not None else ():
+            line = getattr(problem, "line", None)
+            if line:
+                return line - 1
+        return 0
 
     def _shown_path(self) -> Path:
         """The path as messages show it: relative to the directory pytest was started in."""

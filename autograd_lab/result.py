@@ -1,9 +1,56 @@
 """What checking a case found: the one result object that the CLI, plugin, API and reports share."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 PASSED, FAILED, ERROR = "passed", "failed", "error"
+
+
+class Problem(str):
+    """What is wrong, in words, and where in the case file it is written: the 1-based line
+    and column of the edge, claim, formula or input it is about (None where it has none).
+
+    A str, so everything that reads a problem as text still does; the reports put the place
+    before the words (file:line:column: ...), as an editor or a terminal can follow it."""
+
+    line: int | None
+    column: int | None
+
+    def __new__(cls, text: str, line: int | None = None, column: int | None = None):
+        made = super().__new__(cls, text)
+        made.line, made.column = line, column
+        return made
+
+    def __reduce__(self):   # pickled whole across -j workers, place and all
+        return Problem, (str(self), self.line, self.column)
+
+    def retold(self, text: str) -> Problem:
+        """Other words for the same place."""
+        return Problem(text, self.line, self.column)
+
+
+def place_of(problem: str) -> tuple[int | None, int | None]:
+    """(line, column) of a problem; (None, None) for a plain str."""
+    return getattr(problem, "line", None), getattr(problem, "column", None)
+
+
+def split_place(problem: str, file: str) -> tuple[str, str]:
+    """(the words, "file:line:column" or "") of a problem: the place it opens with (an error's
+    message does), else the one it carries."""
+    opening = re.match(re.escape(file) + r":\d+(?::\d+)?: ", problem)
+    if opening:
+        return problem[opening.end():], opening[0][:-2]
+    line, column = place_of(problem)
+    if line is None:
+        return str(problem), ""
+    return str(problem), f"{file}:{line}" + (f":{column}" if column else "")
+
+
+def located(problem: str, file: str) -> str:
+    """The problem as a terminal or a report shows it: file:line:column: first."""
+    words, place = split_place(problem, file)
+    return f"{place}: {words}" if place else words
 
 
 @dataclass
@@ -92,7 +139,11 @@ class CaseResult:
         return self.status == PASSED
 
     def to_dict(self) -> dict:
-        out = asdict(self)
+        out = {}
+        for key, value in asdict(self).items():   # each problem's place beside the problems
+            out[key] = value
+            if key == "problems":
+                out["problem_places"] = [_place(p) for p in self.problems]
         out.pop("seconds")
         out.pop("sweeps")
         if self.sympy_at is None:   # a case of the scalar lessons: its keys as they were
@@ -110,5 +161,21 @@ class CaseResult:
         return out
 
 
-def error(name: str, file: str, message: str, line: int | None = None) -> CaseResult:
-    return CaseResult(name=name, file=file, status=ERROR, problems=[message], line=line)
+def _place(problem: str) -> dict | None:
+    line, column = place_of(problem)
+    return None if line is None else {"line": line, "column": column}
+
+
+def error(name: str, file: str, message: str, line: int | None = None,
+          column: int | None = None) -> CaseResult:
+    return CaseResult(name=name, file=file, status=ERROR,
+                      problems=[Problem(message, line, column)], line=line)
+
+
+def tally(results: list[CaseResult]) -> str:
+    """The run in a line: "3 cases: 1 passed, 1 failed, 1 error"."""
+    def count(n: int, noun: str) -> str:
+        return f"{n} {noun}{'' if n == 1 else 's'}"
+    statuses = [r.status for r in results]
+    return (f"{count(len(results), 'case')}: {statuses.count(PASSED)} passed, "
+            f"{statuses.count(FAILED)} failed, {count(statuses.count(ERROR), 'error')}")

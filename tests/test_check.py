@@ -308,3 +308,51 @@ def test_inf_where_sympy_says_nan_is_a_disagreement(write_case, monkeypatch):
     assert result.problems[0] == ("gradient x: manual gives inf where SymPy gives nan at the "
                                   "base point (x=0): off by inf, more than float64's tolerance "
                                   "(rtol 1e-07, atol 1e-07)")
+
+
+def test_each_problem_carries_the_place_of_what_it_is_about(write_case):
+    """Issue 15, point 3: every failure had been printed at file:1."""
+    path = write_case("""
+        inputs:
+          x: {value: 2.0, grad: true}
+          w: {value: 3.0, grad: true}
+        forward:
+          y: w*x
+          z: y**2
+        chain_rule:
+          z/y: -2*y
+          y/x: w
+          y/w: x
+        gradient:
+          x: 2*y*w + 1
+        expect:
+          z: 36
+          grad/w: 5
+        """)
+    result = check_file(path)
+    assert [(p.split(":")[0][:22], p.line, p.column) for p in result.problems] == [
+        ("chain_rule edge z/y", 8, 8),          # the edge's formula
+        ("gradient x", 8, 8),                   # follows from the edge: placed where the fix is
+        ("gradient x", 12, 6),                  # the hand-written total, wrong by its + 1
+        ("gradient w", 8, 8),
+        ("claim grad/w = 5 is fa", 15, 11)]     # the claim's value
+    assert result.to_dict()["problem_places"][0] == {"line": 8, "column": 8}
+
+
+def test_a_total_given_for_some_parameters_only_is_checked_for_those(write_case):
+    """gradient: for x alone beside a chain_rule for x and w had been an internal error."""
+    result = check_file(write_case("""
+        inputs:
+          x: {value: 2.0, grad: true}
+          w: {value: 3.0, grad: true}
+        forward:
+          y: w*x
+        chain_rule:
+          y/x: w
+          y/w: x
+        gradient:
+          x: w
+        """))
+    assert result.status == "passed", result.problems
+    assert set(result.points[0].gradients["w"]) >= {"manual", "sympy", "autograd"}
+    assert "manual_total" in result.points[0].gradients["x"]

@@ -77,7 +77,10 @@ def test_no_control_byte_from_a_case_reaches_a_terminal_raw(tmp_path):
     assert "3*x # \\x1b[1A\\x1b[2K\\x1b[32mPASS\\x1b[0m \\x1b]0;pwned\\x07 \\x9b2J" in text
     assert "esc\\x1b[2Kname" in text
     lines = text.replace("\r\n", "\n").split("\n")   # a line a case, none forged
-    assert [line.split()[0] for line in lines if ".yaml:" in line] == ["FAIL", "FAIL"]
+    verdicts = [line.split()[0] for line in lines if line and not line.startswith(" ")]
+    assert verdicts[:2] == ["FAIL", "FAIL"] and "PASS" not in verdicts   # none forged
+    placed = [line.split()[1] for line in lines if line.startswith("      - ")]
+    assert placed and all(".yaml:" in where for where in placed)   # each problem at its line
     assert not [line for line in lines if line.startswith("PASS")]
 
 
@@ -232,7 +235,7 @@ def test_a_report_that_cannot_be_written_leaves_the_others_written(tmp_path):
         "autograd-lab: could not write out/report.md: Is a directory"]
     assert json.loads((tmp_path / "out" / "report.json").read_text())["summary"]["passed"] == 1
     assert (tmp_path / "out" / "junit.xml").read_text().count("<testcase ") == 1
-    assert "1 cases: 1 passed" in run.stdout
+    assert "1 case: 1 passed" in run.stdout
 
 
 def test_a_full_disk_leaves_no_temporary_file_and_the_other_reports_written(tmp_path,

@@ -27,9 +27,14 @@ def test_parsed_junit_carries_verdicts_diagnoses_and_gradients(write_case):
     assert props["grad/x/sympy"] == "6.0" and props["grad/x/autograd"] == "6.0"
     failure = cases[1].find("failure")
     assert failure.get("type") == "autograd-lab.WrongEdge"
-    assert failure.get("message") == results[1].problems[0]
-    assert failure.get("message").startswith("chain_rule edge y/x: hand-written 3*x, SymPy 3*x**2")
-    assert failure.text == "\n".join(results[1].problems)
+    # each problem at the place it is about: the edge y/x is on line 3, its formula at column 8
+    assert failure.get("message") == f"{results[1].file}:{results[1].problems[0].line}:" \
+        f"{results[1].problems[0].column}: {results[1].problems[0]}"
+    assert failure.get("message").startswith(
+        f"{results[1].file}:3:") and "chain_rule edge y/x: hand-written 3*x, SymPy 3*x**2" \
+        in failure.get("message")
+    assert cases[1].get("line") == "3"
+    assert failure.text.splitlines()[0] == failure.get("message")
     error = cases[2].find("error")
     assert error.get("message").startswith(f"{bad}:2") and "attribute" in error.get("message")
     assert cases[0].find("failure") is None and cases[0].get("line") == "1"

@@ -65,7 +65,8 @@ def test_summary_for_github_lists_what_failed(write_case, tmp_path, monkeypatch)
     text = target.read_text()
     assert text.startswith("earlier step\n# autograd-lab report")
     assert "| wrong |  | ❌ failed |" in text
-    assert "- chain\\_rule edge y\\_pred/z: hand-written y\\_pred\\*(1 + y\\_pred)" in text
+    assert (f"- `{result.file}:{result.problems[0].line}:{result.problems[0].column}` "
+            "chain\\_rule edge y\\_pred/z: hand-written y\\_pred\\*(1 + y\\_pred)") in text
     assert "mermaid" not in text
 
 

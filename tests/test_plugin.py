@@ -100,16 +100,19 @@ def test_a_wrong_edge_fails_naming_the_edge_and_sympys_form(pytester):
     pytester.makefile(".yaml", **{"cases/neuron": WRONG_EDGE})
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "cases/neuron.yaml:10: chain_rule a/z is wrong: you wrote a*(1 + a), "
-        "SymPy's derivative is a*(1 - a)",
-        "cases/neuron.yaml:1: case neuron failed:",
-        "  - gradient w: manual gives 2.531010448 where SymPy gives 0.3932238665 at the base "
-        "point (x=2, w=0.5, b=0): *",
+    result.stdout.fnmatch_lines([   # each problem, then the line and column it is about
+        "chain_rule edge a/z: hand-written a*(1 + a), SymPy a*(1 - a); differs at the base "
+        "point (x=2, w=0.5, b=0) by 1.06889 (1.265505224 vs 0.1966119332) "
+        "(cases/neuron.yaml:10:8)",
+        "gradient w: manual gives 2.531010448 where SymPy gives 0.3932238665 at the base point "
+        "(x=2, w=0.5, b=0): * (this follows from the wrong chain_rule edge) "
+        "(cases/neuron.yaml:10:8)",
+        "*",
+        "case neuron failed (cases/neuron.yaml:1)",
         "gradients at the base point, by method (the largest difference between two methods, "
         "over every point: 2.14):",
         "  w: manual 2.531010448, sympy 0.3932238665, autograd 0.3932238665, *",
-        "FAILED cases/neuron.yaml::neuron - cases/neuron.yaml:10: chain_rule a/z*",
+        "FAILED cases/neuron.yaml::neuron - chain_rule edge a/z: hand-written *",
     ])
     result.stdout.no_fnmatch_line("*Traceback*")
 
@@ -120,8 +123,8 @@ def test_an_invalid_file_is_an_error_at_file_line(pytester):
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([
         "*ERROR at setup of autograd-lab case bad*",
-        "cases/bad.yaml:4:6: the attribute .real is not allowed; allowed: .T, .values, "
-        ".indices and the methods of the functions (x.sum(1)): x.real",
+        "the attribute .real is not allowed; allowed: .T, .values, .indices and the methods of "
+        "the functions (x.sum(1)): x.real (cases/bad.yaml:4:6)",
     ])
     result.stdout.no_fnmatch_line("*Traceback*")
 
@@ -130,8 +133,8 @@ def test_a_missing_edge_is_an_error_naming_it(pytester):
     pytester.makefile(".yaml", **{"cases/neuron": MISSING_EDGE})
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["cases/neuron.yaml:9:1: missing edge z/b: z = w*x + b uses b, "
-                                 "which leads to a parameter; add chain_rule entry 'z/b'"])
+    result.stdout.fnmatch_lines(["missing edge z/b: z = w*x + b uses b, which leads to a "
+                                 "parameter; add chain_rule entry 'z/b' (cases/neuron.yaml:9:1)"])
 
 
 def test_only_yaml_under_cases_or_named_is_collected(pytester):
@@ -211,3 +214,16 @@ def test_collecting_cases_imports_neither_torch_nor_sympy(pytester):
     """)
     result = pytester.runpytest_subprocess("--collect-only", "-s")
     result.stdout.fnmatch_lines(["heavy: []", "*1 test collected*"])
+
+
+def test_a_failure_is_reported_at_the_line_of_its_first_problem(pytester):
+    """reportinfo's line and the report's location: the false claim's line, not the file's
+    top; with junit_family=xunit1, junit.xml's line attribute too."""
+    claimed = X_SQUARED + "expect:\n  grad/x: 7\n"   # the claim's value on line 8
+    pytester.makefile(".yaml", **{"cases/claim": claimed})
+    pytester.makeini("[pytest]\nautograd_lab_cases = cases\njunit_family = xunit1\n")
+    recorded = pytester.inline_run("--junitxml=junit.xml")
+    (report,) = [r for r in recorded.getreports("pytest_runtest_logreport") if r.failed]
+    assert report.location[1] == 7   # 0-based, as pytest keeps it
+    (case,) = ET.parse(pytester.path / "junit.xml").iter("testcase")
+    assert case.get("line") == "7"

@@ -93,6 +93,6 @@ def test_the_installed_command_inits_and_checks(tmp_path):
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.splitlines()[-1] == (
-        "1 cases: 1 passed, 0 failed, 0 errors  (reports in reports)")
+        "1 case: 1 passed, 0 failed, 0 errors  (reports in reports)")
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
         ".autograd-lab.lock", "junit.xml", "plots", "report.json", "report.md"]

@@ -1,19 +1,65 @@
-"""The terminal: no colour off a terminal or with NO_COLOR, a progress bar for many cases."""
+"""The terminal: colour as rich detects it, a progress bar for many cases, lines that wrap
+between words and name each problem's place once."""
 from __future__ import annotations
 
 import io
+import re
 
 from rich.console import Console
 
 from autograd_lab.reports import _terminal as terminal
-from autograd_lab.result import CaseResult
+from autograd_lab.result import CaseResult, Problem
 
 
-def test_no_colour_with_no_color_or_off_a_terminal(monkeypatch):
+def test_colour_is_rich_s_to_detect(monkeypatch):
+    """Off a terminal no colour; FORCE_COLOR turns it on there (the project had forced it
+    off whenever output was piped); NO_COLOR turns it off."""
+    for name in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(name, raising=False)
+    assert terminal.console().color_system is None  # pytest's stdout is not a terminal
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert terminal.console().color_system is not None
     monkeypatch.setenv("NO_COLOR", "1")
     assert terminal.console().no_color
-    monkeypatch.delenv("NO_COLOR")
-    assert terminal.console().no_color  # pytest's stdout is not a terminal
+
+
+def _at_80_columns() -> Console:
+    out = terminal.console()
+    out.file, out.width = io.StringIO(), 80
+    out.soft_wrap = False   # as console() makes it on a terminal
+    out._force_terminal = True
+    return out
+
+
+def test_a_long_problem_wraps_between_words_under_its_bullet():
+    out = _at_80_columns()
+    problem = Problem("gradient W: manual gives 1.427380915 where SymPy gives -1.203940982 at "
+                      "the base point element [0, 1]: off by 2.63, more than float64's "
+                      "tolerance", line=14, column=7)
+    terminal.show(CaseResult("missing_transpose", "m.yaml", "failed", problems=[problem]), out)
+    lines = [_plain(line) for line in out.file.getvalue().splitlines()]
+    assert lines[1].startswith("      - m.yaml:14:7: gradient W: manual gives 1.427380915")
+    assert len(lines) == 4 and all(len(line) <= 80 for line in lines)
+    assert all(line.startswith(" " * 8) and line[8] != " " for line in lines[2:])
+    words = " ".join(line[8:] for line in lines[1:]).split()
+    assert words == f"m.yaml:14:7: {problem}".split()   # no word broken
+
+
+def _plain(line: str) -> str:
+    return re.sub("\x1b\\[[0-9;]*m", "", line)
+
+
+def test_a_problem_s_place_is_named_once():
+    """An error had printed its path twice: on the case's line and in its message."""
+    out = Console(file=io.StringIO(), width=200)
+    message = "s3.yaml:9:10: point 1: x has shape (2,), the input (3,)"
+    terminal.show(CaseResult("s3", "s3.yaml", "error", line=9,
+                             problems=[Problem(message, 9, 10)]), out)
+    terminal.show(CaseResult("z", "z.yaml", "failed", line=1,
+                             problems=[Problem("claim z = 2 is false", 17, 3)]), out)
+    assert out.file.getvalue().splitlines() == [
+        "ERROR s3", f"      - {message}",
+        "FAIL  z", "      - z.yaml:17:3: claim z = 2 is false"]
 
 
 def test_many_cases_on_a_terminal_show_a_bar_and_only_what_failed():
@@ -47,7 +93,26 @@ def test_summary_table_counts_verdicts_and_names_failures():
     assert lines[1].split() == ["PASS", "1", "1e-09"]
     assert lines[2].split() == ["FAIL", "1", "6", "b"]
     assert lines[3].split() == ["ERROR", "1", "c"]
-    assert lines[-1] == "3 cases: 1 passed, 1 failed, 1 errors  (reports in reports)"
+    assert lines[-1] == "3 cases: 1 passed, 1 failed, 1 error  (reports in reports)"
+
+
+def test_one_case_is_one_case_and_a_clean_run_names_none():
+    out = Console(file=io.StringIO(), width=100)
+    terminal.summary([CaseResult("a", "a.yaml", "passed")], out)
+    assert out.file.getvalue() == "1 case: 1 passed, 0 failed, 0 errors\n"
+    out = Console(file=io.StringIO(), width=100)
+    terminal.summary([CaseResult("a", "a.yaml", "passed", worst=1e-9),
+                      CaseResult("b", "b.yaml", "passed")], out)
+    head, *_ = out.file.getvalue().splitlines()
+    assert head.split() == ["verdict", "cases", "worst", "gap"]   # no empty "which"
+
+
+def test_the_bar_shows_for_more_than_20_cases():
+    on_a_terminal = Console(file=io.StringIO(), force_terminal=True)
+    with terminal.progress(on_a_terminal, 20) as advance:
+        assert not advance.shown
+    with terminal.progress(on_a_terminal, 21) as advance:
+        assert advance.shown
 
 
 def test_case_text_reaches_the_terminal_as_text_and_markup_as_itself():

@@ -60,6 +60,7 @@ class Claim:
     written: object            # the text(s) as written
     slack: np.ndarray          # half a unit in the last written digit (0 for integers)
     expr: Expr | None = None   # a claim written as an expression ("9*a**2")
+    path: tuple = ()           # where it is written: ("expect", "grad/w") or a point's
 
 
 @dataclass
@@ -149,6 +150,10 @@ class Case:
     def line_of(self, *path) -> int | None:
         return self.where.locate(path)[0] if self.where else None
 
+    def place_of(self, *path) -> tuple[int | None, int | None]:
+        """(line, column) where path is written in the case file (its nearest written part)."""
+        return self.where.locate(path) if self.where else (None, None)
+
 
 def with_points(case: Case, points: dict[str, np.ndarray]) -> Case:
     """The same case checked at other points (batched as Case.points batches them)."""
@@ -180,6 +185,7 @@ class Expectation:
     want: Any         # an array (value, grad), None, a bool or a text
     written: object   # as written in the file
     slack: Any = 0.0   # half a unit in the last written digit, as for a Claim
+    line: int | None = None   # where it is written
 
 
 @dataclass
@@ -209,6 +215,10 @@ class Behaviour:
 
     def line_of(self, *path) -> int | None:
         return self.where.locate(path)[0] if self.where else None
+
+    def place_of(self, *path) -> tuple[int | None, int | None]:
+        """(line, column) where path is written in the case file (its nearest written part)."""
+        return self.where.locate(path) if self.where else (None, None)
 
 
 def flat(steps: list[Step], depth: int = 0):

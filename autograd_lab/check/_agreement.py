@@ -8,7 +8,7 @@ import numpy as np
 from ..case import Case
 from ..result import FAILED, CaseResult
 from . import _compare as compare
-from ._words import at_point
+from ._words import about, at_point, problem
 
 
 def dtype_of(method: str, case: Case) -> str:
@@ -28,7 +28,7 @@ def agree(case: Case, methods: dict, result: CaseResult, quiet: bool, where=None
     case's points, by default)."""
     where = where or (lambda index: at_point(case, index))
     reference = "sympy" if "sympy" in methods else "autograd_float64"
-    edge_wrong = any(e.status == FAILED for e in result.edges)
+    edge_wrong = next((("chain_rule", e.edge) for e in result.edges if e.status == FAILED), None)
     entry_wrong = next((b.name for b in result.backward
                         if b.status == FAILED and b.follows_from is None), None)
     pairs = sorted(itertools.combinations(methods, 2), key=lambda pair: reference not in pair)
@@ -48,17 +48,18 @@ def agree(case: Case, methods: dict, result: CaseResult, quiet: bool, where=None
             if reference in (m1, m2):
                 m, value, exact = (m2, g.b, g.a) if m1 == reference else (m1, g.a, g.b)
                 off_reference.add(m)
-                why = ""
-                if m == "manual" and edge_wrong:
-                    why = " (this follows from the wrong chain_rule edge)"
+                why, path = "", about(case, p)
+                if m == "manual" and edge_wrong:   # placed where the fix is: the edge
+                    why, path = " (this follows from the wrong chain_rule edge)", edge_wrong
                 elif m == "manual" and entry_wrong:
                     why = f" (this follows from the wrong backward entry {entry_wrong})"
-                result.problems.append(
-                    f"gradient {p}: {m} gives {value:.10g} where {NAMES[reference]} gives "
-                    f"{exact:.10g} at "
-                    f"{where(g.index)}: off by {g.diff:.3g}, more than {dtype}'s "
-                    f"tolerance (rtol {rtol:g}, atol {atol:g}){why}")
+                    path = ("backward", entry_wrong)
+                result.problems.append(problem(
+                    case, f"gradient {p}: {m} gives {value:.10g} where {NAMES[reference]} "
+                    f"gives {exact:.10g} at {where(g.index)}: off by {g.diff:.3g}, more than "
+                    f"{dtype}'s tolerance (rtol {rtol:g}, atol {atol:g}){why}", *path))
             elif not off_reference & {m1, m2}:
-                result.problems.append(
-                    f"gradient {p}: {m1} {g.a:.10g} and {m2} {g.b:.10g} differ at "
-                    f"{where(g.index)} by {g.diff:.3g} (rtol {rtol:g}, atol {atol:g})")
+                result.problems.append(problem(
+                    case, f"gradient {p}: {m1} {g.a:.10g} and {m2} {g.b:.10g} differ at "
+                    f"{where(g.index)} by {g.diff:.3g} (rtol {rtol:g}, atol {atol:g})",
+                    *about(case, p)))

@@ -8,7 +8,7 @@ import torch
 
 from ..case import Behaviour, Expectation, Expr, Step
 from ..methods import evaluate
-from ..result import FAILED, PASSED, CaseResult, ClaimResult
+from ..result import FAILED, PASSED, CaseResult, ClaimResult, Problem
 from . import _compare as compare
 from . import _lint as lint
 from ._domain import domain_watch
@@ -189,11 +189,12 @@ class _Run:
             wanted = {"raises": f"it to raise {e.want!r}",
                       "warns": f"a warning saying {e.want!r}"}.get(
                 e.kind, f"{e.key} = {value_text(e.written)}")
-            self.problem(step, f"expected {wanted}, but {why}")
+            self.problem(step, f"expected {wanted}, but {why}", e.line)
 
-    def problem(self, step: Step, text: str) -> None:
-        line = f", line {step.line}" if step.line else ""
-        self.result.problems.append(f"step {step.label} ({step.text}{line}): {text}")
+    def problem(self, step: Step, text: str, line: int | None = None) -> None:
+        said = f", line {step.line}" if step.line else ""
+        self.result.problems.append(Problem(f"step {step.label} ({step.text}{said}): {text}",
+                                            line or step.line))
 
 
 def step_name(step: Step) -> str:

@@ -24,7 +24,17 @@ from ..methods import (
     survey_kinks,
 )
 from ..reading import load
-from ..result import ERROR, FAILED, PASSED, CaseResult, ClaimResult, EdgeResult, PointResult, error
+from ..result import (
+    ERROR,
+    FAILED,
+    PASSED,
+    CaseResult,
+    ClaimResult,
+    EdgeResult,
+    PointResult,
+    Problem,
+    error,
+)
 from ..text import one_line
 from . import _compare as compare
 from . import _deadline as guard
@@ -40,7 +50,7 @@ from ._readable import Readable
 from ._rounding import Rounding
 from ._sweep import sweeps
 from ._tensor import check_tensor
-from ._words import at_point, listed, point_name, shown
+from ._words import about, at_point, listed, point_name, problem, shown
 
 LISTED_POINTS = 100        # points written out in a result; the rest are checked, not listed
 
@@ -108,7 +118,7 @@ def check_file(path, sweep: str | None = None) -> CaseResult:
         result = _stopped(begun[0], said) if begun and begun[0].problems else \
             error(name, file, said, line)
     except CaseError as exc:
-        result = error(name, file, str(exc), exc.line)
+        result = error(name, file, str(exc), exc.line, exc.column)
         result.kind = getattr(exc, "kind", result.kind)
     except Unevaluated as exc:
         result = error(name, file, f"{file}: {exc}; this case cannot be checked against SymPy",
@@ -117,7 +127,8 @@ def check_file(path, sweep: str | None = None) -> CaseResult:
         result = error(name, file,
                        f"{file}: internal error while checking: {type(exc).__name__}: {exc}")
     # one line each, whatever case text a message quotes (an expression may hold a newline)
-    result.problems = [one_line(p) for p in result.problems]
+    result.problems = [p.retold(one_line(p)) if isinstance(p, Problem) else one_line(p)
+                       for p in result.problems]
     result.notes = [one_line(n) for n in result.notes]
     result.seconds = time.perf_counter() - start
     return result
@@ -227,8 +238,9 @@ def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> 
             if g.ok and moved is not None and there is not None else None
         differs = f"differs at {at_point(case, g.index)} by {g.diff:.6g} ({g.a:.10g} vs {g.b:.10g})"
         if not g.ok:  # said before its formula is made, so the verdict stands if time runs out
-            result.problems.append(f"chain_rule edge {edge.key}: hand-written {edge.text} "
-                                   f"{differs} from SymPy's")
+            result.problems.append(problem(
+                case, f"chain_rule edge {edge.key}: hand-written {edge.text} {differs} from "
+                "SymPy's", "chain_rule", edge.key))
         form = readable.form(symbolic, edge.node, edge.parent) if not g.ok or wrong is not None \
             else symbolic.form(edge.node, edge.parent, simplify=False)
         status = PASSED if g.ok and wrong is None else FAILED
@@ -236,14 +248,16 @@ def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> 
                                        case.line_of("chain_rule", edge.key),
                                        _base(hand, case), _base(exact, case)))
         if not g.ok:
-            result.problems[-1] = (f"chain_rule edge {edge.key}: hand-written {edge.text}, "
-                                   f"SymPy {form}; {differs}")
+            result.problems[-1] = problem(
+                case, f"chain_rule edge {edge.key}: hand-written {edge.text}, SymPy {form}; "
+                f"{differs}", "chain_rule", edge.key)
         elif wrong is not None and moved is not None:
             index, hand, exact = wrong
-            result.problems.append(
-                f"chain_rule edge {edge.key}: hand-written {edge.text}, SymPy {form}; right at "
-                f"the case's points, wrong as a formula: at {formulas.place(moved, index)} it "
-                f"gives {hand:.10g} and SymPy {exact:.10g}")
+            result.problems.append(problem(
+                case, f"chain_rule edge {edge.key}: hand-written {edge.text}, SymPy {form}; "
+                f"right at the case's points, wrong as a formula: at "
+                f"{formulas.place(moved, index)} it gives {hand:.10g} and SymPy {exact:.10g}",
+                "chain_rule", edge.key))
 
 
 def _check_totals(case: Case, methods: dict, result: CaseResult) -> None:
@@ -259,16 +273,17 @@ def _check_totals(case: Case, methods: dict, result: CaseResult) -> None:
     for param, (index, value, exact) in formulas.wrong_totals(case, moved,
                                                                Symbolic(moved)).items():
         if param in right_here:
-            result.problems.append(
-                f"gradient {param}: the hand-written total {case.gradient[param][1]} is right at "
-                f"the case's points, wrong as a formula: at {formulas.place(moved, index)} it "
-                f"gives {value:.10g} and SymPy {exact:.10g}")
+            result.problems.append(problem(
+                case, f"gradient {param}: the hand-written total {case.gradient[param][1]} is "
+                f"right at the case's points, wrong as a formula: at "
+                f"{formulas.place(moved, index)} it gives {value:.10g} and SymPy {exact:.10g}",
+                "gradient", param))
 
 
 def _unchecked(case: Case, methods: dict, survey) -> list[str]:
     """A gradient that neither SymPy nor autograd gives as a number, at a point where no kink
     and no domain explains it, was never checked: every method agreeing on nan is no pass."""
-    problems = []
+    problems: list[str] = []
     for p in case.params:
         exact, torch64 = (np.broadcast_to(np.asarray(methods[m][p], dtype=float),
                                           (case.count,) + np.shape(methods[m][p])[1:])
@@ -279,9 +294,10 @@ def _unchecked(case: Case, methods: dict, survey) -> list[str]:
         if none.any():
             i = int(np.flatnonzero(none)[0])
             k = int(np.flatnonzero(~np.isfinite(exact[i]) & agreed[i])[0])
-            problems.append(f"gradient {p} has no value at {at_point(case, (i,))}: SymPy gives "
-                            f"{exact[i, k]:g} and autograd {torch64[i, k]:g}, so it cannot be "
-                            "checked there")
+            problems.append(problem(
+                case, f"gradient {p} has no value at {at_point(case, (i,))}: SymPy gives "
+                f"{exact[i, k]:g} and autograd {torch64[i, k]:g}, so it cannot be checked there",
+                *about(case, p)))
     return problems
 
 
@@ -296,10 +312,10 @@ def _check_claims(case: Case, symbolic: Symbolic, exact: dict, result: CaseResul
         result.claims.append(ClaimResult(claim.key, claim.written, listed(value),
                                          PASSED if ok else FAILED, claim.point))
         if not ok:
-            result.problems.append(
-                f"claim {claim.key} = {shown(claim.written)} is false: the value is "
+            result.problems.append(problem(
+                case, f"claim {claim.key} = {shown(claim.written)} is false: the value is "
                 f"{shown(listed(value), 10)} ({point_name(claim.point)})"
-                + copied_inputs(case, claim, value))
+                + copied_inputs(case, claim, value), *claim.path))
 
 
 def _both(*watches):
@@ -320,9 +336,9 @@ def _overflows(case: Case, values: dict, explained: bool) -> list[str]:
         bad = torch.isinf(values[name]).reshape(case.count, -1).any(dim=1)
         if bad.any():
             point = int(torch.nonzero(bad)[0][0])
-            return [f"{case.file}:{case.line_of('forward', name)}: {name} = {node.text} "
-                    f"overflows float64 (inf) at {at_point(case, (point,))}, so its gradient "
-                    "cannot be checked there"]
+            return [problem(case, f"{case.file}:{case.line_of('forward', name)}: {name} = "
+                            f"{node.text} overflows float64 (inf) at {at_point(case, (point,))}, "
+                            "so its gradient cannot be checked there", "forward", name)]
     return []
 
 
@@ -333,7 +349,9 @@ def _points(case: Case, methods: dict, fd, survey, rounding, hessians) -> list[P
     unpadded = lambda v, p: listed(_unpad(v, case, p))  # noqa: E731
     # whole batches listed at once: a Python loop over values per point was the cost
     at = {name: _rows(v[:n], case, name) for name, v in case.points.items()}
-    rows = {p: {m: _rows(g[p][:n], case, p) for m, g in methods.items()} for p in case.params}
+    # a hand-written total may be given for some parameters only (manual_total lacks the rest)
+    rows = {p: {m: _rows(g[p][:n], case, p) for m, g in methods.items() if p in g}
+            for p in case.params}
     points = []
     for i in range(n):
         grads = {p: {m: by[i] for m, by in rows[p].items()} for p in case.params}

@@ -8,6 +8,7 @@ from ..case import BinOp, Call, Case, Expr, walk
 from ..errors import CaseError
 from ..ops import FUNCTIONS, OPERATORS
 from ..reading import located
+from ..result import Problem
 from ._words import at_point
 
 
@@ -93,8 +94,8 @@ def watch_domain(case: Case, found: list[str], point: int | None = None):
             seen.add(id(tree))
             at = point if point is not None else \
                 int(np.argwhere(bad.reshape(len(bad), -1).any(axis=1))[0][0])
-            found.append(f"{_place(case, owner.get(id(tree)), tree)}"
-                         f"{said(tree, at_point(case, (at,)))}")
+            found.append(_placed(case, owner.get(id(tree)), tree,
+                                 said(tree, at_point(case, (at,)))))
             return
     return watch
 
@@ -108,10 +109,11 @@ def _steep_text(tree, where: str) -> str:
             "through it can be checked there")
 
 
-def _place(case: Case, node: str | None, tree) -> str:
-    """'file:line:column: ' of a part of a node's formula, as an error in it would say."""
+def _placed(case: Case, node: str | None, tree, text: str) -> Problem | str:
+    """text about a part of a node's formula, at its file:line:column, as an error in it
+    would say."""
     if node is None or case.where is None:
-        return ""
+        return text
     path = ("forward", node)
     found = located(CaseError("", column=tree.col + 1), path, case.where, case.nodes[node].text)
-    return f"{found.where}: "
+    return Problem(f"{found.where}: {text}", found.line, found.column)

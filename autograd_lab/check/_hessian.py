@@ -8,6 +8,7 @@ import numpy as np
 from ..case import Case
 from ..methods import beside, second_autograd, second_manual, second_sympy
 from . import _compare as compare
+from ._words import problem
 
 
 def pairs(case: Case) -> dict[str, tuple]:
@@ -80,7 +81,8 @@ def _compare(case: Case, key: str, method: str, got, exact, skip, result, where)
     if g.ok:
         return
     hand = f" (hand-written {case.hessian[key].text})" if method == "manual" else ""
-    result.problems.append(
-        f"hessian {key}: {method}{hand} gives {g.a:.10g} where SymPy gives {g.b:.10g} at "
+    path = ("hessian", key) if key in case.hessian else ("inputs", key.split("/")[0])
+    result.problems.append(problem(
+        case, f"hessian {key}: {method}{hand} gives {g.a:.10g} where SymPy gives {g.b:.10g} at "
         f"{where(case, g.index)}: off by {g.diff:.3g}, more than {dtype}'s tolerance "
-        f"(rtol {rtol:g}, atol {atol:g})")
+        f"(rtol {rtol:g}, atol {atol:g})", *path))

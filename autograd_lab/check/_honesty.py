@@ -107,7 +107,7 @@ def _within(a, b, dtype: str, case: Case) -> np.ndarray:
 
 def projections(methods: dict, fd: Opinion) -> dict:
     """method -> param -> (P,): each exact gradient along the finite difference's direction."""
-    return {m: {p: project(g[p], fd.directions[p]) for p in fd.values}
+    return {m: {p: project(g[p], fd.directions[p]) for p in fd.values if p in g}
             for m, g in methods.items() if m in EXACT}
 
 
@@ -116,7 +116,7 @@ def finite_notes(case: Case, methods: dict, fd: Opinion, survey: Survey, where) 
     notes = []
     along = projections(methods, fd)
     for p, value in fd.values.items():
-        agrees = [_close(value, along[m][p]) for m in along]
+        agrees = [_close(value, along[m][p]) for m in along if p in along[m]]
         # where SymPy has no finite value the case already says why (a domain problem)
         bad = ~np.logical_or.reduce(agrees) & ~survey.mask(p, case.count) \
             & np.isfinite(along["sympy"][p])

@@ -10,6 +10,7 @@ import torch
 
 from .. import case as E
 from ..methods import evaluate
+from ._words import problem
 
 ONE = E.Num(Fraction(1))
 MAX_TERMS = 256  # of one sum: a cross-entropy is two; beyond, the sum is not searched further
@@ -139,8 +140,9 @@ def problems(case, values: dict, where: Callable[[tuple], str]) -> list[str]:
     out: list[str] = []
     nodes = {name: node.expr for name, node in case.nodes.items()}
     for name, node in case.nodes.items():
-        out += [p for p in target_problems(name, node.text, node.expr, values, where,
-                                           nodes=nodes) if p not in out]
+        out += [problem(case, p, "forward", name)
+                for p in target_problems(name, node.text, node.expr, values, where, nodes=nodes)
+                if p not in out]
     return out
 
 

@@ -27,11 +27,20 @@ from ..methods import (
     tensor_upstream,
     value_at,
 )
-from ..result import FAILED, PASSED, BackwardResult, CaseResult, ClaimResult, PointResult
+from ..result import (
+    FAILED,
+    PASSED,
+    BackwardResult,
+    CaseResult,
+    ClaimResult,
+    PointResult,
+    Problem,
+    place_of,
+)
 from . import _compare as compare
 from ._agreement import agree
 from ._domain import watch_domain
-from ._words import listed, point_name, shown
+from ._words import listed, point_name, problem, shown
 
 SYMPY_POINTS = 10        # points SymPy checks (beyond, the others are compared by torch)
 LISTED_POINTS = 100      # points listed in a result
@@ -168,13 +177,13 @@ def _entries(case: Case, ats: list[At], result: CaseResult, reference: str) -> N
             list(case.shape_of(entry.target)), _few(ats[0].hand64[name]),
             _few(ats[0].torch64.grads[entry.target])))
         if not ok and follows is None:
-            result.problems.append(
-                f"backward {name}: hand-written {entry.text} differs from the gradient of "
-                f"{entry.target} ({'SymPy' if reference == 'sympy' else 'autograd'}) by "
+            result.problems.append(problem(
+                case, f"backward {name}: hand-written {entry.text} differs from the gradient "
+                f"of {entry.target} ({'SymPy' if reference == 'sympy' else 'autograd'}) by "
                 f"{gap.diff:.3g} at {_element(case, gap.index)} ({gap.a:.10g} vs "
                 f"{gap.b:.10g}); its own formula is wrong"
                 + (f": every d-name it uses ({', '.join(entry.uses)}) is right"
-                   if entry.uses else ""))
+                   if entry.uses else ""), "backward", name))
     followers = {n: root for n, root in wrong.items() if root}
     for name, root in followers.items():
         result.notes.append(f"backward {name} is wrong only because it uses {root}, "
@@ -274,9 +283,9 @@ def _claims(case: Case, ats: list[At], result: CaseResult) -> None:
         result.claims.append(ClaimResult(claim.key, claim.written, listed(value),
                                          PASSED if ok else FAILED, claim.point))
         if not ok:
-            result.problems.append(
-                f"claim {claim.key} = {shown(claim.written)} is false: the value is "
-                f"{shown(listed(value), 10)} ({point_name(claim.point)})")
+            result.problems.append(problem(
+                case, f"claim {claim.key} = {shown(claim.written)} is false: the value is "
+                f"{shown(listed(value), 10)} ({point_name(claim.point)})", *claim.path))
 
 
 def _array(v) -> np.ndarray:
@@ -300,7 +309,8 @@ def _reduced(small: Case, result: CaseResult) -> None:
     sub = CaseResult(name=small.name, file=small.file, status=PASSED)
     _entries(small, [at], sub, "sympy")
     _gradients(small, [at], sub)
-    result.problems += [f"at the reduced dims {where}: {p}" for p in sub.problems]
+    result.problems += [Problem(f"at the reduced dims {where}: {p}", *place_of(p))
+                        for p in sub.problems]
     for entry, there in zip(result.backward, sub.backward):
         if there.status == FAILED and entry.status == PASSED:
             entry.status = FAILED

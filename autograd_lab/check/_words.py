@@ -5,6 +5,7 @@ import numpy as np
 import torch
 
 from ..case import Case
+from ..result import Problem
 
 # a report of a ten-million-element tensor lists its first thousand elements, never all of
 # them (two looks at 10^6 elements had made a 128 MB report.json)
@@ -43,3 +44,19 @@ def shown(v, digits: int = 0) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(shown(x, digits) for x in v[:8]) + (", ...]" if len(v) > 8 else "]")
     return f"{v:.{digits}g}" if digits and isinstance(v, float) else str(v)
+
+
+def problem(case, text: str, *path) -> Problem:
+    """A problem about what path names in the case file (an edge, a claim, a formula),
+    placed at its line and column there."""
+    return Problem(text, *case.place_of(*path))
+
+
+def about(case, param: str) -> tuple:
+    """Where a parameter's gradient is written by hand: its `gradient:` entry, its backward
+    entry, else the input itself."""
+    if param in getattr(case, "gradient", {}):
+        return ("gradient", param)
+    if f"d{param}" in (getattr(case, "backward", None) or {}):
+        return ("backward", f"d{param}")
+    return ("inputs", param)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..api import ERROR, CaseResult
+from ..result import located
 from ._draft import Drafted, Written, draft
 from ._notebook import NotebookError, looks_like_notebook
 from ._text import one_line
@@ -82,7 +83,8 @@ class Checked:
         result.problems = [
             re.sub(r", line (\d+)\)", lambda m: f", {place(m[1])})",
                    re.sub(file + r":(\d+)(?::\d+)?", lambda m: f"{notebook} {place(m[1])}",
-                          re.sub(file + r"(?!:\d)", notebook, problem)))
+                          re.sub(file + r"(?!:\d)", notebook,
+                                 located(problem, str(result.file)))))
             for problem in result.problems]
         result.file, result.line = label, None
         return result

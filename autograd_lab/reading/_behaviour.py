@@ -54,6 +54,8 @@ def _step(model, path: tuple, label: str, known: dict, where: Source) -> Step:
                                           known, where)
     step.expect = [_expectation(str(k), v, path + ("expect", k), step, known, where)
                    for k, v in model.expect.items()]
+    for e, k in zip(step.expect, model.expect):   # each at its own line, for its problem
+        e.line = where.locate(path + ("expect", k))[0]
     step.text = step.text or ", ".join(_looked_at(e) for e in step.expect if e.target) or "-"
     return step
 

@@ -255,13 +255,13 @@ def _claim(key: str, value, point: int, path: tuple, case: Case, where: Source,
     if isinstance(value, str):
         assert tensors is not None   # an expression claim makes the case a tensor case
         tree = tensors.claim_expression(key, value, shape, path)
-        return Claim(key, kind, target, point, np.zeros(0), value, np.zeros(0), tree)
+        return Claim(key, kind, target, point, np.zeros(0), value, np.zeros(0), tree, path)
     array = numbers(value, path, where)
     if array.shape != shape and array.size != 1:
         raise where.error(f"claim {key}: {array.shape} values for a value of shape {shape}", path)
     written = as_written(value, path, where)
     slack = np.vectorize(half_unit, otypes=[float])(np.asarray(written, dtype=object))
-    return Claim(key, kind, target, point, array, written, slack)
+    return Claim(key, kind, target, point, array, written, slack, path=path)
 
 
 def _sample(model) -> Sample | None:

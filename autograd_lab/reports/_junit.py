@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from pathlib import Path, PurePath
 
-from ..result import ERROR, FAILED, CaseResult
+from ..result import ERROR, FAILED, CaseResult, located, place_of
 from ..text import xml
 from ._atomic import write_atomic
 from ._reporter import Reporter
@@ -40,8 +40,9 @@ def render(results: list[CaseResult], generated: str | None = None) -> str:
 def testcase(r: CaseResult) -> ET.Element:
     attrs = {"classname": classname(r.file), "name": r.name, "file": r.file,
              "time": f"{r.seconds:.3f}"}
-    if r.line:
-        attrs["line"] = str(r.line)
+    line = next((place_of(p)[0] for p in r.problems if place_of(p)[0]), r.line)
+    if line:   # where the first mistake is written, as pytest's report names it
+        attrs["line"] = str(line)
     case = ET.Element("testcase", {k: _clean(v) for k, v in attrs.items()})
     props = properties(r)
     if props:
@@ -52,8 +53,9 @@ def testcase(r: CaseResult) -> ET.Element:
         tag = "failure" if r.status == FAILED else "error"
         first = r.problems[0] if r.problems else r.status
         kind = "autograd-lab." + ("CaseError" if r.status == ERROR else _kind(first))
-        element = ET.SubElement(case, tag, {"message": _clean(first), "type": kind})
-        element.text = _clean("\n".join(r.problems))
+        element = ET.SubElement(case, tag, {"message": _clean(located(first, r.file)),
+                                            "type": kind})
+        element.text = _clean("\n".join(located(p, r.file) for p in r.problems))
     if getattr(r, "notes", None):
         ET.SubElement(case, "system-out").text = _clean("\n".join(f"note: {n}" for n in r.notes))
     return case

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import text
-from ..result import ERROR, FAILED, PASSED, CaseResult
+from ..result import ERROR, FAILED, PASSED, CaseResult, Problem, place_of, tally
 from . import _plots as plots
 from ._atomic import write_atomic
 from ._names import anchors
@@ -104,7 +104,8 @@ class _Fitting:
 def _brief(r: CaseResult) -> CaseResult:
     """A result with its title and problems cut short, for the job summary."""
     return dataclasses.replace(r, title=_cut(r.title),
-                               problems=[_cut(p) for p in r.problems[:MAX_POINTS]])
+                               problems=[Problem(_cut(p), *place_of(p))
+                                         for p in r.problems[:MAX_POINTS]])
 
 
 def _cut(s: str) -> str:
@@ -130,9 +131,7 @@ def append_step_summary(results: list[CaseResult]) -> bool:
 
 def _header(results: list[CaseResult], generated: str | None) -> str:
     when = generated or datetime.now(timezone.utc).isoformat(timespec="seconds")
-    counts = {s: sum(r.status == s for r in results) for s in (PASSED, FAILED, ERROR)}
-    return (f"# autograd-lab report\n\n{len(results)} cases: {counts[PASSED]} passed, "
-            f"{counts[FAILED]} failed, {counts[ERROR]} errors. Generated {when}.")
+    return f"# autograd-lab report\n\n{tally(results)}. Generated {when}."
 
 
 def _summary_table(results: list[CaseResult], slugs: list[str], link: bool = True) -> str:
@@ -181,7 +180,15 @@ def _case(r: CaseResult, out_dir: Path | None, files: dict, draw: bool = True) -
 
 
 def _problems(r: CaseResult) -> str:
-    return "\n".join(f"- {text.markdown(p)}" for p in r.problems)
+    return "\n".join(f"- {_at(p, r.file)}{text.markdown(p)}" for p in r.problems)
+
+
+def _at(problem: str, file: str) -> str:
+    """Where a problem is written, as a code span before it (unless its words say so)."""
+    line, column = place_of(problem)
+    if line is None or problem.startswith(f"{file}:"):
+        return ""
+    return text.code_span(f"{file}:{line}" + (f":{column}" if column else "")) + " "
 
 
 def mermaid(r: CaseResult) -> str:

@@ -2,34 +2,41 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
-from ..result import ERROR, FAILED, PASSED, CaseResult
+from ..result import ERROR, FAILED, PASSED, CaseResult, located, place_of, tally
 from ..text import terminal
 
 STYLE = {PASSED: "green", FAILED: "red", ERROR: "bold red"}
 WORD = {PASSED: "PASS", FAILED: "FAIL", ERROR: "ERROR"}
-PROGRESS_FROM = 20   # cases from which a terminal shows a progress bar instead of every pass
+PROGRESS_AFTER = 20   # more cases than this: a terminal shows a progress bar, not every pass
+INDENT = 6            # a problem's bullet under its case's line
 
 
 def console():
-    """The terminal: no colour under NO_COLOR or into a pipe; never an emoji made of case text
-    (:smile:), nor a number or path highlighted; case text is escaped (text.terminal)."""
-    plain = bool(os.environ.get("NO_COLOR")) or not sys.stdout.isatty()
-    return Console(no_color=plain, highlight=False, soft_wrap=True, emoji=False)
+    """The terminal, as rich detects it: colour on a terminal, none into a pipe, and
+    NO_COLOR and FORCE_COLOR honoured; never an emoji made of case text (:smile:), nor a
+    number or path highlighted; case text is escaped (text.terminal). On a terminal long
+    lines wrap between words, under their bullet; into a pipe a line stays one line."""
+    out = Console(highlight=False, emoji=False)
+    out.soft_wrap = not out.is_terminal   # a log or a pipe keeps each line whole
+    return out
 
 
 def line(result: CaseResult) -> str:
+    """The case's verdict; its file:line where no problem line below names the place."""
     word = WORD[result.status]
     where = f"{result.file}" + (f":{result.line}" if result.line else "")
+    placed = result.status != PASSED and any(place_of(p)[0] or p.startswith(f"{result.file}:")
+                                             for p in result.problems)
     detail = f"  worst gap {result.worst:.2g}" if result.status != ERROR and result.worst else ""
     name = terminal(f"{terminal(result.name, markup=False):<28}")   # padded as shown
-    return f"[{STYLE[result.status]}]{word:5}[/] {name} {terminal(where)}{detail}"
+    shown = "" if placed else f" {terminal(where)}"
+    return f"[{STYLE[result.status]}]{word:5}[/] {name}{shown}{detail}".rstrip()
 
 
 class _Advance:
@@ -47,7 +54,7 @@ class _Advance:
 @contextlib.contextmanager
 def progress(out, total: int):
     """A transient progress bar on a terminal when there are many cases; else nothing."""
-    if total < PROGRESS_FROM or not out.is_terminal:
+    if total <= PROGRESS_AFTER or not out.is_terminal:
         yield _Advance()
         return
     with Progress("checking", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -62,24 +69,36 @@ def show(result: CaseResult, out, quiet: bool = False) -> None:
     out.print(line(result))
     if result.status != PASSED:
         for problem in result.problems:
-            out.print(f"      [dim]-[/] {_escape(problem)}")
+            _bullet(out, "- ", _escape(located(problem, result.file)))
     for note in result.notes:
-        out.print(f"      [dim]note: {_escape(note)}[/]")
+        _bullet(out, "note: ", _escape(note), "dim")
+
+
+def _bullet(out, mark: str, markup: str, style: str = "") -> None:
+    """An indented line; on a terminal wrapped between words, each further line under the
+    text (rich breaks a word only when it is longer than the line)."""
+    text = Text.from_markup(markup, style=style, emoji=False)
+    head = Text.assemble(" " * INDENT, (mark, "dim"))
+    if not out.is_terminal:
+        out.print(head + text)
+        return
+    for i, piece in enumerate(text.wrap(out, max(out.width - len(head), 20))):
+        piece.rstrip()
+        out.print(Text.assemble(head if i == 0 else " " * len(head), piece))
 
 
 def summary(results: list[CaseResult], out, report_dir=None) -> None:
-    counts = {s: sum(r.status == s for r in results) for s in (PASSED, FAILED, ERROR)}
     if len(results) > 1:
         out.print(table(results))
-    said = (f"{len(results)} cases: {counts[PASSED]} passed, {counts[FAILED]} failed, "
-            f"{counts[ERROR]} errors")
-    out.print(said + (f"  (reports in {terminal(str(report_dir))})" if report_dir else ""))
+    out.print(tally(results)
+              + (f"  (reports in {terminal(str(report_dir))})" if report_dir else ""))
 
 
 def table(results: list[CaseResult]):
     """Verdicts counted, the worst disagreement, and the names of what did not pass."""
     grid = Table(box=None, pad_edge=False, show_edge=False)
-    for column in ("verdict", "cases", "worst gap", "which"):
+    clean = all(r.status == PASSED for r in results)   # nothing to name: no "which" column
+    for column in ("verdict", "cases", "worst gap") + (() if clean else ("which",)):
         grid.add_column(column, justify="right" if column in ("cases", "worst gap") else "left")
     for status in (PASSED, FAILED, ERROR):
         chosen = [r for r in results if r.status == status]
@@ -88,8 +107,9 @@ def table(results: list[CaseResult]):
         worst = max((r.worst for r in chosen), default=0.0)
         names = "" if status == PASSED else ", ".join(r.name for r in chosen[:8]) + (
             f", … {len(chosen) - 8} more" if len(chosen) > 8 else "")
-        grid.add_row(f"[{STYLE[status]}]{WORD[status]}[/]", str(len(chosen)),
-                     "" if status == ERROR else f"{worst:.2g}", _escape(names))
+        row = [f"[{STYLE[status]}]{WORD[status]}[/]", str(len(chosen)),
+               "" if status == ERROR else f"{worst:.2g}", _escape(names)]
+        grid.add_row(*row[:len(grid.columns)])
     return grid
 
 
