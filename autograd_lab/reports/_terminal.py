@@ -19,7 +19,8 @@ PROGRESS_FROM = 20   # cases from which a terminal shows a progress bar instead 
 
 def console():
     plain = bool(os.environ.get("NO_COLOR")) or not sys.stdout.isatty()
-    return Console(no_color=plain, highlight=False, soft_wrap=True)
+    # no emoji: rich would show a slice's `a:b:c` (or a case's `:smile:`) as a picture
+    return Console(no_color=plain, highlight=False, soft_wrap=True, emoji=False)
 
 
 def line(result: CaseResult) -> str:
