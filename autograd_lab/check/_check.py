@@ -81,6 +81,7 @@ def check_file(path, sweep: str | None = None) -> CaseResult:
         line = case.line_of() if isinstance(case, Case) else None
         result = error(name, file, f"{file}: {guard.message(exc.args[0], case)}", line)
     except CaseError as exc:
+        exc.file = exc.file or file   # found while evaluating, where no place was known
         result = error(name, file, str(exc), exc.line)
         result.kind = getattr(exc, "kind", result.kind)
     except Unevaluated as exc:
