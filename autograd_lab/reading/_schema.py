@@ -180,6 +180,8 @@ _EXPECTED = {
              "{uniform: [lo, hi], shape: [n], seed: s}, {randn: [shape], seed: s, scale: c} "
              "or {randint: [lo, hi], shape: [...], seed: s}",
     "dims": "a positive integer", "upstream": "a value or an expression",
+    "dtype": "int64 (an input of integers: labels, indices), or no dtype (a float input, in "
+             "the case's dtype)",
 }
 
 
@@ -241,7 +243,7 @@ def _alias(source: Source, path: tuple, keys: list) -> None:
 
 def _first_problem(errors: list, data: object, source: Source, model=None):
     """The most telling error: an unknown key (often a typo of a missing one), else the deepest."""
-    located = [(_data_path(e, data), e) for e in errors]
+    located = [(_data_path(e, data), e) for e in _meant(errors, data)]
     path, error = max(located, key=lambda pe: (pe[1]["type"] == "extra_forbidden", len(pe[0])))
     here = ".".join(map(str, path)) or "the file"
     kind = error["type"]
@@ -263,6 +265,33 @@ def _first_problem(errors: list, data: object, source: Source, model=None):
     if field and len(error["loc"]) > len(path):  # a union: say what would do
         return source.error(f"{here}: expected {_EXPECTED[field]}", path)
     return source.error(f"{here}: {_in_our_words(error)}", path)
+
+
+# the key that says which generated value a mapping is: {randn: ...} is a Randn
+_GENERATORS = {"Linspace": "linspace", "Uniform": "uniform", "Randn": "randn",
+               "Randint": "randint"}
+
+
+def _meant(errors: list, data: object) -> list:
+    """The errors of the kind of value the data says it is: of a {randn: ..., scale: .inf}
+    the Randn's (its scale), not the other generators' (which have no key randn)."""
+    kept = []
+    for error in errors:
+        loc = error["loc"]
+        at = next((i for i, part in enumerate(loc) if part in _GENERATORS), None)
+        if at is not None:
+            node = _value_at(_data_path({"loc": loc[:at], "type": ""}, data), data)
+            named = [key for key in _GENERATORS.values() if isinstance(node, dict) and key in node]
+            if named and _GENERATORS[loc[at]] not in named:
+                continue
+        kept.append(error)
+    return kept or errors
+
+
+def _value_at(path: tuple, data: object):
+    for part in path:
+        data = data[part]  # type: ignore[index]
+    return data
 
 
 # pydantic's error kinds, said in the project's words: what the user reads does not change
@@ -289,6 +318,8 @@ def _in_our_words(error: dict) -> str:
                 f"{ctx.get('min_length', ctx.get('max_length'))} items")
     if kind in _KINDS:
         return _KINDS[kind]
+    if kind == "value_error" and "error" in ctx:   # our own validator's words
+        return str(ctx["error"])
     return f"{error['msg'][0].lower()}{error['msg'][1:]}"
 
 
