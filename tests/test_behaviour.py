@@ -369,3 +369,19 @@ def test_explain_shows_a_behaviour_case_as_notebook_cells():
         "backward() ran before this step (writing y.backward without the parentheses does not "
         "call it)",
         "failed: backward_not_called"]
+
+
+def test_a_backward_of_a_non_scalar_says_the_cause_first(steps):
+    """torch's own words ("grad can be implicitly created only for scalar outputs") come after
+    the cause, and x.grad is not blamed on a backward written without parentheses."""
+    result = steps("- y: x**2\n- backward: y\n  expect: {grad/x: [2.0, 4.0]}",
+                   inputs="x: {value: [1.0, 2.0], grad: true}")
+    cause = ("y has shape (2,), not a scalar, so y.backward() needs a gradient: write "
+             "backward: {tensor: y, gradient: ...} (y.backward(gradient=...) in the notebook)")
+    assert result.problems[0] == (f"step 2 (y.backward(), line 5): expected grad/x = [2.0, 4.0], "
+                                  f"but x.grad is None: backward() failed: {cause}")
+    assert result.problems[1].startswith(f"step 2 (y.backward(), line 5): {cause}; it raised "
+                                         "RuntimeError: ")
+    given = steps("- y: x**2\n- backward: {tensor: y, gradient: [1.0, 1.0]}\n"
+                  "  expect: {grad/x: [2.0, 4.0]}", inputs="x: {value: [1.0, 2.0], grad: true}")
+    assert given.status == "passed", given.problems

@@ -17,6 +17,7 @@ class Locator(Protocol):
 
     file: str
     quoted: set[tuple]      # the paths of strings written in quotes
+    texts: dict[tuple, str]   # numbers as written, by path (a claim holds to its digits)
 
     def locate(self, path: tuple) -> tuple[int | None, int | None]: ...
 
@@ -114,6 +115,7 @@ class Case:
     hessian: dict[str, Entry] = field(default_factory=dict)   # "p/q" -> Entry
     kind: str = "gradient"
     # --- tensors: a case using any of these is checked as tensors, point by point -------
+    notes: list[str] = field(default_factory=list)    # worth saying, found when read
     tensor: bool = False
     dims: dict[str, int] = field(default_factory=dict)
     backward: dict[str, Adjoint] = field(default_factory=dict)   # d<name> -> Adjoint
@@ -203,6 +205,7 @@ class Behaviour:
     source: str = ""
     where: Locator | None = None
     kind: str = "behaviour"
+    notes: list[str] = field(default_factory=list)    # worth saying, found when read
 
     def line_of(self, *path) -> int | None:
         return self.where.locate(path)[0] if self.where else None

@@ -40,6 +40,8 @@ def agree(case: Case, methods: dict, result: CaseResult, quiet: bool, where=None
             dtype = compare.looser(dtype_of(m1, case), dtype_of(m2, case))
             rtol, atol = compare.tolerance(dtype, case.tolerance)
             g = compare.gap(methods[m1][p], methods[m2][p], rtol, atol)
+            if not case.shape_of(p):   # a scalar parameter has no element to name
+                g.index = g.index[:1]
             result.worst = max(result.worst, g.diff)
             if g.ok or (quiet and not np.isfinite(g.diff)):
                 continue

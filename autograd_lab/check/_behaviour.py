@@ -39,6 +39,7 @@ class _Run:
                     torch.tensor(spec.value, dtype=self.dtype, requires_grad=spec.grad)
                     for name, spec in case.inputs.items()}
         self.backwards = 0  # backward() calls that ran: none means no .grad can be set
+        self.nonscalar = ""  # why the last backward() failed, where the cause is known
         self.trees: dict = {}  # each computed name's latest expression, for the lint
         self.rtol, self.atol = compare.tolerance(case.dtype, case.tolerance)
 
@@ -61,7 +62,9 @@ class _Run:
             got, ok, why = looks[id(e)] if id(e) in looks else self.event(e, raised, told)
             self.claim(step, e, got, ok, why)
         if raised is not None and not any(e.kind == "raises" for e in step.expect):
-            self.problem(step, f"raised {_error(raised)} (if the tutorial shows this error, "
+            cause = f"{self.nonscalar}; it " if self.nonscalar and step.action == "backward" \
+                else ""
+            self.problem(step, f"{cause}raised {_error(raised)} (if the tutorial shows this error, "
                                "expect it with raises:)")
             return False
         return going
@@ -93,7 +96,14 @@ class _Run:
                 gradient = evaluate(gradient, self.env, batched=False, dtype=self.dtype)
         if gradient is not None:
             gradient = torch.as_tensor(gradient, dtype=self.dtype)
-        self.env[step.args[0]].backward(gradient=gradient)
+        tensor = self.env[step.args[0]]
+        self.nonscalar = ""
+        if gradient is None and tensor.numel() != 1:   # the cause, before torch's own words
+            self.nonscalar = (f"{step.args[0]} has shape {tuple(tensor.shape)}, not a scalar, so "
+                              f"{step.args[0]}.backward() needs a gradient: write backward: "
+                              f"{{tensor: {step.args[0]}, gradient: ...}} (y.backward(gradient="
+                              "...) in the notebook)")
+        tensor.backward(gradient=gradient)
         self.backwards += 1
 
     def do_zero_grad(self, step: Step) -> None:
@@ -148,6 +158,8 @@ class _Run:
 
     def no_grad_why(self, e: Expectation) -> str:
         tensor = self.env[e.target]
+        if not self.backwards and self.nonscalar:
+            return f"backward() failed: {self.nonscalar}"
         if not self.backwards:
             return NO_BACKWARD
         if not tensor.is_leaf and not tensor.retains_grad:

@@ -27,12 +27,14 @@ from ..reading import load
 from ..result import ERROR, FAILED, PASSED, CaseResult, ClaimResult, EdgeResult, PointResult, error
 from . import _compare as compare
 from . import _deadline as guard
+from . import _formulas as formulas
 from . import _hessian as hessian
 from . import _honesty as honesty
 from . import _lint as lint
 from ._agreement import agree
 from ._behaviour import run as run_behaviour
 from ._domain import watch_domain
+from ._hints import copied_inputs
 from ._rounding import Rounding
 from ._sweep import sweeps
 from ._tensor import check_tensor
@@ -107,7 +109,8 @@ def check_case(case: Case | Behaviour) -> CaseResult:
     if case.tensor:
         return check_tensor(case)
     result = CaseResult(name=case.name, file=case.file, status=PASSED, dtype=case.dtype,
-                        title=case.title, points_total=case.count, line=case.line_of())
+                        title=case.title, points_total=case.count, line=case.line_of(),
+                        notes=list(case.notes))
     symbolic = Symbolic(case)
     domain: list[str] = []
     seen = {dtype: Recorder() for dtype in dict.fromkeys(("float64", case.dtype))}
@@ -125,6 +128,7 @@ def check_case(case: Case | Behaviour) -> CaseResult:
     _check_edges(case, symbolic, result, survey)
     beside = honesty.beside_kinks(case, methods, survey)  # what is compared where SymPy is nan
     agree(case, honesty.without_kinks(case, beside, survey), result, quiet=bool(domain))
+    _check_totals(case, methods, result)
     fd = finite_opinion(case)
     result.notes += honesty.kink_notes(case, survey, at_point)
     result.notes += honesty.finite_notes(case, methods, fd, survey, at_point)
@@ -166,6 +170,8 @@ def _methods(case: Case, values: dict, symbolic: Symbolic, grads: dict | None = 
 
 def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> None:
     rtol, atol = compare.tolerance("float64", case.tolerance)
+    moved = formulas.elsewhere(case) if case.edges else None
+    there = Symbolic(moved) if moved is not None else None
     for edge in case.edges.values():
         hand, exact = symbolic.edge_pair(edge.expr, edge.node, edge.parent)
         kinked = survey.nodes.get(edge.node)
@@ -175,8 +181,10 @@ def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> 
             shape = (len(kinked),) + (1,) * (np.ndim(hand) - 1)
             off = kinked.reshape(shape)
             g = compare.gap(np.where(off, np.nan, hand), np.where(off, np.nan, exact), rtol, atol)
-        form = symbolic.form(edge.node, edge.parent, simplify=not g.ok)
-        status = PASSED if g.ok else FAILED
+        wrong = formulas.wrong_edge(case, moved, there, edge) \
+            if g.ok and moved is not None and there is not None else None
+        form = symbolic.form(edge.node, edge.parent, simplify=not g.ok or wrong is not None)
+        status = PASSED if g.ok and wrong is None else FAILED
         result.edges.append(EdgeResult(edge.key, status, edge.text, form,
                                        case.line_of("chain_rule", edge.key),
                                        _base(hand, case), _base(exact, case)))
@@ -184,6 +192,31 @@ def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> 
             result.problems.append(
                 f"chain_rule edge {edge.key}: hand-written {edge.text}, SymPy {form}; differs at "
                 f"{at_point(case, g.index)} by {g.diff:.6g} ({g.a:.10g} vs {g.b:.10g})")
+        elif wrong is not None and moved is not None:
+            index, hand, exact = wrong
+            result.problems.append(
+                f"chain_rule edge {edge.key}: hand-written {edge.text}, SymPy {form}; right at "
+                f"the case's points, wrong as a formula: at {formulas.place(moved, index)} it "
+                f"gives {hand:.10g} and SymPy {exact:.10g}")
+
+
+def _check_totals(case: Case, methods: dict, result: CaseResult) -> None:
+    """A hand-written total derivative that agrees with SymPy at the case's points, checked as
+    a formula too (one that disagrees there is already a problem)."""
+    moved = formulas.elsewhere(case) if case.gradient else None
+    if moved is None:
+        return
+    rtol, atol = compare.tolerance("float64", case.tolerance)
+    hand = methods.get("manual_total", methods["manual"])
+    right_here = {p for p in case.gradient
+                  if compare.gap(hand[p], methods["sympy"][p], rtol, atol).ok}
+    for param, (index, value, exact) in formulas.wrong_totals(case, moved,
+                                                               Symbolic(moved)).items():
+        if param in right_here:
+            result.problems.append(
+                f"gradient {param}: the hand-written total {case.gradient[param][1]} is right at "
+                f"the case's points, wrong as a formula: at {formulas.place(moved, index)} it "
+                f"gives {value:.10g} and SymPy {exact:.10g}")
 
 
 def _check_claims(case: Case, symbolic: Symbolic, exact: dict, result: CaseResult) -> None:
@@ -199,7 +232,8 @@ def _check_claims(case: Case, symbolic: Symbolic, exact: dict, result: CaseResul
         if not ok:
             result.problems.append(
                 f"claim {claim.key} = {shown(claim.written)} is false: the value is "
-                f"{shown(listed(value), 10)} ({point_name(claim.point)})")
+                f"{shown(listed(value), 10)} ({point_name(claim.point)})"
+                + copied_inputs(case, claim, value))
 
 
 def _both(*watches):

@@ -57,7 +57,8 @@ class At:
 
 def check_tensor(case: Case) -> CaseResult:
     result = CaseResult(name=case.name, file=case.file, status=PASSED, dtype=case.dtype,
-                        title=case.title, points_total=case.count, line=case.line_of())
+                        title=case.title, points_total=case.count, line=case.line_of(),
+                        notes=list(case.notes))
     small, result.sympy_at = _sympy_sizes(case)
     domain: list[str] = []
     ats = [_at(case, i, domain, sympy=small is None and i < SYMPY_POINTS)

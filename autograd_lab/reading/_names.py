@@ -7,11 +7,19 @@ import re
 
 from ..case import Expr, Locator, Name, declared, parse, walk
 from ..errors import CaseError
-from ..ops import FUNCTIONS
+from ..ops import CONSTANTS, FUNCTIONS
 from ._yaml import Source
 
 # a letter, then letters, digits or _, matched whole: $ would let a trailing newline through
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def shadowing(names, kind: str) -> list[str]:
+    """A note for each declared name that is also a constant's (colah's e = (a + b)(b + 1)):
+    wherever it is written it means the case's own, as in Python."""
+    return [f"the {kind} {n} is the case's own {n}, not the constant {n} = "
+            f"{CONSTANTS[n][0]:.6g}: wherever {n} is written it means the {kind}"
+            for n in names if n in CONSTANTS]
 
 
 def check_name(name: str, path: tuple, where: Source) -> None:

@@ -9,7 +9,7 @@ from ..case import Call, Case, Claim, Edge, Expr, Node, Sample, shape_of, walk
 from ..ops import REDUCTIONS
 from . import _bounds
 from ._hessian import entries
-from ._names import check_name, check_names, failing, parse_at, unknown_name
+from ._names import check_name, check_names, failing, parse_at, shadowing, unknown_name
 from ._schema import CaseModel
 from ._tensors import Resolver, at_dims, dims_of, stacked, uses_tensors
 from ._values import MAX_ELEMENTS, as_written, half_unit, input_of, numbers
@@ -46,6 +46,7 @@ def resolve(model: CaseModel, where: Source, default_name: str,
     _check_sample(case, where)
     case.claims = _claims(model, case, where)
     case.order, case.hessian = model.order, entries(model, case, where)
+    case.notes = shadowing(model.inputs, "input") + shadowing(model.forward, "node")
     return case
 
 
@@ -72,6 +73,8 @@ def _tensors(model: CaseModel, where: Source, default_name: str, dims: dict, inp
     _check_sample(case, where)
     r.check_size(nodes, case.backward, case.count)
     case.claims = _claims(model, case, where, r)
+    case.notes = (shadowing(model.inputs, "input") + shadowing(model.forward, "node")
+                  + shadowing(model.dims, "dim"))
     return case
 
 
