@@ -75,14 +75,21 @@ class Kind:
 SCALAR = Kind(())
 
 
-def static_value(node: Expr | tuple, dims: dict, fail: Callable[[str], Exception]):
+def static_value(node: Expr | tuple, dims: dict, fail: Callable[[str], Exception],
+                 shadowed: frozenset = frozenset()):
     """A static argument's value: an int (a dim, a size), a tuple of them, True/False, or
-    None; anything else fails, naming the argument."""
+    None; anything else fails, naming the argument. shadowed: dims that a node's or an
+    input's name hides (the contract's MLP has a dim h and a node h)."""
     if isinstance(node, tuple):
-        return tuple(static_value(n, dims, fail) for n in node)
+        return tuple(static_value(n, dims, fail, shadowed) for n in node)
     try:
         value = constant_value(node, dims)
     except (ValueError, OverflowError, ZeroDivisionError):
+        hidden = sorted(node.names() & shadowed)
+        if hidden:
+            raise fail(f"{'' if isinstance(node, Name) else f'{node}: '}{hidden[0]} here is the tensor {hidden[0]}, not the dim "
+                       f"{hidden[0]} (where a node or an input has a dim's name, the name means "
+                       "the tensor): write this size as a number or another dim") from None
         raise fail(f"{node} must be an integer, a dim, True or False, known when the case "
                    "is read") from None
     if isinstance(value, float):
@@ -93,8 +100,8 @@ def static_value(node: Expr | tuple, dims: dict, fail: Callable[[str], Exception
     return value
 
 
-def static_args(node: Call, dims: dict, fail) -> dict:
-    return {name: static_value(value, dims, fail) for name, value in node.keywords}
+def static_args(node: Call, dims: dict, fail, shadowed: frozenset = frozenset()) -> dict:
+    return {name: static_value(value, dims, fail, shadowed) for name, value in node.keywords}
 
 
 FLAG_ARGUMENTS = frozenset({"keepdim", "unbiased"})
@@ -145,6 +152,7 @@ class _Kinds(Visitor[Kind]):
         # dim h and a node h), else its dim
         self.kinds, self.fail, self.most = kinds, fail, most
         self.dims = {name: size for name, size in dims.items() if name not in kinds}
+        self.shadowed = frozenset(dims) - frozenset(self.dims)
 
     def value(self, node: Expr) -> Kind:
         """An operand: a tensor or a number, never a (values, indices) pair."""
@@ -179,7 +187,7 @@ class _Kinds(Visitor[Kind]):
         op = FUNCTIONS[node.func]
         args = [None if isinstance(a, Const) and a.name == "None" else self.value(a)
                 for a in node.args]
-        static = static_args(node, self.dims, self.fail)
+        static = static_args(node, self.dims, self.fail, self.shadowed)
         _check_static(node, static, self.fail)
         shapes = [a.shape for a in args if a is not None]
         if node.func in ("max", "min") and len(args) == 2 and args[1] is not None:
@@ -211,11 +219,11 @@ class _Kinds(Visitor[Kind]):
 
     def _entry(self, node: Expr):
         if isinstance(node, Slice):
-            lo, hi = (None if b is None else static_value(b, self.dims, self.fail)
+            lo, hi = (None if b is None else static_value(b, self.dims, self.fail, self.shadowed)
                       for b in (node.lo, node.hi))
             return slice(lo, hi)
         if isinstance(node, Range):
-            return ("range", static_value(node.stop, self.dims, self.fail))
+            return ("range", static_value(node.stop, self.dims, self.fail, self.shadowed))
         if not node.names() - set(self.dims):   # a number or dims: known when read
             return static_value(node, self.dims, self.fail)
         kind = self.value(node)
