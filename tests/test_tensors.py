@@ -680,3 +680,19 @@ def test_backward_and_gradient_given_together_are_each_checked(write_case):
     assert result.problems == [
         "gradient a: manual_total gives 27 where SymPy gives 81 at the base point element [1]: "
         "off by 54, more than float64's tolerance (rtol 1e-07, atol 1e-07)"]
+
+
+def test_a_node_that_overflows_is_said_so_not_passed_on_inf(write_case):
+    """Every method agrees on inf where x**1000 overflows: that is no check, and is said so."""
+    path = write_case("""
+        inputs:
+          x: {value: [1.0, 2.0, 3.0], grad: true}
+        forward:
+          y: (x**1000).sum()
+        backward:
+          dx: 1000*x**999
+    """)
+    result = check_file(path)
+    assert result.status == "failed"
+    assert result.problems == [f"{path}:4: y = (x**1000).sum() overflows float64 (inf) at the "
+                               "base point, so its gradient cannot be checked there"]
