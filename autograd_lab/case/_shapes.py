@@ -87,9 +87,10 @@ def static_value(node: Expr | tuple, dims: dict, fail: Callable[[str], Exception
     except (ValueError, OverflowError, ZeroDivisionError):
         hidden = sorted(node.names() & shadowed)
         if hidden:
-            raise fail(f"{'' if isinstance(node, Name) else f'{node}: '}{hidden[0]} here is the tensor {hidden[0]}, not the dim "
-                       f"{hidden[0]} (where a node or an input has a dim's name, the name means "
-                       "the tensor): write this size as a number or another dim") from None
+            name, where = hidden[0], "" if isinstance(node, Name) else f"{node}: "
+            raise fail(f"{where}{name} here is the tensor {name}, not the dim {name} (where a "
+                       "node or an input has a dim's name, the name means the tensor): write "
+                       "this size as a number or another dim") from None
         raise fail(f"{node} must be an integer, a dim, True or False, known when the case "
                    "is read") from None
     if isinstance(value, float):
