@@ -8,6 +8,7 @@ from .check import case_files, check_file, check_paths
 from .errors import CaseError
 from .reading import load
 from .result import ERROR, FAILED, PASSED, CaseResult
+from .text import terminal
 
 __all__ = [
     "ERROR",
@@ -41,15 +42,24 @@ def assert_passes(path_or_case) -> CaseResult:
 
 
 def diagnosis(result: CaseResult) -> str:
-    """What a student reads for a case that did not pass: where, what is wrong, what to write."""
+    """What a student reads for a case that did not pass: where, what is wrong, what to write.
+
+    A line a statement: every piece of case text in it (names, paths, formulas, messages)
+    has its control characters and line breaks shown as escapes (text.terminal), for the
+    terminal or log that shows it."""
     if result.status == ERROR:
-        return "\n".join(result.problems)  # each already names file:line and what to do
-    lines = [f"{_where(result.file, e.line)}: chain_rule {e.edge} is wrong: you wrote {e.hand}, "
-             f"SymPy's derivative is {e.sympy}" for e in result.edges if e.status == FAILED]
-    head = f"{_where(result.file, result.line)}: case {result.name} {result.status}:"
-    lines += [head, *(f"  - {problem}" for problem in result.problems)]
-    lines += [f"  note: {note}" for note in result.notes]
+        return "\n".join(map(_shown, result.problems))  # each names file:line and what to do
+    lines = [f"{_where(result.file, e.line)}: chain_rule {_shown(e.edge)} is wrong: you wrote "
+             f"{_shown(e.hand)}, SymPy's derivative is {_shown(e.sympy)}"
+             for e in result.edges if e.status == FAILED]
+    head = f"{_where(result.file, result.line)}: case {_shown(result.name)} {result.status}:"
+    lines += [head, *(f"  - {_shown(problem)}" for problem in result.problems)]
+    lines += [f"  note: {_shown(note)}" for note in result.notes]
     return "\n".join(lines + _gradients(result))
+
+
+def _shown(text: str) -> str:
+    return terminal(str(text), markup=False)
 
 
 def _gradients(result: CaseResult) -> list[str]:
@@ -59,7 +69,7 @@ def _gradients(result: CaseResult) -> list[str]:
              f"methods, over every point: {result.worst:.3g}):"]
     for param, by_method in result.points[0].gradients.items():
         shown = ", ".join(f"{m} {_value(v)}" for m, v in by_method.items())
-        lines.append(f"  {param}: {shown}")
+        lines.append(f"  {_shown(param)}: {shown}")
     return lines
 
 
@@ -71,4 +81,4 @@ def _value(v) -> str:
 
 
 def _where(file: str, line: int | None) -> str:
-    return f"{file}:{line}" if line else file
+    return _shown(f"{file}:{line}" if line else file)

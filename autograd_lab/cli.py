@@ -1,6 +1,7 @@
 """`autograd-lab`: a thin face over the API (nothing heavy is imported until a command runs)."""
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import itertools
 import os
@@ -19,6 +20,8 @@ def main():
 
 
 FORMATS = ("json", "md", "junit", "plots")  # kept here so that --help imports nothing heavy
+MAX_TIMEOUT = 1_000_000.0  # check.MAX_SECONDS, likewise: the most a timer holds (11 days)
+STOPPED = 130              # stopping.EXIT: SIGINT or SIGTERM ended the run
 
 
 def _formats(ctx, param, value):
@@ -27,6 +30,22 @@ def _formats(ctx, param, value):
     if unknown:
         raise click.BadParameter(f"{', '.join(unknown)}; choose from {', '.join(FORMATS)}")
     return tuple(chosen)
+
+
+def _timeout(ctx, param, value):
+    """Seconds from 0 (no limit) to MAX_TIMEOUT: a timer cannot hold more (1e20 overflowed
+    in every case), and nan is no time."""
+    if value is None or not 0 <= value <= MAX_TIMEOUT:
+        raise click.BadParameter(f"give seconds from 0 (no limit) to {MAX_TIMEOUT:,.0f}, "
+                                 f"not {value}")
+    return value
+
+
+TIMEOUT = click.option(
+    "--timeout", default=60.0, show_default=True, type=float, callback=_timeout,
+    envvar="AUTOGRAD_LAB_TIMEOUT", metavar="SECONDS",
+    help=f"Time allowed for one case; past it the case is an error (0: no limit; at most "
+         f"{MAX_TIMEOUT:,.0f}).")
 
 
 @main.command()
@@ -38,30 +57,66 @@ def _formats(ctx, param, value):
 @click.option("--format", "formats", multiple=True, callback=_formats, metavar="FORMAT",
               help="Reports to write: json, md, junit, plots (repeat or comma-separate; "
                    "default: all).")
-@click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0),
-              envvar="AUTOGRAD_LAB_TIMEOUT", metavar="SECONDS",
-              help="Time allowed for one case; past it the case is an error (0: no limit).")
+@TIMEOUT
 def check(paths, out, jobs, formats, timeout):
     """Check case files (files or folders; default: cases/). A notebook (.ipynb, or its
     `In [n]:` text export) is drafted into a temporary folder and its drafts checked.
 
     Writes report.json, report.md, junit.xml and plots/ into --out; with
-    $GITHUB_STEP_SUMMARY set, appends the summary to it.
+    $GITHUB_STEP_SUMMARY set, appends the summary to it. One run writes into a folder at a
+    time: a second waits for it.
 
-    Exit 0 when every case passed, 1 when any failed, 2 when any is in error."""
+    Exit 0 when every case passed, 1 when any failed, 2 when any is in error, a report
+    could not be written or the command was used wrongly; 130 when stopped (Ctrl-C,
+    SIGTERM): each report file is then whole, this run's or an earlier one's."""
     if not paths and not Path("cases").exists():
         raise click.UsageError("no cases/ folder here: name the case files or folders to check, "
                                "or start one with `autograd-lab init`")
     paths = paths or (Path("cases"),)
-    missing = [str(p) for p in paths if not p.exists()]
+    missing = [_shown(p) for p in paths if not p.exists()]
     if missing:
         raise click.UsageError(f"no such file or folder: {', '.join(missing)}")
     formats = _drawable(formats)
     from .reports import Run
-    with Run(out, formats) as run:   # before torch and SymPy load, for its drawing processes
+    # the Run before torch and SymPy load: it forks its drawing processes
+    with _stoppable(REPORTS_WHOLE) as stop, _report_folder(out), Run(out, formats) as run:
         from .draft import checked_notebooks  # it loads the checker: after the forks
         with checked_notebooks(paths, click.echo) as drafted:
-            _check(drafted.paths, jobs, timeout, run, formats, drafted)
+            _check(drafted.paths, jobs, timeout, run, formats, stop, drafted)
+
+
+def _shown(text) -> str:
+    """Case-given text (a path) for a terminal: control characters as escapes."""
+    from .text import terminal
+    return terminal(str(text), markup=False)
+
+
+REPORTS_WHOLE = "each report file is whole, as this run or an earlier one wrote it"
+
+
+@contextlib.contextmanager
+def _stoppable(said: str = ""):
+    """SIGINT and SIGTERM stop the run: one line, no traceback, no process left, exit 130."""
+    from .stopping import stoppable
+    try:
+        with stoppable() as stop:
+            yield stop
+    except KeyboardInterrupt:
+        click.echo("autograd-lab: stopped" + (f"; {said}" if said else ""), err=True)
+        sys.exit(STOPPED)
+
+
+@contextlib.contextmanager
+def _report_folder(out: Path):
+    """--out checked before any work (a usage error if it cannot be written), then held for
+    this run alone (a run already writing there is waited for)."""
+    from .reports import Unusable, locked, prepare
+    try:
+        prepare(out)
+        with locked(out, say=lambda line: click.echo(_shown(line), err=True)):
+            yield
+    except Unusable as exc:
+        raise click.UsageError(_shown(exc)) from None
 
 
 def _drawable(formats: tuple) -> tuple:
@@ -73,13 +128,14 @@ def _drawable(formats: tuple) -> tuple:
     return formats
 
 
-def _check(paths, jobs, timeout, run, formats, drafted) -> None:
+def _check(paths, jobs, timeout, run, formats, stop, drafted) -> None:
     from .startup import frozen_imports
     with frozen_imports():
         from .check import case_files
         from .parallel import check_files, one_thread
-        from .reports import MAX_CASES, append_step_summary, console, exit_code, progress, show
+        from .reports import MAX_CASES, console, exit_code, progress, show
         from .reports import summary as show_summary
+    stop.check()   # a Ctrl-C that an import swallowed still stops the run
 
     os.environ["AUTOGRAD_LAB_TIMEOUT"] = str(timeout)  # read by each check, in every worker
     one_thread()
@@ -87,25 +143,41 @@ def _check(paths, jobs, timeout, run, formats, drafted) -> None:
     warnings.simplefilter("ignore", RuntimeWarning)
     files = case_files(paths)
     if not files and not drafted.errors:
-        raise click.UsageError(f"no case files (*.yaml) under {', '.join(map(str, paths))}")
+        raise click.UsageError(f"no case files (*.yaml) under {', '.join(map(_shown, paths))}")
     run.begin(len(files) + len(drafted.errors))
     out = console()
     results = []
     # the plots draw MAX_CASES cases, those that did not pass first: each check computes its
     # curves while the case is at hand where it may be drawn
     sweep = "unless passed" if "plots" in formats else None
-    with progress(out, len(files)) as advance:
+    with progress(out, len(files) + len(drafted.errors)) as advance:
         checked = check_files(files, jobs, sweep, sweep_first=MAX_CASES)
         for result in itertools.chain(drafted.errors, checked):
+            stop.check()
             result = drafted.relabel(result)  # a drafted case: named by the notebook's cells
             show(result, out, quiet=advance.shown)
             results.append(result)
             run.add(result)
             advance()
-    run.finish(results)
-    append_step_summary(results)
+    with stop.held():   # the reports are written whole, all of them: a stop waits for them
+        unwritten = _write(run, results)
     show_summary(results, out, run.out)
-    sys.exit(exit_code(results))
+    sys.exit(max(exit_code(results), 2 if unwritten else 0))
+
+
+def _write(run, results) -> list[str]:
+    """Every report, then the job summary; what could not be written, said a line each (the
+    rest is written all the same)."""
+    from .reports import append_step_summary
+    run.finish(results)
+    unwritten = list(run.failures)
+    try:
+        append_step_summary(results)
+    except OSError as exc:
+        unwritten.append(f"could not append to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}")
+    for line in unwritten:
+        click.echo(f"autograd-lab: {_shown(line)}", err=True)
+    return unwritten
 
 
 @main.command()
@@ -145,19 +217,22 @@ def draft(notebook, out):
 
 @main.command()
 @click.argument("case")
-def explain(case):
+@TIMEOUT
+def explain(case, timeout):
     """Print a case's derivation step by step: the forward values, each local derivative,
     the product along each path, SymPy's derivative, and torch's backward graph.
 
-    CASE is a case file or the name of a case under cases/."""
+    CASE is a case file or the name of a case under cases/. Bound as check is: the case's
+    size when read, and --timeout."""
     from .errors import CaseError
     from .explain import explain as run
     from .reports import console
 
     try:
-        run(case, console())
+        with _stoppable():
+            run(case, console(), timeout)
     except CaseError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {_shown(exc)}", err=True)
         sys.exit(2)
 
 

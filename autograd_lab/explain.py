@@ -9,11 +9,22 @@ import numpy as np
 import sympy as sp
 import torch
 from rich import box
-from rich.markup import escape
 from rich.table import Table
 
 from .case import Behaviour, Case, flat
-from .check import check_case, gap, gradients, run_behaviour, step_name, tolerance, value_text
+from .check import (
+    Readable,
+    TooSlow,
+    check_case,
+    deadline,
+    gap,
+    gradients,
+    run_behaviour,
+    step_name,
+    tolerance,
+    too_slow,
+    value_text,
+)
 from .errors import CaseError
 from .methods import (
     DTYPES,
@@ -28,6 +39,7 @@ from .methods import (
 )
 from .reading import load
 from .result import PASSED, CaseResult
+from .text import terminal
 
 MAX_PATHS = 20        # paths listed per parameter
 MAX_FORMULA = 400     # characters of a SymPy formula shown
@@ -91,23 +103,33 @@ def find(target: str, folder: Path = Path("cases")) -> Path:
     raise CaseError(f"no case file {target!r}, and no case of that name under {folder}/")
 
 
-def explain(target: str, out) -> None:
-    """Print the derivation of a case file or named case; a behaviour case, its steps."""
+def explain(target: str, out, timeout: float | None = None) -> None:
+    """Print the derivation of a case file or named case; a behaviour case, its steps.
+
+    Bound as `check` is: the case's size when it is read, and its time (timeout seconds,
+    else $AUTOGRAD_LAB_TIMEOUT or the default; 0: none)."""
     path = find(target)
-    case = load(path)
-    if isinstance(case, Behaviour):  # steps: shown as the notebook's cells
-        out.print(escape("\n".join(cells(case))))
-        return
-    if case.tensor:   # a backward pass in matrices: each entry beside autograd's
-        tensors(case, check_case(case), out)
-        return
+    case = None
     try:
-        derivation = derive(case)
+        with deadline(timeout):
+            case = load(path)
+            if isinstance(case, Behaviour):  # steps: shown as the notebook's cells
+                out.print("\n".join(terminal(line) for line in cells(case)))
+                return
+            if case.tensor:   # a backward pass in matrices: each entry beside autograd's
+                checked = check_case(case)
+            else:
+                derivation = derive(case)
+    except TooSlow as exc:
+        raise CaseError(too_slow(exc.args[0], case), str(path)) from None
     except CaseError:
         raise
     except Exception as exc:  # a bug of ours: one line naming the file, not a traceback
         raise CaseError(f"cannot explain: {type(exc).__name__}: {exc}", str(path)) from exc
-    show(derivation, out)
+    if case.tensor:
+        tensors(case, checked, out)
+    else:
+        show(derivation, out)
 
 
 def derive(case: Case) -> Derivation:
@@ -116,24 +138,26 @@ def derive(case: Case) -> Derivation:
     with torch.no_grad():
         values = forward(base, leaves(base))
     symbolic = Symbolic(base)
+    readable = Readable()   # formulas simplified within a budget, as for check's messages
     at = {n: _at0(values[n], base, n) for n in base.inputs}
     nodes = [(n, node.text, _at0(values[n], base, n)) for n, node in base.nodes.items()]
-    steps = [_step(base, symbolic, values, e) for e in base.edges.values()]
+    steps = [_step(base, symbolic, values, e, readable) for e in base.edges.values()]
     by_method = gradients(base)
-    grads = [_gradient(base, symbolic, values, steps, by_method, p) for p in base.params]
+    grads = [_gradient(base, symbolic, values, steps, by_method, p, readable)
+             for p in base.params]
     return Derivation(case, at, nodes, steps, grads, backward_graph(base))
 
 
 # --- the chain rule -----------------------------------------------------------------------
 
-def _step(case: Case, symbolic: Symbolic, values: dict, edge) -> Step:
+def _step(case: Case, symbolic: Symbolic, values: dict, edge, readable: Readable) -> Step:
     with torch.no_grad():
         hand = evaluate(edge.expr, values)
     hand = np.asarray(hand.numpy() if isinstance(hand, torch.Tensor) else hand, dtype=float)
     exact = symbolic.edge(edge.node, edge.parent)
     rtol, atol = tolerance("float64", case.tolerance)
     ok = gap(hand, exact, rtol, atol).ok
-    return Step(edge.key, edge.text, _shown(hand), symbolic.form(edge.node, edge.parent),
+    return Step(edge.key, edge.text, _shown(hand), readable.form(symbolic, edge.node, edge.parent),
                 _shown(exact), ok)
 
 
@@ -154,7 +178,7 @@ def paths(case: Case, param: str) -> list[list[str]]:
     return out
 
 
-def _gradient(case, symbolic, values, steps, by_method, param) -> Gradient:
+def _gradient(case, symbolic, values, steps, by_method, param, readable) -> Gradient:
     g = Gradient(param)
     local = {s.edge: s for s in steps}
     found = paths(case, param)
@@ -169,7 +193,7 @@ def _gradient(case, symbolic, values, steps, by_method, param) -> Gradient:
         _tree, text = case.gradient[param]
         g.total = text
         g.total_value = _at0(manual_totals(case, values)[param], case, param)
-    g.sympy, g.sympy_named = formulas(symbolic, param)
+    g.sympy, g.sympy_named = formulas(symbolic, param, readable)
     g.sympy_value = _at0(by_method["sympy"][param], case, param)
     g.methods = {m: _at0(v[param], case, param) for m, v in by_method.items()}
     return g
@@ -185,9 +209,10 @@ def _check_the_sum(case: Case, param: str, shown, manual) -> None:
                         case.file)
 
 
-def formulas(symbolic: Symbolic, param: str) -> tuple[str, str]:
-    """SymPy's derivative of the output by param, simplified: in the inputs, and with
-    each node's name put back where its expression appears."""
+def formulas(symbolic: Symbolic, param: str,
+             readable: Readable | None = None) -> tuple[str, str]:
+    """SymPy's derivative of the output by param, simplified (within readable's budget): in
+    the inputs, and with each node's name put back where its expression appears."""
     case = symbolic.case
     names = dict(symbolic.symbols)
     builder = Builder(names, symbolic.shapes)
@@ -195,7 +220,10 @@ def formulas(symbolic: Symbolic, param: str) -> tuple[str, str]:
         names[name] = builder(node.expr)
     d = _derivative(symbolic, names[case.output], list(builder.reductions.values()), param)
     if sp.count_ops(d) <= SIMPLIFY_OPS:
-        d = min((d, sp.simplify(d), sp.factor(d)), key=lambda e: len(str(e)))
+        plain = d
+        d = (readable or Readable()).simplest(lambda simplify: min(
+            (plain, sp.simplify(plain), sp.factor(plain)), key=lambda e: len(str(e)))
+            if simplify else plain)
     named = d
     for name in reversed(case.nodes):
         if not names[name].is_Symbol:
@@ -300,12 +328,13 @@ def tensors(case: Case, result: CaseResult, out) -> None:
     sizes = "its own sizes" if result.sympy_at == "full" else "the reduced dims " + ", ".join(
         f"{k}={v}" for k, v in reduced.items())
     dims = ", ".join(f"{k}={v}" for k, v in case.dims.items())
-    out.print(f"[bold]{escape(case.name)}[/]" + (f": {escape(case.title)}" if case.title else ""))
-    out.print(f"{escape(case.file)} · {case.dtype}" + (f" · dims {dims}" if dims else "")
+    title = f": {terminal(case.title)}" if case.title else ""
+    out.print(f"[bold]{terminal(case.name)}[/]{title}")
+    out.print(f"{terminal(case.file)} · {case.dtype}" + (f" · dims {dims}" if dims else "")
               + f" · SymPy checked every element at {sizes}\n")
     forward = _table("1. Forward pass", "node", "expression", "shape", "value")
     for name, spec in result.graph.get("nodes", {}).items():
-        forward.add_row(name, escape(spec["expr"]), _shape_text(spec["shape"]),
+        forward.add_row(name, terminal(spec["expr"]), _shape_text(spec["shape"]),
                         fmt(_few(spec["value"])))
     out.print(forward)
     if result.backward:
@@ -314,8 +343,8 @@ def tensors(case: Case, result: CaseResult, out) -> None:
                          "max diff", "")
         for b in result.backward:
             verdict = "[green]✓[/]" if b.status == PASSED else "[bold red]✗ wrong[/]" if \
-                b.follows_from is None else f"[red]✗ follows from {escape(b.follows_from)}[/]"
-            entries.add_row(b.name, escape(b.hand), fmt(_few(b.value)), fmt(_few(b.autograd)),
+                b.follows_from is None else f"[red]✗ follows from {terminal(b.follows_from)}[/]"
+            entries.add_row(b.name, terminal(b.hand), fmt(_few(b.value)), fmt(_few(b.autograd)),
                             "yes" if b.exact else "no", "yes" if b.agree else "no",
                             f"{b.max_diff:.2g}", verdict)
         out.print(entries)
@@ -327,10 +356,10 @@ def tensors(case: Case, result: CaseResult, out) -> None:
                           fmt(_few(value)))
     out.print(table)
     for problem in result.problems:
-        out.print(f"[bold red]FAILED[/]: {escape(problem)}")
+        out.print(f"[bold red]FAILED[/]: {terminal(problem)}")
     for note in result.notes:
-        out.print(f"[dim]note: {escape(note)}[/]")
-    out.print(f"{result.status}: {escape(case.name)}")
+        out.print(f"[dim]note: {terminal(note)}[/]")
+    out.print(f"{result.status}: {terminal(case.name)}")
 
 
 def _few(value):
@@ -371,20 +400,21 @@ def show(d: Derivation, out) -> None:
     """Print the derivation on a rich console: each step a table, as the tutorials go."""
     case = d.case
     at = ", ".join(f"{n} = {fmt(v)}" for n, v in d.at.items())
-    out.print(f"[bold]{escape(case.name)}[/]" + (f": {escape(case.title)}" if case.title else ""))
-    out.print(f"{escape(case.file)} · {case.dtype} · at the base point {escape(at)}\n")
+    out.print(f"[bold]{terminal(case.name)}[/]"
+              + (f": {terminal(case.title)}" if case.title else ""))
+    out.print(f"{terminal(case.file)} · {case.dtype} · at the base point {terminal(at)}\n")
 
     forward = _table("1. Forward pass", "node", "expression", "value")
     for name, text, value in d.forward:
-        forward.add_row(name, escape(text), fmt(value))
+        forward.add_row(terminal(name), terminal(text), fmt(value))
     out.print(forward)
 
     if d.steps:
         local = _table("2. Local derivatives (chain_rule), each checked against SymPy",
                        "edge", "hand-written", "SymPy", "")
         for s in d.steps:
-            local.add_row(_partial(s.edge), f"{escape(s.hand)}\n= {fmt(s.value)}",
-                          f"{escape(s.sympy)}\n= {fmt(s.sympy_value)}",
+            local.add_row(terminal(_partial(s.edge)), f"{terminal(s.hand)}\n= {fmt(s.value)}",
+                          f"{terminal(s.sympy)}\n= {fmt(s.sympy_value)}",
                           "[green]✓[/]" if s.ok else "[bold red]✗ wrong[/]")
         out.print(local)
 
@@ -395,9 +425,9 @@ def show(d: Derivation, out) -> None:
     out.print("\n[bold]4. SymPy's derivative of the output[/]")
     for g in d.gradients:
         lhs = f"∂{case.output}/∂{g.param}"
-        out.print(f"  {lhs} = {escape(g.sympy)}")
+        out.print(f"  {lhs} = {terminal(g.sympy)}")
         if g.sympy_named != g.sympy:
-            out.print(f"  {' ' * len(lhs)} = {escape(g.sympy_named)}   "
+            out.print(f"  {' ' * len(lhs)} = {terminal(g.sympy_named)}   "
                       "[dim](in the nodes' names)[/]")
         out.print(f"  {' ' * len(lhs)} = {fmt(g.sympy_value)}")
 
@@ -410,7 +440,7 @@ def show(d: Derivation, out) -> None:
     graph = _table(f"6. The backward graph torch recorded ({case.dtype}), beside the declared "
                    "graph", "grad_fn (from the output, through next_functions)", "declared")
     for prefix, name, declared in d.backward:
-        graph.add_row(prefix + name, escape(declared))
+        graph.add_row(prefix + name, terminal(declared))
     out.print(graph)
 
 
@@ -427,7 +457,7 @@ def _paths(g: Gradient, case: Case, out) -> None:
         count = len(g.paths) + g.more_paths
         out.print(f"  {pad} = {fmt(g.path_sum)}   (the sum over {count} paths)")
     if g.total:
-        out.print(f"  {lhs} = {escape(g.total)} = {fmt(g.total_value)}   "
+        out.print(f"  {lhs} = {terminal(g.total)} = {fmt(g.total_value)}   "
                   "[dim](the hand-written total derivative)[/]")
     if not g.paths and not g.total:
         out.print(f"  {lhs}: no declared path reaches {g.param}")

@@ -1,6 +1,7 @@
 """Checking many case files on several processes: the same results, in file order, sooner."""
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -15,6 +16,7 @@ import torch
 
 from .check import check_file
 from .result import CaseResult, error
+from .stopping import ignored
 
 
 def check_files(files: Iterable, jobs: int = 1, sweep: str | None = None,
@@ -46,12 +48,28 @@ def _pooled(files: list, jobs: int) -> Iterator[CaseResult]:
     done = 0
     try:
         with ProcessPoolExecutor(min(jobs, len(files)), mp_context=_context(),
-                                 initializer=_worker) as pool:
+                                 initializer=_worker) as pool, _stopping(pool):
             for result in pool.map(_check, files, chunksize=_chunk(len(files), jobs)):
                 done += 1
                 yield result
     except BrokenProcessPool:
         yield from map(_isolated, files[done:])
+
+
+@contextlib.contextmanager
+def _stopping(pool: ProcessPoolExecutor):
+    """Stopped early (Ctrl-C, SIGTERM, or the results no longer wanted), the pool's workers
+    are ended at once: leaving the pool would wait for every case already handed out, and
+    a worker must never outlive the run."""
+    try:
+        yield
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in multiprocessing.active_children():
+            worker.terminate()
+        for worker in multiprocessing.active_children():
+            worker.join()
+        raise
 
 
 class _Job(NamedTuple):
@@ -66,7 +84,8 @@ def _check(job: _Job) -> CaseResult:
 def _isolated(job: _Job) -> CaseResult:
     """check_file in a process of its own: if the file takes the process down, only it is lost."""
     try:
-        with ProcessPoolExecutor(1, mp_context=_context(), initializer=_worker) as pool:
+        with ProcessPoolExecutor(1, mp_context=_context(), initializer=_worker) as pool, \
+                _stopping(pool):
             return pool.submit(_check, job).result()
     except BrokenProcessPool:
         path = str(job.path)
@@ -91,6 +110,7 @@ def one_thread() -> None:
 
 def _worker() -> None:
     one_thread()
+    ignored()   # Ctrl-C reaches every process of the run: stopping is the parent's to do
 
 
 def _chunk(count: int, jobs: int) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from .result import ERROR, FAILED, PASSED
+from .text import terminal
 
 INI = "autograd_lab_cases"
 FLAG = "--autograd-lab"
@@ -54,8 +55,26 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path):
     folders = _folders(parent.config)
     if folders and (parent.session.isinitpath(file_path)
                     or _under_cases(file_path, parent.config, folders)):
-        return CaseFile.from_parent(parent, path=file_path)
+        return CaseFile.from_parent(parent, path=file_path, **_shown_id(file_path, parent.config))
     return None
+
+
+def _shown_id(path: Path, config: pytest.Config) -> dict:
+    """The name and node id pytest makes of a case file's path, with control characters and
+    bytes that were not UTF-8 shown as escapes (text.terminal): pytest prints node ids raw,
+    and pytest-xdist cannot send a lone surrogate between processes. Only what needs
+    escaping is given; the rest is pytest's own."""
+    shown = {}
+    name = terminal(path.name, markup=False)
+    if name != path.name:
+        shown["name"] = name
+    try:
+        made = path.relative_to(config.rootpath).as_posix()
+    except ValueError:
+        return shown
+    if terminal(made, markup=False) != made:
+        shown["nodeid"] = terminal(made, markup=False)
+    return shown
 
 
 def _under_cases(path: Path, config: pytest.Config, chosen: list[str]) -> bool:
@@ -75,10 +94,16 @@ def _under_cases(path: Path, config: pytest.Config, chosen: list[str]) -> bool:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    """A case in error is reported at setup; show its message there, not a traceback of ours."""
+    """A case in error is reported at setup; show its message there, not a traceback of ours.
+    A case's report names its folders (keywords hold every parent's name): escaped, as the
+    node id is, so that a folder's name reaches no terminal raw and pytest-xdist can send it."""
     outcome = yield
-    if isinstance(item, CaseItem) and call.excinfo and call.excinfo.errisinstance(CaseProblem):
-        outcome.get_result().longrepr = item.repr_failure(call.excinfo)
+    if not isinstance(item, CaseItem):
+        return
+    report = outcome.get_result()
+    if call.excinfo and call.excinfo.errisinstance(CaseProblem):
+        report.longrepr = item.repr_failure(call.excinfo)
+    report.keywords = {terminal(k, markup=False): v for k, v in report.keywords.items()}
 
 
 class CaseProblem(Exception):
@@ -93,7 +118,7 @@ class CaseFile(pytest.File):
     """One case file: one case, so one item, named by the file (no parsing at collection)."""
 
     def collect(self):
-        item = CaseItem.from_parent(self, name=self.path.stem)
+        item = CaseItem.from_parent(self, name=terminal(self.path.stem, markup=False))
         item.add_marker(MARK)
         yield item
 
@@ -107,7 +132,8 @@ class CaseItem(pytest.Item):
         self.result = _check_file()(self._shown_path())
         self._record(self.result)
         if self.result.notes and self.result.status == PASSED:  # a failure shows them itself
-            self.add_report_section("setup", "autograd-lab notes", "\n".join(self.result.notes))
+            self.add_report_section("setup", "autograd-lab notes",
+                                    "\n".join(terminal(n, markup=False) for n in self.result.notes))
         if self.result.status == ERROR:
             raise CaseProblem(self.result)
 
@@ -122,7 +148,8 @@ class CaseItem(pytest.Item):
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
-        return self.path, 0, f"autograd-lab case {self.name}"  # a case is its whole file
+        # a case is its whole file; the path as the node id shows it (escaped where it must be)
+        return terminal(str(self.path), markup=False), 0, f"autograd-lab case {self.name}"
 
     def _shown_path(self) -> Path:
         """The path as messages show it: relative to the directory pytest was started in."""
@@ -133,9 +160,9 @@ class CaseItem(pytest.Item):
 
     def _record(self, result) -> None:
         """The result as user properties, which `pytest --junitxml` writes per testcase."""
-        self.user_properties += [("case", result.name), ("kind", result.kind),
-                                 ("status", result.status)]
-        self.user_properties += [("note", note) for note in result.notes]
+        self.user_properties += [("case", terminal(result.name, markup=False)),
+                                 ("kind", result.kind), ("status", result.status)]
+        self.user_properties += [("note", terminal(note, markup=False)) for note in result.notes]
         if not result.points:  # an error, or a behaviour case: no gradients to compare
             return
         base = result.points[0]

@@ -39,6 +39,15 @@ def test_a_claim_holds_to_the_digits_written(text, half):
     assert _half_unit(text) == pytest.approx(half)
 
 
+@pytest.mark.parametrize("text, half", [
+    ("0.0e+300", 0.5), ("-0.0e10", 0.5), ("0e5", 0.5),   # a zero: at most half a unit in ones
+    ("0.0000", 5e-05), ("0.0", 0.05), ("0e-3", 5e-04),   # a zero's own digits still count
+    ("9.0e0", 0.05), ("1e5", 5e4), ("1.5E+3", 50.0),      # a number: its last digit, as ever
+])
+def test_a_claims_slack_never_exceeds_half_a_unit_of_its_leading_digit(text, half):
+    assert _half_unit(text) == pytest.approx(half)
+
+
 def test_claim_texts_are_kept_as_written(write_case):
     case = load(write_case(GOOD + "expect:\n  grad/x: [6.0000]\n  y: 9\n"))
     grad, value = case.claims

@@ -236,3 +236,75 @@ def test_a_claim_missed_by_inputs_copied_to_printed_digits_says_so(write_case):
                        "printed, not the ones it ran with; write them with every digit")
     far = check_file(write_case(path.read_text().replace("-2.6018", "-2.7"), "far"))
     assert far.problems[0].endswith("(the base point)")
+
+
+SQRT = """
+inputs:
+  x: {value: %s, grad: true}
+forward:
+  y: %s
+gradient:
+  x: 0.5/sqrt(x)
+"""
+
+
+@pytest.mark.parametrize("at, formula, why", [
+    ("-4.0", "x**0.5", "x**0.5 (a negative base to a power that is not a whole number, or 0 "
+                       "to a negative power) is outside its domain at the base point (x=-4)"),
+    ("-8.0", "x**(1/3)", "x**(1/3) (a negative base to a power that is not a whole number, "
+                         "or 0 to a negative power) is outside its domain at the base point "
+                         "(x=-8)"),
+    ("0.0", "x**-1", "x**(-1) (a negative base to a power that is not a whole number, or 0 to "
+                     "a negative power) is outside its domain at the base point (x=0)"),
+    ("-4.0", "sqrt(x)", "sqrt(x) (argument < 0) is outside its domain at the base point (x=-4)"),
+    ("0.0", "sqrt(x)", "sqrt(x) (argument 0) has an infinite derivative at the base point "
+                       "(x=0), so no gradient through it can be checked there"),
+    ("0.0", "x**0.5", "x**0.5 (0 to a power between 0 and 1) has an infinite derivative at the "
+                      "base point (x=0), so no gradient through it can be checked there"),
+])
+def test_a_power_outside_its_domain_fails_as_sqrt_does(write_case, at, formula, why):
+    """Every gradient null had passed without a word: no method has a value to agree on."""
+    result = check_text(write_case, SQRT % (at, formula))
+    assert result.status == "failed"
+    assert result.problems == [f"{result.file}:4:6: {why}"]
+
+
+def test_a_sqrt_of_a_constant_at_0_is_no_problem(write_case):
+    """Only a slope that a gradient passes through counts: sqrt(c) of a constant input is 0."""
+    result = check_text(write_case, """
+        inputs:
+          x: {value: 2.0, grad: true}
+          c: 0.0
+        forward:
+          y: x**2 + sqrt(c)
+        gradient:
+          x: 2*x
+        """)
+    assert result.status == "passed" and result.problems == []
+
+
+def test_a_gradient_no_method_gives_is_never_a_pass(write_case, monkeypatch):
+    """With no table entry to say why (here: the power's domain taken out of the table),
+    a gradient that SymPy and autograd both give as nan is still no agreement."""
+    import dataclasses
+
+    from autograd_lab.ops import OPERATORS
+    monkeypatch.setitem(OPERATORS, "**", dataclasses.replace(OPERATORS["**"], outside=None))
+    result = check_text(write_case, SQRT % ("-4.0", "x**0.5"))
+    assert result.status == "failed"
+    assert result.problems == ["gradient x has no value at the base point (x=-4): SymPy gives "
+                               "nan and autograd nan, so it cannot be checked there"]
+
+
+def test_inf_where_sympy_says_nan_is_a_disagreement(write_case, monkeypatch):
+    """sqrt at 0 without its steepness in the table: inf by hand and by autograd, nan by
+    SymPy, which had counted as agreement."""
+    import dataclasses
+
+    from autograd_lab.ops import FUNCTIONS
+    monkeypatch.setitem(FUNCTIONS, "sqrt", dataclasses.replace(FUNCTIONS["sqrt"], steep=None))
+    result = check_text(write_case, SQRT % ("0.0", "sqrt(x)"))
+    assert result.status == "failed"
+    assert result.problems[0] == ("gradient x: manual gives inf where SymPy gives nan at the "
+                                  "base point (x=0): off by inf, more than float64's tolerance "
+                                  "(rtol 1e-07, atol 1e-07)")

@@ -46,3 +46,18 @@ def test_nan_on_one_side_only_is_an_infinite_gap_and_on_both_none():
 def test_scalars_have_an_empty_index():
     g = compare.gap(np.float64(1.0), np.float64(1.1), 1e-7, 1e-7)
     assert g.index == () and g.diff == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("a, b", [
+    (np.inf, np.nan), (np.nan, np.inf), (np.inf, -np.inf), (-np.inf, 1.0), (np.nan, 0.0)])
+def test_a_non_finite_value_agrees_only_with_itself(a, b):
+    """sqrt's slope at 0: the hand-written method and autograd say inf, SymPy nan. That had
+    counted as agreement (both sides not finite); only nan with nan, or one infinity with
+    itself, is."""
+    g = compare.gap(np.array([[1.0, a]]), np.array([[1.0, b]]), 1e-7, 1e-7)
+    assert not g.ok and g.ratio == np.inf and g.index == (0, 1)
+
+
+@pytest.mark.parametrize("v", [np.nan, np.inf, -np.inf])
+def test_the_same_non_finite_value_on_both_sides_agrees(v):
+    assert compare.gap(np.array([[v]]), np.array([[v]]), 1e-7, 1e-7).ok

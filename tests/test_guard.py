@@ -58,7 +58,8 @@ def test_the_written_out_output_is_measured_without_writing_it_out(tmp_path):
 
 
 @pytest.mark.parametrize("value,expected", [("", 60.0), ("2.5", 2.5), ("0", 0.0),
-                                            ("soon", 60.0), ("-3", 0.0)])
+                                            ("soon", 60.0), ("-3", 0.0), ("nan", 60.0),
+                                            ("1e20", 1_000_000.0), ("inf", 1_000_000.0)])
 def test_the_limit_comes_from_the_environment(monkeypatch, value, expected):
     monkeypatch.setenv(guard.ENV, value) if value else monkeypatch.delenv(guard.ENV, False)
     assert guard.seconds() == expected
@@ -78,3 +79,22 @@ def test_the_cli_takes_the_limit_and_goes_on_with_the_next_case(tmp_path):
     cases = json.loads((tmp_path / "out" / "report.json").read_text())["cases"]
     assert [c["status"] for c in cases] == ["error", "failed"]  # gradient: 1 is wrong
     assert "checking stopped after 3 s" in cases[0]["problems"][0]
+
+
+def test_a_budget_gives_up_its_work_and_the_deadline_resumes_after_it():
+    import signal
+    start = time.monotonic()
+    with guard.deadline(30):
+        with pytest.raises(guard.OverBudget), guard.budget(0.2):
+            while True:
+                time.sleep(0.01)
+        left = signal.getitimer(signal.ITIMER_REAL)[0]
+        assert 29 < left < 30   # paused meanwhile, then resumed with what was left of it
+    assert time.monotonic() - start < 5
+    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
+
+
+def test_a_budget_never_outlasts_the_deadline():
+    # the budget ends with the case's time, and that is the case's timeout
+    with pytest.raises(guard.TooSlow), guard.deadline(0.3), guard.budget(10):
+        time.sleep(1)

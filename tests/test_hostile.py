@@ -3,10 +3,12 @@ traceback, and never stops the other cases (tests/corpus, and inputs too big to 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -84,18 +86,18 @@ GENERATED = {
     "behaviour_1000_steps_of_ten_million": (
         ("inputs:\n  x: {value: {linspace: [0, 1, 10000000]}, grad: true}\nsteps:\n"
          + "".join(f"  - y{i}: x*{i}\n" for i in range(1000))).encode(), 2,
-        ":3:1: the case holds up to 10,010,000,000 values (1001 tensors x 10,000,000 elements)"),
+        ":3:1: the case holds up to 10,020,000,000 values (1002 tensors x 10,000,000 elements)"),
     # tensors: ranks past what torch and numpy hold (64), and a long stacked list
     "tensor_view_of_100_sizes": ((TENSOR % ("[1.0]", f"x.view({ONES}).sum()",
                                             "torch.ones_like(x)")).encode(), 2,
                                  f":4:6: view(x, size=({ONES})): its value would have 100 "
-                                 "dimensions; at most 16 are allowed"),
+                                 "dimensions; at most 32 are allowed"),
     "tensor_randn_of_100_dimensions": ((TENSOR % (f"{{randn: [{ONES}], seed: 0}}", "x.sum()",
                                                   "torch.ones_like(x)")).encode(), 2,
-                                       ":2:15: a value may have at most 16 dimensions, not 100"),
-    "tensor_list_30_deep": ((TENSOR % ("[" * 30 + "1.0" + "]" * 30, "x.sum()",
+                                       ":2:15: a value may have at most 32 dimensions, not 100"),
+    "tensor_list_40_deep": ((TENSOR % ("[" * 40 + "1.0" + "]" * 40, "x.sum()",
                                        "torch.ones_like(x)")).encode(), 2,
-                            ":2:7: a value may have at most 16 dimensions, not 30"),
+                            ":2:7: a value may have at most 32 dimensions, not 40"),
     "tensor_subscripts_60": ((TENSOR % ("[1.0, 2.0, 3.0]", "x" + "[0]" * 60,
                                         "torch.ones_like(x)")).encode(), 2,
                              ":4:6: x[0][0]: 1 index for a tensor of 0 dimensions"),
@@ -128,7 +130,54 @@ def generate(folder: Path) -> list[tuple[Path, int, str]]:
     return table
 
 
+WRONG_EDGE = GOOD.replace("y/x: 2*x", "y/x: 3*x")
+WRONG = (1, "chain_rule edge y/x: hand-written 3*x, SymPy 2*x; differs at the base point (x=3)")
+# names a case file may have that no committed file can: bytes that are not UTF-8, control
+# characters, rich markup; and a folder 990 deep (Path.rglob raised RecursionError)
+SPECIAL_NAMES = [os.fsdecode(b"caf\xe9.yaml"), "esc\x1b[2K\x1b[31mred.yaml", "p[/]q.yaml",
+                 "[foo]a.yaml", "new\nline.yaml", "bell\x07\u202eevil.yaml"]
+DEPTH = 990
+
+
+@pytest.fixture
+def deep_folders():
+    """Folders made DEPTH deep are removed a level at a time after the test: shutil.rmtree
+    (pytest's own clean-up of its temporary folders) recurses as deep and fails."""
+    made: list[Path] = []
+    yield made
+    for top in made:
+        levels = [top]
+        while (levels[-1] / "d").is_dir():
+            levels.append(levels[-1] / "d")
+        for level in reversed(levels):
+            for entry in level.iterdir():
+                if not entry.is_dir() or entry.is_symlink():
+                    entry.unlink()
+            level.rmdir()
+
+
+def special(folder: Path, deep_folders: list) -> list[tuple[Path, int, str]]:
+    """Case files whose names or places are the attack: each a wrong edge, failed as such."""
+    table = []
+    for name in SPECIAL_NAMES:
+        path = folder / name
+        path.parent.mkdir(exist_ok=True)   # p[/]q.yaml: a folder p[ holding ]q.yaml
+        path.write_text(WRONG_EDGE)
+        table.append((path, *WRONG))
+    deep = folder
+    for _ in range(DEPTH):   # a level at a time: mkdir(parents=True) recurses as deep
+        deep = deep / "d"
+        deep.mkdir()
+    deep_folders.append(folder / "d")
+    (deep / "deep.yaml").write_text(WRONG_EDGE)
+    return table + [(deep / "deep.yaml", *WRONG)]
+
+
 STATUS = {2: "error", 1: "failed"}
+# what must never reach a report file or a terminal raw: C0 but LF, DEL, C1, the line and
+# paragraph separators, the bidirectional controls, lone surrogates
+RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                 "\ud800-\udfff]")
 
 
 def assert_reported(problem: str, path: Path, status: int, message: str) -> None:
@@ -160,18 +209,21 @@ def test_each_generated_bad_input_says_what_and_where(tmp_path, name):
     assert_reported(result.problems[0], path, status, message)
 
 
-def test_one_run_over_every_bad_input_reports_them_all(tmp_path):
-    """The CLI, once, in its own process: a crash (as libyaml's was) would lose every case."""
+def test_one_run_over_every_bad_input_reports_them_all(tmp_path, deep_folders):
+    """The CLI, once, in its own process, every report written: a crash (as libyaml's was,
+    or a writer's on a lone surrogate) would lose every case; and nothing a case holds
+    reaches the terminal or a report file raw."""
     folder = tmp_path / "mixed"
     folder.mkdir()
     table = [(Path(shutil.copy(p, folder)), s, m) for p, s, m in corpus()] + generate(folder)
+    table += special(folder, deep_folders)
     (folder / "zz_good.yaml").write_text(GOOD + "expect:\n  grad/x: 6\n")
     run = subprocess.run([sys.executable, "-m", "autograd_lab.cli", "check", "mixed", "--out",
-                          "out", "--format", "json"], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=600)
-    assert run.returncode == 2, run.stderr
-    assert "Traceback" not in run.stdout + run.stderr
-    assert "Warning" not in run.stderr  # numpy's overflow warnings: the problems say it in words
+                          "out", "-j", "2"], cwd=tmp_path, capture_output=True, timeout=600)
+    stdout, stderr = (os.fsdecode(b) for b in (run.stdout, run.stderr))
+    assert run.returncode == 2, stderr
+    assert "Traceback" not in stdout + stderr
+    assert "Warning" not in stderr  # numpy's overflow warnings: the problems say it in words
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     by_file = {Path(c["file"]).name: c for c in report["cases"]}
     assert len(by_file) == report["summary"]["cases"] == len(table) + 1
@@ -179,8 +231,34 @@ def test_one_run_over_every_bad_input_reports_them_all(tmp_path):
     for path, status, message in table:
         case = by_file[path.name]
         assert case["status"] == STATUS[status], path.name
-        assert_reported(case["problems"][0], Path("mixed") / path.name, status, message)
+        assert_reported(case["problems"][0], path.relative_to(tmp_path), status, message)
     assert not (tmp_path / "pwned-by-a-case").exists()  # no payload ran
+    assert_shown_safely(stdout, tmp_path / "out")
+
+
+def assert_shown_safely(stdout: str, out: Path) -> None:
+    """No control character from a case on the terminal (not one: into a pipe rich writes no
+    colour) nor in report.md or junit.xml; no forged line; report.md holds no raw HTML, and
+    links only its own headings and plots, which exist; junit.xml is XML."""
+    from markdown_it import MarkdownIt
+
+    assert RAW.search(stdout) is None
+    assert not [line for line in stdout.splitlines() if line.startswith("PASS  fake_case")]
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert RAW.search(md) is None
+    tokens = MarkdownIt("commonmark", {"html": True}).enable("table").parse(md)
+    inline = [child for t in tokens for child in (t.children or [])]
+    assert not [t for t in tokens + inline if t.type in ("html_block", "html_inline")]
+    heads = {t.map[0] for t in tokens if t.type == "heading_open"}
+    assert len(heads) == md.count("\n## ") + md.count("\n### ") + 1   # none made by a case
+    for t in inline:
+        if t.type == "image":
+            assert t.attrGet("src").startswith("plots/") and (out / t.attrGet("src")).is_file()
+        if t.type == "link_open":
+            assert t.attrGet("href").startswith("#")
+    junit = (out / "junit.xml").read_text(encoding="utf-8")   # text.xml's rule: no C0 but
+    assert re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]", junit) is None
+    ET.fromstring(junit)   # TAB, LF, CR; no DEL, C1 or lone surrogate
 
 
 def test_a_thousand_files_a_tenth_of_them_bad_are_all_reported(tmp_path):

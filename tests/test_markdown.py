@@ -65,10 +65,36 @@ def test_summary_for_github_lists_what_failed(write_case, tmp_path, monkeypatch)
     text = target.read_text()
     assert text.startswith("earlier step\n# autograd-lab report")
     assert "| wrong |  | ❌ failed |" in text
-    assert "- chain_rule edge y_pred/z: hand-written y_pred*(1 + y_pred)" in text
+    assert "- chain\\_rule edge y\\_pred/z: hand-written y\\_pred\\*(1 + y\\_pred)" in text
     assert "mermaid" not in text
 
 
 def test_anchors_follow_github_and_number_repeats():
     results = [CaseResult(n, "f", "passed") for n in ("Perceptron BCE", "a.b", "a.b")]
     assert markdown.anchors(results) == ["perceptron-bce", "ab", "ab-1"]
+
+
+def test_repeated_names_link_each_its_own_heading_as_github_numbers_them():
+    """github-slugger: a repeat takes the next free -1, -2...; a name that is itself a
+    numbered repeat (a-1) is then numbered again, so no two headings share an anchor."""
+    names = ["a", "a", "a-1", "A", "esc\x1b[2Kx", ""]
+    results = [CaseResult(n, "f", "passed") for n in names]
+    assert markdown.anchors(results) == ["a", "a-1", "a-1-1", "a-2", "escx1b2kx", "case"]
+
+
+def test_a_title_or_name_makes_no_heading_link_image_or_html(write_case):
+    """A title with carriage returns had made a heading, a link and a remote image, in
+    report.md and in the job summary."""
+    from markdown_it import MarkdownIt
+    title = "x\r# Heading\r![img](http://evil/x.png)\r<script>alert(1)</script>"
+    result = CaseResult("n<b>_x_", "f.yaml", "failed", title=title,
+                        problems=["a\nb <img src=x> [l](http://evil)"])
+    for text in (markdown.render([result], generated="T"), markdown.summary([result], "T")):
+        tokens = MarkdownIt("commonmark", {"html": True}).enable("table").parse(text)
+        inline = [c for t in tokens for c in (t.children or [])]
+        kinds = {t.type for t in tokens + inline}
+        assert not kinds & {"html_block", "html_inline", "image"}
+        assert [t.attrGet("href") for t in inline if t.type == "link_open"] in ([], ["#nb_x_"])
+        assert [t.content for t in tokens if t.type == "inline" and t.map and
+                tokens[tokens.index(t) - 1].type == "heading_open"][:1] == ["autograd-lab report"]
+        assert r"\\r\# Heading\\r!\[img\](http://evil/x.png)\\r&lt;script&gt;" in text

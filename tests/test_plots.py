@@ -30,7 +30,7 @@ def test_plan_caps_bars_and_skips_curves_over_huge_vectors(write_case):
           v: w*x/1000000
         """)
     result = check_file(path, sweep="always")
-    w, v = plots.plan(result, "big")
+    w, v = plots.plan(result, plots.Files().of(result))
     assert (w.kind, w.path) == ("none", "")
     assert w.note == ("∂loss/∂w is not drawn across a range: each value of w evaluates "
                       "1,000,000 elements.")
@@ -39,7 +39,7 @@ def test_plan_caps_bars_and_skips_curves_over_huge_vectors(write_case):
 
 
 def test_plan_for_an_error_is_empty():
-    assert plots.plan(CaseResult("bad", "bad.yaml", "error"), "bad") == []
+    assert plots.plan(CaseResult("bad", "bad.yaml", "error"), {}) == []
 
 
 def test_curves_and_bars_are_written(tmp_path):
@@ -78,5 +78,19 @@ def test_a_run_draws_plots_for_the_failing_cases_first():
     chosen = plots.drawn(results)
     assert chosen[-1] and sum(chosen) == plots.MAX_CASES and not chosen[-2]
     result = _result({"w": ([], True)})
-    (plot,) = plots.plan(result, "big", draw=False)
+    (plot,) = plots.plan(result, plots.Files().of(result), draw=False)
     assert plot.kind == "none" and plot.note.startswith("No plots: a run draws them for 40 cases")
+
+
+def test_plot_files_are_unique_capped_and_the_same_however_named():
+    """Cases a, a and a-1 had made two PNGs (the second a's numbered name was a-1's own);
+    a 200-character parameter had made a name too long to write."""
+    long = "p" + "a" * 199
+    results = [_result({"x": ([], True)}) for _ in range(3)] + [_result({long: ([], True)})]
+    for r, name in zip(results, ["a", "a", "a-1", "a"]):
+        r.name = name
+    paths = [f for r in plots.files(results) for f in r.values()]
+    assert paths == ["plots/a-x.png", "plots/a-x--2.png", "plots/a-1-x.png",
+                     f"plots/a-{long[:78]}.png"]
+    one_by_one = plots.Files()
+    assert [p for r in results for p in one_by_one.of(r).values()] == paths

@@ -95,4 +95,4 @@ def test_the_installed_command_inits_and_checks(tmp_path):
     assert done.stdout.splitlines()[-1] == (
         "1 cases: 1 passed, 0 failed, 0 errors  (reports in reports)")
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
-        "junit.xml", "plots", "report.json", "report.md"]
+        ".autograd-lab.lock", "junit.xml", "plots", "report.json", "report.md"]

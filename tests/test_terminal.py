@@ -56,3 +56,19 @@ def test_summary_table_counts_verdicts_and_names_failures():
     assert lines[2].split() == ["FAIL", "1", "6", "b"]
     assert lines[3].split() == ["ERROR", "1", "c"]
     assert lines[-1] == "3 cases: 1 passed, 1 failed, 1 errors  (reports in reports)"
+
+
+def test_case_text_reaches_the_terminal_as_text_and_markup_as_itself():
+    """A path with rich markup (cases/p[/]q.yaml) had raised MarkupError; [foo]a.yaml had
+    shown as a.yaml; an escape sequence had erased the line; :smile: had become an emoji."""
+    out = terminal.console()   # the project's own console, into a buffer
+    out.file = io.StringIO()
+    out.width = 200
+    bad = CaseResult("p[/]q", "cases/p[/]q.yaml", "failed", line=1,
+                     problems=["hand-written 3*x # \x1b[2K\x1b[32mPASS [bold]x[/] :smile:"])
+    terminal.show(bad, out)
+    terminal.show(CaseResult("[foo]a", "cases/[foo]a.yaml", "passed"), out)
+    text = out.file.getvalue()
+    assert "p[/]q" in text and "cases/p[/]q.yaml:1" in text and "cases/[foo]a.yaml" in text
+    assert "hand-written 3*x # \\x1b[2K\\x1b[32mPASS [bold]x[/] :smile:" in text
+    assert "\x1b[2K" not in text and "😄" not in text

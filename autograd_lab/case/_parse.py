@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import difflib
 import math
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -30,15 +31,60 @@ def parse(text: str) -> Expr:
         raise CaseError(f"the expression is {len(text):,} characters long; at most "
                         f"{MAX_LENGTH:,} are allowed: {_SPLIT}", column=1)
     _check_nesting(text)
+    _check_characters(text)
+    lead = len(text) - len(text.lstrip())   # columns count from the text as written
+    stripped = text.strip()
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(stripped, mode="eval")
     except SyntaxError as exc:
-        raise CaseError(f"not a valid expression: {exc.msg}",
-                        column=(exc.offset or 1), text=text.strip()) from None
+        column = Columns(stripped).of(exc.lineno or 1, exc.offset or 1, chars=True)
+        raise CaseError(f"not a valid expression: {exc.msg}", column=lead + column + 1,
+                        text=stripped) from None
     except (RecursionError, MemoryError, ValueError):
         raise CaseError(f"the expression is too long or deep to parse; {_SPLIT}",
                         column=1) from None
-    return _Converter(text.strip()).visit(tree.body, 0)
+    return _Converter(stripped, lead).visit(tree.body, 0)
+
+
+# what Python's parser cannot read at all: it would say only that it failed
+_UNREADABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _check_characters(text: str) -> None:
+    """A NUL or a lone surrogate (half of a UTF-16 pair, which YAML's "\\udfff" escape can
+    write) is no character of any expression: say which, and where."""
+    found = _UNREADABLE.search(text)
+    if found is None:
+        return
+    c = found.group()
+    what = "a NUL character (\\x00)" if c == "\x00" else \
+        f"a lone surrogate (\\u{ord(c):04x}), half of a UTF-16 pair and no character"
+    raise CaseError(f"the expression holds {what}; write the expression in plain text",
+                    column=found.start() + 1)
+
+
+class Columns:
+    """ast's offsets count UTF-8 bytes within a line; a message counts characters from the
+    start of the text (a full-width ｘ is one character, three bytes)."""
+
+    def __init__(self, text: str):
+        self.ascii = text.isascii() and "\n" not in text
+        self.lines = text.split("\n")
+        self.starts = [0]
+        for line in self.lines[:-1]:
+            self.starts.append(self.starts[-1] + len(line) + 1)
+
+    def of(self, lineno: int, offset: int, chars: bool = False) -> int:
+        """The 0-based character offset in the text of (1-based line, offset in the line):
+        a 0-based byte offset as ast's nodes give it, or a 1-based character offset as a
+        SyntaxError gives it (chars=True)."""
+        if chars:
+            return self.starts[min(lineno, len(self.starts)) - 1] + max(offset - 1, 0)
+        if self.ascii:
+            return offset
+        line = self.lines[min(lineno, len(self.lines)) - 1]
+        shown = line.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "replace")
+        return self.starts[min(lineno, len(self.starts)) - 1] + len(shown)
 
 
 def _check_nesting(text: str) -> None:
@@ -55,8 +101,17 @@ def _check_nesting(text: str) -> None:
 class _Converter:
     """ast -> Expr, refusing every node type not on the allow-list."""
 
-    def __init__(self, text: str):
-        self.text = text
+    def __init__(self, text: str, lead: int = 0):
+        self.text, self.lead = text, lead
+        self.columns = Columns(text)
+
+    def col(self, node) -> int:
+        """node's 0-based offset in the text, in characters (ast counts UTF-8 bytes)."""
+        return self.columns.of(getattr(node, "lineno", 1), getattr(node, "col_offset", 0))
+
+    def at(self, node) -> int:
+        """node's 0-based column in the expression as written (leading blanks counted)."""
+        return self.lead + self.col(node)
 
     def visit(self, node: ast.AST, depth: int) -> Expr:
         if depth > MAX_DEPTH:
@@ -70,25 +125,25 @@ class _Converter:
     def visit_Constant(self, node, depth):
         value = node.value
         if isinstance(value, bool):  # keepdim=True, unbiased=False: checked where bound
-            return Const(str(value), node.col_offset)
+            return Const(str(value), self.at(node))
         if not isinstance(value, (int, float)):
             kind = "strings" if isinstance(value, str) else f"{type(value).__name__} values"
             raise self.error(node, f"{kind} are not allowed in an expression")
         if (isinstance(value, float) and not math.isfinite(value)) or abs(value) > MAX_LITERAL:
             raise self.error(node, "the number is too large")
         if isinstance(value, int):  # exact already, however written
-            return Num(Fraction(value), node.col_offset)
+            return Num(Fraction(value), self.at(node))
         segment = self._segment(node).replace("_", "")
         try:
             exact = Fraction(segment)  # the decimal as written: 0.1 is 1/10
         except ValueError:
             exact = Fraction(value)  # hex and other forms: their exact binary value
-        return Num(exact, node.col_offset)
+        return Num(exact, self.at(node))
 
     def _segment(self, node) -> str:
         # ast's offsets count UTF-8 bytes, which are characters in one line of ASCII;
         # get_source_segment splits the whole text for every number, quadratic in its length
-        if self.text.isascii() and "\n" not in self.text:
+        if self.columns.ascii:
             return self.text[node.col_offset:node.end_col_offset]
         return ast.get_source_segment(self.text, node) or ""
 
@@ -96,15 +151,15 @@ class _Converter:
         if node.id.startswith("_"):
             raise self.error(node, f"names beginning with an underscore are not allowed: {node.id}")
         if node.id in CONSTANTS:
-            return Const(node.id, node.col_offset)
+            return Const(node.id, self.at(node))
         if node.id in FUNCTIONS:
             raise self.error(node, f"{node.id} is a function; call it as {node.id}(...)")
-        return Name(node.id, node.col_offset)
+        return Name(node.id, self.at(node))
 
     def visit_UnaryOp(self, node, depth):
         operand = self.visit(node.operand, depth)
         if isinstance(node.op, ast.USub):
-            return Neg(operand, node.col_offset)
+            return Neg(operand, self.at(node))
         if isinstance(node.op, ast.UAdd):
             return operand
         raise self.error(node, _forbidden(node.op))
@@ -119,7 +174,10 @@ class _Converter:
             self._check_exponent(node, right)
         if op in "/**" and not right.names():
             self._check_divisor(node, op, left, right)
-        return BinOp(op, left, right, node.col_offset)
+        power = BinOp(op, left, right, self.at(node))
+        if op == "**":
+            self._check_power(node, power)
+        return power
 
     def visit_Call(self, node, depth):
         name, receiver = self._callee(node.func, depth)
@@ -146,7 +204,7 @@ class _Converter:
         missing = [s for s in op.static[:op.need] if s not in dict(keywords)]
         if missing:
             raise self.error(node, f"{name}() needs its {' and '.join(missing)}")
-        call = Call(name, tuple(tensors), node.col_offset, tuple(keywords))
+        call = Call(name, tuple(tensors), self.at(node), tuple(keywords))
         if name == "pow" and len(tensors) > 1:   # pow(x, k) is x**k: the same bound
             self._check_exponent(node, tensors[1])
         self._check_domain(node, call)
@@ -194,12 +252,12 @@ class _Converter:
             raise self.error(node, f"the attribute .{node.attr} is not allowed; allowed: "
                                    f"{', '.join('.' + a for a in ATTRIBUTES)} and the methods "
                                    f"of the functions (x.sum(1)){hint}")
-        return Attr(self.visit(node.value, depth), node.attr, node.col_offset)
+        return Attr(self.visit(node.value, depth), node.attr, self.at(node))
 
     def visit_Subscript(self, node, depth):
         entries = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         return Index(self.visit(node.value, depth),
-                     tuple(self._entry(e, depth) for e in entries), node.col_offset)
+                     tuple(self._entry(e, depth) for e in entries), self.at(node))
 
     def _entry(self, node, depth) -> Expr:
         """One index: an integer, a name, a slice lo:hi, or range(n)."""
@@ -208,25 +266,29 @@ class _Converter:
                 raise self.error(node, "a slice takes no step (a:b, not a:b:c)")
             lo, hi = (None if b is None else self.visit(b, depth)
                       for b in (node.lower, node.upper))
-            return Slice(lo, hi, node.col_offset)
+            return Slice(lo, hi, self.at(node))
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                 and node.func.id == "range"):
             if len(node.args) != 1 or node.keywords:
                 raise self.error(node, "range(n) takes one argument, n")
-            return Range(self.visit(node.args[0], depth), node.col_offset)
+            return Range(self.visit(node.args[0], depth), self.at(node))
         return self.visit(node, depth)
 
     def _check_domain(self, node, call: Call):
         """A function of a constant outside its domain (log(-1)) has no real value anywhere."""
         outside = FUNCTIONS[call.func].outside
-        if outside is None or call.args[outside[0]].names():
-            return
-        try:
-            value = constant_value(call.args[outside[0]])
-        except (OverflowError, ZeroDivisionError, ValueError):
-            return
-        if outside[1](value):
-            raise self.error(node, f"{call.func} of the constant {value:g} has no real value")
+        values = _constants(call.args)
+        if outside is not None and values is not None and outside(values):
+            shown = ", ".join(f"{v:g}" for v in values)
+            raise self.error(node, f"{call.func} of the constant {shown} has no real value")
+
+    def _check_power(self, node, power: BinOp):
+        """A constant power without a real value ((-8)**(1/3)) has none anywhere."""
+        outside = OPERATORS["**"].outside
+        values = _constants((power.left, power.right))
+        if outside is not None and values is not None and outside(values):
+            raise self.error(node, f"{power} has no real value (a negative base to a power "
+                                   "that is not a whole number)")
 
     def _check_exponent(self, node, exponent: Expr):
         if exponent.names():
@@ -252,9 +314,11 @@ class _Converter:
             return
 
     def error(self, node, message: str) -> CaseError:
-        col = getattr(node, "col_offset", 0)
-        end = getattr(node, "end_col_offset", None) or len(self.text)
-        return CaseError(message, column=col + 1, text=self.text[col:end][:80])
+        col = self.col(node)
+        end_offset = getattr(node, "end_col_offset", None)
+        end = len(self.text) if end_offset is None else \
+            self.columns.of(getattr(node, "end_lineno", None) or 1, end_offset)
+        return CaseError(message, column=self.lead + col + 1, text=self.text[col:end][:80])
 
 
 class _Constant(Visitor[Any]):
@@ -291,6 +355,16 @@ class _Constant(Visitor[Any]):
         raise ValueError("not a constant")
 
     visit_Attr = visit_Index = visit_Slice = visit_Range = visit_Stack = visit_Call
+
+
+def _constants(args) -> list[float] | None:
+    """The values of arguments that are all constants; None if any has a name or no value."""
+    if any(a.names() for a in args):
+        return None
+    try:
+        return [constant_value(a) for a in args]
+    except (OverflowError, ZeroDivisionError, ValueError):
+        return None
 
 
 def constant_value(node: Expr, known: dict | None = None):

@@ -12,6 +12,7 @@ from ..result import FAILED, PASSED, CaseResult, ClaimResult
 from . import _compare as compare
 from . import _lint as lint
 from ._domain import domain_watch
+from ._words import listed as _listed
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 # what a torch call in a notebook cell raises (x.grad.zero_() on None is an AttributeError)
@@ -141,7 +142,8 @@ class _Run:
             if grad is None:
                 return None, e.want is None, f"{e.target}.grad is None: {self.no_grad_why(e)}"
             if e.want is None:
-                return _listed(grad), False, f"{e.target}.grad is {value_text(_listed(grad))}"
+                shown = _listed(grad)
+                return shown, False, f"{e.target}.grad is {value_text(shown)}"
             return self.number(e, grad, f"{e.target}.grad is")
         got = getattr(tensor, e.kind)
         if e.kind == "grad_fn":
@@ -150,11 +152,12 @@ class _Run:
 
     def number(self, e: Expectation, tensor: torch.Tensor, said: str):
         got = tensor.detach().to(torch.float64).numpy()
+        shown = _listed(got)   # at most LISTED_ELEMENTS of it
         if got.shape != e.want.shape and e.want.size != 1:
-            return _listed(got), False, f"{said} {value_text(_listed(got))} (shape {got.shape})"
+            return shown, False, f"{said} {value_text(shown)} (shape {got.shape})"
         allowed = np.maximum(e.slack, self.atol + self.rtol * np.abs(got))
         ok = bool(np.all(np.abs(e.want - got) <= allowed))
-        return _listed(got), ok, f"{said} {value_text(_listed(got))}"
+        return shown, ok, f"{said} {value_text(shown)}"
 
     def no_grad_why(self, e: Expectation) -> str:
         tensor = self.env[e.target]
@@ -206,10 +209,6 @@ def _element(index: tuple) -> str:
     return f"element {list(index)}" if index else ""
 
 
-def _listed(value):
-    array = np.asarray(value.detach().to(torch.float64) if isinstance(value, torch.Tensor)
-                       else value, dtype=float)
-    return float(array) if array.ndim == 0 else array.tolist()
 
 
 def value_text(value) -> str:

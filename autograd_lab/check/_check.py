@@ -25,6 +25,7 @@ from ..methods import (
 )
 from ..reading import load
 from ..result import ERROR, FAILED, PASSED, CaseResult, ClaimResult, EdgeResult, PointResult, error
+from ..text import one_line
 from . import _compare as compare
 from . import _deadline as guard
 from . import _formulas as formulas
@@ -35,6 +36,7 @@ from ._agreement import agree
 from ._behaviour import run as run_behaviour
 from ._domain import watch_domain
 from ._hints import copied_inputs
+from ._readable import Readable
 from ._rounding import Rounding
 from ._sweep import sweeps
 from ._tensor import check_tensor
@@ -48,14 +50,34 @@ def check_paths(paths) -> list[CaseResult]:
     return [check_file(p) for p in case_files(paths)]
 
 
+SUFFIXES = (".yaml", ".yml")
+
+
 def case_files(paths) -> list[Path]:
+    """The case files named, and those under the folders named (sorted, folder by folder)."""
     files: list[Path] = []
     for path in map(Path, paths):
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
-        else:
-            files.append(path)
+        files += sorted(_under(path)) if path.is_dir() else [path]
     return files
+
+
+def _under(folder: Path):
+    """Every entry named *.yaml or *.yml below folder, at any depth, as Path.rglob finds them
+    (a folder or a link so named too: checking it says what it is), without following links
+    to folders; walked with a list, not recursion, so no depth of folders (990 had raised
+    RecursionError in rglob) can stop it."""
+    pending = [folder]
+    while pending:
+        here = pending.pop()
+        try:
+            entries = list(os.scandir(here))
+        except OSError:   # unreadable, or gone meanwhile: what it holds cannot be listed
+            continue
+        for entry in entries:
+            if Path(entry.name).suffix in SUFFIXES:
+                yield Path(entry.path)
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(Path(entry.path))
 
 
 SWEEPS = (None, "always", "unless passed")
@@ -71,17 +93,20 @@ def check_file(path, sweep: str | None = None) -> CaseResult:
     loaded = not isinstance(path, (str, os.PathLike))
     name, file = (path.name, path.file) if loaded else (Path(path).stem, str(path))
     case = path if loaded else None
+    begun: list[CaseResult] = []   # the result as it is built, kept if time runs out
     try:
         with guard.deadline():
             if case is None:
                 case = load(path)
-            result = check_case(case)
+            result = check_case(case, begun)
             # a curve sweeps a scalar parameter of the scalar lessons; a tensor case has bars
             if isinstance(case, Case) and not case.tensor and _sweeping(sweep, result):
                 result.sweeps = sweeps(case, result, gradients)
     except guard.TooSlow as exc:
         line = case.line_of() if isinstance(case, Case) else None
-        result = error(name, file, f"{file}: {guard.message(exc.args[0], case)}", line)
+        said = f"{file}: {guard.message(exc.args[0], case)}"
+        result = _stopped(begun[0], said) if begun and begun[0].problems else \
+            error(name, file, said, line)
     except CaseError as exc:
         exc.file = exc.file or file   # found while evaluating, where no place was known
         result = error(name, file, str(exc), exc.line)
@@ -92,7 +117,19 @@ def check_file(path, sweep: str | None = None) -> CaseResult:
     except Exception as exc:  # a bug of ours must not end the run or lose other cases
         result = error(name, file,
                        f"{file}: internal error while checking: {type(exc).__name__}: {exc}")
+    # one line each, whatever case text a message quotes (an expression may hold a newline)
+    result.problems = [one_line(p) for p in result.problems]
+    result.notes = [one_line(n) for n in result.notes]
     result.seconds = time.perf_counter() - start
+    return result
+
+
+def _stopped(result: CaseResult, said: str) -> CaseResult:
+    """A case whose time ran out after a problem was found: failed, as it is, whatever the
+    rest would have found; a timeout never takes the place of a failure."""
+    result.status = FAILED
+    result.notes.append(f"{said}; the problems above were found before it, the rest of the "
+                        "case was not checked")
     return result
 
 
@@ -103,7 +140,8 @@ def _sweeping(sweep: str | None, result: CaseResult) -> bool:
     return wanted and result.status != ERROR
 
 
-def check_case(case: Case | Behaviour) -> CaseResult:
+def check_case(case: Case | Behaviour, begun: list | None = None) -> CaseResult:
+    """One case checked; begun, if given, receives the result as soon as it is made."""
     if isinstance(case, Behaviour):
         return run_behaviour(case)
     if case.tensor:
@@ -111,6 +149,8 @@ def check_case(case: Case | Behaviour) -> CaseResult:
     result = CaseResult(name=case.name, file=case.file, status=PASSED, dtype=case.dtype,
                         title=case.title, points_total=case.count, line=case.line_of(),
                         notes=list(case.notes))
+    if begun is not None:
+        begun.append(result)
     symbolic = Symbolic(case)
     domain: list[str] = []
     seen = {dtype: Recorder() for dtype in dict.fromkeys(("float64", case.dtype))}
@@ -128,6 +168,8 @@ def check_case(case: Case | Behaviour) -> CaseResult:
     _check_edges(case, symbolic, result, survey)
     beside = honesty.beside_kinks(case, methods, survey)  # what is compared where SymPy is nan
     agree(case, honesty.without_kinks(case, beside, survey), result, quiet=bool(domain))
+    if not domain:  # nothing said yet why a gradient could have no value
+        result.problems += _unchecked(case, beside, survey)
     _check_totals(case, methods, result)
     fd = finite_opinion(case)
     result.notes += honesty.kink_notes(case, survey, at_point)
@@ -172,6 +214,7 @@ def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> 
     rtol, atol = compare.tolerance("float64", case.tolerance)
     moved = formulas.elsewhere(case) if case.edges else None
     there = Symbolic(moved) if moved is not None else None
+    readable = Readable()   # a wrong edge's formula simplified within a budget
     for edge in case.edges.values():
         hand, exact = symbolic.edge_pair(edge.expr, edge.node, edge.parent)
         kinked = survey.nodes.get(edge.node)
@@ -183,15 +226,19 @@ def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> 
             g = compare.gap(np.where(off, np.nan, hand), np.where(off, np.nan, exact), rtol, atol)
         wrong = formulas.wrong_edge(case, moved, there, edge) \
             if g.ok and moved is not None and there is not None else None
-        form = symbolic.form(edge.node, edge.parent, simplify=not g.ok or wrong is not None)
+        differs = f"differs at {at_point(case, g.index)} by {g.diff:.6g} ({g.a:.10g} vs {g.b:.10g})"
+        if not g.ok:  # said before its formula is made, so the verdict stands if time runs out
+            result.problems.append(f"chain_rule edge {edge.key}: hand-written {edge.text} "
+                                   f"{differs} from SymPy's")
+        form = readable.form(symbolic, edge.node, edge.parent) if not g.ok or wrong is not None \
+            else symbolic.form(edge.node, edge.parent, simplify=False)
         status = PASSED if g.ok and wrong is None else FAILED
         result.edges.append(EdgeResult(edge.key, status, edge.text, form,
                                        case.line_of("chain_rule", edge.key),
                                        _base(hand, case), _base(exact, case)))
         if not g.ok:
-            result.problems.append(
-                f"chain_rule edge {edge.key}: hand-written {edge.text}, SymPy {form}; differs at "
-                f"{at_point(case, g.index)} by {g.diff:.6g} ({g.a:.10g} vs {g.b:.10g})")
+            result.problems[-1] = (f"chain_rule edge {edge.key}: hand-written {edge.text}, "
+                                   f"SymPy {form}; {differs}")
         elif wrong is not None and moved is not None:
             index, hand, exact = wrong
             result.problems.append(
@@ -217,6 +264,26 @@ def _check_totals(case: Case, methods: dict, result: CaseResult) -> None:
                 f"gradient {param}: the hand-written total {case.gradient[param][1]} is right at "
                 f"the case's points, wrong as a formula: at {formulas.place(moved, index)} it "
                 f"gives {value:.10g} and SymPy {exact:.10g}")
+
+
+def _unchecked(case: Case, methods: dict, survey) -> list[str]:
+    """A gradient that neither SymPy nor autograd gives as a number, at a point where no kink
+    and no domain explains it, was never checked: every method agreeing on nan is no pass."""
+    problems = []
+    for p in case.params:
+        exact, torch64 = (np.broadcast_to(np.asarray(methods[m][p], dtype=float),
+                                          (case.count,) + np.shape(methods[m][p])[1:])
+                          .reshape(case.count, -1) for m in ("sympy", "autograd"))
+        agreed = (exact == torch64) | (np.isnan(exact) & np.isnan(torch64))  # else: _agree
+        none = (~np.isfinite(exact) & agreed).any(axis=1)
+        none &= ~survey.mask(p, case.count)
+        if none.any():
+            i = int(np.flatnonzero(none)[0])
+            k = int(np.flatnonzero(~np.isfinite(exact[i]) & agreed[i])[0])
+            problems.append(f"gradient {p} has no value at {at_point(case, (i,))}: SymPy gives "
+                            f"{exact[i, k]:g} and autograd {torch64[i, k]:g}, so it cannot be "
+                            "checked there")
+    return problems
 
 
 def _check_claims(case: Case, symbolic: Symbolic, exact: dict, result: CaseResult) -> None:

@@ -36,7 +36,9 @@ CHUNK = 1 << 15   # elements compared at a time: the temporaries stay in cache, 
 
 
 def gap(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> Gap:
-    """Compare where both are finite; a non-finite value on one side only counts as infinite."""
+    """Compare where both are finite. Non-finite values agree only with themselves (nan with
+    nan: neither has a value, which the domain and kink checks explain; inf with the same
+    inf); against anything else, a number, the other infinity or nan, the gap is infinite."""
     a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
     if a.size == 0:
         return Gap(0.0, (), 0.0, 0.0, 0.0)
@@ -68,8 +70,8 @@ def _gap(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> tuple:
         diff = np.abs(a - b)
         if not np.isfinite(diff).all():  # rare: the slow path sorts out nan and inf
             both = np.isfinite(a) & np.isfinite(b)
-            one = np.isfinite(a) ^ np.isfinite(b)
-            diff = np.where(both, diff, np.where(one, np.inf, 0.0))
+            same = (a == b) | (np.isnan(a) & np.isnan(b))
+            diff = np.where(both, diff, np.where(same, 0.0, np.inf))
             scale = np.where(both, b, 0.0)
         ratio = np.abs(scale)
         ratio *= rtol

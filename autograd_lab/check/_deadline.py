@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import threading
+import time
 
 from ..reading import BIG_OUTPUT, DOUBLING, count_text, output_size
 
 DEFAULT_SECONDS = 60.0
+MAX_SECONDS = 1_000_000.0      # about 11 days: setitimer overflows far beyond (1e20 did)
 ENV = "AUTOGRAD_LAB_TIMEOUT"   # read at each check, so that worker processes see it too
 
 
@@ -17,12 +20,24 @@ class TooSlow(BaseException):
     swallows it on its way out."""
 
 
+class OverBudget(BaseException):
+    """A budget inside the case's time (see `budget`) ran out; a BaseException for the same
+    reason as TooSlow."""
+
+
 def seconds() -> float:
-    """The limit in force: $AUTOGRAD_LAB_TIMEOUT, else the default; 0 means none."""
+    """The limit in force: $AUTOGRAD_LAB_TIMEOUT, else the default; 0 means none, and one
+    above MAX_SECONDS is taken as MAX_SECONDS (a timer cannot hold more)."""
     try:
-        return max(float(os.environ.get(ENV, DEFAULT_SECONDS)), 0.0)
+        value = float(os.environ.get(ENV, DEFAULT_SECONDS))
     except ValueError:
         return DEFAULT_SECONDS
+    if math.isnan(value):
+        return DEFAULT_SECONDS
+    return min(max(value, 0.0), MAX_SECONDS)
+
+
+_ours: list = []   # the SIGALRM handlers of the deadlines in force here, innermost last
 
 
 @contextlib.contextmanager
@@ -31,21 +46,52 @@ def deadline(limit: float | None = None):
 
     A timer signal needs the main thread, and must not replace a timer someone else set
     (pytest-timeout, a caller's alarm): in either case the block runs without a limit."""
-    limit = seconds() if limit is None else limit
-    if (not limit or threading.current_thread() is not threading.main_thread()
-            or not hasattr(signal, "setitimer") or signal.getitimer(signal.ITIMER_REAL)[0]):
+    limit = seconds() if limit is None else min(limit, MAX_SECONDS)
+    if (not limit or not _timers() or signal.getitimer(signal.ITIMER_REAL)[0]):
         yield
         return
 
     def expire(signum, frame):
         raise TooSlow(limit)
     previous = signal.signal(signal.SIGALRM, expire)
+    _ours.append(expire)
     signal.setitimer(signal.ITIMER_REAL, limit)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        _ours.remove(expire)
+
+
+@contextlib.contextmanager
+def budget(limit: float):
+    """Raise OverBudget in the block once `limit` seconds have passed, for work that may be
+    given up (a formula simplified for a message): the case's deadline is paused meanwhile
+    and resumed with what is left of it, and the budget never outlasts it. Under someone
+    else's timer (pytest-timeout) nothing is paused: the block runs without a budget."""
+    left = signal.getitimer(signal.ITIMER_REAL)[0] if _timers() else 0.0
+    if not _timers() or (left and signal.getsignal(signal.SIGALRM) not in _ours):
+        yield
+        return
+
+    def over(signum, frame):
+        raise OverBudget(limit)
+    previous = signal.signal(signal.SIGALRM, over)
+    start = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, min(limit, left) if left else limit)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if left:   # the deadline's own time resumes; if it is spent, it fires at once
+            signal.setitimer(signal.ITIMER_REAL, max(left - (time.monotonic() - start), 1e-6))
+
+
+def _timers() -> bool:
+    """A timer signal needs the main thread, and setitimer (not on Windows)."""
+    return threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
 
 
 def message(limit: float, case=None) -> str:

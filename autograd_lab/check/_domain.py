@@ -21,15 +21,33 @@ def _op(node: Expr):
 
 def outside(node: Expr, args: list) -> np.ndarray | None:
     """Where the operation at node has no real value for these arguments (an array of
-    booleans), or None when it has no domain to leave or the argument is a constant
+    booleans), or None when it has no domain to leave or its arguments are constants
     (constants were checked when the case was read)."""
     op = _op(node)
     if op is None or op.outside is None:
         return None
-    index, test = op.outside
-    if not isinstance(args[index], torch.Tensor):
+    return _where(op.outside, args)
+
+
+def steep(node: Expr, args: list) -> np.ndarray | None:
+    """Where the operation at node has a value but an infinite derivative (sqrt at 0), for
+    arguments that carry a gradient (a constant's slope is never asked for); else None."""
+    op = _op(node)
+    if op is None or op.steep is None:
         return None
-    return np.atleast_1d(test(args[index]).numpy())
+    if not any(isinstance(a, torch.Tensor) and a.requires_grad for a in args):
+        return None
+    return _where(op.steep, args)
+
+
+def _where(test, args: list) -> np.ndarray | None:
+    tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    if not tensors:
+        return None
+    with torch.no_grad():
+        found = torch.as_tensor(test(args))
+        shape = torch.broadcast_shapes(*(t.shape for t in tensors), found.shape)
+        return np.atleast_1d(found.expand(shape).numpy())
 
 
 def describe(node: Expr) -> str:
@@ -37,6 +55,13 @@ def describe(node: Expr) -> str:
     op = _op(node)
     assert op is not None
     return op.domain.format(call=node)
+
+
+def describe_steep(node: Expr) -> str:
+    """The operation, as written, with where its slope is infinite: `sqrt(u) (argument 0)`."""
+    op = _op(node)
+    assert op is not None
+    return op.steep_text.format(call=node)
 
 
 def domain_watch(found: list[str]):
@@ -50,24 +75,37 @@ def domain_watch(found: list[str]):
 
 
 def watch_domain(case: Case, found: list[str], point: int | None = None):
-    """Note log, sqrt and division outside their domain, once per place in a formula,
-    at the file:line:column of that place. point: the one point a tensor case's pass is at
-    (the scalar lessons' passes carry every point, in dim 0)."""
+    """Note an operation outside its domain (log, sqrt, division, a power) and one whose
+    derivative is infinite there (sqrt at 0), once per place in a formula, at the
+    file:line:column of that place: no method has a gradient to agree on there.
+    point: the one point a tensor case's pass is at (the scalar lessons' passes carry every
+    point, in dim 0)."""
     seen: set[int] = set()
     owner = {id(t): name for name, node in case.nodes.items() for t in walk(node.expr)}
 
     def watch(tree, args):
-        bad = outside(tree, args)
-        if bad is None or id(tree) in seen or not bad.any():
+        if id(tree) in seen:
             return
-        seen.add(id(tree))
-        if point is None:
-            at = int(np.argwhere(bad.reshape(len(bad), -1).any(axis=1))[0][0])
-        else:
-            at = point
-        found.append(f"{_place(case, owner.get(id(tree)), tree)}{describe(tree)} is outside "
-                     f"its domain at {at_point(case, (at,))}")
+        for test, said in ((outside, _outside_text), (steep, _steep_text)):
+            bad = test(tree, args)
+            if bad is None or not bad.any():
+                continue
+            seen.add(id(tree))
+            at = point if point is not None else \
+                int(np.argwhere(bad.reshape(len(bad), -1).any(axis=1))[0][0])
+            found.append(f"{_place(case, owner.get(id(tree)), tree)}"
+                         f"{said(tree, at_point(case, (at,)))}")
+            return
     return watch
+
+
+def _outside_text(tree, where: str) -> str:
+    return f"{describe(tree)} is outside its domain at {where}"
+
+
+def _steep_text(tree, where: str) -> str:
+    return (f"{describe_steep(tree)} has an infinite derivative at {where}, so no gradient "
+            "through it can be checked there")
 
 
 def _place(case: Case, node: str | None, tree) -> str:

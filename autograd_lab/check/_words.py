@@ -2,14 +2,20 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from ..case import Case
 
-LISTED_ELEMENTS = 1_000    # elements of a vector written out
+# a report of a ten-million-element tensor lists its first thousand elements, never all of
+# them (two looks at 10^6 elements had made a 128 MB report.json)
+LISTED_ELEMENTS = 1_000
 
 
 def listed(v):
-    """A value for a report: a float, a list, or nested lists, cut to LISTED_ELEMENTS."""
+    """A value for a report: a float, a list, or nested lists in the value's shape when it is
+    small enough, else its first LISTED_ELEMENTS elements in order (flat)."""
+    if isinstance(v, torch.Tensor):
+        v = v.detach().to(torch.float64)
     v = np.asarray(v, dtype=float)
     if v.ndim == 0:
         return float(v)

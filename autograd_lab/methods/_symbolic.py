@@ -13,6 +13,8 @@ from ..case import BinOp, Call, Case, Const, Expr, Name, Neg, Num, Visitor, shap
 from ..ops import CONSTANTS, FUNCTIONS, OPERATORS
 from . import _numeric as numeric
 
+SIMPLIFY_OPS = 1_000   # operations in a formula past which it is printed unsimplified
+
 
 @dataclass
 class Reduction:
@@ -261,12 +263,14 @@ class Symbolic:
         """SymPy's partial derivative as a formula, written in the node's own names.
 
         simplify tries factor and together for the shortest form: readable, but slow
-        (most of a small case's time), so it is kept for the formulas a person reads."""
+        (most of a small case's time), so it is kept for the formulas a person reads, and
+        for formulas of at most SIMPLIFY_OPS operations (its time is bounded by the caller)."""
         built, x = self.local[node], self.symbols[parent]
         d = self.diff(built.expr, x)
         for r in built.reductions:
             scale = sp.Rational(1, r.count) if r.kind == "mean" else 1
             d += self.diff(built.expr, r.symbol) * self.diff(r.arg, x) * scale
+        simplify = simplify and sp.count_ops(d) <= SIMPLIFY_OPS
         if not built.expr.is_Symbol:  # xreplace: only where the node stands whole, but cheap
             own = {built.expr: self.symbols[node]}
             d = d.subs(own) if simplify else d.xreplace(own)

@@ -10,8 +10,9 @@ import math
 Shape = tuple[int, ...]
 
 
-# dimensions a value may have: a tutorial's tensors have up to 4; torch and numpy stop at 64
-MAX_RANK = 16
+# dimensions a value may have (any part of an expression too): numpy holds 64, and each
+# method adds one for the points
+MAX_RANK = 32
 
 
 class ShapeError(ValueError):

@@ -39,9 +39,12 @@ class Op:
     reduces: bool = False             # sum, mean: a vector to a scalar in the scalar language
     switches: Form | None = None      # args -> each switch point's offset (0: on it)
     convention: str = ""              # torch's derivative on a switch point
-    # (i, test): test(argument i) is True where there is no real value (on floats or tensors)
-    outside: tuple[int, Form] | None = None
+    # args -> True where there is no real value (on floats or tensors, as evaluated)
+    outside: Form | None = None
     domain: str = ""                  # what `outside` means, of the written call: "{call} ..."
+    # args -> True where the value exists but the derivative is infinite (sqrt at 0)
+    steep: Form | None = None
+    steep_text: str = ""              # what `steep` means, of the written call
     # --- tensors --------------------------------------------------------------------------
     required: int | None = None       # tensor arguments that must be given (default: arity)
     static: tuple[str, ...] = ()      # then these, integers or flags known when read
@@ -91,6 +94,32 @@ def _like(bound, u):
     if bound is None or isinstance(bound, torch.Tensor):
         return bound
     return torch.tensor(bound, dtype=u.dtype)
+
+
+def _fractional(e):
+    return e != torch.floor(e) if isinstance(e, torch.Tensor) else not float(e).is_integer()
+
+
+def _no_power(args):
+    """Where base**exponent has no real value: a negative base to a power that is not a whole
+    number ((-8)**(1/3): torch and Python's float give nan), or 0 to a negative power."""
+    base, exponent = args
+    return ((base < 0) & _fractional(exponent)) | ((base == 0) & (exponent < 0))
+
+
+def _steep_power(args):
+    """Where base**exponent has a value but an infinite slope: 0 to a power between 0 and 1
+    (x**0.5 at 0, as sqrt)."""
+    base, exponent = args
+    return (base == 0) & (exponent > 0) & (exponent < 1)
+
+
+# a power's domain and steepness: `x**0.5` and `pow(x, 0.5)` alike
+_POWER: dict = {
+    "outside": _no_power,
+    "domain": "{call} (a negative base to a power that is not a whole number, or 0 to a "
+              "negative power)",
+    "steep": _steep_power, "steep_text": "{call} (0 to a power between 0 and 1)"}
 
 
 def _ieee(f: Form) -> Form:
@@ -154,8 +183,8 @@ OPERATORS: dict[str, Op] = {op.name: op for op in [
     Op("-", 2, operator.sub, operator.sub, _ieee(operator.sub), scalar=True),
     Op("*", 2, operator.mul, sp.Mul, _ieee(operator.mul), scalar=True),
     Op("/", 2, operator.truediv, operator.truediv, _ieee(operator.truediv), scalar=True,
-       outside=(1, lambda b: b == 0), domain="division by zero in {call}"),
-    Op("**", 2, operator.pow, sp.Pow, _ieee(operator.pow), scalar=True),
+       outside=lambda a: a[1] == 0, domain="division by zero in {call}"),
+    Op("**", 2, operator.pow, sp.Pow, _ieee(operator.pow), scalar=True, **_POWER),
     Op("@", 2, torch.matmul, elements=A.matmul, shape=R.matmul,
        fanin=lambda a, b: 2 * a[-1]),
 ]}
@@ -166,14 +195,15 @@ FUNCTIONS: dict[str, Op] = {op.name: op for op in [
     Op("cos", 1, torch.cos, sp.cos, scalar=True),
     Op("tan", 1, torch.tan, sp.tan, scalar=True),
     Op("exp", 1, torch.exp, sp.exp, scalar=True),
-    Op("log", 1, torch.log, sp.log, outside=(0, lambda u: u <= 0),
+    Op("log", 1, torch.log, sp.log, outside=lambda a: a[0] <= 0,
        domain="{call} (argument ≤ 0)", scalar=True),
-    Op("sqrt", 1, torch.sqrt, sp.sqrt, outside=(0, lambda u: u < 0),
-       domain="{call} (argument < 0)", scalar=True),
+    Op("sqrt", 1, torch.sqrt, sp.sqrt, outside=lambda a: a[0] < 0,
+       domain="{call} (argument < 0)", steep=lambda a: a[0] == 0,
+       steep_text="{call} (argument 0)", scalar=True),
     Op("tanh", 1, torch.tanh, sp.tanh, scalar=True),
     Op("sigmoid", 1, torch.sigmoid, S.sigmoid, scalar=True),
     Op("softplus", 1, F.softplus, lambda u: sp.log(1 + sp.exp(u)), scalar=True),
-    Op("log1p", 1, torch.log1p, lambda u: sp.log(1 + u), outside=(0, lambda u: u <= -1),
+    Op("log1p", 1, torch.log1p, lambda u: sp.log(1 + u), outside=lambda a: a[0] <= -1,
        domain="{call} (argument ≤ -1)", scalar=True),
     Op("relu", 1, torch.relu, lambda u: S.maximum(0, u), switches=lambda a: [a[0]],
        convention="relu'(0) = 0", scalar=True),
@@ -186,7 +216,7 @@ FUNCTIONS: dict[str, Op] = {op.name: op for op in [
     Op("clamp", 3, _clamp, S.clamp, required=1, elements=A.clamp, scalar=True,
        switches=lambda a: [a[0] - bound for bound in a[1:] if bound is not None],
        aliases={"min": 1, "max": 2}, convention="clamp passes the gradient at lo and at hi"),
-    Op("pow", 2, torch.pow, sp.Pow),
+    Op("pow", 2, torch.pow, sp.Pow, **_POWER),
     Op("clone", 1, torch.clone, elements=A.same),
     Op("float", 1, _identity, elements=A.same),     # values unchanged, in the case's dtype
     Op("double", 1, _identity, elements=A.same),

@@ -1,4 +1,5 @@
 """Reading a case file: safe YAML with positions -> a validated model -> a resolved case."""
+from ..text import NAME  # a name, matched whole (text.is_name)
 from ._bounds import (
                       BIG_OUTPUT,
                       DOUBLING,
@@ -12,7 +13,7 @@ from ._bounds import (
                       output_size,
 )
 from ._load import load
-from ._names import NAME, located
+from ._names import located
 from ._schema import json_schema, validate
 from ._values import MAX_ELEMENTS, half_unit
 from ._yaml import MAX_BYTES, MAX_DEPTH, MAX_NODES, Source, read, too_deep

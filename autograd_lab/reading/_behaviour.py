@@ -27,11 +27,20 @@ def resolve(model: BehaviourModel, where: Source, default_name: str) -> Behaviou
         steps=_steps(model.steps, ("steps",), "", known, where), title=model.title or "",
         source=model.source or "", where=where,
         tolerance=(model.tolerance.rtol, model.tolerance.atol) if model.tolerance else None)
-    tensors = len(inputs) + sum(len(s.args) for s, _ in flat(case.steps) if s.action
-                                in ("compute", "detach"))
-    _bounds.check_values(tensors, max((math.prod(k.shape) for k in known.values()), default=1),
+    _bounds.check_values(_held(case), max((math.prod(k.shape) for k in known.values()), default=1),
                          where, ("steps",))
     return case
+
+
+def _held(case: Behaviour) -> int:
+    """Tensors a run may hold at once: the inputs, each name computed or detached, each
+    gradient (a parameter's, a retained node's), and a look's float64 copies."""
+    steps = [step for step, _ in flat(case.steps)]
+    made = sum(len(s.args) for s in steps if s.action in ("compute", "detach"))
+    grads = sum(spec.grad for spec in case.inputs.values()) \
+        + sum(s.action in ("retain_grad", "requires_grad") for s in steps)
+    looks = any(e.kind in ("value", "grad") for s in steps for e in s.expect)
+    return len(case.inputs) + made + grads + (_bounds.LOOK_TENSORS if looks else 0)
 
 
 def _steps(models: list, path: tuple, prefix: str, known: dict, where: Source) -> list[Step]:

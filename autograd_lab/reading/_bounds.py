@@ -19,6 +19,9 @@ MAX_VALUES = 40_000_000
 # a behaviour case holds only torch tensors, about 9 bytes a value with the graph's
 # (31 tensors of 10^7 elements: 2.7 GB)
 MAX_TENSOR_VALUES = 400_000_000
+# a value or gradient looked at in a behaviour step is copied to float64 and compared: as
+# much memory as this many tensors of the case's dtype, while the look lasts
+LOOK_TENSORS = 4
 DOUBLING = ("nodes that each use the one before more than once double it at every step; "
              "check a smaller part of the graph")
 
@@ -32,23 +35,28 @@ def check_counts(model, where) -> None:
 
 
 def check_values(tensors: int, elements: int, where, path: tuple) -> None:
-    """Refuse a behaviour case whose tensors, held together, would not fit in memory."""
+    """Refuse a behaviour case whose tensors, held together, would not fit in memory
+    (tensors: every input, computed or detached name, gradient, and a look's copies)."""
     if tensors * elements > MAX_TENSOR_VALUES:
         raise where.error(f"the case holds up to {tensors * elements:,} values ({tensors} "
                           f"tensors x {elements:,} elements); at most {MAX_TENSOR_VALUES:,} fit "
                           "in memory: use fewer steps or elements", path)
 
 
-def check_size(case, where) -> None:
-    """Refuse at once a case too big to hold, or an output SymPy could not differentiate."""
+def check_size(case, where, order: int = 1) -> None:
+    """Refuse at once a case too big to hold, or an output SymPy could not differentiate.
+    order 2: each method also holds p² Hessian entries at every point (p parameters)."""
     points = 1 + len(case.overrides) + (case.sample.count if case.sample else 0)
     elements = math.prod(case.shape)
     names = len(case.inputs) + len(case.nodes)
-    if names * points * elements > MAX_VALUES:
-        raise where.error(f"the case holds {names * points * elements:,} values ({names} inputs "
-                          f"and nodes x {points:,} points x {elements:,} elements); at most "
-                          f"{MAX_VALUES:,} fit in memory: use fewer points, elements or nodes",
-                          ("forward",))
+    entries = len(case.params) ** 2 if order == 2 else 0
+    held = names * points * elements + entries * points
+    if held > MAX_VALUES:
+        second = f", and {entries:,} Hessian entries x {points:,} points" if entries else ""
+        raise where.error(f"the case holds {held:,} values ({names} inputs and nodes x "
+                          f"{points:,} points x {elements:,} elements{second}); at most "
+                          f"{MAX_VALUES:,} fit in memory: use fewer points, elements or "
+                          f"{'parameters' if entries else 'nodes'}", ("forward",))
     depth = output_depth(case)
     if depth > MAX_OUTPUT_DEPTH:
         raise where.error(f"the output {case.output} with every node written out (as SymPy "

@@ -3,15 +3,12 @@ file:line:column in characters."""
 from __future__ import annotations
 
 import difflib
-import re
 
 from ..case import Expr, Locator, Name, declared, parse, walk
 from ..errors import CaseError
 from ..ops import CONSTANTS, FUNCTIONS
+from ..text import is_name
 from ._yaml import Source
-
-# a letter, then letters, digits or _, matched whole: $ would let a trailing newline through
-NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 def shadowing(names, kind: str) -> list[str]:
@@ -23,7 +20,8 @@ def shadowing(names, kind: str) -> list[str]:
 
 
 def check_name(name: str, path: tuple, where: Source) -> None:
-    if not isinstance(name, str) or not NAME.fullmatch(name):
+    # text.is_name matches whole: a $ would have let a trailing newline through
+    if not is_name(name):
         raise where.error(f"{name!r} is not a valid name (a letter, then letters, digits or _)",
                           path)
     if name in FUNCTIONS:

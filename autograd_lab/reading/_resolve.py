@@ -12,7 +12,7 @@ from ._hessian import entries
 from ._names import check_name, check_names, failing, parse_at, shadowing, unknown_name
 from ._schema import CaseModel
 from ._tensors import Resolver, at_dims, dims_of, stacked, uses_tensors
-from ._values import MAX_ELEMENTS, as_written, half_unit, input_of, numbers
+from ._values import MAX_ELEMENTS, as_written, check_range, half_unit, input_of, numbers
 from ._yaml import Source
 
 
@@ -41,7 +41,7 @@ def resolve(model: CaseModel, where: Source, default_name: str,
         where=where,
         tolerance=(model.tolerance.rtol, model.tolerance.atol) if model.tolerance else None)
     _check_params(case, model, where)
-    _bounds.check_size(case, where)
+    _bounds.check_size(case, where, model.order)
     _check_paths(case, where)
     _check_sample(case, where)
     case.claims = _claims(model, case, where)
@@ -215,10 +215,11 @@ def _check_sample(case: Case, where: Source) -> None:
         else math.prod(case.shape)
     if total * max(elements, 1) > MAX_ELEMENTS:
         raise where.error(f"points times elements exceed {MAX_ELEMENTS:,}", ("sample",))
-    for name in (sample.ranges if sample else {}):
+    for name, (lo, hi) in (sample.ranges if sample else {}).items():
         if name not in case.inputs:
             raise where.error(f"sample range for {name!r}, which is not an input",
                               ("sample", "ranges", name))
+        check_range(lo, hi, ("sample", "ranges", name), where)
 
 
 # --- claims -------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ class Linspace(_Model):
 class Uniform(_Model):
     uniform: tuple[Number, Number] = Field(description="[lo, hi]: uniform random values")
     shape: list[Size] = Field(description="the shape drawn, e.g. [1000] or [n, k]")
-    seed: int = 0
+    seed: int = Field(0, ge=0)
 
 
 class Randn(_Model):
@@ -79,13 +79,17 @@ class Point(_Model):
 
 class Sample(_Model):
     count: int = Field(ge=1, le=1_000_000)
-    seed: int = 0
+    seed: int = Field(0, ge=0)
     ranges: dict[str, tuple[Number, Number]]
 
 
+# the loosest tolerance a case may ask for: looser would pass a derivative wrong by a percent
+MAX_TOLERANCE = 0.01
+
+
 class Tolerance(_Model):
-    rtol: float = Field(ge=0)
-    atol: float = Field(ge=0)
+    rtol: float = Field(ge=0, le=MAX_TOLERANCE)
+    atol: float = Field(ge=0, le=MAX_TOLERANCE)
 
 
 class _Header(_Model):
@@ -243,7 +247,8 @@ def _alias(source: Source, path: tuple, keys: list) -> None:
 
 def _first_problem(errors: list, data: object, source: Source, model=None):
     """The most telling error: an unknown key (often a typo of a missing one), else the deepest."""
-    located = [(_data_path(e, data), e) for e in _meant(errors, data)]
+    located = [(_data_path(e, data), e) for e in errors if _meant(e, data)]
+    located = located or [(_data_path(e, data), e) for e in errors]
     path, error = max(located, key=lambda pe: (pe[1]["type"] == "extra_forbidden", len(pe[0])))
     here = ".".join(map(str, path)) or "the file"
     kind = error["type"]
@@ -262,36 +267,9 @@ def _first_problem(errors: list, data: object, source: Source, model=None):
     if kind == "finite_number":
         return source.error(f"{here}: values must be finite numbers (no NaN or inf)", path)
     field = next((p for p in reversed(path) if p in _EXPECTED), None)
-    if field and len(error["loc"]) > len(path):  # a union: say what would do
+    if field and len(error["loc"]) > len(path) and kind not in _BOUNDS:  # a union: what would do
         return source.error(f"{here}: expected {_EXPECTED[field]}", path)
     return source.error(f"{here}: {_in_our_words(error)}", path)
-
-
-# the key that says which generated value a mapping is: {randn: ...} is a Randn
-_GENERATORS = {"Linspace": "linspace", "Uniform": "uniform", "Randn": "randn",
-               "Randint": "randint"}
-
-
-def _meant(errors: list, data: object) -> list:
-    """The errors of the kind of value the data says it is: of a {randn: ..., scale: .inf}
-    the Randn's (its scale), not the other generators' (which have no key randn)."""
-    kept = []
-    for error in errors:
-        loc = error["loc"]
-        at = next((i for i, part in enumerate(loc) if part in _GENERATORS), None)
-        if at is not None:
-            node = _value_at(_data_path({"loc": loc[:at], "type": ""}, data), data)
-            named = [key for key in _GENERATORS.values() if isinstance(node, dict) and key in node]
-            if named and _GENERATORS[loc[at]] not in named:
-                continue
-        kept.append(error)
-    return kept or errors
-
-
-def _value_at(path: tuple, data: object):
-    for part in path:
-        data = data[part]  # type: ignore[index]
-    return data
 
 
 # pydantic's error kinds, said in the project's words: what the user reads does not change
@@ -328,6 +306,28 @@ def _number(value) -> str:
         value = int(value)
     return f"{value:,}" if isinstance(value, int) else f"{value:g}" if isinstance(value, float) \
         else str(value)
+
+
+# a generated value's kind, by the key that names it: an error in the other kind's branch of
+# the union ({uniform: ...} read as a Linspace) is not what the file meant
+_KIND_KEYS = {"Linspace": "linspace", "Uniform": "uniform", "Randn": "randn", "Randint": "randint"}
+
+
+def _meant(error: dict, data: object) -> bool:
+    """False for an error inside a union branch whose naming key the data does not hold."""
+    node: Any = data
+    for part in error["loc"]:
+        if part in _KIND_KEYS:
+            return isinstance(node, dict) and _KIND_KEYS[part] in node
+        if _holds(node, part):
+            node = node[part]
+    return True
+
+
+def _holds(node, part) -> bool:
+    """Whether data node has an entry at part (a mapping's key, a list's index)."""
+    return (isinstance(node, dict) and part in node) or (
+        isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node))
 
 
 def _data_path(error: dict, data: object) -> tuple:

@@ -17,6 +17,7 @@ from ._yaml import Source
 
 MAX_ELEMENTS = 10_000_000  # in one input, and over all points together
 INT64 = 2**63              # an int64 lies in [-INT64, INT64)
+MAX_DIMS = MAX_RANK        # dimensions of a value, as of any part of an expression
 
 
 def input_of(name: str, spec, where: Source, dims: dict | None = None) -> Input:
@@ -39,9 +40,11 @@ def array(value, path: tuple, where: Source, dims: dict | None = None) -> np.nda
     if isinstance(value, Linspace):
         lo, hi, n = value.linspace
         check_size(n, path, where)
+        check_range(lo, hi, path + ("linspace",), where, ordered=False)
         return np.linspace(lo, hi, n)
     if isinstance(value, Uniform):
         shape = shape_of(value.shape, path + ("shape",), where, dims)
+        check_range(*value.uniform, path + ("uniform",), where)
         return np.random.default_rng(value.seed).uniform(*value.uniform, size=shape)
     if isinstance(value, Randn):
         return randn(value, path, where, dims)
@@ -82,9 +85,7 @@ def shape_of(entries: list, path: tuple, where: Source, dims: dict) -> tuple[int
     """A generated value's shape: each entry an integer, a dim, or a product or sum of dims."""
     if not entries:
         raise where.error("shape must list positive sizes", path)
-    if len(entries) > MAX_RANK:
-        raise where.error(f"a value may have at most {MAX_RANK} dimensions, not "
-                          f"{len(entries)}", path)
+    check_dims(len(entries), path, where)
     shape = tuple(size(e, path + (i,), where, dims) for i, e in enumerate(entries))
     check_size(math.prod(shape), path, where)
     return shape
@@ -123,6 +124,22 @@ def integers(values: np.ndarray, path: tuple, where: Source) -> np.ndarray:
     return values.astype(np.int64)
 
 
+def check_range(lo: float, hi: float, path: tuple, where: Source, ordered: bool = True) -> None:
+    """A range to draw from or spread over: [lo, hi] in that order, and no wider than float64
+    can hold (from -1e308 to 1e308 the width is inf, and every value drawn with it too)."""
+    if ordered and lo > hi:
+        raise where.error(f"the range [{lo:g}, {hi:g}] is reversed; write [lo, hi] with "
+                          "lo <= hi", path)
+    if not math.isfinite(hi - lo):
+        raise where.error(f"the range [{lo:g}, {hi:g}] is wider than float64 can hold (its "
+                          "width overflows); keep its width under 1.7e308", path)
+
+
+def check_dims(count: int, path: tuple, where: Source) -> None:
+    if count > MAX_DIMS:
+        raise where.error(f"a value may have at most {MAX_DIMS} dimensions, not {count}", path)
+
+
 def numbers(value, path: tuple, where: Source) -> np.ndarray:
     if isinstance(value, list):
         check_size(count_values(value), path, where)
@@ -130,11 +147,9 @@ def numbers(value, path: tuple, where: Source) -> np.ndarray:
         array = np.asarray(value, dtype=np.float64)
     except (ValueError, TypeError):
         raise where.error("expected numbers in a rectangular (nested) list", path) from None
-    if array.ndim > MAX_RANK:
-        raise where.error(f"a value may have at most {MAX_RANK} dimensions, not {array.ndim}",
-                          path)
     if array.ndim and 0 in array.shape:
         raise where.error("an empty list is not a value", path)
+    check_dims(array.ndim, path, where)
     if not np.all(np.isfinite(array)):
         raise where.error("values must be finite numbers (no NaN or inf)", path)
     return array
@@ -162,13 +177,23 @@ def as_written(value, path: tuple, where: Source):
     return where.texts.get(path, repr(value))
 
 
+ZERO_SLACK = 0.5    # the most a claim of zero allows: half a unit in the ones place
+
+
 def half_unit(text: str) -> float:
-    """Half a unit in the last digit written: '6.7012' -> 5e-05; an integer is exact."""
+    """Half a unit in the last digit written: '6.7012' -> 5e-05; an integer is exact.
+
+    Never more than half a unit in the claim's own leading digit: for a number that is not
+    0 the last digit's place is never above the leading one's, so this binds only for a
+    zero, which has no leading digit and is held to at most ZERO_SLACK ('0.0e+300' claims
+    0 within 0.5, not anything under 5e299; '0.0000' still claims within 5e-05)."""
     text = str(text).strip().lower().lstrip("+-")
     try:
-        exponent = Decimal(text.replace("_", "")).as_tuple().exponent
+        written = Decimal(text.replace("_", ""))
+        exponent = written.as_tuple().exponent
     except InvalidOperation:
         return 0.0
     if ("." not in text and "e" not in text) or not isinstance(exponent, int):
         return 0.0
-    return 0.5 * 10.0 ** exponent
+    half = 0.5 * 10.0 ** exponent
+    return min(half, ZERO_SLACK) if written.is_zero() else half

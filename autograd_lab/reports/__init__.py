@@ -1,6 +1,7 @@
 """Reports: one module a format behind one Reporter interface; they read results only."""
-from ._atomic import write_atomic
+from ._atomic import NotWritten, write_atomic
 from ._drawers import PlotsReport
+from ._folder import Unusable, locked, prepare
 from ._json import FORMAT_VERSION, JsonReport
 from ._junit import JunitReport
 from ._markdown import MarkdownReport, append_step_summary
@@ -19,13 +20,17 @@ __all__ = [
            "JsonReport",
            "JunitReport",
            "MarkdownReport",
+           "NotWritten",
            "PlotsReport",
            "Reporter",
            "Run",
+           "Unusable",
            "anchors",
            "append_step_summary",
            "console",
            "exit_code",
+           "locked",
+           "prepare",
            "progress",
            "report_schema",
            "report_schema_text",

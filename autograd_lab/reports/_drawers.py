@@ -6,17 +6,19 @@ import collections
 import contextlib
 import functools
 import os
+import shutil
 import signal
 import sys
-import traceback
 from multiprocessing.connection import Connection, Pipe, wait
 from pathlib import Path
 from typing import cast
 
 from ..result import CaseResult
 from ..startup import frozen_imports
+from ..stopping import ignored
+from ..text import terminal
 from . import _plots as plots
-from ._names import anchors
+from ._atomic import NotWritten
 from ._reporter import Reporter
 
 PROCESSES = 2        # drawing processes: this machine's second core, and the first once
@@ -25,12 +27,20 @@ PATIENCE = 0.5       # seconds a drawing process waits for work before it looks 
 BLANKS = 6           # empty figures each drawing process makes while torch and SymPy load
 
 
+STAGE = ".plots-{pid}.staging"   # in the report folder: this run's plots, until it finishes
+
+
 class Drawers:
     """Takes results as they are checked and has their plots drawn elsewhere; `finish` waits
-    for them. A drawing that fails there is drawn again here: reported, never lost."""
+    for them. A drawing that fails there is drawn again here: reported, never lost.
+
+    The plots are drawn into a folder of the run's own (STAGE) and moved into plots/ by
+    `finish`, beside the other reports: a run stopped while it checks leaves the earlier
+    run's plots as they were, as it leaves its other reports."""
 
     def __init__(self, out: Path, processes: int = PROCESSES):
         self.out, self.streaming = out, False
+        self.stage = out / STAGE.format(pid=os.getpid())
         self.results: list[CaseResult] = []
         self.pending: collections.deque[plots.Sketch] = collections.deque()
         self.busy: dict[Connection, plots.Sketch] = {}   # a connection -> what it draws
@@ -38,7 +48,9 @@ class Drawers:
         self.order: list[str] = []    # each sketch's path, in the order plots.write draws
         self.written: dict[str, Path] = {}
         self.failures: list = []      # (sketch, what went wrong): drawn again by finish
+        self.unwritten: list[str] = []   # what could not be drawn here either, a line each
         self.pid: int | None = None   # the first drawing process
+        self.files = plots.Files()    # each result's plot files, named in order
         self._fork(processes)
 
     # --- this process -----------------------------------------------------------------
@@ -51,7 +63,7 @@ class Drawers:
         """A result just checked; with its plots certain, they are handed out at once."""
         self.results.append(result)
         if self.streaming:
-            self._sketch(len(self.results) - 1, draw=True)
+            self._sketch(result, self.files.of(result), draw=True)
             self._pump(block=False)
 
     def finish(self, results: list) -> list[Path]:
@@ -59,20 +71,37 @@ class Drawers:
         drawn; the plots of earlier runs removed; the paths written."""
         if not self.streaming:
             self.results = results
-            for i, (slug, draw) in enumerate(zip(anchors(results), plots.drawn(results))):
-                self._sketch(i, draw, slug)
+            for result, paths, draw in zip(results, plots.files(results), plots.drawn(results)):
+                self._sketch(result, paths, draw)
         while self.busy or (self.pending and self.idle):
             self._pump(block=True)
         self.close()
         self._draw_here(list(self.pending) + [sketch for sketch, _ in self.failures])
-        written = [self.written[path] for path in self.order if path in self.written]
+        written = self._publish([path for path in self.order if path in self.written])
         return plots.remove_stale(self.out, written)
+
+    def _publish(self, paths: list[str]) -> list[Path]:
+        """The staged plots moved into the report folder (each rename whole); the targets."""
+        moved = []
+        for path in paths:
+            target = self.out / path
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self.written[path], target)
+                moved.append(target)
+            except OSError as exc:
+                self.unwritten.append(str(NotWritten(target, exc)))
+        shutil.rmtree(self.stage, ignore_errors=True)
+        return moved
 
     def close(self, kill: bool = False) -> None:
         """Stop the drawing processes: when done, or at once (kill) when the run failed.
         (Left running, they stop by themselves once this process is gone.)"""
         if kill and self.pid:
-            os.kill(self.pid, signal.SIGKILL)   # the others see it gone and stop
+            # all of them at once: their own process group (an orphan would linger until it
+            # noticed its parent gone, after the run had ended)
+            with contextlib.suppress(OSError):
+                os.killpg(self.pid, signal.SIGKILL)
         for conn in self.idle + list(self.busy):
             with contextlib.suppress(OSError):
                 conn.send(None)
@@ -82,6 +111,8 @@ class Drawers:
         if self.pid:
             os.waitpid(self.pid, 0)
             self.pid = None
+        if kill:   # what was drawn for a run that ends early is not published
+            shutil.rmtree(self.stage, ignore_errors=True)
 
     def __enter__(self):
         return self
@@ -90,9 +121,8 @@ class Drawers:
         # sys.exit after the reports is no failure; anything else that ends the run early is
         self.close(kill=kind is not None and not issubclass(kind, SystemExit))
 
-    def _sketch(self, i: int, draw: bool, slug: str | None = None) -> None:
-        slug = slug or anchors(self.results[:i + 1])[-1]
-        for sketch in plots.sketches(self.results[i], slug, draw):
+    def _sketch(self, result: CaseResult, paths: dict, draw: bool) -> None:
+        for sketch in plots.sketches(result, paths, draw):
             self.order.append(sketch.path)
             self.pending.append(sketch)
 
@@ -101,7 +131,7 @@ class Drawers:
         while self.pending and self.idle:
             conn, sketch = self.idle.pop(), self.pending.popleft()
             try:
-                conn.send((self.out, sketch))
+                conn.send((self.stage, sketch))
                 self.busy[conn] = sketch
             except OSError:
                 self.pending.appendleft(sketch)
@@ -117,15 +147,20 @@ class Drawers:
                 conn.close()
             if status == "drawn":
                 self.written[sketch.path] = Path(detail)
+            elif status == "unwritten":
+                self.unwritten.append(detail)
             else:
                 self.failures.append((sketch, detail))
 
     def _draw_here(self, sketches: list) -> None:
         for sketch, why in self.failures:
             print(f"autograd-lab: {sketch.path} was not drawn by its drawing process, so it "
-                  f"is drawn here: {why}", file=sys.stderr)
+                  f"is drawn here: {terminal(why, markup=False)}", file=sys.stderr)
         for sketch in sketches:
-            self.written[sketch.path] = plots.save(sketch, self.out)
+            try:
+                self.written[sketch.path] = plots.save(sketch, self.stage)
+            except NotWritten as exc:
+                self.unwritten.append(str(exc))
         self.pending.clear()
         self.failures = []
 
@@ -139,7 +174,9 @@ class Drawers:
         if self.pid == 0:
             for ours, _ in pipes:
                 ours.close()
-            _run(lambda: _first([theirs for _, theirs in pipes], parent))
+            _run(lambda: _first([theirs for _, theirs in pipes], parent), group=True)
+        with contextlib.suppress(OSError):   # set on both sides: whichever runs first
+            os.setpgid(self.pid, self.pid)
         for ours, theirs in pipes:
             theirs.close()
             self.idle.append(ours)
@@ -162,7 +199,11 @@ class PlotsReport(Reporter):
             self.drawers.add(result)
 
     def finish(self, results: list[CaseResult]) -> list[Path]:
-        return self.drawers.finish(results) if self.drawers else plots.write(results, self.out)
+        if not self.drawers:
+            return plots.write(results, self.out, self.failures)
+        written = self.drawers.finish(results)
+        self.failures += self.drawers.unwritten
+        return written
 
     def close(self, failed: bool = False) -> None:
         if self.drawers:
@@ -171,14 +212,25 @@ class PlotsReport(Reporter):
 
 # --- the drawing processes ----------------------------------------------------------------
 
-def _run(body) -> None:
-    """A forked process's whole life: it never returns into the caller's stack."""
+def _run(body, group: bool = False) -> None:
+    """A forked process's whole life: it never returns into the caller's stack, and never
+    prints a traceback (the run it serves reports what it did not draw). group: it leads a
+    process group of its own, which the drawing processes it forks join, so that the run can
+    end them all at once."""
     code = 0
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is for the checking process
+        if group:
+            with contextlib.suppress(OSError):
+                os.setpgid(0, 0)
+        ignored()   # Ctrl-C and a SIGTERM to the run are for the checking process to handle
         body()
-    except BaseException:
-        traceback.print_exc()
+    except (BrokenPipeError, ConnectionResetError, EOFError):
+        code = 1    # the checking process is gone: nothing to say, nobody to say it to
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            said = terminal(f"{type(exc).__name__}: {exc}", markup=False)
+            print(f"autograd-lab: a drawing process stopped ({said}); its plots are drawn by "
+                  "the checking process", file=sys.stderr)
         code = 1
     finally:
         os._exit(code)
@@ -225,5 +277,7 @@ def _serve(conn, parent: int, blanks: list) -> None:
         try:
             figure = blanks.pop() if blanks else None
             conn.send(("drawn", str(plots.save(sketch, out, figure))))
-        except Exception:
-            conn.send(("failed", traceback.format_exc(limit=-3).strip()))
+        except NotWritten as exc:   # a full disk is full there too: not drawn again
+            conn.send(("unwritten", str(exc)))
+        except Exception as exc:   # said in one line; drawn again (and said again) there
+            conn.send(("failed", f"{type(exc).__name__}: {exc}"))

@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 import json
-import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from pathlib import Path, PurePath
 
 from ..result import ERROR, FAILED, CaseResult
+from ..text import xml
 from ._atomic import write_atomic
 from ._reporter import Reporter
 
 SUITE = "autograd-lab"
-# characters XML 1.0 cannot carry, even escaped
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 MAX_PROPERTY = 2_000        # characters of one property's value (a long vector is cut)
 
 
@@ -100,7 +98,7 @@ def _text(value) -> str:
 
 
 def _clean(value) -> str:
-    return _NOT_XML.sub("\ufffd", str(value))
+    return xml(str(value))
 
 
 class JunitReport(Reporter):

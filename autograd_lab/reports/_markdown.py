@@ -1,6 +1,7 @@
 """report.md: a summary table, then per case its graph (Mermaid), gradients, claims and plots."""
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from datetime import datetime, timezone
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import text
 from ..result import ERROR, FAILED, PASSED, CaseResult
 from . import _plots as plots
 from ._atomic import write_atomic
@@ -19,7 +21,9 @@ MAX_POINTS = 10        # points shown per case; report.json lists more
 MAX_ELEMENTS = 10      # elements of a vector shown per point
 MAX_LABEL = 4          # elements of a vector value shown inside a graph node
 REFERENCE = "sympy"    # the exact method others are measured against
-MAX_SUMMARY_CASES = 50  # failing cases detailed in a GitHub job summary (GitHub caps it at 1 MiB)
+MAX_SUMMARY_CASES = 50  # failing cases detailed in a GitHub job summary
+STEP_SUMMARY_BYTES = 1_048_576   # GitHub's limit for one step's summary: 1 MiB
+MAX_SUMMARY_TEXT = 300  # characters of a title or a problem in the job summary
 
 
 def write(results: list[CaseResult], out: Path) -> Path:
@@ -30,32 +34,95 @@ def write(results: list[CaseResult], out: Path) -> Path:
 
 def render(results: list[CaseResult], generated: str | None = None,
            out_dir: Path | None = None) -> str:
-    slugs = anchors(results)
-    parts = [_header(results, generated), _summary_table(results, slugs)]
-    for result, slug, draw in zip(results, slugs, plots.drawn(results)):
-        parts.append(_case(result, slug, out_dir, draw))
+    parts = [_header(results, generated), _summary_table(results, anchors(results))]
+    for result, files, draw in zip(results, plots.files(results), plots.drawn(results)):
+        parts.append(_case(result, out_dir, files, draw))
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
-def summary(results: list[CaseResult], generated: str | None = None) -> str:
-    """The header, the table and what failed: for $GITHUB_STEP_SUMMARY."""
-    lines = [_header(results, generated), _summary_table(results, anchors(results), link=False)]
-    failing = [r for r in results if r.status != PASSED]
+def summary(results: list[CaseResult], generated: str | None = None,
+            room: int = STEP_SUMMARY_BYTES) -> str:
+    """The header, the table and what failed, for $GITHUB_STEP_SUMMARY, in at most `room`
+    bytes (GitHub takes 1 MiB a step): each title and problem cut to MAX_SUMMARY_TEXT
+    characters, and the rows and cases that do not fit left to report.md, saying so."""
+    short = [_brief(r) for r in results]
+    fit = _Fitting(room)
+    fit.add(_header(results, generated))
+    rows = _summary_rows(short, anchors(short), link=False)   # a head, a rule, then a row a case
+    left_out = len(results) - max(fit.add_lines(rows) - 2, 0)
+    failing = [r for r in short if r.status != PASSED]
+    told = 0
     for r in failing[:MAX_SUMMARY_CASES]:
-        lines.append(f"**{_escape(r.name)}** ({_where(r)}):\n\n" + _problems(r))
-    if len(failing) > MAX_SUMMARY_CASES:
-        lines.append(f"... and {len(failing) - MAX_SUMMARY_CASES} more cases that did not pass: "
-                     "see report.md.")
-    return "\n\n".join(lines) + "\n"
+        if not fit.add(f"\n\n**{text.markdown(r.name)}** ({text.markdown(_where(r))}):\n\n"
+                       + _problems(r)):
+            break
+        told += 1
+    more = len(failing) - told
+    said = ([f"{left_out:,} cases are left out of the table"] if left_out else []) + \
+        ([f"{more:,} cases that did not pass are not detailed"] if more else [])
+    if said:
+        fit.close(f"\n\n... {' and '.join(said)} (a job summary holds at most 1 MiB): see "
+                  "report.md.")
+    return fit.text() + "\n"
+
+
+class _Fitting:
+    """Text built piece by piece within a number of UTF-8 bytes, room kept for a last note."""
+
+    NOTE = 200   # bytes kept for the note that says what was left out
+
+    def __init__(self, room: int):
+        self.room, self.used = room - self.NOTE, 0
+        self.parts: list[str] = []
+
+    def fits(self, piece: str) -> bool:
+        return self.used + len(piece.encode("utf-8", "surrogatepass")) <= self.room
+
+    def add(self, piece: str) -> bool:
+        if not self.fits(piece):
+            return False
+        self.parts.append(piece)
+        self.used += len(piece.encode("utf-8", "surrogatepass"))
+        return True
+
+    def add_lines(self, lines: list[str]) -> int:
+        """As many of lines as fit, as a block after what is there; how many."""
+        count = 0
+        for line in lines:
+            if not self.add(("\n" if count else "\n\n") + line):
+                break
+            count += 1
+        return count
+
+    def close(self, note: str) -> None:
+        self.parts.append(note[:self.NOTE])
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def _brief(r: CaseResult) -> CaseResult:
+    """A result with its title and problems cut short, for the job summary."""
+    return dataclasses.replace(r, title=_cut(r.title),
+                               problems=[_cut(p) for p in r.problems[:MAX_POINTS]])
+
+
+def _cut(s: str) -> str:
+    return s if len(s) <= MAX_SUMMARY_TEXT else s[:MAX_SUMMARY_TEXT] + " …"
 
 
 def append_step_summary(results: list[CaseResult]) -> bool:
-    """Append the summary to $GITHUB_STEP_SUMMARY when GitHub Actions set it."""
+    """Append the summary to $GITHUB_STEP_SUMMARY when GitHub Actions set it, within what
+    is left of GitHub's 1 MiB for the step."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:
         return False
-    with open(target, "a", encoding="utf-8") as f:
-        f.write(summary(results) + "\n")
+    used = os.path.getsize(target) if os.path.isfile(target) else 0
+    room = STEP_SUMMARY_BYTES - used - 1
+    if room < _Fitting.NOTE * 2:
+        return False
+    with open(target, "a", encoding="utf-8", errors="surrogateescape") as f:
+        f.write(summary(results, room=room) + "\n")
     return True
 
 
@@ -69,28 +136,34 @@ def _header(results: list[CaseResult], generated: str | None) -> str:
 
 
 def _summary_table(results: list[CaseResult], slugs: list[str], link: bool = True) -> str:
+    return ("\n".join(_summary_rows(results, slugs, link)) + "\n\nThe worst disagreement is "
+            "the largest difference between any two methods' gradients, over every point and "
+            "element.")
+
+
+def _summary_rows(results: list[CaseResult], slugs: list[str], link: bool = True) -> list[str]:
     rows = [["Case", "What", "Verdict", "Worst disagreement", "File"]]
     for r, slug in zip(results, slugs):
-        name = f"[{_escape(r.name)}](#{slug})" if link else _escape(r.name)
+        name = f"[{_cell(r.name)}](#{slug})" if link else _cell(r.name)
         worst = "—" if r.status == ERROR or r.kind == "behaviour" else _num(r.worst, 2)
-        rows.append([name, _escape(r.title), VERDICT.get(r.status, r.status), worst,
+        rows.append([name, _cell(r.title), VERDICT.get(r.status, r.status), worst,
                      _code(_where(r))])
-    return (_table(rows) + "\n\nThe worst disagreement is the largest difference between "
-            "any two methods' gradients, over every point and element.")
+    return _table(rows).split("\n")
 
 
 # --- a case -------------------------------------------------------------------------------
 
-def _case(r: CaseResult, slug: str, out_dir: Path | None, draw: bool = True) -> str:
-    facts = [VERDICT.get(r.status, r.status), _code(_where(r))]
+def _case(r: CaseResult, out_dir: Path | None, files: dict, draw: bool = True) -> str:
+    facts = [VERDICT.get(r.status, r.status), text.code_span(_where(r))]
     if r.status != ERROR:
         facts += [r.dtype] + ([_plural(r.points_total, "point")] if r.kind != "behaviour" else [])
-    parts = [f"## {_escape(r.name)}", (f"*{_escape(r.title)}*\n\n" if r.title else "")
-             + " · ".join(facts)]
+    title = text.markdown(r.title)
+    parts = [f"## {text.markdown(r.name) or 'case'}",
+             (f"*{title}*\n\n" if title else "") + " · ".join(facts)]
     if r.problems:
         parts.append("**Problems**\n\n" + _problems(r))
     if getattr(r, "notes", None):
-        parts.append("**Notes**\n\n" + "\n".join(f"- {_escape(n)}" for n in r.notes))
+        parts.append("**Notes**\n\n" + "\n".join(f"- {text.markdown(n)}" for n in r.notes))
     if r.graph:
         parts.append("### Graph\n\n" + mermaid(r) + "\n\n" + _edges_table(r))
     if r.backward:
@@ -101,14 +174,14 @@ def _case(r: CaseResult, slug: str, out_dir: Path | None, draw: bool = True) -> 
         parts.append("### Expectations, step by step\n\n" + _expectations(r))
     elif r.claims:
         parts.append("### Claims\n\n" + _claims(r))
-    plotted = _plots(r, slug, out_dir, draw)
+    plotted = _plots(r, files, out_dir, draw)
     if plotted:
         parts.append("### Plots\n\n" + plotted)
     return "\n\n".join(p for p in parts if p)
 
 
 def _problems(r: CaseResult) -> str:
-    return "\n".join(f"- {_escape(p)}" for p in r.problems)
+    return "\n".join(f"- {text.markdown(p)}" for p in r.problems)
 
 
 def mermaid(r: CaseResult) -> str:
@@ -120,12 +193,13 @@ def mermaid(r: CaseResult) -> str:
     lines = ["```mermaid", "flowchart LR"]
     for name, spec in g["inputs"].items():
         shape = '(["{}"])' if spec["grad"] else '("{}")'
-        label = f"{name} = {_value(spec['value'], spec['shape'])}"
-        lines.append(f"    {ids[name]}{shape.format(_label(label))}"
+        label = text.mermaid(f"{name} = {_value(spec['value'], spec['shape'])}")
+        lines.append(f"    {ids[name]}{shape.format(label)}"
                      + (":::param" if spec["grad"] else ""))
     for name, spec in g["nodes"].items():
-        label = f"{name} = {spec['expr']}<br/>= {_value(spec['value'], spec['shape'])}"
-        lines.append(f"    {ids[name]}[\"{_label(label)}\"]"
+        label = (text.mermaid(f"{name} = {spec['expr']}") + "<br/>"
+                 + text.mermaid(f"= {_value(spec['value'], spec['shape'])}"))
+        lines.append(f"    {ids[name]}[\"{label}\"]"
                      + (":::output" if name == g["output"] else ""))
     wrong = []
     links = 0
@@ -136,9 +210,9 @@ def mermaid(r: CaseResult) -> str:
                 arrow = "-.->" if r.edges else "-->"
                 lines.append(f"    {ids[parent]} {arrow} {ids[name]}")
             else:
-                text = edge.hand if edge.status == PASSED else \
-                    f"✗ {edge.hand}<br/>SymPy: {edge.sympy}"
-                lines.append(f'    {ids[parent]} -->|"{_label(text)}"| {ids[name]}')
+                label = text.mermaid(edge.hand) if edge.status == PASSED else \
+                    text.mermaid(f"✗ {edge.hand}") + "<br/>" + text.mermaid(f"SymPy: {edge.sympy}")
+                lines.append(f'    {ids[parent]} -->|"{label}"| {ids[name]}')
                 if edge.status != PASSED:
                     wrong.append(links)
             links += 1
@@ -154,23 +228,23 @@ def _edges_table(r: CaseResult) -> str:
         return ""
     rows = [["Edge", "Hand-written", "Value", "SymPy", "SymPy's value", "Verdict"]]
     for e in r.edges:
-        rows.append([f"∂{e.edge.replace('/', '/∂')}", _code(e.hand), _num(e.value),
+        rows.append([_cell(f"∂{e.edge.replace('/', '/∂')}"), _code(e.hand), _num(e.value),
                      _code(e.sympy), _num(e.sympy_value), VERDICT.get(e.status, e.status)])
     return _table(rows)
 
 
 def _gradients(r: CaseResult) -> str:
-    text = ("### Gradients\n\nEach method's gradient, then each one's difference from "
+    said = ("### Gradients\n\nEach method's gradient, then each one's difference from "
             "SymPy's exact value (Δ).\n\n" + _methods_table(r, "gradients"))
-    text += _kinks(r) + _directions(r)
+    said += _kinks(r) + _directions(r)
     if any(getattr(p, "hessian", None) for p in r.points):
-        text += "\n\n### Second derivatives\n\n" + _methods_table(r, "hessian")
-    text += _rounding(r)
+        said += "\n\n### Second derivatives\n\n" + _methods_table(r, "hessian")
+    said += _rounding(r)
     shown = min(len(r.points), MAX_POINTS)
     if r.points_total > shown:
-        text += (f"\n\nThe first {shown} of {r.points_total:,} points are shown"
+        said += (f"\n\nThe first {shown} of {r.points_total:,} points are shown"
                  + ("; report.json lists more." if len(r.points) > shown else "."))
-    return text
+    return said
 
 
 def _methods_table(r: CaseResult, attr: str) -> str:
@@ -181,7 +255,7 @@ def _methods_table(r: CaseResult, attr: str) -> str:
     methods = _method_keys(entries)
     ref = REFERENCE if REFERENCE in methods else methods[0] if methods else None
     others = [m for m in methods if m != ref]
-    rows = [["Point", "Of"] + methods + [f"Δ {m}" for m in others]]
+    rows = [["Point", "Of"] + methods + [f"Δ {m}" for m in others]]   # the methods: ours
     truncated = False
     for i, entry in enumerate(entries):
         details = getattr(points[i], "details", None) or {} if attr == "gradients" else {}
@@ -195,7 +269,7 @@ def _methods_table(r: CaseResult, attr: str) -> str:
                 label = _element(r, param, k) if count > 1 else param
                 values = [_pick(flat[m], k) for m in methods]
                 base = _pick(flat.get(ref or "", []), k)
-                rows.append([_point(r, i), _code(label) + kink] + [_num(v) for v in values]
+                rows.append([_cell(_point(r, i)), _code(label) + kink] + [_num(v) for v in values]
                             + [_diff(_pick(flat[m], k), base) for m in others])
     note = (f"\n\nVectors show their first {MAX_ELEMENTS} elements; report.json lists more."
             if truncated else "")
@@ -238,7 +312,8 @@ def _details(r: CaseResult):
 
 def _kinks(r: CaseResult) -> str:
     """Where a parameter sits on a switch point: no derivative, whatever the methods say."""
-    lines = [f"- {_point(r, i)}, `{param}`: {_escape(extra.get('kink', 'not differentiable'))}"
+    lines = [f"- {text.markdown(_point(r, i))}, {text.code_span(param)}: "
+             f"{text.markdown(extra.get('kink', 'not differentiable'))}"
              + _convention(extra)
              for i, param, extra in _details(r) if extra.get("differentiable") is False]
     return "\n\n**Not differentiable**\n\n" + "\n".join(lines) if lines else ""
@@ -246,12 +321,12 @@ def _kinks(r: CaseResult) -> str:
 
 def _convention(extra: dict) -> str:
     sides, rule = extra.get("one_sided") or {}, extra.get("torch_convention") or {}
-    text = ""
+    said = ""
     if sides:
-        text += f"; one-sided: left {_num(sides.get('left'))}, right {_num(sides.get('right'))}"
+        said += f"; one-sided: left {_num(sides.get('left'))}, right {_num(sides.get('right'))}"
     if rule:
-        text += f"; torch gives {_num(rule.get('value'))} ({_escape(rule.get('rule', ''))})"
-    return text
+        said += f"; torch gives {_num(rule.get('value'))} ({text.markdown(rule.get('rule', ''))})"
+    return said
 
 
 def _directions(r: CaseResult) -> str:
@@ -260,7 +335,7 @@ def _directions(r: CaseResult) -> str:
     for i, param, extra in _details(r):
         fd = extra.get("finite_difference")
         if isinstance(fd, dict):
-            rows.append([_point(r, i), _code(param), _escape(fd.get("along", "")),
+            rows.append([_cell(_point(r, i)), _code(param), _cell(fd.get("along", "")),
                          _num(fd.get("value")), _num(fd.get("sympy")),
                          _diff(fd.get("value"), fd.get("sympy"))])
     return "\n\n**Finite differences of vector parameters**\n\n" + _table(rows) \
@@ -275,20 +350,20 @@ def _rounding(r: CaseResult) -> str:
     for i, param, extra in _details(r):
         if "float32_error" in extra:
             output = r.graph.get("output", "output") if r.graph else "output"
-            rows.append([_point(r, i), _code(f"∂{output}/∂{param}"),
+            rows.append([_cell(_point(r, i)), _code(f"∂{output}/∂{param}"),
                          _num(extra["float32_error"], 3), _num(extra.get("float64_error"), 3),
                          _num(extra.get("float32_ulps"), 3)])
             causes.setdefault(extra.get("float32_cause") or "", None)
     for i, p in enumerate(r.points[:MAX_POINTS]):
         out = getattr(p, "rounding", None) or {}
         if out:
-            rows.append([_point(r, i), _code(out.get("node", "output")),
+            rows.append([_cell(_point(r, i)), _code(out.get("node", "output")),
                          _num(out.get("float32_error"), 3), _num(out.get("float64_error"), 3),
                          _num(out.get("float32_ulps"), 3)])
             causes.setdefault(out.get("float32_cause") or "", None)
     if len(rows) == 1:
         return ""
-    why = "\n\n".join(f"*{_escape(c)}*" for c in causes if c)
+    why = "\n\n".join(f"*{text.markdown(c)}*" for c in causes if text.markdown(c))
     return ("\n\n### float32 rounding\n\nEach error is against SymPy's exact value.\n\n"
             + _table(rows) + (f"\n\n{why}" if why else ""))
 
@@ -308,7 +383,7 @@ def _method_keys(entries: list[dict]) -> list[str]:
 def _claims(r: CaseResult) -> str:
     rows = [["Claim", "Point", "Written", "Value", "Verdict"]]
     for c in r.claims:
-        rows.append([_code(c.claim), _point(r, c.point), _code(_short(c.written)),
+        rows.append([_code(c.claim), _cell(_point(r, c.point)), _code(_short(c.written)),
                      _num(c.value), VERDICT.get(c.status, c.status)])
     return _table(rows)
 
@@ -322,13 +397,13 @@ def _expectations(r: CaseResult) -> str:
     return _table(rows)
 
 
-def _plots(r: CaseResult, slug: str, out_dir: Path | None, draw: bool) -> str:
+def _plots(r: CaseResult, files: dict, out_dir: Path | None, draw: bool) -> str:
     lines = []
-    for plot in plots.plan(r, slug, draw):
+    for plot in plots.plan(r, files, draw):
         if out_dir is not None and (out_dir / plot.path).is_file():
-            lines.append(f"![{plot.caption}]({plot.path})")
+            lines.append(f"![{text.markdown(plot.caption)}]({plot.path})")
         if plot.note:
-            lines.append(f"*{plot.note}*")
+            lines.append(f"*{text.markdown(plot.note)}*")
     return "\n\n".join(lines)
 
 
@@ -381,7 +456,7 @@ def _num(v, digits: int = 10) -> str:
     if v is None:
         return "—"
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return str(v)
+        return _cell(v)   # a text: what a step raised or warned, in its library's words
     return f"{v:.{digits}g}"
 
 
@@ -402,18 +477,14 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-def _label(text: str) -> str:
-    """Text safe inside a quoted Mermaid label."""
-    return text.replace('"', "#quot;")
+def _code(value) -> str:
+    """Inline code in a table cell (text.code_span)."""
+    return text.code_span(str(value), cell=True)
 
 
-def _code(text) -> str:
-    return "`" + str(text).replace("|", "\\|").replace("`", "'") + "`"
-
-
-def _escape(text: str) -> str:
-    """Text safe in a Markdown table cell or line: pipes and angle brackets escaped."""
-    return str(text).replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+def _cell(value) -> str:
+    """Text in a table cell (text.markdown_cell)."""
+    return text.markdown_cell(str(value))
 
 
 def _table(rows: list[list[str]]) -> str:

@@ -1,6 +1,7 @@
 """plots/: each parameter's derivative by every method, across a range or element by element."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import math
@@ -10,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from ..result import ERROR, PASSED, CaseResult
-from ._atomic import write_atomic
-from ._names import anchors
+from ..text import file_stem, plot_label
+from ._atomic import NotWritten, write_atomic
 
 FOLDER = "plots"
 MAX_BARS = 50               # elements drawn for a vector parameter
@@ -39,11 +40,40 @@ def drawn(results: list[CaseResult]) -> list[bool]:
     return [i in chosen for i in range(len(results))]
 
 
-def plan(result: CaseResult, slug: str, draw: bool = True) -> list[Plot]:
-    """What would be drawn for a case, and why something is left out: shared with report.md.
-    A scalar parameter's curve is the sweep its check computed (result.sweeps)."""
+class Files:
+    """Each plot's file, plots/<stem>.png: the stem from the case's name and the parameter's,
+    sanitised, length-capped and unique in the run (text.file_stem), so that no two plots
+    share a file and each case links its own. Given the results in order, one by one (as
+    the drawing processes take them) or all at once, the same names."""
+
+    def __init__(self):
+        self.taken: set[str] = set()
+
+    def of(self, result: CaseResult) -> dict[str, str]:
+        """param -> its plot's path, relative to the report folder (every plottable one)."""
+        return {param: f"{FOLDER}/{file_stem(f'{result.name}-{param}', self.taken)}.png"
+                for param in _plottable(result)}
+
+
+def files(results: list[CaseResult]) -> list[dict[str, str]]:
+    """Files().of each result, in order."""
+    names = Files()
+    return [names.of(r) for r in results]
+
+
+def _plottable(result: CaseResult) -> list[str]:
     g = result.graph
     if result.status == ERROR or not g or getattr(result, "kind", "gradient") != "gradient":
+        return []
+    return [name for name, spec in g["inputs"].items() if spec["grad"]]
+
+
+def plan(result: CaseResult, files: dict[str, str], draw: bool = True) -> list[Plot]:
+    """What would be drawn for a case, and why something is left out: shared with report.md.
+    files: each parameter's file (Files.of). A scalar parameter's curve is the sweep its check
+    computed (result.sweeps)."""
+    g = result.graph
+    if not _plottable(result):
         return []
     if not draw:
         return [Plot("", "none", "", "", f"No plots: a run draws them for {MAX_CASES} cases, "
@@ -52,7 +82,7 @@ def plan(result: CaseResult, slug: str, draw: bool = True) -> list[Plot]:
     for name, spec in g["inputs"].items():
         if not spec["grad"]:
             continue
-        path = f"{FOLDER}/{slug}-{name}.png"
+        path = files[name]
         what = f"∂{g['output']}/∂{name}"
         if spec["shape"]:
             size = math.prod(spec["shape"])
@@ -81,17 +111,24 @@ class Sketch:
     marks: list = dataclasses.field(default_factory=list)   # (x, y, label): checked points
 
 
-def write(results: list[CaseResult], out: Path) -> list[Path]:
-    """Draw every planned plot; plots of earlier runs that this run did not draw are removed."""
-    chosen = zip(results, anchors(results), drawn(results))
-    written = [save(sketch, out) for result, slug, draw in chosen
-               for sketch in sketches(result, slug, draw)]
+def write(results: list[CaseResult], out: Path, failures: list | None = None) -> list[Path]:
+    """Draw every planned plot; plots of earlier runs that this run did not draw are removed.
+    A plot that cannot be written is said in failures (one line), and the rest are drawn."""
+    written = []
+    for result, paths, draw in zip(results, files(results), drawn(results)):
+        for sketch in sketches(result, paths, draw):
+            try:
+                written.append(save(sketch, out))
+            except NotWritten as exc:
+                if failures is None:
+                    raise
+                failures.append(str(exc))
     return remove_stale(out, written)
 
 
-def sketches(result: CaseResult, slug: str, draw: bool = True) -> list[Sketch]:
+def sketches(result: CaseResult, files: dict[str, str], draw: bool = True) -> list[Sketch]:
     """The figures of a case's plan that have something to show."""
-    planned = [p for p in plan(result, slug, draw) if p.kind != "none"]
+    planned = [p for p in plan(result, files, draw) if p.kind != "none"]
     out = [_curve(result, plot) if plot.kind == "curve" else _bars(result, plot)
            for plot in planned]
     return [sketch for sketch in out if sketch is not None]
@@ -108,7 +145,8 @@ def remove_stale(out: Path, written: list[Path]) -> list[Path]:
     """Remove the PNGs of earlier runs that are not among written; written."""
     folder = out / FOLDER
     for stale in set(folder.glob("*.png")) - set(written) if folder.is_dir() else ():
-        stale.unlink()
+        with contextlib.suppress(OSError):   # gone already, or not ours to remove
+            stale.unlink()
     return written
 
 
@@ -125,8 +163,9 @@ def _curve(result: CaseResult, plot: Plot) -> Sketch | None:
         if isinstance(y, (int, float)) and not isinstance(y, bool):
             first = i == sweep.marked[0]
             marks.append((point.at[plot.param], y, "checked point" if first else None))
-    return Sketch(plot.path, "curve", f"{result.name}: {plot.caption}",
-                  plot.caption.split(" ")[0], plot.param, sweep.lines, sweep.xs, marks)
+    return Sketch(plot.path, "curve", plot_label(f"{result.name}: {plot.caption}"),
+                  plot_label(plot.caption.split(" ")[0]), plot_label(plot.param), sweep.lines,
+                  sweep.xs, marks)
 
 
 # --- a vector parameter, element by element -----------------------------------------------
@@ -137,21 +176,23 @@ def _bars(result: CaseResult, plot: Plot) -> Sketch | None:
                if isinstance(v, (list, int, float)) and not isinstance(v, bool)}
     if not methods:
         return None
-    return Sketch(plot.path, "bars", f"{result.name}: {plot.caption}",
-                  plot.caption.split(" ")[0], f"element of {plot.param}", methods)
+    return Sketch(plot.path, "bars", plot_label(f"{result.name}: {plot.caption}"),
+                  plot_label(plot.caption.split(" ")[0]), plot_label(f"element of {plot.param}"),
+                  methods)
 
 
 # --- drawing (matplotlib alone: no torch, no SymPy) ----------------------------------------
 
 def png(sketch: Sketch, figure=None) -> bytes:
     """The sketch drawn (on figure, a `blank()`, if given): the methods on top, each minus
-    SymPy's below."""
+    SymPy's below (inf minus inf is nan, a gap in the line, said by the problems in words)."""
     figure, (top, bottom) = figure or blank()
     figure.suptitle(sketch.title, fontsize=11)
-    if sketch.kind == "curve":
-        _draw_curves(sketch, top, bottom)
-    else:
-        _draw_bars(sketch, top, bottom)
+    with np.errstate(invalid="ignore", over="ignore"):
+        if sketch.kind == "curve":
+            _draw_curves(sketch, top, bottom)
+        else:
+            _draw_bars(sketch, top, bottom)
     top.set_ylabel(sketch.ylabel)
     bottom.set_xlabel(sketch.xlabel)
     _finish(figure, top, bottom, legend="best" if sketch.kind == "curve" else "upper left")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..result import ERROR, FAILED, CaseResult
+from ._atomic import NotWritten
 from ._drawers import PlotsReport
 from ._json import JsonReport
 from ._junit import JunitReport
@@ -30,6 +31,7 @@ class Run:
 
     def __init__(self, out: Path, formats=tuple(FORMATS), background: bool = True):
         self.out = out
+        self.failures: list[str] = []   # report files that could not be written, a line each
         self.reporters: list[Reporter] = [
             PlotsReport(out, background) if name == "plots" else FORMATS[name](out)
             for name in FORMATS if name in formats]
@@ -44,8 +46,17 @@ class Run:
             reporter.add(result)
 
     def finish(self, results: list[CaseResult]) -> list[Path]:
-        """Every chosen report of results (those added, in order); the paths written."""
-        return [path for reporter in self.reporters for path in reporter.finish(results)]
+        """Every chosen report of results (those added, in order); the paths written. One
+        that cannot be written (a full disk) is said in `failures`, and the others are
+        still written."""
+        written = []
+        for reporter in self.reporters:
+            try:
+                written += reporter.finish(results)
+            except NotWritten as exc:
+                self.failures.append(str(exc))
+            self.failures += reporter.failures
+        return written
 
     def __enter__(self):
         return self

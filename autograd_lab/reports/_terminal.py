@@ -6,11 +6,11 @@ import os
 import sys
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
 from ..result import ERROR, FAILED, PASSED, CaseResult
+from ..text import terminal
 
 STYLE = {PASSED: "green", FAILED: "red", ERROR: "bold red"}
 WORD = {PASSED: "PASS", FAILED: "FAIL", ERROR: "ERROR"}
@@ -18,8 +18,9 @@ PROGRESS_FROM = 20   # cases from which a terminal shows a progress bar instead 
 
 
 def console():
+    """The terminal: no colour under NO_COLOR or into a pipe; never an emoji made of case text
+    (:smile:), nor a number or path highlighted; case text is escaped (text.terminal)."""
     plain = bool(os.environ.get("NO_COLOR")) or not sys.stdout.isatty()
-    # no emoji: rich would show a slice's `a:b:c` (or a case's `:smile:`) as a picture
     return Console(no_color=plain, highlight=False, soft_wrap=True, emoji=False)
 
 
@@ -27,7 +28,8 @@ def line(result: CaseResult) -> str:
     word = WORD[result.status]
     where = f"{result.file}" + (f":{result.line}" if result.line else "")
     detail = f"  worst gap {result.worst:.2g}" if result.status != ERROR and result.worst else ""
-    return f"[{STYLE[result.status]}]{word:5}[/] {result.name:<28} {where}{detail}"
+    name = terminal(f"{terminal(result.name, markup=False):<28}")   # padded as shown
+    return f"[{STYLE[result.status]}]{word:5}[/] {name} {terminal(where)}{detail}"
 
 
 class _Advance:
@@ -69,9 +71,9 @@ def summary(results: list[CaseResult], out, report_dir=None) -> None:
     counts = {s: sum(r.status == s for r in results) for s in (PASSED, FAILED, ERROR)}
     if len(results) > 1:
         out.print(table(results))
-    text = (f"{len(results)} cases: {counts[PASSED]} passed, {counts[FAILED]} failed, "
+    said = (f"{len(results)} cases: {counts[PASSED]} passed, {counts[FAILED]} failed, "
             f"{counts[ERROR]} errors")
-    out.print(text + (f"  (reports in {report_dir})" if report_dir else ""))
+    out.print(said + (f"  (reports in {terminal(str(report_dir))})" if report_dir else ""))
 
 
 def table(results: list[CaseResult]):
@@ -92,4 +94,4 @@ def table(results: list[CaseResult]):
 
 
 def _escape(text: str) -> str:
-    return escape(text)
+    return terminal(text)
