@@ -252,7 +252,8 @@ def test_a_gradient_read_before_any_backward_says_no_backward_ran():
     ("- y: x**2\n  backward: y", "4:5: a step does one thing, like one notebook cell; this one "
                                  "has backward, a computation: give each its own step"),
     ("- y: x.grad", "4:8: the attribute .grad is not allowed; allowed: .T, .values, .indices "
-                    "and the methods of the functions (x.sum(1)): x.grad"),
+                    "and the methods of the functions (x.sum(1)); x's gradient is claimed "
+                    "under expect: as grad/x"),
     ("- y: x**2\n  expect: {grads/y: 1}", "5:23: expect grads/y: write a tensor's name, grad/NAME"),
     ("- expect: {raises: boom}", "4:22: raises: this step only looks"),
     ("- y: x**2\n  expect: {requires_grad/y: 1}", "5:31: expect requires_grad/y: expected true "

@@ -113,7 +113,7 @@ def test_mismatched_vector_shapes(write_case):
           a: b
     """)
     assert error.message == "a*b: shapes (2,) and (3,) do not broadcast"
-    assert (error.line, error.column) == (5, 6)
+    assert (error.line, error.column) == (5, 10)   # at a*b, inside sum(...)
 
 
 def test_an_expression_error_points_at_its_column(write_case):

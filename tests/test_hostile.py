@@ -36,6 +36,17 @@ def _billion_laughs() -> str:
     return "\n".join(lines) + "\n"
 
 
+TENSOR = ("inputs:\n  x: {value: %s, grad: true}\nforward:\n  y: %s\nbackward:\n"
+          "  dx: %s\n")
+ONES = ", ".join(["1"] * 100)
+
+
+def _stacked(count: int) -> str:
+    """A backward entry stacked from `count` expressions, one a line."""
+    rows = "".join(f"    - x[{i % 3}]*2\n" for i in range(count))
+    return TENSOR % ("[1.0, 2.0, 3.0]", "(x**2).sum()", "") + rows
+
+
 # inputs generated here rather than committed: too big, binary, or not UTF-8
 GENERATED = {
     "empty": (b"", 2, ":1:1: the file is empty"),
@@ -76,6 +87,23 @@ GENERATED = {
         ("inputs:\n  x: {value: {linspace: [0, 1, 10000000]}, grad: true}\nsteps:\n"
          + "".join(f"  - y{i}: x*{i}\n" for i in range(1000))).encode(), 2,
         ":3:1: the case holds up to 10,020,000,000 values (1002 tensors x 10,000,000 elements)"),
+    # tensors: ranks past what torch and numpy hold (64), and a long stacked list
+    "tensor_view_of_100_sizes": ((TENSOR % ("[1.0]", f"x.view({ONES}).sum()",
+                                            "torch.ones_like(x)")).encode(), 2,
+                                 f":4:6: view(x, size=({ONES})): its value would have 100 "
+                                 "dimensions; at most 32 are allowed"),
+    "tensor_randn_of_100_dimensions": ((TENSOR % (f"{{randn: [{ONES}], seed: 0}}", "x.sum()",
+                                                  "torch.ones_like(x)")).encode(), 2,
+                                       ":2:15: a value may have at most 32 dimensions, not 100"),
+    "tensor_list_40_deep": ((TENSOR % ("[" * 40 + "1.0" + "]" * 40, "x.sum()",
+                                       "torch.ones_like(x)")).encode(), 2,
+                            ":2:7: a value may have at most 32 dimensions, not 40"),
+    "tensor_subscripts_60": ((TENSOR % ("[1.0, 2.0, 3.0]", "x" + "[0]" * 60,
+                                        "torch.ones_like(x)")).encode(), 2,
+                             ":4:6: x[0][0]: 1 index for a tensor of 0 dimensions"),
+    "tensor_backward_stacked_3000": (_stacked(3000).encode(), 2,
+                                     ":6:3: backward dx: its value has shape (3000,), but x has "
+                                     "shape (3,)"),
 }
 
 

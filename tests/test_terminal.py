@@ -62,6 +62,14 @@ def test_a_problem_s_place_is_named_once():
         "FAIL  z", "      - z.yaml:17:3: claim z = 2 is false"]
 
 
+def test_a_problem_prints_as_written_not_as_emoji(monkeypatch):
+    out = terminal.console()
+    out.file = io.StringIO()
+    problem = "a.yaml:4:8: a slice takes no step (a:b, not a:b:c): x[0:3:2] :smile:"
+    terminal.show(CaseResult("s", "a.yaml", "error", problems=[problem]), out)
+    assert out.file.getvalue().splitlines()[1] == f"      - {problem}"
+
+
 def test_many_cases_on_a_terminal_show_a_bar_and_only_what_failed():
     out = Console(file=io.StringIO(), force_terminal=True, width=100)
     results = [CaseResult(f"c{i}", "f.yaml", "passed") for i in range(25)]

@@ -182,7 +182,8 @@ class _Converter:
     def visit_Call(self, node, depth):
         name, receiver = self._callee(node.func, depth)
         if name not in FUNCTIONS:
-            raise self.error(node, _unknown(name))
+            raise self.error(node, _unknown(name) if receiver is None else
+                             _unknown_method(name, _name(node.func.value)))
         op = FUNCTIONS[name]
         if receiver is not None and not op.method:
             raise self.error(node, f"{name} is not a method of a tensor; write {name}(x, ...)")
@@ -204,6 +205,8 @@ class _Converter:
         if missing:
             raise self.error(node, f"{name}() needs its {' and '.join(missing)}")
         call = Call(name, tuple(tensors), self.at(node), tuple(keywords))
+        if name == "pow" and len(tensors) > 1:   # pow(x, k) is x**k: the same bound
+            self._check_exponent(node, tensors[1])
         self._check_domain(node, call)
         return call
 
@@ -244,8 +247,8 @@ class _Converter:
 
     def visit_Attribute(self, node, depth):
         if node.attr not in ATTRIBUTES:
-            hint = ("; write the size as a dim (dims: {n: 32}) or a number"
-                    if node.attr == "shape" else "")
+            hint = (f"; {_INSTEAD[node.attr].format(x=_name(node.value))}"
+                    if node.attr in _INSTEAD else "")
             raise self.error(node, f"the attribute .{node.attr} is not allowed; allowed: "
                                    f"{', '.join('.' + a for a in ATTRIBUTES)} and the methods "
                                    f"of the functions (x.sum(1)){hint}")
@@ -400,7 +403,47 @@ def _dotted(node) -> str:
     return ".".join([node.id, *reversed(parts)]) if isinstance(node, ast.Name) else ""
 
 
+# what a tutorial writes on a tensor that is no part of a value's formula, and what a case
+# file writes instead
+_INSTEAD = {
+    "shape": "write the size as a dim (dims: {{n: 32}}) or a number",
+    "size": "write the size as a dim (dims: {{n: 32}}) or a number",
+    "grad": "{x}'s gradient is claimed under expect: as grad/{x}",
+    "data": "write {x} itself: a case's names are their values",
+    "item": "write {x} itself: a one-element tensor is a number where one is needed",
+    "numpy": "write {x} itself: values stay tensors (the reports show them)",
+    "tolist": "write {x} itself: values stay tensors (the reports show them)",
+    "backward": "the check calls output.backward() itself (give upstream: for a tensor "
+                "output); in a behaviour case it is a step (- backward: {x})",
+    "detach": "in a behaviour case it is a step (- detach: {{z: {x}}})",
+    "retain_grad": "every name's gradient can be claimed (grad/{x}) without it",
+    "requires_grad_": "grad: true on an input marks a parameter",
+    "zero_": "in a behaviour case x.grad.zero_() is a step (- zero_grad: x)",
+    "t": "write {x}.T",
+    "stack": "a YAML list of expressions is stacked: write the name, then one `- expression` "
+             "line an entry",
+}
+
+
+def _name(node) -> str:
+    """The name a method or attribute is taken of (x in x.item()), in a hint; x for others."""
+    return node.id if isinstance(node, ast.Name) else "x"
+
+
+def _unknown_method(name: str, receiver: str) -> str:
+    if name in _INSTEAD:
+        return (f".{name}() is not allowed in an expression; "
+                + _INSTEAD[name].format(x=receiver))
+    methods = sorted(n for n, op in FUNCTIONS.items() if op.method)
+    close = difflib.get_close_matches(name, methods, n=1, cutoff=0.6)
+    if close and abs(len(close[0]) - len(name)) <= 1:
+        return f"unknown method .{name}(); did you mean .{close[0]}()?"
+    return f"unknown method .{name}(); the methods: " + " ".join(methods)
+
+
 def _unknown(name: str) -> str:
+    if name in _INSTEAD:
+        return f"{name}() is not allowed in an expression; " + _INSTEAD[name].format(x="x")
     close = [f for f in difflib.get_close_matches(name, list(FUNCTIONS), n=1, cutoff=0.6)
              if abs(len(f) - len(name)) <= 1]     # a typo: exq for exp, not system for step
     if close:

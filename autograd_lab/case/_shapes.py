@@ -1,11 +1,21 @@
 """The shape of an expression's value, from the shapes of the names it uses."""
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
-from ..ops import FLAGS, FUNCTIONS, OPERATORS, ShapeError, index_shape, stack_shape, t_shape
+from ..ops import (
+    FLAGS,
+    FUNCTIONS,
+    MAX_RANK,
+    OPERATORS,
+    ShapeError,
+    index_shape,
+    stack_shape,
+    t_shape,
+)
 from ._parse import constant_value
 from ._tree import Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Range, Slice, Stack
 from ._visit import Rebuild, Visitor
@@ -65,25 +75,49 @@ class Kind:
 SCALAR = Kind(())
 
 
-def static_value(node: Expr | tuple, dims: dict, fail: Callable[[str], Exception]):
+def static_value(node: Expr | tuple, dims: dict, fail: Callable[[str], Exception],
+                 shadowed: frozenset = frozenset()):
     """A static argument's value: an int (a dim, a size), a tuple of them, True/False, or
-    None; anything else fails, naming the argument."""
+    None; anything else fails, naming the argument. shadowed: dims that a node's or an
+    input's name hides (the contract's MLP has a dim h and a node h)."""
     if isinstance(node, tuple):
-        return tuple(static_value(n, dims, fail) for n in node)
+        return tuple(static_value(n, dims, fail, shadowed) for n in node)
     try:
         value = constant_value(node, dims)
     except (ValueError, OverflowError, ZeroDivisionError):
+        hidden = sorted(node.names() & shadowed)
+        if hidden:
+            name, where = hidden[0], "" if isinstance(node, Name) else f"{node}: "
+            raise fail(f"{where}{name} here is the tensor {name}, not the dim {name} (where a "
+                       "node or an input has a dim's name, the name means the tensor): write "
+                       "this size as a number or another dim") from None
         raise fail(f"{node} must be an integer, a dim, True or False, known when the case "
                    "is read") from None
     if isinstance(value, float):
         if not value.is_integer():
-            raise fail(f"{node} must be a whole number, not {value:g}")
+            written = "" if str(node) == f"{value:g}" else f", not {value:g}"
+            raise fail(f"{node} must be a whole number{written}")
         return int(value)
     return value
 
 
-def static_args(node: Call, dims: dict, fail) -> dict:
-    return {name: static_value(value, dims, fail) for name, value in node.keywords}
+def static_args(node: Call, dims: dict, fail, shadowed: frozenset = frozenset()) -> dict:
+    return {name: static_value(value, dims, fail, shadowed) for name, value in node.keywords}
+
+
+FLAG_ARGUMENTS = frozenset({"keepdim", "unbiased"})
+
+
+def _check_static(node: Call, static: dict, fail) -> None:
+    """keepdim and unbiased are True or False; a dim, a size or num_classes an integer."""
+    for name, value in static.items():
+        flag = name in FLAG_ARGUMENTS
+        values = value if isinstance(value, tuple) else (value,)
+        if flag and not isinstance(value, bool):
+            raise fail(f"{node}: {name} must be True or False, not {value}", node.col)
+        if not flag and value is not None and any(
+                isinstance(v, bool) or not isinstance(v, int) for v in values):
+            raise fail(f"{node}: {name} must be an integer (or a dim), not {value}", node.col)
 
 
 class _Bind(Rebuild):
@@ -113,17 +147,20 @@ def bind(tree: Expr, dims: dict) -> Expr:
 
 
 class _Kinds(Visitor[Kind]):
-    def __init__(self, kinds: dict[str, Kind], dims: dict, fail: Callable[[str], Exception]):
+    def __init__(self, kinds: dict[str, Kind], dims: dict, fail: Callable[..., Exception],
+                 most: int | None = None):
         # a name is its tensor where an input or node has it (the contract's MLP has both a
         # dim h and a node h), else its dim
-        self.kinds, self.fail = kinds, fail
+        self.kinds, self.fail, self.most = kinds, fail, most
         self.dims = {name: size for name, size in dims.items() if name not in kinds}
+        self.shadowed = frozenset(dims) - frozenset(self.dims)
 
     def value(self, node: Expr) -> Kind:
         """An operand: a tensor or a number, never a (values, indices) pair."""
         kind = self(node)
         if kind.pair:
-            raise self.fail(f"{node} gives values and indices: take .values or .indices")
+            raise self.fail(f"{node} gives values and indices: take .values or .indices",
+                            node.col)
         return kind
 
     def visit_Num(self, node: Num) -> Kind:
@@ -131,7 +168,8 @@ class _Kinds(Visitor[Kind]):
 
     def visit_Const(self, node: Const) -> Kind:
         if node.name in FLAGS:
-            raise self.fail(f"{node.name} is allowed only as a flag such as keepdim={node.name}")
+            raise self.fail(f"{node.name} is allowed only as a flag such as keepdim={node.name}",
+                            node.col)
         return SCALAR
 
     def visit_Name(self, node: Name) -> Kind:
@@ -150,7 +188,8 @@ class _Kinds(Visitor[Kind]):
         op = FUNCTIONS[node.func]
         args = [None if isinstance(a, Const) and a.name == "None" else self.value(a)
                 for a in node.args]
-        static = static_args(node, self.dims, self.fail)
+        static = static_args(node, self.dims, self.fail, self.shadowed)
+        _check_static(node, static, self.fail)
         shapes = [a.shape for a in args if a is not None]
         if node.func in ("max", "min") and len(args) == 2 and args[1] is not None:
             static["other"] = args[1].shape
@@ -165,11 +204,12 @@ class _Kinds(Visitor[Kind]):
         inner = self(node.value)
         if node.name == "T":
             if inner.pair:
-                raise self.fail(f"{node.value} gives values and indices: take .values first")
+                raise self.fail(f"{node.value} gives values and indices: take .values first",
+                                node.col)
             return Kind(self._rule(node, lambda: t_shape(inner.shape)), inner.integer)
         if not inner.pair:
             raise self.fail(f".{node.name} belongs to max or min along a dim "
-                            f"(x.max(1).{node.name}), not to {node.value}")
+                            f"(x.max(1).{node.name}), not to {node.value}", node.col)
         return Kind(inner.shape, integer=node.name == "indices")
 
     def visit_Index(self, node: Index) -> Kind:
@@ -180,23 +220,25 @@ class _Kinds(Visitor[Kind]):
 
     def _entry(self, node: Expr):
         if isinstance(node, Slice):
-            lo, hi = (None if b is None else static_value(b, self.dims, self.fail)
+            lo, hi = (None if b is None else static_value(b, self.dims, self.fail, self.shadowed)
                       for b in (node.lo, node.hi))
             return slice(lo, hi)
         if isinstance(node, Range):
-            return ("tensor", (static_value(node.stop, self.dims, self.fail),))
+            return ("range", static_value(node.stop, self.dims, self.fail, self.shadowed))
         if not node.names() - set(self.dims):   # a number or dims: known when read
             return static_value(node, self.dims, self.fail)
         kind = self.value(node)
         if not kind.integer:
-            raise self.fail(f"an index must be an integer or an integer tensor; {node} is not")
+            raise self.fail(f"an index must be an integer or an integer tensor; {node} holds "
+                            "floats (an input of indices is written with dtype: int64)", node.col)
         return ("tensor", kind.shape)
 
     def visit_Slice(self, node: Slice) -> Kind:
-        raise self.fail("a slice a:b is allowed only inside a subscript")
+        raise self.fail("a slice a:b is allowed only inside a subscript", node.col)
 
     def visit_Range(self, node: Range) -> Kind:
-        raise self.fail("range(n) is allowed only inside a subscript: x[range(n), y]")
+        raise self.fail("range(n) is allowed only inside a subscript: x[range(n), y]",
+                        node.col)
 
     def visit_Stack(self, node: Stack) -> Kind:
         kinds = [self.value(item) for item in node.items]
@@ -204,10 +246,19 @@ class _Kinds(Visitor[Kind]):
         return Kind(shape, all(k.integer for k in kinds))
 
     def _rule(self, node: Expr, rule: Callable[[], Shape]) -> Shape:
+        """The shape a rule gives node, within the bound on elements (a part of an expression
+        is held as much as its result: one_hot(y, num_classes=10**10) is refused here)."""
         try:
-            return rule()
+            shape = rule()
         except ShapeError as exc:
-            raise self.fail(f"{node}: {exc}") from None
+            raise self.fail(f"{node}: {exc}", node.col) from None
+        if len(shape) > MAX_RANK:
+            raise self.fail(f"{node}: its value would have {len(shape)} dimensions; at most "
+                            f"{MAX_RANK} are allowed", node.col)
+        if self.most is not None and math.prod(shape) > self.most:
+            raise self.fail(f"{node}: its value would have {math.prod(shape):,} elements "
+                            f"(shape {shape}); at most {self.most:,} are allowed", node.col)
+        return shape
 
 
 # torch functions that give floats from integers (the mean of labels is a float)
@@ -216,7 +267,8 @@ _FLOATING = {"mean", "var", "std", "softmax", "log_softmax", "logsumexp", "exp",
 
 
 def kind_of(tree: Expr, kinds: dict[str, Kind], dims: dict,
-            fail: Callable[[str], Exception]) -> Kind:
-    """What tree gives in a tensor case: its shape, integers or not; fail(message) is raised
-    where shapes do not fit, naming the part of the expression."""
-    return _Kinds(kinds, dims, fail).value(tree)
+            fail: Callable[..., Exception], most: int | None = None) -> Kind:
+    """What tree gives in a tensor case: its shape, integers or not; fail(message, col) is
+    raised where shapes do not fit or a part would hold more than `most` elements, naming
+    the part of the expression and its offset in the text."""
+    return _Kinds(kinds, dims, fail, most).value(tree)

@@ -9,6 +9,7 @@ class Expr:
     """A node of the expression tree; `col` is its 0-based offset in the text."""
 
     _names: frozenset[str] = frozenset()  # not a field: set once as the node is built
+    col: int                              # each node class's field
 
     def names(self) -> frozenset[str]:
         return self._names

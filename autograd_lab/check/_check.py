@@ -118,6 +118,7 @@ def check_file(path, sweep: str | None = None) -> CaseResult:
         result = _stopped(begun[0], said) if begun and begun[0].problems else \
             error(name, file, said, line)
     except CaseError as exc:
+        exc.file = exc.file or file   # found while evaluating, where no place was known
         result = error(name, file, str(exc), exc.line, exc.column)
         result.kind = getattr(exc, "kind", result.kind)
     except Unevaluated as exc:

@@ -3,12 +3,15 @@ autograd's gradient of every name (leaves' .grad and nodes' retained .grad), and
 hand-written backward pass evaluated entry by entry."""
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ..case import Case, Expr
+from ..case import Case, Expr, Stack
+from ..errors import CaseError
+from ..reading import located
 from ._torch import Watch, evaluate
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -44,7 +47,8 @@ def forward(case: Case, env: dict, dtype: str = "float64", watch: Watch | None =
     """env extended by every node's value, nodes keeping their .grad for reading."""
     env = dict(env)
     for name, node in case.nodes.items():
-        value = evaluate(node.expr, env, watch, batched=False, dtype=DTYPES[dtype])
+        with _placed(case, ("forward", name), node.text, node.expr):
+            value = evaluate(node.expr, env, watch, batched=False, dtype=DTYPES[dtype])
         if not isinstance(value, torch.Tensor):
             value = torch.tensor(value, dtype=DTYPES[dtype])
         if value.requires_grad:
@@ -59,7 +63,7 @@ def upstream(case: Case, env: dict, dtype: str) -> torch.Tensor | None:
     if given is None:
         return None
     if isinstance(given, Expr):
-        with torch.no_grad():
+        with torch.no_grad(), _placed(case, ("upstream",), str(given), given):
             value = evaluate(given, env, batched=False, dtype=DTYPES[dtype])
     else:
         value = torch.as_tensor(given)
@@ -97,7 +101,8 @@ def adjoints(case: Case, values: dict, dtype: str, given: dict | None = None) ->
             if given is not None and name in given:
                 value = torch.as_tensor(given[name], dtype=DTYPES[dtype])
             else:
-                value = evaluate(entry.expr, env, batched=False, dtype=DTYPES[dtype])
+                with _placed(case, ("backward", name), entry.text, entry.expr):
+                    value = evaluate(entry.expr, env, batched=False, dtype=DTYPES[dtype])
                 value = torch.as_tensor(value, dtype=DTYPES[dtype])
             shape = values[entry.target].shape
             if value.shape != shape and value.numel() == torch.Size(shape).numel():
@@ -115,8 +120,10 @@ def totals(case: Case, values: dict) -> dict[str, np.ndarray]:
     """The hand-written total derivatives (`gradient:`), in float64."""
     with torch.no_grad():
         out = {}
-        for param, (tree, _) in case.gradient.items():
-            value = torch.as_tensor(evaluate(tree, values, batched=False), dtype=torch.float64)
+        for param, (tree, text) in case.gradient.items():
+            with _placed(case, ("gradient", param), text, tree):
+                value = torch.as_tensor(evaluate(tree, values, batched=False),
+                                        dtype=torch.float64)
             out[param] = _array(value.expand(values[param].shape)
                                 if value.numel() == 1 else value.reshape(values[param].shape))
         return out
@@ -131,7 +138,8 @@ def chain(case: Case, values: dict) -> dict[str, np.ndarray]:
             if name not in adjoint:
                 continue
             for edge in (e for e in case.edges.values() if e.node == name):
-                local = evaluate(edge.expr, values, batched=False)
+                with _placed(case, ("chain_rule", edge.key), edge.text, edge.expr):
+                    local = evaluate(edge.expr, values, batched=False)
                 term = unbroadcast(torch.as_tensor(local, dtype=torch.float64) * adjoint[name],
                                    values[edge.parent].shape)
                 adjoint[edge.parent] = adjoint[edge.parent] + term \
@@ -153,6 +161,20 @@ def value_at(tree: Expr, values: dict) -> np.ndarray:
     with torch.no_grad():
         return _array(torch.as_tensor(evaluate(tree, values, batched=False),
                                       dtype=torch.float64))
+
+
+@contextlib.contextmanager
+def _placed(case: Case, path: tuple, text: str, tree: Expr):
+    """A value problem found while evaluating (an index out of range, known only once the
+    index is computed) placed at its file:line:column, as a reading error would be."""
+    try:
+        yield
+    except CaseError as exc:
+        if exc.file or case.where is None:
+            raise
+        if isinstance(tree, Stack):   # its entries' columns are in their own lines
+            exc.column = None
+        raise located(exc, path, case.where, text) from None
 
 
 def _array(t: torch.Tensor) -> np.ndarray:

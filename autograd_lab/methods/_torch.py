@@ -66,7 +66,11 @@ class _Torch(Visitor[Any]):
             # values carry the batch of points in dim 0; a reduction acts on the rest
             u = args[0]
             return op.torch(u, dim=tuple(range(1, u.ndim)), keepdim=True) if u.ndim > 1 else u
-        result = op.torch(*args, **static_args(node, self.env, _internal))
+        static = static_args(node, self.env, _internal)
+        if op.classes is not None:
+            i, n = op.classes(*args, **static)
+            _in_range(node, node.args[i], args[i], 0, n, f"a class is from 0 to {n - 1}")
+        result = op.torch(*args, **static)
         return result.to(self.dtype) if op.floating else result
 
     def visit_Attr(self, node: Attr):
@@ -76,7 +80,14 @@ class _Torch(Visitor[Any]):
         return getattr(value, node.name)          # .values, .indices of max or min along a dim
 
     def visit_Index(self, node: Index):
-        return self(node.value)[tuple(self._entry(e) for e in node.index)]
+        value = self(node.value)
+        entries = tuple(self._entry(e) for e in node.index)
+        for dim, (entry, tree) in enumerate(zip(entries, node.index)):
+            if isinstance(entry, torch.Tensor):   # its values are known only now
+                size = value.shape[dim]
+                _in_range(node, tree, entry, -size, size, f"dimension {dim} of "
+                          f"{node.value} has {size} elements, indices {-size} to {size - 1}")
+        return value[entries]
 
     def _entry(self, node: Expr):
         if isinstance(node, Slice):
@@ -91,6 +102,17 @@ class _Torch(Visitor[Any]):
         like = next((i for i in items if isinstance(i, torch.Tensor)), None)
         dtype = like.dtype if like is not None else self.dtype
         return torch.stack([torch.as_tensor(i, dtype=dtype) for i in items])
+
+
+def _in_range(node: Expr, tree: Expr, value, lo: int, hi: int, why: str) -> None:
+    """Integer values used as indices or classes must lie in [lo, hi): else a CaseError at
+    node's column (the values of an index tensor are known only when it is evaluated)."""
+    if not isinstance(value, torch.Tensor) or value.is_floating_point() or not value.numel():
+        return
+    outside = value[(value < lo) | (value >= hi)]
+    if outside.numel():
+        raise CaseError(f"{node}: {tree} holds {int(outside[0])}, out of range ({why})",
+                        column=node.col + 1)
 
 
 def _internal(message: str) -> Exception:

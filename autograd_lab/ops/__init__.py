@@ -1,6 +1,6 @@
 """The operations of the expression language: one table that every method reads."""
 from ._elements import array as object_array
-from ._rules import ShapeError
+from ._rules import MAX_RANK, ShapeError
 from ._rules import index as index_shape
 from ._rules import stacked as stack_shape
 from ._rules import t as t_shape
@@ -25,6 +25,7 @@ __all__ = [
                      "FUNCTIONS",
                      "KEYWORDS",
                      "KINKS",
+                     "MAX_RANK",
                      "MODULES",
                      "OPERATORS",
                      "REDUCTIONS",

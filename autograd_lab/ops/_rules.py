@@ -10,6 +10,11 @@ import math
 Shape = tuple[int, ...]
 
 
+# dimensions a value may have (any part of an expression too): numpy holds 64, and each
+# method adds one for the points
+MAX_RANK = 32
+
+
 class ShapeError(ValueError):
     """Shapes that the operation cannot take."""
 
@@ -33,7 +38,7 @@ def broadcast(*shapes: Shape) -> Shape:
 def dim_of(dim: int, rank: int) -> int:
     """A dim as torch reads it: -1 is the last; out of range is an error."""
     if not -max(rank, 1) <= dim < max(rank, 1):
-        raise ShapeError(f"dim {dim} is out of range for a tensor of {rank} dimensions")
+        raise ShapeError(f"dim {dim} is out of range for a tensor of {_dimensions(rank)}")
     return dim % max(rank, 1)
 
 
@@ -126,30 +131,40 @@ def same(a: Shape, b: Shape) -> Shape:
 def index(shape: Shape, index: tuple) -> Shape:
     """x[i], x[i, j], x[a:b], x[idx] (an integer tensor's shape), x[range(n), idx].
 
-    Each entry of index is an int, a slice (lo, hi) of ints or None, or ("tensor", shape)
-    for an integer tensor (a range is one of n elements)."""
+    Each entry of index is an int, a slice (lo, hi) of ints or None, ("tensor", shape) for
+    an integer tensor, or ("range", n) for range(n) (a tensor of n elements, 0 to n - 1)."""
     if len(index) > len(shape):
-        raise ShapeError(f"{len(index)} indices for a tensor of {len(shape)} dimensions")
+        raise ShapeError(f"{len(index)} ind{'ex' if len(index) == 1 else 'ices'} for a tensor "
+                         f"of {_dimensions(len(shape))}")
+    for size, entry in zip(shape, index):
+        if isinstance(entry, int) and not -size <= entry < size:
+            raise ShapeError(f"index {entry} is out of range for a dimension of {size}")
+        if isinstance(entry, tuple) and entry[0] == "range" and not 1 <= entry[1] <= size:
+            raise ShapeError(f"range({entry[1]}) runs from 0 to {entry[1] - 1}, outside a "
+                             f"dimension of {size}" if entry[1] > 0 else
+                             f"range({entry[1]}) holds no index: n must be at least 1")
     out: list[int] = []
-    tensors = [entry[1] for entry in index if isinstance(entry, tuple) and entry[0] == "tensor"]
+    tensors = [(entry[1],) if entry[0] == "range" else entry[1] for entry in index
+               if isinstance(entry, tuple)]
     gathered = broadcast(*tensors) if tensors else None
     placed = False
     for size, entry in zip(shape, index):
-        if isinstance(entry, int):
-            if not -size <= entry < size:
-                raise ShapeError(f"index {entry} is out of range for a dimension of {size}")
-        elif isinstance(entry, slice):
+        if isinstance(entry, slice):
             out.append(len(range(*entry.indices(size))))
-        elif not placed:
+        elif isinstance(entry, tuple) and not placed:
             assert gathered is not None
             out.extend(gathered)
             placed = True
     return tuple(out) + shape[len(index):]
 
 
+def _dimensions(rank: int) -> str:
+    return f"{rank} dimension{'s' * (rank != 1)}"
+
+
 def stacked(*shapes: Shape) -> Shape:
     """A list of expressions stacked: each entry one row (scalars make a vector)."""
     if len(set(shapes)) > 1:
-        raise ShapeError("the entries of a stacked list must have one shape, not "
+        raise ShapeError("the entries of a stacked list must have one shape; these have "
                          + ", ".join(_show(s) for s in shapes))
     return (len(shapes),) + shapes[0]

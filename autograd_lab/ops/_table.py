@@ -58,6 +58,8 @@ class Op:
     scalar: bool = False              # part of the scalar language (no tensor mode needed)
     integer: bool = False             # the result holds integers (indices): not differentiated
     floating: bool = False            # an integer result made a float of the case's dtype
+    # (tensors..., **static) -> (i, n): argument i holds class indices, each from 0 to n - 1
+    classes: Form | None = None
 
     @property
     def least(self) -> int:
@@ -254,10 +256,12 @@ FUNCTIONS: dict[str, Op] = {op.name: op for op in [
     Op("ones_like", 1, torch.ones_like, elements=A.like(1), shape=lambda x: x, method=False,
        fanin=lambda x: 0),
     Op("one_hot", 1, F.one_hot, static=("num_classes",), need=1, shape=R.one_hot,
-       elements=A.one_hot, method=False, floating=True, fanin=lambda x, **_: 0),
+       elements=A.one_hot, method=False, floating=True, fanin=lambda x, **_: 0,
+       classes=lambda x, num_classes: (0, num_classes)),
     # --- losses, each the mean over its elements, as torch's default reduction ----------
     Op("cross_entropy", 2, F.cross_entropy, shape=R.cross_entropy, elements=A.cross_entropy,
-       method=False, fanin=lambda a, b: math.prod(a)),
+       method=False, fanin=lambda a, b: math.prod(a),
+       classes=lambda logits, target: (1, logits.shape[-1])),
     Op("binary_cross_entropy", 2, F.binary_cross_entropy, shape=R.same,
        elements=A.binary_cross_entropy, method=False, fanin=lambda a, b: 2 * math.prod(a)),
     Op("binary_cross_entropy_with_logits", 2, F.binary_cross_entropy_with_logits,

@@ -44,8 +44,12 @@ def located(exc: CaseError, path: tuple, where: Locator, text: str) -> CaseError
 
 
 def failing(where: Source, path: tuple, text: str):
-    """message -> a CaseError at path: what a shape check raises where shapes do not meet."""
-    return lambda message: where.error(message, path, text)
+    """(message, col) -> a CaseError at path: what a shape check raises where shapes do not
+    meet; col, where given, is the offset of the part of the expression at fault."""
+    def fail(message: str, col: int | None = None) -> CaseError:
+        offset = 0 if col is None else col + quote_offset(where, path, text)
+        return where.error(message, path, text, offset)
+    return fail
 
 
 def quote_offset(where: Locator, path: tuple, text: str) -> int:

@@ -184,6 +184,8 @@ _EXPECTED = {
              "{uniform: [lo, hi], shape: [n], seed: s}, {randn: [shape], seed: s, scale: c} "
              "or {randint: [lo, hi], shape: [...], seed: s}",
     "dims": "a positive integer", "upstream": "a value or an expression",
+    "dtype": "int64 (an input of integers: labels, indices), or no dtype (a float input, in "
+             "the case's dtype)",
 }
 
 
@@ -294,6 +296,8 @@ def _in_our_words(error: dict) -> str:
                 f"{ctx.get('min_length', ctx.get('max_length'))} items")
     if kind in _KINDS:
         return _KINDS[kind]
+    if kind == "value_error" and "error" in ctx:   # our own validator's words
+        return str(ctx["error"])
     return f"{error['msg'][0].lower()}{error['msg'][1:]}"
 
 

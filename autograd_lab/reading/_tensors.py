@@ -2,6 +2,7 @@
 hand-written backward pass in adjoint form, and the upstream gradient of a tensor output."""
 from __future__ import annotations
 
+import difflib
 import functools
 import math
 
@@ -26,9 +27,10 @@ from ..case import (
     kind_of,
     walk,
 )
+from ..errors import CaseError
 from ..ops import FLAGS, FUNCTIONS
 from ._names import check_name, failing, parse_at, unknown_name
-from ._schema import CaseModel
+from ._schema import CaseModel, Linspace, Randint, Randn, Uniform
 from ._values import MAX_ELEMENTS, array
 from ._yaml import Source
 
@@ -97,7 +99,10 @@ class Resolver:
 
     def kind(self, tree: Expr, path: tuple, text: str, kinds: dict | None = None) -> Kind:
         fail = failing(self.where, path, text)
-        found = kind_of(tree, self.kinds if kinds is None else kinds, self.dims, fail)
+        if isinstance(tree, Stack):   # its entries' offsets are in their own lines
+            fail = functools.partial(_whole, fail)
+        found = kind_of(tree, self.kinds if kinds is None else kinds, self.dims, fail,
+                        MAX_ELEMENTS)
         if math.prod(found.shape) > MAX_ELEMENTS:
             raise fail(f"its value has {math.prod(found.shape):,} elements; at most "
                        f"{MAX_ELEMENTS:,} are allowed")
@@ -169,8 +174,7 @@ class Resolver:
             path = ("backward", key)
             target = str(key)[1:]
             if not str(key).startswith("d") or target not in self.kinds:
-                raise self.where.error(f"backward {key}: write d<name> for a node or an input "
-                                       "of forward (dlogits, dW2)", path)
+                raise self.where.error(self._not_a_name(str(key)), path)
             if self.kinds[target].integer:
                 raise self.where.error(f"backward {key}: {target} holds integers, which have no "
                                        "gradient", path)
@@ -192,6 +196,17 @@ class Resolver:
             entries[key] = Adjoint(key, target, tree, text, [n for n in used if n != implicit])
             kinds[key] = self.kinds[target]
         return entries
+
+    def _not_a_name(self, key: str) -> str:
+        names = [f"d{n}" for n, k in self.kinds.items() if not k.integer]
+        close = difflib.get_close_matches(key, names, n=1, cutoff=0.5)
+        hint = (f"; did you mean {close[0]}?" if close else
+                f"; the entries it can have: {', '.join(names[:8])}")
+        meaning = "the gradient of the output by the node or input <name>"
+        if key.startswith("d"):
+            return (f"backward {key}: {key[1:]!r} is not a node or an input of forward (an "
+                    f"entry d<name> is {meaning}){hint}")
+        return f"backward {key}: an entry is named d<name>, {meaning} (dlogits){hint}"
 
     def edges(self, nodes: dict) -> dict[str, Edge]:
         """chain_rule in a tensor case: local derivatives of element-wise nodes only."""
@@ -250,6 +265,10 @@ class Resolver:
                                    f"{MAX_VALUES:,} fit in memory", ("forward",))
 
 
+def _whole(fail, message: str, col: int | None = None):
+    return fail(message)
+
+
 def _squeezed(shape: tuple) -> tuple:
     return tuple(n for n in shape if n != 1)
 
@@ -261,4 +280,51 @@ def at_dims(resolve, model: CaseModel, where: Source, default_name: str):
 
 
 def _again(resolve, model, where, default_name, dims: dict) -> Case:
-    return resolve(model, where, default_name, dims)
+    try:
+        return resolve(model, where, default_name, dims)
+    except CaseError as exc:
+        fixed = _fixed(model, where)
+        if fixed is None:
+            raise CaseError(f"{exc.message}. Draw every input whose size is a dim from the "
+                            "dims ({randn: [n, k], seed: 1}, {randint: [0, v], shape: [n]}) "
+                            "instead of listing it, and write sizes in expressions as dims",
+                            exc.file, exc.line, exc.column) from None
+        name, size, dim = fixed
+        spec = model.inputs[name]
+        integer = getattr(spec, "dtype", None) == "int64" or isinstance(
+            getattr(spec, "value", None), Randint)
+        draw = (f"{{randint: [lo, hi], shape: [{dim}], seed: 1}}" if integer
+                else f"{{randn: [{dim}], seed: 1}}")
+        how, fix = (("listed", f"draw {name} from the dims ({draw})") if _listed(spec) else
+                    ("drawn at a shape written in numbers", f"write {name}'s shape with the "
+                     f"dim ([{dim}])"))
+        raise where.error(
+            f"the input {name} keeps its size {size} (the dim {dim}) because it is {how}, so "
+            f"{exc.message}. To check it, {fix} so that it is drawn again at each size, or "
+            "make the case small enough for SymPy at its own sizes", ("inputs", name)) from None
+
+
+def _listed(spec) -> bool:
+    value = getattr(spec, "value", spec)
+    return not isinstance(value, (Randn, Randint, Uniform, Linspace))
+
+
+def _fixed(model: CaseModel, where: Source) -> tuple[str, int, str] | None:
+    """The first input whose size is a dim's but is not written with the dim (a listed value,
+    or a shape of numbers): at other dims it keeps its size, so the case cannot be read
+    there. (its name, the size, the dim)"""
+    sizes = {n: name for name, n in model.dims.items()}
+    for name, spec in model.inputs.items():
+        value = getattr(spec, "value", spec)
+        written = getattr(value, "shape", None) or getattr(value, "randn", None)
+        shape: tuple[int, ...]
+        if _listed(spec):
+            shape = np.shape(value) if isinstance(value, list) else ()
+        elif isinstance(value, Linspace):
+            shape = (value.linspace[2],)
+        else:
+            shape = tuple(n for n in written or () if isinstance(n, int))
+        for n in shape:
+            if n in sizes:
+                return str(name), n, sizes[n]
+    return None

@@ -8,15 +8,16 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 import torch
 
-from ..case import Input, constant_value, declared, parse
+from ..case import Const, Input, constant_value, declared, parse, walk
 from ..errors import CaseError
+from ..ops import MAX_RANK
 from ._names import check_name
 from ._schema import Linspace, Randint, Randn, Uniform
 from ._yaml import Source
 
 MAX_ELEMENTS = 10_000_000  # in one input, and over all points together
-# dimensions of a value: numpy holds 64, and each method adds one for the points
-MAX_DIMS = 32
+INT64 = 2**63              # an int64 lies in [-INT64, INT64)
+MAX_DIMS = MAX_RANK        # dimensions of a value, as of any part of an expression
 
 
 def input_of(name: str, spec, where: Source, dims: dict | None = None) -> Input:
@@ -66,6 +67,9 @@ def randint(value: Randint, path: tuple, where: Source, dims: dict) -> np.ndarra
     if not lo < hi:
         raise where.error(f"randint: [lo, hi) must hold a value; [{lo}, {hi}) holds none",
                           path + ("randint",))
+    if not (lo >= -INT64 and hi < INT64):
+        raise where.error("randint: lo and hi must lie within int64's range, -2**63 to "
+                          "2**63 - 1", path + ("randint",))
     shape = shape_of(value.shape, path + ("shape",), where, dims)
     return torch.randint(lo, hi, shape, generator=_generator(value.seed, path, where)).numpy()
 
@@ -91,7 +95,11 @@ def size(entry, path: tuple, where: Source, dims: dict, least: int | None = 1) -
     """One size: 32, n, or k*e (dims by name)."""
     if isinstance(entry, str):
         try:
-            value = constant_value(declared(parse(entry), set(dims)), dims)
+            tree = declared(parse(entry), set(dims))
+            for name in (n.name for n in walk(tree) if isinstance(n, Const)):
+                raise CaseError(f"{name} in {entry!r} is not a dim: a size is an integer, or "
+                                f"dims and their products (dims: {', '.join(dims) or 'none'})")
+            value = constant_value(tree, dims)
         except CaseError as exc:
             raise where.error(exc.message, path) from None
         except (ValueError, OverflowError, ZeroDivisionError):
@@ -107,9 +115,12 @@ def size(entry, path: tuple, where: Source, dims: dict, least: int | None = 1) -
 
 
 def integers(values: np.ndarray, path: tuple, where: Source) -> np.ndarray:
-    """An integer input's values as int64; each must be a whole number."""
+    """An integer input's values as int64; each must be a whole number that int64 holds."""
     if not np.all(np.mod(values, 1) == 0):
         raise where.error("an int64 input holds whole numbers only", path)
+    if not np.all((values >= -INT64) & (values < INT64)):
+        raise where.error("an int64 input holds whole numbers from -2**63 to 2**63 - 1 only",
+                          path)
     return values.astype(np.int64)
 
 
