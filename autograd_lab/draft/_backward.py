@@ -98,7 +98,7 @@ class Backward:
                 self.note(c.where, f"not checked: cmp of {c.adjoint}: it is not an entry of "
                           "the case's backward (said above)")
                 continue
-            entry.comment += f"; cmp at {c.where}" + (f": {c.shown}" if c.shown else "")
+            entry.comment += f"; compared at {c.where}" + (f": {c.shown}" if c.shown else "")
 
     def verdicts(self) -> list[str]:
         """What the notebook's cmp() lines printed against autograd, said in the header."""
@@ -107,10 +107,11 @@ class Backward:
             return []
         wrong = [f"{c.adjoint} ({c.where})" for c in said if "approximate: False" in c.shown]
         first = min(said, key=lambda c: c.where.order).where
-        head = (f"The notebook's cmp() lines ({first.cell} and on) compare each hand-written "
-                "gradient with autograd's .grad: exact (bit for bit), approximate (allclose) and "
-                "the largest difference. Checking this case compares the same, entry by entry "
-                "(report.md's backward table); what the notebook printed is beside each entry.")
+        head = (f"The notebook compares its hand-written gradients with autograd's .grad "
+                f"({first.cell} and on: cmp(), torch.allclose). Checking this case compares the "
+                "same, entry by entry: exact (bit for bit), agreeing within tolerance, and the "
+                "largest difference (report.md's backward table). What the notebook printed is "
+                "beside each entry.")
         if wrong:
             head += f" The notebook itself printed approximate: False for {', '.join(wrong)}."
         return [head]

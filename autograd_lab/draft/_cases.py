@@ -224,7 +224,7 @@ class _Builder:
         draft.backward = backward.entries()
         draft.chain_rule, draft.to_write = hand.edges(written=bool(draft.backward))
         draft.gradient = hand.totals()
-        if not (draft.chain_rule or draft.gradient or draft.backward) and graph.tensor:
+        if not (hand.chain or hand.total or draft.backward) and graph.tensor:
             draft.backward, draft.to_write = skeleton(graph)
             draft.chain_rule = []
         draft.inputs = [input_entry(graph.names[leaf], leaf, graph.sizes)

@@ -135,8 +135,8 @@ class Draws:
             bounds = [self.size(a, least=None) for a in call.args[:-1]]
             low, high = bounds if len(bounds) == 2 else [("0", 0, {})] + bounds
             if not (-INT64 <= low[1] < high[1] <= INT64):
-                raise Unsupported(f"{one(call)}: torch.randint's range [{low[1]:,}, "
-                                  f"{high[1]:,}) must hold a value and fit int64", call)
+                raise Unsupported(f"torch.randint's range [{low[0]}, {high[0]}) must hold a "
+                                  "value and fit int64", call)
             shape_args = [call.args[-1]]
         else:
             low = high = ("", 0, {})

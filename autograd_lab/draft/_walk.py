@@ -825,6 +825,15 @@ class _Walk:
         backward() that gave a.grad (the notebook's own check of it)."""
         name, hand = grad_compared(node) or ("", node)
         held = self.env.get(name)
+        entry = self.adjoints.get(hand.id) if isinstance(hand, ast.Name) else None
+        if entry is not None and entry.of == name:   # torch.allclose(dw, w.grad): as cmp()
+            found = Compared(name, where, adjoint=hand.id, held=entry.node)
+            self.record.compared.append(found)
+
+            def printed(shown):
+                if shown is not None:
+                    found.shown = f"{one(node)} printed {shown.text}"
+            return _Fill("total", printed)
         state = self.grads.get(id(held.origin)) if isinstance(held, Leaf) else None
         if not (state and state[0] == 1 and state[1] is not None):
             return self._not_checked(node, where, f"{name}.grad is not the gradient of one "
@@ -856,13 +865,16 @@ class _Walk:
         return _Fill("other", fill)
 
     def outputs(self, cell: Cell) -> None:
-        text = "\n".join(o.text for o in cell.outputs if o.kind == "text")
+        # each output on lines of its own: a print's stream ends with its newline, a shown
+        # value does not
+        text = "".join(o.text if o.text.endswith("\n") else o.text + "\n"
+                       for o in cell.outputs if o.kind == "text")
         text = "\n".join(line for line in text.split("\n") if not self._echo(line))
         if self.compared:   # the cmp() lines: each one's printed row, by its label
             found, text = rows(text)
             for one_cmp in self.compared:
                 label = one_cmp.shown
-                one_cmp.shown = found[label].pop(0) if found.get(label) else ""
+                one_cmp.shown = f"cmp printed {found[label].pop(0)}" if found.get(label) else ""
         for show in self.shows:
             if self.unreadable:
                 if text.strip():
