@@ -825,9 +825,10 @@ class _Walk:
         backward() that gave a.grad (the notebook's own check of it)."""
         name, hand = grad_compared(node) or ("", node)
         held = self.env.get(name)
-        entry = self.adjoints.get(hand.id) if isinstance(hand, ast.Name) else None
+        adjoint = hand.id if isinstance(hand, ast.Name) else ""
+        entry = self.adjoints.get(adjoint)
         if entry is not None and entry.of == name:   # torch.allclose(dw, w.grad): as cmp()
-            found = Compared(name, where, adjoint=hand.id, held=entry.node)
+            found = Compared(name, where, adjoint=adjoint, held=entry.node)
             self.record.compared.append(found)
 
             def printed(shown):
