@@ -359,3 +359,27 @@ def test_sizes_named_once_stay_one_dim(tmp_path):
     assert case["backward"] == {"dw": "sum(x, dim=0)/batch_size"}
     [result] = check_paths([written.path])
     assert result.status == "passed", result.problems
+
+
+def test_the_one_line_cross_entropy_backward_subtracts_one_where_the_labels_are(tmp_path):
+    """Karpathy's exercise 2: dlogits = softmax, minus 1 at each row's label, over n."""
+    path = write_notebook(
+        tmp_path / "fast.ipynb",
+        ("import torch\nimport torch.nn.functional as F\nn = 4\nvocab_size = 5\n"
+         "logits = torch.randn(n, vocab_size, generator=torch.Generator().manual_seed(0))\n"
+         "logits.requires_grad = True\nYb = torch.tensor([1, 0, 4, 3])\n"
+         "loss_fast = F.cross_entropy(logits, Yb)\nloss_fast.backward()\n"
+         "print(loss_fast.item())", printed("2.232875347137451\n")),
+        ("dlogits = F.softmax(logits, 1)\ndlogits[range(n), Yb] -= 1\ndlogits /= n",))
+    done = draft(path, tmp_path / "drafts")
+    assert done.problems == []
+    case, text, written = gradient_case(done)
+    assert case["dims"] == {"n": 4, "vocab_size": 5}
+    assert case["forward"] == {"loss_fast": "F.cross_entropy(logits, Yb)"}
+    assert case["backward"] == {"dlogits": "(F.softmax(logits, 1) - 1 * F.one_hot(Yb, "
+                                           "num_classes=vocab_size)) / n"}
+    assert ("# In [2], line 1: dlogits = F.softmax(logits, 1); then In [2], line 2: "
+            "dlogits[range(n), Yb] -= 1; then In [2], line 3: dlogits /= n\n") in text
+    assert case["expect"] == {"loss_fast": 2.232875347137451}
+    [result] = check_paths([written.path])
+    assert result.status == "passed", result.problems

@@ -8,6 +8,7 @@ check does; `9*a**2 == a.grad` compares a hand-written total derivative with aut
 from __future__ import annotations
 
 import ast
+import copy
 import re
 
 from ..case import constant_value, parse
@@ -75,39 +76,58 @@ def grad_compared(node: ast.expr) -> tuple[str, ast.expr] | None:
     return None
 
 
-def one_hot_put(target: ast.Subscript, value: Translated, held: Node, env: dict,
-                translator) -> Translated:
-    """d[range(n), idx] = v on d = torch.zeros_like(x) (x of shape (n, k)): the entry
-    v * F.one_hot(idx, num_classes=k), which holds v where the notebook puts it, 0 elsewhere."""
-    like = held.tree
-    if not (isinstance(like, ast.Call) and isinstance(like.func, ast.Attribute)
-            and like.func.attr == "zeros_like" and len(like.args) == 1
-            and isinstance(like.args[0], ast.Name)):
-        raise Unsupported(f"{one(target)} = ...: an assignment into an entry the draft reads "
-                          "only on d = torch.zeros_like(x)", target)
-    source = held.deps.get(like.args[0].id)
+def one_hot_put(target: ast.Subscript, value: Translated, held: Node, translator,
+                op: ast.operator | None = None) -> Translated:
+    """An assignment into an entry, one element a row, as the entry it makes:
+
+    d[range(n), idx] = v on d = torch.zeros_like(x)  ->  v * F.one_hot(idx, num_classes=k)
+    d[range(n), idx] -= v (or +=) on any entry d      ->  d - v * F.one_hot(idx, num_classes=k)
+
+    (x, d of shape (n, k)): v where the notebook puts it, and the rest as it was."""
+    if op is None:
+        like = held.tree
+        if not (isinstance(like, ast.Call) and isinstance(like.func, ast.Attribute)
+                and like.func.attr == "zeros_like" and len(like.args) == 1
+                and isinstance(like.args[0], ast.Name)):
+            raise Unsupported(f"{one(target)} = ...: an assignment into an entry the draft "
+                              "reads only on d = torch.zeros_like(x)", target)
+    elif not isinstance(op, (ast.Add, ast.Sub)):
+        raise Unsupported(f"{one(target)} {_OPS.get(type(op), '?')}= ...: into an entry the "
+                          "draft reads = on zeros_like, += and -=", target)
+    rows, columns = held.shape if len(held.shape) == 2 else (0, 0)
     index = target.slice.elts if isinstance(target.slice, ast.Tuple) else []
-    rows_, picked = (index + [None, None])[:2]
-    if not (isinstance(source, (Leaf, Node)) and len(source.shape) == 2 and len(index) == 2
-            and isinstance(rows_, ast.Call) and isinstance(rows_.func, ast.Name)
-            and rows_.func.id == "range" and len(rows_.args) == 1
-            and isinstance(picked, ast.Name)):
-        raise Unsupported(f"{one(target)} = ...: the draft reads d[range(n), idx] = v on a "
-                          "matrix's zeros_like", target)
+    counted, picked = (index + [None, None])[:2]
+    if not (rows and len(index) == 2 and isinstance(counted, ast.Call)
+            and isinstance(counted.func, ast.Name) and counted.func.id == "range"
+            and len(counted.args) == 1 and isinstance(picked, ast.Name)):
+        raise Unsupported(f"{one(target)}: the draft reads d[range(n), idx] into a matrix",
+                          target)
     deps: dict = dict(value.deps)
-    count = translator.expression(rows_.args[0])
+    count = translator.expression(counted.args[0])
     labels = translator.expression(picked)
     chosen = labels.deps.get(picked.id)
     if not (isinstance(chosen, (Leaf, Node)) and chosen.dtype == "int64"
-            and tuple(chosen.shape) == (source.shape[0],) and _size(count) == source.shape[0]):
-        raise Unsupported(f"{one(target)} = ...: range(n) must cover the rows of "
-                          f"{like.args[0].id} and {picked.id} hold one integer a row", target)
+            and tuple(chosen.shape) == (rows,) and _size(count) == rows):
+        raise Unsupported(f"{one(target)}: range(n) must count the {rows} rows and "
+                          f"{picked.id} hold one integer a row", target)
     deps.update(count.deps)
     deps.update(labels.deps)
-    classes = translator.size_written(source.shape[1], deps)
+    classes = translator.size_written(columns, deps)
     one_hot = ast.Call(ast.Attribute(ast.Name("F", ast.Load()), "one_hot", ast.Load()),
                        [labels.tree], [ast.keyword("num_classes", classes)])
-    return Translated(ast.BinOp(value.tree, ast.Mult(), one_hot), "", deps)
+    put = ast.BinOp(value.tree, ast.Mult(), one_hot)
+    if op is None:
+        return Translated(put, "", deps)
+    for name, dep in held.deps.items():
+        if deps.setdefault(name, dep) is not dep:
+            raise Unsupported(f"{name} here is not what it was when {held.name} was written",
+                              target)
+    deps.update(held.dims)
+    return Translated(ast.BinOp(copy.deepcopy(held.tree), type(op)(), put), "", deps)
+
+
+_OPS = {ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@", ast.FloorDiv: "//",
+        ast.Mod: "%"}
 
 
 def _size(count: Translated) -> float | None:

@@ -369,11 +369,14 @@ class _Walk:
 
     def s_AugAssign(self, statement, shown):
         target = statement.target
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
+                and target.value.id in self.adjoints:
+            return self.put(target, statement, statement.op)   # dlogits[range(n), Yb] -= 1
         entry = self.adjoints.get(target.id) if isinstance(target, ast.Name) else None
         if (entry is None or entry.node is not self.env.get(target.id)
-                or not isinstance(statement.op, (ast.Add, ast.Sub))):
-            raise Unsupported("an in-place update: the draft follows assignments only (and a "
-                              "+= to an entry of a backward pass)", statement)
+                or not isinstance(statement.op, (ast.Add, ast.Sub, ast.Mult, ast.Div))):
+            raise Unsupported("an in-place update: the draft follows assignments only (and +=, "
+                              "-=, *=, /= on an entry of a backward pass)", statement)
         added = self.translator.expression(statement.value)
         before = entry.node
         deps = {**before.deps, **before.dims}
@@ -547,16 +550,17 @@ class _Walk:
         self.adjoints[name] = entry
         self.record.adjoints.append(entry)
 
-    def put(self, target: ast.Subscript, statement) -> None:
-        """dlogprobs[range(n), Yb] = -1.0/n on dlogprobs = torch.zeros_like(logprobs)."""
-        assert isinstance(target.value, ast.Name)   # s_Assign sends only d[...] = ...
+    def put(self, target: ast.Subscript, statement, op: ast.operator | None = None) -> None:
+        """dlogprobs[range(n), Yb] = -1.0/n on dlogprobs = torch.zeros_like(logprobs), or
+        dlogits[range(n), Yb] -= 1 on any entry."""
+        assert isinstance(target.value, ast.Name)   # sent only for d[...] = ... and d[...] op=
         name = target.value.id
         entry = self.adjoints[name]
         if entry.node is not self.env.get(name) or entry.left_out:
             raise Unsupported(f"an assignment into {name}, which the draft no longer follows",
                               statement)
         value = self.translator.expression(statement.value)
-        put = one_hot_put(target, value, entry.node, self.env, self.translator)
+        put = one_hot_put(target, value, entry.node, self.translator, op)
         put.text = checked_text(put.tree)
         self.computed(name, put, statement, accumulate=True)
 
@@ -1014,16 +1018,19 @@ def _looked_at(node: ast.expr) -> tuple[str, str | None]:
 
 
 def _stored(statement: ast.stmt) -> set[str]:
-    """The names a statement assigns to, or into (x[i] = ..., x += ..., x.add_(...))."""
+    """The names a statement assigns to, or into (x, y = ..., x[i] = ..., x += ...,
+    x.data = ..., x.add_(...))."""
     out = set()
     for node in ast.walk(statement):
-        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                while isinstance(target, (ast.Subscript, ast.Attribute)):
-                    target = target.value
-                if isinstance(target, ast.Name):
-                    out.add(target.id)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            out.add(node.id)
+        elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, ast.Store) \
+                and getattr(node, "attr", "") != "grad":   # x.grad = ...: x's value stays
+            base = node.value
+            while isinstance(base, (ast.Subscript, ast.Attribute)):
+                base = base.value
+            if isinstance(base, ast.Name):
+                out.add(base.id)
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
               and node.func.attr.endswith("_") and isinstance(node.func.value, ast.Name)):
             out.add(node.func.value.id)   # an in-place method: x.add_(...)
