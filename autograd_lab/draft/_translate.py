@@ -53,13 +53,12 @@ CONSTRUCTORS = {"torch.tensor": None, "torch.Tensor": "float32", "torch.FloatTen
 DTYPES = {"torch.float32": "float32", "torch.float": "float32", "torch.float64": "float64",
           "torch.double": "float64"}
 # how tutorials name a derivative: (pattern, kind). "partial": dz_dx, a function or a
-# variable, becomes a chain_rule or gradient entry. "adjoint": dlogits, an entry of a
-# backward: pass, which the case format's tensor part adds (not built yet: left out, said)
+# variable, becomes a chain_rule or gradient entry. "adjoint": dlogits, a tensor, an entry of
+# a backward: pass (autograd_lab.draft._backward)
 DERIVATIVE_NAMES = [
     (re.compile(r"^d(?P<of>[A-Za-z]\w*?)_d(?P<wrt>[A-Za-z]\w*)$"), "partial"),
     (re.compile(r"^d(?P<of>[A-Za-z]\w*)$"), "adjoint"),
 ]
-BUILT_KINDS = {"partial"}
 
 MAX_DEPTH = 100        # nesting of a notebook expression followed
 MAX_INLINING = 8       # helper functions inlined inside each other
