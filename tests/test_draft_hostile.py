@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from autograd_lab.api import check_paths
 from autograd_lab.cli import main
 
+from .notebooks import printed, write_notebook
+
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -150,3 +152,39 @@ def test_cells_past_the_bound_are_left_out_with_a_count(tmp_path):
     assert result.exit_code == 0
     assert f"{path}: In [2001]: left out: 5 code cells from here on (at most 2,000 are read)" \
         in result.output.splitlines()
+
+
+def test_draws_too_large_or_out_of_range_are_left_out_a_line_each(tmp_path):
+    """A draw of 10^12 elements, a randint whose range does not fit int64 or holds nothing, a
+    size of 10^12: each one line, nothing drawn, and what follows still drafted (the generator
+    they drew from is then in an unknown state, which is said too)."""
+    path = write_notebook(
+        tmp_path / "huge.ipynb",
+        ("import torch\ng = torch.Generator().manual_seed(0)\n"
+         "big = torch.randn(10**6, 10**6, generator=g)\n"
+         "labels = torch.randint(0, 10**30, (3,), generator=g)\n"
+         "n = 10**12\nwide = torch.randn(n, 2)\nempty = torch.randint(5, 0, (2,))\n"
+         "w = torch.randn(3, generator=g, requires_grad=True)\n"
+         "x = torch.tensor([1.0, 2.0, 3.0])\nloss = (w * x).sum()\nloss.backward()",),
+        ("dw = x\nprint(torch.allclose(dw, w.grad))", printed("True\n")))
+    start = time.perf_counter()
+    result = CliRunner().invoke(main, ["draft", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert time.perf_counter() - start < 30
+    assert "Traceback" not in result.output
+    said = [line[len(f"{path}: "):] for line in result.output.splitlines()
+            if line.startswith(f"{path}: ")]
+    assert said == [
+        "In [1], line 3: left out: big = torch.randn(10 ** 6, 10 ** 6, generator=g): a draw of "
+        "1,000,000,000,000 elements; at most 10,000,000 are written in a case",
+        "In [1], line 4: left out: labels = torch.randint(0, 10 ** 30, (3,), generator=g): "
+        "torch.randint's range [0, 10**30) must hold a value and fit int64",
+        "In [1], line 6: left out: wide = torch.randn(n, 2): a draw of 2,000,000,000,000 "
+        "elements; at most 10,000,000 are written in a case",
+        "In [1], line 7: left out: empty = torch.randint(5, 0, (2,)): torch.randint's range "
+        "[5, 0) must hold a value and fit int64",
+        "In [1], line 8: not the notebook's numbers: w is drawn from g after a statement that "
+        "uses it was left out (In [1], line 3), which a case cannot draw (it draws each value "
+        "from a fresh generator): seed 0 stands in, and no number that depends on w is claimed"]
+    [result] = check_paths([tmp_path / "out" / "huge_loss_in1.yaml"])
+    assert result.status == "passed", result.problems     # dw = x, checked on the stand-in w

@@ -173,36 +173,41 @@ def test_what_the_language_cannot_say_is_left_out_with_its_cell_and_line(tmp_pat
         tmp_path,
         ("import torch",),
         ("W = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)\n"
-         "x = torch.tensor([1.0, 1.0])\nh = W @ x\nr = x.sum(dim=0)\nfirst = x[0]\n"
-         "noise = torch.randn(3)",),
-        ("h", shown("tensor([3., 7.], grad_fn=<MvBackward0>)")),
-        ("loss = (W**2).mean()\ndloss = W / 2\nloss.backward()\nW.grad",
+         "x = torch.tensor([1.0, 1.0])\nh = torch.outer(x, x)\nr = x // 2\nevery = x[::2]\n"
+         "noise = torch.randn(2)\nfor i in range(2):\n    x = x * 2",),
+        ("h", shown("tensor([[1., 1.],\n        [1., 1.]])")),
+        ("loss = (W**2).mean() + (noise**2).sum()\ndloss = W / 2\nloss.backward()\nW.grad",
          shown("tensor([[0.5000, 1.0000],\n        [1.5000, 2.0000]])")))
     notes = [str(n) for n in done.notes]
     assert notes == [
-        "In [2], line 3: left out: h = W @ x: the matrix product @: the draft does not "
-        "translate it yet",
-        "In [2], line 4: left out: r = x.sum(dim=0): the keyword dim= of sum(): the draft does "
-        "not translate it yet",
-        "In [2], line 5: left out: first = x[0]: a subscript (x[i]): the draft does not "
-        "translate it yet",
-        "In [2], line 6: left out: noise = torch.randn(3): torch.randn(): the draft does not "
+        "In [2], line 3: left out: h = torch.outer(x, x): torch.outer(): the draft does not "
         "translate it",
-        "In [3], line 1: not checked: h shows tensor([3., 7.], grad_fn=<MvBackward0>): not a "
+        "In [2], line 4: left out: r = x // 2: floor division //: not in the expression language",
+        "In [2], line 5: left out: every = x[::2]: a slice with a step (a:b:c): the language "
+        "takes a:b",
+        "In [2], line 6: not the notebook's numbers: noise is drawn from torch's global "
+        "generator, never seeded (torch.manual_seed), which a case cannot draw (it draws each "
+        "value from a fresh generator): seed 0 stands in, and no number that depends on noise "
+        "is claimed",
+        "In [2], line 7: left out: for i in range(2): …: a for statement: the draft follows "
+        "straight-line code",
+        "In [3], line 1: not checked: h shows tensor([[1., 1.],\\n        [1., 1.]]): not a "
         "tensor the draft follows",
-        "In [4], line 2: dloss reads as the adjoint of loss (an entry of a backward: pass), "
-        "which the draft does not write yet: kept only as a computed value"]
+        "In [4], line 2: not an entry of backward: dloss, the gradient of the output loss by "
+        "itself, is 1 (or the upstream gradient)",
+        "In [4], line 4: not checked: W.grad shows tensor([[0.5000, 1.0000],\\n        [1.5000, "
+        "2.0000]]): the graph of loss holds noise, whose numbers are not the notebook's (In [2], "
+        "line 6)"]
     text = text_of(done, "behaviour")
-    assert "  # In [2], line 3: left out: h = W @ x: the matrix product @: the draft does not " \
-           "translate it yet" in text
+    assert "  # In [2], line 4: left out: r = x // 2: floor division //: not in the expression " \
+           "language" in text
     behaviour = case_of(done, "behaviour")
     assert behaviour["inputs"] == {"W": {"value": [[1.0, 2.0], [3.0, 4.0]], "grad": True},
-                                   "x": [1.0, 1.0]}
-    assert behaviour["steps"][-1] == {"backward": "loss",
-                                      "expect": {"grad/W": [[0.5, 1.0], [1.5, 2.0]]}}
+                                   "x": [1.0, 1.0], "noise": {"value": {"randn": [2], "seed": 0}}}
+    assert behaviour["steps"][-1] == {"backward": "loss"}   # W.grad: not claimed
     assert statuses(done) == {"cells_2-4": "passed"}
     [todo] = [w for w in done.files if w.to_write]
-    assert todo.to_write == ["loss/W"]  # the adjoint is not taken for an edge: never guessed
+    assert todo.to_write == ["loss/W"]  # the adjoint dloss is not taken for an edge
 
 
 def test_the_cli_drafts_says_what_it_wrote_and_what_it_left_out(tmp_path):
@@ -266,14 +271,14 @@ def test_a_float64_tensor_keeps_its_digits(tmp_path):
 def test_a_gradient_shown_after_a_backward_left_out_is_not_claimed(tmp_path):
     path = write_notebook(
         tmp_path / "lesson.ipynb",
-        ("import torch\nv = torch.tensor([1.0, 2.0], requires_grad=True)\nu = v @ v\n"
-         "u.backward()\nv.grad", shown("tensor([2., 4.])")))
+        ("import torch\nv = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+         "u = torch.outer(v, v).sum()\nu.backward()\nv.grad", shown("tensor([6., 6.])")))
     done = draft(path, tmp_path / "drafts")
     assert [str(n) for n in done.notes] == [
-        "In [1], line 3: left out: u = v @ v: the matrix product @: the draft does not "
-        "translate it yet",
+        "In [1], line 3: left out: u = torch.outer(v, v).sum(): torch.outer(): the draft does "
+        "not translate it",
         "In [1], line 4: left out: u.backward(): u is not a tensor the draft follows",
-        "In [1], line 5: not checked: v.grad shows tensor([2., 4.]): the u.backward() before it "
+        "In [1], line 5: not checked: v.grad shows tensor([6., 6.]): the u.backward() before it "
         "(In [1], line 4) was left out, so the case would not have its gradients"]
     assert done.files == []
 

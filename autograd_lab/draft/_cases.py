@@ -11,6 +11,9 @@
 """
 from __future__ import annotations
 
+import ast
+
+from ._backward import Backward, skeleton, totals, upstream
 from ._entries import (
     Digits,
     Draft,
@@ -24,8 +27,9 @@ from ._entries import (
     slug,
 )
 from ._graph import Graph, Group, Hand, Points, group_key, grouped
+from ._held import Dim, Drawn, Leaf, Unsupported
 from ._notebook import Note
-from ._translate import Leaf, Translator, Unsupported, case_name, checked_text, renamed
+from ._translate import Translator, case_name, checked_text, renamed, sized
 from ._walk import DerivativeFunction, Expect, Instance, Record, Segment, Step, closure_leaves
 
 
@@ -44,6 +48,7 @@ class _Builder:
         self.notes: list[Note] = []
         self.names: set[str] = set()
         self.used_functions: set[str] = set()
+        self.said: set[int] = set()    # drawn inputs whose draw is said
 
     def unique(self, name: str) -> str:
         base, n = name[:100], 1
@@ -55,6 +60,23 @@ class _Builder:
 
     def note(self, where, text: str) -> None:
         self.notes.append(Note(where.cell, where.line, text))
+
+    def drawn(self, leaves) -> None:
+        """Once for each drawn input of a case: where the case cannot draw the notebook's
+        numbers, or may differ from them in the last bit."""
+        for leaf in leaves:
+            drawn = leaf.value
+            if not isinstance(drawn, Drawn) or id(leaf.origin) in self.said:
+                continue
+            self.said.add(id(leaf.origin))
+            where = leaf.origin.where
+            if drawn.stand_in:
+                self.note(where, f"not the notebook's numbers: {leaf.name} is {drawn.stand_in}, "
+                          "which a case cannot draw (it draws each value from a fresh "
+                          f"generator): seed {drawn.seed} stands in, and no number that depends "
+                          f"on {leaf.name} is claimed")
+            elif drawn.rounded:
+                self.note(where, f"{leaf.name}: {drawn.rounded}")
 
     def guarded(self, build, what, where=None):
         """build(what), or None and a note if it fails: one bad case never stops the rest."""
@@ -73,7 +95,9 @@ class _Builder:
 
     def behaviour(self, segment: Segment) -> Draft | None:
         rename = _renames(segment)
-        steps = [s for s in (self._step(step, rename) for step in segment.steps) if s]
+        constants = {n: ast.Constant(v) for n, v in _numbers(segment).items()}
+        steps = [s for s in (self._step(step, {**constants, **rename}) for step in segment.steps)
+                 if s]
         steps = _merged(steps)
         if not any(s.key or s.expect for s in steps):
             return None
@@ -85,13 +109,16 @@ class _Builder:
         draft = Draft(self.unique(f"{self.stem}_cells_{number}"), "behaviour",
                       f"{first.cell} to {last.cell}: autograd's state, cell by cell",
                       self.record.notebook.path, dtype, (first.cell, last.cell))
-        draft.inputs = [input_entry(rename[name], leaf) for name, leaf in segment.inputs.items()]
+        numbers = _numbers(segment)
+        draft.inputs = [input_entry(rename[name], leaf, lambda t: sized(t, numbers))
+                        for name, leaf in segment.inputs.items()]
+        self.drawn(segment.inputs.values())
         draft.steps = steps
         draft.header = [str(n) for n in segment.notes]
         draft.claims = sum(_count(s) for s in steps)
         return draft
 
-    def _step(self, step: Step, rename: dict) -> StepOut | None:
+    def _step(self, step: Step, rename: dict, numbers: dict | None = None) -> StepOut | None:
         notes = [str(n) for n in step.notes]
         expect = _expectations(step.expect, rename)
         again = " (repeated here: the case needs it)" if step.again else ""
@@ -116,6 +143,16 @@ class _Builder:
         if action == "requires_grad":
             name, flag = step.args
             return StepOut("requires_grad", {rename[name]: flag}, said, expect, notes=notes)
+        if action == "backward" and len(step.args) == 2:   # backward(gradient=...)
+            name, given = step.args
+            try:
+                gradient = checked_text(renamed(given.tree, rename))
+            except Unsupported as exc:
+                self.note(step.where, f"left out: the gradient of {name}.backward(): "
+                          f"{exc.message}")
+                return None
+            return StepOut(action, {"tensor": rename[name], "gradient": gradient}, said, expect,
+                           notes=notes)
         return StepOut(action, rename[step.args[0]], said, expect, notes=notes)
 
     # --- gradient cases ----------------------------------------------------------------------
@@ -173,7 +210,6 @@ class _Builder:
                       f"The graph of {name} ({base.where.cell}): its gradient by hand, SymPy and "
                       "autograd", self.record.notebook.path, dtype,
                       (graph.first().cell, base.where.cell))
-        draft.inputs = [input_entry(graph.names[leaf], leaf) for leaf in graph.leaves]
         draft.forward = [Entry(graph.names[n], graph.text(n), comment_for(n.where))
                          for n in graph.nodes]
         if base.pseudo:
@@ -181,8 +217,21 @@ class _Builder:
                                  f"that {', '.join(f.func.name for f in group.functions)} names")
         else:
             draft.output = Entry("output", name, comment_for(base.where))
-        draft.chain_rule, draft.to_write = hand.edges()
+        draft.upstream = upstream(graph, base)
+        for entry in totals(graph, group.instances, self.note):
+            hand.total.setdefault(entry.key, entry)
+        backward = Backward(graph, self.record, self.note)
+        draft.backward = backward.entries()
+        draft.chain_rule, draft.to_write = hand.edges(written=bool(draft.backward))
         draft.gradient = hand.totals()
+        if not (hand.chain or hand.total or draft.backward) and graph.tensor:
+            draft.backward, draft.to_write = skeleton(graph)
+            draft.chain_rule = []
+        draft.inputs = [input_entry(graph.names[leaf], leaf, graph.sizes)
+                        for leaf in graph.leaves]
+        self.drawn(graph.leaves)
+        draft.dims = [Entry(graph.names[d], d.value, comment_for(d.where))
+                      for d in sorted(graph.dims, key=lambda d: d.where.order)]
         points = Points(graph)
         for instance in group.instances:
             at = graph.at(instance)
@@ -196,7 +245,13 @@ class _Builder:
             hand.calls(function, points)
         draft.expect, draft.points = points.written()
         draft.claims = points.count
-        if draft.to_write:
+        draft.header = backward.verdicts()
+        if draft.to_write and draft.backward:
+            draft.header = [f"The notebook writes no derivative by hand for the graph of {name}. "
+                            "Write each entry of its backward pass (d<name>: the gradient of the "
+                            f"output by name) where it says ~, then rename this file to .yaml; "
+                            "until then checking it names the entries still to write."]
+        elif draft.to_write:
             draft.header = [f"The notebook writes no derivative by hand for "
                             f"{'these edges' if len(draft.to_write) > 1 else 'this edge'} of "
                             f"the graph: {', '.join(draft.to_write)}. Write each local "
@@ -264,6 +319,26 @@ def _first_where(segment):
     wheres = [leaf.where for leaf in getattr(segment, "inputs", {}).values()]
     wheres += list(_wheres(getattr(segment, "steps", [])))
     return min(wheres, key=lambda w: w.order) if wheres else None
+
+
+def _numbers(segment: Segment) -> dict[str, int]:
+    """The dims a behaviour case's expressions and shapes use, by name: a behaviour case has
+    no dims, so each is written as its number."""
+    found: dict[str, int] = {}
+    for leaf in segment.inputs.values():
+        found.update({n: d.value for n, d in leaf.dims.items()})
+    for step in _all_steps(segment.steps):
+        for held in step.args:
+            found.update({n: d.value for n, d in getattr(held, "dims", {}).items()})
+            found.update({n: d.value for n, d in getattr(held, "deps", {}).items()
+                          if isinstance(d, Dim)})
+    return found
+
+
+def _all_steps(steps: list[Step]):
+    for step in steps:
+        yield step
+        yield from _all_steps(step.inner)
 
 
 def _renames(segment: Segment) -> dict[str, str]:

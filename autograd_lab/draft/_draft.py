@@ -51,16 +51,45 @@ def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = Tr
     placed = {id(n) for segment in record.segments for n in _segment_notes(segment)}
     elsewhere = [str(n) for n in notes if id(n) not in placed]
     done = Drafted(str(notebook), folder, notes=notes)
-    for i, one in enumerate(drafts):
-        extra = ("Left out of the draft, outside the cells of any case: " + "; ".join(elsewhere),
-                 ) if i == 0 and elsewhere else ()
+    for one in drafts:
+        extra = ("Also said while drafting (not at an entry of a case): " + "; ".join(elsewhere),
+                 ) if not done.files and elsewhere else ()
         path = _write.write(one, folder, str(notebook), extra)
         text = path.read_text(encoding="utf-8")
-        done.files.append(Written(path, one.name, one.kind, one.cells, one.claims,
-                                  list(one.to_write), _write.origins(text)))
+        written = Written(path, one.name, one.kind, one.cells, one.claims, list(one.to_write),
+                          _write.origins(text))
+        refused = _refused(written)
+        if refused is None:
+            done.files.append(written)
+        else:   # the loader's judgement stands: the draft is not written, and that is said
+            path.unlink()
+            done.notes.append(refused)
+    done.notes.sort(key=_order(parsed))
     if verify:
         done.problems = [p for p in map(_loads_back, done.files) if p]
     return done
+
+
+def _refused(written: Written) -> Note | None:
+    """A draft the project's loader refuses (what the draft's own reading could not foresee,
+    such as a behaviour case in matrices): a note naming the cell the refusal points at."""
+    try:
+        load_case(written.path)
+    except CaseError as exc:
+        if written.to_write and "still to be written" in exc.message:
+            return None
+        at = written.origins.get(exc.line or 0)
+        first, last = written.cells
+        cells = first if first == last else f"{first} to {last}"
+        return Note(first, None, f"no {written.kind} case drafted for {cells}: the case drafted "
+                    f"does not load: {exc.message}" + (f" (at {at})" if at else "")
+                    + (f": {exc.text}" if exc.text and exc.text not in exc.message else ""))
+    except Exception as exc:  # the loader's bug, not the notebook's: said, the rest go on
+        first, last = written.cells
+        return Note(first, None, f"no {written.kind} case drafted for "
+                    f"{first if first == last else f'{first} to {last}'}: the project's loader "
+                    f"failed on it ({type(exc).__name__}); please report it")
+    return None
 
 
 def _segment_notes(segment):

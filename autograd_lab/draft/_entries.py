@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._translate import Leaf
+from ._held import Drawn, Leaf
 
 
 class Digits(str):
@@ -45,12 +45,15 @@ class Draft:
     inputs: list[Entry] = field(default_factory=list)
     forward: list[Entry] = field(default_factory=list)
     output: Entry | None = None
+    dims: list[Entry] = field(default_factory=list)
+    upstream: Entry | None = None
     chain_rule: list[Entry] = field(default_factory=list)
     gradient: list[Entry] = field(default_factory=list)
+    backward: list[Entry] = field(default_factory=list)
     expect: list[Entry] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
     steps: list[StepOut] = field(default_factory=list)
-    to_write: list[str] = field(default_factory=list)   # chain_rule edges left for the author
+    to_write: list[str] = field(default_factory=list)   # edges or entries left for the author
     claims: int = 0
 
 
@@ -86,18 +89,44 @@ def is_number(text: str) -> bool:
     return True
 
 
-def input_entry(name: str, leaf: Leaf) -> Entry:
-    value = written_value(leaf.value)
+def input_entry(name: str, leaf: Leaf, sizes=lambda text: text) -> Entry:
+    """An input as the case writes it; sizes writes a drawn shape's sizes (in the case's dims,
+    or as numbers where the case has no dims)."""
     said = comment_for(leaf.where) + (f" ({leaf.dtype})" if leaf.dtype != "float32" else "")
+    if isinstance(leaf.value, Drawn):
+        drawn = leaf.value
+        said = comment_for(leaf.origin.where) + (
+            f"; requires_grad: {leaf.where}" if leaf.where != leaf.origin.where else "")
+        said += (f"; not the notebook's numbers: {drawn.stand_in}" if drawn.stand_in
+                 else "; " + drawn.rounded if drawn.rounded else "")
+        return Entry(name, {"value": generated(drawn, sizes), "grad": True} if leaf.grad
+                     else {"value": generated(drawn, sizes)}, said)
+    if leaf.dtype == "int64":
+        return Entry(name, {"value": written_value(leaf.value, integer=True), "dtype": "int64"},
+                     comment_for(leaf.where))
+    value = written_value(leaf.value)
     if leaf.grad:
         return Entry(name, {"value": value, "grad": True}, said)
     return Entry(name, value, said)
 
 
-def written_value(value):
+def generated(drawn: Drawn, sizes) -> dict:
+    shape = [sizes(text) for text in drawn.shape]
+    if drawn.kind == "randint":
+        return {"randint": [sizes(text) for text in drawn.bounds], "shape": shape,
+                "seed": drawn.seed}
+    out: dict = {"randn": shape, "seed": drawn.seed}
+    if drawn.scale is not None:
+        out["scale"] = Digits(repr(float(drawn.scale)))
+    return out
+
+
+def written_value(value, integer: bool = False):
     if isinstance(value, list):
-        return [written_value(v) for v in value]
-    return Digits(repr(float(value)))
+        return [written_value(v, integer) for v in value]
+    if isinstance(value, Drawn):
+        return generated(value, lambda text: text)
+    return Digits(str(int(value))) if integer else Digits(repr(float(value)))
 
 
 def dtype_of(leaves) -> str:

@@ -6,17 +6,11 @@ import ast
 import copy
 import itertools
 
+from ..case import parse
+from ..reading import tensor_form
 from ._entries import Entry, Point, comment_for, digits, written_value
-from ._translate import (
-    Leaf,
-    Node,
-    Translator,
-    Unsupported,
-    case_name,
-    checked_text,
-    derivative,
-    renamed,
-)
+from ._held import Dim, Drawn, Leaf, Node, Unsupported
+from ._translate import Translator, case_name, checked_text, derivative, renamed, sized
 from ._walk import (
     DerivativeFunction,
     DerivativeVariable,
@@ -31,8 +25,9 @@ def signature(held, memo: dict) -> tuple:
     """What a name means, whatever its value: the expressions down to the leaves' names."""
     key = id(held)
     if key not in memo:
-        if isinstance(held, Leaf):
-            memo[key] = ("leaf", held.name, held.shape, held.dtype)
+        if isinstance(held, Leaf):   # a draw is its description: another is another graph
+            memo[key] = ("leaf", held.name, held.shape, held.dtype,
+                         held.value if isinstance(held.value, Drawn) else None)
         else:
             memo[key] = ("node", held.name, held.text,
                          tuple(sorted((n, signature(d, memo)) for n, d in held.deps.items())))
@@ -41,8 +36,12 @@ def signature(held, memo: dict) -> tuple:
 
 def group_key(instance: Instance) -> tuple:
     leaves = closure_leaves(instance.output)
+    upstream = instance.upstream
     return (signature(instance.output, {}),
-            tuple(sorted((leaf.name, leaf.grad) for leaf in leaves)))
+            tuple(sorted((leaf.name, leaf.grad) for leaf in leaves)),
+            None if upstream is None else (upstream.text, tuple(
+                sorted((n, signature(d, {}) if isinstance(d, (Leaf, Node)) else d.value)
+                       for n, d in upstream.deps.items()))))
 
 
 class Group:
@@ -87,6 +86,31 @@ class Graph:
             self.names[leaf.origin] = self.names[leaf]
         self.by_name = {h.name: h for h in sorted(held_all,
                                                   key=lambda h: h.where.order)}
+        self.taken = taken
+        self.dims: list[Dim] = []         # the dims the case writes, named as they are used
+        for held in held_all:
+            self.dim_names(held.dims)
+
+    def dim_names(self, dims: dict) -> dict[str, str]:
+        """The case's names of dims (notebook name -> case name), each named once: a dim
+        never takes a tensor's name, where the case would read the tensor."""
+        out = {}
+        for name, dim in dims.items():
+            if dim not in self.names:
+                self.names[dim] = case_name(dim.name, self.taken)
+                self.taken.add(self.names[dim])
+                self.dims.append(dim)
+            out[name] = self.names[dim]
+        return out
+
+    def sizes(self, text: str) -> str | int:
+        """A size of a drawn input (n_embd*block_size) in the case's dims' names."""
+        return sized(text, {n: self.names[d] for d in self.dims for n in [d.name]})
+
+    @property
+    def tensor(self) -> bool:
+        """Whether a node is not element by element, so has no chain_rule edges of its own."""
+        return any(tensor_form(parse(self.text(n))) for n in self.nodes)
 
     def _collect(self, held, seen: set) -> None:
         if id(held) in seen:
@@ -103,7 +127,8 @@ class Graph:
         return min((h.where for h in self.leaves + self.nodes), key=lambda w: w.order)
 
     def text(self, node: Node) -> str:
-        return checked_text(renamed(node.tree, {n: self.names[d] for n, d in node.deps.items()}))
+        names = {n: self.names[d] for n, d in node.deps.items()}
+        return checked_text(renamed(node.tree, {**names, **self.dim_names(node.dims)}))
 
     def same(self, name: str, held) -> object | None:
         """The graph's own definition of name, when held means the same thing there."""
@@ -262,14 +287,15 @@ class Hand:
             points.add(at, f"grad/{g.names[wrt]}", call.written,
                        comment_for(call.where, call.shown))
 
-    def edges(self) -> tuple[list[Entry], list[str]]:
+    def edges(self, written: bool = False) -> tuple[list[Entry], list[str]]:
         """chain_rule: the hand-written edges, and every edge still to write when some are
-        missing (or when nothing was written at all); never filled in."""
+        missing (or when nothing was written at all); never filled in. written: the notebook
+        writes the graph's derivative another way (a backward pass)."""
         g = self.graph
         needed = needed_edges(g)
         missing = [e for e in needed if e not in self.chain]
         totals_cover = {g.names[leaf] for leaf in g.leaves if leaf.grad} <= set(self.total)
-        if not missing or (not self.chain and totals_cover):
+        if not missing or (not self.chain and (totals_cover or written)):
             return list(self.chain.values()), []
         out = [self.chain.get(key) or Entry(key, None, to_write(key, g)) for key in needed]
         out += [e for k, e in self.chain.items() if k not in needed]

@@ -15,6 +15,7 @@ SLOT = (rf"(?:{TENSOR}|{NUMBER}|None|True|False|<\w+ object at 0x[0-9a-fA-F]+>"
 _NUMBER = re.compile(rf"^{NUMBER}$")
 _GRAD_FN = re.compile(r"^<(\w+) object at 0x[0-9a-fA-F]+>$")
 _KEYWORD = re.compile(r",\s*(\w+)=(<\w+>|'[^']*'|[\w.]+)")
+_BOOLS = re.compile(r"[\[\],\s]*(?:(?:True|False)[\[\],\s]*)+")
 _TOKEN = re.compile(rf"\s*(\[|\]|,|\.\.\.|{NUMBER})")
 MAX_ELEMENTS = 10_000   # of one printed tensor
 MAX_NESTING = 8         # of its lists
@@ -65,6 +66,8 @@ def _tensor(t: str, parameter: bool) -> Shown | None:
     data, keywords = _data_and_keywords(inner)
     if data is None:
         return None
+    if _BOOLS.fullmatch(data):   # tensor([True, True]): a comparison shown, not a number
+        return Shown("bools", text=t)
     options = dict(_KEYWORD.findall(keywords))
     grad_fn = options.get("grad_fn", "").strip("<>") or None
     written = _elements(data)

@@ -2,9 +2,9 @@
 
 Cells are parsed with `ast` and never run: a tensor's value is read from its literal, an
 expression is rebuilt from the spellings below and must then pass the project's one allow-list
-(autograd_lab.expr.parse). What is not in a table is refused with what and where, never
-guessed. The tensor forms (matmul, axis reductions, the adjoint names of a backward pass) come
-later as entries of these tables."""
+(autograd_lab.case.parse). What is not in a table is refused with what and where, never
+guessed. The tensor forms (@, subscripts, methods with keywords, dims) are _tensorforms'; what
+a name holds (Leaf, Node, Dim, ...) is _held's."""
 from __future__ import annotations
 
 import ast
@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..case import parse
+from ..case import constant_value, parse
 from ..errors import CaseError
+from ._held import Dim, Func, Generator, Leaf, Names, Node, Translated, Unsupported, one
+from ._tensorforms import TensorForms, tensor_form
 
 # --- the tables ----------------------------------------------------------------------------
 
 OPERATORS = {ast.Add: ast.Add, ast.Sub: ast.Sub, ast.Mult: ast.Mult, ast.Div: ast.Div,
-             ast.Pow: ast.Pow}
-# operators a notebook may use that the language has not got yet: what to call them
-NOT_YET = {ast.MatMult: "the matrix product @", ast.FloorDiv: "floor division //",
-           ast.Mod: "the remainder %"}
+             ast.Pow: ast.Pow, ast.MatMult: ast.MatMult}
+# operators a notebook may use that the language has not got: what to call them
+NOT_YET = {ast.FloorDiv: "floor division //", ast.Mod: "the remainder %"}
 
 _ELEMENTWISE = ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "log1p")
 # a function as the notebook spells it (module aliases resolved) -> the language's function
@@ -52,13 +53,12 @@ CONSTRUCTORS = {"torch.tensor": None, "torch.Tensor": "float32", "torch.FloatTen
 DTYPES = {"torch.float32": "float32", "torch.float": "float32", "torch.float64": "float64",
           "torch.double": "float64"}
 # how tutorials name a derivative: (pattern, kind). "partial": dz_dx, a function or a
-# variable, becomes a chain_rule or gradient entry. "adjoint": dlogits, an entry of a
-# backward: pass, which the case format's tensor part adds (not built yet: left out, said)
+# variable, becomes a chain_rule or gradient entry. "adjoint": dlogits, a tensor, an entry of
+# a backward: pass (autograd_lab.draft._backward)
 DERIVATIVE_NAMES = [
     (re.compile(r"^d(?P<of>[A-Za-z]\w*?)_d(?P<wrt>[A-Za-z]\w*)$"), "partial"),
     (re.compile(r"^d(?P<of>[A-Za-z]\w*)$"), "adjoint"),
 ]
-BUILT_KINDS = {"partial"}
 
 MAX_DEPTH = 100        # nesting of a notebook expression followed
 MAX_INLINING = 8       # helper functions inlined inside each other
@@ -66,94 +66,9 @@ MAX_ELEMENTS = 10_000  # of a tensor literal
 MAX_NESTING = 8        # lists in a tensor literal
 
 
-class Unsupported(Exception):
-    """Outside what the draft can translate: the message says what; node says where."""
-
-    def __init__(self, message: str, node: ast.AST | None = None):
-        super().__init__(message)
-        self.message, self.node = message, node
-
-
-@dataclass(frozen=True)
-class Where:
-    """Where a statement stands: its cell, its line in the cell, the line's code."""
-
-    cell: str
-    line: int
-    code: str
-    order: int                 # position in the notebook: cells, then lines
-
-    def __str__(self) -> str:
-        return f"{self.cell}, line {self.line}"
-
-
-# --- what a name holds ---------------------------------------------------------------------
-
-@dataclass(eq=False)
-class Leaf:
-    """A tensor made from a literal: an input of a case."""
-
-    name: str
-    value: object              # a float, or nested lists of floats, already in its dtype
-    dtype: str                 # float32, float64 or int64
-    grad: bool
-    shape: tuple
-    where: Where
-    root: Leaf | None = None  # the tensor this is (after requires_grad_ changed it)
-
-    @property
-    def requires_grad(self) -> bool:
-        return self.grad
-
-    @property
-    def origin(self) -> Leaf:
-        return self.root or self
-
-    def changed(self, grad: bool, where: Where) -> Leaf:
-        return Leaf(self.name, self.value, self.dtype, grad, self.shape, where, self.origin)
-
-
-@dataclass(eq=False)
-class Node:
-    """A value computed from others by an expression of the language (or a plain number)."""
-
-    name: str
-    tree: ast.expr             # in the language: names refer to deps
-    text: str                  # as the case writes it
-    deps: dict                 # name -> the Leaf or Node it meant when this was assigned
-    where: Where
-    dtype: str | None          # None: a plain Python number, inlined where it is used
-    shape: tuple = ()
-    tracked: bool = False      # autograd records it: a parameter below, not under no_grad
-    inline: bool = True        # a plain number is written in place of its name
-
-    @property
-    def requires_grad(self) -> bool:
-        return self.tracked
-
-
-@dataclass(eq=False)
-class Func:
-    """A helper function of the notebook: parameters, assignments, one return."""
-
-    name: str
-    params: list[str]
-    body: list[ast.stmt]
-    where: Where
-    problem: str = ""          # why it cannot be inlined, if it cannot
-    prints: bool = False
-
-
-@dataclass
-class Translated:
-    tree: ast.expr
-    text: str
-    deps: dict = field(default_factory=dict)
-
-
 # --- expressions ---------------------------------------------------------------------------
 
-class Translator:
+class Translator(TensorForms):
     """Rebuilds an expression from the tables; env maps notebook names to what they hold."""
 
     def __init__(self, modules: dict[str, str], env: dict):
@@ -201,6 +116,12 @@ class Translator:
                 return copy.deepcopy(held.tree)   # a plain number: written in place
             deps[node.id] = held
             return ast.Name(node.id, ast.Load())
+        if isinstance(held, Dim):
+            deps.update(held.base_dims())
+            return copy.deepcopy(held.written())
+        if isinstance(held, (Generator, Names)):
+            what = "a generator" if isinstance(held, Generator) else "a list of names"
+            raise Unsupported(f"{node.id} ({what}) used as a value", node)
         if isinstance(held, Func):
             raise Unsupported(f"the function {node.id} used as a value", node)
         if node.id in self.modules:
@@ -220,7 +141,7 @@ class Translator:
         op = OPERATORS.get(type(node.op))
         if op is None:
             said = NOT_YET.get(type(node.op), f"the operator {type(node.op).__name__}")
-            raise Unsupported(f"{said}: the draft does not translate it yet", node)
+            raise Unsupported(f"{said}: not in the expression language", node)
         return ast.BinOp(self._visit(node.left, local, deps, depth, stack), op(),
                          self._visit(node.right, local, deps, depth, stack))
 
@@ -228,7 +149,7 @@ class Translator:
         spelled = self.dotted(node)
         if spelled in CONSTANTS:
             return ast.Name(CONSTANTS[spelled], ast.Load())
-        raise Unsupported(f"the attribute {one(node)}: the draft does not translate it", node)
+        return super()._Attribute(node, local, deps, depth, stack)   # .T, .values, .indices
 
     def _Call(self, node, local, deps, depth, stack):
         if any(isinstance(a, ast.Starred) for a in node.args) or any(
@@ -238,7 +159,8 @@ class Translator:
 
         def visit(n):
             return self._visit(n, local, deps, depth, stack)
-        if spelled in FUNCTIONS or spelled in POWERS:
+        if (spelled in FUNCTIONS or spelled in POWERS) and _plain_keywords(
+                FUNCTIONS.get(spelled, "**"), node):
             if spelled.startswith("math.") and any(self._tensor_in(a, local) for a in node.args):
                 raise Unsupported(f"{spelled}() of a tensor gives a plain float, cut from the "
                                   "graph", node)
@@ -246,13 +168,18 @@ class Translator:
                                   node.keywords, visit, node)
         if isinstance(node.func, ast.Attribute) and spelled is None:
             name = node.func.attr
-            if name in METHODS or name in METHOD_POWERS:
+            if (name in METHODS or name in METHOD_POWERS) and _plain_keywords(
+                    METHODS.get(name, "**"), node):
                 args = [visit(node.func.value)] + [visit(a) for a in node.args]
                 return self._function(METHODS.get(name, "**"), args, node.keywords, visit, node)
-            raise Unsupported(f"the method .{name}(): the draft does not translate it", node)
         if isinstance(node.func, ast.Name) and isinstance(self.env.get(node.func.id), Func):
             return self._inline(self.env[node.func.id], node, local, deps, depth, stack)
-        raise Unsupported(f"{spelled or one(node.func)}(): the draft does not translate it", node)
+        if (isinstance(node.func, ast.Name) and node.func.id == "len" and "len" not in self.env
+                and len(node.args) == 1 and not node.keywords):
+            return self.size_of(node.args[0], ast.Constant(0), deps, node)
+        if spelled is not None or isinstance(node.func, ast.Attribute):
+            return self.tensor_call(node, spelled, visit, deps)   # the tensor language's
+        raise Unsupported(f"{one(node.func)}(): the draft does not translate it", node)
 
     def _function(self, name: str, args: list, keywords: list, visit, node) -> ast.expr:
         if keywords:
@@ -322,24 +249,44 @@ class Translator:
         return None
 
 
+def _plain_keywords(name: str, node: ast.Call) -> bool:
+    """Whether a call's keywords are those the scalar spelling takes (clamp's min, max); else
+    it is written in the tensor language's spelling, keywords kept (x.sum(1, keepdim=True))."""
+    return all(k.arg in KEYWORDS.get(name, ()) for k in node.keywords)
+
+
 def checked_text(tree: ast.expr) -> str:
-    """The case language's text of a rebuilt tree, once expr.parse (the allow-list) takes it."""
+    """The case language's text of a rebuilt tree, once expr.parse (the allow-list) takes it:
+    the language's spelling for the scalar forms, the tutorial's for the tensor forms."""
     try:
         text = ast.unparse(tree)
     except (RecursionError, ValueError):
         raise Unsupported("the expression is too deep to write") from None
     try:
-        return str(parse(text))
+        parsed = parse(text)
+        return text if tensor_form(tree) else str(parsed)
     except CaseError as exc:
         raise Unsupported(f"the expression language refuses it: {exc.message}") from None
 
 
-def renamed(tree: ast.expr, names: dict[str, str]) -> ast.expr:
-    """A copy of tree with its names replaced (a case's names must be unique and safe)."""
+def renamed(tree: ast.expr, names: dict) -> ast.expr:
+    """A copy of tree with its names replaced (a case's names must be unique and safe), or
+    written in place where names gives a tree (a dim as its number, in a behaviour case)."""
     class Rename(ast.NodeTransformer):
         def visit_Name(self, node):
-            return ast.Name(names.get(node.id, node.id), ast.Load())
+            new = names.get(node.id, node.id)
+            return copy.deepcopy(new) if isinstance(new, ast.AST) else ast.Name(new, ast.Load())
     return Rename().visit(copy.deepcopy(tree))
+
+
+def sized(text: str, names: dict) -> str | int:
+    """A size as a case writes it (n_embd*block_size), its names replaced: by other names, or
+    by numbers (given as int), in which case the size is its number."""
+    tree = renamed(ast.parse(text, mode="eval").body,
+                   {n: ast.Constant(v) if isinstance(v, int) else v for n, v in names.items()})
+    if not any(isinstance(n, ast.Name) for n in ast.walk(tree)):
+        return int(constant_value(parse(ast.unparse(tree))))
+    return ast.unparse(tree).replace(" ", "")
 
 
 def shape_of(tree: ast.expr, deps: dict) -> tuple:
@@ -362,10 +309,14 @@ def shape_of(tree: ast.expr, deps: dict) -> tuple:
 
 @dataclass
 class Made:
+    """The input a constructor makes: its value (a literal, or a Drawn), dtype, grad, shape,
+    and the dims its shape is written with."""
+
     value: object
     dtype: str
     grad: bool
     shape: tuple
+    dims: dict = field(default_factory=dict)
 
 
 def constructor(node: ast.expr, translator: Translator) -> Made | None:
@@ -394,7 +345,7 @@ def _made(node: ast.Call, translator: Translator) -> Made:
     grad = False
     for keyword in node.keywords:
         if keyword.arg == "requires_grad":
-            grad = _flag(keyword.value)
+            grad = flag(keyword.value)
         elif keyword.arg == "dtype":
             named = DTYPES.get(translator.dotted(keyword.value) or "")
             if named is None:
@@ -420,8 +371,8 @@ def _method(made: Made, call: ast.Call, translator: Translator) -> Made:
         if dtype:
             return _cast(made, dtype, call)
     if name == "requires_grad_" and len(call.args) <= 1 and not call.keywords:
-        flag = _flag(call.args[0]) if call.args else True
-        return Made(made.value, made.dtype, flag, made.shape)
+        grad = flag(call.args[0]) if call.args else True
+        return Made(made.value, made.dtype, grad, made.shape)
     if name in ("clone", "detach") and not call.args and not call.keywords:
         return Made(made.value, made.dtype, False if name == "detach" else made.grad, made.shape)
     raise Unsupported(f"the method .{name}() on a new tensor", call)
@@ -479,7 +430,7 @@ def _shape(item) -> tuple:
     return (len(item),) + _shape(item[0]) if isinstance(item, list) else ()
 
 
-def _flag(node: ast.expr) -> bool:
+def flag(node: ast.expr) -> bool:
     if isinstance(node, ast.Constant) and isinstance(node.value, bool):
         return node.value
     raise Unsupported(f"requires_grad given as {one(node)}, not True or False", node)
@@ -530,15 +481,6 @@ def _plain(name: str) -> bool:
         return parse(name).names() == frozenset((name,))
     except CaseError:
         return False
-
-
-def one(node: ast.AST, longest: int = 60) -> str:
-    """The node's source, short, for a message."""
-    try:
-        text = ast.unparse(node)
-    except (RecursionError, ValueError, AttributeError):
-        text = type(node).__name__
-    return text if len(text) <= longest else text[: longest - 1] + "…"
 
 
 _WHAT = {

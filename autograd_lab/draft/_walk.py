@@ -7,26 +7,21 @@ printed in, and the hand-written derivatives. What it cannot follow becomes a No
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import _outputs
+from ._adjoints import compared, comparer, grad_compared, one_hot_put, rows
+from ._draws import Draws
+from ._held import Dim, Func, Leaf, Names, Node, Translated, Unsupported, Where, one
 from ._notebook import Cell, Note, Notebook
+from ._sizes import dim, size_names
+from ._tensorforms import kind
 from ._text import one_line
-from ._translate import (
-    KNOWN_MODULES,
-    Func,
-    Leaf,
-    Node,
-    Translator,
-    Unsupported,
-    Where,
-    constructor,
-    derivative,
-    one,
-    shape_of,
-)
+from ._translate import KNOWN_MODULES, Translator, checked_text, constructor, derivative
 
+MAX_UNROLL = 1_000      # names a loop is unrolled over
 STATE_ACTIONS = ("backward", "zero_grad", "detach", "requires_grad", "retain_grad", "no_grad")
 LOOKS = ("grad", "requires_grad", "is_leaf", "grad_fn")
 
@@ -76,6 +71,34 @@ class Instance:
     where: Where
     grads: list[Observation] = field(default_factory=list)
     pseudo: bool = False      # no backward(): the graph a hand-written derivative names
+    upstream: Translated | None = None   # backward(gradient=...)
+    totals: list[Compared] = field(default_factory=list)   # `9*a**2 == a.grad` printed
+
+
+@dataclass
+class Compared:
+    """A line comparing a hand-written gradient with autograd's: `9*a**2 == a.grad` (a total
+    derivative of the output by a), or cmp('logprobs', dlogprobs, logprobs) (a backward entry,
+    compared as the case's backward check compares it)."""
+
+    target: str               # the name whose .grad it is compared with
+    where: Where
+    hand: Translated | None = None     # `9*a**2 == a.grad`: the hand-written side
+    adjoint: str = ""                  # cmp(...): the d-name compared
+    held: object = None                # what the d-name held when compared
+    shown: str = ""                    # what the notebook printed for it
+
+
+@dataclass
+class AdjointVariable:
+    """dlogits = ..., an entry of a hand-written backward pass (d<name>: the gradient of the
+    output by name); a `+=` after it adds to the same entry, which is then the total."""
+
+    node: Node
+    of: str
+    env: dict                 # what every name held when it was (last) written
+    wheres: list[Where]       # its assignment and each += after it
+    left_out: Where | None = None   # a statement changing it was left out: not an entry
 
 
 @dataclass
@@ -121,6 +144,8 @@ class Record:
     nodes: list[Node] = field(default_factory=list)    # every tensor node, in order
     variables: list[DerivativeVariable] = field(default_factory=list)
     functions: dict[str, DerivativeFunction] = field(default_factory=dict)
+    adjoints: list[AdjointVariable] = field(default_factory=list)   # in the order written
+    compared: list[Compared] = field(default_factory=list)          # cmp() lines
     notes: list[Note] = field(default_factory=list)
     modules: dict = field(default_factory=dict)        # at the end: for helpers' formulas
     env: dict = field(default_factory=dict)
@@ -162,6 +187,11 @@ class _Walk:
         self.no_grad = 0
         self.grads: dict[int, list] = {}      # id(a leaf's origin) -> [backwards run, Instance]
         self.waiting: list[Note] = []         # notes for the next step
+        self.draws = Draws(self.translator, self.env)
+        self.adjoints: dict[str, AdjointVariable] = {}   # d-name -> its entry, as written so far
+        # a name used as a size anywhere is a dim: the cells are parsed once for that first
+        self.sizes = size_names(t for t in map(_parsed, (c.code for c in notebook.cells))
+                                if isinstance(t, ast.AST))
 
     def run(self) -> Record:
         for cell in self.record.notebook.cells:
@@ -185,15 +215,15 @@ class _Walk:
             return
         self.lines = cell.code.split("\n")
         self.cell_now = cell
-        try:
-            tree = ast.parse(cell.code)
-        except SyntaxError as exc:
-            self.note(cell.label, exc.lineno, f"left out: the cell is not valid Python "
-                                              f"({one_line(exc.msg, 80)})")
+        tree = _parsed(cell.code)
+        if isinstance(tree, SyntaxError):
+            self.note(cell.label, tree.lineno, f"left out: the cell is not valid Python "
+                                               f"({one_line(tree.msg, 80)})")
             return
-        except (RecursionError, MemoryError, ValueError):
+        if not isinstance(tree, ast.Module):
             self.note(cell.label, None, "left out: the cell is nested too deep to parse")
             return
+        self.compared: list[Compared] = []   # this cell's cmp() lines, for its output
         self.shows: list[_Show] = []
         self.cell_steps: list[Step] = []
         self.unreadable = ""                  # why the cell's output cannot be matched
@@ -237,12 +267,25 @@ class _Walk:
             handler(statement, shown)
         except RecursionError:
             self.left_out(statement, "nested too deep to follow")
+            self.lost(statement)
         except Unsupported as exc:
             line = getattr(exc.node, "lineno", None)
             inside = line is not None and statement.lineno <= line <= statement.end_lineno
             self.left_out(statement, exc.message, line if inside else None)
-            if _changes_grads(statement):
-                self.segment.lost = self.where(statement)
+            self.lost(statement)
+
+    def lost(self, statement: ast.stmt) -> None:
+        """What a statement left out may have changed is no longer known: the gradients shown
+        after it, the generators it may have drawn from, the backward entries it writes to."""
+        where = self.where(statement)
+        if _changes_grads(statement):
+            self.segment.lost = where
+        self.draws.lose(statement, where)
+        for name in _stored(statement):   # what it assigned to is no longer known
+            if name in self.adjoints:
+                self.adjoints[name].left_out = where
+            if isinstance(self.env.get(name), (Leaf, Node, Dim, Names)):
+                self.env.pop(name)
 
     def s_Pass(self, statement, shown):
         pass
@@ -309,6 +352,12 @@ class _Walk:
                 raise Unsupported("requires_grad set to something other than True or False",
                                   statement)
             return self.requires_grad(target.value.id, flag.value, statement)
+        if isinstance(target, ast.Attribute) and target.attr == "grad" \
+                and isinstance(target.value, ast.Name) and _is_none(statement.value):
+            return self.grad_none(target.value.id, statement)
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
+                and target.value.id in self.adjoints:
+            return self.put(target, statement)
         if not isinstance(target, ast.Name):
             raise Unsupported("an assignment to something other than a name", statement)
         self.assign(target.id, statement.value, statement)
@@ -319,7 +368,46 @@ class _Walk:
         self.assign(statement.target.id, statement.value, statement)
 
     def s_AugAssign(self, statement, shown):
-        raise Unsupported("an in-place update: the draft follows assignments only", statement)
+        target = statement.target
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
+                and target.value.id in self.adjoints:
+            return self.put(target, statement, statement.op)   # dlogits[range(n), Yb] -= 1
+        entry = self.adjoints.get(target.id) if isinstance(target, ast.Name) else None
+        if (entry is None or entry.node is not self.env.get(target.id)
+                or not isinstance(statement.op, (ast.Add, ast.Sub, ast.Mult, ast.Div))):
+            raise Unsupported("an in-place update: the draft follows assignments only (and +=, "
+                              "-=, *=, /= on an entry of a backward pass)", statement)
+        added = self.translator.expression(statement.value)
+        before = entry.node
+        deps = {**before.deps, **before.dims}
+        for name, held in added.deps.items():
+            if deps.setdefault(name, held) is not held:
+                raise Unsupported(f"{name} here is not what it was when {target.id} was first "
+                                  f"written ({entry.wheres[0]})", statement)
+        tree = ast.BinOp(copy.deepcopy(before.tree), type(statement.op)(), added.tree)
+        self.computed(target.id, Translated(tree, checked_text(tree), deps), statement,
+                      accumulate=True)
+
+    def s_For(self, statement, shown):
+        """A loop over a list of names (`for p in parameters: p.requires_grad = True`) is
+        unrolled: its body follows once for each name. Any other loop is left out."""
+        names = self._names_of(statement.iter)
+        if names is None or statement.orelse or not isinstance(statement.target, ast.Name):
+            if _prints(statement):
+                self.unreadable = "it prints inside a for statement"
+            raise Unsupported("a for statement: the draft follows straight-line code",
+                              statement)
+        for name in names:
+            for inner in statement.body:
+                self.statement(_substituted(inner, statement.target.id, name), False)
+
+    def _names_of(self, node: ast.expr) -> list[str] | None:
+        if isinstance(node, ast.Name) and isinstance(self.env.get(node.id), Names):
+            return self.env[node.id].names
+        if isinstance(node, (ast.List, ast.Tuple)) and node.elts and len(node.elts) <= MAX_UNROLL:
+            names = [e.id for e in node.elts if isinstance(e, ast.Name)]
+            return names if len(names) == len(node.elts) else None
+        return None
 
     def s_With(self, statement, shown):
         items = statement.items
@@ -356,8 +444,19 @@ class _Walk:
     # --- assignments -------------------------------------------------------------------------
 
     def assign(self, name: str, value: ast.expr, statement) -> None:
+        where = self.where(statement)
         try:
-            made = constructor(value, self.translator)
+            generator = self.draws.generator(name, value, where)
+            if generator is not None:
+                self.env[name] = generator
+                return
+            names = self._names_of(value) if isinstance(value, (ast.List, ast.Tuple)) else None
+            if names and all(isinstance(self.env.get(n), (Leaf, Node)) for n in names):
+                self.env[name] = Names(names, where)   # parameters = [C, W1, b1]
+                return
+            if name in self.sizes and self.size(name, value, where):
+                return
+            made = constructor(value, self.translator) or self.draws.made(value, where)
             if made is not None:
                 return self.make(name, made, statement)
             if (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
@@ -369,12 +468,24 @@ class _Walk:
             self.env.pop(name, None)  # the name now holds what the draft does not know
             raise
 
+    def size(self, name: str, value: ast.expr, where: Where) -> bool:
+        """n = 32 (a name the notebook uses as a size): a dim; whether it is one."""
+        try:
+            found = dim(name, self.translator.expression(value), where)
+        except Unsupported:
+            return False
+        if found is not None:
+            self.env[name] = found
+        return found is not None
+
     def make(self, name: str, made, statement) -> None:
         if made.dtype == "int64" and made.grad:
             raise Unsupported("an integer tensor cannot require grad", statement)
         if name in self.segment.current and not self.no_grad:
             self.close()
-        leaf = Leaf(name, made.value, made.dtype, made.grad, made.shape, self.where(statement))
+        where = self.where(statement)
+        leaf = Leaf(name, made.value, made.dtype, made.grad, made.shape, where,
+                    dims=made.dims)
         self.env[name] = leaf
         self.segment.inputs[name] = leaf
         self.segment.current[name] = leaf
@@ -383,29 +494,39 @@ class _Walk:
     def detach(self, name: str, source: str, statement) -> None:
         held = self._tensor(source, statement)
         value = held.value if isinstance(held, Leaf) else None
-        leaf = Leaf(name, value, held.dtype, False, held.shape, self.where(statement))
+        leaf = Leaf(name, value, held.dtype, False, held.shape, self.where(statement),
+                    dims=held.dims if isinstance(held, Leaf) else {})
         self.need(held)
         self.step(Step("detach", self.where(statement), (name, source)))
         self.env[name] = leaf
         self.segment.current[name] = leaf
 
     def compute(self, name: str, value: ast.expr, statement) -> None:
-        translated = self.translator.expression(value)
+        self.computed(name, self.translator.expression(value), statement)
+
+    def computed(self, name: str, translated: Translated, statement,
+                 accumulate: bool = False) -> None:
         tensors = {n: d for n, d in translated.deps.items() if isinstance(d, (Leaf, Node))}
+        dims = {n: d for n, d in translated.deps.items() if isinstance(d, Dim)}
         where = self.where(statement)
-        named = derivative(name, lambda n: n in self.env and n != name)
+        named = derivative(name, lambda n: isinstance(self.env.get(n), (Leaf, Node, Func))
+                           and n != name)
         if not tensors and not (named and named[0] == "partial"):
-            node = Node(name, translated.tree, translated.text, {}, where, None)  # inlined
+            # a plain number, written in place where it is used (with the dims it is made of)
+            node = Node(name, translated.tree, translated.text, dims, where, None)
         elif not tensors:  # dz_db = 1: a hand-written derivative, kept by its name
-            node = Node(name, translated.tree, translated.text, {}, where, None, inline=False)
+            node = Node(name, translated.tree, translated.text, {}, where, None, inline=False,
+                        dims=dims)
             self.step(Step("compute", where, (name, node)))
             self.segment.current[name] = node
         else:
+            found = kind(translated)
             dtypes = {d.dtype for d in tensors.values() if d.dtype != "int64"} or {"float32"}
-            node = Node(name, translated.tree, translated.text, tensors, where,
-                        "float64" if "float64" in dtypes else "float32",
-                        shape_of(translated.tree, tensors),
-                        not self.no_grad and any(d.requires_grad for d in tensors.values()))
+            dtype = "int64" if found.integer else (
+                "float64" if "float64" in dtypes else "float32")
+            node = Node(name, translated.tree, translated.text, tensors, where, dtype,
+                        found.shape, not self.no_grad and not found.integer
+                        and any(d.requires_grad for d in tensors.values()), dims=dims)
             for held in tensors.values():
                 self.need(held)
             self.step(Step("compute", where, (name, node)))
@@ -415,10 +536,41 @@ class _Walk:
         if named and named[0] == "partial":
             self.record.variables.append(DerivativeVariable(node, named[1], named[2],
                                                             dict(self.env)))
-        elif named and tensors:
-            self.note(where.cell, where.line, f"{name} reads as the adjoint of {named[1]} (an "
-                      "entry of a backward: pass), which the draft does not write yet: kept "
-                      "only as a computed value")
+        elif named and tensors and isinstance(self.env.get(named[1]), (Leaf, Node)):
+            self.adjoint(name, named[1], node, where, accumulate)
+        else:
+            self.adjoints.pop(name, None)
+
+    def adjoint(self, name: str, of: str, node: Node, where: Where, accumulate: bool) -> None:
+        """d<of> = ...: an entry of a hand-written backward pass; after a += the same entry,
+        now the total."""
+        before = self.adjoints.get(name)
+        wheres = before.wheres + [where] if accumulate and before is not None else [where]
+        entry = AdjointVariable(node, of, dict(self.env), wheres)
+        self.adjoints[name] = entry
+        self.record.adjoints.append(entry)
+
+    def put(self, target: ast.Subscript, statement, op: ast.operator | None = None) -> None:
+        """dlogprobs[range(n), Yb] = -1.0/n on dlogprobs = torch.zeros_like(logprobs), or
+        dlogits[range(n), Yb] -= 1 on any entry."""
+        assert isinstance(target.value, ast.Name)   # sent only for d[...] = ... and d[...] op=
+        name = target.value.id
+        entry = self.adjoints[name]
+        if entry.node is not self.env.get(name) or entry.left_out:
+            raise Unsupported(f"an assignment into {name}, which the draft no longer follows",
+                              statement)
+        value = self.translator.expression(statement.value)
+        put = one_hot_put(target, value, entry.node, self.translator, op)
+        put.text = checked_text(put.tree)
+        self.computed(name, put, statement, accumulate=True)
+
+    def grad_none(self, name: str, statement) -> None:
+        """p.grad = None before any backward() changes nothing: .grad is None already."""
+        held = self._tensor(name, statement)
+        state = self.grads.get(id(held.origin)) if isinstance(held, Leaf) else None
+        if state and state[0]:
+            raise Unsupported(f"{name}.grad = None after a backward(): the case format's steps "
+                              "set a gradient to zero (zero_()), not to None", statement)
 
     # --- calls -------------------------------------------------------------------------------
 
@@ -426,6 +578,11 @@ class _Walk:
         func = call.func
         if isinstance(func, ast.Name) and func.id == "print" and "print" not in self.env:
             return self.print(call)
+        if self.draws.reseed(call, self.where(call)):
+            return
+        if isinstance(func, ast.Name) and isinstance(self.env.get(func.id), Func) \
+                and comparer(self.env[func.id]):
+            return self.compare(call)
         if isinstance(func, ast.Name) and func.id in self.record.functions:
             return self.derivative_call(self.record.functions[func.id], call, shown)
         if isinstance(func, ast.Attribute):
@@ -464,20 +621,28 @@ class _Walk:
     def backward(self, owner: ast.expr, call: ast.Call) -> None:
         if not isinstance(owner, ast.Name):
             raise Unsupported("backward() of an unnamed expression: name it first", call)
-        if call.args or call.keywords:
-            raise Unsupported("backward() with arguments (gradient=, retain_graph=): the case "
-                              "format's steps call backward() alone", call)
+        given = [k.value for k in call.keywords if k.arg == "gradient"] + list(call.args)
+        if len(given) > 1 or any(k.arg != "gradient" for k in call.keywords):
+            raise Unsupported("backward() with arguments other than gradient= (retain_graph=, "
+                              "...): the case format's steps call backward(gradient=...) at "
+                              "most", call)
         held = self._tensor(owner.id, call)
+        upstream = self.translator.expression(given[0]) if given else None
         self.need(held)
+        for dep in (upstream.deps.values() if upstream else ()):
+            if isinstance(dep, (Leaf, Node)):
+                self.need(dep)
         where = self.where(call)
-        self.step(Step("backward", where, (owner.id,)))
-        if not (isinstance(held, Node) and held.tracked and held.shape == ()):
-            return  # torch raises here (no graph, or not a scalar): the behaviour case says so
+        self.step(Step("backward", where, (owner.id, upstream) if upstream else (owner.id,)))
+        fits = held.shape == () if upstream is None else kind(upstream).shape in (
+            (), tuple(held.shape))
+        if not (isinstance(held, Node) and held.tracked and fits):
+            return  # torch raises here (no graph, not a scalar, a gradient of another shape)
         leaves = closure_leaves(held)
         params = [leaf for leaf in leaves if leaf.grad]
         if not params or any(leaf.value is None for leaf in leaves):
             return
-        instance = Instance(held, where)
+        instance = Instance(held, where, upstream=upstream)
         self.record.instances.append(instance)
         for leaf in params:
             state = self.grads.setdefault(id(leaf.origin), [0, None])
@@ -502,6 +667,14 @@ class _Walk:
         self.env[name] = changed
         self.segment.current[name] = changed
         return step
+
+    def compare(self, call: ast.Call) -> None:
+        """cmp('logprobs', dlogprobs, logprobs): a backward entry compared with autograd's."""
+        label, adjoint, target = compared(call)
+        found = Compared(target, self.where(call), adjoint=adjoint,
+                         held=self.env.get(adjoint), shown=label)
+        self.compared.append(found)
+        self.record.compared.append(found)
 
     def derivative_call(self, function: DerivativeFunction, call: ast.Call, shown: bool) -> None:
         if not shown:
@@ -572,7 +745,7 @@ class _Walk:
     def display(self, value: ast.expr, step: Step | None = None) -> None:
         if isinstance(value, ast.Tuple) and len(value.elts) > 1:
             return self.display_tuple(value)
-        if _looked_at(value)[0] == "other" and not (
+        if _looked_at(value)[0] == "other" and grad_compared(value) is None and not (
                 isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
                 and value.func.id in self.record.functions):
             raise Unsupported("a call the draft does not follow" if isinstance(value, ast.Call)
@@ -603,6 +776,8 @@ class _Walk:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
                 and node.func.id in self.record.functions:
             return self._called(self.record.functions[node.func.id], node, where)
+        if grad_compared(node) is not None:
+            return self._total(node, where)
         kind, name = _looked_at(node)
         held = self.env.get(name) if name else None
         if kind == "grad" and self.segment.lost is not None:
@@ -618,6 +793,12 @@ class _Walk:
         except Unsupported as exc:
             return self._not_checked(node, where, exc.message)
         state = self.grads.get(id(held.origin)) if isinstance(held, Leaf) else None
+        graph = state[1].output if kind == "grad" and state and state[1] is not None else None
+        drawn = _stand_in(held if kind == "value" else graph)
+        if drawn is not None:
+            whose = "it depends on" if graph is None else f"the graph of {graph.name} holds"
+            return self._not_checked(node, where, f"{whose} {drawn.name}, whose numbers are "
+                                     f"not the notebook's ({drawn.origin.where})")
 
         def fill(shown):
             if shown is None:
@@ -643,6 +824,36 @@ class _Walk:
                 add(f"grad_fn/{name}", shown.grad_fn)
         return _Fill(kind, fill)
 
+    def _total(self, node: ast.expr, where: Where):
+        """`9*a**2 == a.grad` shown: the hand-written total derivative of the output of the
+        backward() that gave a.grad (the notebook's own check of it)."""
+        name, hand = grad_compared(node) or ("", node)
+        held = self.env.get(name)
+        adjoint = hand.id if isinstance(hand, ast.Name) else ""
+        entry = self.adjoints.get(adjoint)
+        if entry is not None and entry.of == name:   # torch.allclose(dw, w.grad): as cmp()
+            found = Compared(name, where, adjoint=adjoint, held=entry.node)
+            self.record.compared.append(found)
+
+            def printed(shown):
+                if shown is not None:
+                    found.shown = f"{one(node)} printed {shown.text}"
+            return _Fill("total", printed)
+        state = self.grads.get(id(held.origin)) if isinstance(held, Leaf) else None
+        if not (state and state[0] == 1 and state[1] is not None):
+            return self._not_checked(node, where, f"{name}.grad is not the gradient of one "
+                                     "backward() the draft follows")
+        try:
+            total = Compared(name, where, hand=self.translator.expression(hand))
+        except Unsupported as exc:
+            return self._not_checked(node, where, exc.message)
+        state[1].totals.append(total)
+
+        def fill(shown):
+            if shown is not None:
+                total.shown = shown.text
+        return _Fill("total", fill)
+
     def _value_claims(self, held, name: str, shown, add) -> None:
         if shown.kind != "tensor":
             return
@@ -659,8 +870,16 @@ class _Walk:
         return _Fill("other", fill)
 
     def outputs(self, cell: Cell) -> None:
-        text = "\n".join(o.text for o in cell.outputs if o.kind == "text")
+        # each output on lines of its own: a print's stream ends with its newline, a shown
+        # value does not
+        text = "".join(o.text if o.text.endswith("\n") else o.text + "\n"
+                       for o in cell.outputs if o.kind == "text")
         text = "\n".join(line for line in text.split("\n") if not self._echo(line))
+        if self.compared:   # the cmp() lines: each one's printed row, by its label
+            found, text = rows(text)
+            for one_cmp in self.compared:
+                label = one_cmp.shown
+                one_cmp.shown = f"cmp printed {found[label].pop(0)}" if found.get(label) else ""
         for show in self.shows:
             if self.unreadable:
                 if text.strip():
@@ -754,6 +973,37 @@ class _Walk:
         self.targets = [self.segment.steps]
 
 
+def _stand_in(held) -> Leaf | None:
+    """A leaf under held whose numbers the case cannot reproduce (a stand-in draw)."""
+    if held is None or not isinstance(held, (Leaf, Node)):
+        return None
+    leaves = [held] if isinstance(held, Leaf) else closure_leaves(held)
+    return next((leaf for leaf in leaves if not leaf.exact), None)
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _substituted(statement: ast.stmt, name: str, by: str) -> ast.stmt:
+    """statement with the loop's name replaced by one of the names it runs over."""
+    class Put(ast.NodeTransformer):
+        def visit_Name(self, node):
+            return ast.copy_location(ast.Name(by, node.ctx), node) if node.id == name else node
+    return Put().visit(copy.deepcopy(statement))
+
+
+def _parsed(code: str) -> ast.Module | SyntaxError | None:
+    """A cell's code parsed once (for the sizes it names, then for the walk); None when it is
+    too deep for Python's parser."""
+    try:
+        return ast.parse(code)
+    except SyntaxError as exc:
+        return exc
+    except (RecursionError, MemoryError, ValueError):
+        return None
+
+
 def _looked_at(node: ast.expr) -> tuple[str, str | None]:
     """What a shown expression looks at: ("value", "y"), ("grad", "x"), ...; .item() and
     .detach() show the same number."""
@@ -765,6 +1015,26 @@ def _looked_at(node: ast.expr) -> tuple[str, str | None]:
     if isinstance(node, ast.Attribute) and node.attr in LOOKS and isinstance(node.value, ast.Name):
         return node.attr, node.value.id
     return "other", None
+
+
+def _stored(statement: ast.stmt) -> set[str]:
+    """The names a statement assigns to, or into (x, y = ..., x[i] = ..., x += ...,
+    x.data = ..., x.add_(...))."""
+    out = set()
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            out.add(node.id)
+        elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, ast.Store) \
+                and getattr(node, "attr", "") != "grad":   # x.grad = ...: x's value stays
+            base = node.value
+            while isinstance(base, (ast.Subscript, ast.Attribute)):
+                base = base.value
+            if isinstance(base, ast.Name):
+                out.add(base.id)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr.endswith("_") and isinstance(node.func.value, ast.Name)):
+            out.add(node.func.value.id)   # an in-place method: x.add_(...)
+    return out
 
 
 def _changes_grads(statement: ast.stmt) -> bool:

@@ -56,13 +56,17 @@ def text(draft: Draft, notebook: str, extra: tuple[str, ...] = ()) -> str:
     lines = _header(draft, notebook, extra)
     lines += [f"name: {draft.name}", f"title: {scalar(one_line(draft.title, 200))}",
               f"source: {scalar(one_line(draft.source, 300))}", f"dtype: {draft.dtype}"]
+    lines += _mapping("dims", draft.dims)
     lines += _mapping("inputs", draft.inputs)
     if draft.kind == "gradient":
         lines += _mapping("forward", draft.forward)
         if draft.output:
             lines.append(_line(draft.output, 0))
+        if draft.upstream:
+            lines.append(_line(draft.upstream, 0))
         lines += _mapping("chain_rule", draft.chain_rule)
         lines += _mapping("gradient", draft.gradient)
+        lines += _mapping("backward", draft.backward)
         lines += _mapping("expect", draft.expect)
         if draft.points:
             lines.append("points:")
@@ -129,6 +133,8 @@ def _step(step: StepOut, depth: int) -> list[str]:
             lines += _step(inner, depth + 2)
     elif step.key in ("detach", "requires_grad"):
         lines.append(_commented(f"{pad}- {step.key}: {scalar(step.value)}", step.comment))
+    elif step.key == "backward" and isinstance(step.value, dict):   # with gradient=
+        lines.append(_commented(f"{pad}- backward: {scalar(step.value)}", step.comment))
     elif step.key in ("backward", "zero_grad", "retain_grad"):
         lines.append(_commented(f"{pad}- {step.key}: {key(str(step.value))}", step.comment))
     elif _near_action(step.key):

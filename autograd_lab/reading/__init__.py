@@ -15,10 +15,11 @@ from ._bounds import (
 from ._load import load
 from ._names import located
 from ._schema import json_schema, validate
+from ._tensors import tensor_form
 from ._values import MAX_ELEMENTS, half_unit
 from ._yaml import MAX_BYTES, MAX_DEPTH, MAX_NODES, Source, read, too_deep
 
 __all__ = ["BIG_OUTPUT", "DOUBLING", "MAX_BYTES", "MAX_DEPTH", "MAX_ELEMENTS", "MAX_NAMES",
            "MAX_NODES", "MAX_OUTPUT", "MAX_OUTPUT_DEPTH", "MAX_TENSOR_VALUES", "MAX_VALUES", "NAME",
            "Source", "count_text", "half_unit", "json_schema", "load", "located", "output_depth",
-           "output_size", "read", "too_deep", "validate"]
+           "output_size", "read", "tensor_form", "too_deep", "validate"]

@@ -121,6 +121,11 @@ def _unwritten(model: CaseModel, where: Source) -> None:
         raise where.error(f"chain_rule edge{'s' * (len(unwritten) > 1)} still to be written: "
                           f"{', '.join(unwritten)} (each the local derivative of node by "
                           "parent, where it says ~)", ("chain_rule", unwritten[0]))
+    unwritten = [str(k) for k, text in (model.backward or {}).items() if text is None]
+    if unwritten:
+        raise where.error(f"backward entr{'ies' if len(unwritten) > 1 else 'y'} still to be "
+                          f"written: {', '.join(unwritten)} (each d(output)/d(name), where it "
+                          "says ~)", ("backward", unwritten[0]))
 
 
 def _edges(model, where, nodes, inputs) -> dict[str, Edge]:

@@ -114,7 +114,8 @@ class CaseModel(_Header):
     # an edge given as ~ (null) is one still to be written: an error that names it
     chain_rule: dict[str, Expression | None] | None = None
     gradient: dict[str, Expression] | None = None
-    backward: dict[str, Stacked] | None = Field(
+    # an entry given as ~ (null) is one still to be written, as in chain_rule
+    backward: dict[str, Stacked | None] | None = Field(
         None, description="d<name> -> the hand-written gradient of the output by <name>")
     points: list[Point] = Field(default_factory=list)
     sample: Sample | None = None
