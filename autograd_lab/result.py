@@ -1,7 +1,9 @@
 """What checking a case found: the one result object that the CLI, plugin, API and reports share."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
 
 PASSED, FAILED, ERROR = "passed", "failed", "error"
 
@@ -72,7 +74,11 @@ class CaseResult:
         return self.status == PASSED
 
     def to_dict(self) -> dict:
-        out = asdict(self)
+        """The result as report.json lists it. A point's `details` (and `hessian_details`) join
+        their method's entry after the methods' values, beginning with `differentiable`: that
+        key is where from_dict parts them again. A sweep is summed up as its curve's sample
+        count, or the reason it has none (what report.md's plan reads; the curve is in the PNG)."""
+        out = asdict(replace(self, sweeps={}))   # no copy of the curves' arrays
         out.pop("seconds")
         out.pop("sweeps")
         for point in out["points"]:
@@ -84,7 +90,117 @@ class CaseResult:
                 point.pop("hessian")
             if not point["rounding"]:
                 point.pop("rounding")
+        if self.sweeps:
+            out["sweeps"] = {p: s if isinstance(s, str) else len(s.xs)
+                             for p, s in self.sweeps.items()}
         return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CaseResult:
+        """A result rebuilt from its to_dict (read back from report.json): the exact inverse
+        for everything the reports read. Not listed there, so not rebuilt: `seconds`, and a
+        sweep's curve (a sweep comes back as its sample count alone; merging copies its PNG)."""
+        data = _restored(data)
+        nested: dict = {"edges": [EdgeResult(**e) for e in data.get("edges", [])],
+                  "claims": [ClaimResult(**c) for c in data.get("claims", [])],
+                  "points": [_point(p) for p in data.get("points", [])],
+                  "sweeps": {p: s if isinstance(s, str) else Sweep([math.nan] * s, {}, [])
+                             for p, s in data.get("sweeps", {}).items()}}
+        plain = {f.name: data[f.name] for f in fields(cls)
+                 if f.name in data and f.name not in nested}
+        return cls(**plain, **nested)
+
+
+# --- JSON has no NaN or inf --------------------------------------------------------------
+
+NON_FINITE = "non_finite"   # the entry's key that lists where they were
+
+
+def json_ready(entry: dict) -> dict:
+    """A to_dict entry for JSON: each NaN or inf written as null (JSON has neither, and
+    report.json's readers take null), and listed under "non_finite", so that from_dict puts
+    it back: a JSON pointer (RFC 6901) to the number -> "nan", "inf" or "-inf", or to a list ->
+    runs [first index, count, word] of its elements (a vector outside its domain is one run)."""
+    found: dict = {}
+    out = _nulled(entry, "", found)
+    if found:
+        out[NON_FINITE] = found
+    return out
+
+
+def _nulled(value, pointer: str, found: dict):
+    if isinstance(value, dict):
+        return {k: _nulled(v, f"{pointer}/{_escaped(k)}", found) for k, v in value.items()}
+    if not isinstance(value, list):
+        if isinstance(value, float) and not math.isfinite(value):
+            found[pointer] = _word(value)
+            return None
+        return value
+    runs: list = []
+    out: list = []
+    for i, v in enumerate(value):
+        if isinstance(v, float) and not math.isfinite(v):
+            if runs and runs[-1][0] + runs[-1][1] == i and runs[-1][2] == _word(v):
+                runs[-1][1] += 1
+            else:
+                runs.append([i, 1, _word(v)])
+            out.append(None)
+        else:
+            out.append(_nulled(v, f"{pointer}/{i}", found))
+    if runs:
+        found[pointer] = runs
+    return out
+
+
+def _word(v: float) -> str:
+    return "nan" if math.isnan(v) else "inf" if v > 0 else "-inf"
+
+
+def _escaped(key) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def _restored(data: dict) -> dict:
+    """The entry with the NaNs and infs that json_ready wrote as null put back."""
+    if NON_FINITE not in data:
+        return data
+    data = copy.deepcopy(data)
+    for pointer, where in data.pop(NON_FINITE).items():
+        *path, last = [_unescaped(k) for k in pointer.split("/")[1:]]
+        holder = data
+        for key in path:
+            holder = holder[int(key) if isinstance(holder, list) else key]
+        key = int(last) if isinstance(holder, list) else last
+        if isinstance(where, str):
+            holder[key] = float(where)
+            continue
+        for first, count, word in where:
+            holder[key][first:first + count] = [float(word)] * count
+    return data
+
+
+def _unescaped(key: str) -> str:
+    return key.replace("~1", "/").replace("~0", "~")
+
+
+def _point(data: dict) -> PointResult:
+    gradients, details = _parted(data["gradients"])
+    hessian, hessian_details = _parted(data.get("hessian", {}))
+    return PointResult(data["at"], gradients, details, hessian, hessian_details,
+                       data.get("rounding", {}))
+
+
+def _parted(entries: dict) -> tuple[dict, dict]:
+    """key -> the methods' values, and key -> what else is known (from `differentiable` on)."""
+    values: dict = {}
+    extras: dict = {}
+    for key, entry in entries.items():
+        names = list(entry)
+        cut = names.index("differentiable") if "differentiable" in names else len(names)
+        values[key] = {m: entry[m] for m in names[:cut]}
+        if cut < len(names):
+            extras[key] = {m: entry[m] for m in names[cut:]}
+    return values, extras
 
 
 def error(name: str, file: str, message: str, line: int | None = None) -> CaseResult:
