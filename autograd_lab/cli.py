@@ -28,6 +28,17 @@ def _formats(ctx, param, value):
     return tuple(chosen)
 
 
+def _shard(ctx, param, value):
+    """--shard K/N, read (the split itself: shard.py)."""
+    if value is None:
+        return None
+    from .shard import parse
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--out", "out", default="reports", show_default=True, type=click.Path(path_type=Path),
@@ -40,7 +51,15 @@ def _formats(ctx, param, value):
 @click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0),
               envvar="AUTOGRAD_LAB_TIMEOUT", metavar="SECONDS",
               help="Time allowed for one case; past it the case is an error (0: no limit).")
-def check(paths, out, jobs, formats, timeout):
+@click.option("--shard", callback=_shard, metavar="K/N",
+              help="Check only the K-th of N parts of the files (a CI matrix's job); "
+                   "`autograd-lab merge` puts the parts' reports back together.")
+@click.option("--durations", default=".autograd-lab-durations.json", show_default=True,
+              type=click.Path(path_type=Path), metavar="FILE",
+              help="Each file's seconds in an earlier run, read (if there) to balance --shard.")
+@click.option("--store-durations", is_flag=True,
+              help="Record each file's seconds in --durations.")
+def check(paths, out, jobs, formats, timeout, shard, durations, store_durations):
     """Check case files (files or folders; default: cases/).
 
     Writes report.json, report.md, junit.xml and plots/ into --out; with
@@ -54,7 +73,7 @@ def check(paths, out, jobs, formats, timeout):
     formats = _drawable(formats)
     from .reports import Run
     with Run(out, formats) as run:   # before torch and SymPy load, for its drawing processes
-        _check(paths, jobs, timeout, run, formats)
+        _check(paths, jobs, timeout, run, formats, (shard, durations, store_durations))
 
 
 def _drawable(formats: tuple) -> tuple:
@@ -66,7 +85,7 @@ def _drawable(formats: tuple) -> tuple:
     return formats
 
 
-def _check(paths, jobs, timeout, run, formats) -> None:
+def _check(paths, jobs, timeout, run, formats, sharding=(None, None, False)) -> None:
     from .startup import frozen_imports
     with frozen_imports():
         from .check import case_files
@@ -81,6 +100,8 @@ def _check(paths, jobs, timeout, run, formats) -> None:
     files = case_files(paths)
     if not files:
         raise click.UsageError(f"no case files (*.yaml) under {', '.join(map(str, paths))}")
+    part = _part(paths, files, sharding, run, formats)
+    files = part.files
     run.begin(len(files))
     out = console()
     results = []
@@ -94,9 +115,22 @@ def _check(paths, jobs, timeout, run, formats) -> None:
             run.add(result)
             advance()
     run.finish(results)
+    if sharding[2]:
+        from .shard import record
+        record(sharding[1], part, results)
     append_step_summary(results)
     show_summary(results, out, run.out)
     sys.exit(exit_code(results))
+
+
+def _part(paths, files, sharding, run, formats):
+    """The files to check: all, or with --shard K/N that part, whose place report.json says."""
+    from .shard import choose
+    shard, durations, _ = sharding
+    part = choose(paths, files, shard, durations, "plots" in formats)
+    if shard is not None:
+        run.describe(shard=part.block)
+    return part
 
 
 @main.command()
