@@ -134,6 +134,37 @@ def _part(paths, files, sharding, run, formats):
 
 
 @main.command()
+@click.argument("folders", nargs=-1, required=True,
+                type=click.Path(path_type=Path, file_okay=False))
+@click.option("--out", "out", default="reports", show_default=True, type=click.Path(path_type=Path),
+              help="Folder for the whole run's reports.")
+def merge(folders, out):
+    """Put the reports of a run checked in shards (`check --shard K/N`, one a CI job) back
+    together: FOLDERS are the shards' --out folders.
+
+    Writes report.json, report.md, junit.xml and plots/ into --out as one run over all the
+    files would (timestamps and timings aside); with $GITHUB_STEP_SUMMARY set, appends the
+    summary to it. Refuses shards of other versions, overlapping or missing shards (exit 2);
+    else exits as the whole run would: 0 all passed, 1 any failed, 2 any in error."""
+    from .merge import Refused
+    from .merge import merge as put_together
+    from .reports import append_step_summary, console, exit_code, show, summary
+
+    try:
+        results = put_together(list(folders), out, say=lambda note: click.echo(note, err=True))
+    except Refused as exc:
+        for reason in exc.args:
+            click.echo(f"error: {reason}", err=True)
+        sys.exit(2)
+    terminal = console()
+    for result in results:
+        show(result, terminal, quiet=True)
+    append_step_summary(results)
+    summary(results, terminal, out)
+    sys.exit(exit_code(results))
+
+
+@main.command()
 @click.argument("case")
 def explain(case):
     """Print a case's derivation step by step: the forward values, each local derivative,

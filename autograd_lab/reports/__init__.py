@@ -1,11 +1,12 @@
 """Reports: one module a format behind one Reporter interface; they read results only."""
 from ._atomic import write_atomic
 from ._drawers import PlotsReport
-from ._json import FORMAT_VERSION, JsonReport
+from ._json import FORMAT_VERSION, JsonReport, version
 from ._junit import JunitReport
 from ._markdown import MarkdownReport, append_step_summary
 from ._names import anchors
 from ._plots import MAX_CASES
+from ._plots import copy as copy_plots
 from ._reporter import Reporter
 from ._run import FORMATS, Run, exit_code, write
 from ._terminal import console, progress, show, summary
@@ -23,10 +24,12 @@ __all__ = [
            "anchors",
            "append_step_summary",
            "console",
+           "copy_plots",
            "exit_code",
            "progress",
            "show",
            "summary",
+           "version",
            "write",
            "write_atomic",
 ]
