@@ -1,0 +1,85 @@
+"""The CI recipe of docs/ci-sharding.md, run here: its matrix's autograd-lab commands, one
+shard after another, then its merge job's, give what one run over all the files gives.
+
+Over cases/, examples/ and generated cases (30 by default: with the others, more than the 40
+cases a run draws, and failing cases past the 40th, a case name that repeats among them;
+AUTOGRAD_LAB_RECIPE_CASES=1000 for the issue's thousand)."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from benchmarks.generate import generate
+
+from .test_merge import scrub
+
+ROOT = Path(__file__).resolve().parent.parent
+RECIPE = ROOT / "docs" / "ci-sharding.md"
+GENERATED = int(os.environ.get("AUTOGRAD_LAB_RECIPE_CASES", "30"))
+
+
+def workflow() -> dict:
+    text = RECIPE.read_text(encoding="utf-8")
+    block = re.search(r"<!-- ci:sharding -->\n```yaml\n(.*?)```", text, re.S)
+    assert block, "docs/ci-sharding.md has no workflow marked <!-- ci:sharding -->"
+    return yaml.safe_load(block.group(1))
+
+
+def commands(job: dict, **matrix) -> list[str]:
+    """The job's `run:` lines that call autograd-lab, with the matrix's values put in."""
+    found = []
+    for step in job["steps"]:
+        run = step.get("run", "")
+        if run.startswith("autograd-lab "):
+            for key, value in matrix.items():
+                run = run.replace(f"${{{{ matrix.{key} }}}}", str(value))
+            assert "${{" not in run, run
+            found.append(run)
+    return found
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory):
+    """A checkout's case folders, with generated cases among them."""
+    root = tmp_path_factory.mktemp("checkout")
+    shutil.copytree(ROOT / "cases", root / "cases")
+    shutil.copytree(ROOT / "examples", root / "examples")
+    generate(root / "cases" / "generated", GENERATED, seed=0)
+    repeated = root / "cases" / "zz" / "x_squared.yaml"   # after cases/x_squared.yaml
+    repeated.parent.mkdir()
+    repeated.write_text((ROOT / "cases" / "x_squared.yaml").read_text()
+                        .replace("grad/x: 6", "grad/x: 7"))   # fails, so it is drawn
+    return root
+
+
+def sh(command: str, cwd: Path) -> int:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    env.pop("GITHUB_STEP_SUMMARY", None)
+    return subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=900).returncode
+
+
+def test_the_recipe_gives_the_one_runs_reports(checkout):
+    jobs = workflow()["jobs"]
+    shard_codes = [sh(c, checkout) for k in jobs["check"]["strategy"]["matrix"]["shard"]
+                   for c in commands(jobs["check"], shard=k)]
+    assert len(shard_codes) == 4 and set(shard_codes) <= {0, 1}
+    merge_code = [sh(c, checkout) for c in commands(jobs["merge"])]
+    one = sh("autograd-lab check cases/ examples/ --out one", checkout)
+    assert merge_code == [one] == [1]   # zz/x_squared and examples/mistakes, the last three
+    merged, alone = checkout / "reports", checkout / "one"
+    for name in ("report.json", "report.md", "junit.xml"):
+        assert scrub((merged / name).read_text()) == scrub((alone / name).read_text()), name
+    plots = sorted(p.name for p in (alone / "plots").glob("*.png"))
+    assert len(plots) > 40   # 40 cases, some with two parameters
+    assert sorted(p.name for p in (merged / "plots").glob("*.png")) == plots
+    for name in plots:   # drawn in another process, and the same bytes
+        assert (merged / "plots" / name).read_bytes() == (alone / "plots" / name).read_bytes()
+    assert "x_squared-1-x.png" in plots   # the name that repeats: drawn as x_squared-x.png
