@@ -66,14 +66,20 @@ def sh(command: str, cwd: Path) -> int:
                           text=True, timeout=900).returncode
 
 
-def test_the_recipe_gives_the_one_runs_reports(checkout):
+@pytest.fixture(scope="module")
+def ran(checkout):
+    """The recipe's shards and merge, and one run beside them: (shards' codes, merge's, one's)."""
     jobs = workflow()["jobs"]
     shard_codes = [sh(c, checkout) for k in jobs["check"]["strategy"]["matrix"]["shard"]
                    for c in commands(jobs["check"], shard=k)]
+    merge_codes = [sh(c, checkout) for c in commands(jobs["merge"])]
+    return shard_codes, merge_codes, sh("autograd-lab check cases/ examples/ --out one", checkout)
+
+
+def test_the_recipe_gives_the_one_runs_reports(checkout, ran):
+    shard_codes, merge_codes, one = ran
     assert len(shard_codes) == 4 and set(shard_codes) <= {0, 1}
-    merge_code = [sh(c, checkout) for c in commands(jobs["merge"])]
-    one = sh("autograd-lab check cases/ examples/ --out one", checkout)
-    assert merge_code == [one] == [1]   # zz/x_squared and examples/mistakes, the last three
+    assert merge_codes == [one] == [1]   # zz/x_squared and examples/mistakes, the last three
     merged, alone = checkout / "reports", checkout / "one"
     for name in ("report.json", "report.md", "junit.xml"):
         assert scrub((merged / name).read_text()) == scrub((alone / name).read_text()), name
@@ -83,3 +89,23 @@ def test_the_recipe_gives_the_one_runs_reports(checkout):
     for name in plots:   # drawn in another process, and the same bytes
         assert (merged / "plots" / name).read_bytes() == (alone / "plots" / name).read_bytes()
     assert "x_squared-1-x.png" in plots   # the name that repeats: drawn as x_squared-x.png
+
+
+def test_a_plot_no_shard_has_is_named_and_left_out(checkout, ran):
+    """A shard whose plots/ was not uploaded: one line, and report.md without those images."""
+    shutil.copytree(checkout / "reports-3", checkout / "bare-3",
+                    ignore=shutil.ignore_patterns("*.png"))
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    run = subprocess.run(["autograd-lab", "merge", "reports-1", "reports-2", "bare-3", "reports-4",
+                          "--out", "partial"], cwd=checkout, env=env, capture_output=True,
+                         text=True)
+    assert run.returncode == 1
+    notes = [line for line in run.stderr.splitlines() if line.startswith("note: ")]
+    drawn = {p.name for p in (checkout / "one" / "plots").glob("*.png")}
+    missing = drawn - {p.name for p in (checkout / "partial" / "plots").glob("*.png")}
+    assert "x_squared-1-x.png" in missing   # shard 3 drew zz/x_squared
+    assert notes == [f"note: {len(missing)} plot(s) one run would draw are in no shard's "
+                     "plots/ folder, so report.md leaves them out: " + notes[0].split(": ", 2)[2]]
+    text = (checkout / "partial" / "report.md").read_text()
+    assert all(f"(plots/{name})" not in text for name in missing)
+    assert all(f"(plots/{name})" in text for name in drawn - missing)

@@ -146,3 +146,13 @@ def test_a_shard_without_plots_beside_ones_with_them_is_refused(shards, tmp_path
     run = invoke("merge", drawn, shards / "s2", shards / "s3", "--out", tmp_path / "m")
     assert refused(run) == [f"error: shards with and without plots (--format): plots ({drawn}); "
                             f"none ({shards / 's2'}, {shards / 's3'}); check every shard alike"]
+
+
+def test_the_job_summary_is_the_one_runs(shards, tmp_path, monkeypatch):
+    one, merged_summary = tmp_path / "one.md", tmp_path / "merged.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(one))
+    invoke("check", "cases", "examples", "--format", "json", "--out", tmp_path / "again")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(merged_summary))
+    merged(shards, tmp_path, "s1", "s2", "s3")
+    assert scrub(merged_summary.read_text()) == scrub(one.read_text())
+    assert "**bce_target_outside_0_1**" in one.read_text()
