@@ -1,8 +1,12 @@
 """Agreement at dtype-aware tolerances: the worst gap, where it is, in chunks and broadcasts."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from autograd_lab.check import _compare as compare
 
@@ -46,3 +50,18 @@ def test_nan_on_one_side_only_is_an_infinite_gap_and_on_both_none():
 def test_scalars_have_an_empty_index():
     g = compare.gap(np.float64(1.0), np.float64(1.1), 1e-7, 1e-7)
     assert g.index == () and g.diff == pytest.approx(0.1)
+
+
+numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64),
+                    st.sampled_from([0.0, -0.0, 1e308, -1e308, 1e-320]))
+tolerances = st.sampled_from([(1e-7, 1e-7), (1.3e-6, 1e-5), (0.0, 0.0), (1e-3, 0.0)])
+
+
+@given(numbers, numbers, tolerances)
+def test_one_element_compared_in_floats_as_in_arrays(x, y, tol):
+    """The one-element path gives what the array path gives for the same numbers."""
+    one = compare.gap(np.array([x]), np.array([y]), *tol)
+    many = compare.gap(np.array([x, x]), np.array([y, y]), *tol)   # the array path
+    assert (one.diff, one.a, one.b, one.index) == (many.diff, many.a, many.b, many.index)
+    assert one.ratio == many.ratio or (math.isnan(one.ratio) and math.isnan(many.ratio))
+    assert one.ok == many.ok
