@@ -13,7 +13,7 @@ from multiprocessing.connection import Connection, Pipe, wait
 from pathlib import Path
 from typing import cast
 
-from ..result import CaseResult
+from ..result import PASSED, CaseResult
 from ..startup import frozen_imports
 from . import _plots as plots
 from ._names import anchors
@@ -30,12 +30,13 @@ class Drawers:
     for them. A drawing that fails there is drawn again here: reported, never lost."""
 
     def __init__(self, out: Path, processes: int = PROCESSES):
-        self.out, self.streaming = out, False
+        self.out = out
         self.results: list[CaseResult] = []
+        self.not_passed = 0           # results so far that did not pass: drawn first
         self.pending: collections.deque[plots.Sketch] = collections.deque()
         self.busy: dict[Connection, plots.Sketch] = {}   # a connection -> what it draws
         self.idle: list[Connection] = []
-        self.order: list[str] = []    # each sketch's path, in the order plots.write draws
+        self.sketched: dict[int, list[str]] = {}   # a result's index -> its sketches' paths
         self.written: dict[str, Path] = {}
         self.failures: list = []      # (sketch, what went wrong): drawn again by finish
         self.pid: int | None = None   # the first drawing process
@@ -44,28 +45,43 @@ class Drawers:
     # --- this process -----------------------------------------------------------------
 
     def expect(self, total: int) -> None:
-        """The run's case count: when every case gets plots, each is sketched as it comes."""
-        self.streaming = total <= plots.MAX_CASES
+        """The run's case count (each result is judged as it comes: see add)."""
 
     def add(self, result) -> None:
-        """A result just checked; with its plots certain, they are handed out at once."""
+        """A result just checked. Its plots are handed out at once where it is likely drawn
+        (plots.drawn: those that did not pass first, then in order, MAX_CASES in all): one of
+        the first MAX_CASES that did not pass is drawn whatever comes; one of the first
+        MAX_CASES cases is, unless later failures push it out (its plots are then dropped).
+        So a run of a thousand cases draws while it checks, on the other core, not after."""
         self.results.append(result)
-        if self.streaming:
-            self._sketch(len(self.results) - 1, draw=True)
-            self._pump(block=False)
+        i = len(self.results) - 1
+        self.not_passed += result.status != PASSED
+        if i < plots.MAX_CASES or (result.status != PASSED
+                                   and self.not_passed <= plots.MAX_CASES):
+            self._sketch(i, draw=True)
+            # a core is left to the checking: the drawing takes the others until finish
+            self._pump(block=False, most=max(1, (os.cpu_count() or 2) - 1))
 
     def finish(self, results: list) -> list[Path]:
-        """Every plot that plots.write would draw for results (those added, when streaming),
-        drawn; the plots of earlier runs removed; the paths written."""
-        if not self.streaming:
-            self.results = results
-            for i, (slug, draw) in enumerate(zip(anchors(results), plots.drawn(results))):
-                self._sketch(i, draw, slug)
+        """Every plot that plots.write would draw for results (those added), drawn; those
+        sketched ahead for a case not drawn after all, and the plots of earlier runs,
+        removed; the paths written, in plots.write's order."""
+        if len(results) != len(self.results):   # not fed case by case: nothing sketched yet
+            self.results, self.sketched, self.not_passed = results, {}, 0
+        chosen = plots.drawn(results)
+        slugs = anchors(results)
+        for i, draw in enumerate(chosen):
+            if draw and i not in self.sketched:
+                self._sketch(i, draw, slugs[i])
+        wanted = {path for i, paths in self.sketched.items() if chosen[i] for path in paths}
+        self.pending = collections.deque(s for s in self.pending if s.path in wanted)
         while self.busy or (self.pending and self.idle):
             self._pump(block=True)
         self.close()
+        self.failures = [(s, why) for s, why in self.failures if s.path in wanted]
         self._draw_here(list(self.pending) + [sketch for sketch, _ in self.failures])
-        written = [self.written[path] for path in self.order if path in self.written]
+        written = [self.written[path] for i, draw in enumerate(chosen) if draw
+                   for path in self.sketched.get(i, []) if path in self.written]
         return plots.remove_stale(self.out, written)
 
     def close(self, kill: bool = False) -> None:
@@ -92,13 +108,14 @@ class Drawers:
 
     def _sketch(self, i: int, draw: bool, slug: str | None = None) -> None:
         slug = slug or anchors(self.results[:i + 1])[-1]
+        self.sketched[i] = []
         for sketch in plots.sketches(self.results[i], slug, draw):
-            self.order.append(sketch.path)
+            self.sketched[i].append(sketch.path)
             self.pending.append(sketch)
 
-    def _pump(self, block: bool) -> None:
-        """Hand pending sketches to idle processes; take in what is done."""
-        while self.pending and self.idle:
+    def _pump(self, block: bool, most: int = PROCESSES) -> None:
+        """Hand pending sketches to idle processes, `most` busy at once; take in what is done."""
+        while self.pending and self.idle and len(self.busy) < most:
             conn, sketch = self.idle.pop(), self.pending.popleft()
             try:
                 conn.send((self.out, sketch))
