@@ -16,6 +16,9 @@ __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str):
+    if name == "__version__":
+        globals()[name] = _version()
+        return globals()[name]
     if name not in _EXPORTS:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
@@ -24,4 +27,14 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | {"__version__"})
+
+
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml is its one source); read on first
+    access, since importlib.metadata scans the installed distributions."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("autograd-lab")
+    except PackageNotFoundError:   # a source tree on sys.path, never installed
+        return "0+unknown"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import os
 import sys
 import warnings
@@ -60,12 +61,16 @@ def _shard(ctx, param, value):
 @click.option("--store-durations", is_flag=True,
               help="Record each file's seconds in --durations.")
 def check(paths, out, jobs, formats, timeout, shard, durations, store_durations):
-    """Check case files (files or folders; default: cases/).
+    """Check case files (files or folders; default: cases/). A notebook (.ipynb, or its
+    `In [n]:` text export) is drafted into a temporary folder and its drafts checked.
 
     Writes report.json, report.md, junit.xml and plots/ into --out; with
     $GITHUB_STEP_SUMMARY set, appends the summary to it.
 
     Exit 0 when every case passed, 1 when any failed, 2 when any is in error."""
+    if not paths and not Path("cases").exists():
+        raise click.UsageError("no cases/ folder here: name the case files or folders to check, "
+                               "or start one with `autograd-lab init`")
     paths = paths or (Path("cases"),)
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -73,7 +78,10 @@ def check(paths, out, jobs, formats, timeout, shard, durations, store_durations)
     formats = _drawable(formats)
     from .reports import Run
     with Run(out, formats) as run:   # before torch and SymPy load, for its drawing processes
-        _check(paths, jobs, timeout, run, formats, (shard, durations, store_durations))
+        from .draft import checked_notebooks  # it loads the checker: after the forks
+        with checked_notebooks(paths, click.echo) as drafted:
+            _check(drafted.paths, jobs, timeout, run, formats, drafted,
+                   (shard, durations, store_durations))
 
 
 def _drawable(formats: tuple) -> tuple:
@@ -85,7 +93,8 @@ def _drawable(formats: tuple) -> tuple:
     return formats
 
 
-def _check(paths, jobs, timeout, run, formats, sharding=(None, None, False)) -> None:
+def _check(paths, jobs, timeout, run, formats, drafted,
+           sharding=(None, None, False)) -> None:
     from .startup import frozen_imports
     with frozen_imports():
         from .check import case_files
@@ -98,18 +107,20 @@ def _check(paths, jobs, timeout, run, formats, sharding=(None, None, False)) -> 
     # numpy's overflow and nan warnings name its own source lines; the problems say it in words
     warnings.simplefilter("ignore", RuntimeWarning)
     files = case_files(paths)
-    if not files:
+    if not files and not drafted.errors:
         raise click.UsageError(f"no case files (*.yaml) under {', '.join(map(str, paths))}")
     part = _part(paths, files, sharding, run, formats)
     files = part.files
-    run.begin(len(files))
+    run.begin(len(files) + len(drafted.errors))
     out = console()
     results = []
     # the plots draw MAX_CASES cases, those that did not pass first: each check computes its
     # curves while the case is at hand where it may be drawn
     sweep = "unless passed" if "plots" in formats else None
     with progress(out, len(files)) as advance:
-        for result in check_files(files, jobs, sweep, sweep_first=MAX_CASES):
+        checked = check_files(files, jobs, sweep, sweep_first=MAX_CASES)
+        for result in itertools.chain(drafted.errors, checked):
+            result = drafted.relabel(result)  # a drafted case: named by the notebook's cells
             show(result, out, quiet=advance.shown)
             results.append(result)
             run.add(result)
@@ -165,6 +176,41 @@ def merge(folders, out):
 
 
 @main.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--ci", is_flag=True,
+              help="Also write .github/workflows/autograd-lab.yml, a GitHub Actions workflow "
+                   "that runs the check.")
+def init(folder, ci):
+    """Start a folder of cases: write FOLDER/cases/example.yaml (default FOLDER: here), a
+    commented case that passes. Refuses to overwrite a file (exit 2)."""
+    from .starter import AlreadyThere, write
+
+    try:
+        written = write(folder, ci)
+    except AlreadyThere as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    for path in written:
+        click.echo(f"wrote {path}")
+    where = "" if folder == Path(".") else f"cd {folder} && "
+    click.echo(f"next: {where}autograd-lab check")
+
+
+@main.command()
+@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the drafted cases (default: cases/<the notebook's name>).")
+def draft(notebook, out):
+    """Draft the case files that check a notebook (.ipynb, or its `In [n]:` text export),
+    read statically: nothing in it runs.
+
+    Each entry says which cell and line it came from; what the draft leaves out is said, a
+    line each. Exit 0 when drafted, 2 when the notebook cannot be read."""
+    from .draft import run_draft
+    sys.exit(run_draft(notebook, out, click.echo))
+
+
+@main.command()
 @click.argument("case")
 def explain(case):
     """Print a case's derivation step by step: the forward values, each local derivative,
@@ -183,9 +229,15 @@ def explain(case):
 
 
 @main.command()
-def schema():
+@click.option("--report", is_flag=True, help="The schema of report.json instead.")
+def schema(report):
     """Print the JSON Schema of a case file, for editors: save it and point
-    yaml-language-server at it with `# yaml-language-server: $schema=case.schema.json`."""
+    yaml-language-server at it with `# yaml-language-server: $schema=case.schema.json`.
+    With --report, the schema of report.json, for scripts that read it."""
+    if report:
+        from .reports import report_schema_text as text
+        click.echo(text(), nl=False)
+        return
     import json
 
     from .reading import json_schema

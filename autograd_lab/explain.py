@@ -13,21 +13,21 @@ from rich.markup import escape
 from rich.table import Table
 
 from .case import Behaviour, Case, flat
-from .check import gap, gradients, run_behaviour, step_name, tolerance, value_text
+from .check import check_case, gap, gradients, run_behaviour, step_name, tolerance, value_text
 from .errors import CaseError
 from .methods import (
     DTYPES,
     Builder,
     Symbolic,
+    along,
     evaluate,
-    fit,
     forward,
     leaves,
     manual_totals,
     printed,
 )
 from .reading import load
-from .result import PASSED
+from .result import PASSED, CaseResult
 
 MAX_PATHS = 20        # paths listed per parameter
 MAX_FORMULA = 400     # characters of a SymPy formula shown
@@ -64,6 +64,7 @@ class Gradient:
     sympy_named: str = ""            # the same with the nodes' names put back
     sympy_value: object = None
     methods: dict = field(default_factory=dict)
+    path_sum: object = None          # the sum over every path, checked before it is shown
 
 
 @dataclass
@@ -96,6 +97,9 @@ def explain(target: str, out) -> None:
     case = load(path)
     if isinstance(case, Behaviour):  # steps: shown as the notebook's cells
         out.print(escape("\n".join(cells(case))))
+        return
+    if case.tensor:   # a backward pass in matrices: each entry beside autograd's
+        tensors(case, check_case(case), out)
         return
     try:
         derivation = derive(case)
@@ -155,15 +159,12 @@ def _gradient(case, symbolic, values, steps, by_method, param) -> Gradient:
     local = {s.edge: s for s in steps}
     found = paths(case, param)
     g.more_paths = max(len(found) - MAX_PATHS, 0)
-    for trail in found[:MAX_PATHS]:
-        with torch.no_grad():
-            product = torch.ones(1, dtype=torch.float64)
-            for key in trail:
-                product = product * torch.as_tensor(evaluate(case.edges[key].expr, values),
-                                                    dtype=torch.float64)
-            product = fit(product, values[param].shape)
-        g.paths.append(Path_(trail, [local[k].value for k in trail],
-                             _at0(product, case, param)))
+    shares = [along(case, values, trail) for trail in found]
+    for trail, share in zip(found[:MAX_PATHS], shares):
+        g.paths.append(Path_(trail, [local[k].value for k in trail], _at0(share, case, param)))
+    if len(found) > 1:
+        g.path_sum = _at0(sum(shares), case, param)
+        _check_the_sum(case, param, g.path_sum, by_method["manual"][param])
     if param in case.gradient:
         _tree, text = case.gradient[param]
         g.total = text
@@ -172,6 +173,16 @@ def _gradient(case, symbolic, values, steps, by_method, param) -> Gradient:
     g.sympy_value = _at0(by_method["sympy"][param], case, param)
     g.methods = {m: _at0(v[param], case, param) for m, v in by_method.items()}
     return g
+
+
+def _check_the_sum(case: Case, param: str, shown, manual) -> None:
+    """A teaching tool never prints a wrong number: the sum over paths is the checking
+    path's own gradient, or explain stops, saying so."""
+    rtol, atol = tolerance("float64", case.tolerance)
+    if not gap(np.asarray(shown, dtype=float), _at0(manual, case, param), rtol, atol).ok:
+        raise CaseError(f"explain's sum over the paths to {param} differs from the chain rule "
+                        "the check composes; this is a bug of autograd-lab, please report it",
+                        case.file)
 
 
 def formulas(symbolic: Symbolic, param: str) -> tuple[str, str]:
@@ -279,6 +290,60 @@ def _source(value: np.ndarray) -> str:
     return repr(listed) if value.size <= 8 else value_text(listed)
 
 
+# --- a tensor case ------------------------------------------------------------------------
+
+def tensors(case: Case, result: CaseResult, out) -> None:
+    """A tensor case as its checking path found it: the forward pass by shape, each backward
+    entry's value beside autograd's (a few elements each, not a wall of numbers) with what a
+    tutorial's cmp() prints, and each parameter's gradient by every method."""
+    reduced = result.sympy_at if isinstance(result.sympy_at, dict) else {}
+    sizes = "its own sizes" if result.sympy_at == "full" else "the reduced dims " + ", ".join(
+        f"{k}={v}" for k, v in reduced.items())
+    dims = ", ".join(f"{k}={v}" for k, v in case.dims.items())
+    out.print(f"[bold]{escape(case.name)}[/]" + (f": {escape(case.title)}" if case.title else ""))
+    out.print(f"{escape(case.file)} · {case.dtype}" + (f" · dims {dims}" if dims else "")
+              + f" · SymPy checked every element at {sizes}\n")
+    forward = _table("1. Forward pass", "node", "expression", "shape", "value")
+    for name, spec in result.graph.get("nodes", {}).items():
+        forward.add_row(name, escape(spec["expr"]), _shape_text(spec["shape"]),
+                        fmt(_few(spec["value"])))
+    out.print(forward)
+    if result.backward:
+        entries = _table("2. The backward pass, each entry against autograd's gradient",
+                         "node", "hand-written", "value", "autograd", "exact", "agrees",
+                         "max diff", "")
+        for b in result.backward:
+            verdict = "[green]✓[/]" if b.status == PASSED else "[bold red]✗ wrong[/]" if \
+                b.follows_from is None else f"[red]✗ follows from {escape(b.follows_from)}[/]"
+            entries.add_row(b.name, escape(b.hand), fmt(_few(b.value)), fmt(_few(b.autograd)),
+                            "yes" if b.exact else "no", "yes" if b.agree else "no",
+                            f"{b.max_diff:.2g}", verdict)
+        out.print(entries)
+    table = _table("3. Each parameter's gradient at the base point", "gradient", "method",
+                   "value")
+    for param, by_method in (result.points[0].gradients if result.points else {}).items():
+        for i, (method, value) in enumerate(by_method.items()):
+            table.add_row(f"∂{case.output}/∂{param}" if i == 0 else "", method,
+                          fmt(_few(value)))
+    out.print(table)
+    for problem in result.problems:
+        out.print(f"[bold red]FAILED[/]: {escape(problem)}")
+    for note in result.notes:
+        out.print(f"[dim]note: {escape(note)}[/]")
+    out.print(f"{result.status}: {escape(case.name)}")
+
+
+def _few(value):
+    """A value's first elements, flat, for a table cell."""
+    if isinstance(value, (list, tuple)):
+        return np.asarray(value, dtype=float).reshape(-1)
+    return value
+
+
+def _shape_text(shape) -> str:
+    return "×".join(map(str, shape)) if shape else "scalar"
+
+
 # --- values -------------------------------------------------------------------------------
 
 def _at0(v, case: Case, name: str):
@@ -358,9 +423,9 @@ def _paths(g: Gradient, case: Case, out) -> None:
         out.print(f"  {pad} = " + " × ".join(fmt(v) for v in p.values) + f" = {fmt(p.product)}")
     if g.more_paths:
         out.print(f"  {pad}   … and {g.more_paths} more paths")
-    if len(g.paths) > 1:
-        total = np.sum([np.asarray(p.product) for p in g.paths], axis=0)
-        out.print(f"  {pad} = {fmt(_shown(total))}   (the sum over {len(g.paths)} paths)")
+    if g.path_sum is not None:
+        count = len(g.paths) + g.more_paths
+        out.print(f"  {pad} = {fmt(g.path_sum)}   (the sum over {count} paths)")
     if g.total:
         out.print(f"  {lhs} = {escape(g.total)} = {fmt(g.total_value)}   "
                   "[dim](the hand-written total derivative)[/]")

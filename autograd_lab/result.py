@@ -20,6 +20,24 @@ class EdgeResult:
 
 
 @dataclass
+class BackwardResult:
+    """One hand-written backward entry against autograd and SymPy: what a tutorial's cmp()
+    prints (exact, agree, the largest difference), and whether its own formula is wrong."""
+
+    name: str
+    status: str
+    exact: bool                  # equal to autograd's bit for bit, in the case's dtype
+    agree: bool                  # within the dtype's tolerance of autograd's
+    max_diff: float              # the largest |hand - autograd|, in the case's dtype
+    hand: str = ""
+    follows_from: str | None = None   # for a failed entry: the wrong entry it uses, if any
+    line: int | None = None
+    shape: list = field(default_factory=list)
+    value: object = None         # the hand-written value at the base point (a few elements)
+    autograd: object = None      # autograd's, beside it
+
+
+@dataclass
 class ClaimResult:
     claim: str
     written: object
@@ -68,6 +86,8 @@ class CaseResult:
     graph: dict = field(default_factory=dict)   # inputs and nodes with their base-point values
     seconds: float = 0.0
     sweeps: dict = field(default_factory=dict)  # param -> Sweep, when plots are asked for
+    backward: list[BackwardResult] = field(default_factory=list)   # tensor cases
+    sympy_at: object = None      # tensor cases: "full", or the reduced dims SymPy ran at
 
     @property
     def ok(self) -> bool:
@@ -75,13 +95,16 @@ class CaseResult:
 
     def to_dict(self) -> dict:
         """The result as report.json lists it. A point's `details` (and `hessian_details`) join
-        their method's entry after the methods' values, beginning with `differentiable`: that
-        key is where from_dict parts them again. A sweep is summed up as its curve's sample
+        their method's entry after the methods' values (from_dict parts them again where the
+        details begin: see _parted). A sweep is summed up as its curve's sample
         count, or the reason it has none (what report.md's plan reads; the curve is in the PNG)."""
         # asdict's copy, written for what a result holds: asdict deep-copies every number one
         # by one (0.4 ms of a small case's 12), where a list of numbers can be copied whole
         out = {name: _copied(getattr(self, name)) for name in _names(CaseResult)
                if name not in ("seconds", "sweeps")}
+        if self.sympy_at is None:   # a case of the scalar lessons: its keys as they were
+            out.pop("sympy_at")
+            out.pop("backward")
         for point in out["points"]:
             for param, extra in point.pop("details").items():
                 point["gradients"][param].update(extra)
@@ -104,6 +127,7 @@ class CaseResult:
         data = _restored(data)
         nested: dict = {"edges": [EdgeResult(**e) for e in data.get("edges", [])],
                   "claims": [ClaimResult(**c) for c in data.get("claims", [])],
+                  "backward": [BackwardResult(**b) for b in data.get("backward", [])],
                   "points": [_point(p) for p in data.get("points", [])],
                   "sweeps": {p: s if isinstance(s, str) else Sweep([math.nan] * s, {}, [])
                              for p, s in data.get("sweeps", {}).items()}}
@@ -192,12 +216,15 @@ def _point(data: dict) -> PointResult:
 
 
 def _parted(entries: dict) -> tuple[dict, dict]:
-    """key -> the methods' values, and key -> what else is known (from `differentiable` on)."""
+    """key -> the methods' values, and key -> what else is known: to_dict puts the details
+    after the values, and they begin with `differentiable` (a scalar lesson's entry) or with
+    a vector's `finite_difference`, a dict (a tensor case's); a scalar's is a method's number."""
     values: dict = {}
     extras: dict = {}
     for key, entry in entries.items():
         names = list(entry)
-        cut = names.index("differentiable") if "differentiable" in names else len(names)
+        cut = next((i for i, m in enumerate(names) if m == "differentiable"
+                    or (m == "finite_difference" and isinstance(entry[m], dict))), len(names))
         values[key] = {m: entry[m] for m in names[:cut]}
         if cut < len(names):
             extras[key] = {m: entry[m] for m in names[cut:]}

@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import tensors  # noqa: E402  (after the path to the project is set)
+
 PERCEPTRON = (ROOT / "cases" / "perceptron_bce.yaml").read_text().split("\npoints:")[0] + "\n"
 WARM = ROOT / "cases" / "x_squared.yaml"
 
@@ -61,6 +63,8 @@ def _early_run(kind: str, arg: str):
 def _prepare(kind: str, arg: str, jobs: int, run=None):
     from autograd_lab.check import check_file
     check_file(WARM)
+    if kind in tensors.KINDS:
+        return tensors.prepare(kind, arg)
     if kind == "torch_vector":
         _torch_vector(1000)
         return lambda: _torch_vector(int(arg))
@@ -341,7 +345,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
     parser.add_argument("--repeat", type=int, default=3, help="processes a figure (median)")
-    parser.add_argument("--only", choices=["vector", "points", "cases", "startup"])
+    parser.add_argument("--only", choices=["vector", "points", "cases", "startup", "tensors"])
     parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--jobs", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -359,6 +363,7 @@ def main() -> None:
             "points": lambda: run_points(b, 1_000 if args.quick else 10_000),
             "cases": lambda: run_cases(b, [10, 100] if args.quick else [10, 100, 1000]),
             "startup": lambda: run_startup(b),
+            "tensors": lambda: tensors.run(b, args.quick),
         }
         for name, run in sections.items():
             if args.only in (None, name):

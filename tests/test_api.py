@@ -53,7 +53,9 @@ def test_a_bad_file_raises_case_error_on_load_and_is_an_error_result_on_check(wr
     assert (caught.value.line, caught.value.column) == (4, 6)
     result = autograd_lab.check_file(path)
     assert result.status == autograd_lab.ERROR and result.line == 4
-    assert result.problems == [f"{path}:4:6: attribute access (a.b) is not allowed: x.real"]
+    assert result.problems == [f"{path}:4:6: the attribute .real is not allowed; allowed: "
+                               ".T, .values, .indices and the methods of the functions "
+                               "(x.sum(1)): x.real"]
 
 
 def test_assert_passes_returns_the_result_or_raises_the_diagnosis(write_case):

@@ -251,7 +251,8 @@ def test_a_gradient_read_before_any_backward_says_no_backward_ran():
                                   "(to compute a node of that name write compute: {backwards:"),
     ("- y: x**2\n  backward: y", "4:5: a step does one thing, like one notebook cell; this one "
                                  "has backward, a computation: give each its own step"),
-    ("- y: x.grad", "4:8: attribute access (a.b) is not allowed: x.grad"),
+    ("- y: x.grad", "4:8: the attribute .grad is not allowed; allowed: .T, .values, .indices "
+                    "and the methods of the functions (x.sum(1)): x.grad"),
     ("- y: x**2\n  expect: {grads/y: 1}", "5:23: expect grads/y: write a tensor's name, grad/NAME"),
     ("- expect: {raises: boom}", "4:22: raises: this step only looks"),
     ("- y: x**2\n  expect: {requires_grad/y: 1}", "5:31: expect requires_grad/y: expected true "
@@ -367,3 +368,19 @@ def test_explain_shows_a_behaviour_case_as_notebook_cells():
         "backward() ran before this step (writing y.backward without the parentheses does not "
         "call it)",
         "failed: backward_not_called"]
+
+
+def test_a_backward_of_a_non_scalar_says_the_cause_first(steps):
+    """torch's own words ("grad can be implicitly created only for scalar outputs") come after
+    the cause, and x.grad is not blamed on a backward written without parentheses."""
+    result = steps("- y: x**2\n- backward: y\n  expect: {grad/x: [2.0, 4.0]}",
+                   inputs="x: {value: [1.0, 2.0], grad: true}")
+    cause = ("y has shape (2,), not a scalar, so y.backward() needs a gradient: write "
+             "backward: {tensor: y, gradient: ...} (y.backward(gradient=...) in the notebook)")
+    assert result.problems[0] == (f"step 2 (y.backward(), line 5): expected grad/x = [2.0, 4.0], "
+                                  f"but x.grad is None: backward() failed: {cause}")
+    assert result.problems[1].startswith(f"step 2 (y.backward(), line 5): {cause}; it raised "
+                                         "RuntimeError: ")
+    given = steps("- y: x**2\n- backward: {tensor: y, gradient: [1.0, 1.0]}\n"
+                  "  expect: {grad/x: [2.0, 4.0]}", inputs="x: {value: [1.0, 2.0], grad: true}")
+    assert given.status == "passed", given.problems

@@ -131,3 +131,108 @@ def test_an_overflow_to_inf_is_not_a_pass(write_case):
     assert result.problems[0].endswith(
         "case.yaml:4: y = exp(exp(x)) overflows float64 (inf) at the base point (x=1000), "
         "so its gradient cannot be checked there")
+
+
+FQ = """\
+inputs:
+  x: {value: -2.0, grad: true}
+  y: {value: 5.0, grad: true}
+  z: {value: -4.0, grad: true}
+forward:
+  q: x + y
+  f: q * z
+chain_rule:
+  f/q: -4
+  f/z: q
+  q/x: 1
+  q/y: 1
+"""
+
+
+def test_an_edge_right_only_at_the_point_is_wrong_as_a_formula(write_case):
+    """f/q: -4 equals z at the base point (cs231n's f = (x + y)z at x=-2, y=5, z=-4), but it is
+    not SymPy's derivative z: checked as a formula, at random points near the case's."""
+    result = check_file(write_case(FQ))
+    assert result.status == "failed"
+    (problem,) = result.problems
+    assert problem.startswith("chain_rule edge f/q: hand-written -4, SymPy z; right at the "
+                              "case's points, wrong as a formula: at x=")
+    assert "it gives -4 and SymPy -" in problem
+    assert check_file(write_case(FQ.replace("f/q: -4", "f/q: z"), "right")).status == "passed"
+
+
+def test_a_total_right_only_at_the_point_is_wrong_as_a_formula(write_case):
+    text = FQ.replace("chain_rule:\n  f/q: -4\n  f/z: q\n  q/x: 1\n  q/y: 1\n",
+                      "gradient:\n  x: -4\n  y: z\n  z: x + y\n")
+    result = check_file(write_case(text))
+    assert [p.split(":")[0] for p in result.problems] == ["gradient x"]
+    assert result.problems[0].startswith("gradient x: the hand-written total -4 is right at the "
+                                         "case's points, wrong as a formula: at x=")
+
+
+def test_a_scalar_parameter_is_named_without_an_element(write_case):
+    path = write_case("""
+        inputs:
+          x: [1.0, 2.0, 3.0]
+          m: {value: 0.9, grad: true}
+          b: {value: 0.1, grad: true}
+        forward:
+          y: m*x + b
+          loss: mean(y**2)
+        gradient:
+          m: mean(2*y)
+          b: mean(2*y)
+        """)
+    problem = check_file(path).problems[0]
+    assert problem.startswith("gradient m: manual gives 3.8 where SymPy gives 8.8 at the base "
+                              "point (m=0.9, b=0.1): off by 5,")
+    assert "element" not in problem
+
+
+def test_a_node_named_e_shadows_the_constant_with_a_note(write_case):
+    """colah's e = (a + b)(b + 1): the node e is the case's own, not Euler's number."""
+    path = write_case("""
+        inputs:
+          a: {value: 2.0, grad: true}
+          b: {value: 1.0, grad: true}
+        forward:
+          c: a + b
+          d: b + 1
+          e: c*d
+        chain_rule:
+          e/c: d
+          e/d: c
+          c/a: 1
+          c/b: 1
+          d/b: 1
+        expect:
+          e: 6
+          grad/b: 5
+        """)
+    result = check_file(path)
+    assert result.status == "passed", result.problems
+    assert result.notes == ["the node e is the case's own e, not the constant e = 2.71828: "
+                            "wherever e is written it means the node"]
+
+
+def test_a_claim_missed_by_inputs_copied_to_printed_digits_says_so(write_case):
+    """x and w copied from a tutorial's 4-digit printout; z claimed from its full run."""
+    path = write_case("""
+        inputs:
+          x: {value: 1.2346, grad: true}
+          w: -2.1073
+        forward:
+          z: w*x
+          y: sin(z)
+        gradient:
+          x: w*cos(z)
+        expect:
+          z: -2.6018
+        """)
+    (problem,) = check_file(path).problems
+    assert problem == ("claim z = -2.6018 is false: the value is -2.60167258 (the base point); "
+                       "it would hold if the inputs moved within the digits they are written "
+                       "with (x, w: up to 0.00017 on z): they may be values the tutorial "
+                       "printed, not the ones it ran with; write them with every digit")
+    far = check_file(write_case(path.read_text().replace("-2.6018", "-2.7"), "far"))
+    assert far.problems[0].endswith("(the base point)")

@@ -79,7 +79,7 @@ def ran(checkout):
 def test_the_recipe_gives_the_one_runs_reports(checkout, ran):
     shard_codes, merge_codes, one = ran
     assert len(shard_codes) == 4 and set(shard_codes) <= {0, 1}
-    assert merge_codes == [one] == [1]   # zz/x_squared and examples/mistakes, the last three
+    assert merge_codes == [one] and one in (1, 2)   # zz/x_squared and examples/mistakes fail
     merged, alone = checkout / "reports", checkout / "one"
     for name in ("report.json", "report.md", "junit.xml"):
         assert scrub((merged / name).read_text()) == scrub((alone / name).read_text()), name
@@ -93,17 +93,19 @@ def test_the_recipe_gives_the_one_runs_reports(checkout, ran):
 
 def test_a_plot_no_shard_has_is_named_and_left_out(checkout, ran):
     """A shard whose plots/ was not uploaded: one line, and report.md without those images."""
-    shutil.copytree(checkout / "reports-3", checkout / "bare-3",
-                    ignore=shutil.ignore_patterns("*.png"))
+    shards = [f"reports-{k}" for k in range(1, 5)]
+    bare = next(s for s in shards if "cases/zz/x_squared.yaml"
+                in (checkout / s / "report.json").read_text())   # the shard that drew it
+    shutil.copytree(checkout / bare, checkout / "bare", ignore=shutil.ignore_patterns("*.png"))
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    run = subprocess.run(["autograd-lab", "merge", "reports-1", "reports-2", "bare-3", "reports-4",
-                          "--out", "partial"], cwd=checkout, env=env, capture_output=True,
-                         text=True)
-    assert run.returncode == 1
+    given = ["bare" if s == bare else s for s in shards]
+    run = subprocess.run(["autograd-lab", "merge", *given, "--out", "partial"], cwd=checkout,
+                         env=env, capture_output=True, text=True)
+    assert run.returncode == ran[2]
     notes = [line for line in run.stderr.splitlines() if line.startswith("note: ")]
     drawn = {p.name for p in (checkout / "one" / "plots").glob("*.png")}
     missing = drawn - {p.name for p in (checkout / "partial" / "plots").glob("*.png")}
-    assert "x_squared-1-x.png" in missing   # shard 3 drew zz/x_squared
+    assert "x_squared-1-x.png" in missing
     assert notes == [f"note: {len(missing)} plot(s) one run would draw are in no shard's "
                      "plots/ folder, so report.md leaves them out: " + notes[0].split(": ", 2)[2]]
     text = (checkout / "partial" / "report.md").read_text()

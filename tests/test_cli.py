@@ -43,7 +43,8 @@ def test_an_error_exits_2_and_the_other_cases_are_still_reported(tmp_path):
     result = run("check", str(folder), "--out", str(tmp_path))
     assert result.exit_code == 2
     where = folder / "broken.yaml"
-    assert f"{where}:4:6: attribute access (a.b) is not allowed: x.y" in result.output
+    assert (f"{where}:4:6: the attribute .y is not allowed; allowed: .T, .values, .indices "
+            "and the methods of the functions (x.sum(1)): x.y") in result.output
     report = json.loads((tmp_path / "report.json").read_text())
     statuses = {c["name"]: c["status"] for c in report["cases"]}
     assert statuses.pop("broken") == "error"

@@ -102,3 +102,64 @@ def test_a_behaviour_case_is_explained_by_its_steps():
     explain.explain(str(CASES / "grad_accumulation.yaml"), out)
     text = out.file.getvalue()
     assert "In [2]: y.backward()\n    grad/x: 4" in text and "In [4]: y.backward()" in text
+
+
+SOFTMAX = """\
+inputs:
+  z: {value: [1.0, 2.0, 3.0], grad: true}
+  t: [1.0, 0.0, 0.0]
+forward:
+  ez: exp(z)
+  se: sum(ez)
+  p: ez/se
+  lp: log(p)
+  loss: -sum(t*lp)
+chain_rule:
+  loss/lp: -t
+  lp/p: 1/p
+  p/ez: 1/se
+  p/se: -ez/se**2
+  se/ez: 1
+  ez/z: exp(z)
+"""
+# batchnorm written out: a mean, a variance through it, and a scalar gain broadcast
+BATCHNORM = """\
+inputs:
+  x: {value: [0.5, -1.0, 2.0, 1.5], grad: true}
+  g: {value: 1.5, grad: true}
+forward:
+  mu: mean(x)
+  d: x - mu
+  v: mean(d**2)
+  xhat: d/sqrt(v + 0.00001)
+  y: g*xhat
+  loss: sum(y*y*x)
+chain_rule:
+  loss/y: 2*y*x
+  loss/x: y*y
+  y/g: xhat
+  y/xhat: g
+  xhat/d: 1/sqrt(v + 0.00001)
+  xhat/v: -d/(2*(v + 0.00001)**1.5)
+  v/d: 2*d/4
+  d/x: 1
+  d/mu: -1
+  mu/x: 1/4
+"""
+
+
+@pytest.mark.parametrize("text, param", [(SOFTMAX, "z"), (BATCHNORM, "x"), (BATCHNORM, "g")])
+def test_the_sum_over_paths_through_sums_means_and_broadcasts_is_every_methods(
+        write_case, text, param):
+    """Each path's share is composed as the check composes the chain rule (summed down at a
+    sum or mean, spread back), so the sum over the paths is the gradient, to every digit."""
+    d = explain.derive(load(write_case(text)))
+    (g,) = [g for g in d.gradients if g.param == param]
+    shown = g.path_sum if len(g.paths) > 1 else g.paths[0].product   # one path: g broadcast
+    for method in ("manual", "sympy", "autograd"):
+        assert shown == pytest.approx(g.methods[method], rel=1e-9, abs=1e-12)
+
+
+def test_the_softmax_paths_print_the_methods_value(write_case):
+    text = printed(explain.derive(load(write_case(SOFTMAX))))
+    assert "= [-0.909969, 0.244728, 0.665241]   (the sum over 2 paths)" in text

@@ -18,6 +18,8 @@ def test_finite_differences_match_on_the_seed_cases(path):
     result = check_file(path)
     assert result.status == "passed"
     assert not [n for n in result.notes if n.startswith("finite difference")]
+    if result.sympy_at is not None:   # a tensor case: its quotient is a note where it disagrees
+        return
     for point in result.to_dict()["points"]:
         for entry in point["gradients"].values():
             if "kink" in entry:   # cases/relu_neuron_at_its_kink: tested in test_kinks

@@ -21,8 +21,8 @@ def test_parsed_junit_carries_verdicts_diagnoses_and_gradients(write_case):
     suite = root.find("testsuite")
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "1", "1")
     cases = suite.findall("testcase")
-    assert [(c.get("classname").rsplit(".", 1)[-1], c.get("name")) for c in cases] == [
-        ("x_squared", "x_squared"), ("cube", "cube"), ("bad", "bad")]
+    assert [(c.get("classname").split(".")[-2:], c.get("name")) for c in cases] == [
+        (["x_squared", "yaml"], "x_squared"), (["cube", "yaml"], "cube"), (["bad", "yaml"], "bad")]
     props = {p.get("name"): p.get("value") for p in cases[0].iter("property")}
     assert props["grad/x/sympy"] == "6.0" and props["grad/x/autograd"] == "6.0"
     failure = cases[1].find("failure")
@@ -35,10 +35,11 @@ def test_parsed_junit_carries_verdicts_diagnoses_and_gradients(write_case):
     assert cases[0].find("failure") is None and cases[0].get("line") == "1"
 
 
-def test_classname_takes_folders_as_packages():
-    assert junit.classname("cases/perceptron_bce.yaml") == "cases.perceptron_bce"
-    assert junit.classname("/tmp/a/b.c.yaml") == "tmp.a.b_c"
-    assert junit.classname("../x.yml") == "x"
+def test_classname_is_pytests_dotted_path():
+    assert junit.classname("cases/perceptron_bce.yaml") == "cases.perceptron_bce.yaml"
+    assert junit.classname("/tmp/a/b.c.yaml") == "tmp.a.b.c.yaml"
+    assert junit.classname("../x.yml") == "x.yml"
+    assert junit.classname("./cases/x.yaml") == "cases.x.yaml"
 
 
 def test_text_xml_cannot_carry_is_replaced():

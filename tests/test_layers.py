@@ -14,6 +14,8 @@ PACKAGE = ROOT / "autograd_lab"
 # The one place that says where an import may sit inside a function, and why: each keeps a
 # start-up light that would otherwise load torch, SymPy or matplotlib for nothing.
 LAZY_IMPORTS = {
+    "autograd_lab/__init__.py": "`import autograd_lab` stays light: its names, and the "
+                                "installed version, are found on first use",
     "autograd_lab/cli.py": "`--help` imports click alone, and `check` forks its drawing "
                            "processes before torch and SymPy load",
     "autograd_lab/plugin.py": "pytest starts in every project where autograd-lab is installed; "

@@ -5,8 +5,10 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from click.testing import CliRunner
 
 from autograd_lab.api import check_file
+from autograd_lab.cli import main
 
 from .conftest import CASES
 
@@ -78,6 +80,22 @@ def test_a_passing_case_records_its_gradients_for_junitxml(pytester):
     assert props["status"] == "passed" and props["worst_difference"] == "0"
 
 
+def test_the_plugin_and_the_cli_give_a_case_one_junit_classname(pytester):
+    """pytest's junitxml names a testcase by its node id; `autograd-lab check`, run from the
+    same folder, names it the same way."""
+    pytester.makefile(".yaml", **{"cases/x_squared": X_SQUARED, "unit/cases/neuron": NEURON})
+    pytester.runpytest("--junitxml=junit.xml").assert_outcomes(passed=2)
+    by_pytest = {c.get("name"): c.get("classname")
+                 for c in ET.parse(pytester.path / "junit.xml").iter("testcase")}
+    done = CliRunner().invoke(main, ["check", "cases", "unit/cases", "--out", "out",
+                                     "--format", "junit"])
+    assert done.exit_code == 0, done.output
+    by_cli = {c.get("name"): c.get("classname")
+              for c in ET.parse(pytester.path / "out" / "junit.xml").iter("testcase")}
+    assert by_pytest == by_cli == {"x_squared": "cases.x_squared.yaml",
+                                   "neuron": "unit.cases.neuron.yaml"}
+
+
 def test_a_wrong_edge_fails_naming_the_edge_and_sympys_form(pytester):
     pytester.makefile(".yaml", **{"cases/neuron": WRONG_EDGE})
     result = pytester.runpytest()
@@ -102,7 +120,8 @@ def test_an_invalid_file_is_an_error_at_file_line(pytester):
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([
         "*ERROR at setup of autograd-lab case bad*",
-        "cases/bad.yaml:4:6: attribute access (a.b) is not allowed: x.real",
+        "cases/bad.yaml:4:6: the attribute .real is not allowed; allowed: .T, .values, "
+        ".indices and the methods of the functions (x.sum(1)): x.real",
     ])
     result.stdout.no_fnmatch_line("*Traceback*")
 

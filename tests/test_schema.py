@@ -35,7 +35,9 @@ def test_every_case_in_cases_is_valid_for_an_editor(validator, path):
     {"inputs": {"x": {"value": 3.0, "grads": True}}},
     {"inputs": {"x": {"value": True, "grad": True}}},       # YAML's yes is not a number
     {"sample": {"count": 0, "ranges": {}}},
-    {"forward": {"y": ["x"]}},
+    {"forward": {"y": {"x": 1}}},
+    {"dims": {"n": "four"}},
+    {"inputs": {"x": {"value": {"randn": [3], "seed": "s"}, "grad": True}}},
 ])
 def test_an_editor_flags_what_the_checker_refuses(validator, change):
     assert list(validator.iter_errors({**GOOD, **change}))

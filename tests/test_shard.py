@@ -101,12 +101,13 @@ def test_a_shard_checks_its_part_and_says_its_place(tmp_path):
     run = _check("cases", "examples", "--shard", "2/3", "--out", str(tmp_path))
     report = json.loads((tmp_path / "report.json").read_text())
     block = report["shard"]
-    assert (block["index"], block["total"], block["files"]) == (2, 3, 17)
+    files = case_files(PATHS)
+    assert (block["index"], block["total"], block["files"]) == (2, 3, len(files))
     assert block["plots"] is False   # --format json: none drawn
-    files = case_files(["cases", "examples"])
-    assert [c["file"] for c in report["cases"]] == [str(files[i]) for i in block["positions"]]
-    failed = any(c["status"] == "failed" for c in report["cases"])
-    assert run.exit_code == (1 if failed else 0), run.output
+    assert [c["file"] for c in report["cases"]] == \
+        [str(files[i].relative_to(ROOT)) for i in block["positions"]]
+    statuses = {c["status"] for c in report["cases"]}
+    assert run.exit_code == (2 if "error" in statuses else 1 if "failed" in statuses else 0)
     assert report["autograd_lab_version"] and report["format_version"] == 1
 
 

@@ -1,5 +1,6 @@
 """The case: the expression tree (parsed, walked, shaped) and the data model of a case."""
 from ._model import (
+                     Adjoint,
                      Behaviour,
                      Case,
                      Claim,
@@ -15,41 +16,15 @@ from ._model import (
                      with_points,
 )
 from ._parse import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_LITERAL, constant_value, parse
-from ._shapes import Shape, shape_of
-from ._tree import BinOp, Call, Const, Expr, Name, Neg, Num
-from ._visit import Rebuild, Visitor, swap, walk
+from ._shapes import SCALAR, Kind, Shape, bind, kind_of, shape_of, static_args, static_value
+from ._tree import Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Range, Slice, Stack
+from ._visit import Rebuild, Visitor, declared, swap, walk
 
 __all__ = [
-                     "MAX_DEPTH",
-                     "MAX_EXPONENT",
-                     "MAX_LENGTH",
-                     "MAX_LITERAL",
-                     "Behaviour",
-                     "BinOp",
-                     "Call",
-                     "Case",
-                     "Claim",
-                     "Const",
-                     "Edge",
-                     "Entry",
-                     "Expectation",
-                     "Expr",
-                     "Input",
-                     "Locator",
-                     "Name",
-                     "Neg",
-                     "Node",
-                     "Num",
-                     "Rebuild",
-                     "Sample",
-                     "Shape",
-                     "Step",
-                     "Visitor",
-                     "constant_value",
-                     "flat",
-                     "parse",
-                     "shape_of",
-                     "swap",
-                     "walk",
-                     "with_points",
+    "MAX_DEPTH", "MAX_EXPONENT", "MAX_LENGTH", "MAX_LITERAL", "SCALAR", "Adjoint", "Attr",
+    "Behaviour", "BinOp", "Call", "Case", "Claim", "Const", "Edge", "Entry", "Expectation",
+    "Expr", "Index", "Input", "Kind", "Locator", "Name", "Neg", "Node", "Num", "Range",
+    "Rebuild", "Sample", "Shape", "Slice", "Stack", "Step", "Visitor", "bind",
+    "constant_value", "declared", "flat", "kind_of", "parse", "shape_of", "static_args",
+    "static_value", "swap", "walk", "with_points",
 ]

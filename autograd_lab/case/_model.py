@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
@@ -16,6 +17,7 @@ class Locator(Protocol):
 
     file: str
     quoted: set[tuple]      # the paths of strings written in quotes
+    texts: dict[tuple, str]   # numbers as written, by path (a claim holds to its digits)
 
     def locate(self, path: tuple) -> tuple[int | None, int | None]: ...
 
@@ -23,8 +25,9 @@ class Locator(Protocol):
 @dataclass
 class Input:
     name: str
-    value: np.ndarray          # float64, the input's own shape
+    value: np.ndarray          # float64 (int64 for an integer input), the input's own shape
     grad: bool
+    integer: bool = False      # labels, indices: never differentiated
 
 
 @dataclass
@@ -53,9 +56,22 @@ class Claim:
     kind: str                  # "value" or "grad"
     target: str                # the node, input or parameter
     point: int                 # index into the case's points
-    value: np.ndarray          # the number(s) claimed
+    value: np.ndarray          # the number(s) claimed (empty for an expression)
     written: object            # the text(s) as written
     slack: np.ndarray          # half a unit in the last written digit (0 for integers)
+    expr: Expr | None = None   # a claim written as an expression ("9*a**2")
+
+
+@dataclass
+class Adjoint:
+    """One entry of a hand-written backward pass: d<target> = expr, the gradient of the
+    output by <target>, written as a tutorial writes it (dW2: h.T @ dlogits)."""
+
+    name: str                  # "dW2"
+    target: str                # "W2"
+    expr: Expr
+    text: str
+    uses: list[str]            # the d-names above it that it uses
 
 
 @dataclass
@@ -98,6 +114,17 @@ class Case:
     order: int = 1                                   # 2: the Hessian is checked too
     hessian: dict[str, Entry] = field(default_factory=dict)   # "p/q" -> Entry
     kind: str = "gradient"
+    # --- tensors: a case using any of these is checked as tensors, point by point -------
+    notes: list[str] = field(default_factory=list)    # worth saying, found when read
+    tensor: bool = False
+    dims: dict[str, int] = field(default_factory=dict)
+    backward: dict[str, Adjoint] = field(default_factory=dict)   # d<name> -> Adjoint
+    upstream: Expr | np.ndarray | None = None     # the gradient handed to output.backward
+    # the same case read at other dims (inputs drawn again): SymPy checks a large case there
+    at_dims: Callable[[dict], Case] | None = field(default=None, repr=False, compare=False)
+
+    def shape_of(self, name: str) -> tuple:
+        return self.inputs[name].value.shape if name in self.inputs else self.nodes[name].shape
 
     @property
     def params(self) -> list[str]:
@@ -178,6 +205,7 @@ class Behaviour:
     source: str = ""
     where: Locator | None = None
     kind: str = "behaviour"
+    notes: list[str] = field(default_factory=list)    # worth saying, found when read
 
     def line_of(self, *path) -> int | None:
         return self.where.locate(path)[0] if self.where else None

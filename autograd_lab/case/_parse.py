@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import ast
+import difflib
 import math
 from fractions import Fraction
+from typing import Any
 
 from ..errors import CaseError
-from ..ops import CONSTANTS, FUNCTIONS, OPERATORS
-from ._tree import BinOp, Call, Const, Expr, Name, Neg, Num
+from ..ops import ATTRIBUTES, CONSTANTS, FLAGS, FUNCTIONS, KEYWORDS, MODULES, OPERATORS
+from ._tree import Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Range, Slice
 from ._visit import Visitor
 
-SYNTAX = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+SYNTAX = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+          ast.MatMult: "@"}
 
 MAX_LENGTH = 10_000       # characters in one expression
 MAX_DEPTH = 64            # nesting of the tree
@@ -66,7 +69,9 @@ class _Converter:
 
     def visit_Constant(self, node, depth):
         value = node.value
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool):  # keepdim=True, unbiased=False: checked where bound
+            return Const(str(value), node.col_offset)
+        if not isinstance(value, (int, float)):
             kind = "strings" if isinstance(value, str) else f"{type(value).__name__} values"
             raise self.error(node, f"{kind} are not allowed in an expression")
         if (isinstance(value, float) and not math.isfinite(value)) or abs(value) > MAX_LITERAL:
@@ -108,7 +113,7 @@ class _Converter:
         op = SYNTAX.get(type(node.op))
         if op is None:
             raise self.error(node, f"the operator {_symbol(node.op)} is not allowed; "
-                                   "use + - * / **")
+                                   "use + - * / ** @")
         left, right = self.visit(node.left, depth), self.visit(node.right, depth)
         if op == "**":
             self._check_exponent(node, right)
@@ -117,24 +122,96 @@ class _Converter:
         return BinOp(op, left, right, node.col_offset)
 
     def visit_Call(self, node, depth):
-        if not isinstance(node.func, ast.Name):  # os.system(...), (lambda: ...)(), f()()
-            raise self.error(node.func, _FORBIDDEN.get(type(node.func).__name__, "only the "
-                             "allowed functions may be called, by name"))
-        name = node.func.id
+        name, receiver = self._callee(node.func, depth)
         if name not in FUNCTIONS:
-            raise self.error(node, f"unknown function {name}(); allowed: "
-                                   + " ".join(sorted(FUNCTIONS)))
-        if node.keywords:
-            raise self.error(node, f"{name}() takes no keyword arguments")
-        if any(isinstance(a, ast.Starred) for a in node.args):
-            raise self.error(node, f"{name}() takes no *arguments")
-        arity = FUNCTIONS[name].arity
-        if len(node.args) != arity:
-            raise self.error(node, f"{name}() takes {arity} argument"
-                             f"{'s' if arity > 1 else ''}, not {len(node.args)}")
-        call = Call(name, tuple(self.visit(a, depth) for a in node.args), node.col_offset)
+            raise self.error(node, _unknown(name))
+        op = FUNCTIONS[name]
+        if receiver is not None and not op.method:
+            raise self.error(node, f"{name} is not a method of a tensor; write {name}(x, ...)")
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(
+                k.arg is None for k in node.keywords):
+            raise self.error(node, f"{name}() takes no *arguments or **arguments")
+        args = ([receiver] if receiver is not None else []) + [
+            self.visit(a, depth) for a in node.args]
+        tensors, static = args[:op.arity], args[op.arity:]
+        keywords = self._keywords(node, op, static, depth)
+        for slot, value in [(k, v) for k, v in keywords if isinstance(k, int)]:
+            tensors += [Const("None")] * (slot + 1 - len(tensors))   # clamp(x, max=1)
+            tensors[slot] = value
+        keywords = [(k, v) for k, v in keywords if not isinstance(k, int)]
+        if len(tensors) < op.least:
+            raise self.error(node, f"{name}() takes {op.least} argument"
+                             f"{'s' if op.least > 1 else ''}, not {len(tensors)}")
+        missing = [s for s in op.static[:op.need] if s not in dict(keywords)]
+        if missing:
+            raise self.error(node, f"{name}() needs its {' and '.join(missing)}")
+        call = Call(name, tuple(tensors), node.col_offset, tuple(keywords))
         self._check_domain(node, call)
         return call
+
+    def _callee(self, func, depth) -> tuple[str, Expr | None]:
+        """(the function's name, the tensor a method is called on, or None)."""
+        if isinstance(func, ast.Name):
+            return func.id, None
+        if isinstance(func, ast.Attribute):
+            if _dotted(func.value) in MODULES:   # torch.tanh, F.softmax, torch.nn.functional.f
+                return func.attr, None
+            return func.attr, self.visit(func.value, depth)   # x.sum(1): sum(x, 1)
+        raise self.error(func, _FORBIDDEN.get(type(func).__name__, "only the allowed "
+                                              "functions may be called, by name"))
+
+    def _keywords(self, node, op, static: list, depth) -> list[tuple[Any, Any]]:
+        """The static arguments by name: those written in order, then the keywords."""
+        names = list(op.static)
+        bound: list[tuple[Any, Any]]
+        if op.varargs:
+            bound = [(names[0], tuple(static))] if static else []
+        elif len(static) > len(names):
+            most = op.arity + len(names)
+            raise self.error(node, f"{op.name}() takes at most {most} argument"
+                                   f"{'s' if most > 1 else ''}, not {op.arity + len(static)}")
+        else:
+            bound = list(zip(names, static))
+        for keyword in node.keywords:
+            key = keyword.arg
+            named = op.aliases.get(key, key)
+            if key not in KEYWORDS or (named not in names and not isinstance(named, int)):
+                takes = ", ".join([*names, *op.aliases]) or "none"
+                raise self.error(keyword, f"{op.name}() takes no keyword {key!r} (its keyword "
+                                          f"arguments: {takes})")
+            if named in dict(bound):
+                raise self.error(keyword, f"{op.name}() got {key} twice")
+            bound.append((named, self.visit(keyword.value, depth)))
+        return bound
+
+    def visit_Attribute(self, node, depth):
+        if node.attr not in ATTRIBUTES:
+            hint = ("; write the size as a dim (dims: {n: 32}) or a number"
+                    if node.attr == "shape" else "")
+            raise self.error(node, f"the attribute .{node.attr} is not allowed; allowed: "
+                                   f"{', '.join('.' + a for a in ATTRIBUTES)} and the methods "
+                                   f"of the functions (x.sum(1)){hint}")
+        return Attr(self.visit(node.value, depth), node.attr, node.col_offset)
+
+    def visit_Subscript(self, node, depth):
+        entries = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        return Index(self.visit(node.value, depth),
+                     tuple(self._entry(e, depth) for e in entries), node.col_offset)
+
+    def _entry(self, node, depth) -> Expr:
+        """One index: an integer, a name, a slice lo:hi, or range(n)."""
+        if isinstance(node, ast.Slice):
+            if node.step is not None:
+                raise self.error(node, "a slice takes no step (a:b, not a:b:c)")
+            lo, hi = (None if b is None else self.visit(b, depth)
+                      for b in (node.lower, node.upper))
+            return Slice(lo, hi, node.col_offset)
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "range"):
+            if len(node.args) != 1 or node.keywords:
+                raise self.error(node, "range(n) takes one argument, n")
+            return Range(self.visit(node.args[0], depth), node.col_offset)
+        return self.visit(node, depth)
 
     def _check_domain(self, node, call: Call):
         """A function of a constant outside its domain (log(-1)) has no real value anywhere."""
@@ -177,14 +254,18 @@ class _Converter:
         return CaseError(message, column=col + 1, text=self.text[col:end][:80])
 
 
-class _Constant(Visitor[float]):
-    """The float value of an expression without names, folded by the table's Python forms."""
+class _Constant(Visitor[Any]):
+    """The value of an expression without tensors, folded by the table's Python forms: a
+    float, or True/False/None; names are looked up in `known` (a case's dims)."""
+
+    def __init__(self, known: dict):
+        self.known = known
 
     def visit_Num(self, node: Num) -> float:
         return float(node.value)
 
-    def visit_Const(self, node: Const) -> float:
-        return CONSTANTS[node.name][0]
+    def visit_Const(self, node: Const):
+        return FLAGS[node.name] if node.name in FLAGS else CONSTANTS[node.name][0]
 
     def visit_Neg(self, node: Neg) -> float:
         return -self(node.operand)
@@ -194,24 +275,30 @@ class _Constant(Visitor[float]):
         if node.op == "**" and abs(b) > MAX_EXPONENT:
             raise OverflowError
         fold = OPERATORS[node.op].python
-        assert fold is not None
+        if fold is None:
+            raise ValueError("not a constant")
         return fold(a, b)
 
     def visit_Name(self, node: Name) -> float:
+        if node.id in self.known:
+            return float(self.known[node.id])
         raise ValueError("not a constant")
 
-    visit_Call = visit_Name
+    def visit_Call(self, node: Expr) -> float:
+        raise ValueError("not a constant")
+
+    visit_Attr = visit_Index = visit_Slice = visit_Range = visit_Stack = visit_Call
 
 
-def constant_value(node: Expr) -> float:
-    """The float value of an expression without names (used to bound exponents, find a
-    constant zero divisor, and a constant outside log's or sqrt's domain)."""
-    return _Constant()(node)
+def constant_value(node: Expr, known: dict | None = None):
+    """The value of an expression without tensors (names looked up in known: a case's dims),
+    used to bound exponents, find a constant zero divisor or a constant outside log's or
+    sqrt's domain, and to read static arguments (a dim, keepdim, a view's sizes)."""
+    return _Constant(known or {})(node)
 
 
 _FORBIDDEN = {
     "Attribute": "attribute access (a.b) is not allowed",
-    "Subscript": "subscripts (a[i]) are not allowed",
     "Lambda": "lambda is not allowed",
     "ListComp": "comprehensions are not allowed", "SetComp": "comprehensions are not allowed",
     "DictComp": "comprehensions are not allowed", "GeneratorExp": "comprehensions are not allowed",
@@ -224,9 +311,27 @@ _FORBIDDEN = {
     "Dict": "dict literals are not allowed", "Set": "set literals are not allowed",
     "Await": "await is not allowed", "Yield": "yield is not allowed",
     "YieldFrom": "yield is not allowed", "Starred": "*arguments are not allowed",
-    "Slice": "slices are not allowed", "Not": "not is not allowed",
+    "Slice": "slices are allowed only inside a subscript (x[a:b])",
+    "Not": "not is not allowed",
     "Invert": "the operator ~ is not allowed",
 }
+
+
+def _dotted(node) -> str:
+    """torch.nn.functional for the attribute chain of names it is written with, else ''."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return ".".join([node.id, *reversed(parts)]) if isinstance(node, ast.Name) else ""
+
+
+def _unknown(name: str) -> str:
+    close = [f for f in difflib.get_close_matches(name, list(FUNCTIONS), n=1, cutoff=0.6)
+             if abs(len(f) - len(name)) <= 1]     # a typo: exq for exp, not system for step
+    if close:
+        return f"unknown function {name}(); did you mean {close[0]}()?"
+    return f"unknown function {name}(); allowed: " + " ".join(sorted(FUNCTIONS))
 
 
 def _forbidden(node) -> str:

@@ -92,27 +92,125 @@ class BinOp(Expr):
         if self.op == "**":
             return f"{_wrap(self.left, p + 1)}**{_wrap(self.right, p)}"
         right_p = p + 1 if self.op in "-/" else p
-        gap = " " if self.op in "+-" else ""  # as SymPy prints: x*y + z
+        gap = " " if self.op in ("+", "-", "@") else ""  # as SymPy prints: x*y + z
         return f"{_wrap(self.left, p)}{gap}{self.op}{gap}{_wrap(self.right, right_p)}"
 
 
 @dataclass(frozen=True)
 class Call(Expr):
+    """f(args, name=value): a function, or a method written x.f(...) (x is then args[0]).
+    keywords hold the static arguments (a dim, keepdim, a view's sizes) once bound by name."""
+
     func: str
     args: tuple[Expr, ...]
+    col: int = field(default=0, compare=False)
+    keywords: tuple[tuple[str, Expr | tuple[Expr, ...]], ...] = ()
+
+    def __post_init__(self) -> None:
+        _gather_names(self)
+
+    def children(self):
+        return self.args + tuple(v for _, value in self.keywords
+                                 for v in (value if isinstance(value, tuple) else (value,)))
+
+    def __str__(self):
+        named = [f"{k}={_sizes(v)}" for k, v in self.keywords]
+        return f"{self.func}({', '.join([*map(str, self.args), *named])})"
+
+
+def _sizes(value) -> str:
+    return "(" + ", ".join(map(str, value)) + ")" if isinstance(value, tuple) else str(value)
+
+
+@dataclass(frozen=True)
+class Attr(Expr):
+    """x.T, or .values and .indices of a max or min along a dim."""
+
+    value: Expr
+    name: str
     col: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         _gather_names(self)
 
     def children(self):
-        return self.args
+        return (self.value,)
 
     def __str__(self):
-        return f"{self.func}({', '.join(map(str, self.args))})"
+        return f"{_wrap(self.value, 5)}.{self.name}"
 
 
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}
+@dataclass(frozen=True)
+class Slice(Expr):
+    """lo:hi inside a subscript, either bound left out."""
+
+    lo: Expr | None
+    hi: Expr | None
+    col: int = field(default=0, compare=False)
+
+    def __post_init__(self) -> None:
+        _gather_names(self)
+
+    def children(self):
+        return tuple(b for b in (self.lo, self.hi) if b is not None)
+
+    def __str__(self):
+        return f"{'' if self.lo is None else self.lo}:{'' if self.hi is None else self.hi}"
+
+
+@dataclass(frozen=True)
+class Range(Expr):
+    """range(n) inside a subscript: 0, 1, ..., n - 1 (x[range(n), y] picks one a row)."""
+
+    stop: Expr
+    col: int = field(default=0, compare=False)
+
+    def __post_init__(self) -> None:
+        _gather_names(self)
+
+    def children(self):
+        return (self.stop,)
+
+    def __str__(self):
+        return f"range({self.stop})"
+
+
+@dataclass(frozen=True)
+class Index(Expr):
+    """x[i], x[i, j], x[:, j], x[a:b], x[idx] (an integer tensor), x[range(n), idx]."""
+
+    value: Expr
+    index: tuple[Expr, ...]
+    col: int = field(default=0, compare=False)
+
+    def __post_init__(self) -> None:
+        _gather_names(self)
+
+    def children(self):
+        return (self.value, *self.index)
+
+    def __str__(self):
+        return f"{_wrap(self.value, 5)}[{', '.join(map(str, self.index))}]"
+
+
+@dataclass(frozen=True)
+class Stack(Expr):
+    """A YAML list of expressions: the tensor stacked from them, one a row."""
+
+    items: tuple[Expr, ...]
+    col: int = field(default=0, compare=False)
+
+    def __post_init__(self) -> None:
+        _gather_names(self)
+
+    def children(self):
+        return self.items
+
+    def __str__(self):
+        return f"[{', '.join(map(str, self.items))}]"
+
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "**": 4}
 
 
 def _wrap(node: Expr, minimum: int) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, Generic, TypeVar
 
-from ._tree import BinOp, Call, Const, Expr, Name, Neg, Num
+from ._tree import Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Range, Slice, Stack
 
 T = TypeVar("T")
-NODES: tuple[type[Expr], ...] = (Num, Const, Name, Neg, BinOp, Call)
+NODES: tuple[type[Expr], ...] = (Num, Const, Name, Neg, BinOp, Call, Attr, Index, Slice, Range,
+                                  Stack)
 
 
 class Visitor(Generic[T]):
@@ -52,7 +53,25 @@ class Rebuild(Visitor[Expr]):
         return BinOp(node.op, self(node.left), self(node.right), node.col)
 
     def visit_Call(self, node: Call) -> Expr:
-        return Call(node.func, tuple(self(a) for a in node.args), node.col)
+        keywords = tuple((k, tuple(map(self, v)) if isinstance(v, tuple) else self(v))
+                         for k, v in node.keywords)
+        return Call(node.func, tuple(self(a) for a in node.args), node.col, keywords)
+
+    def visit_Attr(self, node: Attr) -> Expr:
+        return Attr(self(node.value), node.name, node.col)
+
+    def visit_Index(self, node: Index) -> Expr:
+        return Index(self(node.value), tuple(self(i) for i in node.index), node.col)
+
+    def visit_Slice(self, node: Slice) -> Expr:
+        lo, hi = (None if b is None else self(b) for b in (node.lo, node.hi))
+        return Slice(lo, hi, node.col)
+
+    def visit_Range(self, node: Range) -> Expr:
+        return Range(self(node.stop), node.col)
+
+    def visit_Stack(self, node: Stack) -> Expr:
+        return Stack(tuple(self(i) for i in node.items), node.col)
 
 
 class _Swap(Rebuild):
@@ -66,3 +85,21 @@ class _Swap(Rebuild):
 def swap(tree: Expr, target: Expr, new: Expr) -> Expr:
     """tree with the subtree `target` (by identity, not equality) replaced by `new`."""
     return _Swap(target, new)(tree)
+
+
+class _Declared(Rebuild):
+    def __init__(self, names: set[str]):
+        self.names = names
+
+    def visit_Const(self, node: Num | Const) -> Expr:
+        if isinstance(node, Const) and node.name in self.names:
+            return Name(node.name, node.col)
+        return node
+
+
+def declared(tree: Expr, names: set[str]) -> Expr:
+    """tree with each constant that a case declares as a name (an input, node or dim called
+    e, as colah's e = (a + b)(b + 1)) read as that name, as Python would."""
+    if not any(isinstance(n, Const) and n.name in names for n in walk(tree)):
+        return tree
+    return _Declared(names)(tree)

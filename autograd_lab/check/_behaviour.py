@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import torch
 
-from ..case import Behaviour, Expectation, Step
+from ..case import Behaviour, Expectation, Expr, Step
 from ..methods import evaluate
 from ..result import FAILED, PASSED, CaseResult, ClaimResult
 from . import _compare as compare
@@ -35,9 +35,11 @@ class _Run:
     def __init__(self, case: Behaviour, result: CaseResult):
         self.case, self.result = case, result
         self.dtype = DTYPES[case.dtype]
-        self.env = {name: torch.tensor(spec.value, dtype=self.dtype, requires_grad=spec.grad)
+        self.env = {name: torch.tensor(spec.value, dtype=torch.int64) if spec.integer else
+                    torch.tensor(spec.value, dtype=self.dtype, requires_grad=spec.grad)
                     for name, spec in case.inputs.items()}
         self.backwards = 0  # backward() calls that ran: none means no .grad can be set
+        self.nonscalar = ""  # why the last backward() failed, where the cause is known
         self.trees: dict = {}  # each computed name's latest expression, for the lint
         self.rtol, self.atol = compare.tolerance(case.dtype, case.tolerance)
 
@@ -60,7 +62,9 @@ class _Run:
             got, ok, why = looks[id(e)] if id(e) in looks else self.event(e, raised, told)
             self.claim(step, e, got, ok, why)
         if raised is not None and not any(e.kind == "raises" for e in step.expect):
-            self.problem(step, f"raised {_error(raised)} (if the tutorial shows this error, "
+            cause = f"{self.nonscalar}; it " if self.nonscalar and step.action == "backward" \
+                else ""
+            self.problem(step, f"{cause}raised {_error(raised)} (if the tutorial shows this error, "
                                "expect it with raises:)")
             return False
         return going
@@ -76,7 +80,8 @@ class _Run:
     def do_compute(self, step: Step) -> None:
         for name, tree, text in step.args:
             domain: list[str] = []
-            value = evaluate(tree, self.env, domain_watch(domain), batched=False)
+            value = evaluate(tree, self.env, domain_watch(domain), batched=False,
+                             dtype=self.dtype)
             self.env[name] = value if isinstance(value, torch.Tensor) else \
                 torch.tensor(value, dtype=self.dtype)
             self.trees[name] = tree
@@ -85,7 +90,20 @@ class _Run:
                 self.problem(step, problem)
 
     def do_backward(self, step: Step) -> None:
-        self.env[step.args[0]].backward()
+        gradient = step.args[1] if len(step.args) > 1 else None
+        if isinstance(gradient, Expr):
+            with torch.no_grad():
+                gradient = evaluate(gradient, self.env, batched=False, dtype=self.dtype)
+        if gradient is not None:
+            gradient = torch.as_tensor(gradient, dtype=self.dtype)
+        tensor = self.env[step.args[0]]
+        self.nonscalar = ""
+        if gradient is None and tensor.numel() != 1:   # the cause, before torch's own words
+            self.nonscalar = (f"{step.args[0]} has shape {tuple(tensor.shape)}, not a scalar, so "
+                              f"{step.args[0]}.backward() needs a gradient: write backward: "
+                              f"{{tensor: {step.args[0]}, gradient: ...}} (y.backward(gradient="
+                              "...) in the notebook)")
+        tensor.backward(gradient=gradient)
         self.backwards += 1
 
     def do_zero_grad(self, step: Step) -> None:
@@ -140,6 +158,8 @@ class _Run:
 
     def no_grad_why(self, e: Expectation) -> str:
         tensor = self.env[e.target]
+        if not self.backwards and self.nonscalar:
+            return f"backward() failed: {self.nonscalar}"
         if not self.backwards:
             return NO_BACKWARD
         if not tensor.is_leaf and not tensor.retains_grad:

@@ -1,7 +1,6 @@
 """The one checking path: a case file in, a CaseResult out, every method compared."""
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import time
@@ -24,20 +23,24 @@ from ..methods import (
     manual_totals,
     survey_kinks,
 )
-from ..reading import load, located
+from ..reading import load
 from ..result import ERROR, FAILED, PASSED, CaseResult, ClaimResult, EdgeResult, PointResult, error
 from . import _compare as compare
 from . import _deadline as guard
+from . import _formulas as formulas
 from . import _hessian as hessian
 from . import _honesty as honesty
 from . import _lint as lint
+from ._agreement import agree
 from ._behaviour import run as run_behaviour
-from ._domain import describe, outside
+from ._domain import watch_domain
+from ._hints import copied_inputs
 from ._rounding import Rounding
 from ._sweep import sweeps
+from ._tensor import check_tensor
+from ._words import at_point, listed, point_name, shown
 
 LISTED_POINTS = 100        # points written out in a result; the rest are checked, not listed
-LISTED_ELEMENTS = 1_000    # elements of a vector written out
 
 
 def check_paths(paths) -> list[CaseResult]:
@@ -73,7 +76,8 @@ def check_file(path, sweep: str | None = None) -> CaseResult:
             if case is None:
                 case = load(path)
             result = check_case(case)
-            if isinstance(case, Case) and _sweeping(sweep, result):
+            # a curve sweeps a scalar parameter of the scalar lessons; a tensor case has bars
+            if isinstance(case, Case) and not case.tensor and _sweeping(sweep, result):
                 result.sweeps = sweeps(case, result, gradients)
     except guard.TooSlow as exc:
         line = case.line_of() if isinstance(case, Case) else None
@@ -101,17 +105,20 @@ def _sweeping(sweep: str | None, result: CaseResult) -> bool:
 def check_case(case: Case | Behaviour) -> CaseResult:
     if isinstance(case, Behaviour):
         return run_behaviour(case)
+    if case.tensor:
+        return check_tensor(case)
     result = CaseResult(name=case.name, file=case.file, status=PASSED, dtype=case.dtype,
-                        title=case.title, points_total=case.count, line=case.line_of())
+                        title=case.title, points_total=case.count, line=case.line_of(),
+                        notes=list(case.notes))
     symbolic = Symbolic(case)
     domain: list[str] = []
     seen = {dtype: Recorder() for dtype in dict.fromkeys(("float64", case.dtype))}
     # one float64 pass: its values are the hand-written method's forward, its .grad autograd's
-    grads64, values = autograd_gradients(case, "float64", _both(_watch(case, domain),
+    grads64, values = autograd_gradients(case, "float64", _both(watch_domain(case, domain),
                                                                 seen["float64"]))
     values = {name: v.detach() for name, v in values.items()}
     domain += _overflows(case, values, bool(domain))
-    result.problems += domain + lint.problems(case, values, lambda i: _where(case, i))
+    result.problems += domain + lint.problems(case, values, lambda i: at_point(case, i))
     result.graph = _graph(case, values)
     grads, traced = autograd_gradients(case, "float32", seen["float32"]) \
         if case.dtype == "float32" else (grads64, None)  # traced: kept only for Rounding
@@ -119,15 +126,16 @@ def check_case(case: Case | Behaviour) -> CaseResult:
     survey = survey_kinks(case, seen)  # no derivative to agree on at a kink
     _check_edges(case, symbolic, result, survey)
     beside = honesty.beside_kinks(case, methods, survey)  # what is compared where SymPy is nan
-    _agree(case, honesty.without_kinks(case, beside, survey), result, quiet=bool(domain))
+    agree(case, honesty.without_kinks(case, beside, survey), result, quiet=bool(domain))
+    _check_totals(case, methods, result)
     fd = finite_opinion(case)
-    result.notes += honesty.kink_notes(case, survey, _where)
-    result.notes += honesty.finite_notes(case, methods, fd, survey, _where)
+    result.notes += honesty.kink_notes(case, survey, at_point)
+    result.notes += honesty.finite_notes(case, methods, fd, survey, at_point)
     _check_claims(case, symbolic, honesty.claimed(case, beside, survey, result.notes), result)
     rounding = Rounding(case, symbolic, methods, traced, LISTED_POINTS) \
         if traced is not None else None   # a float32 case
-    result.notes += honesty.float32_notes(case, methods, rounding, _where)
-    hessians = hessian.check(case, symbolic, values, survey, result, _where) \
+    result.notes += honesty.float32_notes(case, methods, rounding, at_point)
+    hessians = hessian.check(case, symbolic, values, survey, result, at_point) \
         if case.order == 2 else ({}, {})
     result.points = _points(case, methods, fd, survey, rounding, hessians)
     if result.problems:
@@ -157,14 +165,12 @@ def _methods(case: Case, values: dict, symbolic: Symbolic, grads: dict | None = 
     return methods
 
 
-def dtype_of(method: str, case: Case) -> str:
-    return case.dtype if method == "autograd" else "float64"
-
-
 # --- the checks ---------------------------------------------------------------------------
 
 def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> None:
     rtol, atol = compare.tolerance("float64", case.tolerance)
+    moved = formulas.elsewhere(case) if case.edges else None
+    there = Symbolic(moved) if moved is not None else None
     for edge in case.edges.values():
         hand, exact = symbolic.edge_pair(edge.expr, edge.node, edge.parent)
         kinked = survey.nodes.get(edge.node)
@@ -174,46 +180,42 @@ def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> 
             shape = (len(kinked),) + (1,) * (np.ndim(hand) - 1)
             off = kinked.reshape(shape)
             g = compare.gap(np.where(off, np.nan, hand), np.where(off, np.nan, exact), rtol, atol)
-        form = symbolic.form(edge.node, edge.parent, simplify=not g.ok)
-        status = PASSED if g.ok else FAILED
+        wrong = formulas.wrong_edge(case, moved, there, edge) \
+            if g.ok and moved is not None and there is not None else None
+        form = symbolic.form(edge.node, edge.parent, simplify=not g.ok or wrong is not None)
+        status = PASSED if g.ok and wrong is None else FAILED
         result.edges.append(EdgeResult(edge.key, status, edge.text, form,
                                        case.line_of("chain_rule", edge.key),
                                        _base(hand, case), _base(exact, case)))
         if not g.ok:
             result.problems.append(
                 f"chain_rule edge {edge.key}: hand-written {edge.text}, SymPy {form}; differs at "
-                f"{_where(case, g.index)} by {g.diff:.6g} ({g.a:.10g} vs {g.b:.10g})")
+                f"{at_point(case, g.index)} by {g.diff:.6g} ({g.a:.10g} vs {g.b:.10g})")
+        elif wrong is not None and moved is not None:
+            index, hand, exact = wrong
+            result.problems.append(
+                f"chain_rule edge {edge.key}: hand-written {edge.text}, SymPy {form}; right at "
+                f"the case's points, wrong as a formula: at {formulas.place(moved, index)} it "
+                f"gives {hand:.10g} and SymPy {exact:.10g}")
 
 
-def _agree(case: Case, methods: dict, result: CaseResult, quiet: bool) -> None:
-    """Every pair of methods, for every parameter, at the looser of their tolerances.
-
-    A method that misses SymPy (the exact reference) is reported against it; a pair that
-    misses each other while both match SymPy is reported as a pair."""
-    edge_wrong = any(e.status == FAILED for e in result.edges)
-    pairs = sorted(itertools.combinations(methods, 2), key=lambda pair: "sympy" not in pair)
-    for p in case.params:
-        off_reference = set()
-        for m1, m2 in pairs:
-            dtype = compare.looser(dtype_of(m1, case), dtype_of(m2, case))
-            rtol, atol = compare.tolerance(dtype, case.tolerance)
-            g = compare.gap(methods[m1][p], methods[m2][p], rtol, atol)
-            result.worst = max(result.worst, g.diff)
-            if g.ok or (quiet and not np.isfinite(g.diff)):
-                continue
-            if "sympy" in (m1, m2):
-                m, value, exact = (m2, g.b, g.a) if m1 == "sympy" else (m1, g.a, g.b)
-                off_reference.add(m)
-                why = " (this follows from the wrong chain_rule edge)" \
-                    if edge_wrong and m == "manual" else ""
-                result.problems.append(
-                    f"gradient {p}: {m} gives {value:.10g} where SymPy gives {exact:.10g} at "
-                    f"{_where(case, g.index)}: off by {g.diff:.3g}, more than {dtype}'s "
-                    f"tolerance (rtol {rtol:g}, atol {atol:g}){why}")
-            elif not off_reference & {m1, m2}:
-                result.problems.append(
-                    f"gradient {p}: {m1} {g.a:.10g} and {m2} {g.b:.10g} differ at "
-                    f"{_where(case, g.index)} by {g.diff:.3g} (rtol {rtol:g}, atol {atol:g})")
+def _check_totals(case: Case, methods: dict, result: CaseResult) -> None:
+    """A hand-written total derivative that agrees with SymPy at the case's points, checked as
+    a formula too (one that disagrees there is already a problem)."""
+    moved = formulas.elsewhere(case) if case.gradient else None
+    if moved is None:
+        return
+    rtol, atol = compare.tolerance("float64", case.tolerance)
+    hand = methods.get("manual_total", methods["manual"])
+    right_here = {p for p in case.gradient
+                  if compare.gap(hand[p], methods["sympy"][p], rtol, atol).ok}
+    for param, (index, value, exact) in formulas.wrong_totals(case, moved,
+                                                               Symbolic(moved)).items():
+        if param in right_here:
+            result.problems.append(
+                f"gradient {param}: the hand-written total {case.gradient[param][1]} is right at "
+                f"the case's points, wrong as a formula: at {formulas.place(moved, index)} it "
+                f"gives {value:.10g} and SymPy {exact:.10g}")
 
 
 def _check_claims(case: Case, symbolic: Symbolic, exact: dict, result: CaseResult) -> None:
@@ -224,29 +226,13 @@ def _check_claims(case: Case, symbolic: Symbolic, exact: dict, result: CaseResul
         ref = np.broadcast_to(value, np.broadcast_shapes(np.shape(value), claim.value.shape))
         allowed = np.maximum(claim.slack, atol + rtol * np.abs(ref))
         ok = bool(np.all(np.abs(claim.value - ref) <= allowed))
-        result.claims.append(ClaimResult(claim.key, claim.written, _listed(value),
+        result.claims.append(ClaimResult(claim.key, claim.written, listed(value),
                                          PASSED if ok else FAILED, claim.point))
         if not ok:
             result.problems.append(
-                f"claim {claim.key} = {_text(claim.written)} is false: the value is "
-                f"{_text(_listed(value), 10)} ({_point_name(claim.point)})")
-
-
-def _watch(case: Case, found: list[str]):
-    """Note log, sqrt and division outside their domain, once per place in a formula,
-    at the file:line:column of that place."""
-    seen: set[int] = set()
-    owner = {id(t): name for name, node in case.nodes.items() for t in walk(node.expr)}
-
-    def watch(tree, args):
-        bad = outside(tree, args)
-        if bad is None or id(tree) in seen or not bad.any():
-            return
-        seen.add(id(tree))
-        point = int(np.argwhere(bad.reshape(len(bad), -1).any(axis=1))[0][0])
-        found.append(f"{_place(case, owner.get(id(tree)), tree)}{describe(tree)} is outside "
-                     f"its domain at {_where(case, (point,))}")
-    return watch
+                f"claim {claim.key} = {shown(claim.written)} is false: the value is "
+                f"{shown(listed(value), 10)} ({point_name(claim.point)})"
+                + copied_inputs(case, claim, value))
 
 
 def _both(*watches):
@@ -255,15 +241,6 @@ def _both(*watches):
         for w in watches:
             w(tree, args)
     return watch
-
-
-def _place(case: Case, node: str | None, tree) -> str:
-    """'file:line:column: ' of a part of a node's formula, as an error in it would say."""
-    if node is None or case.where is None:
-        return ""
-    path = ("forward", node)
-    found = located(CaseError("", column=tree.col + 1), path, case.where, case.nodes[node].text)
-    return f"{found.where}: "
 
 
 def _overflows(case: Case, values: dict, explained: bool) -> list[str]:
@@ -277,7 +254,7 @@ def _overflows(case: Case, values: dict, explained: bool) -> list[str]:
         if bad.any():
             point = int(torch.nonzero(bad)[0][0])
             return [f"{case.file}:{case.line_of('forward', name)}: {name} = {node.text} "
-                    f"overflows float64 (inf) at {_where(case, (point,))}, so its gradient "
+                    f"overflows float64 (inf) at {at_point(case, (point,))}, so its gradient "
                     "cannot be checked there"]
     return []
 
@@ -286,7 +263,7 @@ def _overflows(case: Case, values: dict, explained: bool) -> list[str]:
 
 def _points(case: Case, methods: dict, fd, survey, rounding, hessians) -> list[PointResult]:
     n = min(case.count, LISTED_POINTS)
-    listed = lambda v, p: _listed(_unpad(v, case, p))  # noqa: E731
+    unpadded = lambda v, p: listed(_unpad(v, case, p))  # noqa: E731
     # whole batches listed at once: a Python loop over values per point was the cost
     at = {name: _rows(v[:n], case, name) for name, v in case.points.items()}
     rows = {p: {m: _rows(g[p][:n], case, p) for m, g in methods.items()} for p in case.params}
@@ -296,7 +273,7 @@ def _points(case: Case, methods: dict, fd, survey, rounding, hessians) -> list[P
         for p in case.params:
             if fd.directions[p] is None:  # a vector's quotient is along a direction: see details
                 grads[p]["finite_difference"] = float(fd.values[p][i])
-        details = honesty.entries(case, methods, fd, survey, rounding, i, listed)
+        details = honesty.entries(case, methods, fd, survey, rounding, i, unpadded)
         second = {k: {m: float(v[i]) for m, v in by.items()} for k, by in hessians[0].items()}
         known = {k: {"differentiable": True, **by.get(i, {})} for k, by in hessians[1].items()}
         points.append(PointResult({name: v[i] for name, v in at.items()}, grads, details,
@@ -306,17 +283,17 @@ def _points(case: Case, methods: dict, fd, survey, rounding, hessians) -> list[P
 
 
 def _rows(batch, case: Case, name: str) -> list:
-    """_listed(_unpad(row)) for each row of a batch; scalars all at once."""
+    """listed(_unpad(row)) for each row of a batch; scalars all at once."""
     batch = np.asarray(batch, dtype=float)
     if not _shape(case, name) and batch[0].size == 1:
         return batch.reshape(len(batch)).tolist()
-    return [_listed(_unpad(row, case, name)) for row in batch]
+    return [listed(_unpad(row, case, name)) for row in batch]
 
 
 def _graph(case: Case, values: dict) -> dict:
     """The declared graph with every value at the base point, for the reports to draw."""
     def at_base(name):
-        return _listed(_unpad(values[name][0].numpy(), case, name))
+        return listed(_unpad(values[name][0].numpy(), case, name))
     inputs = {n: {"value": at_base(n), "grad": i.grad, "shape": list(i.value.shape)}
               for n, i in case.inputs.items()}
     nodes = {n: {"expr": node.text, "value": at_base(n), "shape": list(node.shape),
@@ -331,7 +308,7 @@ def _base(v: np.ndarray, case: Case):
     v = np.asarray(v[0], dtype=float)
     if v.size == 1:
         return float(v.reshape(-1)[0])
-    return _listed(v.reshape(case.shape) if v.size == int(np.prod(case.shape)) else v)
+    return listed(v.reshape(case.shape) if v.size == int(np.prod(case.shape)) else v)
 
 
 def _unpad(v: np.ndarray, case: Case, name: str) -> np.ndarray:
@@ -341,30 +318,3 @@ def _unpad(v: np.ndarray, case: Case, name: str) -> np.ndarray:
 
 def _shape(case: Case, name: str) -> tuple:
     return case.inputs[name].value.shape if name in case.inputs else case.nodes[name].shape
-
-
-def _listed(v):
-    v = np.asarray(v, dtype=float)
-    if v.ndim == 0:
-        return float(v)
-    flat = v.reshape(-1)[:LISTED_ELEMENTS]
-    return [float(x) for x in flat] if v.ndim == 1 else v.tolist()
-
-
-def _where(case: Case, index: tuple) -> str:
-    point = index[0] if index else 0
-    scalars = {n: float(v[point].reshape(-1)[0]) for n, v in case.points.items()
-               if not case.inputs[n].value.shape}
-    at = ", ".join(f"{n}={v:g}" for n, v in scalars.items())
-    element = f" element {list(index[1:])}" if len(index) > 1 and case.shape else ""
-    return f"{_point_name(point)}{' (' + at + ')' if at else ''}{element}"
-
-
-def _point_name(point: int) -> str:
-    return "the base point" if point == 0 else f"point {point}"
-
-
-def _text(v, digits: int = 0) -> str:
-    if isinstance(v, list):
-        return "[" + ", ".join(_text(x, digits) for x in v[:8]) + (", ...]" if len(v) > 8 else "]")
-    return f"{v:.{digits}g}" if digits and isinstance(v, float) else str(v)

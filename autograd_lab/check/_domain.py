@@ -4,8 +4,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..case import BinOp, Call, Expr
+from ..case import BinOp, Call, Case, Expr, walk
+from ..errors import CaseError
 from ..ops import FUNCTIONS, OPERATORS
+from ..reading import located
+from ._words import at_point
 
 
 def _op(node: Expr):
@@ -44,3 +47,33 @@ def domain_watch(found: list[str]):
         if said and said not in found:
             found.append(said)
     return watch
+
+
+def watch_domain(case: Case, found: list[str], point: int | None = None):
+    """Note log, sqrt and division outside their domain, once per place in a formula,
+    at the file:line:column of that place. point: the one point a tensor case's pass is at
+    (the scalar lessons' passes carry every point, in dim 0)."""
+    seen: set[int] = set()
+    owner = {id(t): name for name, node in case.nodes.items() for t in walk(node.expr)}
+
+    def watch(tree, args):
+        bad = outside(tree, args)
+        if bad is None or id(tree) in seen or not bad.any():
+            return
+        seen.add(id(tree))
+        if point is None:
+            at = int(np.argwhere(bad.reshape(len(bad), -1).any(axis=1))[0][0])
+        else:
+            at = point
+        found.append(f"{_place(case, owner.get(id(tree)), tree)}{describe(tree)} is outside "
+                     f"its domain at {at_point(case, (at,))}")
+    return watch
+
+
+def _place(case: Case, node: str | None, tree) -> str:
+    """'file:line:column: ' of a part of a node's formula, as an error in it would say."""
+    if node is None or case.where is None:
+        return ""
+    path = ("forward", node)
+    found = located(CaseError("", column=tree.col + 1), path, case.where, case.nodes[node].text)
+    return f"{found.where}: "

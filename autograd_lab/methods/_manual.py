@@ -60,6 +60,21 @@ def _compose(case: Case, values: dict) -> dict[str, torch.Tensor]:
     return adjoint
 
 
+def along(case: Case, values: dict, trail: list[str]) -> torch.Tensor:
+    """One path's share of a gradient: the edges of trail (from the output down to a
+    parameter) composed as the chain rule composes every path, local times adjoint summed
+    down to each parent's shape at each step, so that a path through a sum or a mean is
+    summed there and spread back, as the whole composition does."""
+    with torch.no_grad():
+        adjoint = torch.ones_like(values[case.output])
+        for key in trail:
+            edge = case.edges[key]
+            local = evaluate(edge.expr, values)
+            adjoint = fit(torch.as_tensor(local, dtype=torch.float64) * adjoint,
+                          values[edge.parent].shape)
+        return adjoint
+
+
 def _times(local, adjoint: torch.Tensor, values: dict):
     """local * adjoint, into local's own memory when it is a temporary of that shape: a
     million-element product need not take a second million elements."""

@@ -6,8 +6,24 @@ from typing import Any
 
 import torch
 
-from ..case import BinOp, Call, Const, Expr, Name, Neg, Num, Visitor
-from ..ops import CONSTANTS, FUNCTIONS, OPERATORS
+from ..case import (
+    Attr,
+    BinOp,
+    Call,
+    Const,
+    Expr,
+    Index,
+    Name,
+    Neg,
+    Num,
+    Range,
+    Slice,
+    Stack,
+    Visitor,
+    static_args,
+)
+from ..errors import CaseError
+from ..ops import CONSTANTS, FLAGS, FUNCTIONS, OPERATORS
 
 Watch = Callable[[Expr, list], None]
 
@@ -15,8 +31,8 @@ Watch = Callable[[Expr, list], None]
 class _Torch(Visitor[Any]):
     """Numbers stay Python floats until they meet a tensor, as in a notebook."""
 
-    def __init__(self, env: dict, watch: Watch | None, batched: bool):
-        self.env, self.watch, self.batched = env, watch, batched
+    def __init__(self, env: dict, watch: Watch | None, batched: bool, dtype: torch.dtype):
+        self.env, self.watch, self.batched, self.dtype = env, watch, batched, dtype
 
     def visit_Name(self, node: Name):
         return self.env[node.id]
@@ -24,8 +40,8 @@ class _Torch(Visitor[Any]):
     def visit_Num(self, node: Num) -> float:
         return float(node.value)
 
-    def visit_Const(self, node: Const) -> float:
-        return CONSTANTS[node.name][0]
+    def visit_Const(self, node: Const):
+        return FLAGS[node.name] if node.name in FLAGS else CONSTANTS[node.name][0]
 
     def visit_Neg(self, node: Neg):
         return -self(node.operand)
@@ -35,8 +51,7 @@ class _Torch(Visitor[Any]):
         if self.watch:
             self.watch(node, args)
         op = OPERATORS[node.op]
-        if isinstance(args[0], float) and isinstance(args[1], float):
-            assert op.python is not None
+        if not any(isinstance(a, torch.Tensor) for a in args) and op.python is not None:
             return op.python(*args)
         return op.torch(*args)
 
@@ -45,17 +60,48 @@ class _Torch(Visitor[Any]):
         if self.watch:
             self.watch(node, args)
         if not any(isinstance(a, torch.Tensor) for a in args):
-            args[0] = torch.tensor(args[0], dtype=torch.float64)
+            args[0] = torch.tensor(args[0], dtype=torch.float64 if self.batched else self.dtype)
         op = FUNCTIONS[node.func]
         if op.reduces and self.batched:
             # values carry the batch of points in dim 0; a reduction acts on the rest
             u = args[0]
             return op.torch(u, dim=tuple(range(1, u.ndim)), keepdim=True) if u.ndim > 1 else u
-        return op.torch(*args)
+        result = op.torch(*args, **static_args(node, self.env, _internal))
+        return result.to(self.dtype) if op.floating else result
+
+    def visit_Attr(self, node: Attr):
+        value = self(node.value)
+        if node.name == "T":
+            return value.t() if value.ndim <= 2 else value.mT
+        return getattr(value, node.name)          # .values, .indices of max or min along a dim
+
+    def visit_Index(self, node: Index):
+        return self(node.value)[tuple(self._entry(e) for e in node.index)]
+
+    def _entry(self, node: Expr):
+        if isinstance(node, Slice):
+            return slice(*(None if b is None else int(self(b)) for b in (node.lo, node.hi)))
+        if isinstance(node, Range):
+            return torch.arange(int(self(node.stop)))
+        value = self(node)
+        return value if isinstance(value, torch.Tensor) else int(value)
+
+    def visit_Stack(self, node: Stack):
+        items = [self(item) for item in node.items]
+        like = next((i for i in items if isinstance(i, torch.Tensor)), None)
+        dtype = like.dtype if like is not None else self.dtype
+        return torch.stack([torch.as_tensor(i, dtype=dtype) for i in items])
 
 
-def evaluate(tree: Expr, env: dict, watch: Watch | None = None, batched: bool = True):
+def _internal(message: str) -> Exception:
+    # static arguments were checked when the case was read: this cannot fail on a case file
+    return CaseError(f"a static argument could not be read: {message}")
+
+
+def evaluate(tree: Expr, env: dict, watch: Watch | None = None, batched: bool = True,
+             dtype: torch.dtype = torch.float64):
     """The value of tree, names looked up in env; watch(node, args) sees each operation's
-    arguments first. batched: the values carry a batch of points in dim 0 (a gradient case);
-    otherwise they are a notebook's own tensors (a behaviour case)."""
-    return _Torch(env, watch, batched)(tree)
+    arguments first. batched: the values carry a batch of points in dim 0 (a scalar-lesson
+    case); otherwise they are a notebook's own tensors (a tensor or behaviour case), in
+    dtype where a number becomes a tensor."""
+    return _Torch(env, watch, batched, dtype)(tree)

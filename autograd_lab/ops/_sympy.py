@@ -69,3 +69,9 @@ def maximum(*args):
 
 def minimum(*args):
     return sp.Min(*args, evaluate=all(getattr(a, "is_number", True) for a in args))
+
+
+def clamp(u, lo=None, hi=None):
+    """torch.clamp: at least lo, at most hi (either may be left out)."""
+    out = u if lo is None else maximum(u, lo)
+    return out if hi is None else minimum(out, hi)

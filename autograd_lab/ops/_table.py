@@ -1,21 +1,27 @@
 """The one table of operations: each declared once, with every form a method needs.
 
-An operation's entry says how many arguments it takes, what it is in torch (the autograd
-method and the hand-written method's arithmetic), in SymPy (the exact reference), on Python
-floats (constants folded when a case is read), where it may have no derivative (its switch
-points, and torch's convention there) and where it has no value (its domain). Every method
-reads this table; adding an element-wise operation is one entry here, and its tests."""
+An operation's entry says what arguments it takes (tensors, then static integers and flags
+known when the case is read: a dim, keepdim, num_classes, a view's sizes), what it is in
+torch (the autograd method and the hand-written method's arithmetic), in SymPy (the exact
+reference: on scalars, and on arrays of scalars element by element), on Python floats
+(constants folded when a case is read), the shape it makes, where it may have no derivative
+(its switch points, and torch's convention there) and where it has no value (its domain).
+Every method reads this table; adding an element-wise operation is one entry here, and its
+tests."""
 from __future__ import annotations
 
 import math
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
 import torch
+import torch.nn.functional as F
 
+from . import _elements as A
+from . import _rules as R
 from . import _sympy as S
 
 Form = Callable[..., Any]
@@ -26,20 +32,45 @@ class Op:
     """One operation of the expression language (a function, or an operator such as `+`)."""
 
     name: str
-    arity: int
-    torch: Form                       # on tensors, element by element (a float may stand in)
-    sympy: Form | None = None         # on SymPy expressions; None: built by its method
+    arity: int                        # tensor arguments it takes at most
+    torch: Form                       # on tensors (a float may stand in for a scalar)
+    sympy: Form | None = None         # on SymPy scalars (an element-wise operation)
     python: Form | None = None        # on two Python floats, as IEEE does it
-    reduces: bool = False             # a vector to a scalar (sum, mean)
+    reduces: bool = False             # sum, mean: a vector to a scalar in the scalar language
     switches: Form | None = None      # args -> each switch point's offset (0: on it)
     convention: str = ""              # torch's derivative on a switch point
     # (i, test): test(argument i) is True where there is no real value (on floats or tensors)
     outside: tuple[int, Form] | None = None
     domain: str = ""                  # what `outside` means, of the written call: "{call} ..."
+    # --- tensors --------------------------------------------------------------------------
+    required: int | None = None       # tensor arguments that must be given (default: arity)
+    static: tuple[str, ...] = ()      # then these, integers or flags known when read
+    need: int = 0                     # of static, how many must be given
+    aliases: dict = field(default_factory=dict)   # keyword -> its parameter (keepdims)
+    varargs: bool = False             # the static sizes given one by one: view(n, -1)
+    shape: Form | None = None         # (shapes..., **static) -> shape; None: broadcast
+    elements: Form | None = None      # on arrays of SymPy scalars; None: sympy, element-wise
+    fanin: Form | None = None         # (shapes..., **static) -> partials of one result element
+    method: bool = True               # x.f(...) is f(x, ...)
+    scalar: bool = False              # part of the scalar language (no tensor mode needed)
+    integer: bool = False             # the result holds integers (indices): not differentiated
+    floating: bool = False            # an integer result made a float of the case's dtype
 
+    @property
+    def least(self) -> int:
+        return self.arity if self.required is None else self.required
 
-def _first(args) -> list:
-    return [args[0]]
+    def shape_of(self, shapes: list, static: dict) -> tuple:
+        if self.shape is None:
+            return R.broadcast(*shapes)
+        return self.shape(*shapes, **static)
+
+    def array(self) -> Form:
+        """The form on arrays of SymPy scalars."""
+        if self.elements is not None:
+            return self.elements
+        assert self.sympy is not None
+        return A.elementwise(self.sympy, self.arity)
 
 
 def _step(u):
@@ -47,7 +78,7 @@ def _step(u):
     return torch.sign(torch.relu(u))
 
 
-def _clamp(u, lo, hi):
+def _clamp(u, lo=None, hi=None):
     if not isinstance(u, torch.Tensor):  # clamp(1, lo, x): a constant between tensor bounds
         like = lo if isinstance(lo, torch.Tensor) else hi
         u = torch.full_like(like, u, requires_grad=False)
@@ -55,7 +86,9 @@ def _clamp(u, lo, hi):
 
 
 def _like(bound, u):
-    return bound if isinstance(bound, torch.Tensor) else torch.tensor(bound, dtype=u.dtype)
+    if bound is None or isinstance(bound, torch.Tensor):
+        return bound
+    return torch.tensor(bound, dtype=u.dtype)
 
 
 def _ieee(f: Form) -> Form:
@@ -71,42 +104,146 @@ def _ieee(f: Form) -> Form:
     return apply
 
 
+def _reduce(torch_form: Form) -> Form:
+    """sum, mean: of every element, or along dim."""
+    def apply(x, dim=None, keepdim=False):
+        return torch_form(x) if dim is None else torch_form(x, dim, keepdim)
+    return apply
+
+
+def _extreme(whole: Form, each: Form) -> Form:
+    """max, min: of every element, along dim (values and indices), or of two tensors."""
+    def apply(x, other=None, dim=None, keepdim=False):
+        if other is not None:
+            return each(x, other if isinstance(other, torch.Tensor) else torch.tensor(other))
+        return whole(x) if dim is None else whole(x, dim, keepdim)
+    return apply
+
+
+def _spread(statistic: Form) -> Form:
+    def apply(x, dim=None, unbiased=True, keepdim=False):
+        if dim is None:
+            return statistic(x, unbiased=unbiased)
+        return statistic(x, dim, unbiased=unbiased, keepdim=keepdim)
+    return apply
+
+
+def _reduced_shape(x, dim=None, keepdim=False, **_):
+    return R.reduced(x, dim, keepdim)
+
+
+def _extreme_shape(x, other=None, dim=None, keepdim=False):
+    return R.broadcast(x, other) if other is not None else R.reduced(x, dim, keepdim)
+
+
+def _reduced_fanin(x, dim=None, **_):
+    return math.prod(x) if dim is None else math.prod(x[R.dim_of(d, len(x))] for d in (
+        dim if isinstance(dim, tuple) else (dim,))) if x else 1
+
+
+def _identity(x):
+    return x
+
+
+_DIM_KEEP = {"keepdims": "keepdim"}
+
 OPERATORS: dict[str, Op] = {op.name: op for op in [
-    Op("+", 2, operator.add, sp.Add, _ieee(operator.add)),
-    Op("-", 2, operator.sub, operator.sub, _ieee(operator.sub)),
-    Op("*", 2, operator.mul, sp.Mul, _ieee(operator.mul)),
-    Op("/", 2, operator.truediv, operator.truediv, _ieee(operator.truediv),
+    Op("+", 2, operator.add, sp.Add, _ieee(operator.add), scalar=True),
+    Op("-", 2, operator.sub, operator.sub, _ieee(operator.sub), scalar=True),
+    Op("*", 2, operator.mul, sp.Mul, _ieee(operator.mul), scalar=True),
+    Op("/", 2, operator.truediv, operator.truediv, _ieee(operator.truediv), scalar=True,
        outside=(1, lambda b: b == 0), domain="division by zero in {call}"),
-    Op("**", 2, operator.pow, sp.Pow, _ieee(operator.pow)),
+    Op("**", 2, operator.pow, sp.Pow, _ieee(operator.pow), scalar=True),
+    Op("@", 2, torch.matmul, elements=A.matmul, shape=R.matmul,
+       fanin=lambda a, b: 2 * a[-1]),
 ]}
 
 FUNCTIONS: dict[str, Op] = {op.name: op for op in [
-    Op("sin", 1, torch.sin, sp.sin),
-    Op("cos", 1, torch.cos, sp.cos),
-    Op("tan", 1, torch.tan, sp.tan),
-    Op("exp", 1, torch.exp, sp.exp),
+    # --- element by element -----------------------------------------------------------------
+    Op("sin", 1, torch.sin, sp.sin, scalar=True),
+    Op("cos", 1, torch.cos, sp.cos, scalar=True),
+    Op("tan", 1, torch.tan, sp.tan, scalar=True),
+    Op("exp", 1, torch.exp, sp.exp, scalar=True),
     Op("log", 1, torch.log, sp.log, outside=(0, lambda u: u <= 0),
-       domain="{call} (argument ≤ 0)"),
+       domain="{call} (argument ≤ 0)", scalar=True),
     Op("sqrt", 1, torch.sqrt, sp.sqrt, outside=(0, lambda u: u < 0),
-       domain="{call} (argument < 0)"),
-    Op("tanh", 1, torch.tanh, sp.tanh),
-    Op("sigmoid", 1, torch.sigmoid, S.sigmoid),
-    Op("softplus", 1, torch.nn.functional.softplus, lambda u: sp.log(1 + sp.exp(u))),
+       domain="{call} (argument < 0)", scalar=True),
+    Op("tanh", 1, torch.tanh, sp.tanh, scalar=True),
+    Op("sigmoid", 1, torch.sigmoid, S.sigmoid, scalar=True),
+    Op("softplus", 1, F.softplus, lambda u: sp.log(1 + sp.exp(u)), scalar=True),
     Op("log1p", 1, torch.log1p, lambda u: sp.log(1 + u), outside=(0, lambda u: u <= -1),
-       domain="{call} (argument ≤ -1)"),
-    Op("relu", 1, torch.relu, lambda u: S.maximum(0, u), switches=_first,
-       convention="relu'(0) = 0"),
-    Op("abs", 1, torch.abs, S.Abs, switches=_first, convention="abs'(0) = 0"),
-    Op("sign", 1, torch.sign, S.sign, switches=_first, convention="sign'(0) = 0"),
-    Op("step", 1, _step, lambda u: sp.Heaviside(u, 0), switches=_first,
-       convention="step'(0) = 0"),
-    Op("sum", 1, torch.sum, reduces=True),
-    Op("mean", 1, torch.mean, reduces=True),
-    Op("clamp", 3, _clamp, lambda u, lo, hi: S.minimum(S.maximum(u, lo), hi),
-       switches=lambda a: [a[0] - a[1], a[0] - a[2]],
-       convention="clamp passes the gradient at lo and at hi"),
+       domain="{call} (argument ≤ -1)", scalar=True),
+    Op("relu", 1, torch.relu, lambda u: S.maximum(0, u), switches=lambda a: [a[0]],
+       convention="relu'(0) = 0", scalar=True),
+    Op("abs", 1, torch.abs, S.Abs, switches=lambda a: [a[0]], convention="abs'(0) = 0",
+       scalar=True),
+    Op("sign", 1, torch.sign, S.sign, switches=lambda a: [a[0]], convention="sign'(0) = 0",
+       scalar=True),
+    Op("step", 1, _step, lambda u: sp.Heaviside(u, 0), switches=lambda a: [a[0]],
+       convention="step'(0) = 0", method=False, scalar=True),
+    Op("clamp", 3, _clamp, S.clamp, required=1, elements=A.clamp, scalar=True,
+       switches=lambda a: [a[0] - bound for bound in a[1:] if bound is not None],
+       aliases={"min": 1, "max": 2}, convention="clamp passes the gradient at lo and at hi"),
+    Op("pow", 2, torch.pow, sp.Pow),
+    Op("clone", 1, torch.clone, elements=A.same),
+    Op("float", 1, _identity, elements=A.same),     # values unchanged, in the case's dtype
+    Op("double", 1, _identity, elements=A.same),
+    # --- reductions ---------------------------------------------------------------------
+    Op("sum", 1, _reduce(torch.sum), reduces=True, static=("dim", "keepdim"), aliases=_DIM_KEEP,
+       shape=_reduced_shape, elements=A.total, fanin=_reduced_fanin, scalar=True),
+    Op("mean", 1, _reduce(torch.mean), reduces=True, static=("dim", "keepdim"),
+       aliases=_DIM_KEEP, shape=_reduced_shape, elements=A.mean, fanin=_reduced_fanin,
+       scalar=True),
+    Op("max", 2, _extreme(torch.max, torch.maximum), required=1, static=("dim", "keepdim"),
+       aliases=_DIM_KEEP, shape=_extreme_shape, elements=A.MAXIMUM, fanin=_reduced_fanin),
+    Op("min", 2, _extreme(torch.min, torch.minimum), required=1, static=("dim", "keepdim"),
+       aliases=_DIM_KEEP, shape=_extreme_shape, elements=A.MINIMUM, fanin=_reduced_fanin),
+    Op("var", 1, _spread(torch.var), static=("dim", "unbiased", "keepdim"), aliases=_DIM_KEEP,
+       shape=_reduced_shape, elements=A.variance, fanin=_reduced_fanin),
+    Op("std", 1, _spread(torch.std), static=("dim", "unbiased", "keepdim"), aliases=_DIM_KEEP,
+       shape=_reduced_shape, elements=A.deviation, fanin=_reduced_fanin),
+    Op("logsumexp", 1, torch.logsumexp, static=("dim", "keepdim"), need=1, aliases=_DIM_KEEP,
+       shape=_reduced_shape, elements=A.logsumexp, fanin=_reduced_fanin),
+    Op("softmax", 1, F.softmax, static=("dim",), need=1, shape=lambda x, dim: R.along(x, dim),
+       elements=A.softmax, fanin=lambda x, dim: x[R.dim_of(dim, len(x))]),
+    Op("log_softmax", 1, F.log_softmax, static=("dim",), need=1,
+       shape=lambda x, dim: R.along(x, dim), elements=A.log_softmax,
+       fanin=lambda x, dim: x[R.dim_of(dim, len(x))]),
+    # --- linear algebra and shape -------------------------------------------------------
+    Op("matmul", 2, torch.matmul, elements=A.matmul, shape=R.matmul,
+       fanin=lambda a, b: 2 * a[-1]),
+    Op("dot", 2, torch.dot, elements=A.matmul, shape=R.dot, fanin=lambda a, b: 2 * a[0]),
+    Op("transpose", 1, torch.transpose, static=("dim0", "dim1"), need=2,
+       shape=R.transposed, elements=A.transpose, fanin=lambda x, **_: 1),
+    Op("view", 1, lambda x, size: x.view(size), static=("size",), need=1, varargs=True,
+       shape=R.viewed, elements=A.view, fanin=lambda x, **_: 1),
+    Op("reshape", 1, lambda x, size: x.reshape(size), static=("size",), need=1,
+       varargs=True, shape=R.viewed, elements=A.view, fanin=lambda x, **_: 1),
+    Op("zeros_like", 1, torch.zeros_like, elements=A.like(0), shape=lambda x: x,
+       method=False, fanin=lambda x: 0),
+    Op("ones_like", 1, torch.ones_like, elements=A.like(1), shape=lambda x: x, method=False,
+       fanin=lambda x: 0),
+    Op("one_hot", 1, F.one_hot, static=("num_classes",), need=1, shape=R.one_hot,
+       elements=A.one_hot, method=False, floating=True, fanin=lambda x, **_: 0),
+    # --- losses, each the mean over its elements, as torch's default reduction ----------
+    Op("cross_entropy", 2, F.cross_entropy, shape=R.cross_entropy, elements=A.cross_entropy,
+       method=False, fanin=lambda a, b: math.prod(a)),
+    Op("binary_cross_entropy", 2, F.binary_cross_entropy, shape=R.same,
+       elements=A.binary_cross_entropy, method=False, fanin=lambda a, b: 2 * math.prod(a)),
+    Op("binary_cross_entropy_with_logits", 2, F.binary_cross_entropy_with_logits,
+       shape=R.same, elements=A.binary_cross_entropy_with_logits, method=False,
+       fanin=lambda a, b: 2 * math.prod(a)),
+    Op("mse_loss", 2, F.mse_loss, shape=R.same, elements=A.mse_loss, method=False,
+       fanin=lambda a, b: 2 * math.prod(a)),
 ]}
 
+# torch's attributes: .T, and the two parts of max and min along a dim
+ATTRIBUTES = {"T": R.t, "values": None, "indices": None}
+# the only keyword arguments, and only where torch takes them (each op's `static`)
+KEYWORDS = frozenset({"dim", "keepdim", "keepdims", "num_classes", "unbiased", "min", "max"})
+# the modules a tutorial calls functions from: torch.tanh, F.softmax, torch.nn.functional.relu
+MODULES = ("torch", "F", "torch.nn.functional", "nn.functional")
 CONSTANTS = {"pi": (math.pi, sp.pi), "e": (math.e, sp.E)}
+FLAGS = {"True": True, "False": False, "None": None}   # None: an argument left out
 REDUCTIONS = frozenset(name for name, op in FUNCTIONS.items() if op.reduces)
 KINKS = frozenset(name for name, op in FUNCTIONS.items() if op.switches)

@@ -7,11 +7,11 @@ import math
 
 import numpy as np
 
-from ..case import Behaviour, Expectation, Step, flat, shape_of
+from ..case import Behaviour, Expectation, Kind, Step, bind, flat, kind_of
 from . import _bounds
 from ._names import check_name, check_names, failing, parse_at
-from ._schema import ACTIONS, BehaviourModel
-from ._values import as_written, half_unit, input_of, numbers
+from ._schema import ACTIONS, BackwardStep, BehaviourModel
+from ._values import array, as_written, half_unit, input_of, numbers
 from ._yaml import Source
 
 # what a step can look at: KINDS/NAME
@@ -19,8 +19,9 @@ KINDS = ("value", "grad", "grad_fn", "requires_grad", "is_leaf")
 
 
 def resolve(model: BehaviourModel, where: Source, default_name: str) -> Behaviour:
+    where.declared = {*map(str, model.inputs)}
     inputs = {name: input_of(name, spec, where) for name, spec in model.inputs.items()}
-    known = {name: spec.value.shape for name, spec in inputs.items()}
+    known = {name: Kind(spec.value.shape, spec.integer) for name, spec in inputs.items()}
     case = Behaviour(
         name=model.name or default_name, file=where.file, dtype=model.dtype, inputs=inputs,
         steps=_steps(model.steps, ("steps",), "", known, where), title=model.title or "",
@@ -28,8 +29,8 @@ def resolve(model: BehaviourModel, where: Source, default_name: str) -> Behaviou
         tolerance=(model.tolerance.rtol, model.tolerance.atol) if model.tolerance else None)
     tensors = len(inputs) + sum(len(s.args) for s, _ in flat(case.steps) if s.action
                                 in ("compute", "detach"))
-    _bounds.check_values(tensors, max((math.prod(s) for s in known.values()), default=1), where,
-                       ("steps",))
+    _bounds.check_values(tensors, max((math.prod(k.shape) for k in known.values()), default=1),
+                         where, ("steps",))
     return case
 
 
@@ -53,8 +54,9 @@ def _compute(value: dict, step: Step, path: tuple, known: dict, where: Source) -
         here = path + (name,)
         check_name(name, here, where)
         tree, text = parse_at(text, here, where)
+        tree = bind(tree, {})
         check_names(tree, set(known), where, here, text)
-        known[name] = shape_of(tree, known, failing(where, here, text))
+        known[name] = kind_of(tree, known, {}, failing(where, here, text))
         step.args.append((name, tree, text))
     step.text = "; ".join(f"{name} = {text}" for name, _, text in step.args)
 
@@ -87,9 +89,33 @@ def _no_grad(value: list, step: Step, path: tuple, known: dict, where: Source) -
     step.text = "with torch.no_grad():"
 
 
+def _backward(value, step: Step, path: tuple, known: dict, where: Source) -> None:
+    """y.backward(), or {tensor: y, gradient: g}: y.backward(gradient=g) for a tensor y."""
+    if not isinstance(value, BackwardStep):
+        _one_name("{}.backward()")(value, step, path, known, where)
+        return
+    _need(value.tensor, known, path + ("tensor",), where)
+    shape = known[value.tensor].shape
+    here = path + ("gradient",)
+    if isinstance(value.gradient, str):
+        tree, text = parse_at(value.gradient, here, where)
+        tree = bind(tree, {})
+        check_names(tree, set(known), where, here, text)
+        got = kind_of(tree, known, {}, failing(where, here, text)).shape
+        gradient: object = tree
+    else:
+        gradient = array(value.gradient, here, where)
+        got, text = np.shape(gradient), str(value.gradient)
+    if got != shape:
+        raise where.error(f"backward: the gradient has shape {got}, {value.tensor} has shape "
+                          f"{shape}", here)
+    step.args = [value.tensor, gradient]
+    step.text = f"{value.tensor}.backward(gradient={text})"
+
+
 _RESOLVE = {
     "compute": _compute, "detach": _detach, "requires_grad": _requires_grad, "no_grad": _no_grad,
-    "backward": _one_name("{}.backward()"), "zero_grad": _one_name("{}.grad.zero_()"),
+    "backward": _backward, "zero_grad": _one_name("{}.grad.zero_()"),
     "retain_grad": _one_name("{}.retain_grad()"),
 }
 
@@ -135,9 +161,9 @@ def _number(key, kind, target, value, path, known, where) -> Expectation:
         what = "a number, a list of numbers" + (" or null" if kind == "grad" else "")
         raise where.error(f"expect {key}: expected {what}", path)
     array = numbers(value, path, where)
-    if array.shape != known[target] and array.size != 1:
+    if array.shape != known[target].shape and array.size != 1:
         raise where.error(f"expect {key}: {array.shape} values for a tensor of shape "
-                          f"{known[target]}", path)
+                          f"{known[target].shape}", path)
     written = as_written(value, path, where)
     slack = np.vectorize(half_unit, otypes=[float])(np.asarray(written, dtype=object))
     return Expectation(key, kind, target, array, written, slack)

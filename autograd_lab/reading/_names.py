@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from ..case import Expr, Locator, Name, parse, walk
+from ..case import Expr, Locator, Name, declared, parse, walk
 from ..errors import CaseError
 from ..ops import CONSTANTS, FUNCTIONS
 from ._yaml import Source
@@ -14,19 +14,26 @@ from ._yaml import Source
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
+def shadowing(names, kind: str) -> list[str]:
+    """A note for each declared name that is also a constant's (colah's e = (a + b)(b + 1)):
+    wherever it is written it means the case's own, as in Python."""
+    return [f"the {kind} {n} is the case's own {n}, not the constant {n} = "
+            f"{CONSTANTS[n][0]:.6g}: wherever {n} is written it means the {kind}"
+            for n in names if n in CONSTANTS]
+
+
 def check_name(name: str, path: tuple, where: Source) -> None:
     if not isinstance(name, str) or not NAME.fullmatch(name):
         raise where.error(f"{name!r} is not a valid name (a letter, then letters, digits or _)",
                           path)
-    if name in FUNCTIONS or name in CONSTANTS:
-        kind = "function" if name in FUNCTIONS else "constant"
-        raise where.error(f"the name {name!r} shadows the {kind} {name}", path)
+    if name in FUNCTIONS:
+        raise where.error(f"the name {name!r} shadows the function {name}", path)
 
 
 def parse_at(text, path: tuple, where: Source) -> tuple[Expr, str]:
     text = text_of(text)
     try:
-        return parse(text), text
+        return declared(parse(text), where.declared), text
     except CaseError as exc:
         raise located(exc, path, where, text) from None
 

@@ -9,17 +9,27 @@ from ..case import Call, Case, Claim, Edge, Expr, Node, Sample, shape_of, walk
 from ..ops import REDUCTIONS
 from . import _bounds
 from ._hessian import entries
-from ._names import check_name, check_names, failing, parse_at, unknown_name
+from ._names import check_name, check_names, failing, parse_at, shadowing, unknown_name
 from ._schema import CaseModel
+from ._tensors import Resolver, at_dims, dims_of, stacked, uses_tensors
 from ._values import MAX_ELEMENTS, as_written, half_unit, input_of, numbers
 from ._yaml import Source
 
 
-def resolve(model: CaseModel, where: Source, default_name: str) -> Case:
+def resolve(model: CaseModel, where: Source, default_name: str,
+            dims: dict | None = None) -> Case:
+    """The case, read at its own dims or (for SymPy's reduced sizes) at the dims given."""
     _bounds.check_counts(model, where)
-    inputs = {name: input_of(name, spec, where) for name, spec in model.inputs.items()}
+    where.declared = {*map(str, model.inputs), *map(str, model.forward), *map(str, model.dims)}
+    dims = dims_of(model, where) if dims is None else dims
+    inputs = {name: input_of(name, spec, where, dims) for name, spec in model.inputs.items()}
+    trees = {name: stacked(text, ("forward", name), where)
+             for name, text in model.forward.items()}
+    _unwritten(model, where)
+    if uses_tensors(model, inputs, trees):
+        return _tensors(model, where, default_name, dims, inputs, trees)
     shapes = {n: i.value.shape for n, i in inputs.items()}
-    nodes = _nodes(model, where, shapes)
+    nodes = _nodes(model, where, shapes, trees)
     output = model.output or list(nodes)[-1]   # _nodes refuses a case without nodes
     _check_output(output, nodes, where)
     case = Case(
@@ -36,18 +46,46 @@ def resolve(model: CaseModel, where: Source, default_name: str) -> Case:
     _check_sample(case, where)
     case.claims = _claims(model, case, where)
     case.order, case.hessian = model.order, entries(model, case, where)
+    case.notes = shadowing(model.inputs, "input") + shadowing(model.forward, "node")
     return case
 
 
-def _nodes(model: CaseModel, where: Source, shapes: dict) -> dict[str, Node]:
+def _tensors(model: CaseModel, where: Source, default_name: str, dims: dict, inputs: dict,
+             trees: dict) -> Case:
+    """A case in the tensor language: shapes of any rank, backward, upstream, dims."""
+    r = Resolver(model, where, dims, inputs)
+    nodes = r.nodes(trees)
+    output = r.output(nodes)
+    if model.order == 2:
+        raise where.error("order: 2 checks the scalar lessons only, not tensor cases", ("order",))
+    case = Case(
+        name=model.name or default_name, file=where.file, dtype=model.dtype, inputs=inputs,
+        nodes=nodes, output=output, edges=r.edges(nodes), gradient=r.gradients(nodes),
+        shape=(), overrides=[_overrides(i, p.at, inputs, where) for i, p in
+                             enumerate(model.points)],
+        sample=_sample(model.sample), title=model.title or "", source=model.source or "",
+        where=where,
+        tolerance=(model.tolerance.rtol, model.tolerance.atol) if model.tolerance else None,
+        tensor=True, dims=dims, backward=r.backward(output), upstream=r.upstream(output),
+        at_dims=at_dims(resolve, model, where, default_name))
+    _check_params(case, model, where)
+    _check_paths(case, where)
+    _check_sample(case, where)
+    r.check_size(nodes, case.backward, case.count)
+    case.claims = _claims(model, case, where, r)
+    case.notes = (shadowing(model.inputs, "input") + shadowing(model.forward, "node")
+                  + shadowing(model.dims, "dim"))
+    return case
+
+
+def _nodes(model: CaseModel, where: Source, shapes: dict, trees: dict) -> dict[str, Node]:
     nodes: dict[str, Node] = {}
     order = list(model.forward)
-    for name, text in model.forward.items():
+    for name, (tree, text) in trees.items():
         path = ("forward", name)
         check_name(name, path, where)
         if name in shapes:
             raise where.error(f"the node {name!r} has the name of an input", path)
-        tree, text = parse_at(text, path, where)
         for used in sorted(tree.names()):
             if used not in shapes:
                 raise unknown_name(used, name, order, list(shapes), where, path, tree, text)
@@ -74,6 +112,15 @@ def _case_shape(shapes: dict, nodes: dict, where: Source) -> tuple:
         raise where.error("all vectors of a case must have one shape; found "
                           + " and ".join(map(str, found)), ("inputs",))
     return found[0] if found else ()
+
+
+def _unwritten(model: CaseModel, where: Source) -> None:
+    """A drafted case lists every edge for its author, ~ where none was written: name them."""
+    unwritten = [str(k) for k, text in (model.chain_rule or {}).items() if text is None]
+    if unwritten:
+        raise where.error(f"chain_rule edge{'s' * (len(unwritten) > 1)} still to be written: "
+                          f"{', '.join(unwritten)} (each the local derivative of node by "
+                          "parent, where it says ~)", ("chain_rule", unwritten[0]))
 
 
 def _edges(model, where, nodes, inputs) -> dict[str, Edge]:
@@ -120,9 +167,10 @@ def _check_params(case: Case, model: CaseModel, where: Source) -> None:
     if not case.params:
         raise where.error("no input has grad: true, so there is no gradient to check",
                           ("inputs",))
-    if model.chain_rule is None and model.gradient is None:
-        raise where.error("a case needs chain_rule (local derivatives, node/parent) or "
-                          "gradient (total derivatives) to check")
+    if model.chain_rule is None and model.gradient is None and model.backward is None:
+        raise where.error("a case needs chain_rule (local derivatives, node/parent), "
+                          "gradient (total derivatives) or backward (d<name>: the gradient "
+                          "of each name, as a backward pass) to check")
 
 
 def _check_paths(case: Case, where: Source) -> None:
@@ -163,7 +211,9 @@ def _overrides(index: int, at: dict, inputs: dict, where: Source) -> dict:
 def _check_sample(case: Case, where: Source) -> None:
     sample = case.sample
     total = 1 + len(case.overrides) + (sample.count if sample else 0)
-    if total * max(math.prod(case.shape), 1) > MAX_ELEMENTS:
+    elements = max(math.prod(i.value.shape) for i in case.inputs.values()) if case.tensor \
+        else math.prod(case.shape)
+    if total * max(elements, 1) > MAX_ELEMENTS:
         raise where.error(f"points times elements exceed {MAX_ELEMENTS:,}", ("sample",))
     for name in (sample.ranges if sample else {}):
         if name not in case.inputs:
@@ -173,17 +223,25 @@ def _check_sample(case: Case, where: Source) -> None:
 
 # --- claims -------------------------------------------------------------------------------
 
-def _claims(model: CaseModel, case: Case, where: Source) -> list[Claim]:
-    claims = [_claim(k, v, 0, ("expect", k), case, where) for k, v in model.expect.items()]
+def _claims(model: CaseModel, case: Case, where: Source,
+            tensors: Resolver | None = None) -> list[Claim]:
+    claims = [_claim(k, v, 0, ("expect", k), case, where, tensors)
+              for k, v in model.expect.items()]
     for i, point in enumerate(model.points):
-        claims += [_claim(k, v, i + 1, ("points", i, "expect", k), case, where)
+        claims += [_claim(k, v, i + 1, ("points", i, "expect", k), case, where, tensors)
                    for k, v in point.expect.items()]
     return claims
 
 
-def _claim(key: str, value, point: int, path: tuple, case: Case, where: Source) -> Claim:
+def _claim(key: str, value, point: int, path: tuple, case: Case, where: Source,
+           tensors: Resolver | None = None) -> Claim:
     kind, _, target = key.partition("/") if "/" in key else ("value", "", key)
-    if kind == "grad":
+    if kind == "grad" and tensors is not None:   # any name's gradient, as autograd's .grad
+        if target not in tensors.kinds or tensors.kinds[target].integer:
+            raise where.error(f"claim {key}: {target!r} is not a node or an input with a "
+                              "gradient", path)
+        shape = tensors.kinds[target].shape
+    elif kind == "grad":
         if target not in case.params:
             raise where.error(f"claim {key}: {target!r} is not an input with grad: true", path)
         shape = case.inputs[target].value.shape
@@ -193,6 +251,10 @@ def _claim(key: str, value, point: int, path: tuple, case: Case, where: Source) 
         shape = case.inputs[target].value.shape
     else:
         raise where.error(f"claim {key}: write a node's name or grad/<parameter>", path)
+    if isinstance(value, str):
+        assert tensors is not None   # an expression claim makes the case a tensor case
+        tree = tensors.claim_expression(key, value, shape, path)
+        return Claim(key, kind, target, point, np.zeros(0), value, np.zeros(0), tree)
     array = numbers(value, path, where)
     if array.shape != shape and array.size != 1:
         raise where.error(f"claim {key}: {array.shape} values for a value of shape {shape}", path)

@@ -25,8 +25,11 @@ def _not_bool(value):
 
 
 Number = Annotated[FiniteFloat, BeforeValidator(_not_bool)]
-Values = Number | list  # a nested list of numbers; its shape is checked in case.py
+Values = Number | list  # a nested list of numbers; its shape is checked when resolved
 Expression = str | Number
+Stacked = Expression | list[Expression]   # a YAML list of expressions: the tensor stacked
+# a size: an integer, a dim's name, or a product or sum of dims ("k*e")
+Size = Annotated[int | str, BeforeValidator(_not_bool)]
 
 
 class _Model(BaseModel):
@@ -39,18 +42,39 @@ class Linspace(_Model):
 
 class Uniform(_Model):
     uniform: tuple[Number, Number] = Field(description="[lo, hi]: uniform random values")
-    shape: list[int] = Field(description="the shape drawn, e.g. [1000]")
+    shape: list[Size] = Field(description="the shape drawn, e.g. [1000] or [n, k]")
     seed: int = 0
 
 
+class Randn(_Model):
+    randn: list[Size] = Field(description="the shape: torch.randn(shape) with a seeded "
+                                          "generator, as a tutorial draws it")
+    seed: int = 0
+    scale: Number = Field(1.0, description="multiplies the draw (in float32, as torch does)")
+
+
+class Randint(_Model):
+    randint: tuple[Size, Size] = Field(description="[lo, hi): torch.randint's range")
+    shape: list[Size]
+    seed: int = 0
+
+
+Generated = Linspace | Uniform | Randn | Randint
+
+
 class InputSpec(_Model):
-    value: Number | list | Linspace | Uniform
+    value: Number | list | Generated
     grad: bool = Field(False, description="true marks a parameter whose gradient is checked")
+    dtype: Literal["int64"] | None = Field(None, description="int64: an integer input "
+                                                             "(labels, indices)")
+
+
+Claimed = Values | str    # a number or list as printed, or an expression ("9*a**2")
 
 
 class Point(_Model):
     at: dict[str, Values] = Field(default_factory=dict, description="inputs overridden here")
-    expect: dict[str, Values] = Field(default_factory=dict)
+    expect: dict[str, Claimed] = Field(default_factory=dict)
 
 
 class Sample(_Model):
@@ -77,14 +101,21 @@ class _Header(_Model):
 class CaseModel(_Header):
     """One worked example, as ../shared/case-format.md specifies it."""
 
-    forward: dict[str, Expression]
+    dims: dict[str, Annotated[int, BeforeValidator(_not_bool)]] = Field(
+        default_factory=dict, description="named sizes, usable in shapes and expressions")
+    forward: dict[str, Stacked]
     output: str | None = None
-    chain_rule: dict[str, Expression] | None = None
+    upstream: Values | str | Randn | Uniform | None = Field(
+        None, description="the gradient handed to output.backward(gradient=...)")
+    # an edge given as ~ (null) is one still to be written: an error that names it
+    chain_rule: dict[str, Expression | None] | None = None
     gradient: dict[str, Expression] | None = None
+    backward: dict[str, Stacked] | None = Field(
+        None, description="d<name> -> the hand-written gradient of the output by <name>")
     points: list[Point] = Field(default_factory=list)
     sample: Sample | None = None
     tolerance: Tolerance | None = None
-    expect: dict[str, Values] = Field(default_factory=dict)
+    expect: dict[str, Claimed] = Field(default_factory=dict)
     order: Literal[1, 2] = Field(1, description="2: check the Hessian too")
     hessian: dict[str, Expression] | None = Field(
         None, description='"p/q" -> a hand-written second derivative of the output (order: 2)')
@@ -95,13 +126,20 @@ def _bare_names(schema: dict) -> None:
     schema["additionalProperties"] = {"anyOf": [{"type": "string"}, {"type": "number"}]}
 
 
+class BackwardStep(_Model):
+    tensor: str
+    gradient: Values | str
+
+
 class Step(_Model):
     """One notebook cell of a behaviour case: at most one action, then what to expect after it."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra=_bare_names)
 
     compute: dict[str, Expression] | None = Field(None, description="y: x**2 is y = x**2")
-    backward: str | None = Field(None, description="y is y.backward()")
+    backward: str | BackwardStep | None = Field(
+        None, description="y is y.backward(); {tensor: y, gradient: g} is "
+                          "y.backward(gradient=g)")
     zero_grad: str | None = Field(None, description="x is x.grad.zero_()")
     no_grad: list[Step] | None = Field(None, description="steps run under torch.no_grad()")
     detach: dict[str, str] | None = Field(None, description="z: x is z = x.detach()")
@@ -130,15 +168,18 @@ _EXPECTED = {
     "inputs": "a number, a list of numbers, or {value: ..., grad: true|false}",
     "forward": "an expression", "chain_rule": "an expression", "gradient": "an expression",
     "hessian": "an expression",
-    "expect": "a number or a list of numbers", "at": "a number or a list of numbers",
+    "expect": "a number, a list of numbers or an expression",
+    "at": "a number or a list of numbers",
     "steps": "a step: {y: x**2}, {backward: y}, {zero_grad: x}, {no_grad: [...]}, "
              "{detach: {z: x}}, {requires_grad: {x: false}}, {retain_grad: y} or {expect: ...}",
     "no_grad": "a list of steps", "compute": "an expression",
-    "backward": "a tensor's name", "zero_grad": "a tensor's name",
+    "backward": "a tensor's name, or {tensor: y, gradient: g}", "zero_grad": "a tensor's name",
     "retain_grad": "a tensor's name", "detach": "{new name: tensor's name}, e.g. {z: x}",
     "requires_grad": "{tensor's name: true or false}",
-    "value": "a number, a list of numbers, {linspace: [lo, hi, n]} or "
-             "{uniform: [lo, hi], shape: [n], seed: s}",
+    "value": "a number, a list of numbers, {linspace: [lo, hi, n]}, "
+             "{uniform: [lo, hi], shape: [n], seed: s}, {randn: [shape], seed: s, scale: c} "
+             "or {randint: [lo, hi], shape: [...], seed: s}",
+    "dims": "a positive integer", "upstream": "a value or an expression",
 }
 
 

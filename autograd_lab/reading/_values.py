@@ -6,34 +6,106 @@ import math
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
+import torch
 
-from ..case import Input
+from ..case import Input, constant_value, declared, parse
+from ..errors import CaseError
 from ._names import check_name
-from ._schema import Linspace, Uniform
+from ._schema import Linspace, Randint, Randn, Uniform
 from ._yaml import Source
 
 MAX_ELEMENTS = 10_000_000  # in one input, and over all points together
 
 
-def input_of(name: str, spec, where: Source) -> Input:
+def input_of(name: str, spec, where: Source, dims: dict | None = None) -> Input:
     check_name(name, ("inputs", name), where)
     grad = getattr(spec, "grad", False)
     value = spec.value if hasattr(spec, "value") else spec
     path = ("inputs", name, "value") if hasattr(spec, "value") else ("inputs", name)
-    return Input(name, array(value, path, where), grad)
+    integer = getattr(spec, "dtype", None) == "int64" or isinstance(value, Randint)
+    if integer and grad:
+        raise where.error(f"{name} is an integer input (labels, indices): it is never "
+                          "differentiated, so it cannot have grad: true", ("inputs", name))
+    values = array(value, path, where, dims or {})
+    if integer:
+        values = integers(values, path, where)
+    return Input(name, values, grad, integer)
 
 
-def array(value, path: tuple, where: Source) -> np.ndarray:
+def array(value, path: tuple, where: Source, dims: dict | None = None) -> np.ndarray:
+    dims = dims or {}
     if isinstance(value, Linspace):
         lo, hi, n = value.linspace
         check_size(n, path, where)
         return np.linspace(lo, hi, n)
     if isinstance(value, Uniform):
-        if not value.shape or any(n < 1 for n in value.shape):
-            raise where.error("shape must list positive sizes", path)
-        check_size(math.prod(value.shape), path, where)
-        return np.random.default_rng(value.seed).uniform(*value.uniform, size=tuple(value.shape))
+        shape = shape_of(value.shape, path + ("shape",), where, dims)
+        return np.random.default_rng(value.seed).uniform(*value.uniform, size=shape)
+    if isinstance(value, Randn):
+        return randn(value, path, where, dims)
+    if isinstance(value, Randint):
+        return randint(value, path, where, dims)
     return numbers(value, path, where)
+
+
+def randn(value: Randn, path: tuple, where: Source, dims: dict) -> np.ndarray:
+    """torch.randn(shape, generator=torch.Generator().manual_seed(seed)) * scale: torch's
+    float32 draw, the numbers a tutorial with that seed gets, scaled in float32 as it does."""
+    shape = shape_of(value.randn, path + ("randn",), where, dims)
+    drawn = torch.randn(shape, generator=_generator(value.seed, path, where)) * value.scale
+    return drawn.numpy().astype(np.float64)
+
+
+def randint(value: Randint, path: tuple, where: Source, dims: dict) -> np.ndarray:
+    lo, hi = (size(entry, path + ("randint", i), where, dims, least=None)
+              for i, entry in enumerate(value.randint))
+    if not lo < hi:
+        raise where.error(f"randint: [lo, hi) must hold a value; [{lo}, {hi}) holds none",
+                          path + ("randint",))
+    shape = shape_of(value.shape, path + ("shape",), where, dims)
+    return torch.randint(lo, hi, shape, generator=_generator(value.seed, path, where)).numpy()
+
+
+def _generator(seed: int, path: tuple, where: Source) -> torch.Generator:
+    if not 0 <= seed < 2**63:
+        raise where.error(f"seed must be a whole number from 0 to 2**63 - 1, not {seed}",
+                          path + ("seed",))
+    return torch.Generator().manual_seed(seed)
+
+
+def shape_of(entries: list, path: tuple, where: Source, dims: dict) -> tuple[int, ...]:
+    """A generated value's shape: each entry an integer, a dim, or a product or sum of dims."""
+    if not entries:
+        raise where.error("shape must list positive sizes", path)
+    shape = tuple(size(e, path + (i,), where, dims) for i, e in enumerate(entries))
+    check_size(math.prod(shape), path, where)
+    return shape
+
+
+def size(entry, path: tuple, where: Source, dims: dict, least: int | None = 1) -> int:
+    """One size: 32, n, or k*e (dims by name)."""
+    if isinstance(entry, str):
+        try:
+            value = constant_value(declared(parse(entry), set(dims)), dims)
+        except CaseError as exc:
+            raise where.error(exc.message, path) from None
+        except (ValueError, OverflowError, ZeroDivisionError):
+            known = ", ".join(dims) or "none are declared under dims:"
+            raise where.error(f"{entry!r} is not a size: write an integer, or dims and their "
+                              f"products (dims: {known})", path) from None
+    else:
+        value = entry
+    if not float(value).is_integer() or (least is not None and value < least):
+        raise where.error(f"a size must be a whole number{' of at least 1' if least else ''}, "
+                          f"not {value:g}", path)
+    return int(value)
+
+
+def integers(values: np.ndarray, path: tuple, where: Source) -> np.ndarray:
+    """An integer input's values as int64; each must be a whole number."""
+    if not np.all(np.mod(values, 1) == 0):
+        raise where.error("an int64 input holds whole numbers only", path)
+    return values.astype(np.int64)
 
 
 def numbers(value, path: tuple, where: Source) -> np.ndarray:

@@ -32,6 +32,9 @@ class Source:
     marks: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     texts: dict[tuple, str] = field(default_factory=dict)  # numbers as written
     quoted: set[tuple] = field(default_factory=set)  # strings written in quotes
+    # the names the case declares (inputs, nodes, dims): a constant's name among them (e)
+    # is read as the name
+    declared: set[str] = field(default_factory=set)
 
     def locate(self, path: tuple) -> tuple[int | None, int | None]:
         """The position of path, or of its nearest located ancestor."""

@@ -9,6 +9,8 @@ from ._plots import MAX_CASES
 from ._plots import copy as copy_plots
 from ._reporter import Reporter
 from ._run import FORMATS, Run, exit_code, write
+from ._schema import report_schema
+from ._schema import text as report_schema_text
 from ._terminal import console, progress, show, summary
 
 __all__ = [
@@ -27,6 +29,8 @@ __all__ = [
            "copy_plots",
            "exit_code",
            "progress",
+           "report_schema",
+           "report_schema_text",
            "show",
            "summary",
            "version",

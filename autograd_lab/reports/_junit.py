@@ -62,9 +62,11 @@ def testcase(r: CaseResult) -> ET.Element:
 
 
 def classname(file: str) -> str:
-    """cases/perceptron_bce.yaml -> cases.perceptron_bce (the folders as packages)."""
-    parts = [p for p in PurePath(file).with_suffix("").parts if p not in ("/", "..", ".")]
-    return ".".join(p.replace(".", "_") for p in parts) or "case"
+    """cases/perceptron_bce.yaml -> cases.perceptron_bce.yaml: pytest's junitxml scheme (the
+    node id's path, its parts joined by dots), so that a case checked by the CLI and by the
+    pytest plugin has one name in a CI dashboard."""
+    parts = [p for p in PurePath(file).parts if p not in ("/", "..", ".")]
+    return ".".join(parts) or "case"
 
 
 def properties(r: CaseResult) -> list[tuple[str, str]]:

@@ -93,6 +93,8 @@ def _case(r: CaseResult, slug: str, out_dir: Path | None, draw: bool = True) -> 
         parts.append("**Notes**\n\n" + "\n".join(f"- {_escape(n)}" for n in r.notes))
     if r.graph:
         parts.append("### Graph\n\n" + mermaid(r) + "\n\n" + _edges_table(r))
+    if r.backward:
+        parts.append("### Backward pass\n\n" + _backward_table(r))
     if r.points:
         parts.append(_gradients(r))
     if r.claims and r.kind == "behaviour":
@@ -190,7 +192,7 @@ def _methods_table(r: CaseResult, attr: str) -> str:
             count = max((len(v) for v in flat.values() if v), default=1)
             truncated |= count > MAX_ELEMENTS
             for k in range(min(count, MAX_ELEMENTS)):
-                label = f"{param}[{k}]" if count > 1 else param
+                label = _element(r, param, k) if count > 1 else param
                 values = [_pick(flat[m], k) for m in methods]
                 base = _pick(flat.get(ref or "", []), k)
                 rows.append([_point(r, i), _code(label) + kink] + [_num(v) for v in values]
@@ -198,6 +200,33 @@ def _methods_table(r: CaseResult, attr: str) -> str:
     note = (f"\n\nVectors show their first {MAX_ELEMENTS} elements; report.json lists more."
             if truncated else "")
     return _table(rows) + note
+
+
+def _element(r: CaseResult, name: str, k: int) -> str:
+    """The k-th element of a value, by its index in the value's own shape: W1[0, 3]."""
+    spec = (r.graph or {}).get("inputs", {}).get(name, {})
+    shape = spec.get("shape") or []
+    if len(shape) < 2 or k >= math.prod(shape):
+        return f"{name}[{k}]"
+    return f"{name}[{', '.join(map(str, np.unravel_index(k, shape)))}]"
+
+
+def _backward_table(r: CaseResult) -> str:
+    """Each hand-written backward entry as a tutorial's cmp() prints it, with its verdict:
+    against SymPy's gradient where SymPy ran at the case's sizes, else autograd's."""
+    reduced = r.sympy_at if isinstance(r.sympy_at, dict) else {}
+    sizes = "the case's own sizes" if r.sympy_at == "full" else "reduced dims " + ", ".join(
+        f"{k}={v}" for k, v in reduced.items())
+    rows = [["Entry", "Hand-written", "Shape", "Exact", "Agrees", "Max difference", "Verdict"]]
+    for b in r.backward:
+        verdict = VERDICT.get(b.status, b.status) + (
+            f" (follows from `{b.follows_from}`)" if b.follows_from else "")
+        rows.append([_code(b.name), _code(b.hand), "×".join(map(str, b.shape)) or "scalar",
+                     "yes" if b.exact else "no", "yes" if b.agree else "no",
+                     _num(b.max_diff, 2), verdict])
+    return (f"SymPy checked every element at {sizes}. Exact: equal to autograd's gradient bit "
+            f"for bit in {r.dtype}; agrees: within {r.dtype}'s tolerance of it.\n\n"
+            + _table(rows))
 
 
 def _details(r: CaseResult):

@@ -1,0 +1,64 @@
+"""Methods against each other: every pair, every parameter, at the looser tolerance."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ..case import Case
+from ..result import FAILED, CaseResult
+from . import _compare as compare
+from ._words import at_point
+
+
+def dtype_of(method: str, case: Case) -> str:
+    return case.dtype if method == "autograd" else "float64"
+
+
+NAMES = {"sympy": "SymPy", "autograd_float64": "autograd in float64"}
+
+
+def agree(case: Case, methods: dict, result: CaseResult, quiet: bool, where=None) -> None:
+    """Every pair of methods, for every parameter, at the looser of their tolerances.
+
+    A method that misses the reference (SymPy, exact; where SymPy ran only at reduced sizes,
+    autograd in float64) is reported against it; a pair that misses each other while both
+    match it is reported as a pair. A method without a value for a parameter (a backward
+    pass that leaves it out) is left out of its pairs; where(index) names a place (the
+    case's points, by default)."""
+    where = where or (lambda index: at_point(case, index))
+    reference = "sympy" if "sympy" in methods else "autograd_float64"
+    edge_wrong = any(e.status == FAILED for e in result.edges)
+    entry_wrong = next((b.name for b in result.backward
+                        if b.status == FAILED and b.follows_from is None), None)
+    pairs = sorted(itertools.combinations(methods, 2), key=lambda pair: reference not in pair)
+    for p in case.params:
+        off_reference = set()
+        for m1, m2 in pairs:
+            if p not in methods[m1] or p not in methods[m2]:
+                continue
+            dtype = compare.looser(dtype_of(m1, case), dtype_of(m2, case))
+            rtol, atol = compare.tolerance(dtype, case.tolerance)
+            g = compare.gap(methods[m1][p], methods[m2][p], rtol, atol)
+            if not case.shape_of(p):   # a scalar parameter has no element to name
+                g.index = g.index[:1]
+            result.worst = max(result.worst, g.diff)
+            if g.ok or (quiet and not np.isfinite(g.diff)):
+                continue
+            if reference in (m1, m2):
+                m, value, exact = (m2, g.b, g.a) if m1 == reference else (m1, g.a, g.b)
+                off_reference.add(m)
+                why = ""
+                if m == "manual" and edge_wrong:
+                    why = " (this follows from the wrong chain_rule edge)"
+                elif m == "manual" and entry_wrong:
+                    why = f" (this follows from the wrong backward entry {entry_wrong})"
+                result.problems.append(
+                    f"gradient {p}: {m} gives {value:.10g} where {NAMES[reference]} gives "
+                    f"{exact:.10g} at "
+                    f"{where(g.index)}: off by {g.diff:.3g}, more than {dtype}'s "
+                    f"tolerance (rtol {rtol:g}, atol {atol:g}){why}")
+            elif not off_reference & {m1, m2}:
+                result.problems.append(
+                    f"gradient {p}: {m1} {g.a:.10g} and {m2} {g.b:.10g} differ at "
+                    f"{where(g.index)} by {g.diff:.3g} (rtol {rtol:g}, atol {atol:g})")

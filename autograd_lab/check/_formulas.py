@@ -1,0 +1,100 @@
+"""A hand-written derivative is a formula: checked as one, not only at the case's points.
+
+`f/q: -4` in f = (x + y)*z at z = -4 is right at the base point and wrong everywhere else.
+Each hand-written edge and total derivative is also evaluated, beside SymPy's, at a few
+reproducible random points near the case's own (each input scaled by a random factor in
+[0.5, 1.5], so that a positive argument of log or sqrt stays positive and a sign is kept);
+a point where either side has no finite value, or where a switch point of relu, abs, ... is
+hit, is left out. A formula that agrees at the case's points and not at these fails, saying
+where."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..case import Call, Case, walk, with_points
+from ..methods import Recorder, Symbolic, autograd_gradients, forward, leaves, manual_totals
+from ..ops import KINKS
+from . import _compare as compare
+
+POINTS = 4                # random points a formula is evaluated at
+SEED = 0
+SPREAD = (0.5, 1.5)       # the factor each input is scaled by
+MAX_ELEMENTS = 10_000     # past this, a vector's own elements are many points already
+
+
+def elsewhere(case: Case) -> Case | None:
+    """The case at POINTS random points near its base point, or None where it is too large
+    to need them (or has no point at which every switch point is off)."""
+    elements = max((math.prod(i.value.shape) for i in case.inputs.values()), default=1)
+    if elements > MAX_ELEMENTS:
+        return None
+    rng = np.random.default_rng(SEED)
+    points = {}
+    for name, values in case.points.items():
+        base = values[0]
+        factor = rng.uniform(*SPREAD, size=(POINTS,) + base.shape)
+        points[name] = base[None] * factor
+    moved = with_points(case, points)
+    return moved if _off_switches(moved).any() else None
+
+
+def _off_switches(case: Case) -> np.ndarray:
+    """(P,): the points where no kink sits on its switch point."""
+    if not any(isinstance(n, Call) and n.func in KINKS
+               for node in case.nodes.values() for n in walk(node.expr)):
+        return np.ones(case.count, dtype=bool)
+    seen = Recorder()
+    autograd_gradients(case, "float64", seen)
+    off = np.ones(case.count, dtype=bool)
+    for hits in seen.on_switch(case.count).values():
+        off &= ~hits.reshape(case.count, -1).any(axis=1)
+    return off
+
+
+def wrong_edge(case: Case, moved: Case, symbolic: Symbolic, edge) -> tuple | None:
+    """(the point, hand-written value, SymPy's) where the edge's formula is wrong, or None."""
+    hand, exact = symbolic.edge_pair(edge.expr, edge.node, edge.parent)
+    return _first_gap(case, moved, hand, exact)
+
+
+def wrong_totals(case: Case, moved: Case, symbolic: Symbolic) -> dict:
+    """param -> (the point, hand-written total, SymPy's) where a total derivative is wrong."""
+    values = forward(moved, leaves(moved))
+    hand = manual_totals(moved, values)
+    exact = symbolic.gradients()
+    out = {}
+    for param in hand:
+        found = _first_gap(case, moved, hand[param], exact[param])
+        if found is not None:
+            out[param] = found
+    return out
+
+
+def _first_gap(case: Case, moved: Case, hand, exact) -> tuple | None:
+    rtol, atol = compare.tolerance("float64", case.tolerance)
+    hand, exact = np.broadcast_arrays(np.asarray(hand, float), np.asarray(exact, float))
+    rows = len(hand)
+    a, b = hand.reshape(rows, -1), exact.reshape(rows, -1)
+    usable = _off_switches(moved) & np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
+    if not usable.any():
+        return None
+    g = compare.gap(np.where(usable[:, None], a, np.nan), np.where(usable[:, None], b, np.nan),
+                    rtol, atol)
+    if g.ok:
+        return None
+    return g.index, g.a, g.b
+
+
+def place(moved: Case, index: tuple) -> str:
+    """x=1.2, w=0.3 (and the element, for a vector)."""
+    point = index[0] if index else 0
+    shown = [f"{n}={float(v[point].reshape(-1)[0]):.6g}" for n, v in moved.points.items()
+             if not moved.inputs[n].value.shape]
+    vectors = [n for n in moved.points if moved.inputs[n].value.shape]
+    text = ", ".join(shown) or "a random point"
+    if vectors:
+        text += f" (and {', '.join(vectors)} scaled at random)"
+    element = f" element {list(index[1:])}" if len(index) > 1 and moved.shape else ""
+    return text + element

@@ -1,0 +1,385 @@
+"""A tensor case checked: each hand-written backward entry against autograd and SymPy (what a
+tutorial's cmp() prints, and which entry is wrong on its own), every parameter's gradient by
+every method, the claims; point by point, SymPy at full size or at reduced dims."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..case import Case, Name, walk
+from ..errors import CaseError
+from ..methods import (
+    BUDGET,
+    Elements,
+    Pass,
+    Run,
+    adjoints,
+    direction,
+    partials,
+    project,
+    tensor_autograd,
+    tensor_chain,
+    tensor_forward,
+    tensor_leaves,
+    tensor_totals,
+    tensor_upstream,
+    value_at,
+)
+from ..result import FAILED, PASSED, BackwardResult, CaseResult, ClaimResult, PointResult
+from . import _compare as compare
+from ._agreement import agree
+from ._domain import watch_domain
+from ._words import listed, point_name, shown
+
+SYMPY_POINTS = 10        # points SymPy checks (beyond, the others are compared by torch)
+LISTED_POINTS = 100      # points listed in a result
+FD_STEP = 1e-6           # gradcheck's step, along a random direction
+FD_RTOL, FD_ATOL = 1e-3, 1e-5
+SHOWN = 4                # elements of a backward entry shown beside autograd's
+CENTRAL_UP_TO = 100_000  # input elements up to which the difference quotient is central
+
+
+@dataclass
+class At:
+    """Everything computed at one point."""
+
+    torch64: Pass
+    torch: Pass                                   # in the case's dtype
+    hand64: dict = field(default_factory=dict)    # backward entries, float64
+    hand: dict = field(default_factory=dict)      # backward entries, the case's dtype
+    manual: dict = field(default_factory=dict)    # param -> the hand-written gradient
+    totals: dict = field(default_factory=dict)    # param -> `gradient:`, when both given
+    sympy: Run | None = None                      # SymPy's, where it ran at full size
+    fd: dict = field(default_factory=dict)        # param -> the difference quotient
+
+
+def check_tensor(case: Case) -> CaseResult:
+    result = CaseResult(name=case.name, file=case.file, status=PASSED, dtype=case.dtype,
+                        title=case.title, points_total=case.count, line=case.line_of(),
+                        notes=list(case.notes))
+    small, result.sympy_at = _sympy_sizes(case)
+    domain: list[str] = []
+    ats = [_at(case, i, domain, sympy=small is None and i < SYMPY_POINTS)
+           for i in range(case.count)]
+    result.problems += domain
+    reference = "sympy" if small is None else "autograd_float64"
+    _entries(case, ats, result, reference)
+    _gradients(case, ats, result)
+    _claims(case, ats, result)
+    if small is not None:
+        _reduced(small, result)
+    result.notes += _missing(case) + _finite(case, ats)
+    result.points = _points(case, ats)
+    result.graph = _graph(case, ats[0])
+    if case.count > SYMPY_POINTS and small is None:
+        result.notes.append(f"SymPy checked the first {SYMPY_POINTS} of the {case.count} "
+                            "points; torch's methods were compared at all of them")
+    if result.problems:
+        result.status = FAILED
+    return result
+
+
+# --- SymPy's sizes ------------------------------------------------------------------------
+
+def _sympy_sizes(case: Case) -> tuple[Case | None, object]:
+    """(None, "full") where SymPy can take the case as it is; else the case at reduced dims
+    and those dims. A case that cannot be reduced is an error saying how to make it so."""
+    count = partials(case)
+    if count <= BUDGET:
+        return None, "full"
+    reduced = _reduced_dims(case.dims)
+    why = (f"SymPy cannot check this case at its own sizes ({count:,} partial derivatives, "
+           f"more than the {BUDGET:,} it takes in time)")
+    if not case.dims or case.at_dims is None:
+        raise CaseError(f"{why}, and it has no dims to reduce: declare the sizes under dims: "
+                        "and draw the inputs from them ({randn: [n, k], seed: 1})",
+                        case.file, case.line_of())
+    try:
+        small = case.at_dims(reduced)
+    except CaseError as exc:
+        raise CaseError(f"{why}, and at the reduced dims {_dims_text(reduced)} it cannot be "
+                        f"read: {exc.message}. Draw every input whose size is a dim from the "
+                        "dims ({randn: [n, k]}, {randint: [0, v], shape: [n]}) instead of "
+                        "listing it", case.file, exc.line or case.line_of(), exc.column) from None
+    if partials(small) > BUDGET:
+        raise CaseError(f"{why}, nor at the reduced dims {_dims_text(reduced)} "
+                        f"({partials(small):,}): make the case smaller", case.file,
+                        case.line_of())
+    return small, reduced
+
+
+def _reduced_dims(dims: dict) -> dict:
+    """A small size for each dim, distinct dims kept distinct, none larger than it was."""
+    out, size = {}, 2
+    for name, n in sorted(dims.items(), key=lambda item: (item[1], item[0])):
+        out[name] = min(n, size)
+        size = max(size, out[name]) + 1
+    return {name: out[name] for name in dims}
+
+
+def _dims_text(dims: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in dims.items())
+
+
+# --- one point ----------------------------------------------------------------------------
+
+def _at(case: Case, point: int, domain: list, sympy: bool) -> At:
+    torch64 = tensor_autograd(case, point, "float64", watch_domain(case, domain, point))
+    same = case.dtype == "float64"
+    at = At(torch64, torch64 if same else tensor_autograd(case, point, case.dtype))
+    if case.backward:
+        at.hand64 = adjoints(case, torch64.values, "float64")
+        at.hand = at.hand64 if same else adjoints(case, at.torch.values, case.dtype)
+    at.manual = {p: at.hand64[f"d{p}"] for p in case.params if f"d{p}" in at.hand64}
+    if case.edges:
+        at.manual = {**tensor_chain(case, torch64.values), **at.manual}
+    if case.gradient:
+        totals = tensor_totals(case, torch64.values)
+        if case.edges or case.backward:
+            at.totals = totals   # both given: the total derivative is checked too
+        else:
+            at.manual = totals
+    if sympy:
+        at.sympy = Elements(case).run(point)
+    return at
+
+
+# --- the backward entries -----------------------------------------------------------------
+
+def _entries(case: Case, ats: list[At], result: CaseResult, reference: str) -> None:
+    """Each entry against the reference (SymPy's gradient at full size, else autograd's in
+    float64), at every point; a wrong entry named, those that use it said to follow."""
+    rtol, atol = compare.tolerance("float64", case.tolerance)
+    wrong: dict[str, str | None] = {}   # entry -> the root entry it follows from (None: own)
+    for name, entry in case.backward.items():
+        ref = [_reference(at, entry.target, reference) for at in ats]
+        gap = compare.gap(np.stack([at.hand64[name] for at in ats]), np.stack(ref), rtol, atol)
+        exact, agreed, diff = _cmp(case, ats[0], name, entry.target)
+        ok = gap.ok
+        follows = None
+        if not ok:
+            follows = _follows(case, ats, name, reference, wrong)
+            wrong[name] = follows
+        result.backward.append(BackwardResult(
+            name, PASSED if ok else FAILED, exact, agreed, diff, entry.text,
+            follows if not ok else None, case.line_of("backward", name),
+            list(case.shape_of(entry.target)), _few(ats[0].hand64[name]),
+            _few(ats[0].torch64.grads[entry.target])))
+        if not ok and follows is None:
+            result.problems.append(
+                f"backward {name}: hand-written {entry.text} differs from the gradient of "
+                f"{entry.target} ({'SymPy' if reference == 'sympy' else 'autograd'}) by "
+                f"{gap.diff:.3g} at {_element(case, gap.index)} ({gap.a:.10g} vs "
+                f"{gap.b:.10g}); its own formula is wrong"
+                + (f": every d-name it uses ({', '.join(entry.uses)}) is right"
+                   if entry.uses else ""))
+    followers = {n: root for n, root in wrong.items() if root}
+    for name, root in followers.items():
+        result.notes.append(f"backward {name} is wrong only because it uses {root}, "
+                            "which is wrong: it follows from it")
+
+
+def _reference(at: At, target: str, reference: str) -> np.ndarray:
+    if reference == "sympy" and at.sympy is not None:
+        return at.sympy.grads[target]
+    return at.torch64.grads[target]
+
+
+def _cmp(case: Case, at: At, name: str, target: str) -> tuple[bool, bool, float]:
+    """What a tutorial's cmp() prints, in the case's dtype: exact, approximate, max diff."""
+    hand, auto = at.hand[name], at.torch.grads[target]
+    hand = hand.reshape(auto.shape) if hand.size == auto.size else hand
+    rtol, atol = compare.tolerance(case.dtype, case.tolerance)
+    with np.errstate(invalid="ignore"):
+        diff = float(np.max(np.abs(hand - auto))) if hand.size else 0.0
+        agreed = bool(np.allclose(hand, auto, rtol=rtol, atol=atol))
+    return bool(np.array_equal(hand, auto)), agreed, diff
+
+
+def _follows(case: Case, ats: list[At], name: str, reference: str,
+             wrong: dict) -> str | None:
+    """The wrong entry this one follows from, or None when its own formula is wrong: it is
+    evaluated again with the right values of the d-names it uses."""
+    used_wrong = [u for u in case.backward[name].uses if u in wrong]
+    if not used_wrong:
+        return None
+    rtol, atol = compare.tolerance("float64", case.tolerance)
+    at = ats[0]
+    right = {u: _reference(at, case.backward[u].target, reference) for u in used_wrong}
+    again = adjoints(case, at.torch64.values, "float64", given=right)[name]
+    ok = compare.gap(again, _reference(at, case.backward[name].target, reference),
+                     rtol, atol).ok
+    if not ok:
+        return None
+    root = used_wrong[0]
+    return wrong[root] or root
+
+
+def _element(case: Case, index: tuple) -> str:
+    point, element = (index[0], index[1:]) if index else (0, ())
+    return point_name(point) + (f" element {list(element)}" if element else "")
+
+
+def _few(v: np.ndarray):
+    flat = np.asarray(v, dtype=float).reshape(-1)
+    return [float(x) for x in flat[:SHOWN]] if flat.size > 1 else float(flat[0])
+
+
+# --- the parameters' gradients, the claims ----------------------------------------------
+
+def _methods(case: Case, ats: list[At]) -> dict:
+    methods: dict = {"manual": {}, "sympy": {}, "autograd": {}, "autograd_float64": {}}
+    for p in case.params:
+        if all(p in at.manual for at in ats):
+            methods["manual"][p] = np.stack([at.manual[p] for at in ats])
+        runs = [at.sympy for at in ats]
+        if all(run is not None for run in runs):
+            methods["sympy"][p] = np.stack([run.grads[p] for run in runs if run is not None])
+        methods["autograd"][p] = np.stack([at.torch.grads[p] for at in ats])
+    if any(at.totals for at in ats):
+        methods["manual_total"] = {p: np.stack([at.totals[p] for at in ats])
+                                   for p in case.gradient}
+    if case.dtype != "float64" or not methods["sympy"]:   # the reference where SymPy is not
+        methods["autograd_float64"] = {p: np.stack([at.torch64.grads[p] for at in ats])
+                                       for p in case.params}
+    return {m: g for m, g in methods.items() if g}
+
+
+def _gradients(case: Case, ats: list[At], result: CaseResult) -> None:
+    agree(case, _methods(case, ats), result, quiet=False,
+          where=lambda index: _element(case, index))
+
+
+def _claims(case: Case, ats: list[At], result: CaseResult) -> None:
+    rtol, atol = compare.tolerance(case.dtype, case.tolerance)
+    for claim in case.claims:
+        at = ats[claim.point]
+        source = at.sympy if at.sympy is not None else None
+        if claim.kind == "grad":
+            value = source.grads[claim.target] if source else at.torch64.grads[claim.target]
+        else:
+            value = source.values[claim.target] if source else _array(
+                at.torch64.values[claim.target])
+        if claim.expr is not None:
+            want = value_at(claim.expr, at.torch64.values)
+            ok = bool(np.allclose(value, np.broadcast_to(want, np.shape(value)),
+                                  rtol=rtol, atol=atol))
+        else:
+            ref = np.broadcast_to(value, np.broadcast_shapes(np.shape(value),
+                                                             claim.value.shape))
+            allowed = np.maximum(claim.slack, atol + rtol * np.abs(ref))
+            ok = bool(np.all(np.abs(claim.value - ref) <= allowed))
+        result.claims.append(ClaimResult(claim.key, claim.written, listed(value),
+                                         PASSED if ok else FAILED, claim.point))
+        if not ok:
+            result.problems.append(
+                f"claim {claim.key} = {shown(claim.written)} is false: the value is "
+                f"{shown(listed(value), 10)} ({point_name(claim.point)})")
+
+
+def _array(v) -> np.ndarray:
+    return v.to(torch.float64).numpy() if isinstance(v, torch.Tensor) else np.asarray(v, float)
+
+
+def _missing(case: Case) -> list[str]:
+    """Parameters a backward pass leaves out: compared SymPy against autograd, said so."""
+    if not case.backward or case.edges or case.gradient:
+        return []
+    return [f"no hand-written gradient of {p} was given (backward has no d{p}): SymPy and "
+            "autograd are compared for it" for p in case.params if f"d{p}" not in case.backward]
+
+
+# --- reduced dims ------------------------------------------------------------------------
+
+def _reduced(small: Case, result: CaseResult) -> None:
+    """At the reduced dims: every method against SymPy, entry by entry."""
+    where = _dims_text(small.dims)
+    at = _at(small, 0, [], sympy=True)
+    sub = CaseResult(name=small.name, file=small.file, status=PASSED)
+    _entries(small, [at], sub, "sympy")
+    _gradients(small, [at], sub)
+    result.problems += [f"at the reduced dims {where}: {p}" for p in sub.problems]
+    for entry, there in zip(result.backward, sub.backward):
+        if there.status == FAILED and entry.status == PASSED:
+            entry.status = FAILED
+            entry.follows_from = there.follows_from
+
+
+# --- finite differences: an opinion ------------------------------------------------------
+
+def _finite(case: Case, ats: list[At]) -> list[str]:
+    """The output's difference quotient along a random direction of each parameter at the
+    base point, beside autograd's: kept in the point's details, a note where it disagrees,
+    never a verdict."""
+    notes = []
+    env = tensor_leaves(case, 0, "float64")
+    central = sum(i.value.size for i in case.inputs.values()) <= CENTRAL_UP_TO
+    base = None if central else _output(case, ats[0].torch64.values)
+    for p in case.params:
+        u = direction(case, p)
+        quotient = _quotient(case, env, p, u, base)
+        along = float(project(ats[0].torch64.grads[p][None], u)[0])
+        run = ats[0].sympy
+        ats[0].fd[p] = {"along": str(u) if u is not None else p, "value": quotient,
+                        "sympy": None if run is None else float(project(run.grads[p][None],
+                                                                          u)[0]),
+                        "autograd": along, "central": central}
+        if not abs(quotient - along) <= FD_ATOL + FD_RTOL * abs(along):
+            how = "" if u is None else f" along {u}"
+            notes.append(f"finite difference for {p}{how} disagrees with autograd at the base "
+                         f"point: {quotient:.10g} where autograd gives {along:.10g}; it is an "
+                         "opinion and does not decide the verdict")
+    return notes
+
+
+def _quotient(case: Case, env: dict, param: str, u, base: float | None) -> float:
+    """(f(p + h u) - f(p - h u)) / 2h, gradcheck's central difference; past CENTRAL_UP_TO
+    elements, (f(p + h u) - f(p)) / h with f(p) from the pass already made: one forward pass
+    of a large case instead of two, and still far inside the quotient's tolerance."""
+    step = torch.as_tensor(FD_STEP * (u.dense() if u is not None else 1.0), dtype=torch.float64)
+    sides = [_moved(case, env, param, sign * step) for sign in ((1, -1) if base is None else (1,))]
+    if base is None:
+        return (sides[0] - sides[1]) / (2 * FD_STEP)
+    return (sides[0] - base) / FD_STEP
+
+
+def _moved(case: Case, env: dict, param: str, step: torch.Tensor) -> float:
+    with torch.no_grad():
+        return _output(case, tensor_forward(case, dict(env, **{param: env[param] + step})))
+
+
+def _output(case: Case, values: dict) -> float:
+    """The output, weighted by the upstream gradient where there is one."""
+    given = tensor_upstream(case, values, "float64")
+    return float((values[case.output] * (given if given is not None else 1.0)).sum())
+
+
+# --- what the reports show ------------------------------------------------------------
+
+def _points(case: Case, ats: list[At]) -> list[PointResult]:
+    methods = _methods(case, ats)
+    out = []
+    for i, _ in enumerate(ats[:LISTED_POINTS]):
+        at_i = {n: listed(np.asarray(case.points[n][i], dtype=float)) for n in case.inputs}
+        grads = {p: {m: listed(g[p][i]) for m, g in methods.items() if p in g}
+                 for p in case.params}
+        details = {p: {"finite_difference": fd} for p, fd in ats[i].fd.items()}
+        out.append(PointResult(at_i, grads, details))
+    return out
+
+
+def _graph(case: Case, at: At) -> dict:
+    values = at.torch64.values
+
+    def value(name):
+        return listed(_array(values[name]))
+    inputs = {n: {"value": value(n), "grad": i.grad, "shape": list(i.value.shape)}
+              for n, i in case.inputs.items()}
+    nodes = {n: {"expr": node.text, "value": value(n), "shape": list(node.shape),
+                 "uses": list(dict.fromkeys(t.id for t in walk(node.expr) if isinstance(t, Name)
+                                            and (t.id in case.inputs or t.id in case.nodes)))}
+             for n, node in case.nodes.items()}
+    return {"output": case.output, "inputs": inputs, "nodes": nodes}
+

@@ -1,0 +1,331 @@
+"""From what the walk recorded to case drafts: what each entry says and where it came from.
+
+- each run of cells that shows autograd's state becomes a behaviour case (its steps);
+- each graph that backward() ran over becomes a gradient case; graphs of one shape (the same
+  expressions over the same leaves) are one case whose other runs are points. Its hand-written
+  method is what the notebook wrote by hand for that graph (dz_dx, dloss_dy_pred, dL_dw),
+  matched by name and by the expressions those names held; where the notebook wrote none, the
+  edges are listed to be written, never filled in;
+- a hand-written derivative with no graph of its own keeps its printed values as a check of
+  their arithmetic.
+"""
+from __future__ import annotations
+
+from ._entries import (
+    Digits,
+    Draft,
+    Entry,
+    StepOut,
+    cell_number,
+    comment_for,
+    digits,
+    dtype_of,
+    input_entry,
+    slug,
+)
+from ._graph import Graph, Group, Hand, Points, group_key, grouped
+from ._notebook import Note
+from ._translate import Leaf, Translator, Unsupported, case_name, checked_text, renamed
+from ._walk import DerivativeFunction, Expect, Instance, Record, Segment, Step, closure_leaves
+
+
+def drafts(record: Record, stem: str) -> tuple[list[Draft], list[Note]]:
+    """Every case the record holds, and what could not be made a case (as notes)."""
+    builder = _Builder(record, slug(stem))
+    out = [builder.guarded(builder.behaviour, segment) for segment in record.segments]
+    out += builder.gradients()
+    out += builder.values()
+    return [d for d in out if d is not None], builder.notes
+
+
+class _Builder:
+    def __init__(self, record: Record, stem: str):
+        self.record, self.stem = record, stem
+        self.notes: list[Note] = []
+        self.names: set[str] = set()
+        self.used_functions: set[str] = set()
+
+    def unique(self, name: str) -> str:
+        base, n = name[:100], 1
+        while name in self.names:
+            n += 1
+            name = f"{base[:95]}_{n}"
+        self.names.add(name)
+        return name
+
+    def note(self, where, text: str) -> None:
+        self.notes.append(Note(where.cell, where.line, text))
+
+    def guarded(self, build, what, where=None):
+        """build(what), or None and a note if it fails: one bad case never stops the rest."""
+        try:
+            return build(what)
+        except Unsupported as exc:
+            reason = exc.message
+        except Exception as exc:  # a bug of ours
+            reason = f"the draft failed ({type(exc).__name__}); please report it"
+        where = where or _first_where(what)
+        self.notes.append(Note(where.cell if where else "", where.line if where else None,
+                               f"no case drafted here: {reason}"))
+        return None
+
+    # --- behaviour cases ---------------------------------------------------------------------
+
+    def behaviour(self, segment: Segment) -> Draft | None:
+        rename = _renames(segment)
+        steps = [s for s in (self._step(step, rename) for step in segment.steps) if s]
+        steps = _merged(steps)
+        if not any(s.key or s.expect for s in steps):
+            return None
+        wheres = [leaf.where for leaf in segment.inputs.values()] + list(_wheres(segment.steps))
+        first = min(wheres, key=lambda w: w.order)
+        last = max(wheres, key=lambda w: w.order)
+        dtype = dtype_of(segment.inputs.values())
+        number = f"{cell_number(first.cell)}-{cell_number(last.cell)}"
+        draft = Draft(self.unique(f"{self.stem}_cells_{number}"), "behaviour",
+                      f"{first.cell} to {last.cell}: autograd's state, cell by cell",
+                      self.record.notebook.path, dtype, (first.cell, last.cell))
+        draft.inputs = [input_entry(rename[name], leaf) for name, leaf in segment.inputs.items()]
+        draft.steps = steps
+        draft.header = [str(n) for n in segment.notes]
+        draft.claims = sum(_count(s) for s in steps)
+        return draft
+
+    def _step(self, step: Step, rename: dict) -> StepOut | None:
+        notes = [str(n) for n in step.notes]
+        expect = _expectations(step.expect, rename)
+        again = " (repeated here: the case needs it)" if step.again else ""
+        said = comment_for(step.where) + again
+        action = step.action
+        if action == "compute":
+            name, node = step.args
+            try:
+                text = checked_text(renamed(node.tree, rename))
+            except Unsupported as exc:
+                self.note(step.where, f"left out: {name}: {exc.message}")
+                return None
+            return StepOut(rename[name], text, said, expect, notes=notes)
+        if action == "look":
+            return StepOut("", None, "", expect, notes=notes) if expect or notes else None
+        if action == "no_grad":
+            inner = _merged([s for s in (self._step(i, rename) for i in step.inner) if s])
+            return StepOut("no_grad", inner, said, expect, notes=notes)
+        if action == "detach":
+            new, old = step.args
+            return StepOut("detach", {rename[new]: rename[old]}, said, expect, notes=notes)
+        if action == "requires_grad":
+            name, flag = step.args
+            return StepOut("requires_grad", {rename[name]: flag}, said, expect, notes=notes)
+        return StepOut(action, rename[step.args[0]], said, expect, notes=notes)
+
+    # --- gradient cases ----------------------------------------------------------------------
+
+    def gradients(self) -> list[Draft]:
+        groups = grouped(self.record.instances)
+        self._place_functions(groups)
+        return [self.guarded(self._gradient, g, g.first) for g in groups]
+
+    def _place_functions(self, groups: list[Group]) -> None:
+        """Each hand-written derivative function goes to the graph it names (dy_dx: output y,
+        parameter x), the run nearest after its first call; with none, the nearest before;
+        with no backward() at all, the nearest node of that name with x under it."""
+        for function in self.record.functions.values():
+            fits = [g for g in groups if g.output.name == function.of and function.wrt in g.params]
+            if not fits:
+                pseudo = self._pseudo(function)
+                if pseudo is None:
+                    continue
+                fits = [g for g in groups if g.key == group_key(pseudo)]
+                if not fits:
+                    groups.append(Group(pseudo))
+                    fits = [groups[-1]]
+            at = (function.calls[0].where if function.calls else function.func.where).order
+            after = [g for g in fits if g.first.order >= at]
+            chosen = min(after, key=lambda g: g.first.order) if after else \
+                max(fits, key=lambda g: g.first.order)
+            chosen.functions.append(function)
+            self.used_functions.add(function.func.name)
+
+    def _pseudo(self, function: DerivativeFunction) -> Instance | None:
+        nodes = [n for n in self.record.nodes if n.name == function.of and n.tracked
+                 and n.shape == () and any(leaf.name == function.wrt and leaf.grad
+                                           for leaf in closure_leaves(n))]
+        if not nodes:
+            return None
+        at = (function.calls[0].where if function.calls else function.func.where).order
+        node = min(nodes, key=lambda n: abs(n.where.order - at))
+        if any(leaf.value is None for leaf in closure_leaves(node)):
+            return None
+        return Instance(node, node.where, pseudo=True)
+
+    def _gradient(self, group: Group) -> Draft:
+        graph = Graph(group.instances[0].output)
+        base = group.instances[0]
+        dtype = dtype_of(graph.leaves)
+        hand = Hand(graph, self.record.variables, self.note)
+        for variable in self.record.variables:
+            hand.variable(variable)
+        for function in group.functions:
+            hand.function(function, self.record)
+        name = graph.names[base.output]
+        cell = cell_number(base.where.cell)
+        draft = Draft(self.unique(f"{self.stem}_{name}_in{cell}"), "gradient",
+                      f"The graph of {name} ({base.where.cell}): its gradient by hand, SymPy and "
+                      "autograd", self.record.notebook.path, dtype,
+                      (graph.first().cell, base.where.cell))
+        draft.inputs = [input_entry(graph.names[leaf], leaf) for leaf in graph.leaves]
+        draft.forward = [Entry(graph.names[n], graph.text(n), comment_for(n.where))
+                         for n in graph.nodes]
+        if base.pseudo:
+            draft.output = Entry("output", name, f"no backward() in the notebook: the output "
+                                 f"that {', '.join(f.func.name for f in group.functions)} names")
+        else:
+            draft.output = Entry("output", name, comment_for(base.where))
+        draft.chain_rule, draft.to_write = hand.edges()
+        draft.gradient = hand.totals()
+        points = Points(graph)
+        for instance in group.instances:
+            at = graph.at(instance)
+            for seen in instance.grads:
+                assert isinstance(seen.target, Leaf)   # a gradient is printed for a leaf
+                points.add(at, f"grad/{graph.leaf(seen.target.name)}", seen.written,
+                           comment_for(seen.where, seen.shown))
+        for seen in self.record.values:
+            graph.value_claim(seen, points, hand)
+        for function in group.functions:
+            hand.calls(function, points)
+        draft.expect, draft.points = points.written()
+        draft.claims = points.count
+        if draft.to_write:
+            draft.header = [f"The notebook writes no derivative by hand for "
+                            f"{'these edges' if len(draft.to_write) > 1 else 'this edge'} of "
+                            f"the graph: {', '.join(draft.to_write)}. Write each local "
+                            "derivative (node/parent) where it says ~, then rename this file to "
+                            ".yaml; until then checking it names the edges still to write."]
+        return draft
+
+    # --- a hand-written derivative with no graph: its printed values ---------------------------
+
+    def values(self) -> list[Draft]:
+        out = []
+        for function in self.record.functions.values():
+            if function.func.name in self.used_functions:
+                continue
+            if not function.calls:
+                self.note(function.func.where, f"{function.func.name}: no graph in the notebook "
+                          f"has {function.of} depending on {function.wrt} with requires_grad, and "
+                          "no call of it prints a value: nothing to check")
+                continue
+            draft = self.guarded(self._values, function, function.func.where)
+            if draft:
+                out.append(draft)
+        return out
+
+    def _values(self, function: DerivativeFunction) -> Draft | None:
+        func = function.func
+        several = len(function.calls) > 1
+        translator = Translator(self.record.modules, self.record.env)
+        first, last = func.where, function.calls[-1].where
+        draft = Draft(self.unique(f"{self.stem}_{func.name}_values"), "values",
+                      f"{func.name}: the values the notebook printed", self.record.notebook.path,
+                      "float64", (first.cell, last.cell))
+        draft.header = [f"No graph in the notebook has {function.of} depending on "
+                        f"{function.wrt} with requires_grad, so {func.name} cannot be checked as "
+                        "a derivative here: only the arithmetic of its printed values is."]
+        for k, call in enumerate(function.calls, 1):
+            names = [case_name(p + (f"_{k}" if several else ""), self.names) for p in func.params]
+            if len(call.args) != len(names):
+                self.note(call.where, f"left out: {func.name} called with {len(call.args)} "
+                          f"arguments; it takes {len(names)}")
+                continue
+            try:
+                formula = translator.formula(func, names)
+            except Unsupported as exc:
+                self.note(func.where, f"left out: {func.name}: {exc.message}")
+                return None
+            if formula.deps:
+                self.note(func.where, f"left out: {func.name} uses "
+                          f"{', '.join(sorted(formula.deps))} besides its parameters")
+                return None
+            for n, value in zip(names, call.args):
+                draft.inputs.append(Entry(n, Digits(repr(float(value))), comment_for(call.where)))
+            value_name = case_name(f"{func.name}_{k}" if several else func.name,
+                                   set(names) | {e.key for e in draft.inputs})
+            draft.steps.append(StepOut(value_name, formula.text, comment_for(func.where),
+                                       [Entry(value_name, Digits(call.written),
+                                              comment_for(call.where, call.shown))]))
+            draft.claims += 1
+        return draft if draft.steps else None
+
+
+# --- behaviour helpers -----------------------------------------------------------------------
+
+def _first_where(segment):
+    wheres = [leaf.where for leaf in getattr(segment, "inputs", {}).values()]
+    wheres += list(_wheres(getattr(segment, "steps", [])))
+    return min(wheres, key=lambda w: w.order) if wheres else None
+
+
+def _renames(segment: Segment) -> dict[str, str]:
+    names = list(dict.fromkeys(list(segment.inputs) + list(_all_names(segment.steps))))
+    taken: set[str] = set()
+    out = {}
+    for name in names:
+        out[name] = case_name(name, taken)
+        taken.add(out[name])
+    return out
+
+
+def _all_names(steps: list[Step]):
+    for step in steps:
+        if step.action == "compute" or step.action == "detach":
+            yield step.args[0]
+        yield from _all_names(step.inner)
+
+
+def _wheres(steps: list[Step]):
+    for step in steps:
+        yield step.where
+        yield from (e.where for e in step.expect)
+        yield from _wheres(step.inner)
+
+
+def _expectations(expects: list[Expect], rename: dict) -> list[Entry]:
+    out: dict[str, Entry] = {}
+    for e in expects:
+        kind, _, target = e.key.partition("/")
+        key = f"{kind}/{rename.get(target, target)}" if target else rename.get(kind, kind)
+        value = digits(e.value)
+        if key in out:
+            continue  # shown twice in one cell: the first is the claim
+        out[key] = Entry(key, value, comment_for(e.where, e.shown))
+    return list(out.values())
+
+
+def _merged(steps: list[StepOut]) -> list[StepOut]:
+    """A step that only looks joins the step before it, when that one holds none of its keys
+    (`backward: y` then `x.grad` reads as one step, as the seeds' cases write it). One that
+    claims nothing hands its notes on to the next step (or to a last step of notes alone)."""
+    out: list[StepOut] = []
+    carried: list[str] = []
+    for step in steps:
+        step.notes = carried + step.notes
+        carried = []
+        if step.key == "" and not step.expect:
+            carried = step.notes
+            continue
+        before = out[-1] if out else None
+        if (step.key == "" and before is not None and before.key != "no_grad"
+                and not any(e.key == "raises" for e in before.expect)
+                and not {e.key for e in step.expect} & {e.key for e in before.expect}
+                and not step.notes):
+            before.expect += step.expect
+            continue
+        out.append(step)
+    if carried:
+        out.append(StepOut("", None, "", [], notes=carried))   # written as comments only
+    return out
+
+
+def _count(step: StepOut) -> int:
+    return len(step.expect) + sum(map(_count, step.inner))

@@ -1,0 +1,105 @@
+"""What a case draft says, entry by entry, each with the comment naming where it came from."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ._translate import Leaf
+
+
+class Digits(str):
+    """A number as the notebook printed it (or a value as its dtype holds it), written as is."""
+
+
+@dataclass
+class Entry:
+    key: str
+    value: object              # str (an expression, a name), Digits, list, dict, bool, None
+    comment: str = ""
+
+
+@dataclass
+class Point:
+    at: list[Entry]
+    expect: list[Entry]
+
+
+@dataclass
+class StepOut:
+    key: str                   # compute's node name, an action, or "" for a step that looks
+    value: object
+    comment: str = ""
+    expect: list[Entry] = field(default_factory=list)
+    inner: list[StepOut] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Draft:
+    name: str
+    kind: str                  # "gradient", "behaviour" or "values"
+    title: str
+    source: str
+    dtype: str
+    cells: tuple[str, str]     # the first and last cell it comes from
+    header: list[str] = field(default_factory=list)
+    inputs: list[Entry] = field(default_factory=list)
+    forward: list[Entry] = field(default_factory=list)
+    output: Entry | None = None
+    chain_rule: list[Entry] = field(default_factory=list)
+    gradient: list[Entry] = field(default_factory=list)
+    expect: list[Entry] = field(default_factory=list)
+    points: list[Point] = field(default_factory=list)
+    steps: list[StepOut] = field(default_factory=list)
+    to_write: list[str] = field(default_factory=list)   # chain_rule edges left for the author
+    claims: int = 0
+
+
+def slug(stem: str) -> str:
+    slug = "".join(ch if ch.isalnum() or ch in "_-" else "_" for ch in stem)[:40]
+    return slug if slug and slug[0].isalnum() else "nb_" + slug
+
+
+def cell_number(label: str) -> str:
+    """In [16] -> 16; a cell never run ("cell 12") -> c12."""
+    inside = label[label.find("[") + 1:label.find("]")] if "[" in label else ""
+    return inside if inside.isdigit() else "c" + label.split()[-1]
+
+
+def comment_for(where, shown: str = "") -> str:
+    code = f"{where}: {where.code}" if where.code else str(where)
+    return f"{code} -> {shown}" if shown else code
+
+
+def digits(value):
+    if isinstance(value, list):
+        return [digits(v) for v in value]
+    if isinstance(value, str) and not isinstance(value, Digits) and is_number(value):
+        return Digits(value)
+    return value
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def input_entry(name: str, leaf: Leaf) -> Entry:
+    value = written_value(leaf.value)
+    said = comment_for(leaf.where) + (f" ({leaf.dtype})" if leaf.dtype != "float32" else "")
+    if leaf.grad:
+        return Entry(name, {"value": value, "grad": True}, said)
+    return Entry(name, value, said)
+
+
+def written_value(value):
+    if isinstance(value, list):
+        return [written_value(v) for v in value]
+    return Digits(repr(float(value)))
+
+
+def dtype_of(leaves) -> str:
+    found = {leaf.dtype for leaf in leaves} - {"int64"}
+    return "float64" if "float64" in found else "float32"

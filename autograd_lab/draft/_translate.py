@@ -1,0 +1,558 @@
+"""A notebook's Python expressions translated into the case language, through tables.
+
+Cells are parsed with `ast` and never run: a tensor's value is read from its literal, an
+expression is rebuilt from the spellings below and must then pass the project's one allow-list
+(autograd_lab.expr.parse). What is not in a table is refused with what and where, never
+guessed. The tensor forms (matmul, axis reductions, the adjoint names of a backward pass) come
+later as entries of these tables."""
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..case import parse
+from ..errors import CaseError
+
+# --- the tables ----------------------------------------------------------------------------
+
+OPERATORS = {ast.Add: ast.Add, ast.Sub: ast.Sub, ast.Mult: ast.Mult, ast.Div: ast.Div,
+             ast.Pow: ast.Pow}
+# operators a notebook may use that the language has not got yet: what to call them
+NOT_YET = {ast.MatMult: "the matrix product @", ast.FloorDiv: "floor division //",
+           ast.Mod: "the remainder %"}
+
+_ELEMENTWISE = ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "log1p")
+# a function as the notebook spells it (module aliases resolved) -> the language's function
+FUNCTIONS = {
+    **{f"torch.{f}": f for f in _ELEMENTWISE + ("abs", "sign", "sigmoid", "relu", "sum", "mean",
+                                                 "clamp")},
+    **{f"math.{f}": f for f in _ELEMENTWISE},
+    **{f"numpy.{f}": f for f in _ELEMENTWISE + ("abs", "sign")},
+    "torch.nn.functional.sigmoid": "sigmoid", "torch.nn.functional.relu": "relu",
+    "torch.nn.functional.tanh": "tanh", "torch.special.expit": "sigmoid",
+    "torch.nn.functional.softplus": "softplus",
+    "torch.clip": "clamp", "math.fabs": "abs", "abs": "abs",
+}
+POWERS = {"torch.pow", "math.pow", "numpy.power", "pow"}   # f(a, b) -> a**b
+# x.f(...) -> f(x, ...): the methods that are functions of the language
+METHODS = {f: f for f in _ELEMENTWISE + ("abs", "sign", "sigmoid", "relu", "sum", "mean",
+                                         "clamp")}
+METHOD_POWERS = {"pow"}
+# keyword -> its place among the arguments after the tensor (clamp(x, min=lo, max=hi))
+KEYWORDS = {"clamp": ("min", "max")}
+CONSTANTS = {"math.pi": "pi", "torch.pi": "pi", "numpy.pi": "pi", "math.e": "e", "numpy.e": "e"}
+KNOWN_MODULES = {"torch", "math", "numpy", "torch.nn", "torch.nn.functional", "torch.special"}
+# tensor constructors -> the dtype they make (None: from the literal, as torch.tensor does)
+CONSTRUCTORS = {"torch.tensor": None, "torch.Tensor": "float32", "torch.FloatTensor": "float32",
+                "torch.DoubleTensor": "float64", "torch.as_tensor": None}
+DTYPES = {"torch.float32": "float32", "torch.float": "float32", "torch.float64": "float64",
+          "torch.double": "float64"}
+# how tutorials name a derivative: (pattern, kind). "partial": dz_dx, a function or a
+# variable, becomes a chain_rule or gradient entry. "adjoint": dlogits, an entry of a
+# backward: pass, which the case format's tensor part adds (not built yet: left out, said)
+DERIVATIVE_NAMES = [
+    (re.compile(r"^d(?P<of>[A-Za-z]\w*?)_d(?P<wrt>[A-Za-z]\w*)$"), "partial"),
+    (re.compile(r"^d(?P<of>[A-Za-z]\w*)$"), "adjoint"),
+]
+BUILT_KINDS = {"partial"}
+
+MAX_DEPTH = 100        # nesting of a notebook expression followed
+MAX_INLINING = 8       # helper functions inlined inside each other
+MAX_ELEMENTS = 10_000  # of a tensor literal
+MAX_NESTING = 8        # lists in a tensor literal
+
+
+class Unsupported(Exception):
+    """Outside what the draft can translate: the message says what; node says where."""
+
+    def __init__(self, message: str, node: ast.AST | None = None):
+        super().__init__(message)
+        self.message, self.node = message, node
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a statement stands: its cell, its line in the cell, the line's code."""
+
+    cell: str
+    line: int
+    code: str
+    order: int                 # position in the notebook: cells, then lines
+
+    def __str__(self) -> str:
+        return f"{self.cell}, line {self.line}"
+
+
+# --- what a name holds ---------------------------------------------------------------------
+
+@dataclass(eq=False)
+class Leaf:
+    """A tensor made from a literal: an input of a case."""
+
+    name: str
+    value: object              # a float, or nested lists of floats, already in its dtype
+    dtype: str                 # float32, float64 or int64
+    grad: bool
+    shape: tuple
+    where: Where
+    root: Leaf | None = None  # the tensor this is (after requires_grad_ changed it)
+
+    @property
+    def requires_grad(self) -> bool:
+        return self.grad
+
+    @property
+    def origin(self) -> Leaf:
+        return self.root or self
+
+    def changed(self, grad: bool, where: Where) -> Leaf:
+        return Leaf(self.name, self.value, self.dtype, grad, self.shape, where, self.origin)
+
+
+@dataclass(eq=False)
+class Node:
+    """A value computed from others by an expression of the language (or a plain number)."""
+
+    name: str
+    tree: ast.expr             # in the language: names refer to deps
+    text: str                  # as the case writes it
+    deps: dict                 # name -> the Leaf or Node it meant when this was assigned
+    where: Where
+    dtype: str | None          # None: a plain Python number, inlined where it is used
+    shape: tuple = ()
+    tracked: bool = False      # autograd records it: a parameter below, not under no_grad
+    inline: bool = True        # a plain number is written in place of its name
+
+    @property
+    def requires_grad(self) -> bool:
+        return self.tracked
+
+
+@dataclass(eq=False)
+class Func:
+    """A helper function of the notebook: parameters, assignments, one return."""
+
+    name: str
+    params: list[str]
+    body: list[ast.stmt]
+    where: Where
+    problem: str = ""          # why it cannot be inlined, if it cannot
+    prints: bool = False
+
+
+@dataclass
+class Translated:
+    tree: ast.expr
+    text: str
+    deps: dict = field(default_factory=dict)
+
+
+# --- expressions ---------------------------------------------------------------------------
+
+class Translator:
+    """Rebuilds an expression from the tables; env maps notebook names to what they hold."""
+
+    def __init__(self, modules: dict[str, str], env: dict):
+        self.modules = modules     # alias -> module ("np" -> "numpy"), or function spelling
+        self.env = env
+
+    def expression(self, node: ast.expr, local: dict | None = None) -> Translated:
+        deps: dict = {}
+        tree = self._visit(node, local or {}, deps, 0, ())
+        return Translated(tree, checked_text(tree), deps)
+
+    def formula(self, func: Func, names: list[str]) -> Translated:
+        """A helper's return expression with its parameters standing as names (dz_dx(x))."""
+        local = {p: ast.Name(n, ast.Load()) for p, n in zip(func.params, names)}
+        deps: dict = {}
+        tree = self._inline_body(func, local, deps, 0, ())
+        return Translated(tree, checked_text(tree), deps)
+
+    # the walk
+
+    def _visit(self, node, local, deps, depth, stack) -> ast.expr:
+        if depth > MAX_DEPTH:
+            raise Unsupported(f"the expression is nested more than {MAX_DEPTH} deep", node)
+        method = getattr(self, "_" + type(node).__name__, None)
+        if method is None:
+            raise Unsupported(_what(node), node)
+        return method(node, local, deps, depth + 1, stack)
+
+    def _Constant(self, node, local, deps, depth, stack):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            raise Unsupported(f"the constant {one(node)} is not a number", node)
+        return ast.Constant(node.value)
+
+    def _Name(self, node, local, deps, depth, stack):
+        if node.id in local:
+            bound = local[node.id]
+            if isinstance(bound, Translated):
+                deps.update(bound.deps)
+                return copy.deepcopy(bound.tree)
+            return copy.deepcopy(bound)
+        held = self.env.get(node.id)
+        if isinstance(held, (Leaf, Node)):
+            if isinstance(held, Node) and held.dtype is None and held.inline:
+                deps.update(held.deps)
+                return copy.deepcopy(held.tree)   # a plain number: written in place
+            deps[node.id] = held
+            return ast.Name(node.id, ast.Load())
+        if isinstance(held, Func):
+            raise Unsupported(f"the function {node.id} used as a value", node)
+        if node.id in self.modules:
+            raise Unsupported(f"the module {node.id} used as a value", node)
+        raise Unsupported(f"{node.id} is not defined by an earlier statement the draft "
+                          "understood", node)
+
+    def _UnaryOp(self, node, local, deps, depth, stack):
+        operand = self._visit(node.operand, local, deps, depth, stack)
+        if isinstance(node.op, ast.USub):
+            return ast.UnaryOp(ast.USub(), operand)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        raise Unsupported(f"the operator {type(node.op).__name__} is not in the language", node)
+
+    def _BinOp(self, node, local, deps, depth, stack):
+        op = OPERATORS.get(type(node.op))
+        if op is None:
+            said = NOT_YET.get(type(node.op), f"the operator {type(node.op).__name__}")
+            raise Unsupported(f"{said}: the draft does not translate it yet", node)
+        return ast.BinOp(self._visit(node.left, local, deps, depth, stack), op(),
+                         self._visit(node.right, local, deps, depth, stack))
+
+    def _Attribute(self, node, local, deps, depth, stack):
+        spelled = self.dotted(node)
+        if spelled in CONSTANTS:
+            return ast.Name(CONSTANTS[spelled], ast.Load())
+        raise Unsupported(f"the attribute {one(node)}: the draft does not translate it", node)
+
+    def _Call(self, node, local, deps, depth, stack):
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(
+                k.arg is None for k in node.keywords):
+            raise Unsupported(f"*arguments in {one(node)}", node)
+        spelled = self.dotted(node.func)
+
+        def visit(n):
+            return self._visit(n, local, deps, depth, stack)
+        if spelled in FUNCTIONS or spelled in POWERS:
+            if spelled.startswith("math.") and any(self._tensor_in(a, local) for a in node.args):
+                raise Unsupported(f"{spelled}() of a tensor gives a plain float, cut from the "
+                                  "graph", node)
+            return self._function(FUNCTIONS.get(spelled, "**"), [visit(a) for a in node.args],
+                                  node.keywords, visit, node)
+        if isinstance(node.func, ast.Attribute) and spelled is None:
+            name = node.func.attr
+            if name in METHODS or name in METHOD_POWERS:
+                args = [visit(node.func.value)] + [visit(a) for a in node.args]
+                return self._function(METHODS.get(name, "**"), args, node.keywords, visit, node)
+            raise Unsupported(f"the method .{name}(): the draft does not translate it", node)
+        if isinstance(node.func, ast.Name) and isinstance(self.env.get(node.func.id), Func):
+            return self._inline(self.env[node.func.id], node, local, deps, depth, stack)
+        raise Unsupported(f"{spelled or one(node.func)}(): the draft does not translate it", node)
+
+    def _function(self, name: str, args: list, keywords: list, visit, node) -> ast.expr:
+        if keywords:
+            allowed = KEYWORDS.get(name, ())
+            for keyword in keywords:
+                if keyword.arg not in allowed:
+                    raise Unsupported(f"the keyword {keyword.arg}= of {name}(): the draft does "
+                                      "not translate it yet", node)
+            by_name = {k.arg: k.value for k in keywords}
+            args = args + [visit(by_name[k]) for k in allowed[len(args) - 1:] if k in by_name]
+        if name == "**":
+            if len(args) != 2:
+                raise Unsupported(f"a power takes 2 arguments, not {len(args)}", node)
+            return ast.BinOp(args[0], ast.Pow(), args[1])
+        return ast.Call(ast.Name(name, ast.Load()), args, [])
+
+    def _inline(self, func: Func, node, local, deps, depth, stack) -> ast.expr:
+        if func.problem:
+            raise Unsupported(f"{func.name}() cannot be inlined: {func.problem}", node)
+        if func.name in stack or len(stack) >= MAX_INLINING:
+            raise Unsupported(f"{func.name}() calls itself or nests helpers more than "
+                              f"{MAX_INLINING} deep", node)
+        if len(node.args) > len(func.params):
+            raise Unsupported(f"{func.name}() takes {len(func.params)} arguments", node)
+        bound = {p: Translated(self._visit(a, local, deps, depth, stack), "", {})
+                 for p, a in zip(func.params, node.args)}
+        for keyword in node.keywords:
+            if keyword.arg not in func.params or keyword.arg in bound:
+                raise Unsupported(f"the keyword {keyword.arg}= of {func.name}()", node)
+            bound[keyword.arg] = Translated(self._visit(keyword.value, local, deps, depth, stack),
+                                            "", {})
+        missing = [p for p in func.params if p not in bound]
+        if missing:
+            raise Unsupported(f"{func.name}() is called without {', '.join(missing)}", node)
+        return self._inline_body(func, bound, deps, depth, stack + (func.name,))
+
+    def _inline_body(self, func: Func, local: dict, deps, depth, stack) -> ast.expr:
+        local = dict(local)
+        for statement in func.body[:-1]:   # assignments to one name each (Func's promise)
+            assert isinstance(statement, ast.Assign) and isinstance(statement.targets[0], ast.Name)
+            local[statement.targets[0].id] = self._visit(statement.value, local, deps, depth,
+                                                         stack)
+        returned = func.body[-1]
+        assert isinstance(returned, ast.Return) and returned.value is not None
+        return self._visit(returned.value, local, deps, depth, stack)
+
+    def _tensor_in(self, node, local) -> bool:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and sub.id not in local:
+                held = self.env.get(sub.id)
+                if isinstance(held, Leaf) or (isinstance(held, Node) and held.dtype):
+                    return True
+        return False
+
+    def dotted(self, node) -> str | None:
+        """a.b.c with its first name a module alias, resolved: np.sin -> numpy.sin; else None."""
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        if node.id in self.modules:
+            return ".".join([self.modules[node.id]] + parts[::-1])
+        if not parts and node.id in ("abs", "pow") and node.id not in self.env:
+            return node.id  # the builtins
+        return None
+
+
+def checked_text(tree: ast.expr) -> str:
+    """The case language's text of a rebuilt tree, once expr.parse (the allow-list) takes it."""
+    try:
+        text = ast.unparse(tree)
+    except (RecursionError, ValueError):
+        raise Unsupported("the expression is too deep to write") from None
+    try:
+        return str(parse(text))
+    except CaseError as exc:
+        raise Unsupported(f"the expression language refuses it: {exc.message}") from None
+
+
+def renamed(tree: ast.expr, names: dict[str, str]) -> ast.expr:
+    """A copy of tree with its names replaced (a case's names must be unique and safe)."""
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, node):
+            return ast.Name(names.get(node.id, node.id), ast.Load())
+    return Rename().visit(copy.deepcopy(tree))
+
+
+def shape_of(tree: ast.expr, deps: dict) -> tuple:
+    """() for a scalar, else the one shape of its vectors (sum and mean give a scalar)."""
+    if isinstance(tree, ast.Name):
+        held = deps.get(tree.id)
+        return held.shape if held is not None else ()
+    if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) \
+            and tree.func.id in ("sum", "mean"):
+        shape_of(tree.args[0], deps)
+        return ()
+    found = {shape_of(c, deps) for c in ast.iter_child_nodes(tree)
+             if isinstance(c, ast.expr)} - {()}
+    if len(found) > 1:
+        raise Unsupported("vectors of different shapes " + " and ".join(map(str, sorted(found))))
+    return found.pop() if found else ()
+
+
+# --- tensors from literals -----------------------------------------------------------------
+
+@dataclass
+class Made:
+    value: object
+    dtype: str
+    grad: bool
+    shape: tuple
+
+
+def constructor(node: ast.expr, translator: Translator) -> Made | None:
+    """torch.tensor(3.0, requires_grad=True), torch.Tensor([...]).double(), ...: the tensor it
+    makes, read from the literal; None when node is not a constructor."""
+    chain = []
+    while (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+           and translator.dotted(node.func) is None):
+        chain.append(node)
+        node = node.func.value
+    if not isinstance(node, ast.Call) or translator.dotted(node.func) not in CONSTRUCTORS:
+        return None
+    made = _made(node, translator)
+    for call in reversed(chain):
+        made = _method(made, call, translator)
+    return made
+
+
+def _made(node: ast.Call, translator: Translator) -> Made:
+    spelled = translator.dotted(node.func) or ""
+    if len(node.args) != 1:
+        raise Unsupported(f"{spelled}() with {len(node.args)} arguments (the draft reads one "
+                          "literal)", node)
+    values, floats = literal(node.args[0])
+    dtype = CONSTRUCTORS[spelled] or ("float32" if floats else "int64")
+    grad = False
+    for keyword in node.keywords:
+        if keyword.arg == "requires_grad":
+            grad = _flag(keyword.value)
+        elif keyword.arg == "dtype":
+            named = DTYPES.get(translator.dotted(keyword.value) or "")
+            if named is None:
+                raise Unsupported(f"the dtype {one(keyword.value)} (the draft knows float32 and "
+                                  "float64)", keyword.value)
+            dtype = named
+        elif keyword.arg == "device" and isinstance(keyword.value, ast.Constant) \
+                and keyword.value.value == "cpu":
+            continue
+        else:
+            raise Unsupported(f"the keyword {keyword.arg}= of {spelled}()", node)
+    array = np.asarray(values, dtype=np.float64)
+    return Made(_rounded(array, dtype), dtype, grad, array.shape)
+
+
+def _method(made: Made, call: ast.Call, translator: Translator) -> Made:
+    assert isinstance(call.func, ast.Attribute)   # constructor() follows method calls only
+    name = call.func.attr
+    if name in ("double", "float") and not call.args and not call.keywords:
+        return _cast(made, "float64" if name == "double" else "float32", call)
+    if name == "to" and len(call.args) == 1 and not call.keywords:
+        dtype = DTYPES.get(translator.dotted(call.args[0]) or "")
+        if dtype:
+            return _cast(made, dtype, call)
+    if name == "requires_grad_" and len(call.args) <= 1 and not call.keywords:
+        flag = _flag(call.args[0]) if call.args else True
+        return Made(made.value, made.dtype, flag, made.shape)
+    if name in ("clone", "detach") and not call.args and not call.keywords:
+        return Made(made.value, made.dtype, False if name == "detach" else made.grad, made.shape)
+    raise Unsupported(f"the method .{name}() on a new tensor", call)
+
+
+def _cast(made: Made, dtype: str, call) -> Made:
+    if made.grad:
+        raise Unsupported(f".{call.func.attr}() of a tensor that requires grad makes a non-leaf, "
+                          "whose .grad stays None", call)
+    array = np.asarray(made.value, dtype=np.float64)
+    return Made(_rounded(array, dtype), dtype, False, made.shape)
+
+
+def _rounded(array: np.ndarray, dtype: str):
+    """The values as the dtype holds them: float32 rounds, and that rounding is kept."""
+    if dtype == "float32":
+        array = array.astype(np.float32).astype(np.float64)
+    elif dtype == "int64":
+        array = np.trunc(array)
+    return array.tolist()
+
+
+def literal(node: ast.expr) -> tuple[object, bool]:
+    """A number or (nested) list of numbers written in the cell, and whether any is a float."""
+    floats = [False]
+    count = [0]
+
+    def value(n, depth):
+        if depth > MAX_NESTING:
+            raise Unsupported(f"a tensor literal nested more than {MAX_NESTING} deep", n)
+        if isinstance(n, (ast.List, ast.Tuple)):
+            items = [value(e, depth + 1) for e in n.elts]
+            if not items or len({_shape(i) for i in items}) != 1:
+                raise Unsupported("a tensor literal that is empty or not rectangular", n)
+            return items
+        sign = 1
+        while isinstance(n, ast.UnaryOp) and isinstance(n.op, (ast.USub, ast.UAdd)):
+            sign, n = sign * (-1 if isinstance(n.op, ast.USub) else 1), n.operand
+        if isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) \
+                and not isinstance(n.value, bool):
+            count[0] += 1
+            if count[0] > MAX_ELEMENTS:
+                raise Unsupported(f"a tensor literal of more than {MAX_ELEMENTS:,} elements", n)
+            floats[0] |= isinstance(n.value, float)
+            number = sign * n.value
+            if isinstance(number, float) and not np.isfinite(number):
+                raise Unsupported("a tensor literal holding inf or nan", n)
+            return number
+        raise Unsupported(f"the tensor's value {one(n)} is not a literal number or list", n)
+
+    return value(node, 0), floats[0]
+
+
+def _shape(item) -> tuple:
+    return (len(item),) + _shape(item[0]) if isinstance(item, list) else ()
+
+
+def _flag(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        return node.value
+    raise Unsupported(f"requires_grad given as {one(node)}, not True or False", node)
+
+
+# --- names ---------------------------------------------------------------------------------
+
+def derivative(name: str, known) -> tuple[str, str, str] | None:
+    """(kind, of, wrt) when name is a derivative named the tutorials' way: dz_dx is dz/dx,
+    dy_pred_dz is d(y_pred)/dz (the split whose both sides are known names is taken)."""
+    for pattern, kind in DERIVATIVE_NAMES:
+        if not pattern.match(name):
+            continue
+        if kind == "adjoint":
+            of = name[1:]
+            return (kind, of, "") if known(of) else None
+        splits = [(name[1:i], name[i + 2:]) for i in range(2, len(name) - 2)
+                  if name[i:i + 2] == "_d"]
+        splits = [s for s in splits if s[0] and s[1] and s[1][0].isalpha()]
+        for of, wrt in splits:
+            if known(of) and known(wrt):
+                return kind, of, wrt
+        for of, wrt in splits:
+            if known(wrt):
+                return kind, of, wrt
+        if splits:
+            return (kind,) + splits[0]
+    return None
+
+
+def case_name(name: str, taken: set[str]) -> str:
+    """A name the case language accepts for a notebook name: as it is when it can be; else a
+    variant (e, pi, sum, _x and non-ASCII names would be read as something else or refused)."""
+    candidate = name if _plain(name) else "v_" + re.sub(r"\W", "_", name.lstrip("_")).strip("_")
+    if not _plain(candidate):
+        candidate = "v"
+    base, n = candidate, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}_{n}"
+    return candidate
+
+
+def _plain(name: str) -> bool:
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        return False
+    try:
+        return parse(name).names() == frozenset((name,))
+    except CaseError:
+        return False
+
+
+def one(node: ast.AST, longest: int = 60) -> str:
+    """The node's source, short, for a message."""
+    try:
+        text = ast.unparse(node)
+    except (RecursionError, ValueError, AttributeError):
+        text = type(node).__name__
+    return text if len(text) <= longest else text[: longest - 1] + "…"
+
+
+_WHAT = {
+    "Subscript": "a subscript (x[i]): the draft does not translate it yet",
+    "Compare": "a comparison is not in the expression language",
+    "BoolOp": "and/or are not in the expression language",
+    "IfExp": "a conditional expression is not in the expression language",
+    "Lambda": "a lambda is not in the expression language",
+    "JoinedStr": "an f-string is not a number",
+    "List": "a list is not in the expression language (a vector is an input)",
+    "Tuple": "a tuple is not in the expression language",
+}
+
+
+def _what(node) -> str:
+    return _WHAT.get(type(node).__name__,
+                     f"{type(node).__name__} ({one(node)}) is not in the expression language")

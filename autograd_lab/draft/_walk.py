@@ -1,0 +1,798 @@
+"""The notebook walked cell by cell, statement by statement, as it ran, without running it.
+
+The walk keeps what each name holds (a tensor from a literal, an expression of others, a
+helper function), and records what a case needs: the cells replayed as behaviour steps, each
+backward() with the graph it ran over, each printed value and gradient with the state it was
+printed in, and the hand-written derivatives. What it cannot follow becomes a Note."""
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from . import _outputs
+from ._notebook import Cell, Note, Notebook
+from ._text import one_line
+from ._translate import (
+    KNOWN_MODULES,
+    Func,
+    Leaf,
+    Node,
+    Translator,
+    Unsupported,
+    Where,
+    constructor,
+    derivative,
+    one,
+    shape_of,
+)
+
+STATE_ACTIONS = ("backward", "zero_grad", "detach", "requires_grad", "retain_grad", "no_grad")
+LOOKS = ("grad", "requires_grad", "is_leaf", "grad_fn")
+
+
+@dataclass
+class Expect:
+    key: str                  # as the behaviour case writes it: "y", "grad/x", "raises"
+    value: object             # digits as printed (str or nested lists), a bool, None, a text
+    where: Where
+    shown: str                # what the notebook printed
+
+
+@dataclass
+class Step:
+    action: str               # compute, backward, zero_grad, detach, requires_grad,
+    where: Where              # retain_grad, no_grad, or look (a cell that only shows)
+    args: tuple = ()
+    expect: list[Expect] = field(default_factory=list)
+    inner: list[Step] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)    # placed before the step
+    again: bool = False       # a computation from an earlier cell, repeated for this case
+
+
+@dataclass
+class Segment:
+    """The cells from one making of a tensor to the next making of one of the same name."""
+
+    inputs: dict = field(default_factory=dict)         # name -> Leaf
+    steps: list[Step] = field(default_factory=list)
+    current: dict = field(default_factory=dict)        # name -> what the case's name holds now
+    notes: list[Note] = field(default_factory=list)    # after the last step
+    lost: Where | None = None  # where a backward(), zero_() or requires_grad was left out
+
+    def checkable(self) -> bool:
+        return any(_checkable(s) for s in self.steps)
+
+
+def _checkable(step: Step) -> bool:
+    return bool(step.expect) or step.action in STATE_ACTIONS or any(map(_checkable, step.inner))
+
+
+@dataclass(eq=False)
+class Instance:
+    """One backward() over a graph: its output, and the gradients printed after it."""
+
+    output: Node
+    where: Where
+    grads: list[Observation] = field(default_factory=list)
+    pseudo: bool = False      # no backward(): the graph a hand-written derivative names
+
+
+@dataclass
+class Observation:
+    kind: str                 # "value" (a node's) or "grad" (a parameter's)
+    target: object            # the Leaf or Node printed
+    written: object
+    where: Where
+    shown: str
+    instance: Instance | None = None
+
+
+@dataclass
+class DerivativeVariable:
+    node: Node                # dloss_dy_pred = ..., a hand-written derivative
+    of: str
+    wrt: str
+    env: dict                 # what every name held when it was written
+
+
+@dataclass
+class Call:
+    args: list                # the numbers it was called with
+    written: object
+    where: Where
+    shown: str
+
+
+@dataclass
+class DerivativeFunction:
+    func: Func                # def dz_dx(x): return 2*x*math.cos(x**2)
+    of: str
+    wrt: str
+    calls: list[Call] = field(default_factory=list)
+
+
+@dataclass
+class Record:
+    notebook: Notebook
+    segments: list[Segment] = field(default_factory=list)
+    instances: list[Instance] = field(default_factory=list)
+    values: list[Observation] = field(default_factory=list)
+    nodes: list[Node] = field(default_factory=list)    # every tensor node, in order
+    variables: list[DerivativeVariable] = field(default_factory=list)
+    functions: dict[str, DerivativeFunction] = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
+    modules: dict = field(default_factory=dict)        # at the end: for helpers' formulas
+    env: dict = field(default_factory=dict)
+
+
+class _Fill:
+    """What to do with one value a cell showed; kind says what the value is of."""
+
+    def __init__(self, kind: str, act: Callable[[_outputs.Shown | None], None]):
+        self.kind, self.act = kind, act
+
+    def __call__(self, shown: _outputs.Shown | None) -> None:
+        self.act(shown)
+
+
+@dataclass
+class _Show:
+    """What a statement shows: a print's shape (literal parts, None for each value) and, for
+    each value, what to do with it."""
+
+    parts: list
+    fills: list
+    where: Where
+    display: bool = False     # the cell's last expression, shown by Jupyter (not a print)
+
+
+def walk(notebook: Notebook) -> Record:
+    return _Walk(notebook).run()
+
+
+class _Walk:
+    def __init__(self, notebook: Notebook):
+        self.record = Record(notebook, notes=list(notebook.notes))
+        self.modules: dict[str, str] = self.record.modules
+        self.env: dict = self.record.env
+        self.translator = Translator(self.modules, self.env)
+        self.segment = Segment()
+        self.targets = [self.segment.steps]   # where steps go: inside a no_grad block, its own
+        self.no_grad = 0
+        self.grads: dict[int, list] = {}      # id(a leaf's origin) -> [backwards run, Instance]
+        self.waiting: list[Note] = []         # notes for the next step
+
+    def run(self) -> Record:
+        for cell in self.record.notebook.cells:
+            try:
+                self.cell(cell)
+            except Exception as exc:  # a bug of ours: the cell is left out, the rest go on
+                self.note(cell.label, None, f"left out: the draft failed on this cell "
+                          f"({type(exc).__name__}); please report it")
+        self.close()
+        self.record.notes.sort(key=lambda n: self._order(n))
+        return self.record
+
+    def _order(self, note: Note) -> tuple:
+        cells = [c.label for c in self.record.notebook.cells]
+        return (cells.index(note.cell) if note.cell in cells else -1, note.line or 0)
+
+    # --- cells -------------------------------------------------------------------------------
+
+    def cell(self, cell: Cell) -> None:
+        if not cell.code.strip():
+            return
+        self.lines = cell.code.split("\n")
+        self.cell_now = cell
+        try:
+            tree = ast.parse(cell.code)
+        except SyntaxError as exc:
+            self.note(cell.label, exc.lineno, f"left out: the cell is not valid Python "
+                                              f"({one_line(exc.msg, 80)})")
+            return
+        except (RecursionError, MemoryError, ValueError):
+            self.note(cell.label, None, "left out: the cell is nested too deep to parse")
+            return
+        self.shows: list[_Show] = []
+        self.cell_steps: list[Step] = []
+        self.unreadable = ""                  # why the cell's output cannot be matched
+        for i, statement in enumerate(tree.body):
+            shown = i == len(tree.body) - 1 and not self._silenced(statement)
+            self.statement(statement, shown)
+        self.outputs(cell)
+
+    def where(self, node: ast.AST) -> Where:
+        line = getattr(node, "lineno", 1)
+        code = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
+        return Where(self.cell_now.label, line, code, self.cell_now.index * 1_000_000 + line)
+
+    def _silenced(self, statement: ast.stmt) -> bool:
+        """A trailing ; keeps Jupyter from showing the last expression."""
+        line = self.lines[(statement.end_lineno or statement.lineno) - 1].encode()
+        rest = line[statement.end_col_offset:].decode(errors="ignore")
+        return rest.split("#")[0].strip().startswith(";")
+
+    def note(self, cell: str, line: int | None, text: str) -> None:
+        note = Note(cell, line, text)
+        self.record.notes.append(note)
+        self.waiting.append(note)
+
+    def left_out(self, node: ast.AST, why: str, line: int | None = None) -> None:
+        where = self.where(node)
+        code = one(node, 60) if getattr(node, "end_lineno", 0) == where.line \
+            else where.code[:60] + " …"   # a block: its first line
+        self.note(where.cell, line or where.line, f"left out: {code}: {why}")
+
+    # --- statements --------------------------------------------------------------------------
+
+    def statement(self, statement: ast.stmt, shown: bool) -> None:
+        handler = getattr(self, "s_" + type(statement).__name__, None)
+        try:
+            if handler is None:
+                if _prints(statement):
+                    self.unreadable = f"it prints inside a {type(statement).__name__.lower()}"
+                raise Unsupported(f"a {type(statement).__name__.lower()} statement: the draft "
+                                  "follows straight-line code", statement)
+            handler(statement, shown)
+        except RecursionError:
+            self.left_out(statement, "nested too deep to follow")
+        except Unsupported as exc:
+            line = getattr(exc.node, "lineno", None)
+            inside = line is not None and statement.lineno <= line <= statement.end_lineno
+            self.left_out(statement, exc.message, line if inside else None)
+            if _changes_grads(statement):
+                self.segment.lost = self.where(statement)
+
+    def s_Pass(self, statement, shown):
+        pass
+
+    def s_Import(self, statement, shown):
+        for alias in statement.names:
+            if alias.asname:
+                self.modules[alias.asname] = alias.name
+            else:
+                top = alias.name.split(".")[0]
+                self.modules[top] = top
+            self._known_module(alias.name, statement)
+
+    def s_ImportFrom(self, statement, shown):
+        module = statement.module or ""
+        for alias in statement.names:
+            if alias.name == "*":
+                raise Unsupported(f"from {module} import *", statement)
+            self.modules[alias.asname or alias.name] = f"{module}.{alias.name}"
+        self._known_module(module, statement)
+
+    def _known_module(self, module: str, statement) -> None:
+        if module not in KNOWN_MODULES and module.split(".")[0] not in ("torch",):
+            self.left_out(statement, "a module the draft does not read (nothing of it is used)")
+
+    def s_FunctionDef(self, statement, shown):
+        where = self.where(statement)
+        func = Func(statement.name, [a.arg for a in statement.args.posonlyargs +
+                                     statement.args.args], [], where,
+                    prints=_prints(statement))
+        args = statement.args
+        if args.vararg or args.kwarg or args.kwonlyargs or args.defaults or args.kw_defaults:
+            func.problem = "it has default, * or ** arguments"
+        elif statement.decorator_list:
+            func.problem = "it is decorated"
+        body = list(statement.body)
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]  # its docstring
+        for i, line in enumerate(body):
+            last = i == len(body) - 1
+            ok = (isinstance(line, ast.Return) and line.value is not None) if last else (
+                isinstance(line, ast.Assign) and len(line.targets) == 1
+                and isinstance(line.targets[0], ast.Name))
+            if not ok and not func.problem:
+                func.problem = (f"line {line.lineno}: only assignments and one return are "
+                                "followed")
+        func.body = body
+        if not body and not func.problem:
+            func.problem = "it has no body to inline"
+        self.env[func.name] = func
+        self.record.functions.pop(func.name, None)
+        named = derivative(func.name, lambda n: True)
+        if named and named[0] == "partial" and len(func.params) >= 1 and not func.problem:
+            self.record.functions[func.name] = DerivativeFunction(func, named[1], named[2])
+
+    def s_Assign(self, statement, shown):
+        if len(statement.targets) != 1:
+            raise Unsupported("several targets in one assignment", statement)
+        target = statement.targets[0]
+        if isinstance(target, ast.Attribute) and target.attr == "requires_grad" \
+                and isinstance(target.value, ast.Name):
+            flag = statement.value
+            if not (isinstance(flag, ast.Constant) and isinstance(flag.value, bool)):
+                raise Unsupported("requires_grad set to something other than True or False",
+                                  statement)
+            return self.requires_grad(target.value.id, flag.value, statement)
+        if not isinstance(target, ast.Name):
+            raise Unsupported("an assignment to something other than a name", statement)
+        self.assign(target.id, statement.value, statement)
+
+    def s_AnnAssign(self, statement, shown):
+        if statement.value is None or not isinstance(statement.target, ast.Name):
+            raise Unsupported("an annotation without a value", statement)
+        self.assign(statement.target.id, statement.value, statement)
+
+    def s_AugAssign(self, statement, shown):
+        raise Unsupported("an in-place update: the draft follows assignments only", statement)
+
+    def s_With(self, statement, shown):
+        items = statement.items
+        if len(items) != 1 or items[0].optional_vars is not None or not isinstance(
+                items[0].context_expr, ast.Call) or self.translator.dotted(
+                items[0].context_expr.func) != "torch.no_grad":
+            if _prints(statement):
+                self.unreadable = "it prints inside a with block"
+            raise Unsupported("a with block other than torch.no_grad()", statement)
+        step = self.step(Step("no_grad", self.where(statement)))
+        self.targets.append(step.inner)
+        self.no_grad += 1
+        try:
+            for inner in statement.body:
+                self.statement(inner, False)
+        finally:
+            self.no_grad -= 1
+            self.targets.pop()
+
+    def s_Expr(self, statement, shown):
+        value = statement.value
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return  # a string standing alone: text, not code
+        if isinstance(value, ast.Call):
+            return self.call(value, shown)
+        if isinstance(value, ast.Attribute) and value.attr == "backward":
+            where = self.where(statement)
+            self.note(where.cell, where.line, f"{one(value)} is not called (no parentheses): "
+                      "no backward() runs here, so no gradient is computed")
+            return
+        if shown:
+            self.display(value)
+
+    # --- assignments -------------------------------------------------------------------------
+
+    def assign(self, name: str, value: ast.expr, statement) -> None:
+        try:
+            made = constructor(value, self.translator)
+            if made is not None:
+                return self.make(name, made, statement)
+            if (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+                    and value.func.attr == "detach" and not value.args
+                    and isinstance(value.func.value, ast.Name)):
+                return self.detach(name, value.func.value.id, statement)
+            self.compute(name, value, statement)
+        except Unsupported:
+            self.env.pop(name, None)  # the name now holds what the draft does not know
+            raise
+
+    def make(self, name: str, made, statement) -> None:
+        if made.dtype == "int64" and made.grad:
+            raise Unsupported("an integer tensor cannot require grad", statement)
+        if name in self.segment.current and not self.no_grad:
+            self.close()
+        leaf = Leaf(name, made.value, made.dtype, made.grad, made.shape, self.where(statement))
+        self.env[name] = leaf
+        self.segment.inputs[name] = leaf
+        self.segment.current[name] = leaf
+        self.grads.pop(id(leaf), None)
+
+    def detach(self, name: str, source: str, statement) -> None:
+        held = self._tensor(source, statement)
+        value = held.value if isinstance(held, Leaf) else None
+        leaf = Leaf(name, value, held.dtype, False, held.shape, self.where(statement))
+        self.need(held)
+        self.step(Step("detach", self.where(statement), (name, source)))
+        self.env[name] = leaf
+        self.segment.current[name] = leaf
+
+    def compute(self, name: str, value: ast.expr, statement) -> None:
+        translated = self.translator.expression(value)
+        tensors = {n: d for n, d in translated.deps.items() if isinstance(d, (Leaf, Node))}
+        where = self.where(statement)
+        named = derivative(name, lambda n: n in self.env and n != name)
+        if not tensors and not (named and named[0] == "partial"):
+            node = Node(name, translated.tree, translated.text, {}, where, None)  # inlined
+        elif not tensors:  # dz_db = 1: a hand-written derivative, kept by its name
+            node = Node(name, translated.tree, translated.text, {}, where, None, inline=False)
+            self.step(Step("compute", where, (name, node)))
+            self.segment.current[name] = node
+        else:
+            dtypes = {d.dtype for d in tensors.values() if d.dtype != "int64"} or {"float32"}
+            node = Node(name, translated.tree, translated.text, tensors, where,
+                        "float64" if "float64" in dtypes else "float32",
+                        shape_of(translated.tree, tensors),
+                        not self.no_grad and any(d.requires_grad for d in tensors.values()))
+            for held in tensors.values():
+                self.need(held)
+            self.step(Step("compute", where, (name, node)))
+            self.segment.current[name] = node
+            self.record.nodes.append(node)
+        self.env[name] = node
+        if named and named[0] == "partial":
+            self.record.variables.append(DerivativeVariable(node, named[1], named[2],
+                                                            dict(self.env)))
+        elif named and tensors:
+            self.note(where.cell, where.line, f"{name} reads as the adjoint of {named[1]} (an "
+                      "entry of a backward: pass), which the draft does not write yet: kept "
+                      "only as a computed value")
+
+    # --- calls -------------------------------------------------------------------------------
+
+    def call(self, call: ast.Call, shown: bool) -> None:
+        func = call.func
+        if isinstance(func, ast.Name) and func.id == "print" and "print" not in self.env:
+            return self.print(call)
+        if isinstance(func, ast.Name) and func.id in self.record.functions:
+            return self.derivative_call(self.record.functions[func.id], call, shown)
+        if isinstance(func, ast.Attribute):
+            method, owner = func.attr, func.value
+            if method == "backward":
+                return self.backward(owner, call)
+            if method == "zero_" and isinstance(owner, ast.Attribute) and owner.attr == "grad" \
+                    and isinstance(owner.value, ast.Name) and not call.args:
+                step = self.zero_grad(owner.value.id, call)
+                if shown:
+                    self.display(owner, step)
+                return
+            if method == "requires_grad_" and isinstance(owner, ast.Name) and not call.keywords:
+                flag = call.args[0] if call.args else ast.Constant(True)
+                if len(call.args) > 1 or not (isinstance(flag, ast.Constant)
+                                              and isinstance(flag.value, bool)):
+                    raise Unsupported("requires_grad_() with something other than True or "
+                                      "False", call)
+                step = self.requires_grad(owner.id, flag.value, call)
+                if shown:
+                    self.display(owner, step)
+                return
+            if method == "retain_grad" and isinstance(owner, ast.Name) and not call.args:
+                held = self._tensor(owner.id, call)
+                self.need(held)
+                self.step(Step("retain_grad", self.where(call), (owner.id,)))
+                return
+        if shown:
+            return self.display(call)
+        if isinstance(func, ast.Name) and isinstance(self.env.get(func.id), Func):
+            if self.env[func.id].prints:
+                self.unreadable = f"{func.id}() prints"
+            raise Unsupported("a call whose value is not kept", call)
+        raise Unsupported("a call the draft does not follow", call)
+
+    def backward(self, owner: ast.expr, call: ast.Call) -> None:
+        if not isinstance(owner, ast.Name):
+            raise Unsupported("backward() of an unnamed expression: name it first", call)
+        if call.args or call.keywords:
+            raise Unsupported("backward() with arguments (gradient=, retain_graph=): the case "
+                              "format's steps call backward() alone", call)
+        held = self._tensor(owner.id, call)
+        self.need(held)
+        where = self.where(call)
+        self.step(Step("backward", where, (owner.id,)))
+        if not (isinstance(held, Node) and held.tracked and held.shape == ()):
+            return  # torch raises here (no graph, or not a scalar): the behaviour case says so
+        leaves = closure_leaves(held)
+        params = [leaf for leaf in leaves if leaf.grad]
+        if not params or any(leaf.value is None for leaf in leaves):
+            return
+        instance = Instance(held, where)
+        self.record.instances.append(instance)
+        for leaf in params:
+            state = self.grads.setdefault(id(leaf.origin), [0, None])
+            state[0] += 1
+            state[1] = instance
+
+    def zero_grad(self, name: str, call) -> Step:
+        held = self._tensor(name, call)
+        self.need(held)
+        step = self.step(Step("zero_grad", self.where(call), (name,)))
+        if isinstance(held, Leaf):
+            self.grads[id(held.origin)] = [0, None]
+        return step
+
+    def requires_grad(self, name: str, flag: bool, node) -> Step:
+        held = self._tensor(name, node)
+        if not isinstance(held, Leaf):
+            raise Unsupported(f"requires_grad of {name}, which is computed, not a leaf", node)
+        self.need(held)
+        step = self.step(Step("requires_grad", self.where(node), (name, flag)))
+        changed = held.changed(flag, self.where(node))
+        self.env[name] = changed
+        self.segment.current[name] = changed
+        return step
+
+    def derivative_call(self, function: DerivativeFunction, call: ast.Call, shown: bool) -> None:
+        if not shown:
+            raise Unsupported("a call of a hand-written derivative whose value is not shown",
+                              call)
+        where = self.where(call)
+        self.shows.append(_Show([None, "\n"], [self._called(function, call, where)], where,
+                                display=True))
+
+    def _called(self, function: DerivativeFunction, call: ast.Call, where: Where):
+        """The fill for a printed dz_dx(2): a point where the derivative's value is claimed."""
+        args = [self._number(a) for a in call.args]
+        if call.keywords or any(a is None for a in args):
+            return self._not_checked(call, where, "a hand-written derivative called with "
+                                     "something other than numbers")
+
+        def fill(shown):
+            if shown is not None and shown.number:
+                function.calls.append(Call(args, shown.written, where, shown.text))
+        return _Fill("call", fill)
+
+    def _number(self, node: ast.expr):
+        sign = 1
+        while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            sign, node = sign * (-1 if isinstance(node.op, ast.USub) else 1), node.operand
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+                and not isinstance(node.value, bool):
+            return sign * node.value
+        held = self.env.get(node.id) if isinstance(node, ast.Name) else None
+        if isinstance(held, Leaf) and held.shape == () and sign == 1:
+            return held.value
+        return None
+
+    # --- what a cell shows -------------------------------------------------------------------
+
+    def print(self, call: ast.Call) -> None:
+        sep, end = " ", "\n"
+        for keyword in call.keywords:
+            value = keyword.value
+            if keyword.arg in ("sep", "end") and isinstance(value, ast.Constant) \
+                    and isinstance(value.value, str):
+                sep, end = (value.value, end) if keyword.arg == "sep" else (sep, value.value)
+            elif keyword.arg != "flush":
+                self.unreadable = f"print(..., {keyword.arg}=...)"
+                return
+        parts: list[str | None] = []
+        fills: list[_Fill] = []
+        box: list[Step] = []
+        where = self.where(call)
+        for i, arg in enumerate(call.args):
+            if i:
+                parts.append(sep)
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                parts.append(arg.value)
+            elif isinstance(arg, ast.JoinedStr):
+                for piece in arg.values:
+                    if not isinstance(piece, ast.FormattedValue):
+                        parts.append(str(getattr(piece, "value", "")))
+                    else:
+                        parts.append(None)
+                        fills.append(self.slot(piece.value, where, box))
+            else:
+                parts.append(None)
+                fills.append(self.slot(arg, where, box))
+        box.append(self.look(where))  # after what the slots needed repeated before it
+        self.shows.append(_Show(parts + [end], fills, where))
+
+    def display(self, value: ast.expr, step: Step | None = None) -> None:
+        if isinstance(value, ast.Tuple) and len(value.elts) > 1:
+            return self.display_tuple(value)
+        if _looked_at(value)[0] == "other" and not (
+                isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+                and value.func.id in self.record.functions):
+            raise Unsupported("a call the draft does not follow" if isinstance(value, ast.Call)
+                              else "not a tensor the draft follows", value)
+        where = self.where(value)
+        box: list[Step] = []
+        fill = self.slot(value, where, box)
+        box.append(step or self.look(where))
+        self.shows.append(_Show([None, "\n"], [fill], where, display=True))
+
+    def display_tuple(self, value: ast.Tuple) -> None:
+        """`x.grad, y.grad` shows its tuple's repr: (tensor(14.), None)."""
+        where = self.where(value)
+        box: list[Step] = []
+        parts: list[str | None] = ["(", None]
+        for _ in value.elts[1:]:
+            parts += [", ", None]
+        fills = [self.slot(element, where, box) for element in value.elts]
+        box.append(self.look(where))
+        self.shows.append(_Show(parts + [")", "\n"], fills, where))
+
+    def look(self, where: Where) -> Step:
+        return self.step(Step("look", where))
+
+    def slot(self, node: ast.expr, where: Where, box: list):
+        """What to do with the value printed for node: expectations on the step in box (made
+        after this, so that what it needs comes first), observations for the cases."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in self.record.functions:
+            return self._called(self.record.functions[node.func.id], node, where)
+        kind, name = _looked_at(node)
+        held = self.env.get(name) if name else None
+        if kind == "grad" and self.segment.lost is not None:
+            return self._not_checked(node, where, f"the {self.segment.lost.code[:40]} before it "
+                                     f"({self.segment.lost}) was left out, so the case would "
+                                     "not have its gradients")
+        if kind == "value" and isinstance(held, Node) and held.dtype is None and held.inline:
+            return self._not_checked(node, where, "a plain Python number, not a tensor")
+        if name is None or not isinstance(held, (Leaf, Node)):
+            return self._not_checked(node, where, "not a tensor the draft follows")
+        try:
+            self.need(held)
+        except Unsupported as exc:
+            return self._not_checked(node, where, exc.message)
+        state = self.grads.get(id(held.origin)) if isinstance(held, Leaf) else None
+
+        def fill(shown):
+            if shown is None:
+                return
+            said = shown.text or "None"
+
+            def add(key: str, value) -> None:
+                box[0].expect.append(Expect(key, value, where, said))
+            if kind == "value" and shown.number:
+                add(name, shown.written)
+                self._value_claims(held, name, shown, add)
+                self.record.values.append(Observation("value", held, shown.written, where, said))
+            elif kind == "grad" and shown.number:
+                add(f"grad/{name}", shown.written)
+                if state and state[0] == 1 and state[1] is not None:
+                    state[1].grads.append(Observation("grad", held, shown.written, where, said,
+                                                      state[1]))
+            elif kind == "grad" and shown.kind == "none":
+                add(f"grad/{name}", None)
+            elif kind in ("requires_grad", "is_leaf") and shown.kind == "bool":
+                add(f"{kind}/{name}", shown.written)
+            elif kind == "grad_fn" and shown.kind in ("grad_fn", "none"):
+                add(f"grad_fn/{name}", shown.grad_fn)
+        return _Fill(kind, fill)
+
+    def _value_claims(self, held, name: str, shown, add) -> None:
+        if shown.kind != "tensor":
+            return
+        if isinstance(held, Node):
+            add(f"grad_fn/{name}", shown.grad_fn)
+        if shown.requires_grad or shown.grad_fn is None:
+            add(f"requires_grad/{name}", shown.requires_grad)
+
+    def _not_checked(self, node, where: Where, why: str):
+        def fill(shown):
+            if shown is not None and shown.kind != "none":
+                self.note(where.cell, where.line, f"not checked: {one(node)} shows "
+                          f"{one_line(shown.text, 60)}: {why}")
+        return _Fill("other", fill)
+
+    def outputs(self, cell: Cell) -> None:
+        text = "\n".join(o.text for o in cell.outputs if o.kind == "text")
+        text = "\n".join(line for line in text.split("\n") if not self._echo(line))
+        for show in self.shows:
+            if self.unreadable:
+                if text.strip():
+                    self.note(cell.label, None, f"its output is not read: {self.unreadable}")
+                break
+            got = _outputs.match(show.parts, text) if text.strip() else None
+            if got is None:
+                if show.display and not text.strip() and cell.label.startswith("In ["):
+                    for fill in show.fills:  # the cell ran and showed nothing: the value is None
+                        if fill.kind in ("grad", "grad_fn"):
+                            fill(_outputs.Shown("none"))
+                    continue
+                if text.strip():
+                    self.note(cell.label, show.where.line, f"the output does not match "
+                              f"{one_line(show.where.code, 60)} (it begins "
+                              f"{one_line(text.strip(), 40)}): no claim taken from it")
+                break
+            values, text = got
+            for fill, value in zip(show.fills, values):
+                fill(value)
+        for out in cell.outputs:
+            if out.kind == "error":
+                self.raised(cell, out)
+            elif out.kind == "warning" and self.cell_steps:
+                last = self.cell_steps[-1]
+                if any(e.key.startswith("grad/") for e in last.expect):
+                    last.expect.append(Expect("warns", one_line(out.text, 100), last.where,
+                                              f"{out.name}: {out.text}"))
+
+    def _echo(self, line: str) -> bool:
+        """Python's warnings repeat the offending line, indented by two spaces."""
+        return line.startswith("  ") and bool(line.strip()) and line.strip() in (
+            s.strip() for s in self.lines)
+
+    def raised(self, cell: Cell, out) -> None:
+        acting = [s for s in self.cell_steps if s.action not in ("look",)]
+        said = f"{out.name}: {out.text}"
+        if not acting or not out.text.strip():
+            self.note(cell.label, None, f"the error it shows ({one_line(said, 80)}) belongs to "
+                      "no step the draft made: left out")
+            return
+        step = acting[-1]
+        step.expect.append(Expect("raises", one_line(out.text.strip(), 200), step.where, said))
+
+    # --- the behaviour case being built --------------------------------------------------------
+
+    def step(self, step: Step) -> Step:
+        step.notes, self.waiting = self.waiting, []
+        self.targets[-1].append(step)
+        self.cell_steps.append(step)
+        return step
+
+    def need(self, held) -> None:
+        """Make held available to this segment's steps under its name: an input for a tensor
+        made earlier, or its computation repeated here."""
+        seg = self.segment
+        now = seg.current.get(held.name)
+        if now is held:
+            return
+        if isinstance(held, Leaf):
+            if now is None:
+                seg.inputs[held.name] = held
+                seg.current[held.name] = held
+                return
+            if isinstance(now, Leaf) and now.origin is held.origin:
+                return
+            raise Unsupported(f"{held.name} here is an earlier tensor than the one of that name "
+                              "this case holds")
+        if now is not None:
+            raise Unsupported(f"{held.name} here is an earlier value than the one of that name "
+                              "this case holds")
+        for dep in held.deps.values():
+            self.need(dep)
+        step = Step("compute", held.where, (held.name, held), again=True)
+        self.targets[-1].append(step)
+        seg.current[held.name] = held
+
+    def _tensor(self, name: str, node):
+        held = self.env.get(name)
+        if not isinstance(held, (Leaf, Node)) or (isinstance(held, Node) and held.dtype is None):
+            raise Unsupported(f"{name} is not a tensor the draft follows", node)
+        return held
+
+    def close(self) -> None:
+        seg = self.segment
+        seg.notes += self.waiting
+        self.waiting = []
+        if seg.checkable():
+            self.record.segments.append(seg)
+        self.segment = Segment()
+        self.targets = [self.segment.steps]
+
+
+def _looked_at(node: ast.expr) -> tuple[str, str | None]:
+    """What a shown expression looks at: ("value", "y"), ("grad", "x"), ...; .item() and
+    .detach() show the same number."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr in ("item", "detach", "clone") and not node.args:
+        return _looked_at(node.func.value)
+    if isinstance(node, ast.Name):
+        return "value", node.id
+    if isinstance(node, ast.Attribute) and node.attr in LOOKS and isinstance(node.value, ast.Name):
+        return node.attr, node.value.id
+    return "other", None
+
+
+def _changes_grads(statement: ast.stmt) -> bool:
+    """backward(), zero_(), requires_grad: a statement that changes what .grad shows."""
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Attribute) and node.attr in ("backward", "zero_",
+                                                              "requires_grad_", "requires_grad"):
+            return True
+    return False
+
+
+def _prints(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print"
+               for n in ast.walk(node))
+
+
+def closure_leaves(node: Node) -> list[Leaf]:
+    """The leaves under node, each once, in the order first met."""
+    leaves: list[Leaf] = []
+    seen: set[int] = set()
+    stack: list = [node]
+    while stack:
+        held = stack.pop()
+        if id(held) in seen:
+            continue
+        seen.add(id(held))
+        if isinstance(held, Leaf):
+            leaves.append(held)
+        else:
+            stack.extend(reversed(list(held.deps.values())))
+    return leaves

@@ -1,0 +1,192 @@
+"""A case draft written as YAML text, a comment at each entry naming the cell it came from.
+
+The text is written here, line by line, so that numbers keep the digits printed (6.7000 stays
+6.7000) and every entry can carry its comment; each scalar is written plain only where YAML
+reads it back as the same value, else quoted as JSON (which YAML reads)."""
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import textwrap
+from pathlib import Path
+
+import yaml
+
+from ._entries import Digits, Draft, Entry, Point, StepOut
+from ._text import one_line
+
+COMMENT_AT = 38          # the column comments start at, where the entry is shorter
+WIDTH = 96               # header comments are wrapped to this width
+# the step actions of a behaviour case: a node named close to one is written under compute:
+ACTIONS = ("compute", "backward", "zero_grad", "no_grad", "detach", "requires_grad",
+           "retain_grad", "expect")
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ +\-*/().,]*|-[A-Za-z0-9_(.][A-Za-z0-9_ +\-*/().,]*")
+
+
+def file_name(draft: Draft) -> str:
+    """NAME.yaml, or NAME.yaml.todo for a draft with chain_rule edges still to write (not a
+    case until they are written, so that checking a folder of drafts does not stop on it)."""
+    return draft.name + (".yaml.todo" if draft.to_write else ".yaml")
+
+
+ORIGIN = re.compile(r"^((?:In \[[^\]]*\]|cell \d+), line \d+)")
+
+
+def write(draft: Draft, folder: Path, notebook: str, extra: tuple[str, ...] = ()) -> Path:
+    path = Path(folder) / file_name(draft)
+    path.write_text(text(draft, notebook, extra), encoding="utf-8")
+    return path
+
+
+def origins(written: str) -> dict[int, str]:
+    """YAML line (1-based) -> the notebook cell and line its entry came from, read back from
+    the comments: a report about a drafted case can then name the cell, not the draft's line."""
+    out = {}
+    for number, line in enumerate(written.split("\n"), 1):
+        _, hash_, comment = line.partition("  # ")
+        found = ORIGIN.match(comment.strip()) if hash_ and not line.lstrip().startswith("#") \
+            else None
+        if found:
+            out[number] = found.group(1)
+    return out
+
+
+def text(draft: Draft, notebook: str, extra: tuple[str, ...] = ()) -> str:
+    lines = _header(draft, notebook, extra)
+    lines += [f"name: {draft.name}", f"title: {scalar(one_line(draft.title, 200))}",
+              f"source: {scalar(one_line(draft.source, 300))}", f"dtype: {draft.dtype}"]
+    lines += _mapping("inputs", draft.inputs)
+    if draft.kind == "gradient":
+        lines += _mapping("forward", draft.forward)
+        if draft.output:
+            lines.append(_line(draft.output, 0))
+        lines += _mapping("chain_rule", draft.chain_rule)
+        lines += _mapping("gradient", draft.gradient)
+        lines += _mapping("expect", draft.expect)
+        if draft.points:
+            lines.append("points:")
+            for point in draft.points:
+                lines += _point(point)
+    else:
+        lines.append("steps:")
+        for step in draft.steps:
+            lines += _step(step, 1)
+    return "\n".join(lines) + "\n"
+
+
+def _header(draft: Draft, notebook: str, extra) -> list[str]:
+    first, last = draft.cells
+    said = [f"Drafted by `autograd-lab draft` from {Path(notebook).name}, {first} to {last}. Each "
+            "entry's comment names the cell and line it came from; the numbers are what the "
+            "notebook printed, each a claim held to the digits printed. Review before relying "
+            "on it."]
+    said += list(draft.header) + list(extra)
+    out = []
+    for paragraph in said:
+        out += ["# " + line for line in textwrap.wrap(one_line(paragraph, 2_000), WIDTH - 2)]
+    return out
+
+
+def _mapping(key: str, entries: list[Entry], indent: int = 0) -> list[str]:
+    if not entries:
+        return []
+    pad = "  " * indent
+    return [f"{pad}{key}:"] + [_line(e, indent + 1) for e in entries]
+
+
+def _line(entry: Entry, indent: int) -> str:
+    body = f"{'  ' * indent}{key(entry.key)}: {scalar(entry.value)}"
+    return _commented(body, entry.comment)
+
+
+def _commented(body: str, comment: str) -> str:
+    if not comment:
+        return body
+    return f"{body.ljust(COMMENT_AT)}  # {one_line(comment, 200)}"
+
+
+def _point(point: Point) -> list[str]:
+    at = "{" + ", ".join(f"{key(e.key)}: {scalar(e.value)}" for e in point.at) + "}"
+    lines = [f"  - at: {at}"]
+    lines += _mapping("expect", point.expect, 2)
+    return lines
+
+
+def _step(step: StepOut, depth: int) -> list[str]:
+    pad = "  " * depth
+    lines = [f"{pad}# {one_line(note, 300)}" for note in step.notes]
+    if step.key == "" and not step.expect:
+        return lines   # notes after the last step: comments only
+    if step.key == "":
+        first = ORIGIN.match(step.expect[0].comment) if step.expect else None
+        lines.append(_commented(f"{pad}- expect:", first.group(1) if first else ""))
+        lines += [_line(e, depth + 2) for e in step.expect]
+        return lines
+    if step.key == "no_grad":
+        lines.append(_commented(f"{pad}- no_grad:", step.comment))
+        for inner in step.value if isinstance(step.value, list) else []:
+            lines += _step(inner, depth + 2)
+    elif step.key in ("detach", "requires_grad"):
+        lines.append(_commented(f"{pad}- {step.key}: {scalar(step.value)}", step.comment))
+    elif step.key in ("backward", "zero_grad", "retain_grad"):
+        lines.append(_commented(f"{pad}- {step.key}: {key(str(step.value))}", step.comment))
+    elif _near_action(step.key):
+        lines.append(f"{pad}- compute:")
+        lines.append(_commented(f"{pad}    {key(step.key)}: {scalar(step.value)}", step.comment))
+    else:
+        lines.append(_commented(f"{pad}- {key(step.key)}: {scalar(step.value)}", step.comment))
+    lines += _mapping("expect", step.expect, depth + 1)
+    return lines
+
+
+def _near_action(name: str) -> bool:
+    return name in ACTIONS or bool(difflib.get_close_matches(name, ACTIONS, n=1, cutoff=0.75))
+
+
+# --- scalars -------------------------------------------------------------------------------
+
+def scalar(value) -> str:
+    if value is None:
+        return "~"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Digits):
+        return number(value)
+    if isinstance(value, (int, float)):
+        return number(repr(value))
+    if isinstance(value, list):
+        return "[" + ", ".join(scalar(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key(k)}: {scalar(v)}" for k, v in value.items()) + "}"
+    if re.fullmatch(r"-?\d+(\.\d+)?", str(value)):
+        return str(value)   # an expression that is a number (z/b: 1) is written as one
+    return _string(str(value))
+
+
+def number(text: str) -> str:
+    """A number's digits as YAML reads them as a number: 1e-08 (YAML 1.1 wants a point and a
+    signed exponent) becomes 1.e-08, which keeps the digits and so the claim's precision."""
+    t = text.strip()
+    mantissa, e, exponent = t.lower().partition("e")
+    if e:
+        if "." not in mantissa:
+            mantissa += "."
+        if exponent[:1] not in "+-":
+            exponent = "+" + exponent
+        t = f"{mantissa}e{exponent}"
+    return t
+
+
+def key(name: str) -> str:
+    return _string(str(name), keyish=True)
+
+
+def _string(s: str, keyish: bool = False) -> str:
+    if _PLAIN.fullmatch(s) and not s.endswith(" ") and not re.search(r"\s#|:\s", s):
+        try:
+            if yaml.safe_load(s) == s:
+                return s
+        except yaml.YAMLError:
+            pass
+    return json.dumps(s, ensure_ascii=True)

@@ -1,0 +1,159 @@
+"""A tensor case on torch, one point at a time, as the tutorial runs it: the forward pass,
+autograd's gradient of every name (leaves' .grad and nodes' retained .grad), and the
+hand-written backward pass evaluated entry by entry."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..case import Case, Expr
+from ._torch import Watch, evaluate
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+@dataclass
+class Pass:
+    """One point in one dtype: every name's value, and autograd's gradient of each."""
+
+    values: dict[str, torch.Tensor]
+    grads: dict[str, np.ndarray]       # float64 arrays, by input or node name
+
+
+def leaves(case: Case, point: int, dtype: str, grad: bool = False) -> dict:
+    """The inputs at a point (float inputs in dtype, integer ones int64) and the dims.
+
+    With grad, the parameters require grad, and so does any other float input whose gradient
+    the case asks for (a claim grad/X, a backward entry dX): its values do not change, and a
+    gradient nobody reads (a data matrix's, as large as a weight's) is not computed."""
+    wanted = set(case.params) | {e.target for e in case.backward.values()} | {
+        c.target for c in case.claims if c.kind == "grad"}
+    env: dict = dict(case.dims)
+    for name, spec in case.inputs.items():
+        value = torch.as_tensor(case.points[name][point])
+        if spec.integer:
+            env[name] = value.to(torch.int64)
+        else:
+            env[name] = value.to(DTYPES[dtype]).requires_grad_(grad and name in wanted)
+    return env
+
+
+def forward(case: Case, env: dict, dtype: str = "float64", watch: Watch | None = None) -> dict:
+    """env extended by every node's value, nodes keeping their .grad for reading."""
+    env = dict(env)
+    for name, node in case.nodes.items():
+        value = evaluate(node.expr, env, watch, batched=False, dtype=DTYPES[dtype])
+        if not isinstance(value, torch.Tensor):
+            value = torch.tensor(value, dtype=DTYPES[dtype])
+        if value.requires_grad:
+            value.retain_grad()
+        env[name] = value
+    return env
+
+
+def upstream(case: Case, env: dict, dtype: str) -> torch.Tensor | None:
+    """The gradient handed to output.backward(gradient=...), evaluated at this point."""
+    given = case.upstream
+    if given is None:
+        return None
+    if isinstance(given, Expr):
+        with torch.no_grad():
+            value = evaluate(given, env, batched=False, dtype=DTYPES[dtype])
+    else:
+        value = torch.as_tensor(given)
+    shape = env[case.output].shape
+    return torch.as_tensor(value, dtype=DTYPES[dtype]).expand(shape).clone()
+
+
+def autograd(case: Case, point: int, dtype: str, watch: Watch | None = None) -> Pass:
+    """output.backward() (with upstream for a tensor output) and every name's .grad."""
+    env = leaves(case, point, dtype, grad=True)
+    values = forward(case, env, dtype, watch)
+    output = values[case.output]
+    if output.requires_grad:
+        output.backward(gradient=upstream(case, values, dtype) if case.upstream is not None
+                        else None)
+    grads = {}
+    for name in [*case.inputs, *case.nodes]:
+        value = values[name]
+        if isinstance(value, torch.Tensor) and value.requires_grad:
+            grad = value.grad
+            grads[name] = _array(grad if grad is not None else torch.zeros_like(value))
+    return Pass({n: v.detach() if isinstance(v, torch.Tensor) else v
+                 for n, v in values.items()}, grads)
+
+
+def adjoints(case: Case, values: dict, dtype: str, given: dict | None = None) -> dict:
+    """Each hand-written backward entry evaluated in order (d<output> is 1, or upstream);
+    given: d-names to take as they are instead of evaluating them (a diagnosis: would this
+    entry be right if those it uses were?)."""
+    env = dict(values)
+    out = {f"d{case.output}": _seed(case, values, dtype)}
+    env.update(out)
+    with torch.no_grad():
+        for name, entry in case.backward.items():
+            if given is not None and name in given:
+                value = torch.as_tensor(given[name], dtype=DTYPES[dtype])
+            else:
+                value = evaluate(entry.expr, env, batched=False, dtype=DTYPES[dtype])
+                value = torch.as_tensor(value, dtype=DTYPES[dtype])
+            shape = values[entry.target].shape
+            if value.shape != shape and value.numel() == torch.Size(shape).numel():
+                value = value.reshape(shape)   # db: dz.sum() for a b of shape (1,)
+            env[name] = out[name] = value
+    return {name: _array(v) for name, v in out.items()}
+
+
+def _seed(case: Case, values: dict, dtype: str) -> torch.Tensor:
+    given = upstream(case, values, dtype)
+    return given if given is not None else torch.ones_like(values[case.output])
+
+
+def totals(case: Case, values: dict) -> dict[str, np.ndarray]:
+    """The hand-written total derivatives (`gradient:`), in float64."""
+    with torch.no_grad():
+        out = {}
+        for param, (tree, _) in case.gradient.items():
+            value = torch.as_tensor(evaluate(tree, values, batched=False), dtype=torch.float64)
+            out[param] = _array(value.expand(values[param].shape)
+                                if value.numel() == 1 else value.reshape(values[param].shape))
+        return out
+
+
+def chain(case: Case, values: dict) -> dict[str, np.ndarray]:
+    """The chain_rule of a tensor case's element-wise nodes, composed as on paper: local
+    times adjoint into each parent, summed down to the parent's shape."""
+    adjoint = {case.output: _seed(case, values, "float64")}
+    with torch.no_grad():
+        for name in reversed(case.nodes):
+            if name not in adjoint:
+                continue
+            for edge in (e for e in case.edges.values() if e.node == name):
+                local = evaluate(edge.expr, values, batched=False)
+                term = unbroadcast(torch.as_tensor(local, dtype=torch.float64) * adjoint[name],
+                                   values[edge.parent].shape)
+                adjoint[edge.parent] = adjoint[edge.parent] + term \
+                    if edge.parent in adjoint else term
+    return {p: _array(adjoint[p]) if p in adjoint else np.zeros(case.inputs[p].value.shape)
+            for p in case.params}
+
+
+def unbroadcast(t: torch.Tensor, shape) -> torch.Tensor:
+    """A product summed down to a parent's shape, over the dimensions broadcasting added."""
+    while t.ndim > len(shape):
+        t = t.sum(0)
+    summed = [d for d, n in enumerate(shape) if n == 1 and t.shape[d] != 1]
+    return (t.sum(dim=summed, keepdim=True) if summed else t).expand(shape)
+
+
+def value_at(tree: Expr, values: dict) -> np.ndarray:
+    """An expression of the case's names (a claim's) in float64."""
+    with torch.no_grad():
+        return _array(torch.as_tensor(evaluate(tree, values, batched=False),
+                                      dtype=torch.float64))
+
+
+def _array(t: torch.Tensor) -> np.ndarray:
+    return t.detach().to(torch.float64).numpy()

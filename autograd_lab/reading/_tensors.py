@@ -1,0 +1,264 @@
+"""A tensor case resolved: dims, values of any rank, shapes by the table's rules, the
+hand-written backward pass in adjoint form, and the upstream gradient of a tensor output."""
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from ..case import (
+    Adjoint,
+    Attr,
+    BinOp,
+    Call,
+    Case,
+    Const,
+    Edge,
+    Expr,
+    Index,
+    Kind,
+    Node,
+    Range,
+    Slice,
+    Stack,
+    bind,
+    kind_of,
+    walk,
+)
+from ..ops import FLAGS, FUNCTIONS
+from ._names import check_name, failing, parse_at, unknown_name
+from ._schema import CaseModel
+from ._values import MAX_ELEMENTS, array
+from ._yaml import Source
+
+# values a tensor case holds at one point: inputs, nodes and backward entries together
+MAX_VALUES = 40_000_000
+
+
+def uses_tensors(model: CaseModel, inputs: dict, trees: dict) -> bool:
+    """Whether the case needs the tensor reading: anything the scalar lessons do not use."""
+    if model.dims or model.backward is not None or model.upstream is not None:
+        return True
+    if any(i.integer or i.value.ndim > 1 for i in inputs.values()):
+        return True
+    if len({i.value.shape for i in inputs.values() if i.value.shape}) > 1:
+        return True
+    if any(tensor_form(tree) for tree, _ in trees.values()):
+        return True
+    others = {*model.forward, *(n for n, i in inputs.items() if not i.grad)}
+    claims = [*model.expect.items(), *(c for p in model.points for c in p.expect.items())]
+    return any(isinstance(value, str) or (str(key).startswith("grad/")
+                                          and str(key)[5:] in others)   # a node's gradient
+               for key, value in claims)
+
+
+def tensor_form(tree: Expr) -> bool:
+    """A form of the tensor language: @, a subscript, an attribute, a keyword, a tensor-only
+    function, a stacked list."""
+    for node in walk(tree):
+        if isinstance(node, (Attr, Index, Stack, Slice, Range)):
+            return True
+        if isinstance(node, BinOp) and node.op == "@":
+            return True
+        if isinstance(node, Call) and (node.keywords or not FUNCTIONS[node.func].scalar):
+            return True
+        if isinstance(node, Const) and node.name in FLAGS:
+            return True
+    return False
+
+
+def stacked(value, path: tuple, where: Source) -> tuple[Expr, str]:
+    """An expression, or a YAML list of them: the tensor stacked from them, one a row."""
+    if not isinstance(value, list):
+        return parse_at(value, path, where)
+    if not value:
+        raise where.error("a stacked list needs at least one expression", path)
+    parts = [parse_at(item, path + (i,), where) for i, item in enumerate(value)]
+    return Stack(tuple(tree for tree, _ in parts)), "[" + ", ".join(t for _, t in parts) + "]"
+
+
+def dims_of(model: CaseModel, where: Source) -> dict[str, int]:
+    for name, n in model.dims.items():
+        check_name(name, ("dims", name), where)
+        if not 1 <= n <= MAX_ELEMENTS:
+            raise where.error(f"dim {name} must be a positive size, at most {MAX_ELEMENTS:,}, "
+                              f"not {n:,}", ("dims", name))
+    return dict(model.dims)
+
+
+class Resolver:
+    """Resolves a tensor case's graph: each name's kind (shape, integer or not) known before
+    it is used, every problem a CaseError at its file:line:column."""
+
+    def __init__(self, model: CaseModel, where: Source, dims: dict, inputs: dict):
+        self.model, self.where, self.dims, self.inputs = model, where, dims, inputs
+        self.kinds = {n: Kind(i.value.shape, i.integer) for n, i in inputs.items()}
+
+    def kind(self, tree: Expr, path: tuple, text: str, kinds: dict | None = None) -> Kind:
+        fail = failing(self.where, path, text)
+        found = kind_of(tree, self.kinds if kinds is None else kinds, self.dims, fail)
+        if math.prod(found.shape) > MAX_ELEMENTS:
+            raise fail(f"its value has {math.prod(found.shape):,} elements; at most "
+                       f"{MAX_ELEMENTS:,} are allowed")
+        return found
+
+    def known(self, tree: Expr, names: set, path: tuple, text: str, order=("",), at=""):
+        for used in sorted(tree.names() - names - set(self.dims)):
+            raise unknown_name(used, at, list(order), sorted(names), self.where, path, tree,
+                               text)
+
+    def nodes(self, trees: dict) -> dict[str, Node]:
+        nodes: dict[str, Node] = {}
+        order = list(trees)
+        for name, (tree, text) in trees.items():
+            path = ("forward", name)
+            check_name(name, path, self.where)
+            if name in self.inputs:
+                raise self.where.error(f"the node {name!r} has the name of an input", path)
+            tree = bind(tree, self.dims)
+            self.known(tree, set(self.kinds), path, text, order, name)
+            kind = self.kind(tree, path, text)
+            self.kinds[name] = kind
+            nodes[name] = Node(name, tree, text, kind.shape)
+        if not nodes:
+            raise self.where.error("forward must define at least one node", ("forward",))
+        return nodes
+
+    def output(self, nodes: dict) -> str:
+        output = self.model.output or list(nodes)[-1]
+        if output not in nodes:
+            raise self.where.error(f"output {output!r} is not a node of forward", ("output",))
+        kind = self.kinds[output]
+        path = ("output",) if ("output",) in self.where.marks else ("forward", output)
+        if kind.integer:
+            raise self.where.error(f"the output {output!r} holds integers: there is no "
+                                   "gradient of it to check", path)
+        if math.prod(kind.shape) != 1 and self.model.upstream is None:
+            raise self.where.error(
+                f"the output {output!r} has shape {kind.shape}, not a scalar: reduce it "
+                "with sum() or mean(), or give upstream: (the gradient handed to "
+                f"{output}.backward(gradient=...))", path)
+        return output
+
+    def upstream(self, output: str):
+        value, path = self.model.upstream, ("upstream",)
+        if value is None:
+            return None
+        shape = self.kinds[output].shape
+        if isinstance(value, str):
+            tree, text = parse_at(value, path, self.where)
+            tree = bind(tree, self.dims)
+            self.known(tree, set(self.kinds), path, text)
+            got = self.kind(tree, path, text).shape
+            given: Expr | np.ndarray = tree
+        else:
+            given = array(value, path, self.where, self.dims)
+            got = given.shape
+        if got != shape and got != ():
+            raise self.where.error(f"upstream has shape {got}; the output {output} has shape "
+                                   f"{shape}", path)
+        return given
+
+    def backward(self, output: str) -> dict[str, Adjoint]:
+        entries: dict[str, Adjoint] = {}
+        kinds = dict(self.kinds)
+        implicit = f"d{output}"
+        kinds[implicit] = self.kinds[output]
+        for key, value in (self.model.backward or {}).items():
+            path = ("backward", key)
+            target = str(key)[1:]
+            if not str(key).startswith("d") or target not in self.kinds:
+                raise self.where.error(f"backward {key}: write d<name> for a node or an input "
+                                       "of forward (dlogits, dW2)", path)
+            if self.kinds[target].integer:
+                raise self.where.error(f"backward {key}: {target} holds integers, which have no "
+                                       "gradient", path)
+            tree, text = stacked(value, path, self.where)
+            tree = bind(tree, self.dims)
+            above = set(entries) | {implicit}
+            used = sorted(n for n in tree.names() if n.startswith("d") and n not in self.kinds)
+            for name in used:
+                if name not in above:
+                    why = ("defined below it: write the entries in backward order"
+                           if name in (self.model.backward or {}) else "not an entry of backward")
+                    raise self.where.error(f"backward {key} uses {name}, which is {why}", path)
+            self.known(tree, set(kinds) | above, path, text)
+            got = self.kind(tree, path, text, {**kinds, **{n: kinds[n] for n in above}})
+            want = self.kinds[target].shape
+            if got.shape != want and _squeezed(got.shape) != _squeezed(want):
+                raise self.where.error(f"backward {key}: its value has shape {got.shape}, but "
+                                       f"{target} has shape {want}", path)
+            entries[key] = Adjoint(key, target, tree, text, [n for n in used if n != implicit])
+            kinds[key] = self.kinds[target]
+        return entries
+
+    def edges(self, nodes: dict) -> dict[str, Edge]:
+        """chain_rule in a tensor case: local derivatives of element-wise nodes only."""
+        edges = {}
+        for key, text in (self.model.chain_rule or {}).items():
+            path = ("chain_rule", key)
+            node, _, parent = str(key).partition("/")
+            if node not in nodes or parent not in nodes[node].expr.names():
+                raise self.where.error(f"edge {key}: write edges as node/parent, a parent that "
+                                       "appears in the node's expression", path)
+            if tensor_form(nodes[node].expr):
+                raise self.where.error(
+                    f"edge {key}: {node} = {nodes[node].text} is not element by element, so "
+                    f"no single local derivative exists; write its gradient in backward: "
+                    f"(d{parent}: ...)", path)
+            tree, text = parse_at(text, path, self.where)
+            self.known(tree, set(self.kinds), path, text)
+            self.kind(tree, path, text)
+            edges[key] = Edge(node, parent, tree, text)
+        return edges
+
+    def gradients(self, nodes: dict) -> dict:
+        out = {}
+        for param, text in (self.model.gradient or {}).items():
+            path = ("gradient", param)
+            if param not in self.inputs or not self.inputs[param].grad:
+                raise self.where.error(f"gradient {param}: {param!r} is not an input with "
+                                       "grad: true", path)
+            tree, text = parse_at(text, path, self.where)
+            tree = bind(tree, self.dims)
+            self.known(tree, set(self.kinds), path, text)
+            got = self.kind(tree, path, text).shape
+            want = self.inputs[param].value.shape
+            if got != want and _squeezed(got) != _squeezed(want) and got != ():
+                raise self.where.error(f"gradient {param}: its value has shape {got}, but "
+                                       f"{param} has shape {want}", path)
+            out[param] = (tree, text)
+        return out
+
+    def claim_expression(self, key: str, text: str, shape: tuple, path: tuple) -> Expr:
+        tree, text = parse_at(text, path, self.where)
+        tree = bind(tree, self.dims)
+        self.known(tree, set(self.kinds), path, text)
+        got = self.kind(tree, path, text).shape
+        if got != shape and got != () and _squeezed(got) != _squeezed(shape):
+            raise self.where.error(f"claim {key}: the expression has shape {got}, the value "
+                                   f"claimed shape {shape}", path)
+        return tree
+
+    def check_size(self, nodes: dict, backward: dict, points: int) -> None:
+        held = sum(math.prod(k.shape) for k in self.kinds.values()) + sum(
+            math.prod(self.kinds[a.target].shape) for a in backward.values())
+        if held * points > MAX_VALUES:
+            raise self.where.error(f"the case holds {held * points:,} values (inputs, nodes and "
+                                   f"backward entries x {points:,} points); at most "
+                                   f"{MAX_VALUES:,} fit in memory", ("forward",))
+
+
+def _squeezed(shape: tuple) -> tuple:
+    return tuple(n for n in shape if n != 1)
+
+
+def at_dims(resolve, model: CaseModel, where: Source, default_name: str):
+    """The case read again at other dims (SymPy's reduced sizes), its generated inputs drawn
+    again at the new shapes; a case that cannot be read so says why."""
+    return functools.partial(_again, resolve, model, where, default_name)
+
+
+def _again(resolve, model, where, default_name, dims: dict) -> Case:
+    return resolve(model, where, default_name, dims)

@@ -1,0 +1,87 @@
+"""The tensor figures of the benchmark (issue 14's two targets), each beside its reference in
+one run:
+
+- the exercise-sized MLP (cases/mlp_backprop_ninja.yaml: batch 32, 4,137 parameters,
+  batchnorm) checked by the whole `autograd-lab check` process, against
+  `python -c "import torch, sympy"`: at most 3x;
+- a 1000x1000 tanh(X @ W).mean() with a hand-written dW, checked in a warm process, against
+  torch's own forward and backward of the same expression (imports excluded in both): at most
+  3x the time and 3x the peak memory. torch runs its reference on one thread, as the CLI runs
+  the check (a second thread would halve both alike); CPU seconds are printed beside.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KINDS = ("torch_matrix",)
+MATRIX = """\
+name: tanh_matrix
+dims: {{n: {n}, m: {n}}}
+inputs:
+  X: {{value: {{randn: [n, m], seed: 0}}}}
+  W: {{value: {{randn: [m, m], seed: 1, scale: 0.03}}, grad: true}}
+forward:
+  Z: X @ W
+  H: torch.tanh(Z)
+  loss: H.mean()
+backward:
+  dH: torch.ones_like(H) / (n*m)
+  dZ: (1 - H**2) * dH
+  dW: X.T @ dZ
+"""
+
+
+def matrix_file(tmp: Path, n: int) -> Path:
+    path = tmp / f"tanh_matrix_{n}.yaml"
+    path.write_text(MATRIX.format(n=n))
+    return path
+
+
+def prepare(kind: str, arg: str):
+    """A measurement of torch's own: the same draws, then forward and backward."""
+    import torch
+    torch.set_num_threads(1)
+    n = int(arg)
+    x = torch.randn(n, n, generator=torch.Generator().manual_seed(0)).double()
+    w = (torch.randn(n, n, generator=torch.Generator().manual_seed(1)) * 0.03).double()
+
+    def work():
+        weight = w.clone().requires_grad_()
+        torch.tanh(x @ weight).mean().backward()
+        assert weight.grad is not None
+    work()
+    return work
+
+
+def run(b, quick: bool) -> None:
+    from benchmarks.bench import _cli, _row, _s, _title
+    _title("5. Tensors: the exercise-sized MLP, whole process, vs import torch, sympy")
+    exe = _cli()
+    ninja = str(ROOT / "cases" / "mlp_backprop_ninja.yaml")
+    imported, checked = b.pair(
+        lambda: b.command(sys.executable, "-c", "import torch, sympy"),
+        lambda: b.command(*exe, "check", ninja, "--out", "ninja"))
+    r, c = checked["seconds"] / imported["seconds"], checked["cpu"] / imported["cpu"]
+    _row("command", "seconds", "cpu", "ratio", "cpu ratio")
+    _row("import", _s(imported["seconds"]), _s(imported["cpu"]), "1x", "1x")
+    _row("check", _s(checked["seconds"]), _s(checked["cpu"]), f"{r:.2f}x", f"{c:.2f}x")
+    b.target("5. MLP exercise check vs import torch, sympy", f"{r:.2f}x", "<= 3x", r <= 3)
+
+    n = 300 if quick else 1000
+    _title(f"6. Tensors: tanh(X @ W).mean(), {n}x{n}, hand-written dW, vs torch's own forward "
+           "and backward (imports excluded)")
+    path = matrix_file(b.tmp, n)
+    ours, ref = b.pair(lambda: b.child("check_file", path),
+                       lambda: b.child("torch_matrix", n))
+    t, m = ours["seconds"] / ref["seconds"], ours["peak_mb"] / max(ref["peak_mb"], 0.1)
+    c = ours["cpu"] / ref["cpu"]
+    _row("", "ours s", "torch s", "ratio", "ours cpu", "torch cpu", "cpu ratio", "ours MB",
+         "torch MB", "MB ratio")
+    _row(n, _s(ours["seconds"]), _s(ref["seconds"]), f"{t:.2f}x", _s(ours["cpu"]),
+         _s(ref["cpu"]), f"{c:.2f}x", f"{ours['peak_mb']:.0f}", f"{ref['peak_mb']:.0f}",
+         f"{m:.2f}x")
+    b.target(f"6. {n}x{n} matrix case vs torch (time)", f"{t:.2f}x", "<= 3x", t <= 3)
+    b.target(f"6. {n}x{n} matrix case vs torch (memory)", f"{m:.2f}x", "<= 3x", m <= 3)
+
