@@ -47,9 +47,11 @@ def measure(kind: str, arg: str, jobs: int) -> dict:
     work = _prepare(kind, arg, jobs, run)
     clear_cache()  # nothing SymPy worked out while preparing may make the work cheaper
     base = _maxrss()
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu = time.perf_counter(), time.process_time() + _children_cpu()
     work()
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    # the CPU seconds of this process and of those it started and waited for: the drawing
+    # processes, -j's workers (a figure's whole cost, wherever it ran)
+    wall, cpu = time.perf_counter() - wall, time.process_time() + _children_cpu() - cpu
     return {"seconds": wall, "cpu": cpu, "peak_mb": max(_maxrss() - base, 0) / 1024}
 
 
