@@ -127,7 +127,7 @@ def check_case(case: Case | Behaviour) -> CaseResult:
     _check_edges(case, symbolic, result, survey)
     beside = honesty.beside_kinks(case, methods, survey)  # what is compared where SymPy is nan
     agree(case, honesty.without_kinks(case, beside, survey), result, quiet=bool(domain))
-    _check_totals(case, methods, result)
+    _check_totals(case, methods, result, symbolic)
     fd = finite_opinion(case)
     result.notes += honesty.kink_notes(case, survey, at_point)
     result.notes += honesty.finite_notes(case, methods, fd, survey, at_point)
@@ -170,7 +170,8 @@ def _methods(case: Case, values: dict, symbolic: Symbolic, grads: dict | None = 
 def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> None:
     rtol, atol = compare.tolerance("float64", case.tolerance)
     moved = formulas.elsewhere(case) if case.edges else None
-    there = Symbolic(moved) if moved is not None else None
+    # the random points' Symbolic differentiates nothing again (the same case, elsewhere)
+    there = Symbolic(moved, symbolic.derivatives) if moved is not None else None
     for edge in case.edges.values():
         hand, exact = symbolic.edge_pair(edge.expr, edge.node, edge.parent)
         kinked = survey.nodes.get(edge.node)
@@ -199,7 +200,7 @@ def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> 
                 f"gives {hand:.10g} and SymPy {exact:.10g}")
 
 
-def _check_totals(case: Case, methods: dict, result: CaseResult) -> None:
+def _check_totals(case: Case, methods: dict, result: CaseResult, symbolic: Symbolic) -> None:
     """A hand-written total derivative that agrees with SymPy at the case's points, checked as
     a formula too (one that disagrees there is already a problem)."""
     moved = formulas.elsewhere(case) if case.gradient else None
@@ -209,8 +210,8 @@ def _check_totals(case: Case, methods: dict, result: CaseResult) -> None:
     hand = methods.get("manual_total", methods["manual"])
     right_here = {p for p in case.gradient
                   if compare.gap(hand[p], methods["sympy"][p], rtol, atol).ok}
-    for param, (index, value, exact) in formulas.wrong_totals(case, moved,
-                                                               Symbolic(moved)).items():
+    elsewhere = Symbolic(moved, symbolic.derivatives)   # the output's derivatives: taken once
+    for param, (index, value, exact) in formulas.wrong_totals(case, moved, elsewhere).items():
         if param in right_here:
             result.problems.append(
                 f"gradient {param}: the hand-written total {case.gradient[param][1]} is right at "
