@@ -48,6 +48,17 @@ TIMEOUT = click.option(
          f"{MAX_TIMEOUT:,.0f}).")
 
 
+def _shard(ctx, param, value):
+    """--shard K/N, read (the split itself: shard.py)."""
+    if value is None:
+        return None
+    from .shard import parse
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--out", "out", default="reports", show_default=True, type=click.Path(path_type=Path),
@@ -58,7 +69,15 @@ TIMEOUT = click.option(
               help="Reports to write: json, md, junit, plots (repeat or comma-separate; "
                    "default: all).")
 @TIMEOUT
-def check(paths, out, jobs, formats, timeout):
+@click.option("--shard", callback=_shard, metavar="K/N",
+              help="Check only the K-th of N parts of the files (a CI matrix's job); "
+                   "`autograd-lab merge` puts the parts' reports back together.")
+@click.option("--durations", default=".autograd-lab-durations.json", show_default=True,
+              type=click.Path(path_type=Path), metavar="FILE",
+              help="Each file's seconds in an earlier run, read (if there) to balance --shard.")
+@click.option("--store-durations", is_flag=True,
+              help="Record each file's seconds in --durations.")
+def check(paths, out, jobs, formats, timeout, shard, durations, store_durations):
     """Check case files (files or folders; default: cases/). A notebook (.ipynb, or its
     `In [n]:` text export) is drafted into a temporary folder and its drafts checked.
 
@@ -82,7 +101,8 @@ def check(paths, out, jobs, formats, timeout):
     with _stoppable(REPORTS_WHOLE) as stop, _report_folder(out), Run(out, formats) as run:
         from .draft import checked_notebooks  # it loads the checker: after the forks
         with checked_notebooks(paths, click.echo) as drafted:
-            _check(drafted.paths, jobs, timeout, run, formats, stop, drafted)
+            _check(drafted.paths, jobs, timeout, run, formats, stop, drafted,
+                   (shard, durations, store_durations))
 
 
 def _shown(text) -> str:
@@ -128,7 +148,8 @@ def _drawable(formats: tuple) -> tuple:
     return formats
 
 
-def _check(paths, jobs, timeout, run, formats, stop, drafted) -> None:
+def _check(paths, jobs, timeout, run, formats, stop, drafted,
+           sharding=(None, None, False)) -> None:
     from .startup import frozen_imports
     with frozen_imports():
         from .check import case_files
@@ -144,6 +165,8 @@ def _check(paths, jobs, timeout, run, formats, stop, drafted) -> None:
     files = case_files(paths)
     if not files and not drafted.errors:
         raise click.UsageError(f"no case files (*.yaml) under {', '.join(map(_shown, paths))}")
+    part = _part(paths, files, sharding, run, formats)
+    files = part.files
     run.begin(len(files) + len(drafted.errors))
     out = console()
     results = []
@@ -161,6 +184,9 @@ def _check(paths, jobs, timeout, run, formats, stop, drafted) -> None:
             advance()
     with stop.held():   # the reports are written whole, all of them: a stop waits for them
         unwritten = _write(run, results)
+        if sharding[2]:
+            from .shard import record
+            record(sharding[1], part, results)
     show_summary(results, out, run.out)
     sys.exit(max(exit_code(results), 2 if unwritten else 0))
 
@@ -178,6 +204,47 @@ def _write(run, results) -> list[str]:
     for line in unwritten:
         click.echo(f"autograd-lab: {_shown(line)}", err=True)
     return unwritten
+
+
+def _part(paths, files, sharding, run, formats):
+    """The files to check: all, or with --shard K/N that part, whose place report.json says."""
+    from .shard import choose
+    shard, durations, _ = sharding
+    part = choose(paths, files, shard, durations, "plots" in formats)
+    if shard is not None:
+        run.describe(shard=part.block)
+    return part
+
+
+@main.command()
+@click.argument("folders", nargs=-1, required=True,
+                type=click.Path(path_type=Path, file_okay=False))
+@click.option("--out", "out", default="reports", show_default=True, type=click.Path(path_type=Path),
+              help="Folder for the whole run's reports.")
+def merge(folders, out):
+    """Put the reports of a run checked in shards (`check --shard K/N`, one a CI job) back
+    together: FOLDERS are the shards' --out folders.
+
+    Writes report.json, report.md, junit.xml and plots/ into --out as one run over all the
+    files would (timestamps and timings aside); with $GITHUB_STEP_SUMMARY set, appends the
+    summary to it. Refuses shards of other versions, overlapping or missing shards (exit 2);
+    else exits as the whole run would: 0 all passed, 1 any failed, 2 any in error."""
+    from .merge import Refused
+    from .merge import merge as put_together
+    from .reports import append_step_summary, console, exit_code, show, summary
+
+    try:
+        results = put_together(list(folders), out, say=lambda note: click.echo(note, err=True))
+    except Refused as exc:
+        for reason in exc.args:
+            click.echo(f"error: {reason}", err=True)
+        sys.exit(2)
+    terminal = console()
+    for result in results:
+        show(result, terminal, quiet=True)
+    append_step_summary(results)
+    summary(results, terminal, out)
+    sys.exit(exit_code(results))
 
 
 @main.command()

@@ -1,8 +1,10 @@
 """What checking a case found: the one result object that the CLI, plugin, API and reports share."""
 from __future__ import annotations
 
+import copy
+import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 
 PASSED, FAILED, ERROR = "passed", "failed", "error"
 
@@ -139,13 +141,21 @@ class CaseResult:
         return self.status == PASSED
 
     def to_dict(self) -> dict:
+        """The result as report.json lists it: each problem's place beside the problems. A
+        point's `details` (and `hessian_details`) join their method's entry after the methods'
+        values (from_dict parts them again where the details begin: see _parted). A sweep is
+        summed up as its curve's sample count, or the reason it has none (what report.md's
+        plan reads; the curve is in the PNG)."""
+        # asdict's copy, written for what a result holds: asdict deep-copies every number one
+        # by one (0.4 ms of a small case's 12), where a list of numbers can be copied whole
         out = {}
-        for key, value in asdict(self).items():   # each problem's place beside the problems
-            out[key] = value
-            if key == "problems":
+        for name in _names(CaseResult):
+            if name in ("seconds", "sweeps"):
+                continue
+            out[name] = _copied(getattr(self, name))
+            if name == "problems":
+                out[name] = [str(p) for p in self.problems]
                 out["problem_places"] = [_place(p) for p in self.problems]
-        out.pop("seconds")
-        out.pop("sweeps")
         if self.sympy_at is None:   # a case of the scalar lessons: its keys as they were
             out.pop("sympy_at")
             out.pop("backward")
@@ -158,7 +168,154 @@ class CaseResult:
                 point.pop("hessian")
             if not point["rounding"]:
                 point.pop("rounding")
+        if self.sweeps:
+            out["sweeps"] = {p: s if isinstance(s, str) else len(s.xs)
+                             for p, s in self.sweeps.items()}
         return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CaseResult:
+        """A result rebuilt from its to_dict (read back from report.json): the exact inverse
+        for everything the reports read. Not listed there, so not rebuilt: `seconds`, and a
+        sweep's curve (a sweep comes back as its sample count alone; merging copies its PNG)."""
+        data = _restored(data)
+        nested: dict = {"edges": [EdgeResult(**e) for e in data.get("edges", [])],
+                  "claims": [ClaimResult(**c) for c in data.get("claims", [])],
+                  "backward": [BackwardResult(**b) for b in data.get("backward", [])],
+                  "points": [_point(p) for p in data.get("points", [])],
+                  "sweeps": {p: s if isinstance(s, str) else Sweep([math.nan] * s, {}, [])
+                             for p, s in data.get("sweeps", {}).items()}}
+        places = data.get("problem_places") or [None] * len(data.get("problems", []))
+        nested["problems"] = [Problem(text, **(place or {}))
+                              for text, place in zip(data.get("problems", []), places)]
+        plain = {f.name: data[f.name] for f in fields(cls)
+                 if f.name in data and f.name not in nested}
+        return cls(**plain, **nested)
+
+
+# --- JSON has no NaN or inf --------------------------------------------------------------
+
+NON_FINITE = "non_finite"   # the entry's key that lists where they were
+
+
+def json_ready(entry: dict) -> dict:
+    """A to_dict entry for JSON: each NaN or inf written as null (JSON has neither, and
+    report.json's readers take null), and listed under "non_finite", so that from_dict puts
+    it back: a JSON pointer (RFC 6901) to the number -> "nan", "inf" or "-inf", or to a list ->
+    runs [first index, count, word] of its elements (a vector outside its domain is one run)."""
+    found: dict = {}
+    out = _nulled(entry, "", found)
+    if found:
+        out[NON_FINITE] = found
+    return out
+
+
+def _nulled(value, pointer: str, found: dict):
+    if isinstance(value, dict):
+        return {k: _nulled(v, f"{pointer}/{_escaped(k)}", found) for k, v in value.items()}
+    if not isinstance(value, list):
+        if isinstance(value, float) and not math.isfinite(value):
+            found[pointer] = _word(value)
+            return None
+        return value
+    runs: list = []
+    out: list = []
+    for i, v in enumerate(value):
+        if isinstance(v, float) and not math.isfinite(v):
+            if runs and runs[-1][0] + runs[-1][1] == i and runs[-1][2] == _word(v):
+                runs[-1][1] += 1
+            else:
+                runs.append([i, 1, _word(v)])
+            out.append(None)
+        else:
+            out.append(_nulled(v, f"{pointer}/{i}", found))
+    if runs:
+        found[pointer] = runs
+    return out
+
+
+def _word(v: float) -> str:
+    return "nan" if math.isnan(v) else "inf" if v > 0 else "-inf"
+
+
+def _escaped(key) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def _restored(data: dict) -> dict:
+    """The entry with the NaNs and infs that json_ready wrote as null put back."""
+    if NON_FINITE not in data:
+        return data
+    data = copy.deepcopy(data)
+    for pointer, where in data.pop(NON_FINITE).items():
+        *path, last = [_unescaped(k) for k in pointer.split("/")[1:]]
+        holder = data
+        for key in path:
+            holder = holder[int(key) if isinstance(holder, list) else key]
+        key = int(last) if isinstance(holder, list) else last
+        if isinstance(where, str):
+            holder[key] = float(where)
+            continue
+        for first, count, word in where:
+            holder[key][first:first + count] = [float(word)] * count
+    return data
+
+
+def _unescaped(key: str) -> str:
+    return key.replace("~1", "/").replace("~0", "~")
+
+
+def _point(data: dict) -> PointResult:
+    gradients, details = _parted(data["gradients"])
+    hessian, hessian_details = _parted(data.get("hessian", {}))
+    return PointResult(data["at"], gradients, details, hessian, hessian_details,
+                       data.get("rounding", {}))
+
+
+def _parted(entries: dict) -> tuple[dict, dict]:
+    """key -> the methods' values, and key -> what else is known: to_dict puts the details
+    after the values, and they begin with `differentiable` (a scalar lesson's entry) or with
+    a vector's `finite_difference`, a dict (a tensor case's); a scalar's is a method's number."""
+    values: dict = {}
+    extras: dict = {}
+    for key, entry in entries.items():
+        names = list(entry)
+        cut = next((i for i, m in enumerate(names) if m == "differentiable"
+                    or (m == "finite_difference" and isinstance(entry[m], dict))), len(names))
+        values[key] = {m: entry[m] for m in names[:cut]}
+        if cut < len(names):
+            extras[key] = {m: entry[m] for m in names[cut:]}
+    return values, extras
+
+
+def _names(cls) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_LEAVES = frozenset((float, int, str, bool, type(None)))
+
+
+def _copied(value):
+    """asdict's result for value: dataclasses as dicts, containers copied, leaves as they are
+    (numbers and strings cannot change; anything else is deep-copied, as asdict does)."""
+    kind = type(value)
+    if kind in _LEAVES:
+        return value
+    if kind is list:
+        if {type(v) for v in value} <= _LEAVES:   # a vector: copied whole
+            return value[:]
+        return [_copied(v) for v in value]
+    if kind is dict:
+        return {_copied(k): _copied(v) for k, v in value.items()}
+    if kind in _FIELDS or is_dataclass(value):
+        return {name: _copied(getattr(value, name)) for name in _names(kind)}
+    if kind is tuple:
+        return tuple(_copied(v) for v in value)
+    return copy.deepcopy(value)
 
 
 def _place(problem: str) -> dict | None:

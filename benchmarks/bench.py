@@ -37,22 +37,32 @@ WARM = ROOT / "cases" / "x_squared.yaml"
 
 def measure(kind: str, arg: str, jobs: int) -> dict:
     """Import, warm up, then time `kind` on `arg`; what the parent prints."""
+    run = _early_run(kind, arg)   # as the CLI: the drawing processes fork before torch loads
     import torch  # noqa: F401  (imported before the baseline, as the CLI does)
     from sympy.core.cache import clear_cache
 
     if kind.startswith("check"):  # ours runs as the CLI runs it; torch's own, as torch does
         from autograd_lab.parallel import one_thread
         one_thread()
-    work = _prepare(kind, arg, jobs)
+    work = _prepare(kind, arg, jobs, run)
     clear_cache()  # nothing SymPy worked out while preparing may make the work cheaper
     base = _maxrss()
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu = time.perf_counter(), time.process_time() + _children_cpu()
     work()
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    # the CPU seconds of this process and of those it started and waited for: the drawing
+    # processes, -j's workers (a figure's whole cost, wherever it ran)
+    wall, cpu = time.perf_counter() - wall, time.process_time() + _children_cpu() - cpu
     return {"seconds": wall, "cpu": cpu, "peak_mb": max(_maxrss() - base, 0) / 1024}
 
 
-def _prepare(kind: str, arg: str, jobs: int):
+def _early_run(kind: str, arg: str):
+    if kind != "check_reports":
+        return None
+    from autograd_lab.reports import FORMATS, Run
+    return Run(Path(arg).parent / "reports", tuple(FORMATS))
+
+
+def _prepare(kind: str, arg: str, jobs: int, run=None):
     from autograd_lab.check import check_file
     check_file(WARM)
     if kind in tensors.KINDS:
@@ -64,6 +74,8 @@ def _prepare(kind: str, arg: str, jobs: int):
         return lambda: check_file(arg)
     if kind == "check_folder":
         return lambda: _check_folder(arg, jobs)
+    if kind == "check_reports":
+        return lambda: _check_reports(arg, jobs, run)
     if kind == "floor":
         from benchmarks.floor import bare
         cases = pickle.loads(Path(arg).read_bytes())
@@ -86,6 +98,25 @@ def _check_folder(folder: str, jobs: int) -> None:
     from autograd_lab.reports import _json as json_report
     results = list(check_files(case_files([folder]), jobs))
     json_report.write(results, Path(folder).parent / "reports")
+    bad = [r for r in results if not r.ok]
+    assert not bad, bad[0].problems
+
+
+def _check_reports(folder: str, jobs: int, run) -> None:
+    """As `autograd-lab check FOLDER` runs once torch and SymPy are in: every default report
+    (report.json, report.md, junit.xml, the plots of 40 cases drawn by the processes the run
+    forked before torch loaded)."""
+    from autograd_lab.check import case_files
+    from autograd_lab.parallel import check_files
+    from autograd_lab.reports import MAX_CASES
+    files = case_files([folder])
+    with run:
+        run.begin(len(files))
+        results = []
+        for result in check_files(files, jobs, "unless passed", sweep_first=MAX_CASES):
+            results.append(result)
+            run.add(result)
+        run.finish(results)
     bad = [r for r in results if not r.ok]
     assert not bad, bad[0].problems
 
@@ -121,10 +152,15 @@ class Bench:
                 got.append(run())
         return [{k: statistics.median(s[k] for s in got) for k in got[0]} for got in samples]
 
-    def command(self, *args) -> dict:
-        """A whole command's wall seconds, and the CPU seconds of it and its children."""
+    def command(self, *args, check: bool = False) -> dict:
+        """A whole command's wall seconds, and the CPU seconds of it and its children; check:
+        it must exit 0 (a run that collected nothing measures nothing)."""
         before, start = _children_cpu(), time.perf_counter()
-        subprocess.run(args, cwd=self.tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done = subprocess.run(args, cwd=self.tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)
+        if check and done.returncode:
+            raise SystemExit(f"{' '.join(map(str, args))} exited {done.returncode}:\n"
+                             f"{done.stdout[-3000:]}")
         return {"seconds": time.perf_counter() - start, "cpu": _children_cpu() - before}
 
     def target(self, name: str, figure: str, limit: str, met: bool) -> None:
@@ -175,31 +211,42 @@ def run_points(b: Bench, count: int) -> None:
 
 
 def run_cases(b: Bench, counts: list[int]) -> None:
-    from benchmarks.generate import generate
-    _title("3. Case count: generated scalar cases (depth 3-6) vs a bare loop of sympy.diff, "
-           "xreplace+float and torch backward")
-    cases = generate(b.tmp / "generated", max(counts), seed=0)
-    _row("cases", "ours s", "floor s", "ratio", "ours cpu", "floor cpu", "ratio cpu", "ours MB",
-         "floor MB")
-    previous = None
-    for n in counts:
-        folder = b.tmp / f"run_{n}" / "cases"
-        folder.mkdir(parents=True)
-        for case in cases[:n]:
-            shutil.copy(case.path, folder / case.path.name)
-        pickled = b.tmp / f"floor_{n}.pickle"
-        pickled.write_bytes(pickle.dumps(cases[:n]))
-        ours, floor = b.pair(lambda folder=folder: b.child("check_folder", folder),
-                             lambda pickled=pickled: b.child("floor", pickled))
-        t, c = ours["seconds"] / floor["seconds"], ours["cpu"] / floor["cpu"]
-        _row(n, _s(ours["seconds"]), _s(floor["seconds"]), f"{t:.2f}x", _s(ours["cpu"]),
-             _s(floor["cpu"]), f"{c:.2f}x", f"{ours['peak_mb']:.0f}", f"{floor['peak_mb']:.0f}")
-        previous = _growth(previous, n, ours, "cases")
-    print(f"per case: ours {ours['seconds'] / n * 1e3:.1f} ms, floor "
-          f"{floor['seconds'] / n * 1e3:.1f} ms")
-    b.target(f"3. {n} cases vs the bare loop (wall)", f"{t:.2f}x", "<= 1.5x", t <= 1.5)
-    b.target(f"3. {n} cases vs the bare loop (CPU)", f"{c:.2f}x", "<= 1.5x", c <= 1.5)
-    run_parallel(b, folder)
+    from benchmarks.generate import generate, generate_small
+    sets = {"deep": (generate, counts, "generated scalar cases (depth 3-6)"),
+            "small": (generate_small, counts[-1:], "small cases (u = w*x + c, v = f1(u), "
+                                                   "y = f2(v)*x, chain_rule)")}
+    for name, (make, sizes, what) in sets.items():
+        _title(f"3. Case count: {what} vs a bare loop of sympy.diff, xreplace+float and torch "
+               "backward; ours with every default report, and with report.json alone")
+        cases = make(b.tmp / f"{name}_cases", max(sizes), seed=0)
+        _row("cases", "ours s", "json s", "floor s", "ratio", "json ratio", "ours cpu",
+             "floor cpu", "ours MB", "floor MB")
+        previous = None
+        for n in sizes:
+            folder = b.tmp / f"{name}_{n}" / "cases"
+            folder.mkdir(parents=True)
+            for case in cases[:n]:
+                shutil.copy(case.path, folder / case.path.name)
+            pickled = b.tmp / f"floor_{name}_{n}.pickle"
+            pickled.write_bytes(pickle.dumps(cases[:n]))
+            ours, plain, floor = b.pair(
+                lambda folder=folder: b.child("check_reports", folder),
+                lambda folder=folder: b.child("check_folder", folder),
+                lambda pickled=pickled: b.child("floor", pickled))
+            t, j = ours["seconds"] / floor["seconds"], plain["seconds"] / floor["seconds"]
+            _row(n, _s(ours["seconds"]), _s(plain["seconds"]), _s(floor["seconds"]), f"{t:.2f}x",
+                 f"{j:.2f}x", _s(ours["cpu"]), _s(floor["cpu"]), f"{ours['peak_mb']:.0f}",
+                 f"{floor['peak_mb']:.0f}")
+            previous = _growth(previous, n, ours, "cases")
+        print(f"per case: ours {ours['seconds'] / n * 1e3:.1f} ms ({plain['seconds'] / n * 1e3:.1f}"
+              f" ms with report.json alone), floor {floor['seconds'] / n * 1e3:.1f} ms")
+        b.target(f"3. {n} {name} cases vs the bare loop (default reports)", f"{t:.2f}x",
+                 "<= 1.5x", t <= 1.5)
+        b.target(f"3. {n} {name} cases vs the bare loop (report.json)", f"{j:.2f}x",
+                 "<= 1.5x", j <= 1.5)
+        if name == "deep":
+            deep = folder
+    run_parallel(b, deep)
 
 
 def run_parallel(b: Bench, folder: Path) -> None:
@@ -224,12 +271,24 @@ def run_parallel(b: Bench, folder: Path) -> None:
         print("pytest -n 2: the pytest plugin is not installed yet (issue 4); not measured")
         b.target("3. pytest -n 2 vs one process", "not measured", ">= 1.7x", False)
         return
-    base = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder)]
-    p1, p2 = b.pair(lambda: b.command(*base), lambda: b.command(*base, "-n", "2"))
+    # --autograd-lab: the plugin is opt-in, and this folder has no ini file that opts in
+    base = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--autograd-lab",
+            str(folder)]
+    p1, p2, imported = b.pair(lambda: b.command(*base, check=True),
+                              lambda: b.command(*base, "-n", "2", check=True),
+                              lambda: b.command(sys.executable, "-c", "import torch, sympy"))
     ps = p1["seconds"] / p2["seconds"]
     print(f"pytest: one process {_s(p1['seconds'])} s, -n 2 {_s(p2['seconds'])} s: "
           f"{ps:.2f}x faster")
+    # what -n 2 spends beyond one process, a worker: its own start (pytest, the plugins, the
+    # collection, torch and SymPy) and its share of the controller's
+    extra = (p2["cpu"] - p1["cpu"]) / 2
+    print(f"CPU: one process {_s(p1['cpu'])} s, -n 2 {_s(p2['cpu'])} s: a worker costs "
+          f"{_s(extra)} s beyond its share of the checking; one import of torch and SymPy "
+          f"{_s(imported['cpu'])} s ({extra / imported['cpu']:.2f}x)")
     b.target("3. pytest -n 2 vs one process", f"{ps:.2f}x faster", ">= 1.7x", ps >= 1.7)
+    b.target("3. pytest -n 2: a worker beyond its share", f"{extra / imported['cpu']:.2f}x "
+             "an import", "<= 1x", extra <= imported["cpu"])
 
 
 def run_startup(b: Bench) -> None:

@@ -100,6 +100,46 @@ def _attempt(rng: random.Random, folder: Path, index: int) -> Generated | None:
     return Generated(path, output, {n: symbols[n] for n in INPUTS}, values)
 
 
+def generate_small(folder: Path, count: int, seed: int = 0) -> list[Generated]:
+    """count small cases, as issue 17 has them: u = w*x + c, v = f1(u), y = f2(v)*x, each
+    with every local derivative hand-written (here, by SymPy) under chain_rule: a case's
+    fixed cost against little arithmetic."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    cases: list[Generated] = []
+    while len(cases) < count:
+        case = _small(rng, folder, len(cases))
+        if case is not None:
+            cases.append(case)
+    return cases
+
+
+def _small(rng: random.Random, folder: Path, index: int) -> Generated | None:
+    symbols = {n: sp.Symbol(n, real=True) for n in (*INPUTS, "u", "v")}
+    x, w, c, u, v = (symbols[n] for n in ("x", "w", "c", "u", "v"))
+    values = {n: round(rng.uniform(0.3, 1.2) * rng.choice((-1, 1)), 3) for n in INPUTS}
+    (t1, f1), (t2, f2) = (UNARY[rng.choice(sorted(UNARY))] for _ in range(2))
+    texts = {"u": "w*x + c", "v": t1.format(u="u"), "y": f"{t2.format(u='v')}*x"}
+    local = {"u": w * x + c, "v": f1(u), "y": f2(v) * x}
+    inlined = {"u": w * x + c}
+    inlined["v"] = f1(inlined["u"])
+    inlined["y"] = f2(inlined["v"]) * x
+    output = inlined["y"]
+    if not _tame(output, local, inlined, symbols, values):
+        return None
+    lines = [f"name: small_{index:04d}", "inputs:"]
+    lines += [f"  {n}: {{value: {values[n]}, grad: true}}" if n in PARAMS
+              else f"  {n}: {values[n]}" for n in INPUTS]
+    lines += ["forward:"] + [f"  {n}: {t}" for n, t in texts.items()] + ["chain_rule:"]
+    for node, expr in local.items():
+        for parent in sorted(expr.free_symbols - {c}, key=str):
+            lines.append(f"  {node}/{parent.name}: {case_text(sp.diff(expr, parent))}")
+    path = folder / f"small_{index:04d}.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return Generated(path, output, {n: symbols[n] for n in INPUTS}, values)
+
+
 def _node(rng, last: str, names: list[str], symbols: dict, k: int) -> tuple[str, sp.Expr]:
     """One node: a function of the previous node, or it combined with an earlier name."""
     u = last if k else "w*x + c"

@@ -1,8 +1,12 @@
 """Agreement at dtype-aware tolerances: the worst gap, where it is, in chunks and broadcasts."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from autograd_lab.check import _compare as compare
 
@@ -61,3 +65,20 @@ def test_a_non_finite_value_agrees_only_with_itself(a, b):
 @pytest.mark.parametrize("v", [np.nan, np.inf, -np.inf])
 def test_the_same_non_finite_value_on_both_sides_agrees(v):
     assert compare.gap(np.array([[v]]), np.array([[v]]), 1e-7, 1e-7).ok
+
+
+numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64),
+                    st.sampled_from([0.0, -0.0, 1e308, -1e308, 1e-320]))
+tolerances = st.sampled_from([(1e-7, 1e-7), (1.3e-6, 1e-5), (0.0, 0.0), (1e-3, 0.0)])
+
+
+@given(numbers, numbers, tolerances)
+def test_one_element_compared_in_floats_as_in_arrays(x, y, tol):
+    """The one-element path gives what the array path gives for the same numbers."""
+    one = compare.gap(np.array([x]), np.array([y]), *tol)
+    many = compare.gap(np.array([x, x]), np.array([y, y]), *tol)   # the array path
+    assert one.index == many.index
+    for got, want in ((one.diff, many.diff), (one.a, many.a), (one.b, many.b),
+                      (one.ratio, many.ratio)):
+        assert got == want or (math.isnan(got) and math.isnan(want))
+    assert one.ok == many.ok

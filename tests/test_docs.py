@@ -50,9 +50,11 @@ MARKER = re.compile(r"^ *<!-- (?P<kind>run|case|report|show|ci:\w+)(?P<args>[^>]
 SNIPPET = re.compile(r'^ *--8<-- "(?P<path>[^"]+)"$')
 BIN = Path(sys.executable).parent   # the environment's autograd-lab, python and pytest
 # commands run as a user's shell runs them: this environment first on PATH, no colour, an
-# 80-column terminal, not inside GitHub Actions or this pytest's options
+# 80-column terminal, not inside a CI service (pytest prints whole summary lines there) nor
+# GitHub Actions nor this pytest's options
 ENV = {**{k: v for k, v in os.environ.items()
-          if k not in ("GITHUB_STEP_SUMMARY", "PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER")},
+          if k not in ("CI", "BUILD_NUMBER", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY",
+                       "PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER")},
        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "NO_COLOR": "1",
        "COLUMNS": "80", "NO_MKDOCS_2_WARNING": "1"}
 IN_PROCESS = re.compile(r"autograd-lab( [\w./=,-]+)*")   # no shell syntax in it

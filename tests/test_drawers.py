@@ -90,3 +90,19 @@ def _bars(name: str) -> CaseResult:
                                                           "shape": [3]}}}
     grads = {"v": {"sympy": [1.0, 2.0, 3.0], "autograd": [1.0, 2.0, 3.0]}}
     return CaseResult(name, f"{name}.yaml", "passed", graph=graph, points=[PointResult({}, grads)])
+
+
+def test_past_the_cap_likely_plots_are_drawn_as_the_results_come(tmp_path, monkeypatch):
+    """A run of many cases draws while it checks: the first MAX_CASES cases, and those that did
+    not pass among the first MAX_CASES such; one pushed out by a later failure is removed."""
+    monkeypatch.setattr(plots, "MAX_CASES", 2)
+    results = [_bars(f"c{i}") for i in range(5)]
+    for i in (2, 3):
+        results[i].status = "failed"
+    with Drawers(tmp_path) as drawers:
+        for result in results:
+            drawers.add(result)
+        assert sorted(drawers.sketched) == [0, 1, 2, 3]   # c4: neither
+        written = drawers.finish(results)
+    assert [p.name for p in written] == ["c2-v.png", "c3-v.png"]
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["c2-v.png", "c3-v.png"]

@@ -181,7 +181,7 @@ def check_case(case: Case | Behaviour, begun: list | None = None) -> CaseResult:
     agree(case, honesty.without_kinks(case, beside, survey), result, quiet=bool(domain))
     if not domain:  # nothing said yet why a gradient could have no value
         result.problems += _unchecked(case, beside, survey)
-    _check_totals(case, methods, result)
+    _check_totals(case, methods, result, symbolic)
     fd = finite_opinion(case)
     result.notes += honesty.kink_notes(case, survey, at_point)
     result.notes += honesty.finite_notes(case, methods, fd, survey, at_point)
@@ -224,7 +224,8 @@ def _methods(case: Case, values: dict, symbolic: Symbolic, grads: dict | None = 
 def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> None:
     rtol, atol = compare.tolerance("float64", case.tolerance)
     moved = formulas.elsewhere(case) if case.edges else None
-    there = Symbolic(moved) if moved is not None else None
+    # the random points' Symbolic differentiates nothing again (the same case, elsewhere)
+    there = Symbolic(moved, symbolic.derivatives) if moved is not None else None
     readable = Readable()   # a wrong edge's formula simplified within a budget
     for edge in case.edges.values():
         hand, exact = symbolic.edge_pair(edge.expr, edge.node, edge.parent)
@@ -261,7 +262,7 @@ def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> 
                 "chain_rule", edge.key))
 
 
-def _check_totals(case: Case, methods: dict, result: CaseResult) -> None:
+def _check_totals(case: Case, methods: dict, result: CaseResult, symbolic: Symbolic) -> None:
     """A hand-written total derivative that agrees with SymPy at the case's points, checked as
     a formula too (one that disagrees there is already a problem)."""
     moved = formulas.elsewhere(case) if case.gradient else None
@@ -271,8 +272,8 @@ def _check_totals(case: Case, methods: dict, result: CaseResult) -> None:
     hand = methods.get("manual_total", methods["manual"])
     right_here = {p for p in case.gradient
                   if compare.gap(hand[p], methods["sympy"][p], rtol, atol).ok}
-    for param, (index, value, exact) in formulas.wrong_totals(case, moved,
-                                                               Symbolic(moved)).items():
+    elsewhere = Symbolic(moved, symbolic.derivatives)   # the output's derivatives: taken once
+    for param, (index, value, exact) in formulas.wrong_totals(case, moved, elsewhere).items():
         if param in right_here:
             result.problems.append(problem(
                 case, f"gradient {param}: the hand-written total {case.gradient[param][1]} is "

@@ -91,7 +91,10 @@ class Builder(Visitor[sp.Expr]):
 class Symbolic:
     """SymPy's view of a case: each node's own expression, and the output fully expanded."""
 
-    def __init__(self, case: Case):
+    def __init__(self, case: Case, derivatives: dict | None = None):
+        """derivatives: another Symbolic's (its `derivatives`) for the same case at other
+        points, shared: a derivative is the same expression wherever it is evaluated, and
+        sympy.diff keeps no cache (a small case's edges cost 1 ms more without it)."""
         self.case = case
         self.symbols = {n: sp.Symbol(n, real=True) for n in [*case.inputs, *case.nodes]}
         shapes = {n: i.value.shape for n, i in case.inputs.items()}
@@ -106,7 +109,12 @@ class Symbolic:
         self._cache: dict | None = {} if self.backend is numeric.EXACT else None
         self._known: dict = {}  # for the fast backend: each node's value, by its expression
         self._output: Built | None = None
-        self._diffs: dict = {}
+        self._diffs: dict = {} if derivatives is None else derivatives
+
+    @property
+    def derivatives(self) -> dict:
+        """(expression, symbol) -> its derivative: what this case has differentiated so far."""
+        return self._diffs
 
     @cached_property
     def local(self) -> dict[str, Built]:

@@ -2,11 +2,13 @@
 from ._atomic import NotWritten, write_atomic
 from ._drawers import PlotsReport
 from ._folder import Unusable, locked, prepare
-from ._json import FORMAT_VERSION, JsonReport
+from ._json import FORMAT_VERSION, JsonReport, version
 from ._junit import JunitReport
 from ._markdown import MarkdownReport, append_step_summary
 from ._names import anchors
 from ._plots import MAX_CASES
+from ._plots import copy as copy_plots
+from ._plots import files as plot_files
 from ._reporter import Reporter
 from ._run import FORMATS, Run, exit_code, write
 from ._schema import report_schema
@@ -28,14 +30,17 @@ __all__ = [
            "anchors",
            "append_step_summary",
            "console",
+           "copy_plots",
            "exit_code",
            "locked",
+           "plot_files",
            "prepare",
            "progress",
            "report_schema",
            "report_schema_text",
            "show",
            "summary",
+           "version",
            "write",
            "write_atomic",
 ]

@@ -13,7 +13,7 @@ from multiprocessing.connection import Connection, Pipe, wait
 from pathlib import Path
 from typing import cast
 
-from ..result import CaseResult
+from ..result import PASSED, CaseResult
 from ..startup import frozen_imports
 from ..stopping import ignored
 from ..text import terminal
@@ -39,13 +39,15 @@ class Drawers:
     run's plots as they were, as it leaves its other reports."""
 
     def __init__(self, out: Path, processes: int = PROCESSES):
-        self.out, self.streaming = out, False
+        self.out = out
         self.stage = out / STAGE.format(pid=os.getpid())
         self.results: list[CaseResult] = []
+        self.paths: list[dict[str, str]] = []   # each result's plot files (Files.of, in order)
+        self.not_passed = 0           # results so far that did not pass: drawn first
         self.pending: collections.deque[plots.Sketch] = collections.deque()
         self.busy: dict[Connection, plots.Sketch] = {}   # a connection -> what it draws
         self.idle: list[Connection] = []
-        self.order: list[str] = []    # each sketch's path, in the order plots.write draws
+        self.sketched: dict[int, list[str]] = {}   # a result's index -> its sketches' paths
         self.written: dict[str, Path] = {}
         self.failures: list = []      # (sketch, what went wrong): drawn again by finish
         self.unwritten: list[str] = []   # what could not be drawn here either, a line each
@@ -56,28 +58,44 @@ class Drawers:
     # --- this process -----------------------------------------------------------------
 
     def expect(self, total: int) -> None:
-        """The run's case count: when every case gets plots, each is sketched as it comes."""
-        self.streaming = total <= plots.MAX_CASES
+        """The run's case count (each result is judged as it comes: see add)."""
 
     def add(self, result) -> None:
-        """A result just checked; with its plots certain, they are handed out at once."""
+        """A result just checked. Its plots are handed out at once where it is likely drawn
+        (plots.drawn: those that did not pass first, then in order, MAX_CASES in all): one of
+        the first MAX_CASES that did not pass is drawn whatever comes; one of the first
+        MAX_CASES cases is, unless later failures push it out (its plots are then dropped).
+        So a run of a thousand cases draws while it checks, on the other core, not after."""
         self.results.append(result)
-        if self.streaming:
-            self._sketch(result, self.files.of(result), draw=True)
-            self._pump(block=False)
+        self.paths.append(self.files.of(result))
+        i = len(self.results) - 1
+        self.not_passed += result.status != PASSED
+        if i < plots.MAX_CASES or (result.status != PASSED
+                                   and self.not_passed <= plots.MAX_CASES):
+            self._sketch(i, draw=True)
+            # a core is left to the checking: the drawing takes the others until finish
+            self._pump(block=False, most=max(1, (os.cpu_count() or 2) - 1))
 
     def finish(self, results: list) -> list[Path]:
-        """Every plot that plots.write would draw for results (those added, when streaming),
-        drawn; the plots of earlier runs removed; the paths written."""
-        if not self.streaming:
-            self.results = results
-            for result, paths, draw in zip(results, plots.files(results), plots.drawn(results)):
-                self._sketch(result, paths, draw)
+        """Every plot that plots.write would draw for results (those added), drawn; those
+        sketched ahead for a case not drawn after all, and the plots of earlier runs,
+        removed; the paths written, in plots.write's order."""
+        if len(results) != len(self.results):   # not fed case by case: nothing sketched yet
+            self.results, self.sketched, self.not_passed = results, {}, 0
+            self.paths = plots.files(results)
+        chosen = plots.drawn(results)
+        for i, draw in enumerate(chosen):
+            if draw and i not in self.sketched:
+                self._sketch(i, draw)
+        wanted = {path for i, paths in self.sketched.items() if chosen[i] for path in paths}
+        self.pending = collections.deque(s for s in self.pending if s.path in wanted)
         while self.busy or (self.pending and self.idle):
             self._pump(block=True)
         self.close()
+        self.failures = [(s, why) for s, why in self.failures if s.path in wanted]
         self._draw_here(list(self.pending) + [sketch for sketch, _ in self.failures])
-        written = self._publish([path for path in self.order if path in self.written])
+        written = self._publish([path for i, draw in enumerate(chosen) if draw
+                                 for path in self.sketched.get(i, []) if path in self.written])
         return plots.remove_stale(self.out, written)
 
     def _publish(self, paths: list[str]) -> list[Path]:
@@ -121,14 +139,15 @@ class Drawers:
         # sys.exit after the reports is no failure; anything else that ends the run early is
         self.close(kill=kind is not None and not issubclass(kind, SystemExit))
 
-    def _sketch(self, result: CaseResult, paths: dict, draw: bool) -> None:
-        for sketch in plots.sketches(result, paths, draw):
-            self.order.append(sketch.path)
+    def _sketch(self, i: int, draw: bool) -> None:
+        self.sketched[i] = []
+        for sketch in plots.sketches(self.results[i], self.paths[i], draw):
+            self.sketched[i].append(sketch.path)
             self.pending.append(sketch)
 
-    def _pump(self, block: bool) -> None:
-        """Hand pending sketches to idle processes; take in what is done."""
-        while self.pending and self.idle:
+    def _pump(self, block: bool, most: int = PROCESSES) -> None:
+        """Hand pending sketches to idle processes, `most` busy at once; take in what is done."""
+        while self.pending and self.idle and len(self.busy) < most:
             conn, sketch = self.idle.pop(), self.pending.popleft()
             try:
                 conn.send((self.stage, sketch))

@@ -141,6 +141,27 @@ def save(sketch: Sketch, out: Path, figure=None) -> Path:
     return path
 
 
+def copy(results: list[CaseResult], sources: list[tuple[Path, dict[str, str]]],
+         out: Path) -> tuple[list[Path], list[str]]:
+    """The plots one run over results would draw, copied from where they were drawn (a shard's
+    folder: sources[i] is the folder result i's plots were drawn into, and its plot files
+    there, as that run named them); the paths written, and the plots found nowhere."""
+    written, missing = [], []
+    for result, paths, draw, (folder, drawn_as) in zip(results, files(results), drawn(results),
+                                                       sources):
+        planned = [p for p in plan(result, paths, draw) if p.kind != "none"]
+        there = [p for p in plan(result, drawn_as, draw) if p.kind != "none"]
+        for plot, source in zip(planned, there):
+            try:
+                data = (folder / source.path).read_bytes()
+            except OSError:
+                missing.append(plot.path)
+                continue
+            write_atomic(out / plot.path, data)
+            written.append(out / plot.path)
+    return remove_stale(out, written), missing
+
+
 def remove_stale(out: Path, written: list[Path]) -> list[Path]:
     """Remove the PNGs of earlier runs that are not among written; written."""
     folder = out / FOLDER
@@ -154,7 +175,7 @@ def remove_stale(out: Path, written: list[Path]) -> list[Path]:
 
 def _curve(result: CaseResult, plot: Plot) -> Sketch | None:
     sweep = result.sweeps.get(plot.param)
-    if sweep is None:
+    if sweep is None or not sweep.lines:   # a result read back from report.json has no curve
         return None
     marks = []
     for i in sweep.marked:

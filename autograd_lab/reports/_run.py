@@ -40,6 +40,12 @@ class Run:
         for reporter in self.reporters:
             reporter.begin(total)
 
+    def describe(self, **keys) -> None:
+        """More top-level keys for report.json, after its summary (a shard's place in its run)."""
+        for reporter in self.reporters:
+            if isinstance(reporter, JsonReport):
+                reporter.keys.update(keys)
+
     def add(self, result: CaseResult) -> None:
         """A result as it comes, in order."""
         for reporter in self.reporters:
