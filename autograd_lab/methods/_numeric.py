@@ -185,7 +185,9 @@ _to_floats = np.frompyfunc(_mp_float, 1, 1)  # np.vectorize costs 30 µs a call 
 
 
 def _mp_floats(v: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore"):  # float(mpmath.nan) raises the invalid flag
+    # float(mpmath.nan) raises the invalid flag, and a value past float64 the overflow one;
+    # both become nan and inf, which the checks name
+    with np.errstate(invalid="ignore", over="ignore"):
         return np.asarray(_to_floats(v), dtype=np.float64)
 
 
