@@ -160,3 +160,23 @@ def test_the_job_summary_is_the_one_runs(shards, tmp_path, monkeypatch):
     merged(shards, tmp_path, "s1", "s2", "s3")
     assert scrub(merged_summary.read_text()) == scrub(one.read_text())
     assert "**bce\\_target\\_outside\\_0\\_1**" in one.read_text()   # Markdown-escaped
+
+
+def test_each_shard_report_is_valid_report_json_saying_its_place(shards):
+    from jsonschema import Draft202012Validator
+
+    from autograd_lab.reports import report_schema
+    validator = Draft202012Validator(report_schema())
+    one = json.loads((shards / "one" / "report.json").read_text())
+    positions = []
+    for k in (1, 2, 3):
+        report = json.loads((shards / f"s{k}" / "report.json").read_text())
+        assert [e.message for e in validator.iter_errors(report)] == []
+        block = report["shard"]
+        assert (block["index"], block["total"], block["files"], block["plots"]) == (
+            k, 3, one["summary"]["cases"], False)
+        assert [c["file"] for c in report["cases"]] == [
+            one["cases"][i]["file"] for i in block["positions"]]
+        positions += block["positions"]
+    assert sorted(positions) == list(range(one["summary"]["cases"]))
+    assert "shard" not in one

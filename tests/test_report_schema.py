@@ -66,3 +66,29 @@ def test_a_changed_key_is_refused_and_an_added_one_accepted(validator, report):
     added["cases"][0]["linted"] = True      # keys are only ever added within a version
     added["timing"] = {"seconds": 1.5}
     assert errors(validator, added) == []
+
+
+def test_sweeps_and_non_finite_values_are_listed_and_valid(validator, tmp_path):
+    (tmp_path / "overflow.yaml").write_text(
+        "inputs:\n  x: {value: 1000.0, grad: true}\nforward:\n  y: exp(x)\ngradient:\n  x: exp(x)\n")
+    (tmp_path / "square.yaml").write_text(
+        "inputs:\n  x: {value: 3.0, grad: true}\nforward:\n  y: x**2\ngradient:\n  x: 2*x\n")
+    done = CliRunner().invoke(main, ["check", str(tmp_path / "overflow.yaml"),
+                                     str(tmp_path / "square.yaml"), "--out",
+                                     str(tmp_path / "out"), "--format", "json,plots"])
+    assert done.exit_code == 1, done.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert errors(validator, report) == []
+    overflow, square = report["cases"]
+    assert overflow["status"] == "failed"
+    assert overflow["non_finite"]["/points/0/gradients/x/manual"] == "inf"
+    assert "non_finite" not in square
+    assert isinstance(square["sweeps"]["x"], int) and square["sweeps"]["x"] > 100
+    assert report["autograd_lab_version"]
+    wrong = copy.deepcopy(report)
+    wrong["cases"][0]["non_finite"]["/points/0/gradients/x/manual"] = "infinity"
+    wrong["cases"][1]["sweeps"]["x"] = -1
+    wrong["shard"] = {"index": 0}
+    assert sorted(set(errors(validator, wrong))) == [
+        "$.cases[0].non_finite['/points/0/gradients/x/manual']: oneOf",
+        "$.cases[1].sweeps.x: oneOf", "$.shard.index: minimum", "$.shard: required"]
