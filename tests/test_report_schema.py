@@ -70,7 +70,8 @@ def test_a_changed_key_is_refused_and_an_added_one_accepted(validator, report):
 
 def test_sweeps_and_non_finite_values_are_listed_and_valid(validator, tmp_path):
     (tmp_path / "overflow.yaml").write_text(
-        "inputs:\n  x: {value: 1000.0, grad: true}\nforward:\n  y: exp(x)\ngradient:\n  x: exp(x)\n")
+        "inputs:\n  x: {value: 1000.0, grad: true}\nforward:\n  y: exp(x)\n"
+        "gradient:\n  x: exp(x)\n")
     (tmp_path / "square.yaml").write_text(
         "inputs:\n  x: {value: 3.0, grad: true}\nforward:\n  y: x**2\ngradient:\n  x: 2*x\n")
     done = CliRunner().invoke(main, ["check", str(tmp_path / "overflow.yaml"),

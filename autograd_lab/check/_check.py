@@ -176,12 +176,15 @@ def check_case(case: Case | Behaviour, begun: list | None = None) -> CaseResult:
         if case.dtype == "float32" else (grads64, None)  # traced: kept only for Rounding
     methods = _methods(case, values, symbolic, grads, grads64)
     survey = survey_kinks(case, seen)  # no derivative to agree on at a kink
-    _check_edges(case, symbolic, result, survey)
+    # the case at random points near its own, where a right-valued formula is checked as one
+    there = formulas.elsewhere(case, symbolic.derivatives) if case.edges or case.gradient \
+        else None
+    _check_edges(case, symbolic, result, survey, there)
     beside = honesty.beside_kinks(case, methods, survey)  # what is compared where SymPy is nan
     agree(case, honesty.without_kinks(case, beside, survey), result, quiet=bool(domain))
     if not domain:  # nothing said yet why a gradient could have no value
         result.problems += _unchecked(case, beside, survey)
-    _check_totals(case, methods, result, symbolic)
+    _check_totals(case, methods, result, there)
     fd = finite_opinion(case)
     result.notes += honesty.kink_notes(case, survey, at_point)
     result.notes += honesty.finite_notes(case, methods, fd, survey, at_point)
@@ -221,11 +224,9 @@ def _methods(case: Case, values: dict, symbolic: Symbolic, grads: dict | None = 
 
 # --- the checks ---------------------------------------------------------------------------
 
-def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> None:
+def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey,
+                 there: formulas.Elsewhere | None) -> None:
     rtol, atol = compare.tolerance("float64", case.tolerance)
-    moved = formulas.elsewhere(case) if case.edges else None
-    # the random points' Symbolic differentiates nothing again (the same case, elsewhere)
-    there = Symbolic(moved, symbolic.derivatives) if moved is not None else None
     readable = Readable()   # a wrong edge's formula simplified within a budget
     for edge in case.edges.values():
         hand, exact = symbolic.edge_pair(edge.expr, edge.node, edge.parent)
@@ -236,8 +237,7 @@ def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> 
             shape = (len(kinked),) + (1,) * (np.ndim(hand) - 1)
             off = kinked.reshape(shape)
             g = compare.gap(np.where(off, np.nan, hand), np.where(off, np.nan, exact), rtol, atol)
-        wrong = formulas.wrong_edge(case, moved, there, edge) \
-            if g.ok and moved is not None and there is not None else None
+        wrong = formulas.wrong_edge(case, there, edge) if g.ok and there is not None else None
         differs = f"differs at {at_point(case, g.index)} by {g.diff:.6g} ({g.a:.10g} vs {g.b:.10g})"
         if not g.ok:  # said before its formula is made, so the verdict stands if time runs out
             result.problems.append(problem(
@@ -253,33 +253,32 @@ def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey) -> 
             result.problems[-1] = problem(
                 case, f"chain_rule edge {edge.key}: hand-written {edge.text}, SymPy {form}; "
                 f"{differs}", "chain_rule", edge.key)
-        elif wrong is not None and moved is not None:
+        elif wrong is not None and there is not None:
             index, hand, exact = wrong
             result.problems.append(problem(
                 case, f"chain_rule edge {edge.key}: hand-written {edge.text}, SymPy {form}; "
                 f"right at the case's points, wrong as a formula: at "
-                f"{formulas.place(moved, index)} it gives {hand:.10g} and SymPy {exact:.10g}",
-                "chain_rule", edge.key))
+                f"{formulas.place(there.case, index)} it gives {hand:.10g} and SymPy "
+                f"{exact:.10g}", "chain_rule", edge.key))
 
 
-def _check_totals(case: Case, methods: dict, result: CaseResult, symbolic: Symbolic) -> None:
+def _check_totals(case: Case, methods: dict, result: CaseResult,
+                  there: formulas.Elsewhere | None) -> None:
     """A hand-written total derivative that agrees with SymPy at the case's points, checked as
     a formula too (one that disagrees there is already a problem)."""
-    moved = formulas.elsewhere(case) if case.gradient else None
-    if moved is None:
+    if there is None or not case.gradient:
         return
     rtol, atol = compare.tolerance("float64", case.tolerance)
     hand = methods.get("manual_total", methods["manual"])
     right_here = {p for p in case.gradient
                   if compare.gap(hand[p], methods["sympy"][p], rtol, atol).ok}
-    elsewhere = Symbolic(moved, symbolic.derivatives)   # the output's derivatives: taken once
-    for param, (index, value, exact) in formulas.wrong_totals(case, moved, elsewhere).items():
+    for param, (index, value, exact) in formulas.wrong_totals(case, there).items():
         if param in right_here:
             result.problems.append(problem(
                 case, f"gradient {param}: the hand-written total {case.gradient[param][1]} is "
                 f"right at the case's points, wrong as a formula: at "
-                f"{formulas.place(moved, index)} it gives {value:.10g} and SymPy {exact:.10g}",
-                "gradient", param))
+                f"{formulas.place(there.case, index)} it gives {value:.10g} and SymPy "
+                f"{exact:.10g}", "gradient", param))
 
 
 def _unchecked(case: Case, methods: dict, survey) -> list[str]:

@@ -10,6 +10,7 @@ where."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,9 +25,20 @@ SPREAD = (0.5, 1.5)       # the factor each input is scaled by
 MAX_ELEMENTS = 10_000     # past this, a vector's own elements are many points already
 
 
-def elsewhere(case: Case) -> Case | None:
-    """The case at POINTS random points near its base point, or None where it is too large
-    to need them (or has no point at which every switch point is off)."""
+@dataclass
+class Elsewhere:
+    """The case at POINTS random points near its own, and SymPy's view of it there."""
+    case: Case
+    off: np.ndarray        # (P,): the points where no kink sits on its switch point
+    symbolic: Symbolic
+
+
+def elsewhere(case: Case, derivatives: dict) -> Elsewhere | None:
+    """The case moved to random points, or None where it is too large to need them (or has
+    no point at which every switch point is off). derivatives: the case's own Symbolic's, as
+    a derivative is the same expression wherever it is evaluated. SymPy evaluates there in
+    float64 (its derivative still exact, as for any array past 64 elements): a formula is
+    wrong there by far more than rounding, and 40 digits cost most of this check's time."""
     elements = max((math.prod(i.value.shape) for i in case.inputs.values()), default=1)
     if elements > MAX_ELEMENTS:
         return None
@@ -37,7 +49,10 @@ def elsewhere(case: Case) -> Case | None:
         factor = rng.uniform(*SPREAD, size=(POINTS,) + base.shape)
         points[name] = base[None] * factor
     moved = with_points(case, points)
-    return moved if _off_switches(moved).any() else None
+    off = _off_switches(moved)
+    if not off.any():
+        return None
+    return Elsewhere(moved, off, Symbolic(moved, derivatives, fast=True))
 
 
 def _off_switches(case: Case) -> np.ndarray:
@@ -53,31 +68,31 @@ def _off_switches(case: Case) -> np.ndarray:
     return off
 
 
-def wrong_edge(case: Case, moved: Case, symbolic: Symbolic, edge) -> tuple | None:
+def wrong_edge(case: Case, there: Elsewhere, edge) -> tuple | None:
     """(the point, hand-written value, SymPy's) where the edge's formula is wrong, or None."""
-    hand, exact = symbolic.edge_pair(edge.expr, edge.node, edge.parent)
-    return _first_gap(case, moved, hand, exact)
+    hand, exact = there.symbolic.edge_pair(edge.expr, edge.node, edge.parent)
+    return _first_gap(case, there, hand, exact)
 
 
-def wrong_totals(case: Case, moved: Case, symbolic: Symbolic) -> dict:
+def wrong_totals(case: Case, there: Elsewhere) -> dict:
     """param -> (the point, hand-written total, SymPy's) where a total derivative is wrong."""
-    values = forward(moved, leaves(moved))
-    hand = manual_totals(moved, values)
-    exact = symbolic.gradients()
+    values = forward(there.case, leaves(there.case))
+    hand = manual_totals(there.case, values)
+    exact = there.symbolic.gradients()
     out = {}
     for param in hand:
-        found = _first_gap(case, moved, hand[param], exact[param])
+        found = _first_gap(case, there, hand[param], exact[param])
         if found is not None:
             out[param] = found
     return out
 
 
-def _first_gap(case: Case, moved: Case, hand, exact) -> tuple | None:
+def _first_gap(case: Case, there: Elsewhere, hand, exact) -> tuple | None:
     rtol, atol = compare.tolerance("float64", case.tolerance)
     hand, exact = np.broadcast_arrays(np.asarray(hand, float), np.asarray(exact, float))
     rows = len(hand)
     a, b = hand.reshape(rows, -1), exact.reshape(rows, -1)
-    usable = _off_switches(moved) & np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
+    usable = there.off & np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
     if not usable.any():
         return None
     g = compare.gap(np.where(usable[:, None], a, np.nan), np.where(usable[:, None], b, np.nan),

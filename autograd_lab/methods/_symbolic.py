@@ -91,16 +91,18 @@ class Builder(Visitor[sp.Expr]):
 class Symbolic:
     """SymPy's view of a case: each node's own expression, and the output fully expanded."""
 
-    def __init__(self, case: Case, derivatives: dict | None = None):
+    def __init__(self, case: Case, derivatives: dict | None = None, fast: bool = False):
         """derivatives: another Symbolic's (its `derivatives`) for the same case at other
         points, shared: a derivative is the same expression wherever it is evaluated, and
-        sympy.diff keeps no cache (a small case's edges cost 1 ms more without it)."""
+        sympy.diff keeps no cache (a small case's edges cost 1 ms more without it). fast:
+        evaluate in float64 however few the values (else at 40 digits up to EXACT_LIMIT)."""
         self.case = case
         self.symbols = {n: sp.Symbol(n, real=True) for n in [*case.inputs, *case.nodes]}
         shapes = {n: i.value.shape for n, i in case.inputs.items()}
         shapes.update({n: node.shape for n, node in case.nodes.items()})
         self.shapes = shapes
-        self.backend = numeric.choose(case.count * max(int(np.prod(case.shape)), 1))
+        self.backend = numeric.FAST if fast else \
+            numeric.choose(case.count * max(int(np.prod(case.shape)), 1))
         self._values: dict | None = None
         # every value this case's expressions reach, shared by all evaluations: the env only
         # ever grows by symbols whose values are fixed (inputs, nodes, reductions). Only for
