@@ -175,7 +175,7 @@ def _entries(case: Case, ats: list[At], result: CaseResult, reference: str) -> N
     wrong: dict[str, str | None] = {}   # entry -> the root entry it follows from (None: own)
     for name, entry in case.backward.items():
         ref = [_reference(at, entry.target, reference) for at in ats]
-        gap = compare.gap(np.stack([at.hand64[name] for at in ats]), np.stack(ref), rtol, atol)
+        gap = compare.gap(_stacked([at.hand64[name] for at in ats]), _stacked(ref), rtol, atol)
         exact, agreed, diff = _cmp(case, ats[0], name, entry.target)
         ok = gap.ok
         follows = None
@@ -199,6 +199,12 @@ def _entries(case: Case, ats: list[At], result: CaseResult, reference: str) -> N
     for name, root in followers.items():
         result.notes.append(f"backward {name} is wrong only because it uses {root}, "
                             "which is wrong: it follows from it")
+
+
+def _stacked(arrays: list) -> np.ndarray:
+    """The points' arrays as one (P, ...) array: a view of the one array a single point has
+    (np.stack would copy it, 8 MB a 1000x1000 entry)."""
+    return np.asarray(arrays[0])[None] if len(arrays) == 1 else np.stack(arrays)
 
 
 def _reference(at: At, target: str, reference: str) -> np.ndarray:
@@ -253,16 +259,16 @@ def _methods(case: Case, ats: list[At]) -> dict:
     methods: dict = {"manual": {}, "sympy": {}, "autograd": {}, "autograd_float64": {}}
     for p in case.params:
         if all(p in at.manual for at in ats):
-            methods["manual"][p] = np.stack([at.manual[p] for at in ats])
+            methods["manual"][p] = _stacked([at.manual[p] for at in ats])
         runs = [at.sympy for at in ats]
         if all(run is not None for run in runs):
-            methods["sympy"][p] = np.stack([run.grads[p] for run in runs if run is not None])
-        methods["autograd"][p] = np.stack([at.torch.grads[p] for at in ats])
+            methods["sympy"][p] = _stacked([run.grads[p] for run in runs if run is not None])
+        methods["autograd"][p] = _stacked([at.torch.grads[p] for at in ats])
     if any(at.totals for at in ats):
-        methods["manual_total"] = {p: np.stack([at.totals[p] for at in ats])
+        methods["manual_total"] = {p: _stacked([at.totals[p] for at in ats])
                                    for p in case.gradient}
     if case.dtype != "float64" or not methods["sympy"]:   # the reference where SymPy is not
-        methods["autograd_float64"] = {p: np.stack([at.torch64.grads[p] for at in ats])
+        methods["autograd_float64"] = {p: _stacked([at.torch64.grads[p] for at in ats])
                                        for p in case.params}
     return {m: g for m, g in methods.items() if g}
 
