@@ -696,3 +696,29 @@ def test_a_node_that_overflows_is_said_so_not_passed_on_inf(write_case):
     assert result.status == "failed"
     assert result.problems == [f"{path}:4: y = (x**1000).sum() overflows float64 (inf) at the "
                                "base point, so its gradient cannot be checked there"]
+
+
+def test_a_large_parameters_finite_difference_moves_a_sample_and_puts_it_back(write_case):
+    """Past 1,024 elements the quotient moves a random sample of them, in place: it still
+    agrees with autograd along that direction, and the inputs are the case's own after."""
+    path = write_case(textwrap.dedent("""\
+        dims: {n: 40}
+        inputs:
+          X: {value: {randn: [n, n], seed: 0}}
+          W: {value: {randn: [n, n], seed: 1, scale: 0.1}, grad: true}
+        forward:
+          H: torch.tanh(X @ W)
+          loss: H.mean()
+        backward:
+          dH: torch.ones_like(H) / (n*n)
+          dW: X.T @ ((1 - H**2) * dH)
+        """), "sampled")
+    result = check_file(path)
+    assert result.status == "passed", result.problems
+    fd = result.points[0].details["W"]["finite_difference"]
+    assert fd["along"] == "a random unit direction over 1,024 of its 1,600 elements (seed 0)"
+    assert abs(fd["value"] - fd["autograd"]) <= 1e-5 + 1e-3 * abs(fd["autograd"])
+    assert fd["autograd"] != 0
+    assert result.points[0].at["W"] == [float(v) for v in
+                                         (drawn((40, 40), 1) * 0.1).double().reshape(-1)[:1000]]
+    assert not any("finite difference" in note for note in result.notes)
