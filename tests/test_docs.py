@@ -135,7 +135,7 @@ def test_the_readme_keeps_the_commands_ci_runs():
         "ci:check": "python -m venv .venv && . .venv/bin/activate && pip install -c "
                     "constraints.txt -e . && autograd-lab check cases/\n",
         "ci:test": "python -m venv .venv && . .venv/bin/activate && pip install -c "
-                   "constraints.txt -e \".[test]\" && pytest\n"}
+                   "constraints.txt -e \".[test]\" && pytest -n auto\n"}
 
 
 def _folder(tmp_path: Path, kind: str) -> Path:
