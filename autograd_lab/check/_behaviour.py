@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import torch
 
 from ..case import Behaviour, Expectation, Expr, Step
@@ -155,8 +154,7 @@ class _Run:
         shown = _listed(got)   # at most LISTED_ELEMENTS of it
         if got.shape != e.want.shape and e.want.size != 1:
             return shown, False, f"{said} {value_text(shown)} (shape {got.shape})"
-        allowed = np.maximum(e.slack, self.atol + self.rtol * np.abs(got))
-        ok = bool(np.all(np.abs(e.want - got) <= allowed))
+        ok = compare.as_written(e.want, got, e.slack, self.rtol, self.atol)
         return shown, ok, f"{said} {value_text(shown)}"
 
     def no_grad_why(self, e: Expectation) -> str:

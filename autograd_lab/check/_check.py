@@ -50,7 +50,7 @@ from ._readable import Readable
 from ._rounding import Rounding
 from ._sweep import sweeps
 from ._tensor import check_tensor
-from ._words import about, at_point, listed, point_name, problem, shown
+from ._words import about, at_point, false_claim, listed, problem
 
 LISTED_POINTS = 100        # points written out in a result; the rest are checked, not listed
 
@@ -307,16 +307,12 @@ def _check_claims(case: Case, symbolic: Symbolic, exact: dict, result: CaseResul
     for claim in case.claims:
         full = exact[claim.target] if claim.kind == "grad" else symbolic.value_of(claim.target)
         value = _unpad(full[claim.point], case, claim.target)
-        ref = np.broadcast_to(value, np.broadcast_shapes(np.shape(value), claim.value.shape))
-        allowed = np.maximum(claim.slack, atol + rtol * np.abs(ref))
-        ok = bool(np.all(np.abs(claim.value - ref) <= allowed))
+        ok = compare.as_written(claim.value, value, claim.slack, rtol, atol)
         result.claims.append(ClaimResult(claim.key, claim.written, listed(value),
                                          PASSED if ok else FAILED, claim.point))
         if not ok:
-            result.problems.append(problem(
-                case, f"claim {claim.key} = {shown(claim.written)} is false: the value is "
-                f"{shown(listed(value), 10)} ({point_name(claim.point)})"
-                + copied_inputs(case, claim, value), *claim.path))
+            result.problems.append(false_claim(case, claim, value,
+                                               copied_inputs(case, claim, value)))
 
 
 def _both(*watches):

@@ -18,6 +18,15 @@ def looser(a: str, b: str) -> str:
     return a if TOLERANCES[a][1] >= TOLERANCES[b][1] else b
 
 
+def as_written(written: np.ndarray, value, slack, rtol: float, atol: float) -> bool:
+    """A number as a tutorial printed it, against the value: equal within the tolerance, or
+    within its slack, half a unit in its last written digit (0.4121 stands for whatever
+    rounds to it). Claims and behaviour expectations alike."""
+    ref = np.broadcast_to(value, np.broadcast_shapes(np.shape(value), np.shape(written)))
+    allowed = np.maximum(slack, atol + rtol * np.abs(ref))
+    return bool(np.all(np.abs(written - ref) <= allowed))
+
+
 @dataclass
 class Gap:
     """The worst disagreement of two arrays: how far past tolerance, where, by how much."""

@@ -40,7 +40,7 @@ from ..result import (
 from . import _compare as compare
 from ._agreement import agree
 from ._domain import watch_domain
-from ._words import listed, point_name, problem, shown
+from ._words import false_claim, listed, point_name, problem
 
 SYMPY_POINTS = 10        # points SymPy checks (beyond, the others are compared by torch)
 LISTED_POINTS = 100      # points listed in a result
@@ -295,16 +295,11 @@ def _claims(case: Case, ats: list[At], result: CaseResult) -> None:
             ok = bool(np.allclose(value, np.broadcast_to(want, np.shape(value)),
                                   rtol=rtol, atol=atol))
         else:
-            ref = np.broadcast_to(value, np.broadcast_shapes(np.shape(value),
-                                                             claim.value.shape))
-            allowed = np.maximum(claim.slack, atol + rtol * np.abs(ref))
-            ok = bool(np.all(np.abs(claim.value - ref) <= allowed))
+            ok = compare.as_written(claim.value, value, claim.slack, rtol, atol)
         result.claims.append(ClaimResult(claim.key, claim.written, listed(value),
                                          PASSED if ok else FAILED, claim.point))
         if not ok:
-            result.problems.append(problem(
-                case, f"claim {claim.key} = {shown(claim.written)} is false: the value is "
-                f"{shown(listed(value), 10)} ({point_name(claim.point)})", *claim.path))
+            result.problems.append(false_claim(case, claim, value))
 
 
 def _array(v) -> np.ndarray:

@@ -52,6 +52,12 @@ def problem(case, text: str, *path) -> Problem:
     return Problem(text, *case.place_of(*path))
 
 
+def false_claim(case, claim, value, hint: str = "") -> Problem:
+    """A claim the value does not bear out, at the claim's place."""
+    return problem(case, f"claim {claim.key} = {shown(claim.written)} is false: the value is "
+                   f"{shown(listed(value), 10)} ({point_name(claim.point)})" + hint, *claim.path)
+
+
 def about(case, param: str) -> tuple:
     """Where a parameter's gradient is written by hand: its `gradient:` entry, its backward
     entry, else the input itself."""
