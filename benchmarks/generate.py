@@ -69,12 +69,18 @@ class Generated:
 
 def generate(folder: Path, count: int, seed: int = 0) -> list[Generated]:
     """count cases written to folder as case_0000.yaml, ...; the same seed, the same cases."""
+    return _drawn(_attempt, folder, count, seed)
+
+
+def _drawn(attempt, folder: Path, count: int, seed: int) -> list[Generated]:
+    """count cases that attempt(rng, folder, index) wrote (it returns None for a case it
+    throws away, and the next attempt takes its index)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    cases = []
+    cases: list[Generated] = []
     while len(cases) < count:
-        case = _attempt(rng, folder, len(cases))
+        case = attempt(rng, folder, len(cases))
         if case is not None:
             cases.append(case)
     return cases
@@ -104,15 +110,7 @@ def generate_small(folder: Path, count: int, seed: int = 0) -> list[Generated]:
     """count small cases, as issue 17 has them: u = w*x + c, v = f1(u), y = f2(v)*x, each
     with every local derivative hand-written (here, by SymPy) under chain_rule: a case's
     fixed cost against little arithmetic."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(seed)
-    cases: list[Generated] = []
-    while len(cases) < count:
-        case = _small(rng, folder, len(cases))
-        if case is not None:
-            cases.append(case)
-    return cases
+    return _drawn(_small, folder, count, seed)
 
 
 def _small(rng: random.Random, folder: Path, index: int) -> Generated | None:
