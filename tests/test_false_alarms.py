@@ -105,3 +105,113 @@ def test_e_and_pi_as_inputs(write_case):
     """))
     assert result.status == "passed", result.problems
     assert len(result.notes) >= 2 and "not the constant e = 2.71828" in result.notes[0]
+
+
+# --- item 2: the formula check moves parameters and holds data -------------------------------
+
+SOFTMAX_CE = """\
+name: softmax_ce
+inputs:
+  z: {value: [1.0, 2.0, 0.5], grad: true}
+  y: [0.0, 1.0, 0.0]
+forward:
+  p: exp(z) / sum(exp(z))
+  loss: -sum(y * log(p))
+gradient:
+  z: p - y
+"""
+
+CE_ROW = """\
+name: ce_row
+inputs:
+  z0: {value: 1.0, grad: true}
+  z1: {value: 2.0, grad: true}
+  z2: {value: 0.5, grad: true}
+  y0: 0.0
+  y1: 1.0
+  y2: 0.0
+forward:
+  s: exp(z0) + exp(z1) + exp(z2)
+  p0: exp(z0)/s
+  p1: exp(z1)/s
+  p2: exp(z2)/s
+  loss: -(y0*log(p0) + y1*log(p1) + y2*log(p2))
+gradient:
+  z0: p0 - y0
+  z1: p1 - y1
+  z2: p2 - y2
+"""
+
+BATCHNORM_UNIT = """\
+name: bn_unit
+inputs:
+  x: {value: [1.0, 2.0, 4.0, 7.0], grad: true}
+  n: 4
+forward:
+  mu: sum(x)/n
+  d: x - mu
+  loss: sum(d**2)/n
+chain_rule:
+  loss/d: 2*d/4
+  d/x: 1
+  d/mu: -1
+  mu/x: 1/4
+"""
+
+
+def test_softmax_cross_entropy_p_minus_y_with_a_one_hot_y_passes(write_case):
+    """p - y is d(-sum(y log softmax(z)))/dz only where sum(y) = 1: y is data, held."""
+    result = check_file(write_case(SOFTMAX_CE))
+    assert result.status == "passed", result.problems
+    assert result.formulas_at == {"points": 4, "moved": ["z"], "held": ["y"]}
+    softmax_minus_y = [0.2312238976, -0.3714682808, 0.1402443832]
+    assert all(abs(a - b) < 1e-9 for a, b in zip(result.points[0].gradients["z"]["sympy"],
+                                                 softmax_minus_y))
+
+
+def test_softmax_cross_entropy_with_a_wrong_sign_fails(write_case):
+    result = check_file(write_case(SOFTMAX_CE.replace("z: p - y", "z: y - p")))
+    assert result.status == "failed"
+    assert result.problems[0].startswith("gradient z: manual gives ")
+
+
+def test_a_cross_entropy_row_passes_and_its_mistake_fails(write_case):
+    result = check_file(write_case(CE_ROW))
+    assert result.status == "passed", result.problems
+    assert result.formulas_at == {"points": 4, "moved": ["z0", "z1", "z2"],
+                                  "held": ["y0", "y1", "y2"]}
+    wrong = check_file(write_case(CE_ROW.replace("z1: p1 - y1", "z1: p1 + y1"), "wrong"))
+    assert [p.split(":")[0] for p in wrong.problems] == ["gradient z1"]
+
+
+def test_a_batchnorm_units_one_over_n_passes(write_case):
+    """1/4 is d(mean)/dx for the batch's n = 4: n is data, held at 4."""
+    result = check_file(write_case(BATCHNORM_UNIT))
+    assert result.status == "passed", result.problems
+    assert result.formulas_at == {"points": 4, "moved": ["x"], "held": ["n"]}
+
+
+def test_a_batchnorm_units_mistakes_still_fail(write_case):
+    """A forgotten 1/n fails at the base point; an edge right only at the parameters' values
+    (the mean 3.5 written in) still fails as a formula: parameters still move."""
+    forgot = check_file(write_case(BATCHNORM_UNIT.replace("mu/x: 1/4", "mu/x: 1")))
+    assert forgot.status == "failed"
+    assert forgot.problems[0].startswith("chain_rule edge mu/x: hand-written 1, SymPy 1/n; ")
+    frozen = check_file(write_case(BATCHNORM_UNIT.replace("loss/d: 2*d/4",
+                                                          "loss/d: 2*(x - 3.5)/4"), "frozen"))
+    assert frozen.status == "failed"
+    assert frozen.problems[0].startswith(
+        "chain_rule edge loss/d: hand-written 2*(x - 3.5)/4, SymPy 2*d/n; right at the case's "
+        "points, wrong as a formula: at n=4 (and x scaled at random) element [")
+
+
+def test_the_report_says_which_inputs_moved(write_case, tmp_path):
+    from click.testing import CliRunner
+
+    from autograd_lab.cli import main
+    out = tmp_path / "reports"
+    run = CliRunner().invoke(main, ["check", str(write_case(SOFTMAX_CE)), "--out", str(out),
+                                    "--format", "json"])
+    assert run.exit_code == 0, run.output
+    case = json.loads((out / "report.json").read_text())["cases"][0]
+    assert case["formulas_at"] == {"points": 4, "moved": ["z"], "held": ["y"]}

@@ -179,6 +179,7 @@ def check_case(case: Case | Behaviour, begun: list | None = None) -> CaseResult:
     # the case at random points near its own, where a right-valued formula is checked as one
     there = formulas.elsewhere(case, symbolic.derivatives) if case.edges or case.gradient \
         else None
+    result.formulas_at = formulas.moved_inputs(case, there)
     _check_edges(case, symbolic, result, survey, there)
     beside = honesty.beside_kinks(case, methods, survey)  # what is compared where SymPy is nan
     agree(case, honesty.without_kinks(case, beside, survey), result, quiet=bool(domain))
