@@ -215,3 +215,51 @@ def test_the_report_says_which_inputs_moved(write_case, tmp_path):
     assert run.exit_code == 0, run.output
     case = json.loads((out / "report.json").read_text())["cases"][0]
     assert case["formulas_at"] == {"points": 4, "moved": ["z"], "held": ["y"]}
+
+
+# --- item 3: float32 at reduced dims ---------------------------------------------------------
+
+EXERCISE3 = """\
+name: makemore_exercise3
+source: 'Karpathy, "Becoming a Backprop Ninja", exercise 3 (float32, as the notebook)'
+dtype: float32
+dims: {n: 32, n_hidden: 64}
+inputs:
+  hprebn: {value: {randn: [n, n_hidden], seed: 1}, grad: true}
+  bngain: {value: {randn: [1, n_hidden], seed: 2}, grad: true}
+  bnbias: {value: {randn: [1, n_hidden], seed: 3, scale: 0.1}, grad: true}
+forward:
+  bnmeani: 1/n*hprebn.sum(0, keepdim=True)
+  bndiff: hprebn - bnmeani
+  bndiff2: bndiff**2
+  bnvar: 1/(n-1)*(bndiff2).sum(0, keepdim=True)
+  bnvar_inv: (bnvar + 1e-5)**-0.5
+  bnraw: bndiff * bnvar_inv
+  hpreact: bngain * bnraw + bnbias
+upstream: {randn: [n, n_hidden], seed: 4, scale: 10.0}
+backward:
+  dhprebn: bngain*bnvar_inv/n * (n*dhpreact - dhpreact.sum(0) - n/(n-1)*bnraw*(dhpreact*bnraw).sum(0))
+"""
+
+
+def test_exercise3_in_float32_passes_with_its_rounding_in_a_note(write_case):
+    """At the reduced dims (n=2: the variance of two rows) float32 autograd misses SymPy by
+    6.7e-05 while float64 autograd and the hand-written line agree with it: rounding."""
+    result = check_file(write_case(EXERCISE3))
+    assert result.status == "passed", result.problems
+    assert result.sympy_at == {"n": 2, "n_hidden": 3}
+    (note,) = [n for n in result.notes if "rounding" in n]
+    assert note.startswith("at the reduced dims n=2, n_hidden=3: gradient hprebn: float32 "
+                           "autograd gives -2.08148")
+    assert note.endswith("while float64 autograd agrees with it: float32's rounding, not a "
+                         "wrong derivative")
+    assert [b.status for b in result.backward] == ["passed"]
+
+
+def test_exercise3_without_bessels_factor_fails_naming_the_entry(write_case):
+    result = check_file(write_case(EXERCISE3.replace("n/(n-1)*bnraw", "bnraw")))
+    assert result.status == "failed"
+    assert result.problems[0].startswith(
+        "backward dhprebn: hand-written bngain*bnvar_inv/n * (n*dhpreact - dhpreact.sum(0) - "
+        "bnraw*(dhpreact*bnraw).sum(0)) differs from the gradient of hprebn (autograd) by ")
+    assert [b.status for b in result.backward] == ["failed"]

@@ -3,6 +3,7 @@ tutorial's cmp() prints, and which entry is wrong on its own), every parameter's
 every method, the claims; point by point, SymPy at full size or at reduced dims."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,7 +39,7 @@ from ..result import (
     place_of,
 )
 from . import _compare as compare
-from ._agreement import agree
+from ._agreement import NAMES, agree
 from ._domain import watch_domain
 from ._words import false_claim, listed, point_name, problem
 
@@ -274,8 +275,40 @@ def _methods(case: Case, ats: list[At]) -> dict:
 
 
 def _gradients(case: Case, ats: list[At], result: CaseResult) -> None:
-    agree(case, _methods(case, ats), result, quiet=False,
-          where=lambda index: _element(case, index))
+    """Every method against the others. autograd in a float32 case's own dtype is torch's own
+    graph rounded to float32: where it misses the reference while autograd in float64 agrees,
+    that is float32's rounding (the tutorial's dtype, at these sizes), said in a note and never
+    a failure; the derivatives are judged in float64."""
+    methods = _methods(case, ats)
+    rounded = methods.pop("autograd") if case.dtype != "float64" else None
+    where = functools.partial(_element, case)
+    agree(case, methods, result, quiet=False, where=where)
+    if rounded is not None:
+        rtol, atol = compare.tolerance(case.dtype, case.tolerance)
+        result.worst = max([result.worst] + [  # the worst gap still counts float32's
+            compare.gap(rounded[p], g[p], rtol, atol).diff
+            for g in methods.values() for p in rounded if p in g])
+        result.notes += _rounding(case, methods, rounded, where)
+
+
+def _rounding(case: Case, methods: dict, rounded: dict, where) -> list[str]:
+    reference = "sympy" if "sympy" in methods else "autograd_float64"
+    notes = []
+    for p, value in rounded.items():
+        exact = methods[reference][p]
+        rtol, atol = compare.tolerance(case.dtype, case.tolerance)
+        g = compare.gap(value, exact, rtol, atol)
+        if g.ok:
+            continue
+        if reference == "sympy" and not compare.gap(methods["autograd_float64"][p], exact,
+                                                   *compare.tolerance("float64",
+                                                                      case.tolerance)).ok:
+            continue   # float64 autograd misses it too: not rounding, and said as a problem
+        notes.append(f"gradient {p}: {case.dtype} autograd gives {g.a:.10g} where "
+                     f"{NAMES[reference]} gives {g.b:.10g} at {where(g.index)} (off by "
+                     f"{g.diff:.3g}, past {case.dtype}'s tolerance) while float64 autograd "
+                     f"agrees with it: {case.dtype}'s rounding, not a wrong derivative")
+    return notes
 
 
 def _claims(case: Case, ats: list[At], result: CaseResult) -> None:
@@ -325,6 +358,7 @@ def _reduced(small: Case, result: CaseResult) -> None:
     _gradients(small, [at], sub)
     result.problems += [Problem(f"at the reduced dims {where}: {p}", *place_of(p))
                         for p in sub.problems]
+    result.notes += [f"at the reduced dims {where}: {n}" for n in sub.notes]
     for entry, there in zip(result.backward, sub.backward):
         if there.status == FAILED and entry.status == PASSED:
             entry.status = FAILED
