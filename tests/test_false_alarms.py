@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from autograd_lab.check import check_file
-from autograd_lab.reading import load
 
 # --- item 4: any identifier is a name --------------------------------------------------------
 
@@ -238,7 +239,8 @@ forward:
   hpreact: bngain * bnraw + bnbias
 upstream: {randn: [n, n_hidden], seed: 4, scale: 10.0}
 backward:
-  dhprebn: bngain*bnvar_inv/n * (n*dhpreact - dhpreact.sum(0) - n/(n-1)*bnraw*(dhpreact*bnraw).sum(0))
+  dhprebn: >-
+    bngain*bnvar_inv/n * (n*dhpreact - dhpreact.sum(0) - n/(n-1)*bnraw*(dhpreact*bnraw).sum(0))
 """
 
 
@@ -263,3 +265,71 @@ def test_exercise3_without_bessels_factor_fails_naming_the_entry(write_case):
         "backward dhprebn: hand-written bngain*bnvar_inv/n * (n*dhpreact - dhpreact.sum(0) - "
         "bnraw*(dhpreact*bnraw).sum(0)) differs from the gradient of hprebn (autograd) by ")
     assert [b.status for b in result.backward] == ["failed"]
+
+
+# --- item 7: past SymPy's budget with listed inputs ------------------------------------------
+
+def _listed(a) -> str:
+    return json.dumps(np.round(a, 8).tolist())
+
+
+def cs231n_toy_net() -> str:
+    """CS231n's two-layer toy net as its notebook makes it (init_toy_model, init_toy_data),
+    every input listed as printed: 35,650 partial derivatives, past SymPy's 30,000."""
+    rng = np.random.RandomState(0)
+    w1 = 1e-1 * rng.randn(4, 10)
+    w2 = 1e-1 * rng.randn(10, 3)
+    x = 10 * np.random.RandomState(1).randn(5, 4)
+    return f"""\
+name: cs231n_two_layer_toy
+inputs:
+  X: {_listed(x)}
+  y: {{value: [0, 1, 2, 2, 1], dtype: int64}}
+  W1: {{value: {_listed(w1)}, grad: true}}
+  b1: {{value: {_listed(np.zeros(10))}, grad: true}}
+  W2: {{value: {_listed(w2)}, grad: true}}
+  b2: {{value: [0.0, 0.0, 0.0], grad: true}}
+  reg: 0.05
+forward:
+  z1: X @ W1 + b1
+  h1: max(0, z1)
+  scores: h1 @ W2 + b2
+  loss: cross_entropy(scores, y) + reg*((W1*W1).sum() + (W2*W2).sum())
+backward:
+  dscores: (softmax(scores, 1) - one_hot(y, num_classes=3)) / 5
+  dW2: h1.T @ dscores + 2*reg*W2
+  db2: dscores.sum(0)
+  dh1: dscores @ W2.T
+  dz1: dh1 * step(z1)
+  dW1: X.T @ dz1 + 2*reg*W1
+  db1: dz1.sum(0)
+expect:
+  loss: 1.30378789133
+"""
+
+
+def test_cs231n_toy_net_with_listed_inputs_is_checked_not_refused(write_case):
+    """Its lengths 5 (written in / 5) and 3 (num_classes=3) are kept, 4 and 10 cut to 2 and
+    4; SymPy checks every formula there, the printed loss is checked at full size."""
+    result = check_file(write_case(cs231n_toy_net()))
+    assert result.status == "passed", result.problems
+    assert result.sympy_at == {"4": 2, "10": 4}
+    assert [c.status for c in result.claims] == ["passed"]
+    assert abs(result.claims[0].value - 1.30378789133) < 1e-8
+    assert [b.status for b in result.backward] == ["passed"] * 7
+    assert result.notes[-1].startswith(
+        "SymPy ran at reduced sizes (the lengths 3, 5 kept: the expressions write them): the "
+        "inputs at X 5×2, W1 2×4, b1 4, W2 4×3 (")
+
+
+def test_cs231n_toy_nets_missing_relu_gate_fails_at_both_sizes(write_case):
+    result = check_file(write_case(cs231n_toy_net().replace("dz1: dh1 * step(z1)",
+                                                            "dz1: dh1")))
+    assert result.status == "failed"
+    own = [p for p in result.problems if p.endswith("every d-name it uses (dh1) is right")]
+    assert [p.split(":")[0] for p in own] == ["backward dz1",
+                                              "at the reduced sizes 4→2, 10→4"]
+    assert own[0].startswith("backward dz1: hand-written dh1 differs from the gradient of z1 "
+                             "(autograd) by ")
+    assert own[1].startswith("at the reduced sizes 4→2, 10→4: backward dz1: hand-written dh1 "
+                             "differs from the gradient of z1 (SymPy) by ")
