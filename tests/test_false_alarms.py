@@ -333,3 +333,27 @@ def test_cs231n_toy_nets_missing_relu_gate_fails_at_both_sizes(write_case):
                              "(autograd) by ")
     assert own[1].startswith("at the reduced sizes 4→2, 10→4: backward dz1: hand-written dh1 "
                              "differs from the gradient of z1 (SymPy) by ")
+
+
+def test_a_right_float32_scalar_case_with_a_rounding_gap_passes_with_a_note(write_case):
+    """(x - 1.0001)**2 at x = 1 in float32 loses three of float32's digits: autograd misses
+    SymPy's -0.2 by 3.3e-05, past float32's tolerance, while float64 autograd agrees."""
+    text = """\
+        dtype: float32
+        inputs:
+          x: {value: 1.0, grad: true}
+        forward:
+          d: x - 1.0001
+          y: 1000*d**2
+        chain_rule:
+          y/d: 2000*d
+          d/x: 1
+    """
+    result = check_file(write_case(text))
+    assert result.status == "passed", result.problems
+    assert result.notes[0].startswith("gradient x: float32 autograd misses SymPy at the base "
+                                      "point (x=1) while float64 autograd agrees with it: ")
+    assert result.notes[0].endswith("This is float32 rounding, not a wrong derivative")
+    wrong = check_file(write_case(text.replace("y/d: 2000*d", "y/d: 200*d"), "wrong"))
+    assert wrong.status == "failed"
+    assert wrong.problems[0].startswith("chain_rule edge y/d: hand-written 200*d, SymPy 2000*d")

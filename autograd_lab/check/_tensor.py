@@ -40,7 +40,7 @@ from ..result import (
     place_of,
 )
 from . import _compare as compare
-from ._agreement import NAMES, agree
+from ._agreement import NAMES, agree_rounded
 from ._domain import watch_domain
 from ._words import false_claim, listed, point_name, problem
 
@@ -370,14 +370,9 @@ def _gradients(case: Case, ats: list[At], result: CaseResult) -> None:
     that is float32's rounding (the tutorial's dtype, at these sizes), said in a note and never
     a failure; the derivatives are judged in float64."""
     methods = _methods(case, ats)
-    rounded = methods.pop("autograd") if case.dtype != "float64" else None
     where = functools.partial(_element, case)
-    agree(case, methods, result, quiet=False, where=where)
+    rounded = agree_rounded(case, methods, result, quiet=False, where=where)
     if rounded is not None:
-        rtol, atol = compare.tolerance(case.dtype, case.tolerance)
-        result.worst = max([result.worst] + [  # the worst gap still counts float32's
-            compare.gap(rounded[p], g[p], rtol, atol).diff
-            for g in methods.values() for p in rounded if p in g])
         result.notes += _rounding(case, methods, rounded, where)
 
 
