@@ -340,9 +340,13 @@ def cut(model: CaseModel, sizes: dict) -> CaseModel:
     in sizes cut to that many leading elements (a listed value sub-selected, a shape written
     in numbers drawn at the smaller shape), the same length everywhere cut the same, so that
     shapes that met still meet. An integer input's values (labels, indices) are taken modulo
-    the length they index, the smallest length above all of them, where it is cut."""
-    return model.model_copy(update={"inputs": {
-        name: _cut_input(spec, sizes) for name, spec in model.inputs.items()}})
+    the length they index, the smallest length above all of them, where it is cut. A listed
+    upstream gradient is cut as the inputs are."""
+    update: dict = {"inputs": {name: _cut_input(spec, sizes)
+                               for name, spec in model.inputs.items()}}
+    if isinstance(model.upstream, (list, Randn)):   # a listed or drawn upstream gradient
+        update["upstream"] = _cut_input(model.upstream, sizes)
+    return model.model_copy(update=update)
 
 
 def _cut_input(spec, sizes: dict):
