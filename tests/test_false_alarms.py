@@ -8,6 +8,7 @@ import json
 import numpy as np
 
 from autograd_lab.check import check_file
+from autograd_lab.reports import write
 
 # --- item 4: any identifier is a name --------------------------------------------------------
 
@@ -207,14 +208,8 @@ def test_a_batchnorm_units_mistakes_still_fail(write_case):
 
 
 def test_the_report_says_which_inputs_moved(write_case, tmp_path):
-    from click.testing import CliRunner
-
-    from autograd_lab.cli import main
-    out = tmp_path / "reports"
-    run = CliRunner().invoke(main, ["check", str(write_case(SOFTMAX_CE)), "--out", str(out),
-                                    "--format", "json"])
-    assert run.exit_code == 0, run.output
-    case = json.loads((out / "report.json").read_text())["cases"][0]
+    write([check_file(write_case(SOFTMAX_CE))], tmp_path, ("json",))
+    case = json.loads((tmp_path / "report.json").read_text())["cases"][0]
     assert case["formulas_at"] == {"points": 4, "moved": ["z"], "held": ["y"]}
 
 
