@@ -1,0 +1,430 @@
+"""Functions that state a derivative: a torch.autograd.Function's backward beside its forward,
+and a plain function returning a gradient, called beside the autograd run it is compared with.
+
+    class LegendrePolynomial3(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, input):
+            ctx.save_for_backward(input)
+            return 0.5 * (5 * input ** 3 - 3 * input)
+        @staticmethod
+        def backward(ctx, grad_output):
+            input, = ctx.saved_tensors
+            return grad_output * 1.5 * (5 * input ** 2 - 1)
+
+is the case `forward: {out: 0.5 * (5 * input ** 3 - 3 * input)}`, `gradient: {input: 1.5 *
+(5 * input ** 2 - 1)}`: backward's coefficient of grad_output, checked against SymPy's
+derivative of forward and autograd's.
+
+    x = torch.tensor(2.0, requires_grad=True)
+    y = 8*x**4 + 3*x**3 + 7*x**2 + 6*x + 3
+    y.backward()
+    print(x.grad, analytical_gradient(1.0))
+
+is a case at autograd's point (x = 2) whose hand-written gradient is analytical_gradient's
+body at the call's arguments (1.0): a call at the wrong point disagrees, at the call's line."""
+from __future__ import annotations
+
+import ast
+import re
+
+from ._python import Found, Unchecked, at, coefficient, dotted_name, names_in, sampled, text
+
+# the names a function returning a gradient goes by in tutorials and lab scripts
+GRADIENT_NAME = re.compile(r"grad|deriv|^d[a-z0-9]*_?d[a-z0-9_]+$|^df", re.IGNORECASE)
+# what turns a leaf tensor into its number, at the point it holds (x.item() is x)
+_AS_NUMBER = {"item", "data", "detach", "numpy", "tolist", "clone"}
+
+
+def is_autograd_function(cls: ast.ClassDef) -> bool:
+    bases = {dotted_name(b).rsplit(".", 1)[-1] for b in cls.bases}
+    methods = {m.name for m in cls.body if isinstance(m, ast.FunctionDef)}
+    return "Function" in bases and {"forward", "backward"} <= methods
+
+
+def read_autograd_function(cls: ast.ClassDef, file: str, line: int,
+                           point: dict | None = None) -> tuple[list, list[Unchecked]]:
+    """[(Found, what, place)] for the class's backward, or why it was not read."""
+    what = f"{cls.name}.backward"
+    methods = {m.name: m for m in cls.body if isinstance(m, ast.FunctionDef)}
+    try:
+        return [(_Function(cls, methods, line).found(point), what,
+                 at(methods["backward"], line))], []
+    except _Unread as exc:
+        node, reason = exc.args
+        return [], [Unchecked(file, *at(node, line), what, reason)]
+
+
+class _Unread(Exception):
+    """(node, reason): what stops a derivative from being read, and where."""
+
+
+class _Function:
+    def __init__(self, cls: ast.ClassDef, methods: dict[str, ast.FunctionDef], line: int):
+        self.cls, self.methods, self.line = cls, methods, line
+        self.saved: list[ast.expr] = []            # ctx.save_for_backward's arguments
+        self.stashed: dict[str, ast.expr] = {}     # ctx.name = ... -> its value
+        self.nodes: dict[str, ast.expr] = {}
+        self.places: dict[str, tuple[int, int]] = {}
+        self.upstream = "grad_output"
+
+    def found(self, point: dict | None) -> Found:
+        forward = self.methods["forward"]
+        params = [a.arg for a in forward.args.args]
+        setup = self.methods.get("setup_context")
+        if params[:1] == ["ctx"]:     # forward(input) with setup_context has no ctx
+            params = params[1:]
+        if not params:
+            raise _Unread(forward, "forward takes no input")
+        self._forward(forward, params)
+        if setup is not None:
+            self._setup(setup, params)
+        names, grads = self._backward(self.methods["backward"], params)
+        gradient, marks = {}, {(): at(self.cls, self.line), ("inputs",): at(forward, self.line)}
+        for param, grad in zip(params, grads):
+            if isinstance(grad, ast.Constant) and grad.value is None:
+                continue
+            local = coefficient(grad, {self.upstream})
+            if local is None:
+                raise _Unread(grad, f"the gradient of {param} is not a multiple of "
+                                    f"{self.upstream} (the local derivative times it)")
+            gradient[param] = text(local, names)
+            marks[("gradient", param)] = at(grad, self.line)
+        marks |= {("forward", n): p for n, p in self.places.items()}
+        data = {
+            "name": f"{self.cls.name}-backward",
+            "title": f"{self.cls.name}.backward is the derivative of {self.cls.name}.forward",
+            "inputs": {p: {"value": float((point or {}).get(p, 1.0)), "grad": True}
+                       for p in params},
+            "forward": {n: text(e) for n, e in self.nodes.items()},
+            "output": "out", "gradient": gradient}
+        if point is None:
+            data["sample"] = sampled(params)
+        return Found(data, marks, derivatives=len(gradient))
+
+    def _forward(self, forward: ast.FunctionDef, params: list[str]) -> None:
+        for stmt in _body(forward):
+            if self._ctx(stmt):
+                continue
+            if isinstance(stmt, ast.Return) and stmt.value is not None:
+                self.nodes["out"] = stmt.value
+                self.places["out"] = at(stmt.value, self.line)
+                return
+            target = _assigned(stmt)
+            if target is None or target in params or target == "out":
+                raise _Unread(stmt, "a statement in forward that is not `name = ...`")
+            self.nodes[target] = stmt.value          # type: ignore[attr-defined]
+            self.places[target] = at(stmt, self.line)
+        raise _Unread(forward, "forward returns no expression")
+
+    def _ctx(self, stmt: ast.stmt) -> bool:
+        """ctx.save_for_backward(a, b) and ctx.name = value, remembered."""
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
+                and dotted_name(stmt.value.func) == "ctx.save_for_backward":
+            self.saved = list(stmt.value.args)
+            return True
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and dotted_name(stmt.targets[0]).startswith("ctx."):
+            self.stashed[dotted_name(stmt.targets[0])] = stmt.value
+            return True
+        return False
+
+    def _setup(self, setup: ast.FunctionDef, params: list[str]) -> None:
+        """setup_context(ctx, inputs, output): `input, = inputs` names forward's inputs."""
+        args = [a.arg for a in setup.args.args]
+        inputs = args[1] if len(args) > 1 else "inputs"
+        renamed: dict[str, str] = {}
+        for stmt in _body(setup):
+            if isinstance(stmt, ast.Assign) and dotted_name(stmt.value) == inputs:
+                renamed |= dict(zip(_unpacked(stmt.targets[0]), params))
+            elif not self._ctx(stmt):
+                raise _Unread(stmt, "a statement in setup_context this reading does not know")
+        self.saved = [ast.Name(renamed.get(dotted_name(s), dotted_name(s)), ast.Load())
+                      for s in self.saved]
+
+    def _backward(self, backward: ast.FunctionDef, params: list[str]):
+        args = [a.arg for a in backward.args.args]
+        if len(args) < 2:
+            raise _Unread(backward, "backward takes no gradient of the output")
+        self.upstream = args[1]
+        names: dict[str, str] = {}
+        local: dict[str, ast.expr] = {}
+        for stmt in _body(backward):
+            if isinstance(stmt, ast.Return) and stmt.value is not None:
+                value = _inlined(stmt.value, local)
+                grads = value.elts if isinstance(value, ast.Tuple) else [value]
+                if len(grads) != len(params):
+                    raise _Unread(stmt, f"backward returns {len(grads)} gradients for "
+                                        f"{len(params)} inputs")
+                return names, grads
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                    and dotted_name(stmt.value) == "ctx.saved_tensors":
+                for name, saved in zip(_unpacked(stmt.targets[0]), self.saved):
+                    names[name] = self._saved_name(saved, stmt)
+                continue
+            target = _assigned(stmt)
+            if target is not None and isinstance(stmt, ast.Assign):
+                saved_one = _saved_index(stmt.value)
+                if saved_one is not None and saved_one < len(self.saved):
+                    names[target] = self._saved_name(self.saved[saved_one], stmt)
+                elif dotted_name(stmt.value) in self.stashed:
+                    local[target] = self.stashed[dotted_name(stmt.value)]
+                else:
+                    local[target] = _inlined(stmt.value, local)
+                continue
+            raise _Unread(stmt, "a statement in backward that is not `name = ...` (an "
+                                "in-place change, a branch): the gradient cannot be read")
+        raise _Unread(backward, "backward returns nothing")
+
+    def _saved_name(self, saved: ast.expr, stmt: ast.stmt) -> str:
+        name = dotted_name(saved)
+        if not name or "." in name:
+            raise _Unread(stmt, "a saved tensor that is not a name in forward")
+        return name
+
+
+def _body(func: ast.FunctionDef) -> list[ast.stmt]:
+    return [s for s in func.body if not (isinstance(s, ast.Expr) and isinstance(
+        s.value, ast.Constant)) and not isinstance(s, ast.Pass)]
+
+
+def _assigned(stmt: ast.stmt) -> str | None:
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+            and isinstance(stmt.targets[0], ast.Name):
+        return stmt.targets[0].id
+    return None
+
+
+def _unpacked(target: ast.expr) -> list[str]:
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [e.id if isinstance(e, ast.Name) else "" for e in target.elts]
+    return [target.id] if isinstance(target, ast.Name) else []
+
+
+def _saved_index(value: ast.expr) -> int | None:
+    if isinstance(value, ast.Subscript) and dotted_name(value.value) == "ctx.saved_tensors" \
+            and isinstance(value.slice, ast.Constant) and isinstance(value.slice.value, int):
+        return value.slice.value
+    return None
+
+
+class _Inline(ast.NodeTransformer):
+    def __init__(self, values: dict[str, ast.expr]):
+        self.values = values
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        return self.values.get(node.id, node)
+
+
+def _inlined(expr: ast.expr, values: dict[str, ast.expr]) -> ast.expr:
+    """expr with each name in values replaced by its expression (ast.unparse puts the
+    parentheses the precedence needs)."""
+    if not values:
+        return expr
+    copied = ast.parse(ast.unparse(expr), mode="eval").body
+    return _Inline(values).visit(copied)
+
+
+# --- a function returning a gradient, called beside autograd --------------------------------
+
+def read_gradient_calls(tree: ast.Module, file: str, line: int) -> tuple[list, list[Unchecked]]:
+    """[(Found, what, place)] for each call of a gradient function that can be paired with
+    the autograd run beside it, and the calls that cannot."""
+    functions = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
+    gradients = {n: f for n, f in functions.items() if GRADIENT_NAME.search(n)}
+    if not gradients:
+        return [], []
+    run = _Run(functions)
+    run.read(tree.body)
+    found, unchecked = [], []
+    for call, stmt in run.calls:
+        name = dotted_name(call.func)
+        if name not in gradients:
+            continue
+        what = f"{name}({', '.join(ast.unparse(a) for a in call.args)})"
+        try:
+            found.append((run.case_of(call, stmt, gradients[name], line), what,
+                          at(call, line)))
+        except _Unread as exc:
+            node, reason = exc.args
+            unchecked.append(Unchecked(file, *at(node, line), what, reason))
+    return found, unchecked
+
+
+class _Run:
+    """The script's autograd run as it reads top to bottom: leaves, nodes, the output."""
+
+    def __init__(self, functions: dict[str, ast.FunctionDef]):
+        self.functions = functions
+        self.leaves: dict[str, float] = {}          # x = torch.tensor(2.0, requires_grad=True)
+        self.numbers: dict[str, float] = {}
+        self.nodes: dict[str, ast.expr] = {}
+        self.places: dict[str, tuple[int, int]] = {}
+        self.output: str | None = None
+        self.calls: list[tuple[ast.Call, ast.stmt]] = []
+
+    def read(self, body: list[ast.stmt]) -> None:
+        for stmt in body:
+            if isinstance(stmt, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+                continue
+            self._calls(stmt)
+            if isinstance(stmt, (ast.If, ast.With, ast.For, ast.While)):
+                self.read(stmt.body)
+                continue
+            target = _assigned(stmt)
+            if target is not None:
+                self._assign(target, stmt)   # type: ignore[arg-type]
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
+                    and isinstance(stmt.value.func, ast.Attribute) \
+                    and stmt.value.func.attr == "backward":
+                self.output = dotted_name(stmt.value.func.value) or None
+
+    def _calls(self, stmt: ast.stmt) -> None:
+        inner = [stmt] if not isinstance(stmt, (ast.If, ast.With, ast.For, ast.While)) else \
+            [getattr(stmt, "test", None) or getattr(stmt, "iter", None)]
+        for part in inner:
+            if part is None:
+                continue
+            for node in ast.walk(part):
+                if isinstance(node, ast.Call) and dotted_name(node.func) in self.functions:
+                    self.calls.append((node, stmt))
+
+    def _assign(self, target: str, stmt: ast.Assign) -> None:
+        value = stmt.value
+        leaf = _leaf(value)
+        number = _number(value)
+        self.leaves.pop(target, None)
+        self.numbers.pop(target, None)
+        self.nodes.pop(target, None)
+        if leaf is not None:
+            self.leaves[target] = leaf
+        elif number is not None:
+            self.numbers[target] = number
+        elif names_in(value) & (set(self.leaves) | set(self.nodes)):
+            self.nodes[target] = self._inline_calls(value)
+            self.places[target] = (stmt.lineno, stmt.col_offset + 1)
+
+    def _inline_calls(self, value: ast.expr) -> ast.expr:
+        """f(x) where `def f(x): return ...` is f's expression at x."""
+        if isinstance(value, ast.Call) and dotted_name(value.func) in self.functions:
+            returned = _returned(self.functions[dotted_name(value.func)])
+            params = [a.arg for a in self.functions[dotted_name(value.func)].args.args]
+            if returned is not None and len(params) == len(value.args):
+                return _inlined(returned, dict(zip(params, value.args)))
+        return value
+
+    def case_of(self, call: ast.Call, stmt: ast.stmt, func: ast.FunctionDef,
+                line: int) -> Found:
+        returned = _returned(func)
+        if returned is None:
+            raise _Unread(func, f"{func.name} is not one `return expression`")
+        if self.output is None or self.output not in self.nodes:
+            raise _Unread(call, "no autograd run (y.backward() on a computed y) before it")
+        params = [a.arg for a in func.args.args]
+        if len(params) != len(call.args) or call.keywords:
+            raise _Unread(call, f"called with other arguments than {func.name} takes")
+        leaf = self._compared(stmt)
+        args = {p: self._at_leaf(p, self._argument(a, call)) for p, a in zip(params, call.args)}
+        notes = [f"{func.name} is called with {p} = {ast.unparse(a)}, where autograd ran at "
+                 + ", ".join(f"{n} = {v:g}" for n, v in self.leaves.items())
+                 for p, a in args.items() if isinstance(a, ast.Constant)]
+        grad = ast.unparse(_inlined(returned, args))
+        nodes = self._needed()
+        data = {
+            "name": f"{func.name}-line{call.lineno + line - 1}",
+            "title": f"{func.name} called as {ast.unparse(call)} beside autograd's "
+                     f"{leaf}.grad",
+            "inputs": {n: {"value": v, "grad": n == leaf} for n, v in self.leaves.items()},
+            "forward": {n: text(self.nodes[n]) for n in nodes},
+            "output": self.output, "gradient": {leaf: text(ast.parse(grad, mode="eval").body)}}
+        marks = {(): at(call, line), ("gradient", leaf): at(call, line)}
+        marks |= {("forward", n): (self.places[n][0] + line - 1, self.places[n][1])
+                  for n in nodes}
+        return Found(data, marks, notes=notes)
+
+    def _at_leaf(self, param: str, arg: ast.expr) -> ast.expr:
+        """A number that is a leaf's value at autograd's point is that leaf (the call is
+        then checked as a formula too); any other number stays the number it is."""
+        if not isinstance(arg, ast.Constant):
+            return arg
+        same = [n for n, v in self.leaves.items() if v == arg.value]
+        if param in same or len(same) == 1:
+            return ast.Name(param if param in same else same[0], ast.Load())
+        return arg
+
+    def _compared(self, stmt: ast.stmt) -> str:
+        """The leaf whose .grad the call is compared with: the one named x.grad in the same
+        statement, else the only leaf."""
+        near = [dotted_name(n)[: -len(".grad")] for n in ast.walk(stmt)
+                if isinstance(n, ast.Attribute) and dotted_name(n).endswith(".grad")]
+        near = [n for n in near if n in self.leaves]
+        if len(near) == 1:
+            return near[0]
+        if len(self.leaves) == 1:
+            return next(iter(self.leaves))
+        raise _Unread(stmt, "it cannot be told which autograd gradient it is compared with "
+                            "(no x.grad beside it, and several leaves)")
+
+    def _argument(self, arg: ast.expr, call: ast.Call) -> ast.expr:
+        """A call's argument: a leaf (at autograd's own point) or a number."""
+        while isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) \
+                and arg.func.attr in _AS_NUMBER and not arg.args:
+            arg = arg.func.value
+        if isinstance(arg, ast.Attribute) and arg.attr in _AS_NUMBER:
+            arg = arg.value
+        if isinstance(arg, ast.Name) and arg.id in self.leaves:
+            return arg
+        if isinstance(arg, ast.Name) and arg.id in self.numbers:
+            return ast.Constant(self.numbers[arg.id])
+        number = _number(arg)
+        if number is None:
+            raise _Unread(arg, f"the argument `{ast.unparse(arg)}` is neither a number nor a "
+                               "leaf of the autograd run")
+        return ast.Constant(number)
+
+    def _needed(self) -> list[str]:
+        """The nodes the output is computed from, in the order assigned."""
+        needed, todo = set(), [self.output]
+        while todo:
+            name = todo.pop()
+            if name in self.nodes and name not in needed:
+                needed.add(name)
+                todo += list(names_in(self.nodes[name]))
+        return [n for n in self.nodes if n in needed]
+
+
+def _returned(func: ast.FunctionDef) -> ast.expr | None:
+    body = _body(func)
+    local: dict[str, ast.expr] = {}
+    for stmt in body:
+        target = _assigned(stmt)
+        if target is not None:
+            local[target] = _inlined(stmt.value, local)   # type: ignore[attr-defined]
+        elif isinstance(stmt, ast.Return) and stmt.value is not None and stmt is body[-1]:
+            return _inlined(stmt.value, local)
+        else:
+            return None
+    return None
+
+
+def _leaf(value: ast.expr) -> float | None:
+    """2.0 of torch.tensor(2.0, requires_grad=True) (a one-element list too)."""
+    if not (isinstance(value, ast.Call) and dotted_name(value.func) in
+            ("torch.tensor", "torch.Tensor", "tensor") and value.args):
+        return None
+    grad = any(k.arg == "requires_grad" and isinstance(k.value, ast.Constant)
+               and k.value.value is True for k in value.keywords)
+    arg = value.args[0]
+    if isinstance(arg, ast.List) and len(arg.elts) == 1:
+        arg = arg.elts[0]
+    number = _number(arg)
+    return number if grad else None
+
+
+def _number(value: ast.expr) -> float | None:
+    if isinstance(value, ast.UnaryOp) and isinstance(value.op, (ast.USub, ast.UAdd)):
+        inner = _number(value.operand)
+        return None if inner is None else (-inner if isinstance(value.op, ast.USub) else inner)
+    if isinstance(value, ast.Constant) and isinstance(value.value, (int, float)) \
+            and not isinstance(value.value, bool):
+        return float(value.value)
+    return None
