@@ -13,7 +13,7 @@ from ._bounds import (
                       output_depth,
                       output_size,
 )
-from ._functions import read_autograd_function
+from ._functions import function_pair, read_autograd_function
 from ._load import from_dict, load
 from ._names import located
 from ._python import Found, Unchecked
@@ -26,6 +26,6 @@ from ._yaml import MAX_BYTES, MAX_DEPTH, MAX_NODES, Source, read, too_deep
 __all__ = ["BIG_OUTPUT", "DOUBLING", "MAX_BYTES", "MAX_DEPTH", "MAX_ELEMENTS", "MAX_NAMES",
            "MAX_NODES", "MAX_OUTPUT", "MAX_OUTPUT_DEPTH", "MAX_TENSOR_VALUES", "MAX_VALUES", "NAME",
            "Found", "FromSource", "Source", "Unchecked", "cases_from_source", "count_text",
-           "from_dict", "half_unit", "json_schema", "load", "located", "output_depth",
-           "output_size", "read", "read_autograd_function", "tensor_form", "too_deep",
-           "validate"]
+           "from_dict", "function_pair", "half_unit", "json_schema", "load", "located",
+           "output_depth", "output_size", "read", "read_autograd_function", "tensor_form",
+           "too_deep", "validate"]

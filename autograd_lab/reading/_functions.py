@@ -27,6 +27,8 @@ from __future__ import annotations
 import ast
 import re
 
+from ..case import Case
+from ..errors import CaseError
 from ._python import Found, Unchecked, at, coefficient, dotted_name, names_in, sampled, text
 
 # the names a function returning a gradient goes by in tutorials and lab scripts
@@ -428,3 +430,69 @@ def _number(value: ast.expr) -> float | None:
             and not isinstance(value.value, bool):
         return float(value.value)
     return None
+
+
+# --- a forward function and its gradient function, handed over by the API -----------------
+
+def function_pair(forward: ast.FunctionDef, gradient: ast.FunctionDef, places: dict,
+                  at_points: list[dict], wrt: list[str] | None) -> Case:
+    """The case of `gradient` as the derivative of `forward` (see _pair); what cannot be
+    read is a CaseError at its place in the gradient's file."""
+    file, line = places["gradient"]
+    try:
+        found = _pair(forward, gradient, places, at_points, wrt)
+    except _Unread as exc:
+        node, reason = exc.args
+        in_forward = places["forward"] if any(node is n for n in ast.walk(forward)) else None
+        where_file, where_line = in_forward or (file, line)
+        raise CaseError(reason, where_file, *at(node, where_line)) from None
+    return found.case(file)
+
+
+def _pair(forward: ast.FunctionDef, gradient: ast.FunctionDef, places: dict,
+          at_points: list[dict], wrt: list[str] | None) -> Found:
+    """The case of `gradient` as the derivative of `forward` at the points given.
+
+    places: {"forward": (file, first line), "gradient": (file, first line)}; the case is
+    located in the gradient's file (it is what the case checks). A gradient function's
+    parameters are forward's, by position; it returns one gradient a differentiated input
+    (wrt; default: every input of forward), a tuple where there are several."""
+    params = [a.arg for a in forward.args.args]
+    file, line = places["gradient"]
+    if not params:
+        raise _Unread(forward, f"{forward.name} takes no input")
+    returned = _returned(forward)
+    if returned is None:
+        raise _Unread(forward, f"{forward.name} is not assignments then one `return expression`")
+    grad_params = [a.arg for a in gradient.args.args]
+    renamed: dict[str, ast.expr] = {g: ast.Name(p, ast.Load())
+                                    for g, p in zip(grad_params, params) if g != p}
+    grad = _returned(gradient)
+    if grad is None:
+        raise _Unread(gradient, f"{gradient.name} is not assignments then one "
+                                "`return expression`")
+    grads = grad.elts if isinstance(grad, ast.Tuple) else [grad]
+    wrt = list(wrt or (params if len(grads) == len(params) else params[:1]))
+    if len(grads) != len(wrt):
+        raise _Unread(gradient, f"{gradient.name} returns {len(grads)} gradients for "
+                                f"{len(wrt)} inputs ({', '.join(wrt)})")
+    unknown = [w for w in wrt if w not in params]
+    if unknown:
+        raise _Unread(gradient, f"{unknown[0]} is not an input of {forward.name}")
+    missing = [p for p in params if any(p not in point for point in at_points)]
+    if missing or not at_points:
+        raise _Unread(forward, "at= gives no value of " + ", ".join(missing or params))
+    base = at_points[0]
+    forward_file, forward_line = places["forward"]
+    out_place = at(returned, forward_line) if forward_file == file else at(gradient, line)
+    data = {
+        "name": gradient.name,
+        "title": f"{gradient.name} is the gradient of {forward.name}",
+        "inputs": {p: {"value": base[p], "grad": p in wrt} for p in params},
+        "forward": {forward.name: text(returned)}, "output": forward.name,
+        "gradient": {w: text(_inlined(g, renamed)) for w, g in zip(wrt, grads)},
+        "points": [{"at": point} for point in at_points[1:]]}
+    marks = {(): at(gradient, line), ("inputs",): at(gradient, line),
+             ("forward", forward.name): out_place}
+    marks |= {("gradient", w): at(g, line) for w, g in zip(wrt, grads)}
+    return Found(data, marks, derivatives=len(wrt))

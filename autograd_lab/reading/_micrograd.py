@@ -48,7 +48,8 @@ def is_value_class(cls: ast.ClassDef) -> bool:
 def read_class(cls: ast.ClassDef, file: str, line: int) -> tuple[list, list[Unchecked]]:
     """[(Found, what, place)] for each operator of a Value class, and what was not read."""
     methods = _methods(cls)
-    found, unchecked = [], []
+    found: list = []
+    unchecked: list[Unchecked] = []
     rules: dict[str, Rule] = {}
     for name, method in methods.items():
         if _closure(method) is None:
@@ -156,6 +157,7 @@ def _one_rule(stmt: ast.stmt, rule: Rule, file: str, line: int, what: str,
 
 def _grad_target(stmt: ast.stmt) -> tuple[str | None, ast.expr | None]:
     """(x, value) of `x.grad += value` (or `x.grad = value`, a slip the lecture made once)."""
+    target: ast.expr
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add):
         target, value = stmt.target, stmt.value
     elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
@@ -253,7 +255,7 @@ class _Delegated:
             return self._node(self.rules[name], args, expr)
         method = self.methods.get(name)
         returned = _delegation(method) if method is not None else None
-        if returned is None:
+        if method is None or returned is None:
             raise _Unread(f"{self.cls} has no {name} that this reading understands")
         params = [a.arg for a in method.args.args]
         if len(params) != len(args):

@@ -60,7 +60,7 @@ class Found:
 
 def at(node: ast.AST, line: int) -> tuple[int, int]:
     """(line, column) of a node, 1-based, the source's first line being `line`."""
-    return node.lineno + line - 1, node.col_offset + 1
+    return getattr(node, "lineno", 1) + line - 1, getattr(node, "col_offset", 0) + 1
 
 
 def text(node: ast.expr, names: dict[str, str] | None = None) -> str:
@@ -80,13 +80,14 @@ class _Spelling(ast.NodeTransformer):
             return ast.Name(self.names[dotted], ast.Load())
         if isinstance(node.value, ast.Name) and node.value.id in MODULES:
             return ast.Name(node.attr, ast.Load())
-        return self.generic_visit(node)
+        self.generic_visit(node)
+        return node
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
         return ast.Name(self.names.get(node.id, node.id), ast.Load())
 
 
-def _copy(node: ast.expr) -> ast.expr:
+def _copy(node: ast.AST) -> ast.AST:
     return ast.parse(ast.unparse(node), mode="eval").body
 
 
