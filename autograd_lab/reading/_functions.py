@@ -29,10 +29,10 @@ import re
 
 from ..case import Case
 from ..errors import CaseError
-from ._python import Found, Unchecked, at, coefficient, dotted_name, names_in, sampled, text
+from ._python import Found, Unchecked, at, coefficient, dotted_name, names_in, number, sampled, text
 
 # the names a function returning a gradient goes by in tutorials and lab scripts
-GRADIENT_NAME = re.compile(r"grad|deriv|^d[a-z0-9]*_?d[a-z0-9_]+$|^df", re.IGNORECASE)
+GRADIENT_NAME = re.compile(r"grad|deriv|^d[a-z]\w?_?d[a-z]\w?$", re.IGNORECASE)
 # what turns a leaf tensor into its number, at the point it holds (x.item() is x)
 _AS_NUMBER = {"item", "data", "detach", "numpy", "tolist", "clone"}
 
@@ -293,14 +293,14 @@ class _Run:
     def _assign(self, target: str, stmt: ast.Assign) -> None:
         value = stmt.value
         leaf = _leaf(value)
-        number = _number(value)
+        value_number = number(value)
         self.leaves.pop(target, None)
         self.numbers.pop(target, None)
         self.nodes.pop(target, None)
         if leaf is not None:
             self.leaves[target] = leaf
-        elif number is not None:
-            self.numbers[target] = number
+        elif value_number is not None:
+            self.numbers[target] = value_number
         elif names_in(value) & (set(self.leaves) | set(self.nodes)):
             self.nodes[target] = self._inline_calls(value)
             self.places[target] = (stmt.lineno, stmt.col_offset + 1)
@@ -377,11 +377,11 @@ class _Run:
             return arg
         if isinstance(arg, ast.Name) and arg.id in self.numbers:
             return ast.Constant(self.numbers[arg.id])
-        number = _number(arg)
-        if number is None:
+        found = number(arg)
+        if found is None:
             raise _Unread(arg, f"the argument `{ast.unparse(arg)}` is neither a number nor a "
                                "leaf of the autograd run")
-        return ast.Constant(number)
+        return ast.Constant(found)
 
     def _needed(self) -> list[str]:
         """The nodes the output is computed from, in the order assigned."""
@@ -418,18 +418,8 @@ def _leaf(value: ast.expr) -> float | None:
     arg = value.args[0]
     if isinstance(arg, ast.List) and len(arg.elts) == 1:
         arg = arg.elts[0]
-    number = _number(arg)
-    return number if grad else None
-
-
-def _number(value: ast.expr) -> float | None:
-    if isinstance(value, ast.UnaryOp) and isinstance(value.op, (ast.USub, ast.UAdd)):
-        inner = _number(value.operand)
-        return None if inner is None else (-inner if isinstance(value.op, ast.USub) else inner)
-    if isinstance(value, ast.Constant) and isinstance(value.value, (int, float)) \
-            and not isinstance(value.value, bool):
-        return float(value.value)
-    return None
+    held = number(arg)
+    return held if grad else None
 
 
 # --- a forward function and its gradient function, handed over by the API -----------------

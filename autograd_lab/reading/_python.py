@@ -154,3 +154,14 @@ def read_cases(found: list[tuple[Found, str, tuple[int, int]]], file: str
             unchecked.append(Unchecked(file, exc.line or line, exc.column or column, what,
                                        exc.message))
     return cases, unchecked
+
+
+def number(value: ast.expr) -> float | None:
+    """The number a literal (2.0, -3, +1e-3) is; None for anything else."""
+    if isinstance(value, ast.UnaryOp) and isinstance(value.op, (ast.USub, ast.UAdd)):
+        inner = number(value.operand)
+        return None if inner is None else (-inner if isinstance(value.op, ast.USub) else inner)
+    if isinstance(value, ast.Constant) and isinstance(value.value, (int, float)) \
+            and not isinstance(value.value, bool):
+        return float(value.value)
+    return None
