@@ -52,7 +52,7 @@ def load_case(path: str | Path) -> Case | Behaviour:
 
 def case_from_dict(data: Mapping, file: str = "<dict>") -> Case | Behaviour:
     """A case from a dict with a case file's keys, read as a case file is; a bad one raises
-    CaseError naming the key at fault."""
+    CaseError (at `file`: a dict has no lines)."""
     return from_dict(dict(data), file)
 
 

@@ -28,7 +28,7 @@ def load(path: str | Path) -> Case | Behaviour:
 
 def from_dict(data: dict, file: str = "<dict>") -> Case | Behaviour:
     """A case from a dict with a case file's keys (as yaml.safe_load would give); every
-    problem is a CaseError naming the key at fault (no lines: a dict has none)."""
+    problem is a CaseError, at `file` (a dict has no lines)."""
     where = Source(file)
     model = validate(data, where)
     name = str(data.get("name", "case")) if isinstance(data, dict) else "case"
