@@ -215,8 +215,10 @@ def test_wrong():
     autograd_lab.assert_passes(autograd_lab.check_function(mine.f, mine.grad_f_wrong,
                                                            at={"x": 0.3, "y": 1.2}))
 """)
-    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", "-p",
-                                           "no:randomly")
+    pytester.makeini("[pytest]\nfilterwarnings = ignore::pytest.PytestAssertRewriteWarning\n"
+                     "addopts = -p no:unraisableexception -p no:hypothesispytest\n")
+    import torch  # noqa: F401  (loaded once here: the in-process run keeps what was loaded)
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines([
         "*gradient y: manual gives 1.480769047 where SymPy gives 2.680769047*mine.py:17:33)",
