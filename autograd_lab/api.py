@@ -107,7 +107,7 @@ def _source_of(obj) -> tuple[ast.Module, str, int]:
         lines, first = inspect.getsourcelines(obj)
         file = inspect.getsourcefile(obj) or "<unknown>"
     except (OSError, TypeError):
-        raise CaseError(f"the source of {name} cannot be read: define it in a file") from None
+        return _class_by_its_methods(obj, name)
     try:
         return ast.parse(textwrap.dedent("".join(lines))), file, first
     except SyntaxError:
@@ -115,8 +115,22 @@ def _source_of(obj) -> tuple[ast.Module, str, int]:
                         "with def", file, first) from None
 
 
+def _class_by_its_methods(cls, name: str) -> tuple[ast.Module, str, int]:
+    """A class inspect cannot find (its module is not in sys.modules): the file its methods
+    were compiled from, read whole (_definition then finds the class in it)."""
+    code = getattr(getattr(cls, "forward", None), "__code__", None)
+    if not isinstance(cls, type) or code is None:
+        raise CaseError(f"the source of {name} cannot be read: define it in a file")
+    try:
+        with open(code.co_filename, encoding="utf-8") as f:
+            return ast.parse(f.read()), code.co_filename, 1
+    except (OSError, SyntaxError, ValueError):
+        raise CaseError(f"the source of {name} cannot be read: define it in a file") from None
+
+
 def _definition(tree: ast.Module, name: str, kind: type):
-    for node in tree.body:
+    """The one definition of name in the source (one nested in a function too)."""
+    for node in ast.walk(tree):
         if isinstance(node, kind) and node.name == name:   # type: ignore[attr-defined]
             return node
     raise CaseError(f"{name} is not defined by a `{'class' if kind is ast.ClassDef else 'def'}"
