@@ -224,3 +224,39 @@ def test_wrong():
         "*gradient y: manual gives 1.480769047 where SymPy gives 2.680769047*mine.py:17:33)",
         "*case grad_f_wrong failed (*mine.py:16)",
         "FAILED test_mine.py::test_wrong - AssertionError: gradient y: manual gives*"])
+
+
+LEAST_SQUARES = '''\
+import torch
+X = torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+y = torch.tensor([1.0, 0.0, 2.0])
+w = torch.tensor([0.5, -0.5], requires_grad=True)
+
+def manual_gradient(X, y, w):
+    return X.T @ (X @ w - y)
+
+loss = torch.mean((X @ w - y) ** 2) / 2
+loss.backward()
+print(torch.allclose(w.grad, manual_gradient(X, y, w)))
+'''
+
+
+def test_a_gradient_function_off_by_n_beside_a_mean_loss_fails_and_divided_by_n_passes():
+    read = cases_from_source(LEAST_SQUARES, "ls.py")
+    result = check_file(read.cases[0])
+    assert (result.name, result.status) == ("manual_gradient-line11", "failed")
+    assert result.points[0].gradients["w"]["manual"] == [-15.5, -20.0]   # 3 times autograd's
+    assert (result.problems[0].line, result.problems[0].column) == (11, 30)   # the call
+    right = LEAST_SQUARES.replace("X.T @ (X @ w - y)", "X.T @ (X @ w - y) / 3")
+    assert statuses(cases_from_source(right, "ls.py")) == {"manual_gradient-line11": "passed"}
+
+
+def test_a_local_name_doubled_past_the_parsers_length_is_unchecked_not_expanded():
+    lines = "".join(f"    a{i + 1} = a{i} * a{i}\n" for i in range(40))
+    text = f"class Twice(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, a0):" \
+           f"\n        return a0\n    @staticmethod\n    def backward(ctx, g):\n" \
+           f"{lines.replace('    a', '        a')}        return g * a40\n"
+    read = cases_from_source(text, "twice.py")
+    assert read.cases == []
+    assert read.unchecked[0].reason == ("written out with its local names, it is longer than "
+                                        "10,000 characters")

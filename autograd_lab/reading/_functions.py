@@ -27,7 +27,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ..case import Case
+from ..case import MAX_LENGTH, Case
 from ..errors import CaseError
 from ._python import Found, Unchecked, at, coefficient, dotted_name, names_in, number, sampled, text
 
@@ -219,9 +219,15 @@ class _Inline(ast.NodeTransformer):
 
 def _inlined(expr: ast.expr, values: dict[str, ast.expr]) -> ast.expr:
     """expr with each name in values replaced by its expression (ast.unparse puts the
-    parentheses the precedence needs)."""
+    parentheses the precedence needs). Written out, `a = x*x; b = a*a; ...` doubles a line:
+    past the parser's length the derivative is not read."""
     if not values:
         return expr
+    length = len(ast.unparse(expr)) + sum(len(ast.unparse(values[n.id])) for n in ast.walk(expr)
+                                          if isinstance(n, ast.Name) and n.id in values)
+    if length > MAX_LENGTH:
+        raise _Unread(expr, f"written out with its local names, it is longer than "
+                            f"{MAX_LENGTH:,} characters")
     copied = ast.parse(ast.unparse(expr), mode="eval").body
     return _Inline(values).visit(copied)
 
@@ -257,7 +263,8 @@ class _Run:
 
     def __init__(self, functions: dict[str, ast.FunctionDef]):
         self.functions = functions
-        self.leaves: dict[str, float] = {}          # x = torch.tensor(2.0, requires_grad=True)
+        # x = torch.tensor(2.0, requires_grad=True): name -> (value, requires_grad)
+        self.leaves: dict[str, tuple[float | list, bool]] = {}
         self.numbers: dict[str, float] = {}
         self.nodes: dict[str, ast.expr] = {}
         self.places: dict[str, tuple[int, int]] = {}
@@ -273,8 +280,11 @@ class _Run:
                 self.read(stmt.body)
                 continue
             target = _assigned(stmt)
+            marked = _requires_grad(stmt)
             if target is not None:
                 self._assign(target, stmt)   # type: ignore[arg-type]
+            elif marked in self.leaves:
+                self.leaves[marked] = (self.leaves[marked][0], True)
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
                     and isinstance(stmt.value.func, ast.Attribute) \
                     and stmt.value.func.attr == "backward":
@@ -308,7 +318,10 @@ class _Run:
     def _inline_calls(self, value: ast.expr) -> ast.expr:
         """f(x) where `def f(x): return ...` is f's expression at x."""
         if isinstance(value, ast.Call) and dotted_name(value.func) in self.functions:
-            returned = _returned(self.functions[dotted_name(value.func)])
+            try:
+                returned = _returned(self.functions[dotted_name(value.func)])
+            except _Unread:
+                return value      # too long written out: the parser refuses the call instead
             params = [a.arg for a in self.functions[dotted_name(value.func)].args.args]
             if returned is not None and len(params) == len(value.args):
                 return _inlined(returned, dict(zip(params, value.args)))
@@ -327,17 +340,20 @@ class _Run:
         leaf = self._compared(stmt)
         args = {p: self._at_leaf(p, self._argument(a, call)) for p, a in zip(params, call.args)}
         notes = [f"{func.name} is called with {p} = {ast.unparse(a)}, where autograd ran at "
-                 + ", ".join(f"{n} = {v:g}" for n, v in self.leaves.items())
+                 + ", ".join(f"{n} = {v:g}" for n, (v, g) in self.leaves.items()
+                             if g and isinstance(v, float))
                  for p, a in args.items() if isinstance(a, ast.Constant)]
-        grad = ast.unparse(_inlined(returned, args))
+        grad = _inlined(returned, args)
         nodes = self._needed()
+        used = {n for e in [grad, *(self.nodes[n] for n in nodes)] for n in names_in(e)}
         data = {
             "name": f"{func.name}-line{call.lineno + line - 1}",
             "title": f"{func.name} called as {ast.unparse(call)} beside autograd's "
                      f"{leaf}.grad",
-            "inputs": {n: {"value": v, "grad": n == leaf} for n, v in self.leaves.items()},
+            "inputs": {n: {"value": v, "grad": n == leaf} for n, (v, _) in self.leaves.items()
+                       if n in used},
             "forward": {n: text(self.nodes[n]) for n in nodes},
-            "output": self.output, "gradient": {leaf: text(ast.parse(grad, mode="eval").body)}}
+            "output": self.output, "gradient": {leaf: text(grad)}}
         marks = {(): at(call, line), ("gradient", leaf): at(call, line)}
         marks |= {("forward", n): (self.places[n][0] + line - 1, self.places[n][1])
                   for n in nodes}
@@ -348,7 +364,7 @@ class _Run:
         then checked as a formula too); any other number stays the number it is."""
         if not isinstance(arg, ast.Constant):
             return arg
-        same = [n for n, v in self.leaves.items() if v == arg.value]
+        same = [n for n, (v, g) in self.leaves.items() if g and v == arg.value]
         if param in same or len(same) == 1:
             return ast.Name(param if param in same else same[0], ast.Load())
         return arg
@@ -361,8 +377,9 @@ class _Run:
         near = [n for n in near if n in self.leaves]
         if len(near) == 1:
             return near[0]
-        if len(self.leaves) == 1:
-            return next(iter(self.leaves))
+        grads = [n for n, (_, g) in self.leaves.items() if g]
+        if len(grads) == 1:
+            return grads[0]
         raise _Unread(stmt, "it cannot be told which autograd gradient it is compared with "
                             "(no x.grad beside it, and several leaves)")
 
@@ -408,8 +425,12 @@ def _returned(func: ast.FunctionDef) -> ast.expr | None:
     return None
 
 
-def _leaf(value: ast.expr) -> float | None:
-    """2.0 of torch.tensor(2.0, requires_grad=True) (a one-element list too)."""
+def _leaf(value: ast.expr) -> tuple[float | list, bool] | None:
+    """(2.0, True) of torch.tensor(2.0, requires_grad=True): a tensor written as numbers
+    (a one-element list is its number; `.double()` after it changes nothing read here)."""
+    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+            and value.func.attr in ("double", "float") and not value.args:
+        value = value.func.value
     if not (isinstance(value, ast.Call) and dotted_name(value.func) in
             ("torch.tensor", "torch.Tensor", "tensor") and value.args):
         return None
@@ -418,8 +439,28 @@ def _leaf(value: ast.expr) -> float | None:
     arg = value.args[0]
     if isinstance(arg, ast.List) and len(arg.elts) == 1:
         arg = arg.elts[0]
-    held = number(arg)
-    return held if grad else None
+    held = _numbers(arg)
+    return None if held is None else (held, grad)
+
+
+def _numbers(value: ast.expr, depth: int = 0) -> float | list | None:
+    """A number, or a nested list of numbers written out (at most four levels deep)."""
+    if isinstance(value, (ast.List, ast.Tuple)) and depth < 4:
+        items = [_numbers(e, depth + 1) for e in value.elts]
+        return None if not items or any(i is None for i in items) else items
+    return number(value)
+
+
+def _requires_grad(stmt: ast.stmt) -> str | None:
+    """x of `x.requires_grad = True` and `x.requires_grad_()`."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+            and dotted_name(stmt.targets[0]).endswith(".requires_grad") \
+            and isinstance(stmt.value, ast.Constant) and stmt.value.value is True:
+        return dotted_name(stmt.targets[0])[: -len(".requires_grad")]
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
+            and dotted_name(stmt.value.func).endswith(".requires_grad_"):
+        return dotted_name(stmt.value.func)[: -len(".requires_grad_")]
+    return None
 
 
 # --- a forward function and its gradient function, handed over by the API -----------------

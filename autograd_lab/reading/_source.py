@@ -70,6 +70,14 @@ def cases_from_cells(cells: list[tuple[str, int]], path: str) -> FromSource:
 
 
 def _read(tree: ast.Module, path: str, unchecked: list[Unchecked]) -> FromSource:
+    try:
+        return _readers(tree, path, unchecked)
+    except RecursionError:     # an expression nested past what Python's own tools walk
+        return FromSource([], unchecked + [Unchecked(path, 1, 1, "the code", "nested too "
+                                                     "deeply to read")])
+
+
+def _readers(tree: ast.Module, path: str, unchecked: list[Unchecked]) -> FromSource:
     found: list = []
     classes = set()
     for node in ast.walk(tree):
