@@ -260,3 +260,20 @@ def test_a_local_name_doubled_past_the_parsers_length_is_unchecked_not_expanded(
     assert read.cases == []
     assert read.unchecked[0].reason == ("written out with its local names, it is longer than "
                                         "10,000 characters")
+
+
+def test_micrograds_engine_every_operator_checked_and_relus_conditional_left_unchecked():
+    read = cases_from_source((SOURCES / "micrograd_engine.py").read_text(), "engine.py")
+    assert set(statuses(read).values()) == {"passed"}
+    assert sorted(statuses(read)) == [
+        "Value-__add__", "Value-__mul__", "Value-__neg__", "Value-__pow__", "Value-__radd__",
+        "Value-__rmul__", "Value-__rsub__", "Value-__rtruediv__", "Value-__sub__",
+        "Value-__truediv__"]
+    assert [str(u) for u in read.unchecked] == [
+        "engine.py:38:21: Value.relu: not checked: conditional expressions are not allowed"]
+    assert read.counts() == {"found": 6, "checked": 5, "unchecked": 1}
+
+
+def test_a_name_python_allows_and_a_case_name_does_not_is_kept_readable():
+    text = (SOURCES / "legendre.py").read_text().replace("LegendrePolynomial3", "Légendre3")
+    assert [c.name for c in cases_from_source(text, "l.py").cases] == ["L_gendre3-backward"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 
-from ._python import Found, Unchecked, at, dotted_name, names_in, number, text
+from ._python import Found, Unchecked, at, case_name, dotted_name, names_in, number, text
 
 
 def read_assignments(body: list[ast.stmt], value_classes: set[str], file: str
@@ -97,7 +97,7 @@ class _Graph:
             return [], unchecked
         first = min((s for _, s in entries.values()), key=lambda s: s.lineno)
         data = {
-            "name": f"{output}-manual-backward",
+            "name": case_name(output, "manual-backward"),
             "title": f"the gradients of {output} set by hand (x.grad = ...), node by node",
             "inputs": {n: {"value": v, "grad": True} for n, v in self.leaves.items()
                        if n in order},

@@ -29,7 +29,18 @@ import re
 
 from ..case import MAX_LENGTH, Case
 from ..errors import CaseError
-from ._python import Found, Unchecked, at, coefficient, dotted_name, names_in, number, sampled, text
+from ._python import (
+    Found,
+    Unchecked,
+    at,
+    case_name,
+    coefficient,
+    dotted_name,
+    names_in,
+    number,
+    sampled,
+    text,
+)
 
 # the names a function returning a gradient goes by in tutorials and lab scripts
 GRADIENT_NAME = re.compile(r"grad|deriv|^d[a-z]\w?_?d[a-z]\w?$", re.IGNORECASE)
@@ -93,7 +104,7 @@ class _Function:
             marks[("gradient", param)] = at(grad, self.line)
         marks |= {("forward", n): p for n, p in self.places.items()}
         data = {
-            "name": f"{self.cls.name}-backward",
+            "name": case_name(self.cls.name, "backward"),
             "title": f"{self.cls.name}.backward is the derivative of {self.cls.name}.forward",
             "inputs": {p: {"value": float((point or {}).get(p, 1.0)), "grad": True}
                        for p in params},
@@ -347,7 +358,7 @@ class _Run:
         nodes = self._needed()
         used = {n for e in [grad, *(self.nodes[n] for n in nodes)] for n in names_in(e)}
         data = {
-            "name": f"{func.name}-line{call.lineno + line - 1}",
+            "name": case_name(func.name, f"line{call.lineno + line - 1}"),
             "title": f"{func.name} called as {ast.unparse(call)} beside autograd's "
                      f"{leaf}.grad",
             "inputs": {n: {"value": v, "grad": n == leaf} for n, (v, _) in self.leaves.items()
@@ -517,7 +528,7 @@ def _pair(forward: ast.FunctionDef, gradient: ast.FunctionDef, places: dict,
     forward_file, forward_line = places["forward"]
     out_place = at(returned, forward_line) if forward_file == file else at(gradient, line)
     data = {
-        "name": gradient.name,
+        "name": case_name(gradient.name),
         "title": f"{gradient.name} is the gradient of {forward.name}",
         "inputs": {p: {"value": base[p], "grad": p in wrt} for p in params},
         "forward": {forward.name: text(returned)}, "output": forward.name,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from ._python import Found, Unchecked, at, coefficient, dotted_name, sampled, text
+from ._python import Found, Unchecked, at, case_name, coefficient, dotted_name, sampled, text
 
 UPSTREAM = {"out.grad"}
 _OPERATORS = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__",
@@ -176,7 +176,7 @@ def _primitive(rule: Rule, cls: str, method: ast.FunctionDef, line: int) -> Foun
     names = _spelling(rule)
     inputs = {p: {"value": 1.0, "grad": p in rule.values} for p in rule.params}
     data = {
-        "name": f"{cls}-{rule.name}",
+        "name": case_name(cls, rule.name),
         "title": f"{cls}.{rule.name}: each backward rule is the derivative of its forward",
         "inputs": inputs,
         "forward": {n: text(e, names) for n, e in rule.nodes.items()},
@@ -216,7 +216,7 @@ class _Delegated:
         if kind != "value":
             raise _Unread("builds no Value")
         data = {
-            "name": f"{self.cls}-{self.method.name}",
+            "name": case_name(self.cls, self.method.name),
             "title": f"{self.cls}.{self.method.name} is {ast.unparse(returned)}: checked "
                      "through the rules of the operators it calls",
             "inputs": {p: {"value": 1.0, "grad": p in values} for p in params},

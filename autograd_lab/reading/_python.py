@@ -8,6 +8,7 @@ handed as text to the one allow-list parser, which refuses whatever it does not 
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 from ..case import Case
@@ -56,6 +57,12 @@ class Found:
         case = resolve(model, where, default_name=self.data.get("name", "source"))
         case.notes += self.notes
         return case
+
+
+def case_name(*parts: str) -> str:
+    """A case's name from the code's names (`Value-tanh`): a case name is letters, digits,
+    _ and -, and Python's names may hold any letter."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", "-".join(parts))[:100]
 
 
 def at(node: ast.AST, line: int) -> tuple[int, int]:
