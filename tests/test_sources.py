@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd_lab
 from autograd_lab.api import check_file, diagnosis
@@ -277,3 +279,21 @@ def test_micrograds_engine_every_operator_checked_and_relus_conditional_left_unc
 def test_a_name_python_allows_and_a_case_name_does_not_is_kept_readable():
     text = (SOURCES / "legendre.py").read_text().replace("LegendrePolynomial3", "Légendre3")
     assert [c.name for c in cases_from_source(text, "l.py").cases] == ["L_gendre3-backward"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_source_cut_or_changed_anywhere_is_read_or_counted_unchecked_never_a_crash(data):
+    text = (SOURCES / "micrograd_engine.py").read_text() + (SOURCES / "legendre.py").read_text() \
+        + (SOURCES / "lab_gradient.py").read_text()
+    lines = text.splitlines()
+    cut = data.draw(st.integers(0, len(lines) - 1))
+    word = data.draw(st.sampled_from(["", "x", "self", "out.grad", "(", "ctx", "**", "-1",
+                                      "grad_output", "__import__('os')", "1e309", "'s'"]))
+    lines[cut] = lines[cut].replace(data.draw(st.sampled_from(
+        ["self", "other", "input", "x", "*", "+", "(", "out", "1"])), word, 1)
+    read = cases_from_source("\n".join(lines), "cut.py")
+    for item in read.unchecked:
+        assert item.file == "cut.py" and item.line >= 1 and item.reason
+        assert set(item.as_dict()) == {"file", "line", "column", "what", "reason"}
+    assert read.counts()["found"] == read.counts()["checked"] + len(read.unchecked)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from ..case import Case
 from ..errors import CaseError
@@ -38,6 +38,10 @@ class Unchecked:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}: {self.what}: not checked: {self.reason}"
+
+    def as_dict(self) -> dict:
+        """For report.json: {file, line, column, what, reason}."""
+        return asdict(self)
 
 
 @dataclass
