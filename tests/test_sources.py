@@ -186,6 +186,13 @@ def test_check_function_and_check_autograd_function_read_the_users_source(tmp_pa
     assert (wrong.problems[0].line, wrong.problems[0].column) == (17, 33)  # the return's y
     with pytest.raises(AssertionError, match=r"case grad_f_wrong failed \(.*mine.py:16\)"):
         autograd_lab.assert_passes(wrong)
+    tensors = {"w": [0.5, -0.5], "X": [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]}
+    mse = autograd_lab.check_function(mine.mse, mine.grad_mse_without_the_mean, at=tensors,
+                                      wrt=["w"])
+    assert mse.status == "failed"
+    by_method = mse.points[0].gradients["w"]    # three times the mean's: the 1/n left out
+    assert (by_method["manual"], by_method["sympy"]) == ([-9.0, -12.0], [-3.0, -4.0])
+    assert by_method["autograd"] == pytest.approx([-3.0, -4.0], rel=1e-12)
     legendre = autograd_lab.check_autograd_function(mine.Legendre, at={"input": 0.4})
     assert (legendre.status, legendre.name) == ("passed", "Legendre-backward")
     lam = autograd_lab.check_function(mine.f, lambda x, y: y, at={"x": 1.0, "y": 1.0})

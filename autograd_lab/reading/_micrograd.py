@@ -177,7 +177,8 @@ def _primitive(rule: Rule, cls: str, method: ast.FunctionDef, line: int) -> Foun
     inputs = {p: {"value": 1.0, "grad": p in rule.values} for p in rule.params}
     data = {
         "name": case_name(cls, rule.name),
-        "title": f"{cls}.{rule.name}: each backward rule is the derivative of its forward",
+        "title": f"{cls}.{rule.name}: " + "; ".join(ast.unparse(stmt) for _, stmt in
+                                                     rule.rules.values()),
         "inputs": inputs,
         "forward": {n: text(e, names) for n, e in rule.nodes.items()},
         "output": "out",

@@ -27,3 +27,11 @@ class Legendre(torch.autograd.Function):
     def backward(ctx, grad_output):
         input, = ctx.saved_tensors
         return grad_output * 1.5 * (5 * input ** 2 - 1)
+
+
+def mse(w, X):
+    return torch.mean((X @ w) ** 2)
+
+
+def grad_mse_without_the_mean(w, X):
+    return 2 * X.T @ (X @ w)
