@@ -29,9 +29,9 @@ class Legendre(torch.autograd.Function):
         return grad_output * 1.5 * (5 * input ** 2 - 1)
 
 
-def mse(w, X):
+def mse(w, X):  # noqa: N803  (a matrix named as the mathematics names it)
     return torch.mean((X @ w) ** 2)
 
 
-def grad_mse_without_the_mean(w, X):
+def grad_mse_without_the_mean(w, X):  # noqa: N803
     return 2 * X.T @ (X @ w)
