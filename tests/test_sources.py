@@ -304,3 +304,15 @@ def test_source_cut_or_changed_anywhere_is_read_or_counted_unchecked_never_a_cra
         assert item.file == "cut.py" and item.line >= 1 and item.reason
         assert set(item.as_dict()) == {"file", "line", "column", "what", "reason"}
     assert read.counts()["found"] == read.counts()["checked"] + len(read.unchecked)
+
+
+@needs_lecture
+def test_a_rule_set_with_equals_is_checked_and_noted_since_a_value_used_twice_loses_one():
+    slip = cells(SECOND, "self.grad += out.data * out.grad", "self.grad = out.data * out.grad")
+    exp = next(c for c in cases_from_cells(slip, "lecture.ipynb").cases if c.name == "Value-exp")
+    result = check_file(exp)
+    line = line_of(slip, "self.grad = out.data")
+    assert result.status == "passed"
+    assert result.notes == [f"line {line}: self.grad is set with = where += adds: a value used "
+                            "twice (a + a) keeps only its last gradient; the local derivative "
+                            "is checked as written"]

@@ -38,6 +38,7 @@ class Rule:
     places: dict[str, tuple[int, int]]         # node -> where it is assigned
     rules: dict[str, tuple[ast.expr, ast.stmt]] = field(default_factory=dict)  # operand -> ..
     values: set[str] = field(default_factory=set)   # operands that are Values (have a grad)
+    notes: list[str] = field(default_factory=list)
 
 
 def is_value_class(cls: ast.ClassDef) -> bool:
@@ -153,6 +154,10 @@ def _one_rule(stmt: ast.stmt, rule: Rule, file: str, line: int, what: str,
         unchecked.append(Unchecked(file, *at(stmt, line), what, reason))
         return
     rule.rules[target] = (local, stmt)
+    if isinstance(stmt, ast.Assign):
+        rule.notes.append(f"line {stmt.lineno + line - 1}: {target}.grad is set with = where "
+                          "+= adds: a value used twice (a + a) keeps only its last gradient; "
+                          "the local derivative is checked as written")
 
 
 def _grad_target(stmt: ast.stmt) -> tuple[str | None, ast.expr | None]:
@@ -188,7 +193,7 @@ def _primitive(rule: Rule, cls: str, method: ast.FunctionDef, line: int) -> Foun
     marks = {(): at(method, line), ("inputs",): at(method, line)}
     marks |= {("forward", n): place for n, place in rule.places.items()}
     marks |= {("gradient", p): at(stmt, line) for p, (_, stmt) in rule.rules.items()}
-    return Found(data, marks, derivatives=len(rule.rules))
+    return Found(data, marks, derivatives=len(rule.rules), notes=rule.notes)
 
 
 class _Unread(Exception):
