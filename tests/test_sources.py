@@ -195,6 +195,12 @@ def test_check_function_and_check_autograd_function_read_the_users_source(tmp_pa
     assert by_method["autograd"] == pytest.approx([-3.0, -4.0], rel=1e-12)
     legendre = autograd_lab.check_autograd_function(mine.Legendre, at={"input": 0.4})
     assert (legendre.status, legendre.name) == ("passed", "Legendre-backward")
+    vector = autograd_lab.check_autograd_function(mine.Legendre, at={"input": [0.5, -2.0]})
+    assert vector.status == "passed"
+    assert vector.points[0].gradients["input"]["sympy"] == [0.375, 28.5]  # 1.5 (5 x² - 1)
+    unsaid = autograd_lab.check_autograd_function(mine.Legendre, at={"x": 0.4})
+    assert unsaid.status == "error" and unsaid.problems[0].endswith(
+        "mine.py:22:5: at= gives no value of input")
     lam = autograd_lab.check_function(mine.f, lambda x, y: y, at={"x": 1.0, "y": 1.0})
     assert lam.status == "error"
     assert lam.problems[0].endswith("<lambda> is not defined by a `def` statement in its "

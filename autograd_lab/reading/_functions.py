@@ -88,6 +88,9 @@ class _Function:
             params = params[1:]
         if not params:
             raise _Unread(forward, "forward takes no input")
+        missing = [p for p in params if point is not None and p not in point]
+        if missing:
+            raise _Unread(forward, "at= gives no value of " + ", ".join(missing))
         self._forward(forward, params)
         if setup is not None:
             self._setup(setup, params)
@@ -106,12 +109,13 @@ class _Function:
         data = {
             "name": case_name(self.cls.name, "backward"),
             "title": f"{self.cls.name}.backward is the derivative of {self.cls.name}.forward",
-            "inputs": {p: {"value": float((point or {}).get(p, 1.0)), "grad": True}
-                       for p in params},
+            "inputs": {p: {"value": (point or {}).get(p, 1.0), "grad": True} for p in params},
             "forward": {n: text(e) for n, e in self.nodes.items()},
             "output": "out", "gradient": gradient}
         if point is None:
             data["sample"] = sampled(params)
+        elif any(isinstance(v, list) for v in point.values()):
+            data["upstream"] = "ones_like(out)"   # backward's grad_output: ones, as .sum() gives
         return Found(data, marks, derivatives=len(gradient))
 
     def _forward(self, forward: ast.FunctionDef, params: list[str]) -> None:
