@@ -19,10 +19,9 @@ pytest_plugins = ["pytester"]
 
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "sources"
-TUTORIALS = Path("/work/shared/tutorials")
-FIRST = TUTORIALS / "micrograd_lecture_first_half_roughly.ipynb"
-SECOND = TUTORIALS / "micrograd_lecture_second_half_roughly.ipynb"
-needs_lecture = pytest.mark.skipif(not SECOND.exists(), reason="the lecture notebooks")
+LECTURE = SOURCES / "nn-zero-to-hero"     # the micrograd lecture's cells, outputs left out
+FIRST = LECTURE / "micrograd_lecture_first_half_roughly.ipynb"
+SECOND = LECTURE / "micrograd_lecture_second_half_roughly.ipynb"
 
 
 def cells(path: Path, old: str = "", new: str = "") -> list[tuple[str, int]]:
@@ -48,7 +47,6 @@ def statuses(read) -> dict[str, str]:
     return {case.name: check_file(case).status for case in read.cases}
 
 
-@needs_lecture
 def test_the_lectures_value_operators_backward_rules_are_checked_against_sympy():
     read = cases_from_cells(cells(SECOND), "lecture.ipynb")
     assert statuses(read) == {
@@ -68,7 +66,6 @@ def test_the_lectures_value_operators_backward_rules_are_checked_against_sympy()
     assert read.counts() == {"found": 7, "checked": 7, "unchecked": 0}
 
 
-@needs_lecture
 def test_tanhs_rule_written_wrong_fails_naming_the_rule_and_its_line():
     wrong = cells(SECOND, "self.grad += (1 - t**2) * out.grad", "self.grad += (1 - t) * out.grad")
     read = cases_from_cells(wrong, "lecture.ipynb")
@@ -82,7 +79,6 @@ def test_tanhs_rule_written_wrong_fails_naming_the_rule_and_its_line():
         in diagnosis(result)
 
 
-@needs_lecture
 def test_the_lectures_manual_backpropagation_is_checked_node_by_node():
     read = cases_from_cells(cells(FIRST), "lecture.ipynb")
     manual = next(c for c in read.cases if c.name == "o-manual-backward")
@@ -312,7 +308,6 @@ def test_source_cut_or_changed_anywhere_is_read_or_counted_unchecked_never_a_cra
     assert read.counts()["found"] == read.counts()["checked"] + len(read.unchecked)
 
 
-@needs_lecture
 def test_a_rule_set_with_equals_is_checked_and_noted_since_a_value_used_twice_loses_one():
     slip = cells(SECOND, "self.grad += out.data * out.grad", "self.grad = out.data * out.grad")
     exp = next(c for c in cases_from_cells(slip, "lecture.ipynb").cases if c.name == "Value-exp")
