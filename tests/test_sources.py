@@ -317,3 +317,20 @@ def test_a_rule_set_with_equals_is_checked_and_noted_since_a_value_used_twice_lo
     assert result.notes == [f"line {line}: self.grad is set with = where += adds: a value used "
                             "twice (a + a) keeps only its last gradient; the local derivative "
                             "is checked as written"]
+
+
+def test_layer_classes_backward_beside_forward_and_a_layer_on_matrices_counted_unchecked():
+    text = (SOURCES / "layers.py").read_text()
+    read = cases_from_source(text, "layers.py")
+    assert statuses(read) == {"Sigmoid-backward": "passed", "Scale-backward": "passed"}
+    scale = next(c for c in read.cases if c.name == "Scale-backward")
+    assert {k: a.text for k, a in scale.backward.items()} == {"dw": "dout * x ** 2",
+                                                               "dx": "dout * 2 * w * x"}
+    assert [str(u) for u in read.unchecked] == [
+        "layers.py:26:16: Linear.backward: not checked: a layer on matrices: its shapes are "
+        "not in its code (write it as a case with dims: to check it)"]
+    wrong = cases_from_source(text.replace("dout * 2 * self.w * self.x", "dout * 2 * self.w"),
+                              "layers.py")
+    result = check_file(next(c for c in wrong.cases if c.name == "Scale-backward"))
+    dx = next(b for b in result.backward if b.name == "dx")
+    assert (result.status, dx.status, dx.line) == ("failed", "failed", 21)

@@ -16,6 +16,7 @@ from typing import NamedTuple
 from ..case import Case
 from ._assignments import read_assignments
 from ._functions import is_autograd_function, read_autograd_function, read_gradient_calls
+from ._layers import is_layer_class, read_layer
 from ._micrograd import is_value_class, read_class
 from ._python import Unchecked, read_cases
 
@@ -45,8 +46,8 @@ def _derivatives(case: Case) -> int:
 def cases_from_source(text: str, path: str, line: int = 1) -> FromSource:
     """Every derivative the source states that this reading understands, as a Case: the
     backward rules of micrograd-style Value classes and its `.grad =` assignments,
-    torch.autograd.Function's backward, functions returning a gradient called beside
-    autograd. `line`: the file's line on which text begins."""
+    torch.autograd.Function's backward, layer classes' backward(self, dout), functions
+    returning a gradient called beside autograd. `line`: the file's line on which text begins."""
     return cases_from_cells([(text, line)], path)
 
 
@@ -86,6 +87,8 @@ def _readers(tree: ast.Module, path: str, unchecked: list[Unchecked]) -> FromSou
         elif isinstance(node, ast.ClassDef) and is_value_class(node):
             classes.add(node.name)
             more, left = read_class(node, path, 1)
+        elif isinstance(node, ast.ClassDef) and is_layer_class(node):
+            more, left = read_layer(node, path, 1)
         else:
             continue
         found += more
