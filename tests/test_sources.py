@@ -294,7 +294,7 @@ def test_a_name_python_allows_and_a_case_name_does_not_is_kept_readable():
 @given(st.data())
 def test_source_cut_or_changed_anywhere_is_read_or_counted_unchecked_never_a_crash(data):
     text = (SOURCES / "micrograd_engine.py").read_text() + (SOURCES / "legendre.py").read_text() \
-        + (SOURCES / "lab_gradient.py").read_text()
+        + (SOURCES / "lab_gradient.py").read_text() + (SOURCES / "layers.py").read_text()
     lines = text.splitlines()
     cut = data.draw(st.integers(0, len(lines) - 1))
     word = data.draw(st.sampled_from(["", "x", "self", "out.grad", "(", "ctx", "**", "-1",
