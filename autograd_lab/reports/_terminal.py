@@ -8,7 +8,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 from rich.text import Text
 
-from ..result import ERROR, FAILED, PASSED, CaseResult, located, place_of, tally
+from ..result import ERROR, FAILED, PASSED, CaseResult, located, split_place, tally
 from ..text import terminal
 
 STYLE = {PASSED: "green", FAILED: "red", ERROR: "bold red"}
@@ -28,15 +28,22 @@ def console():
 
 
 def line(result: CaseResult) -> str:
-    """The case's verdict; its file:line where no problem line below names the place."""
+    """The case's verdict and its file:line, whatever the verdict (a log searched for FAIL
+    finds the place on the same line): the first problem's line, else the case's."""
     word = WORD[result.status]
-    where = f"{result.file}" + (f":{result.line}" if result.line else "")
-    placed = result.status != PASSED and any(place_of(p)[0] or p.startswith(f"{result.file}:")
-                                             for p in result.problems)
     detail = f"  worst gap {result.worst:.2g}" if result.status != ERROR and result.worst else ""
     name = terminal(f"{terminal(result.name, markup=False):<28}")   # padded as shown
-    shown = "" if placed else f" {terminal(where)}"
-    return f"[{STYLE[result.status]}]{word:5}[/] {name}{shown}{detail}".rstrip()
+    return (f"[{STYLE[result.status]}]{word:5}[/] {name} {terminal(where(result))}"
+            f"{detail}").rstrip()
+
+
+def where(result: CaseResult) -> str:
+    """file:line of the first problem that names its line, else of the case."""
+    for problem in result.problems:
+        place = split_place(problem, result.file)[1]   # file:line[:column]
+        if place:
+            return place[:len(result.file)] + ":" + place[len(result.file) + 1:].split(":")[0]
+    return f"{result.file}" + (f":{result.line}" if result.line else "")
 
 
 class _Advance:
@@ -87,8 +94,9 @@ def _bullet(out, mark: str, markup: str, style: str = "") -> None:
         out.print(Text.assemble(head if i == 0 else " " * len(head), piece))
 
 
-def summary(results: list[CaseResult], out, report_dir=None) -> None:
-    if len(results) > 1:
+def summary(results: list[CaseResult], out, report_dir=None, table_shown: bool = True) -> None:
+    """The table of verdicts (unless asked not to, -q), then the tally."""
+    if len(results) > 1 and table_shown:
         out.print(table(results))
     out.print(tally(results)
               + (f"  (reports in {terminal(str(report_dir))})" if report_dir else ""))
