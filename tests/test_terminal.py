@@ -49,17 +49,23 @@ def _plain(line: str) -> str:
     return re.sub("\x1b\\[[0-9;]*m", "", line)
 
 
-def test_a_problem_s_place_is_named_once():
-    """An error had printed its path twice: on the case's line and in its message."""
+def test_every_verdict_line_carries_file_and_line():
+    """PASS, FAIL and ERROR alike: the verdict's line names the place (a log grepped for
+    FAIL finds it there), the first problem's line where it has one, and each problem's
+    bullet its own file:line:column."""
     out = Console(file=io.StringIO(), width=200)
     message = "s3.yaml:9:10: point 1: x has shape (2,), the input (3,)"
     terminal.show(CaseResult("s3", "s3.yaml", "error", line=9,
                              problems=[Problem(message, 9, 10)]), out)
     terminal.show(CaseResult("z", "z.yaml", "failed", line=1,
                              problems=[Problem("claim z = 2 is false", 17, 3)]), out)
-    assert out.file.getvalue().splitlines() == [
-        "ERROR s3", f"      - {message}",
-        "FAIL  z", "      - z.yaml:17:3: claim z = 2 is false"]
+    terminal.show(CaseResult("e", "e.yaml", "error", problems=["e.yaml: not a file"]), out)
+    terminal.show(CaseResult("p", "p.yaml", "passed", line=1), out)
+    assert [line.rstrip() for line in out.file.getvalue().splitlines()] == [
+        f"ERROR {'s3':<28} s3.yaml:9", f"      - {message}",
+        f"FAIL  {'z':<28} z.yaml:17", "      - z.yaml:17:3: claim z = 2 is false",
+        f"ERROR {'e':<28} e.yaml", "      - e.yaml: not a file",
+        f"PASS  {'p':<28} p.yaml:1"]
 
 
 def test_a_problem_prints_as_written_not_as_emoji(monkeypatch):
