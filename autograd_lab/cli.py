@@ -8,7 +8,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import click
 
@@ -173,7 +173,7 @@ def check(ctx, paths, out, jobs, formats, timeout, shard, durations, store_durat
 class Choice(NamedTuple):
     """What of the files a run checks and how much it says: -k, --lf, -x, -q/-v."""
 
-    keywords: object = None      # selection.Keywords, or None: every file
+    keywords: Any = None         # selection.Keywords, or None: every file
     failed: set | None = None    # the files that did not pass last time, or None: every file
     exitfirst: bool = False
     verbosity: int = 0           # -v minus -q
@@ -248,14 +248,15 @@ def _drawable(formats: tuple) -> tuple:
 
 
 def _check(paths, jobs, timeout, run, formats, stop, drafted,
-           sharding=(None, None, False), choice=Choice()) -> None:
+           sharding=(None, None, False), choice: Choice | None = None) -> None:
+    choice = choice or Choice()
     from .startup import frozen_imports
     with frozen_imports():
         from .check import case_files
         from .parallel import check_files, one_thread
         from .reports import MAX_CASES, console, exit_code, progress, show
-        from .result import PASSED
         from .reports import summary as show_summary
+        from .result import PASSED
     stop.check()   # a Ctrl-C that an import swallowed still stops the run
 
     os.environ["AUTOGRAD_LAB_TIMEOUT"] = str(timeout)  # read by each check, in every worker
@@ -278,19 +279,19 @@ def _check(paths, jobs, timeout, run, formats, stop, drafted,
     sweep = "unless passed" if "plots" in formats else None
     bar = choice.verbosity <= 0   # -v: every case's line, no progress bar in their place
     with progress(out, len(files) + len(drafted.errors) if bar else 0) as advance:
-        # closed when -x leaves early: its -j workers are ended with it
-        checked = contextlib.closing(check_files(files, jobs, sweep, sweep_first=MAX_CASES))
-        for result in itertools.chain(drafted.errors, checked.thing):
-            stop.check()
-            result = drafted.relabel(result)  # a drafted case: named by the notebook's cells
-            show(result, out, quiet=advance.shown or choice.verbosity < 0)
-            results.append(result)
-            run.add(result)
-            advance()
-            if choice.exitfirst and result.status != PASSED:
-                out.print(f"stopped at the first case that did not pass (-x): "
-                          f"{len(results)} of {len(files) + len(drafted.errors)} checked")
-                break
+        checked = check_files(files, jobs, sweep, sweep_first=MAX_CASES)
+        with contextlib.closing(checked):   # -x leaves early: its -j workers end with it
+            for result in itertools.chain(drafted.errors, checked):
+                stop.check()
+                result = drafted.relabel(result)  # a drafted case: named by the notebook's cells
+                show(result, out, quiet=advance.shown or choice.verbosity < 0)
+                results.append(result)
+                run.add(result)
+                advance()
+                if choice.exitfirst and result.status != PASSED:
+                    out.print(f"stopped at the first case that did not pass (-x): "
+                              f"{len(results)} of {len(files) + len(drafted.errors)} checked")
+                    break
     with stop.held():   # the reports are written whole, all of them: a stop waits for them
         unwritten = _write(run, results)
         if sharding[2]:

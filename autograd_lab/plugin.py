@@ -14,8 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from _pytest._code.code import (ExceptionChainRepr, ReprEntryNative, ReprFileLocation,
-                                ReprTraceback)
+from _pytest._code.code import ExceptionChainRepr, ReprEntryNative, ReprFileLocation, ReprTraceback
 
 from .result import ERROR, FAILED, PASSED
 from .text import terminal

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -19,12 +20,26 @@ INDENT = 6            # a problem's bullet under its case's line
 
 def console():
     """The terminal, as rich detects it: colour on a terminal, none into a pipe, and
-    NO_COLOR and FORCE_COLOR honoured; never an emoji made of case text (:smile:), nor a
+    FORCE_COLOR honoured; with NO_COLOR set, no escape code at all (rich's NO_COLOR drops
+    colours but keeps bold and dim); never an emoji made of case text (:smile:), nor a
     number or path highlighted; case text is escaped (text.terminal). On a terminal long
-    lines wrap between words, under their bullet; into a pipe a line stays one line."""
-    out = Console(highlight=False, emoji=False)
-    out.soft_wrap = not out.is_terminal   # a log or a pipe keeps each line whole
+    lines wrap between words, under their bullet; into a pipe (coloured by FORCE_COLOR or
+    not) a line stays one line."""
+    plain = bool(os.environ.get("NO_COLOR"))   # no-color.org: set and not empty
+    out = Console(highlight=False, emoji=False, color_system=None if plain else "auto")
+    out.soft_wrap = not wraps(out)   # a log or a pipe keeps each line whole
     return out
+
+
+def wraps(out) -> bool:
+    """Whether out is a terminal a person reads, as wide as rich measured it: a terminal
+    forced on a pipe (FORCE_COLOR) has colour but no width, so its lines are not wrapped."""
+    if not out.is_terminal:
+        return False
+    try:
+        return out.file.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def line(result: CaseResult) -> str:
@@ -61,7 +76,7 @@ class _Advance:
 @contextlib.contextmanager
 def progress(out, total: int):
     """A transient progress bar on a terminal when there are many cases; else nothing."""
-    if total <= PROGRESS_AFTER or not out.is_terminal:
+    if total <= PROGRESS_AFTER or not wraps(out):
         yield _Advance()
         return
     with Progress("checking", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -86,7 +101,7 @@ def _bullet(out, mark: str, markup: str, style: str = "") -> None:
     text (rich breaks a word only when it is longer than the line)."""
     text = Text.from_markup(markup, style=style, emoji=False)
     head = Text.assemble(" " * INDENT, (mark, "dim"))
-    if not out.is_terminal:
+    if not wraps(out):
         out.print(head + text)
         return
     for i, piece in enumerate(text.wrap(out, max(out.width - len(head), 20))):
