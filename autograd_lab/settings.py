@@ -18,6 +18,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .text import terminal
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:   # tomli: pyproject's dependency on 3.10
@@ -128,5 +130,4 @@ def _number(value) -> bool:
 
 
 def _shown(path: Path) -> str:
-    from .text import terminal
     return terminal(str(path), markup=False)
