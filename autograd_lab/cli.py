@@ -163,7 +163,8 @@ def check(ctx, paths, out, jobs, formats, timeout, shard, durations, store_durat
         os.environ["AUTOGRAD_LAB_TOLERANCE"] = ",".join(map(repr, tolerance))
     from .reports import Run
     # the Run before torch and SymPy load: it forks its drawing processes
-    with _stoppable(REPORTS_WHOLE) as stop, _report_folder(out), Run(out, formats) as run:
+    with _stoppable(REPORTS_WHOLE) as stop, _report_folder(out), \
+            Run(out, formats, say=None if choice.verbosity < 0 else click.echo) as run:
         from .draft import checked_notebooks  # it loads the checker: after the forks
         with checked_notebooks(paths, click.echo) as drafted:
             _check(drafted.paths, jobs, timeout, run, formats, stop, drafted,

@@ -38,8 +38,9 @@ class Drawers:
     `finish`, beside the other reports: a run stopped while it checks leaves the earlier
     run's plots as they were, as it leaves its other reports."""
 
-    def __init__(self, out: Path, processes: int = PROCESSES):
+    def __init__(self, out: Path, processes: int = PROCESSES, say=None):
         self.out = out
+        self.say = say   # one line of progress, for the wait at the end (None: silent)
         self.stage = out / STAGE.format(pid=os.getpid())
         self.results: list[CaseResult] = []
         self.paths: list[dict[str, str]] = []   # each result's plot files (Files.of, in order)
@@ -89,6 +90,9 @@ class Drawers:
                 self._sketch(i, draw)
         wanted = {path for i, paths in self.sketched.items() if chosen[i] for path in paths}
         self.pending = collections.deque(s for s in self.pending if s.path in wanted)
+        left = len(self.pending) + sum(s.path in wanted for s in self.busy.values())
+        if left and self.say:   # no silence after the last case's line while they are drawn
+            self.say(f"drawing {left} plot{'s' * (left != 1)} ...")
         while self.busy or (self.pending and self.idle):
             self._pump(block=True)
         self.close()
@@ -205,9 +209,9 @@ class PlotsReport(Reporter):
     """plots/: with background, drawn by processes of their own as the results come (make it
     before torch and SymPy load: see _drawers.py); otherwise all drawn here at the end."""
 
-    def __init__(self, out: Path, background: bool = True):
+    def __init__(self, out: Path, background: bool = True, say=None):
         super().__init__(out)
-        self.drawers = Drawers(out) if background else None
+        self.drawers = Drawers(out, say=say) if background else None
 
     def begin(self, total: int) -> None:
         if self.drawers:
