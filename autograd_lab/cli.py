@@ -393,8 +393,19 @@ def draft(notebook, out):
     sys.exit(run_draft(notebook, out, click.echo))
 
 
+def _case_names(ctx, param, incomplete: str):
+    """explain's CASE, completed: the names of the cases under cases/, then files (the
+    shell's own file completion)."""
+    from click.shell_completion import CompletionItem
+    folder = Path("cases")
+    stems = sorted({p.stem for suffix in ("*.yaml", "*.yml") for p in folder.rglob(suffix)}
+                   if folder.is_dir() else ())
+    return ([CompletionItem(stem) for stem in stems if stem.startswith(incomplete)]
+            + [CompletionItem(incomplete, type="file")])
+
+
 @main.command()
-@click.argument("case")
+@click.argument("case", type=click.Path(dir_okay=False), shell_complete=_case_names)
 @TIMEOUT
 def explain(case, timeout):
     """Print a case's derivation step by step: the forward values, each local derivative,
