@@ -182,7 +182,11 @@ class Choice(NamedTuple):
     def files(self, files: list) -> list:
         from .selection import failed_selected, keyword_selected
         if self.failed:
-            files = failed_selected(files, self.failed)
+            again = failed_selected(files, self.failed)
+            if not again:   # as pytest's --lf: none of them among these paths, so every one
+                click.echo("note: --lf: no case that failed last time is among these paths; "
+                           "checking every case", err=True)
+            files = again or files
         if self.keywords is not None:
             files = keyword_selected(files, self.keywords)
         return files

@@ -81,6 +81,10 @@ def test_lf_checks_what_failed_last_time(project):
     done = run("check", "--lf", "--format", "json")
     assert done.exit_code == 1
     assert checked() == [("b_wrong", "failed")]
+    other = run("check", "--lf", "cases/a_square.yaml", "--format", "json")   # not among them
+    assert other.exit_code == 0 and checked() == [("a_square", "passed")]
+    assert "note: --lf: no case that failed last time is among these paths" in other.output
+    assert run("check", "--format", "json").exit_code == 1
     (project / "cases" / "b_wrong.yaml").write_text(SQUARE.replace("name: x_squared",
                                                                    "name: b_wrong"))
     assert run("check", "--lf", "--format", "json").exit_code == 0

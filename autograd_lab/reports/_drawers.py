@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import sys
+import time
 from multiprocessing.connection import Connection, Pipe, wait
 from pathlib import Path
 from typing import cast
@@ -24,6 +25,7 @@ from ._reporter import Reporter
 PROCESSES = 2        # drawing processes: this machine's second core, and the first once
 #                      the checking is done
 PATIENCE = 0.5       # seconds a drawing process waits for work before it looks for its parent
+SAY_AFTER = 1.0      # seconds of waiting for the plots at the end before it is said
 BLANKS = 6           # empty figures each drawing process makes while torch and SymPy load
 
 
@@ -90,11 +92,14 @@ class Drawers:
                 self._sketch(i, draw)
         wanted = {path for i, paths in self.sketched.items() if chosen[i] for path in paths}
         self.pending = collections.deque(s for s in self.pending if s.path in wanted)
-        left = len(self.pending) + sum(s.path in wanted for s in self.busy.values())
-        if left and self.say:   # no silence after the last case's line while they are drawn
-            self.say(f"drawing {left} plot{'s' * (left != 1)} ...")
+        # no long silence after the last case's line while the plots are drawn: past a
+        # second of waiting, what is left is said (a short wait, the common one, says nothing)
+        start, said = time.monotonic(), self.say is None
         while self.busy or (self.pending and self.idle):
-            self._pump(block=True)
+            self._pump(block=True, timeout=None if said else SAY_AFTER)
+            if not said and time.monotonic() - start >= SAY_AFTER:
+                self._said(len(self.pending) + len(self.busy))
+                said = True
         self.close()
         self.failures = [(s, why) for s, why in self.failures if s.path in wanted]
         self._draw_here(list(self.pending) + [sketch for sketch, _ in self.failures])
@@ -149,8 +154,13 @@ class Drawers:
             self.sketched[i].append(sketch.path)
             self.pending.append(sketch)
 
-    def _pump(self, block: bool, most: int = PROCESSES) -> None:
-        """Hand pending sketches to idle processes, `most` busy at once; take in what is done."""
+    def _said(self, left: int) -> None:
+        if left and self.say:
+            self.say(f"drawing {left} plot{'s' * (left != 1)} ...")
+
+    def _pump(self, block: bool, most: int = PROCESSES, timeout: float | None = None) -> None:
+        """Hand pending sketches to idle processes, `most` busy at once; take in what is done
+        (blocking: for one at least, or until timeout)."""
         while self.pending and self.idle and len(self.busy) < most:
             conn, sketch = self.idle.pop(), self.pending.popleft()
             try:
@@ -159,7 +169,7 @@ class Drawers:
             except OSError:
                 self.pending.appendleft(sketch)
                 conn.close()
-        for ready in wait(list(self.busy), timeout=None if block else 0):
+        for ready in wait(list(self.busy), timeout=timeout if block else 0):
             conn = cast(Connection, ready)
             sketch = self.busy.pop(conn)
             try:
@@ -176,6 +186,9 @@ class Drawers:
                 self.failures.append((sketch, detail))
 
     def _draw_here(self, sketches: list) -> None:
+        """Drawn in this process (where no drawing process could be forked, or one failed):
+        said first, as it takes a while."""
+        self._said(len(sketches))
         for sketch, why in self.failures:
             print(f"autograd-lab: {sketch.path} was not drawn by its drawing process, so it "
                   f"is drawn here: {terminal(why, markup=False)}", file=sys.stderr)
