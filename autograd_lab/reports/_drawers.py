@@ -9,7 +9,6 @@ import os
 import shutil
 import signal
 import sys
-import time
 from multiprocessing.connection import Connection, Pipe, wait
 from pathlib import Path
 from typing import cast
@@ -25,7 +24,7 @@ from ._reporter import Reporter
 PROCESSES = 2        # drawing processes: this machine's second core, and the first once
 #                      the checking is done
 PATIENCE = 0.5       # seconds a drawing process waits for work before it looks for its parent
-SAY_AFTER = 1.0      # seconds of waiting for the plots at the end before it is said
+SAY_FROM = 8         # plots left to draw at the end, from which the wait is said
 BLANKS = 6           # empty figures each drawing process makes while torch and SymPy load
 
 
@@ -92,14 +91,10 @@ class Drawers:
                 self._sketch(i, draw)
         wanted = {path for i, paths in self.sketched.items() if chosen[i] for path in paths}
         self.pending = collections.deque(s for s in self.pending if s.path in wanted)
-        # no long silence after the last case's line while the plots are drawn: past a
-        # second of waiting, what is left is said (a short wait, the common one, says nothing)
-        start, said = time.monotonic(), self.say is None
+        # no long silence after the last case's line while the plots are drawn
+        self._said(len(self.pending) + len(self.busy))
         while self.busy or (self.pending and self.idle):
-            self._pump(block=True, timeout=None if said else SAY_AFTER)
-            if not said and time.monotonic() - start >= SAY_AFTER:
-                self._said(len(self.pending) + len(self.busy))
-                said = True
+            self._pump(block=True)
         self.close()
         self.failures = [(s, why) for s, why in self.failures if s.path in wanted]
         self._draw_here(list(self.pending) + [sketch for sketch, _ in self.failures])
@@ -155,12 +150,14 @@ class Drawers:
             self.pending.append(sketch)
 
     def _said(self, left: int) -> None:
-        if left and self.say:
-            self.say(f"drawing {left} plot{'s' * (left != 1)} ...")
+        """What is left to draw, said when it takes a while (a few plots take under a second,
+        and a line for them would only vary with the machine's speed)."""
+        if left >= SAY_FROM and self.say:
+            self.say, say = None, self.say   # once a run
+            say(f"drawing {left} plot{'s' * (left != 1)} ...")
 
-    def _pump(self, block: bool, most: int = PROCESSES, timeout: float | None = None) -> None:
-        """Hand pending sketches to idle processes, `most` busy at once; take in what is done
-        (blocking: for one at least, or until timeout)."""
+    def _pump(self, block: bool, most: int = PROCESSES) -> None:
+        """Hand pending sketches to idle processes, `most` busy at once; take in what is done."""
         while self.pending and self.idle and len(self.busy) < most:
             conn, sketch = self.idle.pop(), self.pending.popleft()
             try:
@@ -169,7 +166,7 @@ class Drawers:
             except OSError:
                 self.pending.appendleft(sketch)
                 conn.close()
-        for ready in wait(list(self.busy), timeout=timeout if block else 0):
+        for ready in wait(list(self.busy), timeout=None if block else 0):
             conn = cast(Connection, ready)
             sketch = self.busy.pop(conn)
             try:
