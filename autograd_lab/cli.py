@@ -301,7 +301,9 @@ def _check(paths, jobs, timeout, run, formats, stop, drafted,
         unwritten = _write(run, results)
         if sharding[2]:
             from .shard import record
-            record(sharding[1], part, results)
+            for line in record(sharding[1], part, results):
+                click.echo(f"autograd-lab: {_shown(line)}", err=True)
+                unwritten.append(line)
     show_summary(results, out, run.out, table_shown=choice.verbosity >= 0)
     sys.exit(max(exit_code(results), 2 if unwritten else 0))
 
@@ -323,9 +325,12 @@ def _write(run, results) -> list[str]:
 
 def _part(paths, files, sharding, run, formats):
     """The files to check: all, or with --shard K/N that part, whose place report.json says."""
-    from .shard import choose
-    shard, durations, _ = sharding
-    part = choose(paths, files, shard, durations, "plots" in formats)
+    from .shard import BadDurations, choose
+    shard, durations, store = sharding
+    try:
+        part = choose(paths, files, shard, durations, "plots" in formats, store)
+    except BadDurations as exc:
+        raise click.UsageError(_shown(exc)) from None
     if shard is not None:
         run.describe(shard=part.block)
     return part
@@ -342,24 +347,35 @@ def merge(folders, out):
 
     Writes report.json, report.md, junit.xml and plots/ into --out as one run over all the
     files would (timestamps and timings aside); with $GITHUB_STEP_SUMMARY set, appends the
-    summary to it. Refuses shards of other versions, overlapping or missing shards (exit 2);
-    else exits as the whole run would: 0 all passed, 1 any failed, 2 any in error."""
+    summary to it. A shard's report is untrusted: read bounded and validated, a damaged or
+    forged one refused. Refuses shards of other versions, overlapping or missing shards, and
+    an --out that cannot be written (exit 2); else exits as the whole run would: 0 all passed,
+    1 any failed, 2 any in error or a report not written; 130 when stopped."""
     from .merge import Refused
     from .merge import merge as put_together
     from .reports import append_step_summary, console, exit_code, show, summary
 
     try:
-        results = put_together(list(folders), out, say=lambda note: click.echo(note, err=True))
-    except Refused as exc:
+        with _stoppable(REPORTS_WHOLE):
+            merged = put_together(list(folders), out,
+                                  say=lambda note: click.echo(_shown(note), err=True))
+    except Refused as exc:   # a shard's words (a forged version, a path) escaped, as all are
         for reason in exc.args:
-            click.echo(f"error: {reason}", err=True)
+            click.echo(f"error: {_shown(reason)}", err=True)
         sys.exit(2)
+    results = merged.results
     terminal = console()
     for result in results:
         show(result, terminal, quiet=True)
-    append_step_summary(results)
+    unwritten = list(merged.unwritten)
+    try:
+        append_step_summary(results)
+    except OSError as exc:
+        unwritten.append(f"could not append to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}")
+    for line in unwritten:
+        click.echo(f"autograd-lab: {_shown(line)}", err=True)
     summary(results, terminal, out)
-    sys.exit(exit_code(results))
+    sys.exit(max(exit_code(results), 2 if unwritten else 0))
 
 
 @main.command()

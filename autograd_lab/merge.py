@@ -5,25 +5,42 @@ plots copied from the shards that drew them. Shards that do not make one whole r
 each reason in one line."""
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .reports import FORMAT_VERSION, MAX_CASES, copy_plots, plot_files, version, write
+from .reports import (
+    FORMAT_VERSION,
+    MAX_CASES,
+    Damaged,
+    Run,
+    Unreadable,
+    Unusable,
+    copy_plots,
+    locked,
+    plot_files,
+    prepare,
+    read_regular,
+    read_report,
+    read_report_cases,
+    version,
+)
 from .result import PASSED, CaseResult
+
+MAX_JUNIT = 256_000_000   # bytes of a shard's junit.xml, read for its timings alone
 
 
 class Refused(Exception):
-    """Shards that do not make one run: args are the reasons, one line each."""
+    """Shards that do not make one run, or an --out that cannot be written: args are the
+    reasons, one line each."""
 
 
 @dataclass
 class Shard:
     folder: Path
     report: dict
-    results: list[CaseResult]
+    results: list[CaseResult] = field(default_factory=list)
 
     @property
     def block(self) -> dict:
@@ -34,55 +51,91 @@ class Shard:
         return f"{self.block['index']}/{self.block['total']}"
 
 
+@dataclass
+class Merged:
+    """The run put back together, and what could not be written of its reports."""
+    results: list[CaseResult]
+    unwritten: list[str]
+
+
 def merge(folders: list[Path], out: Path,
-          say: Callable[[str], None] = print) -> list[CaseResult]:
+          say: Callable[[str], None] = print) -> Merged:
     """The run's results, in its order, with report.json, report.md, junit.xml and plots/
-    written into out as one run writes them; say: where a note goes (a plot found nowhere)."""
+    written into out as one run writes them, atomically and holding out as check does (two
+    merges into one folder never mix their reports); say: where a note goes (a plot found
+    nowhere, or refused)."""
     if any(Path(out).resolve() == Path(f).resolve() for f in folders):
         raise Refused(f"--out {out} is one of the shards' folders: name a folder of its own")
     shards = [read(Path(f)) for f in folders]
     refuse_mismatches(shards)
+    for shard in shards:   # the versions agree: each case is read as this version writes it
+        _read_cases(shard)
+    refuse_overlaps(shards)
     results, sources = placed(shards)
+    try:
+        prepare(out)
+        with locked(out, say=say):
+            return Merged(results, _written(shards, results, sources, out, say))
+    except Unusable as exc:
+        raise Refused(str(exc)) from None
+
+
+def _written(shards, results, sources, out: Path, say) -> list[str]:
+    """Every report into out; what could not be written, a line each."""
     if all(s.block.get("plots") for s in shards):
-        _, missing = copy_plots(results, sources, out)
+        _, missing, refused = copy_plots(results, sources, out)
         if missing:
             say(f"note: {len(missing)} plot(s) one run would draw are in no shard's plots/ "
                 f"folder, so report.md leaves them out: {', '.join(missing[:5])}"
                 + (", ..." if len(missing) > 5 else ""))
-    write(results, out, ("json", "md", "junit"))
-    return results
+        for reason in refused:
+            say(f"note: {reason}; report.md leaves that plot out")
+    with Run(out, ("json", "md", "junit"), background=False) as run:
+        for result in results:
+            run.add(result)
+        run.finish(results)
+    return run.failures
 
 
 # --- reading a shard ----------------------------------------------------------------------
 
 def read(folder: Path) -> Shard:
-    """A shard's report.json, its cases read back, their seconds from its junit.xml."""
+    """A shard's report.json, validated as untrusted data (its cases: _read_cases)."""
     path = folder / "report.json"
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except OSError:
+    if not path.exists() and not path.is_symlink():
         raise Refused(f"{folder}: no report.json here (name the --out folder of each "
-                      "`check --shard K/N`)") from None
-    except ValueError:
-        raise Refused(f"{path}: not JSON (a report cut short?)") from None
-    if not isinstance(report, dict) or not isinstance(report.get("shard"), dict):
-        raise Refused(f"{path}: not a shard's report (`check --shard K/N` writes one)")
-    results = [CaseResult.from_dict(entry) for entry in report.get("cases", [])]
-    if len(results) != len(report["shard"].get("positions", [])):
-        raise Refused(f"{path}: lists {len(results)} cases for "
-                      f"{len(report['shard'].get('positions', []))} files (a report cut short?)")
-    for result, seconds in zip(results, _seconds(folder, len(results))):
+                      "`check --shard K/N`)")
+    try:
+        return Shard(folder, read_report(path))
+    except Damaged as exc:
+        raise Refused(str(exc)) from None
+
+
+def _read_cases(shard: Shard) -> None:
+    """The shard's cases read back (refused if any is not as check writes it), their seconds
+    from its junit.xml."""
+    path = shard.folder / "report.json"
+    try:
+        shard.results = read_report_cases(path, shard.report)
+    except Damaged as exc:
+        raise Refused(str(exc)) from None
+    positions = shard.block["positions"]
+    if len(shard.results) != len(positions):
+        raise Refused(f"{path}: lists {len(shard.results)} cases for {len(positions)} files "
+                      "(a report cut short?)")
+    for result, seconds in zip(shard.results, _seconds(shard.folder, len(shard.results))):
         result.seconds = seconds
-    return Shard(folder, report, results)
 
 
 def _seconds(folder: Path, count: int) -> list[float]:
     """Each case's seconds, from the shard's junit.xml (report.json holds no timings), in
-    order; zeros when it has none."""
+    order; zeros when it has none, or none worth reading (not a regular file, too big)."""
     try:
-        found = [float(case.get("time", 0))
-                 for case in ET.parse(folder / "junit.xml").getroot().iter("testcase")]
-    except (OSError, ET.ParseError, ValueError):
+        root = ET.fromstring(read_regular(folder / "junit.xml", MAX_JUNIT))
+        found = [float(case.get("time", 0)) for case in root.iter("testcase")]
+    except (Unreadable, ET.ParseError, ValueError):
+        found = []
+    if not all(0 <= s < float("inf") for s in found):   # nan, inf or negative: not a time
         found = []
     return found if len(found) == count else [0.0] * count
 
@@ -139,21 +192,24 @@ def _coverage(shards: list[Shard]) -> list[str]:
     if missing:
         reasons.append(f"missing shards: {', '.join(missing)} (given: "
                        f"{', '.join(sorted(seen, key=lambda n: int(n.split('/')[0])))})")
-    if reasons:
-        return reasons
+    return reasons
+
+
+def refuse_overlaps(shards: list[Shard]) -> None:
+    """Refused when two shards checked one file, or a file is in none."""
     owner: dict[int, Shard] = {}
     for shard in shards:
         for position, result in zip(shard.block["positions"], shard.results):
             if position in owner:
-                return [f"overlapping shards: {owner[position].name} ({owner[position].folder}) "
-                        f"and {shard.name} ({shard.folder}) both checked {result.file} (were "
-                        "they split with different --durations files?)"]
+                raise Refused(f"overlapping shards: {owner[position].name} "
+                              f"({owner[position].folder}) and {shard.name} ({shard.folder}) "
+                              f"both checked {result.file} (were they split with different "
+                              "--durations files?)")
             owner[position] = shard
     files = shards[0].block["files"]
     if len(owner) != files:
-        return [f"missing cases: {files - len(owner)} of the run's {files} files are in no "
-                "shard (were the shards split with different --durations files?)"]
-    return []
+        raise Refused(f"missing cases: {files - len(owner)} of the run's {files} files are in "
+                      "no shard (were the shards split with different --durations files?)")
 
 
 def _by(shards: list[Shard], key) -> dict:

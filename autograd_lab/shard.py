@@ -14,16 +14,27 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
+import math
+import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .reports import write_atomic
+from .reports import MAX_PARTS, NotWritten, Unreadable, read_json, write_atomic
 
 # a case's fixed cost in bytes of its file: reading, SymPy's output and each method cost about
 # as much as 2,000 more bytes of case do (the 1,000 generated small cases: about 300 bytes and
 # 8 ms each; the perceptron: 1,100 bytes and 14 ms), so a short file is no free file
 FIXED_BYTES = 2_000
+# the durations file is read from the current folder by default, so a pull request can commit
+# one: bounded like any input (a flat object of seconds; 100,000 files take a few MB)
+MAX_DURATIONS_BYTES = 16_000_000
+MAX_SECONDS = 1e9        # a file's recorded seconds: 30 years; their sum stays finite
+_K_OF_N = re.compile(r"([0-9]{1,7})/([0-9]{1,7})", re.ASCII)   # "²/³" is no K/N
+
+
+class BadDurations(ValueError):
+    """A durations file that is not one --store-durations writes: one line, its path first."""
 
 
 @dataclass(frozen=True)
@@ -37,10 +48,12 @@ class Shard:
 
 def parse(text: str) -> Shard:
     """'2/4' -> Shard(2, 4); a ValueError saying what to write otherwise."""
-    k, slash, n = text.strip().partition("/")
-    if not (slash and k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+    found = _K_OF_N.fullmatch(text.strip())
+    if not (found and 1 <= int(found[1]) <= int(found[2])):
         raise ValueError(f"{text!r}: write K/N, the K-th of N parts, 1 <= K <= N (e.g. 2/4)")
-    return Shard(int(k), int(n))
+    if int(found[2]) > MAX_PARTS:
+        raise ValueError(f"{text!r}: at most {MAX_PARTS:,} parts (N)")
+    return Shard(int(found[1]), int(found[2]))
 
 
 @dataclass
@@ -52,16 +65,24 @@ class Part:
 
 
 def choose(paths, files: list[Path], shard: Shard | None, durations: Path,
-           plots: bool = True) -> Part:
-    """The run's files (shard None), or the shard's part, balanced by the durations file."""
+           plots: bool = True, store: bool = False) -> Part:
+    """The run's files (shard None), or the shard's part, balanced by the durations file;
+    BadDurations, before any file is checked, if that file is there but not one of ours (or
+    with store, cannot be one: a folder)."""
+    recorded = read_durations(durations) if shard is not None or store else {}
     if shard is None:
         return Part(files, file_keys(paths, files), {})
-    return split(paths, files, shard, read_durations(durations), plots)
+    return split(paths, files, shard, recorded, plots)
 
 
-def record(durations: Path, part: Part, results) -> None:
-    """--store-durations: each checked file's seconds into the durations file."""
-    store_durations(durations, part.keys, [r.seconds for r in results])
+def record(durations: Path, part: Part, results) -> list[str]:
+    """--store-durations: each checked file's seconds into the durations file; what could
+    not be done, a line each."""
+    try:
+        store_durations(durations, part.keys, [r.seconds for r in results])
+    except (BadDurations, NotWritten) as exc:
+        return [str(exc)]
+    return []
 
 
 def split(paths, files: list[Path], shard: Shard, durations: dict | None = None,
@@ -123,7 +144,8 @@ def _size(file: Path) -> int:
 
 def assign(cost: list[float], total: int) -> list[int]:
     """Each file's part (from 0): the costliest first, each to the least loaded part."""
-    loads = [(0.0, k) for k in range(total)]
+    # past one part a file, the parts left are empty: no heap entry for them (N can be large)
+    loads = [(0.0, k) for k in range(min(total, len(cost)))]
     parts = [0] * len(cost)
     for i in sorted(range(len(cost)), key=lambda i: (-cost[i], i)):
         load, k = heapq.heappop(loads)
@@ -133,15 +155,24 @@ def assign(cost: list[float], total: int) -> list[int]:
 
 
 def read_durations(path: Path) -> dict:
-    """key -> seconds from a durations file; none if it is missing or not such a file."""
+    """key -> seconds from a durations file; none if there is none. BadDurations if it is
+    not a regular file, is too big, or is not a flat JSON object of seconds (each a finite
+    number from 0 to MAX_SECONDS): an entry that is not is no duration to balance by."""
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        return {}
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+        data = read_json(path, MAX_DURATIONS_BYTES, depth=1, links=True)
+    except Unreadable as exc:
+        raise BadDurations(f"--durations {exc}") from None
     if not isinstance(data, dict):
-        return {}
-    return {k: v for k, v in data.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0}
+        raise BadDurations(f"--durations {path}: not a JSON object of file -> seconds")
+    for key, seconds in data.items():
+        if not (type(seconds) in (int, float) and 0 <= seconds <= MAX_SECONDS
+                and math.isfinite(seconds)):
+            raise BadDurations(f"--durations {path}: {json.dumps(key)[:200]}: not seconds "
+                               f"(a number from 0 to {MAX_SECONDS:g})")
+    return data
 
 
 def store_durations(path: Path, keys: list[str], seconds: list[float]) -> None:

@@ -2,7 +2,7 @@
 from ._atomic import NotWritten, write_atomic
 from ._drawers import PlotsReport
 from ._folder import Unusable, locked, prepare
-from ._json import FORMAT_VERSION, JsonReport, version
+from ._json import FORMAT_VERSION, MAX_PARTS, JsonReport, version
 from ._junit import JunitReport
 from ._junit import properties as junit_properties
 from ._markdown import MarkdownReport, append_step_summary
@@ -10,16 +10,22 @@ from ._names import anchors
 from ._plots import MAX_CASES
 from ._plots import copy as copy_plots
 from ._plots import files as plot_files
+from ._readback import Damaged
+from ._readback import read as read_report
+from ._readback import read_cases as read_report_cases
 from ._reporter import Reporter
 from ._run import FORMATS, Run, exit_code, write
 from ._schema import report_schema
 from ._schema import text as report_schema_text
 from ._terminal import console, progress, show, summary
+from ._untrusted import Unreadable, read_json, read_regular
 
 __all__ = [
            "FORMATS",
            "FORMAT_VERSION",
            "MAX_CASES",
+           "MAX_PARTS",
+           "Damaged",
            "JsonReport",
            "JunitReport",
            "MarkdownReport",
@@ -27,6 +33,7 @@ __all__ = [
            "PlotsReport",
            "Reporter",
            "Run",
+           "Unreadable",
            "Unusable",
            "anchors",
            "append_step_summary",
@@ -38,6 +45,10 @@ __all__ = [
            "plot_files",
            "prepare",
            "progress",
+           "read_json",
+           "read_regular",
+           "read_report",
+           "read_report_cases",
            "report_schema",
            "report_schema_text",
            "show",

@@ -14,6 +14,9 @@ from ._atomic import write_atomic
 from ._reporter import Reporter
 
 FORMAT_VERSION = 1
+# the most parts a run is split into (`check --shard K/N`, report.json's shard.total): a CI
+# matrix has at most 256 jobs; a merge lists every part it expects
+MAX_PARTS = 1_000
 
 
 @functools.cache

@@ -13,9 +13,11 @@ import numpy as np
 from ..result import ERROR, PASSED, CaseResult
 from ..text import file_stem, plot_label
 from ._atomic import NotWritten, write_atomic
+from ._untrusted import Unreadable, read_regular
 
 FOLDER = "plots"
 MAX_BARS = 50               # elements drawn for a vector parameter
+MAX_PNG = 20_000_000       # bytes of a plot copied from a shard: ours are about 60 KB
 MAX_CASES = 40              # cases a run draws plots for: a thousand cases want no thousand PNGs
 REFERENCE = "sympy"
 TICKS = 12                  # ticks made ahead on an axis: about AutoLocator's most
@@ -142,24 +144,42 @@ def save(sketch: Sketch, out: Path, figure=None) -> Path:
 
 
 def copy(results: list[CaseResult], sources: list[tuple[Path, dict[str, str]]],
-         out: Path) -> tuple[list[Path], list[str]]:
+         out: Path) -> tuple[list[Path], list[str], list[str]]:
     """The plots one run over results would draw, copied from where they were drawn (a shard's
     folder: sources[i] is the folder result i's plots were drawn into, and its plot files
-    there, as that run named them); the paths written, and the plots found nowhere."""
-    written, missing = [], []
+    there, as that run named them); the paths written, the plots found nowhere, and why each
+    refused one was (a shard is untrusted: a link, a FIFO or a huge file is no plot)."""
+    written, missing, refused = [], [], []
     for result, paths, draw, (folder, drawn_as) in zip(results, files(results), drawn(results),
                                                        sources):
         planned = [p for p in plan(result, paths, draw) if p.kind != "none"]
         there = [p for p in plan(result, drawn_as, draw) if p.kind != "none"]
         for plot, source in zip(planned, there):
             try:
-                data = (folder / source.path).read_bytes()
-            except OSError:
+                data = _shard_plot(folder, source.path)
+            except FileNotFoundError:
                 missing.append(plot.path)
+                continue
+            except Unreadable as exc:
+                refused.append(str(exc))
                 continue
             write_atomic(out / plot.path, data)
             written.append(out / plot.path)
-    return remove_stale(out, written), missing
+    return remove_stale(out, written), missing, refused
+
+
+def _shard_plot(folder: Path, path: str) -> bytes:
+    """A PNG in a shard's plots/: a regular file, not through a link (its plots/ folder
+    itself a folder, not a link out of it), of at most MAX_PNG bytes."""
+    plots = folder / FOLDER
+    if plots.is_symlink() or not plots.is_dir():
+        if plots.is_symlink() or plots.exists():
+            raise Unreadable(f"{plots}: a link or a file, not a folder of plots: refused")
+        raise FileNotFoundError(plots)
+    target = folder / path
+    if not target.exists() and not target.is_symlink():
+        raise FileNotFoundError(target)
+    return read_regular(target, MAX_PNG)
 
 
 def remove_stale(out: Path, written: list[Path]) -> list[Path]:
