@@ -30,7 +30,7 @@ FIXED_BYTES = 2_000
 # one: bounded like any input (a flat object of seconds; 100,000 files take a few MB)
 MAX_DURATIONS_BYTES = 16_000_000
 MAX_SECONDS = 1e9        # a file's recorded seconds: 30 years; their sum stays finite
-_K_OF_N = re.compile(r"([0-9]{1,7})/([0-9]{1,7})", re.ASCII)   # "²/³" is no K/N
+_K_OF_N = re.compile(r"([0-9]{1,12})/([0-9]{1,12})", re.ASCII)   # "²/³" is no K/N
 
 
 class BadDurations(ValueError):
