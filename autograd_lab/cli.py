@@ -386,16 +386,16 @@ def merge(folders, out):
 def init(folder, ci):
     """Start a folder of cases: write FOLDER/cases/example.yaml (default FOLDER: here), a
     commented case that passes. Refuses to overwrite a file (exit 2)."""
-    from .starter import AlreadyThere, write
+    from .starter import AlreadyThere, CannotWrite, write
 
     try:
         written = write(folder, ci)
-    except AlreadyThere as exc:
-        click.echo(f"error: {exc}", err=True)
+    except (AlreadyThere, CannotWrite) as exc:
+        click.echo(f"error: {_shown(exc)}", err=True)
         sys.exit(2)
     for path in written:
-        click.echo(f"wrote {path}")
-    where = "" if folder == Path(".") else f"cd {folder} && "
+        click.echo(f"wrote {_shown(path)}")
+    where = "" if folder == Path(".") else f"cd {_shown(folder)} && "
     click.echo(f"next: {where}autograd-lab check")
 
 
