@@ -10,6 +10,7 @@ runs."""
 from __future__ import annotations
 
 import functools
+import os
 import re
 from pathlib import Path
 
@@ -80,7 +81,10 @@ def is_case(path: Path) -> bool:
     """Whether a YAML file is a case: one of its top-level keys is forward, chain_rule or
     steps. Read as text, not parsed (collection stays fast and imports nothing heavy), so a
     case with a YAML mistake is still collected and its mistake reported; a file that cannot
-    be read is collected too, for the check to say why."""
+    be read is collected too, for the check to say why, as is one that is no regular file (a
+    FIFO would never end: it is not opened here)."""
+    if not path.is_file():
+        return True
     try:
         with open(path, "rb") as handle:
             text = handle.read(SNIFF_BYTES).decode("utf-8", "replace")
@@ -90,6 +94,36 @@ def is_case(path: Path) -> bool:
     if text.lstrip().startswith("{"):   # a case written as one flow mapping
         keys |= {m[2] for m in FLOW_KEY.finditer(text)}
     return bool(keys & CASE_KEYS)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    """A FIFO, a device or a dangling link named *.yaml: pytest lists only regular files and
+    folders, so they would not be collected at all, where `check` says what each is. Added
+    to their folder's items here, so checking them is an error naming them, as in check."""
+    report = yield
+    if isinstance(collector, pytest.Directory) and report.passed \
+            and _folders(collector.config):
+        report.result.extend(_special_files(collector))
+    return report
+
+
+def _special_files(folder: pytest.Directory) -> list[CaseFile]:
+    """What in folder is named as a case file but is neither a file nor a folder."""
+    config, found = folder.config, []
+    try:
+        entries = sorted(os.scandir(folder.path), key=lambda e: e.name)
+    except OSError:
+        return []
+    for entry in entries:
+        path = Path(entry.path)
+        if path.suffix not in SUFFIXES or entry.is_dir() or entry.is_file():
+            continue
+        if folder.ihook.pytest_ignore_collect(collection_path=path, config=config):
+            continue
+        if folder.session.isinitpath(path) or _under_cases(path, config, _folders(config)):
+            found.append(CaseFile.from_parent(folder, path=path, **_shown_id(path, config)))
+    return found
 
 
 def _shown_id(path: Path, config: pytest.Config) -> dict:
