@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -335,7 +336,7 @@ def tensors(case: Case, result: CaseResult, out) -> None:
     forward = _table("1. Forward pass", "node", "expression", "shape", "value")
     for name, spec in result.graph.get("nodes", {}).items():
         forward.add_row(name, terminal(spec["expr"]), _shape_text(spec["shape"]),
-                        fmt(_few(spec["value"])))
+                        fmt(_few(spec["value"]), math.prod(spec["shape"])))
     out.print(forward)
     if result.backward:
         entries = _table("2. The backward pass, each entry against autograd's gradient",
@@ -344,7 +345,9 @@ def tensors(case: Case, result: CaseResult, out) -> None:
         for b in result.backward:
             verdict = "[green]✓[/]" if b.status == PASSED else "[bold red]✗ wrong[/]" if \
                 b.follows_from is None else f"[red]✗ follows from {terminal(b.follows_from)}[/]"
-            entries.add_row(b.name, terminal(b.hand), fmt(_few(b.value)), fmt(_few(b.autograd)),
+            count = math.prod(b.shape)
+            entries.add_row(b.name, terminal(b.hand), fmt(_few(b.value), count),
+                            fmt(_few(b.autograd), count),
                             "yes" if b.exact else "no", "yes" if b.agree else "no",
                             f"{b.max_diff:.2g}", verdict)
         out.print(entries)
@@ -353,7 +356,7 @@ def tensors(case: Case, result: CaseResult, out) -> None:
     for param, by_method in (result.points[0].gradients if result.points else {}).items():
         for i, (method, value) in enumerate(by_method.items()):
             table.add_row(f"∂{case.output}/∂{param}" if i == 0 else "", method,
-                          fmt(_few(value)))
+                          fmt(_few(value), case.inputs[param].value.size))
     out.print(table)
     for problem in result.problems:
         out.print(f"[bold red]FAILED[/]: {terminal(problem)}")
@@ -480,11 +483,14 @@ def _partial(edge: str) -> str:
     return f"∂{node}/∂{parent}"
 
 
-def fmt(v) -> str:
+def fmt(v, elements: int | None = None) -> str:
+    """A value for a table cell; elements: how many the whole value has, where v is its
+    first few (a report keeps a few of a 2500x2500 tensor's 6,250,000)."""
     if v is None:
         return "—"
     if isinstance(v, np.ndarray):
+        count = max(v.size, elements or 0)
         head = ", ".join(f"{x:.6g}" for x in v[:MAX_SHOWN])
-        return f"[{head}{', …' if v.size > MAX_SHOWN else ''}]" + (
-            f" ({v.size:,} elements)" if v.size > MAX_SHOWN else "")
+        return f"[{head}{', …' if count > MAX_SHOWN else ''}]" + (
+            f" ({count:,} elements)" if count > MAX_SHOWN else "")
     return f"{v:.10g}"

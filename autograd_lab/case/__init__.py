@@ -16,7 +16,17 @@ from ._model import (
                      with_points,
 )
 from ._parse import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_LITERAL, constant_value, parse
-from ._shapes import SCALAR, Kind, Shape, bind, kind_of, shape_of, static_args, static_value
+from ._shapes import (
+                     SCALAR,
+                     Kind,
+                     Shape,
+                     bind,
+                     kind_and_parts,
+                     kind_of,
+                     shape_of,
+                     static_args,
+                     static_value,
+)
 from ._tree import Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Range, Slice, Stack
 from ._visit import Rebuild, Visitor, declared, swap, walk
 
@@ -25,6 +35,6 @@ __all__ = [
     "Behaviour", "BinOp", "Call", "Case", "Claim", "Const", "Edge", "Entry", "Expectation",
     "Expr", "Index", "Input", "Kind", "Locator", "Name", "Neg", "Node", "Num", "Range",
     "Rebuild", "Sample", "Shape", "Slice", "Stack", "Step", "Visitor", "bind",
-    "constant_value", "declared", "flat", "kind_of", "parse", "shape_of", "static_args",
-    "static_value", "swap", "walk", "with_points",
+    "constant_value", "declared", "flat", "kind_and_parts", "kind_of", "parse", "shape_of",
+    "static_args", "static_value", "swap", "walk", "with_points",
 ]

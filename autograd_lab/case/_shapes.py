@@ -155,6 +155,7 @@ class _Kinds(Visitor[Kind]):
         # a name is its tensor where an input or node has it (the contract's MLP has both a
         # dim h and a node h), else its dim
         self.kinds, self.fail, self.most = kinds, fail, most
+        self.made = 0   # elements of every part computed: what autograd may keep alive
         self.dims = {name: size for name, size in dims.items() if name not in kinds}
         self.shadowed = frozenset(dims) - frozenset(self.dims)
 
@@ -197,6 +198,13 @@ class _Kinds(Visitor[Kind]):
         if node.func in ("max", "min") and len(args) == 2 and args[1] is not None:
             static["other"] = args[1].shape
             shapes = shapes[:1]
+        if node.func in _FLOATS_ONLY and args and args[0] is not None and args[0].integer:
+            cast = isinstance(node.args[0], Call) and node.args[0].func in ("float", "double")
+            raise self.fail(f"{node}: {node.args[0]} holds integers (an int64 input"
+                            + ("; .float() and .double() leave a case's values as they are"
+                               if cast else "")
+                            + f"), and torch's {node.func} takes floating-point tensors only",
+                            node.col)
         shape = self._rule(node, lambda: op.shape_of(shapes, static))
         if op.classes is not None:   # its shapes fit: the class argument is known
             slot = op.classes(*args, **static)[0]
@@ -267,10 +275,17 @@ class _Kinds(Visitor[Kind]):
         if self.most is not None and math.prod(shape) > self.most:
             raise self.fail(f"{node}: its value would have {math.prod(shape):,} elements "
                             f"(shape {shape}); at most {self.most:,} are allowed", node.col)
+        if 0 in shape:   # max() of no elements is torch's internal error, mean() NaN
+            raise self.fail(f"{node}: its value would have no elements (shape {shape}); every "
+                            "value in a case holds at least one", node.col)
+        self.made += math.prod(shape)
         return shape
 
 
-# torch functions that give floats from integers (the mean of labels is a float)
+# torch functions that refuse integers (torch 2: mean(), var() and std() ask for a float
+# dtype; softmax, log_softmax and softplus have no integer kernel)
+_FLOATS_ONLY = {"mean", "var", "std", "softmax", "log_softmax", "softplus"}
+# torch functions that give floats from integers (exp of labels is a float)
 _FLOATING = {"mean", "var", "std", "softmax", "log_softmax", "logsumexp", "exp", "log",
              "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "softplus", "log1p"}
 
@@ -280,4 +295,13 @@ def kind_of(tree: Expr, kinds: dict[str, Kind], dims: dict,
     """What tree gives in a tensor case: its shape, integers or not; fail(message, col) is
     raised where shapes do not fit or a part would hold more than `most` elements, naming
     the part of the expression and its offset in the text."""
-    return _Kinds(kinds, dims, fail, most).value(tree)
+    return kind_and_parts(tree, kinds, dims, fail, most)[0]
+
+
+def kind_and_parts(tree: Expr, kinds: dict[str, Kind], dims: dict,
+                   fail: Callable[..., Exception], most: int | None = None) -> tuple[Kind, int]:
+    """kind_of, and the elements of all the parts the expression computes, its own value
+    among them: a product of 60 factors makes 59 tensors, which autograd keeps alive for
+    the backward pass as long as the result."""
+    kinds_of = _Kinds(kinds, dims, fail, most)
+    return kinds_of.value(tree), kinds_of.made

@@ -246,14 +246,19 @@ def _at(case: Case, point: int, domain: list, sympy: bool) -> At:
 
 
 def _overflows(case: Case, ats: list[At]) -> list[str]:
-    """A node that overflows float64 makes autograd and SymPy agree on inf: that is no check."""
+    """A node that overflows float64 makes autograd and SymPy agree on inf, and one that is
+    NaN (the mean of no elements, inf - inf) on NaN: that is no check, never a pass."""
     for point, at in enumerate(ats):
         for name, node in case.nodes.items():
             value = at.torch64.values[name]
-            if isinstance(value, torch.Tensor) and bool(torch.isinf(value).any()):
+            if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+                continue
+            what = ("overflows float64 (inf)" if bool(torch.isinf(value).any()) else
+                    "is NaN" if bool(torch.isnan(value).any()) else "")
+            if what:
                 return [f"{case.file}:{case.line_of('forward', name)}: {name} = {node.text} "
-                        f"overflows float64 (inf) at {point_name(point)}, so its gradient "
-                        "cannot be checked there"]
+                        f"{what} at {point_name(point)}, so its gradient cannot be checked "
+                        "there"]
     return []
 
 

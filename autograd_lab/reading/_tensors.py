@@ -24,7 +24,7 @@ from ..case import (
     Slice,
     Stack,
     bind,
-    kind_of,
+    kind_and_parts,
     walk,
 )
 from ..errors import CaseError
@@ -96,13 +96,16 @@ class Resolver:
     def __init__(self, model: CaseModel, where: Source, dims: dict, inputs: dict):
         self.model, self.where, self.dims, self.inputs = model, where, dims, inputs
         self.kinds = {n: Kind(i.value.shape, i.integer) for n, i in inputs.items()}
+        self.parts: dict[str, int] = {}   # node -> elements its expression's parts compute
 
     def kind(self, tree: Expr, path: tuple, text: str, kinds: dict | None = None) -> Kind:
         fail = failing(self.where, path, text)
         if isinstance(tree, Stack):   # its entries' offsets are in their own lines
             fail = functools.partial(_whole, fail)
-        found = kind_of(tree, self.kinds if kinds is None else kinds, self.dims, fail,
-                        MAX_ELEMENTS)
+        found, made = kind_and_parts(tree, self.kinds if kinds is None else kinds, self.dims,
+                                     fail, MAX_ELEMENTS)
+        if path[0] == "forward":   # beyond its own value, what the node's parts hold
+            self.parts[path[1]] = max(0, made - math.prod(found.shape))
         if math.prod(found.shape) > MAX_ELEMENTS:
             raise fail(f"its value has {math.prod(found.shape):,} elements; at most "
                        f"{MAX_ELEMENTS:,} are allowed")
@@ -257,12 +260,25 @@ class Resolver:
         return tree
 
     def check_size(self, nodes: dict, backward: dict, points: int) -> None:
+        """Refuse a case whose values would not fit in memory: inputs, nodes, backward
+        entries, and the parts each node's expression computes on the way (autograd keeps
+        them for the backward pass), at every point."""
+        parts = sum(self.parts.get(n, 0) for n in nodes)
         held = sum(math.prod(k.shape) for k in self.kinds.values()) + sum(
-            math.prod(self.kinds[a.target].shape) for a in backward.values())
-        if held * points > MAX_VALUES:
-            raise self.where.error(f"the case holds {held * points:,} values (inputs, nodes and "
-                                   f"backward entries x {points:,} points); at most "
-                                   f"{MAX_VALUES:,} fit in memory", ("forward",))
+            math.prod(self.kinds[a.target].shape) for a in backward.values()) + parts
+        if held * points <= MAX_VALUES:
+            return
+        biggest = max(nodes, key=lambda n: self.parts.get(n, 0))
+        if self.parts.get(biggest, 0) * points > MAX_VALUES // 2:   # one node's parts: name it
+            raise self.where.error(
+                f"{biggest} = {nodes[biggest].text} computes {self.parts[biggest]:,} values on "
+                f"the way to its own (the parts of its expression, which autograd keeps for "
+                f"the backward pass); with the case's other values, {held * points:,} in all "
+                f"at {points:,} point(s), and at most {MAX_VALUES:,} fit in memory: use fewer "
+                "operations or fewer elements", ("forward", biggest))
+        raise self.where.error(f"the case holds {held * points:,} values (inputs, nodes, the "
+                               f"parts of their expressions and backward entries x {points:,} "
+                               f"points); at most {MAX_VALUES:,} fit in memory", ("forward",))
 
 
 def _whole(fail, message: str, col: int | None = None):

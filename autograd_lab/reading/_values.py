@@ -31,7 +31,7 @@ def input_of(name: str, spec, where: Source, dims: dict | None = None) -> Input:
                           "differentiated, so it cannot have grad: true", ("inputs", name))
     values = array(value, path, where, dims or {})
     if integer:
-        values = integers(values, path, where)
+        values = integers(values, path, where, value)
     return Input(name, values, grad, integer)
 
 
@@ -58,6 +58,11 @@ def randn(value: Randn, path: tuple, where: Source, dims: dict) -> np.ndarray:
     float32 draw, the numbers a tutorial with that seed gets, scaled in float32 as it does."""
     shape = shape_of(value.randn, path + ("randn",), where, dims)
     drawn = torch.randn(shape, generator=_generator(value.seed, path, where)) * value.scale
+    overflowed = int((~torch.isfinite(drawn)).sum())
+    if overflowed:   # a float32 draw times 1e300 is inf: no gradient can be checked there
+        raise where.error(f"randn times scale {value.scale:g} overflows float32 in "
+                          f"{overflowed:,} of {drawn.numel():,} elements (inf); values must be "
+                          "finite: use a smaller scale", path + ("scale",))
     return drawn.numpy().astype(np.float64)
 
 
@@ -114,14 +119,37 @@ def size(entry, path: tuple, where: Source, dims: dict, least: int | None = 1) -
     return int(value)
 
 
-def integers(values: np.ndarray, path: tuple, where: Source) -> np.ndarray:
-    """An integer input's values as int64; each must be a whole number that int64 holds."""
+def integers(values: np.ndarray, path: tuple, where: Source, written=None) -> np.ndarray:
+    """An integer input's values as int64; each must be a whole number that int64 holds.
+    written: the numbers as the file wrote them, where they are whole numbers: read exactly
+    (float64 rounds 2**63 - 1 up to 2**63, which int64 does not hold)."""
     if not np.all(np.mod(values, 1) == 0):
         raise where.error("an int64 input holds whole numbers only", path)
+    exact = _whole(written)
+    if exact is not None:
+        if not all(-INT64 <= v < INT64 for v in exact):
+            raise where.error("an int64 input holds whole numbers from -2**63 to 2**63 - 1 "
+                              "only", path)
+        return np.array(exact, dtype=np.int64).reshape(values.shape)
     if not np.all((values >= -INT64) & (values < INT64)):
         raise where.error("an int64 input holds whole numbers from -2**63 to 2**63 - 1 only",
                           path)
     return values.astype(np.int64)
+
+
+def _whole(written) -> list[int] | None:
+    """The Python ints of a (nested) list or number as written, flat; None if any is not an
+    int (a float, a generated value)."""
+    flat, stack = [], [written]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, int) and not isinstance(item, bool):
+            flat.append(item)
+        else:
+            return None
+    return flat
 
 
 def check_range(lo: float, hi: float, path: tuple, where: Source, ordered: bool = True) -> None:
