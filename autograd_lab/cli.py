@@ -403,14 +403,19 @@ def init(folder, ci):
 @click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the drafted cases (default: cases/<the notebook's name>).")
-def draft(notebook, out):
+@click.option("--force", is_flag=True,
+              help="Replace drafts already in --out (by default draft writes only new files).")
+@TIMEOUT
+def draft(notebook, out, force, timeout):
     """Draft the case files that check a notebook (.ipynb, or its `In [n]:` text export),
     read statically: nothing in it runs.
 
     Each entry says which cell and line it came from; what the draft leaves out is said, a
-    line each. Exit 0 when drafted, 2 when the notebook cannot be read."""
+    line each. Never overwrites a file without --force (a draft may have been edited). Exit 0
+    when drafted, 2 when the notebook cannot be read, a file is in the way or the time limit
+    ran out."""
     from .draft import run_draft
-    sys.exit(run_draft(notebook, out, click.echo))
+    sys.exit(run_draft(notebook, out, click.echo, force, timeout))
 
 
 def _case_names(ctx, param, incomplete: str):

@@ -15,10 +15,11 @@ from ._notebook import NotebookError, looks_like_notebook
 from ._text import one_line
 
 
-def run_draft(notebook: Path, out: Path | None, echo: Callable[..., None]) -> int:
+def run_draft(notebook: Path, out: Path | None, echo: Callable[..., None],
+              force: bool = False, timeout: float | None = None) -> int:
     """Draft one notebook, saying what was written and what was left out; the exit code."""
     try:
-        drafted = draft(notebook, out)
+        drafted = draft(notebook, out, force=force, timeout=timeout)
     except NotebookError as exc:
         echo(f"error: {one_line(str(exc), 300)}", err=True)
         return 2
@@ -83,8 +84,8 @@ class Checked:
         result.problems = [
             re.sub(r", line (\d+)\)", lambda m: f", {place(m[1])})",
                    re.sub(file + r":(\d+)(?::\d+)?", lambda m: f"{notebook} {place(m[1])}",
-                          re.sub(file + r"(?!:\d)", notebook,
-                                 located(problem, str(result.file)))))
+                          re.sub(file + r"(?!:\d)", lambda m: notebook,   # nb\9.txt: text,
+                                 located(problem, str(result.file)))))  # not a template
             for problem in result.problems]
         result.file, result.line = label, None
         return result

@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..api import CaseError, load_case
+from ..check import TooSlow, deadline
 from . import _cases, _entries, _write
-from ._notebook import Note, read
+from ._notebook import Note, NotebookError, read
 from ._walk import walk
 
 
@@ -38,15 +39,30 @@ def default_folder(notebook: str | Path) -> Path:
     return Path("cases") / _entries.slug(Path(notebook).stem)
 
 
-def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = True) -> Drafted:
+def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = True,
+          force: bool = False, timeout: float | None = None) -> Drafted:
     """Draft the cases of a notebook (.ipynb, or its `In [n]:` text export) into out (default
     cases/<its name>/). Nothing in the notebook runs. Raises NotebookError when the file
-    cannot be read as a notebook at all; whatever else cannot be drafted is a Note."""
-    parsed = read(notebook)
-    record = walk(parsed)
-    drafts, more = _cases.drafts(record, Path(notebook).stem)
+    cannot be read as a notebook at all, when reading it outlasts the time limit (timeout
+    seconds; default check's, $AUTOGRAD_LAB_TIMEOUT), or when a file it would write is there
+    already and not force (an earlier draft, perhaps edited since; another notebook's whose
+    name makes the same file names); whatever else cannot be drafted is a Note. Never writes
+    through a link: with force, a link in the way is replaced, not followed."""
+    try:
+        with deadline(timeout):
+            parsed = read(notebook)
+            record = walk(parsed)
+            drafts, more = _cases.drafts(record, Path(notebook).stem)
+    except TooSlow as exc:
+        raise NotebookError(f"{notebook}: drafting stopped after {exc.args[0]:g} s, the time "
+                            "limit (--timeout or $AUTOGRAD_LAB_TIMEOUT sets it)") from None
     folder = Path(out) if out is not None else default_folder(notebook)
-    folder.mkdir(parents=True, exist_ok=True)
+    _refuse_overwriting(folder, [_write.file_name(d) for d in drafts], force)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NotebookError(f"{folder}: cannot make the folder ({exc.strerror or exc})") \
+            from None
     notes = sorted(record.notes + more, key=_order(parsed))
     placed = {id(n) for segment in record.segments for n in _segment_notes(segment)}
     elsewhere = [str(n) for n in notes if id(n) not in placed]
@@ -54,7 +70,11 @@ def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = Tr
     for one in drafts:
         extra = ("Also said while drafting (not at an entry of a case): " + "; ".join(elsewhere),
                  ) if not done.files and elsewhere else ()
-        path = _write.write(one, folder, str(notebook), extra)
+        try:
+            path = _write.write(one, folder, str(notebook), extra, force)
+        except OSError as exc:
+            raise NotebookError(f"{folder / _write.file_name(one)}: cannot write the draft "
+                                f"({exc.strerror or exc})") from None
         text = path.read_text(encoding="utf-8")
         written = Written(path, one.name, one.kind, one.cells, one.claims, list(one.to_write),
                           _write.origins(text))
@@ -68,6 +88,23 @@ def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = Tr
     if verify:
         done.problems = [p for p in map(_loads_back, done.files) if p]
     return done
+
+
+def _refuse_overwriting(folder: Path, names: list[str], force: bool) -> None:
+    """Before anything is written: NotebookError if a file the draft would write is there
+    (unless force), or if the folder is a file."""
+    if folder.exists() and not folder.is_dir():
+        raise NotebookError(f"--out {folder}: it is a file, not a folder")
+    there = [folder / n for n in names if (folder / n).exists() or (folder / n).is_symlink()]
+    if there and not force:
+        more = f" and {len(there) - 1} more" if len(there) > 1 else ""
+        raise NotebookError(f"{there[0]}{more} exist{'' if more else 's'} already (an earlier "
+                            "draft, perhaps edited since, or another notebook's of the same "
+                            "name): draft writes only new files; give --force to replace them, "
+                            "or another --out")
+    folders = [p for p in there if p.is_dir() and not p.is_symlink()]
+    if folders:
+        raise NotebookError(f"{folders[0]} is a folder where the draft writes a file")
 
 
 def _refused(written: Written) -> Note | None:

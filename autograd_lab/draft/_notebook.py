@@ -179,41 +179,105 @@ def _from_export(text: str, path: str) -> Notebook:
         raise NotebookError(f"{path}: no `In [n]:` cell markers: neither an .ipynb nor a text "
                             "export of one")
     cells: list[Cell] = []
+    notes: list[Note] = []
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
         count = counts[start]
         label = f"In [{count}]" if count.isdigit() else f"cell {n + 1}"
-        code, rest = _split(lines[start + 1:end])
+        code, rest, spent = _split(lines[start + 1:end])
         outputs = _export_outputs(rest)
         cells.append(Cell(label, code, outputs, n + 1))
-    return Notebook(path, cells)
+        if spent:
+            notes.append(Note(label, None, "its code and what it printed could not be told "
+                              f"apart within the bound ({PARSE_BUDGET:,} characters parsed): "
+                              f"read as code through its line {code.count(chr(10)) + 1}"))
+    return Notebook(path, cells, notes)
 
 
-def _split(lines: list[str]) -> tuple[str, list[str]]:
-    """The code of a cell and what follows it. Code and output are both separated by blank
-    lines, and code may hold blank lines itself: the code is the shortest run of blocks that
-    parses as Python, extended while the next block still parses with it and does not look
-    like printed output (a tensor, a number, an error)."""
+def _split(lines: list[str]) -> tuple[str, list[str], bool]:
+    """The code of a cell, what follows it, and whether telling them apart ran out of its
+    bound. Code and output are both separated by blank lines, and code may hold blank lines
+    itself: the code is the shortest run of blocks that parses as Python, extended while the
+    next block still parses with it and does not look like printed output (a tensor, a
+    number, an error).
+
+    Linear in the cell: a block that begins a new statement (at column 0, not else: or a
+    closing bracket) parses with the code before it exactly when it parses alone, so only a
+    block inside a statement has the code parsed again, within PARSE_BUDGET characters (3,000
+    blocks parsed again each time had taken minutes)."""
     blocks = _blocks(lines)
     if not blocks:
-        return "", []
-
-    def upto(k: int) -> str:  # the code through block k
-        return "\n".join(lines[: blocks[k][1]])
+        return "", [], False
+    parser = _Parser(lines, blocks)
     chosen = None
     for k in range(len(blocks)):
         if k and _output_like(lines, blocks[k]):
             break
-        if _parses(upto(k)):
+        if parser.upto(k):
             chosen = k
             break
+        if parser.spent:
+            break
+    good = chosen is not None
     if chosen is None:  # never parses: keep the first block, whose error the draft reports
         chosen = 0
-    while (chosen + 1 < len(blocks) and not _output_like(lines, blocks[chosen + 1])
-           and not _printed(upto(chosen), lines, blocks[chosen + 1])
-           and _parses(upto(chosen + 1))):
+    heads = _heads(parser.tree) if good else []
+    while (good and chosen + 1 < len(blocks) and not _output_like(lines, blocks[chosen + 1])
+           and not _printed(heads, lines, blocks[chosen + 1])
+           and parser.extends(chosen + 1)):
         chosen += 1
-    return upto(chosen), lines[blocks[chosen][1]:]
+        heads = _heads(parser.tree) if parser.whole else heads + _heads(parser.tree)
+    return parser.code(chosen), lines[blocks[chosen][1]:], parser.spent
+
+
+PARSE_BUDGET = 2_000_000   # characters of one cell parsed again, at most (20 x a large cell)
+_CONTINUED = re.compile(r"(else|elif|except|finally)\b|[)\]}.,:+\-*/%&|^<>=@]|$")
+
+
+class _Parser:
+    """The parses _split asks for, within PARSE_BUDGET; tree: the last that parsed, and
+    whole: whether it is all the code so far (else the last block alone)."""
+
+    def __init__(self, lines: list[str], blocks: list[tuple[int, int]]):
+        self.lines, self.blocks = lines, blocks
+        self.parsed = 0
+        self.spent = False
+        self.tree: ast.Module | None = None
+        self.whole = True
+
+    def code(self, k: int) -> str:
+        """The code through block k."""
+        return "\n".join(self.lines[: self.blocks[k][1]])
+
+    def upto(self, k: int) -> bool:
+        if self.spent:
+            return False
+        code = self.code(k)
+        self.parsed += len(code)
+        self.spent = self.parsed > PARSE_BUDGET
+        return self._parse(code, whole=True)
+
+    def extends(self, k: int) -> bool:
+        """Whether the code through block k parses, the code through k - 1 parsing."""
+        first = self.lines[self.blocks[k][0]]
+        if first[:1].strip() and not _CONTINUED.match(first):   # a statement of its own
+            block = "\n".join(self.lines[self.blocks[k][0]:self.blocks[k][1]])
+            return self._parse(block, whole=False)
+        return self.upto(k)
+
+    def _parse(self, code: str, whole: bool) -> bool:
+        try:
+            self.tree = ast.parse(_without_magics(code)[0])
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return False
+        self.whole = whole
+        return True
+
+
+def _heads(tree: ast.Module | None) -> list[str]:
+    """What the code's prints begin with."""
+    return [_head(n.args[0]) for n in ast.walk(tree) if isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Name) and n.func.id == "print" and n.args] if tree else []
 
 
 def _blocks(lines: list[str]) -> list[tuple[int, int]]:
@@ -233,20 +297,17 @@ def _output_like(lines: list[str], block: tuple[int, int]) -> bool:
     return bool(ERROR_LINE.match(text.strip())) or _outputs.all_values(text)
 
 
-def _printed(code: str, lines: list[str], block: tuple[int, int]) -> bool:
+def _printed(heads: list[str], lines: list[str], block: tuple[int, int]) -> bool:
     """Whether a block is the text of the code's prints: it begins with what a print of the
-    code begins with (print('loss : ', loss) prints `loss :  tensor(...)`, which parses as an
-    annotation), or it is annotations without values, as `label : value` lines read."""
+    code begins with (heads: print('loss : ', loss) prints `loss :  tensor(...)`, which parses
+    as an annotation), or it is annotations without values, as `label : value` lines read."""
     text = "\n".join(lines[block[0]:block[1]])
     try:
-        tree = ast.parse(_without_magics(code)[0])
         statements = ast.parse(text).body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     if statements and all(isinstance(s, ast.AnnAssign) and s.value is None for s in statements):
         return True
-    heads = [_head(n.args[0]) for n in ast.walk(tree) if isinstance(n, ast.Call)
-             and isinstance(n.func, ast.Name) and n.func.id == "print" and n.args]
     return any(h and text.startswith(h) for h in heads)
 
 

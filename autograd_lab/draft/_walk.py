@@ -181,6 +181,7 @@ class _Walk:
         self.record = Record(notebook, notes=list(notebook.notes))
         self.modules: dict[str, str] = self.record.modules
         self.env: dict = self.record.env
+        self.long_lists: dict[str, int] = {}   # name -> the names it lists, past MAX_UNROLL
         self.translator = Translator(self.modules, self.env)
         self.segment = Segment()
         self.targets = [self.segment.steps]   # where steps go: inside a no_grad block, its own
@@ -391,6 +392,12 @@ class _Walk:
     def s_For(self, statement, shown):
         """A loop over a list of names (`for p in parameters: p.requires_grad = True`) is
         unrolled: its body follows once for each name. Any other loop is left out."""
+        over = _listed_count(statement.iter) or (
+            self.long_lists.get(statement.iter.id, 0) if isinstance(statement.iter, ast.Name)
+            else 0)
+        if over > MAX_UNROLL:   # a list of names, but too long to follow: the bound, named
+            raise Unsupported(f"a for statement over {over:,} names: the draft unrolls a loop "
+                              f"over at most {MAX_UNROLL:,}", statement)
         names = self._names_of(statement.iter)
         if names is None or statement.orelse or not isinstance(statement.target, ast.Name):
             if _prints(statement):
@@ -451,6 +458,10 @@ class _Walk:
                 self.env[name] = generator
                 return
             names = self._names_of(value) if isinstance(value, (ast.List, ast.Tuple)) else None
+            if _listed_count(value) > MAX_UNROLL:
+                self.long_lists[name] = _listed_count(value)
+            else:
+                self.long_lists.pop(name, None)
             if names and all(isinstance(self.env.get(n), (Leaf, Node)) for n in names):
                 self.env[name] = Names(names, where)   # parameters = [C, W1, b1]
                 return
@@ -1066,3 +1077,11 @@ def closure_leaves(node: Node) -> list[Leaf]:
         else:
             stack.extend(reversed(list(held.deps.values())))
     return leaves
+
+
+def _listed_count(node: ast.expr) -> int:
+    """How many names a literal list or tuple of names holds (0 for anything else)."""
+    if isinstance(node, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Name)
+                                                       for e in node.elts):
+        return len(node.elts)
+    return 0

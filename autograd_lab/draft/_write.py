@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -33,9 +34,16 @@ def file_name(draft: Draft) -> str:
 ORIGIN = re.compile(r"^((?:In \[[^\]]*\]|cell \d+), line \d+)")
 
 
-def write(draft: Draft, folder: Path, notebook: str, extra: tuple[str, ...] = ()) -> Path:
+def write(draft: Draft, folder: Path, notebook: str, extra: tuple[str, ...] = (),
+          force: bool = False) -> Path:
+    """The draft written as a new file, never through a link (O_NOFOLLOW, O_EXCL): with
+    force, what is in the way (a file, a link) is removed first, not written through."""
     path = Path(folder) / file_name(draft)
-    path.write_text(text(draft, notebook, extra), encoding="utf-8")
+    if force and (path.is_symlink() or path.is_file()):
+        path.unlink()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    with os.fdopen(os.open(path, flags, 0o666), "w", encoding="utf-8") as f:
+        f.write(text(draft, notebook, extra))
     return path
 
 
