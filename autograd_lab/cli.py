@@ -412,8 +412,8 @@ def draft(notebook, out, force, timeout):
 
     Each entry says which cell and line it came from; what the draft leaves out is said, a
     line each. Never overwrites a file without --force (a draft may have been edited). Exit 0
-    when drafted, 2 when the notebook cannot be read, a file is in the way or the time limit
-    ran out."""
+    when drafted, 2 when the notebook cannot be read, a file is in the way, the time limit
+    ran out or the draft failed on a part of it (a bug: please report it)."""
     from .draft import run_draft
     sys.exit(run_draft(notebook, out, click.echo, force, timeout))
 

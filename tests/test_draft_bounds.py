@@ -139,3 +139,26 @@ def test_a_loop_past_the_unrolling_bound_names_the_bound(tmp_path):
     run = invoke("draft", path, "--out", tmp_path / "out")
     assert (f"{path}: In [2], line 2: left out: for p in parameters: …: a for statement over "
             "3,000 names: the draft unrolls a loop over at most 1,000") in run.output
+
+
+def test_a_bug_of_the_draft_is_never_a_silent_pass(tmp_path, monkeypatch):
+    """A cell the draft failed on (a bug of ours) is said, and makes `draft` exit 2 and
+    `check NOTEBOOK` report an error, never a run that passes without it."""
+    from autograd_lab.draft import _walk
+
+    real = _walk._Walk.cell
+
+    def failing(self, cell):
+        if cell.label == "In [2]":
+            raise ZeroDivisionError("a bug")
+        return real(self, cell)
+    monkeypatch.setattr(_walk._Walk, "cell", failing)
+    path = tmp_path / "nb.txt"
+    path.write_text(RIGHT)
+    run = invoke("draft", path, "--out", tmp_path / "out")
+    assert run.exit_code == 2 and "Traceback" not in run.output
+    assert (f"{path}: In [2]: left out: the draft failed on this cell (ZeroDivisionError); "
+            "please report it") in run.output
+    run = invoke("check", path, "--format", "json", "--out", tmp_path / "r")
+    assert run.exit_code == 2, run.output
+    assert "left out: the draft failed on this cell (ZeroDivisionError)" in run.output

@@ -83,12 +83,12 @@ class _Builder:
         try:
             return build(what)
         except Unsupported as exc:
-            reason = exc.message
-        except Exception as exc:  # a bug of ours
-            reason = f"the draft failed ({type(exc).__name__}); please report it"
+            reason, internal = exc.message, False
+        except Exception as exc:  # a bug of ours: said, and an error where the drafts are checked
+            reason, internal = f"the draft failed ({type(exc).__name__}); please report it", True
         where = where or _first_where(what)
         self.notes.append(Note(where.cell if where else "", where.line if where else None,
-                               f"no case drafted here: {reason}"))
+                               f"no case drafted here: {reason}", internal))
         return None
 
     # --- behaviour cases ---------------------------------------------------------------------

@@ -125,7 +125,7 @@ def _refused(written: Written) -> Note | None:
         first, last = written.cells
         return Note(first, None, f"no {written.kind} case drafted for "
                     f"{first if first == last else f'{first} to {last}'}: the project's loader "
-                    f"failed on it ({type(exc).__name__}); please report it")
+                    f"failed on it ({type(exc).__name__}); please report it", internal=True)
     return None
 
 

@@ -38,6 +38,7 @@ class Note:
     cell: str
     line: int | None
     text: str
+    internal: bool = False      # a bug of ours, not the notebook's: never a silent pass
 
     def __str__(self) -> str:
         where = self.cell + (f", line {self.line}" if self.line else "")

@@ -200,7 +200,7 @@ class _Walk:
                 self.cell(cell)
             except Exception as exc:  # a bug of ours: the cell is left out, the rest go on
                 self.note(cell.label, None, f"left out: the draft failed on this cell "
-                          f"({type(exc).__name__}); please report it")
+                          f"({type(exc).__name__}); please report it", internal=True)
         self.close()
         self.record.notes.sort(key=lambda n: self._order(n))
         return self.record
@@ -244,8 +244,8 @@ class _Walk:
         rest = line[statement.end_col_offset:].decode(errors="ignore")
         return rest.split("#")[0].strip().startswith(";")
 
-    def note(self, cell: str, line: int | None, text: str) -> None:
-        note = Note(cell, line, text)
+    def note(self, cell: str, line: int | None, text: str, internal: bool = False) -> None:
+        note = Note(cell, line, text, internal)
         self.record.notes.append(note)
         self.waiting.append(note)
 
