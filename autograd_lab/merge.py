@@ -28,7 +28,7 @@ from .reports import (
 )
 from .result import PASSED, CaseResult
 
-MAX_JUNIT = 256_000_000   # bytes of a shard's junit.xml, read for its timings alone
+MAX_JUNIT = 64_000_000    # bytes of a shard's junit.xml, read for its timings alone
 
 
 class Refused(Exception):

@@ -25,7 +25,10 @@ from ..result import ERROR, FAILED, PASSED, CaseResult
 from ._json import MAX_PARTS
 from ._untrusted import Unreadable, read_json
 
-MAX_BYTES = 256_000_000   # a report.json: 10,000 tensor cases' entries are far less
+# a report.json: cases/ and examples/ (27 cases, most of them tensors, an entry keeping up to
+# 1,000 elements of a value) write 1.8 MB; this admits some 4,000 such cases. Parsed, JSON
+# takes a few times its bytes in memory
+MAX_BYTES = 256_000_000
 MAX_DEPTH = 32            # what check writes nests about 12 deep (a 4-d tensor's values)
 MAX_FILES = 10_000_000    # files in a run: a merge makes a list of this many places
 MAX_TEXT = 1_000          # characters of a version, a digest
