@@ -240,3 +240,16 @@ def test_out_under_a_file_is_one_line(shards, tmp_path):
     assert one_error(run) == \
         f"error: --out {tmp_path / 'file' / 'm'}: cannot write there (Not a directory)"
     assert (tmp_path / "file").read_text() == "mine"
+
+
+def test_the_schema_merge_reads_by_knows_every_key_check_writes():
+    """A key added to CaseResult must be added to the schema merge reads by (reports/
+    _readback.py), or every merge of a report with it would be refused as forged."""
+    from dataclasses import fields
+
+    from autograd_lab.reports._readback import Case
+    from autograd_lab.result import CaseResult
+
+    written = {f.name for f in fields(CaseResult)} - {"seconds"} | {"problem_places",
+                                                                      "non_finite"}
+    assert written == set(Case.model_fields)

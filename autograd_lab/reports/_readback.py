@@ -150,6 +150,12 @@ class Place(_Strict):
     column: StrictInt | None = None
 
 
+class FormulasAt(_Strict):
+    points: Annotated[StrictInt, Field(ge=1)]
+    moved: list[StrictStr]
+    held: list[StrictStr]
+
+
 class Case(_Strict):
     name: StrictStr
     file: StrictStr
@@ -169,6 +175,7 @@ class Case(_Strict):
     graph: Graph | dict[str, Any]
     backward: list[Backward] = []
     sympy_at: Literal["full"] | dict[str, Annotated[StrictInt, Field(ge=1)]] | None = None
+    formulas_at: FormulasAt | None = None
     sweeps: dict[str, Count | StrictStr] = {}
     non_finite: dict[str, Literal["nan", "inf", "-inf"]
                      | list[tuple[Count, Count, Literal["nan", "inf", "-inf"]]]] = {}
