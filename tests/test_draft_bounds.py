@@ -162,3 +162,15 @@ def test_a_bug_of_the_draft_is_never_a_silent_pass(tmp_path, monkeypatch):
     run = invoke("check", path, "--format", "json", "--out", tmp_path / "r")
     assert run.exit_code == 2, run.output
     assert "left out: the draft failed on this cell (ZeroDivisionError)" in run.output
+
+
+def test_a_chain_of_a_thousand_names_is_one_line(tmp_path):
+    cells = ["In [1]:\nimport torch\n", "In [2]:\nx = torch.tensor(3.0, requires_grad=True)\n"]
+    cells += [f"In [{i + 3}]:\nv{i} = {'x' if i == 0 else f'v{i - 1}'} * 1.001\n"
+              for i in range(1000)]
+    cells.append("In [1003]:\nv999.backward()\nx.grad\n\ntensor(1.)\n")
+    path = tmp_path / "chain.txt"
+    path.write_text("\n".join(cells))
+    line = one_error(invoke("draft", path, "--out", tmp_path / "out"))
+    assert line == (f"error: {path}: a graph in it is nested too deep to draft (a case holds "
+                    "at most 500 inputs and nodes)")

@@ -56,6 +56,9 @@ def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = Tr
     except TooSlow as exc:
         raise NotebookError(f"{notebook}: drafting stopped after {exc.args[0]:g} s, the time "
                             "limit (--timeout or $AUTOGRAD_LAB_TIMEOUT sets it)") from None
+    except RecursionError:   # a chain of a thousand names, each from the one before
+        raise NotebookError(f"{notebook}: a graph in it is nested too deep to draft (a case "
+                            "holds at most 500 inputs and nodes)") from None
     folder = Path(out) if out is not None else default_folder(notebook)
     _refuse_overwriting(folder, [_write.file_name(d) for d in drafts], force)
     try:
