@@ -39,3 +39,12 @@ def test_outside_the_cases_folders_nothing_special_is_collected(pytester):
     pytester.makefile(".yaml", **{"cases/x_squared": X_SQUARED})
     result = pytester.runpytest("-p", "no:cacheprovider")
     assert outcomes(result) == {"cases/x_squared.yaml::x_squared": "passed"}
+
+
+def test_a_fifo_named_on_the_command_line_is_an_error_not_a_hang(pytester):
+    """Named, a file is looked at for a case's keys: a FIFO is not opened (it would never
+    end), but collected, and its check says what it is."""
+    (pytester.path / "cases").mkdir()
+    os.mkfifo(pytester.path / "cases" / "odd.yaml")
+    result = pytester.runpytest("-p", "no:cacheprovider", "cases/odd.yaml")
+    assert outcomes(result) == {"cases/odd.yaml::odd": "error"}
