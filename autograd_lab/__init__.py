@@ -10,6 +10,7 @@ _EXPORTS = {
     "assert_passes": "api", "diagnosis": "api",
     "Case": "case", "Behaviour": "case", "CaseError": "errors", "CaseResult": "result",
     "PASSED": "result", "FAILED": "result", "ERROR": "result", "Problem": "result",
+    "UNCHECKED": "result",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -7,13 +7,14 @@ from .case import Behaviour, Case
 from .check import case_files, check_file, check_paths
 from .errors import CaseError
 from .reading import load
-from .result import ERROR, FAILED, PASSED, CaseResult, Problem, split_place
+from .result import ERROR, FAILED, PASSED, UNCHECKED, CaseResult, Problem, split_place
 from .text import terminal
 
 __all__ = [
     "ERROR",
     "FAILED",
     "PASSED",
+    "UNCHECKED",
     "Case",
     "CaseError",
     "CaseResult",
@@ -35,9 +36,10 @@ def load_case(path: str | Path) -> Case | Behaviour:
 
 
 def assert_passes(path_or_case) -> CaseResult:
-    """Check a case and return its result; unless it passed, raise AssertionError(diagnosis)."""
+    """Check a case and return its result; unless it passed, raise AssertionError(diagnosis)
+    (a case that compared nothing, `unchecked`, did not pass)."""
     result = check_file(path_or_case)
-    if result.status in (FAILED, ERROR):
+    if result.status in (FAILED, ERROR, UNCHECKED):
         raise AssertionError(diagnosis(result))
     return result
 

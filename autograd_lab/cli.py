@@ -77,16 +77,23 @@ def _shard(ctx, param, value):
               help="Each file's seconds in an earlier run, read (if there) to balance --shard.")
 @click.option("--store-durations", is_flag=True,
               help="Record each file's seconds in --durations.")
-def check(paths, out, jobs, formats, timeout, shard, durations, store_durations):
-    """Check case files (files or folders; default: cases/). A notebook (.ipynb, or its
-    `In [n]:` text export) is drafted into a temporary folder and its drafts checked.
+@click.option("--allow-unchecked", is_flag=True,
+              help="Exit 0 (not 2) when a case or a tutorial compared nothing; it is still "
+                   "reported as unchecked, never as passed.")
+def check(paths, out, jobs, formats, timeout, shard, durations, store_durations,
+          allow_unchecked):
+    """Check case files (files or folders; default: cases/). A tutorial (a notebook .ipynb
+    or its `In [n]:` text export, a .py script, a Markdown, MyST or Quarto page; in a folder,
+    those that mention torch) is drafted into a temporary folder and its drafts checked, and
+    its hand-written derivatives counted: found, checked, and why the others were not.
 
     Writes report.json, report.md, junit.xml and plots/ into --out; with
     $GITHUB_STEP_SUMMARY set, appends the summary to it. One run writes into a folder at a
     time: a second waits for it.
 
-    Exit 0 when every case passed, 1 when any failed, 2 when any is in error, a report
-    could not be written or the command was used wrongly; 130 when stopped (Ctrl-C,
+    Exit 0 when every case passed, 1 when any failed, 2 when any is in error or compared
+    nothing (unchecked; unless --allow-unchecked), a report could not be written or the
+    command was used wrongly; 130 when stopped (Ctrl-C,
     SIGTERM): each report file is then whole, this run's or an earlier one's."""
     if not paths and not Path("cases").exists():
         raise click.UsageError("no cases/ folder here: name the case files or folders to check, "
@@ -102,7 +109,7 @@ def check(paths, out, jobs, formats, timeout, shard, durations, store_durations)
         from .draft import checked_notebooks  # it loads the checker: after the forks
         with checked_notebooks(paths, click.echo) as drafted:
             _check(drafted.paths, jobs, timeout, run, formats, stop, drafted,
-                   (shard, durations, store_durations))
+                   (shard, durations, store_durations), allow_unchecked)
 
 
 def _shown(text) -> str:
@@ -149,7 +156,7 @@ def _drawable(formats: tuple) -> tuple:
 
 
 def _check(paths, jobs, timeout, run, formats, stop, drafted,
-           sharding=(None, None, False)) -> None:
+           sharding=(None, None, False), allow_unchecked=False) -> None:
     from .startup import frozen_imports
     with frozen_imports():
         from .check import case_files
@@ -163,19 +170,22 @@ def _check(paths, jobs, timeout, run, formats, stop, drafted,
     # numpy's overflow and nan warnings name its own source lines; the problems say it in words
     warnings.simplefilter("ignore", RuntimeWarning)
     files = case_files(paths)
-    if not files and not drafted.errors:
+    if not files and not drafted.errors and not drafted.tutorials:
         raise click.UsageError(f"no case files (*.yaml) under {', '.join(map(_shown, paths))}")
     part = _part(paths, files, sharding, run, formats)
     files = part.files
-    run.begin(len(files) + len(drafted.errors))
+    # each tutorial's own result, its count, after its cases (a shard checks only some of them)
+    sources = drafted.sources() if sharding[0] is None else iter(())
+    extra = len(drafted.errors) + (len(drafted.tutorials) if sharding[0] is None else 0)
+    run.begin(len(files) + extra)
     out = console()
     results = []
     # the plots draw MAX_CASES cases, those that did not pass first: each check computes its
     # curves while the case is at hand where it may be drawn
     sweep = "unless passed" if "plots" in formats else None
-    with progress(out, len(files) + len(drafted.errors)) as advance:
+    with progress(out, len(files) + extra) as advance:
         checked = check_files(files, jobs, sweep, sweep_first=MAX_CASES)
-        for result in itertools.chain(drafted.errors, checked):
+        for result in itertools.chain(drafted.errors, checked, sources):
             stop.check()
             result = drafted.relabel(result)  # a drafted case: named by the notebook's cells
             show(result, out, quiet=advance.shown)
@@ -188,7 +198,7 @@ def _check(paths, jobs, timeout, run, formats, stop, drafted,
             from .shard import record
             record(sharding[1], part, results)
     show_summary(results, out, run.out)
-    sys.exit(max(exit_code(results), 2 if unwritten else 0))
+    sys.exit(max(exit_code(results, allow_unchecked), 2 if unwritten else 0))
 
 
 def _write(run, results) -> list[str]:
@@ -273,8 +283,9 @@ def init(folder, ci):
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the drafted cases (default: cases/<the notebook's name>).")
 def draft(notebook, out):
-    """Draft the case files that check a notebook (.ipynb, or its `In [n]:` text export),
-    read statically: nothing in it runs.
+    """Draft the case files that check a tutorial (a notebook .ipynb or its `In [n]:` text
+    export, a .py script, a Markdown, MyST or Quarto page), read statically: nothing in it
+    runs.
 
     Each entry says which cell and line it came from; what the draft leaves out is said, a
     line each. Exit 0 when drafted, 2 when the notebook cannot be read."""

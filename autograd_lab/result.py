@@ -7,6 +7,9 @@ import re
 from dataclasses import dataclass, field, fields, is_dataclass
 
 PASSED, FAILED, ERROR = "passed", "failed", "error"
+# nothing was compared (no hand-written derivative, no printed number, no expectation): never
+# a pass, and an error for CI unless it is allowed (check --allow-unchecked)
+UNCHECKED = "unchecked"
 
 
 class Problem(str):
@@ -135,6 +138,9 @@ class CaseResult:
     sweeps: dict = field(default_factory=dict)  # param -> Sweep, when plots are asked for
     backward: list[BackwardResult] = field(default_factory=list)   # tensor cases
     sympy_at: object = None      # tensor cases: "full", or the reduced dims SymPy ran at
+    # a tutorial's source (kind "source"): its hand-written derivatives found, checked, and
+    # each unchecked one {line, cell, text, reason}
+    derivatives: dict | None = None
 
     @property
     def ok(self) -> bool:
@@ -159,6 +165,8 @@ class CaseResult:
         if self.sympy_at is None:   # a case of the scalar lessons: its keys as they were
             out.pop("sympy_at")
             out.pop("backward")
+        if self.derivatives is None:   # a case, not a tutorial's source
+            out.pop("derivatives")
         for point in out["points"]:
             for param, extra in point.pop("details").items():
                 point["gradients"][param].update(extra)
@@ -329,10 +337,18 @@ def error(name: str, file: str, message: str, line: int | None = None,
                       problems=[Problem(message, line, column)], line=line)
 
 
+def derivatives_line(d: dict) -> str:
+    """A tutorial's count in words: "26 of 28 hand-written derivatives checked"."""
+    found, checked = d.get("found", 0), d.get("checked", 0)
+    return f"{checked} of {found} hand-written derivative{'s' * (found != 1)} checked"
+
+
 def tally(results: list[CaseResult]) -> str:
-    """The run in a line: "3 cases: 1 passed, 1 failed, 1 error"."""
+    """The run in a line: "3 cases: 1 passed, 1 failed, 1 error" (", 1 unchecked" if any)."""
     def count(n: int, noun: str) -> str:
         return f"{n} {noun}{'' if n == 1 else 's'}"
     statuses = [r.status for r in results]
+    unchecked = statuses.count(UNCHECKED)
     return (f"{count(len(results), 'case')}: {statuses.count(PASSED)} passed, "
-            f"{statuses.count(FAILED)} failed, {count(statuses.count(ERROR), 'error')}")
+            f"{statuses.count(FAILED)} failed, {count(statuses.count(ERROR), 'error')}"
+            + (f", {unchecked} unchecked" if unchecked else ""))

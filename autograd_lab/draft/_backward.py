@@ -120,11 +120,18 @@ class Backward:
 def totals(graph: Graph, instances: list[Instance], note) -> list[Entry]:
     """`9*a**2 == a.grad` shown: gradient entries, the notebook's own hand-written totals."""
     out: dict[str, Entry] = {}
+    first: dict[str, Compared] = {}
     for instance in instances:
         for total in instance.totals:
             entry = _total(graph, total, note)
-            if entry is not None:
-                out.setdefault(entry.key, entry)
+            if entry is None:
+                continue
+            if entry.key in out:   # a case holds one gradient entry a name: the first
+                note(total.where, f"not checked: {total.where.code}: a second hand-written "
+                     f"gradient for {entry.key}; the case holds the first "
+                     f"({first[entry.key].where})")
+                continue
+            out[entry.key], first[entry.key] = entry, total
     return list(out.values())
 
 

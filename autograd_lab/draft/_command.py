@@ -1,4 +1,4 @@
-"""What the CLI says: `autograd-lab draft`, and the notebooks given to `autograd-lab check`."""
+"""What the CLI says: `autograd-lab draft`, and the tutorials given to `autograd-lab check`."""
 from __future__ import annotations
 
 import contextlib
@@ -8,11 +8,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..api import ERROR, CaseResult
-from ..result import located
+from ..api import ERROR, FAILED, PASSED, UNCHECKED, CaseResult
+from ..result import Problem, derivatives_line, located
 from ._draft import Drafted, Written, draft
-from ._notebook import NotebookError, looks_like_notebook
+from ._notebook import MAX_BYTES, NotebookError
+from ._sources import TUTORIALS, is_tutorial, text_source
 from ._text import one_line
+
+MAX_TUTORIALS = 2_000    # tutorials read from the folders given to check
+SKIPPED = (".git", ".venv", "venv", "node_modules", "__pycache__", ".ipynb_checkpoints",
+           "site-packages", "_build", "build", "dist")
 
 
 def run_draft(notebook: Path, out: Path | None, echo: Callable[..., None]) -> int:
@@ -27,7 +32,7 @@ def run_draft(notebook: Path, out: Path | None, echo: Callable[..., None]) -> in
              f"{type(exc).__name__}: {one_line(str(exc), 200)}; please report it", err=True)
         return 2
     for line in said(drafted):
-        echo(line)
+        echo(line if not text_source(notebook) else lines_of_file(line))
     for problem in drafted.problems:
         echo(f"error: {one_line(problem, 400)}", err=True)
     return 2 if drafted.problems else 0
@@ -37,6 +42,10 @@ def said(drafted: Drafted) -> list[str]:
     name = one_line(drafted.notebook, 200)
     lines = [_wrote(w) for w in drafted.files]
     lines += [f"{name}: {note}" for note in drafted.notes]
+    count = drafted.derivatives()
+    if count["found"]:   # what check will count, said before anything is checked
+        lines += [f"{name}: {derivatives_line(count).replace(' checked', ' in a drafted case')}"]
+        lines += [f"{name}: not in a case: {_unchecked(u)}" for u in count["unchecked"]]
     finish = len(drafted.files) - len(drafted.cases)
     lines.append(f"drafted {len(drafted.cases)} case{'s' * (len(drafted.cases) != 1)}"
                  + (f" and {finish} to finish" if finish else "")
@@ -55,25 +64,85 @@ def _wrote(w: Written) -> str:
     return f"wrote {w.path}  {w.kind} case, {cells}, {w.claims} claim{'s' * (w.claims != 1)}"
 
 
+def _unchecked(u: dict) -> str:
+    return f"{u['cell']}, line {u['line']}: `{u['text']}`: {u['reason']}"
+
+
+def lines_of_file(text: str) -> str:
+    """A script's or a page's places: its cells keep the file's line numbers, so `cell 3,
+    line 42` is said `line 42`."""
+    return re.sub(r"\bcell \d+, line (\d+)", r"line \1", text)
+
+
 def _cells(cells: tuple[str, str]) -> str:
     return cells[0] if cells[0] == cells[1] else f"{cells[0]} to {cells[1]}"
 
 
-# --- `autograd-lab check NOTEBOOK` ----------------------------------------------------------
+# --- `autograd-lab check TUTORIAL` ---------------------------------------------------------
+
+@dataclass
+class Source:
+    """A tutorial drafted for checking: its drafts' results come in one by one, and then its
+    own result, the count of its hand-written derivatives."""
+
+    name: str                     # the path, as shown
+    drafted: Drafted
+    results: dict = field(default_factory=dict)   # str(draft path) -> CaseResult
+
+    def result(self) -> CaseResult:
+        compared = [w for w in self.drafted.cases
+                    if getattr(self.results.get(str(w.path)), "status", None) in (PASSED, FAILED)]
+        failed: dict = {}
+        for w in self.drafted.cases:
+            got = self.results.get(str(w.path))
+            if got is not None and got.status not in (PASSED, FAILED):
+                why = got.problems[0] if got.problems else got.status
+                failed |= dict.fromkeys(w.covers, f"its case {w.name} is {got.status}: {why}")
+        count = self.drafted.derivatives(compared, failed)
+        if text_source(self.name):
+            for u in count["unchecked"]:
+                u["cell"] = ""
+        result = CaseResult(name=Path(self.name).name, file=self.name, status=PASSED,
+                            kind="source", derivatives=count, title="the tutorial as a whole: "
+                            "its hand-written derivatives, found and checked")
+        if not compared:
+            result.status = UNCHECKED
+            result.problems.append(Problem(self._nothing(count)))
+        return result
+
+    def _nothing(self, count: dict) -> str:
+        cases = self.drafted.cases
+        if not cases:
+            why = "no cell of it makes a case"
+        else:
+            why = (f"none of its {len(cases)} drafted case{'s' * (len(cases) != 1)} compared "
+                   "anything (each is unchecked or in error)")
+        found = count["found"]
+        return (f"nothing compared: {why}; " + (
+            f"its {found} hand-written derivative{'s are' if found != 1 else ' is'} listed as "
+            "not checked" if found else "it computes no derivative by hand and shows no "
+            "printed number the draft could claim"))
+
 
 @dataclass
 class Checked:
-    """The paths to check with each notebook replaced by its drafts, the errors of notebooks
-    that could not be drafted, and relabel, which names a drafted case's cells in its result."""
+    """The paths to check with each tutorial replaced by its drafts, the errors of tutorials
+    that could not be drafted, and relabel, which names a drafted case's cells in its result;
+    then sources(), a result a tutorial counting its hand-written derivatives."""
 
     paths: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     drafts: dict = field(default_factory=dict)    # str(case path) -> (notebook, Written)
+    tutorials: list = field(default_factory=list)  # Source, a tutorial drafted
+    owner: dict = field(default_factory=dict)     # str(case path) -> its Source
 
     def relabel(self, result):
         found = self.drafts.get(str(result.file))
         if found is None:
             return result
+        source = self.owner.get(str(result.file))
+        if source is not None:
+            source.results[str(result.file)] = result
         notebook, written = found
         label = f"{notebook} {_cells(written.cells)}"
 
@@ -81,31 +150,69 @@ class Checked:
             return written.origins.get(int(line), _cells(written.cells))
         file = re.escape(str(result.file))
         result.problems = [
-            re.sub(r", line (\d+)\)", lambda m: f", {place(m[1])})",
-                   re.sub(file + r":(\d+)(?::\d+)?", lambda m: f"{notebook} {place(m[1])}",
-                          re.sub(file + r"(?!:\d)", notebook,
-                                 located(problem, str(result.file)))))
+            Problem(_shown_in(notebook, re.sub(r", line (\d+)\)", lambda m: f", {place(m[1])})",
+                    re.sub(file + r":(\d+)(?::\d+)?", lambda m: f"{notebook} {place(m[1])}",
+                           re.sub(file + r"(?!:\d)", notebook,
+                                  located(problem, str(result.file)))))))
             for problem in result.problems]
-        result.file, result.line = label, None
+        result.file, result.line = _shown_in(notebook, label), None
         return result
+
+    def sources(self):
+        """Each tutorial's own result, once its drafts' results have all been relabelled (a
+        generator: chained after the cases, it runs when they are done)."""
+        for source in self.tutorials:
+            yield source.result()
+
+
+def _shown_in(notebook: str, text: str) -> str:
+    return lines_of_file(text) if text_source(notebook) else text
 
 
 @contextlib.contextmanager
 def checked_notebooks(paths, echo: Callable[..., None]):
-    """Draft each notebook among paths into a temporary folder, for checking in one step."""
+    """Draft each tutorial among paths (and in the folders among them) into a temporary
+    folder, for checking in one step."""
     checked = Checked()
     with tempfile.TemporaryDirectory(prefix="autograd-lab-draft-") as tmp:
-        for n, path in enumerate(paths):
-            if not looks_like_notebook(path):
-                checked.paths.append(path)
-                continue
-            folder = Path(tmp) / str(n)
-            error = _draft_for_check(Path(path), folder, checked, echo)
-            if error:
-                checked.errors.append(_error(path, error))
-            else:
-                checked.paths.append(folder)
+        n = 0
+        for path in paths:
+            tutorials = _in_folder(Path(path), echo) if Path(path).is_dir() else (
+                [Path(path)] if is_tutorial(path) and Path(path).is_file() else [])
+            if Path(path).is_dir() or not tutorials:
+                checked.paths.append(path)   # a folder's cases, or a case file
+            for tutorial in tutorials:
+                n += 1
+                folder = Path(tmp) / str(n)
+                error = _draft_for_check(tutorial, folder, checked, echo)
+                if error:
+                    checked.errors.append(_error(tutorial, error))
+                else:
+                    checked.paths.append(folder)
         yield checked
+
+
+def _in_folder(folder: Path, echo) -> list[Path]:
+    """The tutorials under a folder: files of a tutorial's kind that mention torch (a page or
+    a script about something else is no tutorial of autograd), at most MAX_TUTORIALS."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        if any(part in SKIPPED for part in path.relative_to(folder).parts[:-1]):
+            continue
+        if path.suffix.lower() not in TUTORIALS or not path.is_file() or path.is_symlink():
+            continue
+        try:
+            with open(path, "rb") as f:
+                head = f.read(MAX_BYTES)
+        except OSError:
+            continue
+        if b"torch" in head:
+            found.append(path)
+        if len(found) >= MAX_TUTORIALS:
+            echo(f"note: {one_line(str(folder), 200)}: only the first {MAX_TUTORIALS:,} "
+                 "tutorials are read", err=True)
+            break
+    return found
 
 
 def _draft_for_check(path: Path, folder: Path, checked: Checked, echo) -> str | None:
@@ -114,19 +221,20 @@ def _draft_for_check(path: Path, folder: Path, checked: Checked, echo) -> str | 
         drafted = draft(path, folder, verify=False)
     except NotebookError as exc:
         return one_line(str(exc), 300)
-    except Exception as exc:  # a bug of ours: this notebook is an error, the rest go on
+    except Exception as exc:  # a bug of ours: this tutorial is an error, the rest go on
         return f"{name}: internal error while drafting: {type(exc).__name__}; please report it"
+    source = Source(name, drafted)
+    checked.tutorials.append(source)
     for note in drafted.notes:
-        echo(f"note: {name}: {note}", err=True)
+        echo(_shown_in(name, f"note: {name}: {note}"), err=True)
     for w in drafted.files:
         if w.to_write:
-            echo(f"note: {name} {_cells(w.cells)}: not checked: the graph has no hand-written "
-                 f"derivative for {', '.join(w.to_write)} (autograd-lab draft writes it for you "
-                 "to fill in)", err=True)
+            echo(_shown_in(name, f"note: {name} {_cells(w.cells)}: not checked: the graph has "
+                           f"no hand-written derivative for {', '.join(w.to_write)} "
+                           "(autograd-lab draft writes it for you to fill in)"), err=True)
         else:
             checked.drafts[str(w.path)] = (name, w)
-    if not drafted.cases:
-        return f"{name}: nothing to check: no cell of the notebook makes a case"
+            checked.owner[str(w.path)] = source
     return None
 
 

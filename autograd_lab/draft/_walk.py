@@ -441,6 +441,14 @@ class _Walk:
         if shown:
             self.display(value)
 
+    def s_Assert(self, statement, shown):
+        """`assert torch.allclose(9*a**2, a.grad)`: a lab script's check, read as the same
+        comparison printed (nothing shown: the case compares it)."""
+        test = statement.test
+        if grad_compared(test) is None:
+            raise Unsupported("an assert other than a comparison with a .grad", statement)
+        self._total(test, self.where(statement))(None)
+
     # --- assignments -------------------------------------------------------------------------
 
     def assign(self, name: str, value: ast.expr, statement) -> None:
