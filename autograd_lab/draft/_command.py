@@ -101,7 +101,7 @@ class Source:
         count = self.drafted.derivatives(compared, failed)
         if text_source(self.name):
             for u in count["unchecked"]:
-                u["cell"] = ""
+                u["cell"], u["reason"] = "", lines_of_file(u["reason"])
         result = CaseResult(name=Path(self.name).name, file=self.name, status=PASSED,
                             kind="source", derivatives=count, title="the tutorial as a whole: "
                             "its hand-written derivatives, found and checked")
@@ -190,6 +190,21 @@ def checked_notebooks(paths, echo: Callable[..., None]):
                 else:
                     checked.paths.append(folder)
         yield checked
+
+
+def draft_one(path: Path, folder: Path, echo: Callable[..., None] | None = None
+              ) -> tuple[Checked, CaseResult | None]:
+    """One tutorial drafted into folder for checking (the pytest plugin's item a tutorial):
+    its Checked (drafts, relabel, and the tutorial's own result, sources()), or the error
+    result of a tutorial that cannot be read."""
+    checked = Checked()
+    error = _draft_for_check(path, folder, checked, echo or (lambda *a, **k: None))
+    return checked, (_error(path, error) if error else None)
+
+
+def tutorial_files(folder: Path) -> list[Path]:
+    """The tutorials check reads in a folder (those that mention torch)."""
+    return _in_folder(folder, lambda *a, **k: None)
 
 
 def _in_folder(folder: Path, echo) -> list[Path]:

@@ -98,7 +98,7 @@ def tally(found: list[Found], compared: set[tuple[str, int]], failed_cases: dict
         if f.reason == "" and places & compared:
             continue
         reason = f.reason or next((failed_cases[p] for p in sorted(places) if p in failed_cases),
-                                  None) or by_place.get((f.cell, f.line)) or _why(f)
+                                  None) or _said(by_place.get((f.cell, f.line)), f) or _why(f)
         unchecked.append({"line": f.line, "cell": f.cell, "text": f.text,
                           "reason": one_line(reason, 300)})
     return {"found": len(found), "checked": len(found) - len(unchecked), "unchecked": unchecked}
@@ -117,6 +117,16 @@ def calls_of(notebook: Notebook, names: set[str]) -> dict[str, set[tuple[str, in
                     and node.func.id in out:
                 out[node.func.id].add((cell.label, node.lineno))
     return out
+
+
+def _said(note: str | None, f: Found) -> str | None:
+    """A note's reason without the statement it opens with (the entry shows it beside)."""
+    if note is None:
+        return None
+    for verdict in ("left out: ", "not checked: "):
+        if note.startswith(verdict + f.text + ": "):
+            return verdict + note[len(verdict + f.text + ": "):]
+    return note
 
 
 def _why(f: Found) -> str:
