@@ -15,6 +15,7 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -141,7 +142,7 @@ class CaseFile(pytest.File):
 class CaseItem(pytest.Item):
     """Checked in setup, so that a case that cannot be checked is a pytest error, not a failure."""
 
-    result = None
+    result: Any = None    # its CaseResult, once checked
 
     def setup(self) -> None:
         self.result = self._checked()
@@ -254,7 +255,8 @@ class TutorialFile(pytest.File):
     case, then its count of hand-written derivatives."""
 
     def collect(self):
-        from .draft import draft_one   # the drafter loads the checker: only for tutorials
+        # the drafter loads the checker: imported for tutorials alone
+        from .draft import draft_one
         folder = Path(tempfile.mkdtemp(prefix="autograd-lab-tutorial-"))
         self.config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
         try:   # named as messages name a file: from where pytest was started
@@ -267,17 +269,17 @@ class TutorialFile(pytest.File):
             item.draft, item.checked = Path(path), checked
             item.add_marker(MARK)
             yield item
-        item = SourceItem.from_parent(self, name="derivatives")
-        item.checked, item.error = checked, error
-        item.add_marker(MARK)
-        yield item
+        whole = SourceItem.from_parent(self, name="derivatives")
+        whole.checked, whole.error = checked, error
+        whole.add_marker(MARK)
+        yield whole
 
 
 class TutorialCaseItem(CaseItem):
     """A drafted case, named in its result by the tutorial's cells and lines."""
 
     draft: Path
-    checked = None
+    checked: Any = None     # draft.Checked: its tutorial's drafts
 
     def _checked(self):
         result = _check_file()(self.draft)
@@ -289,8 +291,8 @@ class SourceItem(CaseItem):
     error) when nothing of it was compared. Its cases' results are those of this process's
     run, and a case checked elsewhere (another xdist worker) is checked again here."""
 
-    checked = None
-    error = None
+    checked: Any = None     # draft.Checked
+    error: Any = None       # the result of a tutorial that cannot be read
 
     def _checked(self):
         if self.error is not None:

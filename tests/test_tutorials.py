@@ -156,7 +156,7 @@ def test_the_blitz_tutorial_is_checked_from_its_source(tmp_path):
 
 
 def test_the_gradient_at_the_wrong_point_fails_naming_its_line(checked_course):
-    result, report, _ = checked_course
+    _, report, _ = checked_course
     [case] = [c for c in report["cases"] if c["name"] == "lab_polynomial_y_inc1"]
     assert case["status"] == "failed"
     line = line_of(COURSE / "lab_polynomial.py", "print(analytical_gradient(1.0) == x.grad)")
