@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import tempfile
 from collections.abc import Callable
@@ -208,26 +209,37 @@ def tutorial_files(folder: Path) -> list[Path]:
 
 
 def _in_folder(folder: Path, echo) -> list[Path]:
-    """The tutorials under a folder: files of a tutorial's kind that mention torch (a page or
-    a script about something else is no tutorial of autograd), at most MAX_TUTORIALS."""
-    found = []
-    for path in sorted(folder.rglob("*")):
-        if any(part in SKIPPED for part in path.relative_to(folder).parts[:-1]):
-            continue
-        if path.suffix.lower() not in TUTORIALS or not path.is_file() or path.is_symlink():
-            continue
+    """The tutorials under a folder: regular files of a tutorial's kind that mention torch (a
+    page or a script about something else is no tutorial of autograd), at most MAX_TUTORIALS;
+    walked with a list, not recursion (as check.case_files is), links to folders not followed,
+    tools' folders (.git, .venv, build, ...) skipped."""
+    found: list[Path] = []
+    pending = [folder]
+    while pending and len(found) < MAX_TUTORIALS:
+        here = pending.pop()
         try:
-            with open(path, "rb") as f:
-                head = f.read(MAX_BYTES)
-        except OSError:
+            entries = sorted(os.scandir(here), key=lambda e: e.name)
+        except OSError:   # unreadable, or gone meanwhile
             continue
-        if b"torch" in head:
-            found.append(path)
-        if len(found) >= MAX_TUTORIALS:
-            echo(f"note: {one_line(str(folder), 200)}: only the first {MAX_TUTORIALS:,} "
-                 "tutorials are read", err=True)
-            break
-    return found
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in SKIPPED:
+                    pending.append(Path(entry.path))
+            elif (Path(entry.name).suffix.lower() in TUTORIALS
+                  and entry.is_file(follow_symlinks=False) and _mentions_torch(entry.path)):
+                found.append(Path(entry.path))
+    if len(found) >= MAX_TUTORIALS:
+        echo(f"note: {one_line(str(folder), 200)}: only the first {MAX_TUTORIALS:,} "
+             "tutorials are read", err=True)
+    return sorted(found[:MAX_TUTORIALS])
+
+
+def _mentions_torch(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return b"torch" in f.read(MAX_BYTES)
+    except OSError:
+        return False
 
 
 def _draft_for_check(path: Path, folder: Path, checked: Checked, echo) -> str | None:
