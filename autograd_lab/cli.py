@@ -231,14 +231,17 @@ def _part(paths, files, sharding, run, formats):
                 type=click.Path(path_type=Path, file_okay=False))
 @click.option("--out", "out", default="reports", show_default=True, type=click.Path(path_type=Path),
               help="Folder for the whole run's reports.")
-def merge(folders, out):
+@click.option("--allow-unchecked", is_flag=True,
+              help="Exit 0 (not 2) when a case compared nothing, as check's option does.")
+def merge(folders, out, allow_unchecked):
     """Put the reports of a run checked in shards (`check --shard K/N`, one a CI job) back
     together: FOLDERS are the shards' --out folders.
 
     Writes report.json, report.md, junit.xml and plots/ into --out as one run over all the
     files would (timestamps and timings aside); with $GITHUB_STEP_SUMMARY set, appends the
     summary to it. Refuses shards of other versions, overlapping or missing shards (exit 2);
-    else exits as the whole run would: 0 all passed, 1 any failed, 2 any in error."""
+    else exits as the whole run would: 0 all passed, 1 any failed, 2 any in error or
+    unchecked (unless --allow-unchecked)."""
     from .merge import Refused
     from .merge import merge as put_together
     from .reports import append_step_summary, console, exit_code, show, summary
@@ -254,7 +257,7 @@ def merge(folders, out):
         show(result, terminal, quiet=True)
     append_step_summary(results)
     summary(results, terminal, out)
-    sys.exit(exit_code(results))
+    sys.exit(exit_code(results, allow_unchecked))
 
 
 @main.command()

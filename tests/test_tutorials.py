@@ -17,6 +17,7 @@ from autograd_lab.draft import draft
 from autograd_lab.draft._count import find
 from autograd_lab.draft._sources import read
 from autograd_lab.reports import report_schema_text
+from autograd_lab.result import CaseResult
 
 COURSE = Path(__file__).parent / "tutorials" / "course"
 pytest_plugins = ["pytester"]
@@ -274,6 +275,22 @@ def test_a_no_grad_block_with_nothing_followed_drafts_a_case_that_loads(tmp_path
     assert [result.status for result in check_paths([behaviour.path])] == ["passed"]
 
 
+def test_a_gradient_after_a_kept_backward_is_claimed_despite_an_earlier_one_left_out(tmp_path):
+    script = tmp_path / "two.py"
+    script.write_text("import torch\n\na = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+                      "b = torch.outer(a, a)\nb.sum().backward()\n"
+                      "x = torch.tensor(3.0, requires_grad=True)\ny = x**2\ny.backward()\n"
+                      "print(x.grad)\n# Out: tensor(6.)\nprint(a.grad)\n# Out: tensor([6., 6.])\n",
+                      encoding="utf-8")
+    done = draft(script, tmp_path / "out")
+    [behaviour] = [w for w in done.files if w.kind == "behaviour"]
+    steps = yaml.safe_load(behaviour.path.read_text(encoding="utf-8"))["steps"]
+    assert steps[-1] == {"backward": "y", "expect": {"grad/x": 6}}   # x is made after it
+    assert ("cell 2, line 11: not checked: a.grad shows tensor([6., 6.]): the b.sum().backward() "
+            "before it (cell 1, line 5) was left out, so the case would not have its gradients"
+            in [str(n) for n in done.notes])                          # a's may include it
+
+
 def test_an_output_folder_named_like_a_notebook_works(tmp_path):
     out = tmp_path / "drafts.ipynb"
     result = CliRunner().invoke(main, ["draft", str(COURSE / "blitz_autograd_tutorial.py"),
@@ -309,3 +326,13 @@ def test_check_does_not_read_a_script_as_yaml(tmp_path):
                                        "--format", "json"])
     assert "invalid YAML" not in result.output
     assert result.exit_code == 1   # the wrong point
+
+
+def test_a_tutorials_result_reads_back_from_its_report(checked_course):
+    """merge rebuilds results from report.json: a tutorial's count and status come back."""
+    _, report, _ = checked_course
+    for entry in report["cases"]:
+        again = CaseResult.from_dict(entry)
+        assert again.to_dict() == entry
+        if entry["kind"] == "source":
+            assert again.derivatives == entry["derivatives"]

@@ -788,10 +788,10 @@ class _Walk:
             return self._total(node, where)
         kind, name = _looked_at(node)
         held = self.env.get(name) if name else None
-        if kind == "grad" and self.segment.lost is not None:
-            return self._not_checked(node, where, f"the {self.segment.lost.code[:40]} before it "
-                                     f"({self.segment.lost}) was left out, so the case would "
-                                     "not have its gradients")
+        lost = self.segment.lost
+        if kind == "grad" and lost is not None and _touched(held, lost):
+            return self._not_checked(node, where, f"the {lost.code[:40]} before it ({lost}) was "
+                                     "left out, so the case would not have its gradients")
         if kind == "value" and isinstance(held, Node) and held.dtype is None and held.inline:
             return self._not_checked(node, where, "a plain Python number, not a tensor")
         if name is None or not isinstance(held, (Leaf, Node)):
@@ -1074,3 +1074,11 @@ def closure_leaves(node: Node) -> list[Leaf]:
         else:
             stack.extend(reversed(list(held.deps.values())))
     return leaves
+
+
+def _touched(held, lost: Where) -> bool:
+    """Whether a statement left out (a backward(), a zero_()) may have changed held's .grad:
+    not for a tensor made after it, whose gradient only the steps the draft kept reach."""
+    origin = getattr(held, "origin", held)
+    made = getattr(origin, "where", None)
+    return not (isinstance(made, Where) and made.order > lost.order)
