@@ -18,9 +18,20 @@ from pathlib import Path
 
 import jupytext
 
-from ._notebook import Cell, Notebook, NotebookError, Output, bound, looks_like_notebook, text_of
+from ._notebook import (
+    MAX_CELLS,
+    Cell,
+    Note,
+    Notebook,
+    NotebookError,
+    Output,
+    bound,
+    looks_like_notebook,
+    text_of,
+)
 from ._notebook import read as read_notebook
 
+MAX_TEXT_BYTES = 4_000_000     # a script or a page (jupytext's reading grows faster than its size)
 SCRIPTS = (".py",)
 PAGES = (".md", ".markdown", ".myst", ".qmd")
 TUTORIALS = (".ipynb", *SCRIPTS, *PAGES)
@@ -32,6 +43,7 @@ TAB = re.compile(r"^\s*%%tab\s+(\S+)")         # d2l: the frameworks a cell is w
 TORCH_TABS = ("pytorch", "all")
 OUT = re.compile(r"^\s*#\s*Out(?:put)?\s*(?:\[\s*\d*\s*\])?\s*:\s?(.*)$")
 COMMENT = re.compile(r"^\s*#(?: ?)(.*)$")
+FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 
 
 def read(path: str | Path) -> Notebook:
@@ -42,24 +54,49 @@ def read(path: str | Path) -> Notebook:
     if suffix not in SCRIPTS + PAGES:
         return read_notebook(path)
     what = "script" if suffix in SCRIPTS else "page"
+    if path.is_file() and path.stat().st_size > MAX_TEXT_BYTES:
+        raise NotebookError(f"{path}: the {what} is larger than {MAX_TEXT_BYTES:,} bytes")
     text = text_of(path, what)
     if "\x00" in text:
         raise NotebookError(f"{path}: the {what} is not text (it holds NUL bytes)")
-    cells = _script(text, str(path)) if suffix in SCRIPTS else _page(text, str(path), suffix)
-    notebook = Notebook(str(path), [], [])
-    for cell in cells:
-        notebook.cells += _split_outputs(cell)
-    for n, cell in enumerate(notebook.cells, 1):
-        cell.label, cell.index = f"cell {n}", n
+    text, cut = _at_most(text, suffix)
+    placed = _script(text, str(path)) if suffix in SCRIPTS else _page(text, str(path), suffix)
+    notebook = Notebook(str(path), [], [cut] if cut else [])
+    pieces = [piece for at, code in placed for piece in _split_outputs(at, code)]
+    if len(pieces) > MAX_CELLS:   # left out before each is padded to its line
+        notebook.notes.append(Note(f"line {pieces[MAX_CELLS][0] + 1}", None, f"left out: "
+                                   f"{len(pieces) - MAX_CELLS:,} code cells from here on (at "
+                                   f"most {MAX_CELLS:,} are read)"))
+        del pieces[MAX_CELLS:]
+    for n, (at, code, outputs) in enumerate(pieces, 1):   # padded: the file's line numbers
+        notebook.cells.append(Cell(f"cell {n}", "\n" * at + code, outputs, n))
     bound(notebook)
     return notebook
 
 
+def _at_most(text: str, suffix: str) -> tuple[str, Note | None]:
+    """The text up to its MAX_CELLS-th cell (a fence opens and closes one; a `# %%` or a
+    `####` line starts one), and a note saying where the rest was left out."""
+    lines = text.split("\n")
+    marker = FENCE if suffix not in SCRIPTS else re.compile(f"{PERCENT.pattern}|{SPHINX.pattern}")
+    limit = 2 * MAX_CELLS if suffix not in SCRIPTS else MAX_CELLS
+    seen = 0
+    for number, line in enumerate(lines, 1):
+        if marker.match(line):
+            seen += 1
+            if seen > limit:
+                return "\n".join(lines[:number - 1]), Note(
+                    f"line {number}", None, f"left out: the rest of the file (at most "
+                    f"{MAX_CELLS:,} cells are read)")
+    return text, None
+
+
 def is_tutorial(path: str | Path) -> bool:
-    """A file `check` and `draft` read as a tutorial, not as a case: by its suffix, or a text
-    file holding `In [n]:` markers (a notebook's export)."""
+    """A file `check` and `draft` read as a tutorial, not as a case: by its suffix (a `.txt`
+    is a notebook's text export), or a file holding `In [n]:` markers; .yaml and .yml are
+    cases."""
     path = Path(path)
-    return path.suffix.lower() in TUTORIALS or looks_like_notebook(path)
+    return path.suffix.lower() in (*TUTORIALS, ".txt") or looks_like_notebook(path)
 
 
 def text_source(path: str | Path) -> bool:
@@ -69,26 +106,27 @@ def text_source(path: str | Path) -> bool:
 
 # --- scripts --------------------------------------------------------------------------------
 
-def _script(text: str, path: str) -> list[Cell]:
+def _script(text: str, path: str) -> list[tuple[int, str]]:
     lines = text.splitlines()
     if any(map(PERCENT.match, lines)):
         fmt = "py:percent"
     elif any(map(SPHINX.match, lines)):
         fmt = "py:sphinx"
     else:   # a plain script: one cell, as it runs
-        return [Cell("", text, [], 1)]
+        return [(0, text)]
     return _placed(_jupytext(text, fmt, path), lines)
 
 
 # --- pages ----------------------------------------------------------------------------------
 
-def _page(text: str, path: str, suffix: str) -> list[Cell]:
+def _page(text: str, path: str, suffix: str) -> list[tuple[int, str]]:
     """Markdown, MyST or Quarto: d2l's and Quarto's fences made ```python (the same line
     count), MyST's {code-cell} read as MyST; then d2l's other frameworks' cells dropped."""
     lines = _without_front_matter([_fence(line) for line in text.splitlines()])
     fmt = "md:myst" if re.search(r"^\s*(`{3,}|~{3,})\s*\{code-cell\}", text, re.M) else "md"
     cells = _placed(_jupytext("\n".join(lines) + "\n", fmt, path), lines)
-    return [c for c in map(_tab, cells) if c is not None]
+    return [(at, code) for at, code in ((at, _tab(code)) for at, code in cells)
+            if code is not None]
 
 
 def _without_front_matter(lines: list[str]) -> list[str]:
@@ -105,19 +143,18 @@ def _fence(line: str) -> str:
     return f"{found[1]}{found[2]}python" if found else line
 
 
-def _tab(cell: Cell) -> Cell | None:
+def _tab(code: str) -> str | None:
     """d2l's `%%tab pytorch` (or `all`) cell with its first line blanked; None for a cell
     written for another framework (mxnet, tensorflow, jax)."""
-    lines = cell.code.split("\n")
+    lines = code.split("\n")
     first = next((i for i, line in enumerate(lines) if line.strip()), 0)
     found = TAB.match(lines[first])
     if found is None:
-        return cell
+        return code
     if found[1].lower() not in TORCH_TABS:
         return None
     lines[first] = ""
-    cell.code = "\n".join(lines)
-    return cell
+    return "\n".join(lines)
 
 
 # --- jupytext, and where its cells stand in the file ----------------------------------------
@@ -138,10 +175,11 @@ def _jupytext(text: str, fmt: str, path: str) -> list[str]:
     return sources
 
 
-def _placed(sources: list[str], lines: list[str]) -> list[Cell]:
-    """Each source as a cell padded to the line it starts on in the file, found by its first
-    line after the previous cell's (a source not found keeps its own numbering)."""
-    cells, cursor = [], 0
+def _placed(sources: list[str], lines: list[str]) -> list[tuple[int, str]]:
+    """Each source with the (0-based) line it starts on in the file, found by its first line
+    after the previous cell's (a source not found keeps its own numbering)."""
+    cells: list[tuple[int, str]] = []
+    cursor = 0
     stripped = [line.strip() for line in lines]
     for source in sources:
         own = source.split("\n")
@@ -151,21 +189,20 @@ def _placed(sources: list[str], lines: list[str]) -> list[Cell]:
         try:
             at = stripped.index(own[first].strip(), cursor)
         except ValueError:
-            cells.append(Cell("", source, [], 0))
+            cells.append((0, source))
             continue
-        start = at - first
         cursor = at + 1
-        cells.append(Cell("", "\n" * max(start, 0) + source, [], 0))
+        cells.append((max(at - first, 0), source))
     return cells
 
 
 # --- what a script shows it printed: `# Out:` comments ---------------------------------------
 
-def _split_outputs(cell: Cell) -> list[Cell]:
-    """A cell cut after each `# Out:` comment block: the code before it, with the block's
-    text as what it printed; the code after it, a cell of its own (its lines padded)."""
-    lines = cell.code.split("\n")
-    pieces: list[Cell] = []
+def _split_outputs(at: int, code: str) -> list[tuple[int, str, list[Output]]]:
+    """A cell (starting on line at) cut after each `# Out:` comment block: the code before
+    it, with the block's text as what it printed; the code after it, a cell of its own."""
+    lines = code.split("\n")
+    pieces: list[tuple[int, str, list[Output]]] = []
     start, i = 0, 0
     while i < len(lines):
         found = OUT.match(lines[i])
@@ -180,9 +217,9 @@ def _split_outputs(cell: Cell) -> list[Cell]:
                 break
             shown.append(comment[1])
             j += 1
-        code = "\n" * start + "\n".join(lines[start:i])
-        pieces.append(Cell("", code, [Output("text", "\n".join(shown))] if shown else [], 0))
+        pieces.append((at + start, "\n".join(lines[start:i]),
+                       [Output("text", "\n".join(shown))] if shown else []))
         start = i = j
-    pieces.append(Cell("", "\n" * start + "\n".join(lines[start:]), list(cell.outputs), 0))
-    return [p for p in pieces if p.code.strip()]
+    pieces.append((at + start, "\n".join(lines[start:]), []))
+    return [p for p in pieces if p[1].strip()]
 

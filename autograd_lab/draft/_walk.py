@@ -888,7 +888,7 @@ class _Walk:
             for one_cmp in self.compared:
                 label = one_cmp.shown
                 one_cmp.shown = f"cmp printed {found[label].pop(0)}" if found.get(label) else ""
-        for show in self.shows:
+        for i, show in enumerate(self.shows):
             if self.unreadable:
                 if text.strip():
                     self.note(cell.label, None, f"its output is not read: {self.unreadable}")
@@ -904,6 +904,8 @@ class _Walk:
                     self.note(cell.label, show.where.line, f"the output does not match "
                               f"{one_line(show.where.code, 60)} (it begins "
                               f"{one_line(text.strip(), 40)}): no claim taken from it")
+                else:
+                    self._unshown(self.shows[i:])
                 break
             values, text = got
             for fill, value in zip(show.fills, values):
@@ -916,6 +918,15 @@ class _Walk:
                 if any(e.key.startswith("grad/") for e in last.expect):
                     last.expect.append(Expect("warns", one_line(out.text, 100), last.where,
                                               f"{out.name}: {out.text}"))
+
+    def _unshown(self, shows: list[_Show]) -> None:
+        """A hand-written derivative printed where nothing is shown (a script, a cell never
+        run): its value is not claimed, and that is said."""
+        for show in shows:
+            if any(fill.kind == "call" for fill in show.fills):
+                self.note(show.where.cell, show.where.line, f"not checked: "
+                          f"{one_line(show.where.code, 60)}: nothing it printed is shown (a "
+                          "script shows it in `# Out:` comments after the print)")
 
     def _echo(self, line: str) -> bool:
         """Python's warnings repeat the offending line, indented by two spaces."""
