@@ -336,3 +336,29 @@ def test_a_tutorials_result_reads_back_from_its_report(checked_course):
         assert again.to_dict() == entry
         if entry["kind"] == "source":
             assert again.derivatives == entry["derivatives"]
+
+
+def test_a_script_too_large_or_of_too_many_cells_is_bounded(tmp_path):
+    big = tmp_path / "big.py"
+    big.write_text("x = 1\n" * 700_000, encoding="utf-8")     # 4.2 MB
+    result = CliRunner().invoke(main, ["draft", str(big), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: {big}: the script is larger than 4,000,000 bytes"
+    many = tmp_path / "many.py"
+    many.write_text("# %%\nx = 1\n\n" * 2_100, encoding="utf-8")
+    notebook = read(many)
+    assert len(notebook.cells) == 2_000
+    assert [str(n) for n in notebook.notes] == [
+        "line 6001: left out: the rest of the file (at most 2,000 cells are read)"]
+
+
+def test_a_derivative_whose_values_alone_are_checked_says_so(tmp_path):
+    done = draft(Path(__file__).parent / "seeds" / "000_7a1dc45c2486f83f.txt", tmp_path,
+                 verify=False)
+    count = done.derivatives()
+    assert count["found"] == 7 and count["checked"] == 6
+    assert count["unchecked"] == [{
+        "line": 3, "cell": "In [3]", "text": "def dz_dx(x):",
+        "reason": "only the values it printed are checked, against its own formula (its "
+                  "arithmetic): the tutorial builds no graph that autograd differentiates "
+                  "for it"}]

@@ -140,6 +140,8 @@ def _total(graph: Graph, total: Compared, note) -> Entry | None:
     hand = total.hand
     assert hand is not None   # a total is made with its hand-written side
     if not (isinstance(wrt, Leaf) and wrt.grad):
+        note(total.where, f"not checked: {total.where.code}: {total.target} is not a tensor "
+             f"of the graph of {graph.output.name} that requires grad")
         return None
     if any(isinstance(d, (Leaf, Node)) and graph.same(n, d) is None
            for n, d in hand.deps.items()):

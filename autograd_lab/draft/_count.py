@@ -32,6 +32,8 @@ NOT_BY_HAND = re.compile(r"requires_grad|zero_grad|no_grad|enable_grad|set_grad|
 SECTIONS_NOT_CHECKING = ("name", "title", "source", "dtype", "inputs", "forward", "output",
                          "upstream", "dims", "steps", "tolerance", "order")
 PLACE = re.compile(r"((?:In \[[^\]]*\]|cell \d+), line (\d+))")
+VALUES = ("only the values it printed are checked, against its own formula (its "
+          "arithmetic): the tutorial builds no graph that autograd differentiates for it")
 RESETS = ("zeros", "zeros_like", "empty_like", "ones_like", "full_like")   # a .grad reset or a
 # buffer made to fill: no derivative yet
 CLASS_RULE = "a backward rule in a class: the draft does not read classes (write it as a case)"
@@ -69,16 +71,18 @@ def find(notebook: Notebook) -> list[Found]:
     return found
 
 
-def covered(written: str) -> set[tuple[str, int]]:
+def covered(written: str, steps: bool = False) -> set[tuple[str, int]]:
     """(cell, line) of each entry of a draft that is compared (its hand-written derivatives,
-    claims and points), read back from the entries' comments."""
+    claims and points), read back from the entries' comments; with steps, a values case's
+    steps too (a derivative's printed values, checked against its formula)."""
     places: set[tuple[str, int]] = set()
     section = ""
     for line in written.split("\n"):
         top = re.match(r"^([A-Za-z_]\w*):", line)
         if top:
             section = top[1]
-        if section in SECTIONS_NOT_CHECKING or line.lstrip().startswith("#"):
+        if (section in SECTIONS_NOT_CHECKING and not (steps and section == "steps")) \
+                or line.lstrip().startswith("#"):
             continue
         _, hash_, comment = line.partition("  # ")
         if hash_:
@@ -87,10 +91,12 @@ def covered(written: str) -> set[tuple[str, int]]:
 
 
 def tally(found: list[Found], compared: set[tuple[str, int]], failed_cases: dict,
-          notes: list[Note], calls: dict[str, set[tuple[str, int]]]) -> dict:
+          notes: list[Note], calls: dict[str, set[tuple[str, int]]],
+          valued: frozenset = frozenset()) -> dict:
     """report.json's `derivatives` for one source: found, checked, and each unchecked one.
     compared: the places of compared cases' entries; failed_cases: place -> why the case
-    drafted from it could not be checked; calls: a function's name -> where it is called."""
+    drafted from it could not be checked; calls: a function's name -> where it is called;
+    valued: the places of values cases' entries (a printed value checked, not a gradient)."""
     by_place = {(n.cell, n.line): n.text for n in notes if n.line}
     unchecked = []
     for f in found:
@@ -98,7 +104,8 @@ def tally(found: list[Found], compared: set[tuple[str, int]], failed_cases: dict
         if f.reason == "" and places & compared:
             continue
         reason = f.reason or next((failed_cases[p] for p in sorted(places) if p in failed_cases),
-                                  None) or _said(by_place.get((f.cell, f.line)), f) or _why(f)
+                                  None) or (VALUES if places & valued else None) \
+            or _said(by_place.get((f.cell, f.line)), f) or _why(f)
         unchecked.append({"line": f.line, "cell": f.cell, "text": f.text,
                           "reason": one_line(reason, 300)})
     return {"found": len(found), "checked": len(found) - len(unchecked), "unchecked": unchecked}

@@ -23,6 +23,7 @@ class Written:
     to_write: list[str]          # chain_rule edges the author still has to write
     origins: dict[int, str]      # YAML line -> the cell and line it came from
     covers: set = field(default_factory=set)   # (cell, line) of the entries it compares
+    valued: set = field(default_factory=set)   # a values case's: its printed values' places
 
 
 @dataclass
@@ -44,8 +45,10 @@ class Drafted:
         """report.json's `derivatives`: those found, checked by the cases compared (default:
         every case drafted, which the draft command can say before anything is checked)."""
         cases = self.cases if compared is None else compared
-        places = set().union(*(w.covers for w in cases)) if cases else set()
-        return _count.tally(self.found, places, failed or {}, self.notes, self.calls)
+        places = set().union(*(w.covers for w in cases if w.kind != "values"))
+        valued = set().union(*(w.valued for w in cases if w.kind == "values"))
+        return _count.tally(self.found, places, failed or {}, self.notes, self.calls,
+                            frozenset(valued))
 
 
 def default_folder(notebook: str | Path) -> Path:
@@ -73,7 +76,8 @@ def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = Tr
         path = _write.write(one, folder, str(notebook), extra)
         text = path.read_text(encoding="utf-8")
         written = Written(path, one.name, one.kind, one.cells, one.claims, list(one.to_write),
-                          _write.origins(text), _count.covered(text))
+                          _write.origins(text), _count.covered(text),
+                          _count.covered(text, steps=True) if one.kind == "values" else set())
         refused = _refused(written)
         if refused is None:
             done.files.append(written)
