@@ -7,7 +7,8 @@ import importlib
 # `autograd-lab --help` and pytest's start-up (the plugin) stay light
 _EXPORTS = {
     "load_case": "api", "check_file": "api", "check_paths": "api", "case_files": "api",
-    "assert_passes": "api", "diagnosis": "api",
+    "assert_passes": "api", "diagnosis": "api", "check_function": "api",
+    "check_autograd_function": "api", "case_from_dict": "api", "cases_from_source": "api",
     "Case": "case", "Behaviour": "case", "CaseError": "errors", "CaseResult": "result",
     "PASSED": "result", "FAILED": "result", "ERROR": "result", "Problem": "result",
     "UNCHECKED": "result",

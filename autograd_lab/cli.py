@@ -8,20 +8,31 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import click
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="autograd-lab")
-def main():
+@click.pass_context
+def main(ctx):
     """Prove a worked autograd example right: the hand-written chain rule, SymPy and
     torch.autograd, checked against each other from one YAML case."""
+    if ctx.invoked_subcommand == "check":   # its defaults: the project's [tool.autograd-lab]
+        from .settings import BadSettings, find
+        try:
+            found = find()
+        except BadSettings as exc:
+            raise click.UsageError(_shown(exc)) from None
+        ctx.obj = found
+        ctx.default_map = {"check": found.check_defaults()}
 
 
 FORMATS = ("json", "md", "junit", "plots")  # kept here so that --help imports nothing heavy
 MAX_TIMEOUT = 1_000_000.0  # check.MAX_SECONDS, likewise: the most a timer holds (11 days)
 STOPPED = 130              # stopping.EXIT: SIGINT or SIGTERM ended the run
+NOTHING = 5                # no case to check (pytest's and nbval's "no tests collected")
 
 
 def _formats(ctx, param, value):
@@ -46,6 +57,32 @@ TIMEOUT = click.option(
     envvar="AUTOGRAD_LAB_TIMEOUT", metavar="SECONDS",
     help=f"Time allowed for one case; past it the case is an error (0: no limit; at most "
          f"{MAX_TIMEOUT:,.0f}).")
+
+
+def _tolerance(ctx, param, value):
+    """RTOL[,ATOL]: two numbers, 0 or more."""
+    if value is None:
+        return None
+    try:
+        numbers = tuple(float(v) for v in value.split(","))
+    except ValueError:
+        numbers = ()
+    if len(numbers) == 1:
+        numbers += (0.0,)
+    if len(numbers) != 2 or not all(0 <= n < float("inf") for n in numbers):
+        raise click.BadParameter(f"give RTOL or RTOL,ATOL, numbers from 0; not {value}")
+    return numbers
+
+
+def _keywords(ctx, param, value):
+    """-k EXPR, read now: a mistake in it is a usage error before any work."""
+    if value is None:
+        return None
+    from .selection import BadExpression, Keywords
+    try:
+        return Keywords(value)
+    except BadExpression as exc:
+        raise click.BadParameter(_shown(exc)) from None
 
 
 def _shard(ctx, param, value):
@@ -77,39 +114,111 @@ def _shard(ctx, param, value):
               help="Each file's seconds in an earlier run, read (if there) to balance --shard.")
 @click.option("--store-durations", is_flag=True,
               help="Record each file's seconds in --durations.")
+@click.option("--tolerance", callback=_tolerance, metavar="RTOL[,ATOL]",
+              help="The tolerance of a case that sets none (default: by dtype, as "
+                   "torch.testing.assert_close's).")
+@click.option("-k", "keywords", callback=_keywords, metavar="EXPR",
+              help="Check only the cases whose names match EXPR, as pytest's -k: words "
+                   "matched as substrings of the case's name, its file's and folders' names, "
+                   "with and, or, not and parentheses.")
+@click.option("--lf", "--last-failed", "last_failed", is_flag=True,
+              help="Check only the cases that failed or were in error in the last run (its "
+                   "report.json in --out); all of them when none did.")
+@click.option("-x", "--exitfirst", is_flag=True,
+              help="Stop at the first case that fails or is in error (the reports then hold "
+                   "the cases checked).")
+@click.option("-q", "--quiet", "quiet", count=True,
+              help="Less output: no line for a case that passed, no table.")
+@click.option("-v", "--verbose", "verbose", count=True,
+              help="More output: a line for every case, even where a progress bar would "
+                   "stand in for them.")
 @click.option("--allow-unchecked", is_flag=True,
               help="Exit 0 (not 2) when a case or a tutorial compared nothing; it is still "
                    "reported as unchecked, never as passed.")
-def check(paths, out, jobs, formats, timeout, shard, durations, store_durations,
-          allow_unchecked):
-    """Check case files (files or folders; default: cases/). A tutorial (a notebook .ipynb
-    or its `In [n]:` text export, a .py script, a Markdown, MyST or Quarto page; in a folder,
-    those that mention torch) is drafted into a temporary folder and its drafts checked, and
-    its hand-written derivatives counted: found, checked, and why the others were not.
+@click.pass_context
+def check(ctx, paths, out, jobs, formats, timeout, shard, durations, store_durations,
+          tolerance, keywords, last_failed, exitfirst, quiet, verbose, allow_unchecked):
+    """Check case files (files or folders; default: the paths of [tool.autograd-lab] in
+    pyproject.toml, else cases/). A tutorial (a notebook .ipynb or its `In [n]:` text
+    export, a .py script, a Markdown, MyST or Quarto page; in a folder, those that mention
+    torch) is drafted into a temporary folder and its drafts checked, and its hand-written
+    derivatives counted: found, checked, and why the others were not.
 
     Writes report.json, report.md, junit.xml and plots/ into --out; with
     $GITHUB_STEP_SUMMARY set, appends the summary to it. One run writes into a folder at a
-    time: a second waits for it.
+    time: a second waits for it. pyproject.toml's [tool.autograd-lab] table sets defaults
+    (paths, out, format, jobs, timeout, tolerance); a flag given here wins.
 
     Exit 0 when every case passed, 1 when any failed, 2 when any is in error or compared
     nothing (unchecked; unless --allow-unchecked), a report could not be written or the
-    command was used wrongly; 130 when stopped (Ctrl-C,
-    SIGTERM): each report file is then whole, this run's or an earlier one's."""
+    command was used wrongly; 5 when there is no case to check;
+    130 when stopped (Ctrl-C, SIGTERM): each report file is then whole, this run's or an
+    earlier one's."""
+    paths = paths or getattr(ctx.obj, "paths", ())
     if not paths and not Path("cases").exists():
-        raise click.UsageError("no cases/ folder here: name the case files or folders to check, "
-                               "or start one with `autograd-lab init`")
+        _nothing("no cases/ folder here: name the case files or folders to check, "
+                 "or start one with `autograd-lab init`")
     paths = paths or (Path("cases"),)
     missing = [_shown(p) for p in paths if not p.exists()]
     if missing:
         raise click.UsageError(f"no such file or folder: {', '.join(missing)}")
     formats = _drawable(formats)
+    choice = Choice(keywords, _failed_before(out) if last_failed else None,
+                    exitfirst, verbose - quiet, allow_unchecked)
+    if tolerance is not None:   # read by each check, in every worker, as the timeout is
+        os.environ["AUTOGRAD_LAB_TOLERANCE"] = ",".join(map(repr, tolerance))
     from .reports import Run
     # the Run before torch and SymPy load: it forks its drawing processes
-    with _stoppable(REPORTS_WHOLE) as stop, _report_folder(out), Run(out, formats) as run:
+    with _stoppable(REPORTS_WHOLE) as stop, _report_folder(out), \
+            Run(out, formats, say=None if choice.verbosity < 0 else click.echo) as run:
         from .draft import checked_notebooks  # it loads the checker: after the forks
         with checked_notebooks(paths, click.echo) as drafted:
             _check(drafted.paths, jobs, timeout, run, formats, stop, drafted,
-                   (shard, durations, store_durations), allow_unchecked)
+                   (shard, durations, store_durations), choice)
+
+
+class Choice(NamedTuple):
+    """What of the files a run checks and how much it says: -k, --lf, -x, -q/-v."""
+
+    keywords: Any = None         # selection.Keywords, or None: every file
+    failed: set | None = None    # the files that did not pass last time, or None: every file
+    exitfirst: bool = False
+    verbosity: int = 0           # -v minus -q
+    allow_unchecked: bool = False   # an unchecked case: exit 0, not 2
+
+    @property
+    def whole(self) -> bool:
+        """Every file is checked (no -k, no --lf): a tutorial's count can be told."""
+        return self.keywords is None and not self.failed
+
+    def files(self, files: list) -> list:
+        from .selection import failed_selected, keyword_selected
+        if self.failed:
+            again = failed_selected(files, self.failed)
+            if not again:   # as pytest's --lf: none of them among these paths, so every one
+                click.echo("note: --lf: no case that failed last time is among these paths; "
+                           "checking every case", err=True)
+            files = again or files
+        if self.keywords is not None:
+            files = keyword_selected(files, self.keywords)
+        return files
+
+
+def _failed_before(out: Path) -> set | None:
+    """--lf: the last run's failed files, from out/report.json; said when there are none."""
+    from .selection import last_failed
+    failed = last_failed(out / "report.json")
+    if not failed:
+        click.echo(f"note: --lf: no failed case in {_shown(out / 'report.json')}"
+                   + ("" if failed is not None else " (no report to read)")
+                   + "; checking every case", err=True)
+    return failed
+
+
+def _nothing(message: str) -> None:
+    """Nothing to check: one line and exit 5, as pytest when it collects nothing."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(NOTHING)
 
 
 def _shown(text) -> str:
@@ -156,13 +265,15 @@ def _drawable(formats: tuple) -> tuple:
 
 
 def _check(paths, jobs, timeout, run, formats, stop, drafted,
-           sharding=(None, None, False), allow_unchecked=False) -> None:
+           sharding=(None, None, False), choice: Choice | None = None) -> None:
+    choice = choice or Choice()
     from .startup import frozen_imports
     with frozen_imports():
         from .check import case_files
         from .parallel import check_files, one_thread
         from .reports import MAX_CASES, console, exit_code, progress, show
         from .reports import summary as show_summary
+        from .result import PASSED
     stop.check()   # a Ctrl-C that an import swallowed still stops the run
 
     os.environ["AUTOGRAD_LAB_TIMEOUT"] = str(timeout)  # read by each check, in every worker
@@ -171,34 +282,45 @@ def _check(paths, jobs, timeout, run, formats, stop, drafted,
     warnings.simplefilter("ignore", RuntimeWarning)
     files = case_files(paths)
     if not files and not drafted.errors and not drafted.tutorials:
-        raise click.UsageError(f"no case files (*.yaml) under {', '.join(map(_shown, paths))}")
-    part = _part(paths, files, sharding, run, formats)
+        _nothing(f"no case files (*.yaml) under {', '.join(map(_shown, paths))}")
+    chosen = choice.files(files)
+    if not chosen and not drafted.errors and not drafted.tutorials:
+        _nothing(f"no case selected: {len(files)} case file(s), none chosen by -k or --lf")
+    part = _part(paths, chosen, sharding, run, formats)
     files = part.files
-    # each tutorial's own result, its count, after its cases (a shard checks only some of them)
-    sources = drafted.sources() if sharding[0] is None else iter(())
-    extra = len(drafted.errors) + (len(drafted.tutorials) if sharding[0] is None else 0)
+    # each tutorial's own result, its count, after its cases (a shard, -k or --lf checks only
+    # some of them: then none)
+    counted = sharding[0] is None and choice.whole
+    sources = drafted.sources() if counted else iter(())
+    extra = len(drafted.errors) + (len(drafted.tutorials) if counted else 0)
     run.begin(len(files) + extra)
     out = console()
     results = []
     # the plots draw MAX_CASES cases, those that did not pass first: each check computes its
     # curves while the case is at hand where it may be drawn
     sweep = "unless passed" if "plots" in formats else None
-    with progress(out, len(files) + extra) as advance:
+    bar = choice.verbosity <= 0   # -v: every case's line, no progress bar in their place
+    with progress(out, len(files) + extra if bar else 0) as advance:
         checked = check_files(files, jobs, sweep, sweep_first=MAX_CASES)
-        for result in itertools.chain(drafted.errors, checked, sources):
-            stop.check()
-            result = drafted.relabel(result)  # a drafted case: named by the notebook's cells
-            show(result, out, quiet=advance.shown)
-            results.append(result)
-            run.add(result)
-            advance()
+        with contextlib.closing(checked):   # -x leaves early: its -j workers end with it
+            for result in itertools.chain(drafted.errors, checked, sources):
+                stop.check()
+                result = drafted.relabel(result)  # a drafted case: named by the notebook's cells
+                show(result, out, quiet=advance.shown or choice.verbosity < 0)
+                results.append(result)
+                run.add(result)
+                advance()
+                if choice.exitfirst and result.status != PASSED:
+                    out.print(f"stopped at the first case that did not pass (-x): "
+                              f"{len(results)} of {len(files) + extra} checked")
+                    break
     with stop.held():   # the reports are written whole, all of them: a stop waits for them
         unwritten = _write(run, results)
         if sharding[2]:
             from .shard import record
             record(sharding[1], part, results)
-    show_summary(results, out, run.out)
-    sys.exit(max(exit_code(results, allow_unchecked), 2 if unwritten else 0))
+    show_summary(results, out, run.out, table_shown=choice.verbosity >= 0)
+    sys.exit(max(exit_code(results, choice.allow_unchecked), 2 if unwritten else 0))
 
 
 def _write(run, results) -> list[str]:
@@ -296,8 +418,19 @@ def draft(notebook, out):
     sys.exit(run_draft(notebook, out, click.echo))
 
 
+def _case_names(ctx, param, incomplete: str):
+    """explain's CASE, completed: the names of the cases under cases/, then files (the
+    shell's own file completion)."""
+    from click.shell_completion import CompletionItem
+    folder = Path("cases")
+    stems = sorted({p.stem for suffix in ("*.yaml", "*.yml") for p in folder.rglob(suffix)}
+                   if folder.is_dir() else ())
+    return ([CompletionItem(stem) for stem in stems if stem.startswith(incomplete)]
+            + [CompletionItem(incomplete, type="file")])
+
+
 @main.command()
-@click.argument("case")
+@click.argument("case", type=click.Path(dir_okay=False), shell_complete=_case_names)
 @TIMEOUT
 def explain(case, timeout):
     """Print a case's derivation step by step: the forward values, each local derivative,

@@ -6,7 +6,7 @@ import gc
 import multiprocessing
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -20,7 +20,7 @@ from .stopping import ignored
 
 
 def check_files(files: Iterable, jobs: int = 1, sweep: str | None = None,
-                sweep_first: int = 0) -> Iterator[CaseResult]:
+                sweep_first: int = 0) -> Generator[CaseResult, None, None]:
     """check_file for each file, in order; jobs > 1 spreads them over that many processes
     (0: one per core). A worker that dies takes no result with it: what it left unchecked is
     checked again, each file in a process of its own, so that a file that kills its process

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest._code.code import ExceptionChainRepr, ReprEntryNative, ReprFileLocation, ReprTraceback
 
 from .result import ERROR, FAILED, PASSED, UNCHECKED, derivatives_line
 from .text import terminal
@@ -30,14 +31,23 @@ FLAG = "--autograd-lab"
 DEFAULT_FOLDERS = ["cases"]   # what --autograd-lab collects when the ini option is not set
 MARK = "autograd_lab"
 SUFFIXES = (".yaml", ".yml")
-PROPERTY_ELEMENTS = 20   # elements of a vector gradient written into a user property
+# the top-level keys that make a YAML file a case (case-format.md), each a case's own word: a
+# scalar or tensor case has forward (and chain_rule), a behaviour case steps. One is enough,
+# so that a case missing another required key (inputs) is still collected and its mistake
+# said; any other YAML (a training config beside the cases) is not ours
+CASE_KEYS = frozenset({"forward", "chain_rule", "steps"})
+SNIFF_BYTES = 1 << 20   # of a file read to find its top-level keys (a case is far smaller)
+TOP_KEY = re.compile(r"""^(["']?)([A-Za-z_][\w-]*)\1[ \t]*:(?:[ \t]|$)""", re.MULTILINE)
+FLOW_KEY = re.compile(r"""[{,][ \t\r\n]*(["']?)([A-Za-z_][\w-]*)\1[ \t]*:""")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(INI, type="args", default=[],
-                  help="autograd-lab: folders whose *.yaml files are collected as cases "
-                       "(a name matches any folder of that name; a path with '/' is taken "
-                       "from the rootdir). Setting it turns the plugin on.")
+                  help="autograd-lab: folders whose case files (*.yaml with a key "
+                       "forward, chain_rule or steps) are collected (a name matches any "
+                       "folder of that name; a path with '/', such as cases/ or "
+                       "docs/lessons, is taken from the rootdir). Setting it turns the "
+                       "plugin on.")
     parser.addini(INI_TUTORIALS, type="args", default=[],
                   help="autograd-lab: globs, from the rootdir, of tutorials (notebooks, .py "
                        "scripts, Markdown/MyST/Quarto pages) drafted and checked in place: a "
@@ -45,7 +55,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                        "derivatives. Setting it turns the plugin on for them.")
     parser.getgroup("autograd-lab").addoption(
         FLAG, action="store_true", dest="autograd_lab",
-        help="collect autograd-lab case files: *.yaml under the folders of the ini option "
+        help="collect autograd-lab case files: the *.yaml cases under the folders of the ini "
+             "option "
              f"{INI} (default: {' '.join(DEFAULT_FOLDERS)}) and those named on the command line")
 
 
@@ -68,10 +79,32 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path):
     if file_path.suffix not in SUFFIXES:
         return None
     folders = _folders(parent.config)
-    if folders and (parent.session.isinitpath(file_path)
-                    or _under_cases(file_path, parent.config, folders)):
+    if not folders:
+        return None
+    named = parent.session.isinitpath(file_path)
+    if not (named or _under_cases(file_path, parent.config, folders)):
+        return None
+    if is_case(file_path):
         return CaseFile.from_parent(parent, path=file_path, **_shown_id(file_path, parent.config))
-    return None
+    if named:   # asked for by name: said once, as a collection error, rather than ignored
+        return NotACase.from_parent(parent, path=file_path, **_shown_id(file_path, parent.config))
+    return None   # a training config or a fixture beside the cases: not ours, left alone
+
+
+def is_case(path: Path) -> bool:
+    """Whether a YAML file is a case: one of its top-level keys is forward, chain_rule or
+    steps. Read as text, not parsed (collection stays fast and imports nothing heavy), so a
+    case with a YAML mistake is still collected and its mistake reported; a file that cannot
+    be read is collected too, for the check to say why."""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(SNIFF_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return True
+    keys = {m[2] for m in TOP_KEY.finditer(text)}
+    if text.lstrip().startswith("{"):   # a case written as one flow mapping
+        keys |= {m[2] for m in FLOW_KEY.finditer(text)}
+    return bool(keys & CASE_KEYS)
 
 
 def _shown_id(path: Path, config: pytest.Config) -> dict:
@@ -99,10 +132,10 @@ def _under_cases(path: Path, config: pytest.Config, chosen: list[str]) -> bool:
     folders = ((root.name,) + path.relative_to(root).parent.parts if path.is_relative_to(root)
                else path.parts)
     for entry in chosen:
-        if "/" in entry.strip("/"):
+        if "/" in entry:   # cases/, ./cases, docs/lessons: a folder from the rootdir
             if path.is_relative_to((root / entry).resolve()):
                 return True
-        elif entry.strip("/") in folders:
+        elif entry in folders:   # cases: any folder so named
             return True
     return False
 
@@ -128,6 +161,15 @@ class CaseProblem(Exception):
     def __init__(self, result):
         super().__init__(result.status)
         self.result = result
+
+
+class NotACase(pytest.File):
+    """A YAML file named on the command line that is no case: one collection error saying so."""
+
+    def collect(self):
+        raise pytest.Collector.CollectError(
+            f"{terminal(str(self.path), markup=False)}:1: not an autograd-lab case: it has "
+            "none of the keys forward, chain_rule, steps (case-format.md)")
 
 
 class CaseFile(pytest.File):
@@ -161,10 +203,23 @@ class CaseItem(pytest.Item):
             raise CaseProblem(self.result)
 
     def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, CaseProblem):
-            from .api import diagnosis
-            return diagnosis(excinfo.value.result)
-        return super().repr_failure(excinfo, style)
+        """The diagnosis, and as pytest's crash line (what --tb=line prints, and the short
+        summary) `path:line: the first problem`. With --tb=line that line alone: the one
+        line is what was asked for."""
+        if not isinstance(excinfo.value, CaseProblem):
+            return super().repr_failure(excinfo, style)
+        from .api import diagnosis
+        result = excinfo.value.result
+        path, line, _ = self.reportinfo()
+        first = result.problems[0] if result.problems else f"case {result.name} {result.status}"
+        crash = ReprFileLocation(path, line + 1, _words(first, result.file))
+        shown = diagnosis(result)
+        if self.config.getoption("tbstyle", "auto") == "line":
+            # a failure's crash line is printed after this repr; an error's is not: its own
+            shown = str(crash) if result.status in (ERROR, UNCHECKED) else ""
+        # an exception's repr, so that pytest-xdist sends it whole and --tb=line finds its crash
+        entries = [ReprEntryNative([shown + "\n"])] if shown else []
+        return ExceptionChainRepr([(ReprTraceback(entries, None, "native"), crash, None)])
 
     def reportinfo(self):
         """The path as the node id shows it (escaped where it must be), and once checked, the
@@ -187,18 +242,10 @@ class CaseItem(pytest.Item):
             return self.path
 
     def _record(self, result) -> None:
-        """The result as user properties, which `pytest --junitxml` writes per testcase."""
-        self.user_properties += [("case", terminal(result.name, markup=False)),
-                                 ("kind", result.kind), ("status", result.status)]
-        self.user_properties += [("note", terminal(note, markup=False)) for note in result.notes]
-        if not result.points:  # an error, or a behaviour case: no gradients to compare
-            return
-        base = result.points[0]
-        self.user_properties.append(("worst_difference", f"{result.worst:.6g}"))
-        self.user_properties += [(f"grad/{param}", _json(by_method))
-                                 for param, by_method in base.gradients.items()]
-        self.user_properties += [(f"hessian/{entry}", _json(by_method))
-                                 for entry, by_method in base.hessian.items()]
+        """The result as user properties, which `pytest --junitxml` writes per testcase: the
+        very properties of the CLI's junit.xml (one scheme, one history a case)."""
+        from .reports import junit_properties
+        self.user_properties += junit_properties(result)
 
 
 @functools.cache
@@ -210,10 +257,11 @@ def _check_file():
     return check_file
 
 
-def _json(by_method: dict) -> str:
-    trimmed = {m: v[:PROPERTY_ELEMENTS] + ["..."] if isinstance(v, list)
-               and len(v) > PROPERTY_ELEMENTS else v for m, v in by_method.items()}
-    return json.dumps(trimmed)
+def _words(problem, file: str) -> str:
+    """A problem's words without the place it opens with (the crash line puts its own), on
+    one line, escaped for the terminal."""
+    from .result import split_place
+    return terminal(split_place(problem, file)[0], markup=False)
 
 
 # --- tutorials: drafted in place, a test a drafted case and one for the tutorial's count -------

@@ -138,6 +138,9 @@ class CaseResult:
     sweeps: dict = field(default_factory=dict)  # param -> Sweep, when plots are asked for
     backward: list[BackwardResult] = field(default_factory=list)   # tensor cases
     sympy_at: object = None      # tensor cases: "full", or the reduced dims SymPy ran at
+    # the formula check (hand-written edges and totals at random points): how many points,
+    # which inputs moved and which were held at their values; None where it did not run
+    formulas_at: object = None
     # a tutorial's source (kind "source"): its hand-written derivatives found, checked, and
     # each unchecked one {line, cell, text, reason}
     derivatives: dict | None = None
@@ -165,6 +168,8 @@ class CaseResult:
         if self.sympy_at is None:   # a case of the scalar lessons: its keys as they were
             out.pop("sympy_at")
             out.pop("backward")
+        if self.formulas_at is None:
+            out.pop("formulas_at")
         if self.derivatives is None:   # a case, not a tutorial's source
             out.pop("derivatives")
         for point in out["points"]:

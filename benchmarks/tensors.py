@@ -3,7 +3,8 @@ one run:
 
 - the exercise-sized MLP (cases/mlp_backprop_ninja.yaml: batch 32, 4,137 parameters,
   batchnorm) checked by the whole `autograd-lab check` process, against
-  `python -c "import torch, sympy"`: at most 3x;
+  `python -c "import torch, sympy"`: at most 3x; and against the script a tutorial author
+  writes instead (benchmarks/peer_mlp.py), whole process beside whole process: at most 1.3x;
 - a 1000x1000 tanh(X @ W).mean() with a hand-written dW, checked in a warm process, against
   torch's own forward and backward of the same expression (imports excluded in both): at most
   3x the time and 3x the peak memory. torch runs its reference on one thread, as the CLI runs
@@ -71,6 +72,18 @@ def run(b, quick: bool) -> None:
     _row("import", _s(imported["seconds"]), _s(imported["cpu"]), "1x", "1x")
     _row("check", _s(checked["seconds"]), _s(checked["cpu"]), f"{r:.2f}x", f"{c:.2f}x")
     b.target("5. MLP exercise check vs import torch, sympy", f"{r:.2f}x", "<= 3x", r <= 3)
+
+    _title("5b. Tensors: the same MLP, whole `autograd-lab check` vs the script a tutorial "
+           "author writes instead (benchmarks/peer_mlp.py: forward, backward, the hand-written "
+           "backward, cmp() on every node, gradcheck(fast_mode=True) in float64)")
+    peer, checked = b.pair(
+        lambda: b.command(sys.executable, str(ROOT / "benchmarks" / "peer_mlp.py"), check=True),
+        lambda: b.command(*exe, "check", ninja, "--out", "ninja"))
+    r, c = checked["seconds"] / peer["seconds"], checked["cpu"] / peer["cpu"]
+    _row("command", "seconds", "cpu", "ratio", "cpu ratio")
+    _row("peer script", _s(peer["seconds"]), _s(peer["cpu"]), "1x", "1x")
+    _row("check", _s(checked["seconds"]), _s(checked["cpu"]), f"{r:.2f}x", f"{c:.2f}x")
+    b.target("5b. MLP exercise check vs the peer script", f"{r:.2f}x", "<= 1.3x", r <= 1.3)
 
     n = 300 if quick else 1000
     _title(f"6. Tensors: tanh(X @ W).mean(), {n}x{n}, hand-written dW, vs torch's own forward "

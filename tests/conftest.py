@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-CASES = Path(__file__).resolve().parent.parent / "cases"
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ROOT / "cases"
 
 
 @pytest.fixture

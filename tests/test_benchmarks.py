@@ -36,3 +36,13 @@ def test_formulas_are_printed_in_the_case_language():
     assert case_text(sp.Heaviside(x)) == "step(x)"
     assert case_text(sp.Abs(x) + sp.Max(0, x)) in ("abs(x) + relu(x)", "relu(x) + abs(x)")
     assert case_text(sp.E * x) == "e*x"
+
+
+def test_the_peer_script_checks_every_node_of_the_case(capsys):
+    """benchmarks/peer_mlp.py, the reference of the MLP figure, does the work it is timed for:
+    one cmp() line for each of the case's 26 backward entries, all agreeing, and gradcheck."""
+    from benchmarks import peer_mlp
+    assert peer_mlp.main()
+    lines = capsys.readouterr().out.splitlines()
+    assert len([line for line in lines if "| approximate: True" in line]) == 26
+    assert lines[-1] == "gradcheck: True"

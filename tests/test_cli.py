@@ -54,4 +54,18 @@ def test_an_error_exits_2_and_the_other_cases_are_still_reported(tmp_path):
 
 def test_wrong_usage_exits_2(tmp_path):
     assert run("check", str(tmp_path / "nowhere")).exit_code == 2
-    assert run("check", str(tmp_path)).exit_code == 2  # no case files
+    assert run("check", "-k", "a and").exit_code == 2
+
+
+def test_nothing_to_check_exits_5(tmp_path, monkeypatch):
+    """As pytest and nbval do when they collect nothing: no case files, no cases/ folder,
+    or a -k that chooses none."""
+    (tmp_path / "notes.txt").write_text("no case here\n")
+    done = run("check", str(tmp_path))
+    assert (done.exit_code, done.output) == (5, f"error: no case files (*.yaml) under {tmp_path}\n")
+    monkeypatch.chdir(tmp_path)
+    done = run("check")
+    assert done.exit_code == 5 and done.output.startswith("error: no cases/ folder here")
+    done = run("check", str(CASES), "-k", "no_such_case", "--out", str(tmp_path / "r"))
+    assert done.exit_code == 5
+    assert done.output.startswith("error: no case selected: ")

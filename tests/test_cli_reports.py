@@ -14,8 +14,8 @@ def test_format_picks_the_reports(tmp_path):
     run = CliRunner().invoke(main, ["check", str(CASES / "x_squared.yaml"), "--out",
                                     str(tmp_path), "--format", "junit", "--format", "md"])
     assert run.exit_code == 0, run.output
-    # and the lock a run holds on its folder (.autograd-lab.lock), left for the next run
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".autograd-lab.lock", "junit.xml",
+    # and no lock file: a run removes .autograd-lab.lock when it ends
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junit.xml",
                                                            "report.md"]
     assert "### Plots" not in (tmp_path / "report.md").read_text()
 

@@ -6,6 +6,7 @@ import os
 import pytest
 
 from autograd_lab.check import check_file
+from autograd_lab.reports import _drawers
 from autograd_lab.reports import _plots as plots
 from autograd_lab.reports._drawers import Drawers
 from autograd_lab.result import CaseResult, PointResult
@@ -106,3 +107,26 @@ def test_past_the_cap_likely_plots_are_drawn_as_the_results_come(tmp_path, monke
         written = drawers.finish(results)
     assert [p.name for p in written] == ["c2-v.png", "c3-v.png"]
     assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["c2-v.png", "c3-v.png"]
+
+
+def test_the_wait_for_the_plots_is_said(results, tmp_path, monkeypatch):
+    """What is left to draw once the cases are checked is said in a line (a run of 302 cases
+    had been silent for 8.5 s there), when it is many (here 2 are); here no process drew
+    ahead, so all of it is left."""
+    monkeypatch.setattr(_drawers, "SAY_FROM", 2)
+    said: list[str] = []
+    with Drawers(tmp_path, processes=0, say=said.append) as drawers:
+        for result in results:
+            drawers.add(result)
+        written = drawers.finish(results)
+    assert [p.name for p in written] == ["x_squared-x.png", "vector_mean_square-x.png"]
+    assert said == ["drawing 2 plots ..."]
+
+
+def test_a_few_plots_left_are_not_said(results, tmp_path):
+    said: list[str] = []
+    with Drawers(tmp_path, processes=0, say=said.append) as drawers:
+        for result in results:
+            drawers.add(result)
+        drawers.finish(results)
+    assert said == []

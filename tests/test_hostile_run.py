@@ -256,7 +256,7 @@ def test_a_full_disk_leaves_no_temporary_file_and_the_other_reports_written(tmp_
     assert run.exit_code == 2
     assert run.stderr == f"autograd-lab: could not write {out / 'junit.xml'}: No space left on " \
                          "device\n"
-    assert sorted(p.name for p in out.iterdir()) == [".autograd-lab.lock", "report.json",
+    assert sorted(p.name for p in out.iterdir()) == ["report.json",
                                                      "report.md"]
 
 
@@ -327,6 +327,17 @@ def test_a_run_refuses_a_folder_held_too_long(tmp_path):
                                   "reports there for 0.3 s; wait for it, or give this run "
                                   "another --out")
     assert len(notes) == 1
+
+
+def test_a_run_leaves_no_lock_file_and_the_next_takes_the_folder(tmp_path):
+    """The lock file goes with the run that held it; the next run makes and holds its own."""
+    notes: list[str] = []
+    with locked(tmp_path, notes.append):
+        assert (tmp_path / ".autograd-lab.lock").read_text() == f"{os.getpid()}\n"
+    assert list(tmp_path.iterdir()) == [] and notes == []
+    with locked(tmp_path, notes.append):
+        assert (tmp_path / ".autograd-lab.lock").exists()
+    assert list(tmp_path.iterdir()) == [] and notes == []
 
 
 def test_a_folder_that_cannot_be_locked_is_said_and_used(tmp_path, monkeypatch):

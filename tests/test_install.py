@@ -41,5 +41,5 @@ def test_without_matplotlib_the_plots_are_skipped_saying_so(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("\n") == 1
     assert "note: plots skipped: matplotlib is not installed" in done.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".autograd-lab.lock", "junit.xml",
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junit.xml",
                                                           "report.json", "report.md"]

@@ -1,16 +1,23 @@
 """The pytest plugin: cases collected from `cases` folders, outcomes and messages, xdist."""
 from __future__ import annotations
 
-import json
+import sys
 import xml.etree.ElementTree as ET
+from importlib.metadata import entry_points
 
 import pytest
 from click.testing import CliRunner
 
 from autograd_lab.api import check_file
 from autograd_lab.cli import main
+from autograd_lab.plugin import is_case
 
-from .conftest import CASES
+from .conftest import CASES, ROOT
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
 
 pytest_plugins = ["pytester"]
 
@@ -74,10 +81,37 @@ def test_a_passing_case_records_its_gradients_for_junitxml(pytester):
     case = ET.parse(pytester.path / "junit.xml").find(".//testcase")
     props = {p.get("name"): p.get("value") for p in case.iter("property")}
     assert case.get("name") == "x_squared"
-    by_method = json.loads(props["grad/x"])
-    assert [by_method[m] for m in ("manual", "sympy", "autograd")] == [6.0, 6.0, 6.0]
-    assert by_method["finite_difference"] == pytest.approx(6.0, rel=1e-6)
-    assert props["status"] == "passed" and props["worst_difference"] == "0"
+    assert [props[f"grad/x/{m}"] for m in ("manual", "sympy", "autograd")] == ["6.0"] * 3
+    assert float(props["grad/x/finite_difference"]) == pytest.approx(6.0, rel=1e-6)
+    assert (props["status"], props["dtype"], props["worst_gap"]) == ("passed", "float64", "0.0")
+
+
+def _properties(path) -> dict[str, list[tuple[str, str]]]:
+    """classname (the file: two cases may share a name) -> the properties, in order."""
+    return {c.get("classname").split(".")[-2]: [(p.get("name"), p.get("value"))
+                                                for p in c.iter("property")]
+            for c in ET.parse(path).iter("testcase")}
+
+
+def test_the_plugin_and_the_cli_write_one_junit_scheme(pytester):
+    """The same property names, in the same order, for a passing, a failing and a broken
+    case, whether pytest or `autograd-lab check` ran them: a dashboard keeps one history."""
+    pytester.makefile(".yaml", **{"cases/x_squared": X_SQUARED, "cases/neuron": NEURON,
+                                  "cases/wrong_edge": WRONG_EDGE, "cases/invalid": INVALID})
+    pytester.runpytest("--junitxml=junit.xml").assert_outcomes(passed=2, failed=1, errors=1)
+    done = CliRunner().invoke(main, ["check", "cases", "--out", "out", "--format", "junit"])
+    assert done.exit_code == 2, done.output
+    by_pytest = _properties(pytester.path / "junit.xml")
+    by_cli = _properties(pytester.path / "out" / "junit.xml")
+    names = {case: [name for name, _ in props] for case, props in by_cli.items()}
+    assert names == {case: [name for name, _ in props] for case, props in by_pytest.items()}
+    assert names["invalid"] == ["status"]
+    assert names["neuron"][:3] == ["status", "dtype", "worst_gap"]
+    assert {"grad/w/manual", "grad/w/sympy", "grad/w/autograd", "grad/b/sympy"} <= set(
+        names["neuron"])
+    same = ("status", "dtype", "grad/w/manual", "grad/w/sympy")   # seconds and draws aside
+    assert [p for p in by_cli["wrong_edge"] if p[0] in same] == [
+        p for p in by_pytest["wrong_edge"] if p[0] in same]
 
 
 def test_the_plugin_and_the_cli_give_a_case_one_junit_classname(pytester):
@@ -117,6 +151,23 @@ def test_a_wrong_edge_fails_naming_the_edge_and_sympys_form(pytester):
     result.stdout.no_fnmatch_line("*Traceback*")
 
 
+def test_tb_line_prints_path_line_and_the_first_problem(pytester):
+    """--tb=line: a line a case, `path:line: words`, whole, and no diagnosis above it."""
+    pytester.makefile(".yaml", **{"cases/neuron": WRONG_EDGE, "cases/bad": INVALID})
+    result = pytester.runpytest("--tb=line")
+    result.assert_outcomes(failed=1, errors=1)
+    path = pytester.path / "cases"
+    result.stdout.fnmatch_lines([
+        f"{path / 'neuron.yaml'}:10: chain_rule edge a/z: hand-written a*(1 + a), SymPy "
+        "a*(1 - a); differs at the base point (x=2, w=0.5, b=0) by 1.06889 (1.265505224 vs "
+        "0.1966119332)"])
+    result.stdout.no_fnmatch_line("gradient w: manual gives*")
+    result.stdout.no_fnmatch_line("case neuron failed*")
+    result.stdout.fnmatch_lines(["*ERROR at setup of autograd-lab case bad*",
+                                 f"{path / 'bad.yaml'}:4: the attribute .real is not allowed; "
+                                 "allowed: *: x.real"])
+
+
 def test_an_invalid_file_is_an_error_at_file_line(pytester):
     pytester.makefile(".yaml", **{"cases/bad": INVALID})
     result = pytester.runpytest()
@@ -135,6 +186,80 @@ def test_a_missing_edge_is_an_error_naming_it(pytester):
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["missing edge z/b: z = w*x + b uses b, which leads to a "
                                  "parameter; add chain_rule entry 'z/b' (cases/neuron.yaml:9:1)"])
+
+
+TRAINING_CONFIG = "model: mlp\nlayers: [64, 64]\noptimizer: {name: adam, lr: 0.001}\n"
+
+
+def test_a_yaml_that_is_not_a_case_is_left_alone(pytester):
+    """A training config in a cases folder: not collected under --autograd-lab, the case
+    beside it is; named on the command line, it is said once to be no case."""
+    ini(pytester, "")
+    pytester.makefile(".yaml", **{"tests/cases/train_config": TRAINING_CONFIG,
+                                  "tests/cases/x_squared": X_SQUARED,
+                                  "tests/cases/no_inputs": "forward:\n  y: x**2\n"})
+    result = pytester.runpytest("--autograd-lab")
+    assert outcomes(result) == {"tests/cases/x_squared.yaml::x_squared": "passed",
+                                "tests/cases/no_inputs.yaml::no_inputs": "error"}
+    named = pytester.runpytest("--autograd-lab", "tests/cases/train_config.yaml")
+    assert named.ret == pytest.ExitCode.INTERRUPTED
+    named.stdout.fnmatch_lines([
+        "*ERROR collecting tests/cases/train_config.yaml*",
+        "*tests/cases/train_config.yaml:1: not an autograd-lab case: it has none of the keys "
+        "forward, chain_rule, steps (case-format.md)"])
+    assert named.stdout.str().count("not an autograd-lab case") == 1   # said once
+    named.stdout.no_fnmatch_line("*Traceback*")
+
+
+@pytest.mark.parametrize("text", [
+    X_SQUARED, "{inputs: {x: 1}, forward: {y: x}}", "steps:\n  - x = 1\n",
+    '"forward": {y: x}\n', "inputs: {x: 1}\nforward: {y: x.real\n",   # broken, still ours
+])
+def test_is_case_by_its_top_level_keys(tmp_path, text):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    assert is_case(path)
+
+
+@pytest.mark.parametrize("text", [
+    TRAINING_CONFIG, "model:\n  forward: x\n", "- forward\n", "", "forwarding: 1\n",
+])
+def test_is_not_case_without_them(tmp_path, text):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    assert not is_case(path)
+
+
+def test_a_trailing_slash_takes_the_folder_from_the_rootdir(pytester):
+    """`cases/` is <rootdir>/cases alone, as the ini option's help says; `cases` any folder
+    so named."""
+    pytester.makefile(".yaml", **{"cases/x_squared": X_SQUARED, "tests/cases/neuron": NEURON})
+    ini(pytester, "autograd_lab_cases = cases/\n")
+    assert set(outcomes(pytester.runpytest())) == {"cases/x_squared.yaml::x_squared"}
+    ini(pytester, "autograd_lab_cases = cases\n")
+    assert set(outcomes(pytester.runpytest())) == {"cases/x_squared.yaml::x_squared",
+                                                   "tests/cases/neuron.yaml::neuron"}
+
+
+def test_the_entry_point_is_named_autograd_lab():
+    """pyproject's pytest11 entry point carries the name users type in -p no:autograd_lab."""
+    table = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert table["project"]["entry-points"]["pytest11"] == {"autograd_lab": "autograd_lab.plugin"}
+
+
+def test_p_no_autograd_lab_turns_the_plugin_off(pytester):
+    """As installed: the same project collects its case, and with -p no:autograd_lab
+    nothing (exit 5), the flag unknown."""
+    names = {ep.name for ep in entry_points(group="pytest11") if ep.value == "autograd_lab.plugin"}
+    if "autograd_lab" not in names:
+        pytest.skip(f"the installed metadata names the plugin {sorted(names)}: an install made "
+                    "before the entry point was renamed; pip install -e . again")
+    pytester.makefile(".yaml", **{"cases/x_squared": X_SQUARED})
+    assert pytester.runpytest_subprocess().ret == pytest.ExitCode.OK
+    off = pytester.runpytest_subprocess("-p", "no:autograd_lab")
+    assert off.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    flag = pytester.runpytest_subprocess("-p", "no:autograd_lab", "--autograd-lab")
+    flag.stderr.fnmatch_lines(["*unrecognized arguments: --autograd-lab*"])
 
 
 def test_only_yaml_under_cases_or_named_is_collected(pytester):

@@ -575,10 +575,31 @@ def test_a_wrong_entry_of_a_reduced_case_fails_at_both_sizes(write_case):
         "uses (dp) is right")
 
 
-def test_a_case_too_large_whose_inputs_cannot_be_reduced_says_how_to_make_it_checkable(
-        write_case):
+def test_a_case_too_large_with_a_listed_input_is_checked_at_cut_sizes(write_case):
+    """A listed y keeps its 30 elements at other dims: every length is cut instead (y to its
+    first 3), SymPy runs there, and a note says which check ran where (issue 22)."""
+    listed = [round(0.1 * (i % 7), 1) for i in range(30)]
     path = write_case((BIG % "(1 - p**2)").replace("{value: {randn: [n], seed: 2}}",
-                                                   "[" + ", ".join(["0.5"] * 30) + "]"))
+                                                   str(listed)))
+    result = check_file(path)
+    assert result.status == "passed", result.problems
+    assert result.sympy_at == {"n": 3, "d": 2}
+    assert result.notes[-1].startswith("SymPy ran at reduced sizes: the inputs at X 3×2, w 2, "
+                                       "y 3 (drawn again from the dims, or, without dims, cut "
+                                       "to their leading elements)")
+    wrong = check_file(write_case((BIG % "(1 - p)").replace(
+        "{value: {randn: [n], seed: 2}}", str(listed)), "wrong"))
+    assert [p.split(":")[0] for p in wrong.problems if "reduced" in p] == [
+        "at the reduced dims n=3, d=2", "at the reduced dims n=3, d=2"]
+
+
+def test_a_case_too_large_whose_lengths_are_all_written_says_how_to_make_it_checkable(
+        write_case):
+    text = (BIG % "(1 - p**2)").replace("{value: {randn: [n], seed: 2}}",
+                                        "[" + ", ".join(["0.5"] * 30) + "]")
+    text = text.replace("loss: ((p - y)**2).mean()", "loss: ((p - y)**2).sum()/30 + w.sum()/20")
+    text = text.replace("dw: X.T @ ((1 - p**2) * dp)", "dw: X.T @ ((1 - p**2) * dp) + 1/20")
+    path = write_case(text)
     result = check_file(path)
     assert result.status == "error"
     assert result.problems[0].startswith(f"{path}:5:3: SymPy cannot check this case at its own "

@@ -3,7 +3,11 @@ between words and name each problem's place once."""
 from __future__ import annotations
 
 import io
+import os
+import pty
 import re
+import subprocess
+import sys
 
 from rich.console import Console
 
@@ -23,9 +27,16 @@ def test_colour_is_rich_s_to_detect(monkeypatch):
     assert terminal.console().no_color
 
 
+class _Tty(io.StringIO):
+    """A buffer that says it is a terminal, as a person's is."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 def _at_80_columns() -> Console:
     out = terminal.console()
-    out.file, out.width = io.StringIO(), 80
+    out.file, out.width = _Tty(), 80
     out.soft_wrap = False   # as console() makes it on a terminal
     out._force_terminal = True
     return out
@@ -49,17 +60,23 @@ def _plain(line: str) -> str:
     return re.sub("\x1b\\[[0-9;]*m", "", line)
 
 
-def test_a_problem_s_place_is_named_once():
-    """An error had printed its path twice: on the case's line and in its message."""
+def test_every_verdict_line_carries_file_and_line():
+    """PASS, FAIL and ERROR alike: the verdict's line names the place (a log grepped for
+    FAIL finds it there), the first problem's line where it has one, and each problem's
+    bullet its own file:line:column."""
     out = Console(file=io.StringIO(), width=200)
     message = "s3.yaml:9:10: point 1: x has shape (2,), the input (3,)"
     terminal.show(CaseResult("s3", "s3.yaml", "error", line=9,
                              problems=[Problem(message, 9, 10)]), out)
     terminal.show(CaseResult("z", "z.yaml", "failed", line=1,
                              problems=[Problem("claim z = 2 is false", 17, 3)]), out)
-    assert out.file.getvalue().splitlines() == [
-        "ERROR s3", f"      - {message}",
-        "FAIL  z", "      - z.yaml:17:3: claim z = 2 is false"]
+    terminal.show(CaseResult("e", "e.yaml", "error", problems=["e.yaml: not a file"]), out)
+    terminal.show(CaseResult("p", "p.yaml", "passed", line=1), out)
+    assert [line.rstrip() for line in out.file.getvalue().splitlines()] == [
+        f"ERROR {'s3':<28} s3.yaml:9", f"      - {message}",
+        f"FAIL  {'z':<28} z.yaml:17", "      - z.yaml:17:3: claim z = 2 is false",
+        f"ERROR {'e':<28} e.yaml", "      - e.yaml: not a file",
+        f"PASS  {'p':<28} p.yaml:1"]
 
 
 def test_a_problem_prints_as_written_not_as_emoji(monkeypatch):
@@ -71,7 +88,7 @@ def test_a_problem_prints_as_written_not_as_emoji(monkeypatch):
 
 
 def test_many_cases_on_a_terminal_show_a_bar_and_only_what_failed():
-    out = Console(file=io.StringIO(), force_terminal=True, width=100)
+    out = Console(file=_Tty(), force_terminal=True, width=100)
     results = [CaseResult(f"c{i}", "f.yaml", "passed") for i in range(25)]
     results[3] = CaseResult("broken", "f.yaml", "failed", problems=["edge y/x is wrong"])
     with terminal.progress(out, len(results)) as advance:
@@ -116,7 +133,7 @@ def test_one_case_is_one_case_and_a_clean_run_names_none():
 
 
 def test_the_bar_shows_for_more_than_20_cases():
-    on_a_terminal = Console(file=io.StringIO(), force_terminal=True)
+    on_a_terminal = Console(file=_Tty(), force_terminal=True)
     with terminal.progress(on_a_terminal, 20) as advance:
         assert not advance.shown
     with terminal.progress(on_a_terminal, 21) as advance:
@@ -137,3 +154,56 @@ def test_case_text_reaches_the_terminal_as_text_and_markup_as_itself():
     assert "p[/]q" in text and "cases/p[/]q.yaml:1" in text and "cases/[foo]a.yaml" in text
     assert "hand-written 3*x # \\x1b[2K\\x1b[32mPASS [bold]x[/] :smile:" in text
     assert "\x1b[2K" not in text and "😄" not in text
+
+
+LONG = ("inputs:\n  x: {value: 3.0, grad: true}\nforward:\n  y: x**2\nchain_rule:\n"
+        "  y/x: 3*x + 0*x + 0*x + 0*x + 0*x + 0*x + 0*x + 0*x + 0*x + 0*x + 0*x + 0*x\n")
+
+
+def _on_a_pty(args, env) -> bytes:
+    """What the command prints on a terminal (a pseudo-terminal, 80 columns by default)."""
+    leader, follower = pty.openpty()
+    done = subprocess.Popen([sys.executable, "-m", "autograd_lab", *args], stdin=follower,
+                            stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:   # the follower closed: all is read
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(leader)
+    assert done.wait(timeout=120) == 1, out
+    return out
+
+
+def _env(**set_) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    return {**env, "TERM": "xterm-256color", **set_}
+
+
+def test_no_color_prints_no_escape_byte_on_a_terminal(tmp_path):
+    """rich's NO_COLOR drops colours but had kept bold and dim: no escape at all now."""
+    (tmp_path / "long.yaml").write_text(LONG)
+    args = ["check", str(tmp_path / "long.yaml"), "--format", "json", "--out", str(tmp_path)]
+    coloured = _on_a_pty(args, _env())
+    assert b"\x1b[" in coloured   # a terminal has colour,
+    plain = _on_a_pty(args, _env(NO_COLOR="1"))
+    assert b"\x1b" not in plain and b"FAIL  long" in plain   # and with NO_COLOR none
+
+
+def test_force_color_into_a_pipe_keeps_each_line_whole(tmp_path):
+    """Coloured for a CI log, but no terminal's width: a problem is one line, however long."""
+    (tmp_path / "long.yaml").write_text(LONG)
+    done = subprocess.run([sys.executable, "-m", "autograd_lab", "check",
+                           str(tmp_path / "long.yaml"), "--format", "json", "--out",
+                           str(tmp_path)], capture_output=True, text=True, timeout=120,
+                          env=_env(FORCE_COLOR="1"))
+    assert done.returncode == 1
+    assert "\x1b[" in done.stdout   # coloured
+    bullets = [_plain(line) for line in done.stdout.splitlines() if ": chain_rule edge" in line]
+    assert len(bullets) == 1 and len(bullets[0]) > 120
+    assert bullets[0].endswith("differs at the base point (x=3) by 3 (9 vs 6)")

@@ -122,7 +122,8 @@ class Case:
     backward: dict[str, Adjoint] = field(default_factory=dict)   # d<name> -> Adjoint
     upstream: Expr | np.ndarray | None = None     # the gradient handed to output.backward
     # the same case read at other dims (inputs drawn again): SymPy checks a large case there
-    at_dims: Callable[[dict], Case] | None = field(default=None, repr=False, compare=False)
+    # (dims, sizes=None); sizes also cuts the inputs that have no dims (listed values)
+    at_dims: Callable[..., Case] | None = field(default=None, repr=False, compare=False)
 
     def shape_of(self, name: str) -> tuple:
         return self.inputs[name].value.shape if name in self.inputs else self.nodes[name].shape

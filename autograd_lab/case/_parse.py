@@ -138,7 +138,7 @@ class _Converter:
             exact = Fraction(segment)  # the decimal as written: 0.1 is 1/10
         except ValueError:
             exact = Fraction(value)  # hex and other forms: their exact binary value
-        return Num(exact, self.at(node))
+        return Num(exact, self.at(node), real=True)
 
     def _segment(self, node) -> str:
         # ast's offsets count UTF-8 bytes, which are characters in one line of ASCII;
@@ -152,8 +152,8 @@ class _Converter:
             raise self.error(node, f"names beginning with an underscore are not allowed: {node.id}")
         if node.id in CONSTANTS:
             return Const(node.id, self.at(node))
-        if node.id in FUNCTIONS:
-            raise self.error(node, f"{node.id} is a function; call it as {node.id}(...)")
+        # a function's name written bare is a name: a case may call a node dot or var (the
+        # tutorials do); one the case does not declare is refused where names are resolved
         return Name(node.id, self.at(node))
 
     def visit_UnaryOp(self, node, depth):

@@ -18,7 +18,7 @@ from ..ops import (
 )
 from ._parse import constant_value
 from ._tree import Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Range, Slice, Stack
-from ._visit import Rebuild, Visitor
+from ._visit import Rebuild, Visitor, walk
 
 Shape = tuple[int, ...]
 
@@ -121,8 +121,9 @@ def _check_static(node: Call, static: dict, fail) -> None:
 
 
 class _Bind(Rebuild):
-    """max(x, 1) and min(x, d) with a constant or a dim second argument are along that dim,
-    as torch reads them: the second argument becomes the keyword dim."""
+    """max(x, 1) and min(x, d) with an integer constant or a dim second argument are along
+    that dim, as torch reads them: the second argument becomes the keyword dim. A float
+    (min(u, 1.0), max(u, 0.5)) is no dim: element by element, as Python's min reads it."""
 
     def __init__(self, dims: dict):
         self.dims = dims
@@ -135,11 +136,13 @@ class _Bind(Rebuild):
         return node
 
     def _static(self, node: Expr) -> bool:
+        if any(isinstance(n, Num) and n.real for n in walk(node)):
+            return False
         try:
-            constant_value(node, self.dims)
+            value = constant_value(node, self.dims)
         except (ValueError, OverflowError, ZeroDivisionError):
             return False
-        return True
+        return isinstance(value, (int, float)) and float(value).is_integer()
 
 
 def bind(tree: Expr, dims: dict) -> Expr:
@@ -195,6 +198,12 @@ class _Kinds(Visitor[Kind]):
             static["other"] = args[1].shape
             shapes = shapes[:1]
         shape = self._rule(node, lambda: op.shape_of(shapes, static))
+        if op.classes is not None:   # its shapes fit: the class argument is known
+            slot = op.classes(*args, **static)[0]
+            if args[slot] is not None and not args[slot].integer:
+                raise self.fail(f"{node}: {node.args[slot]} must hold integer class indices, "
+                                "not floats (an input of indices is written with dtype: "
+                                "int64)", node.col)
         pair = node.func in ("max", "min") and static.get("dim") is not None
         integer = op.integer or (bool(args) and args[0] is not None and args[0].integer
                                  and not op.floating and node.func not in _FLOATING)

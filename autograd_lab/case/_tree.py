@@ -33,6 +33,9 @@ def _gather_names(node: Expr) -> None:
 class Num(Expr):
     value: Fraction
     col: int = field(default=0, compare=False)
+    # written with a point or an exponent (1.0, 1e-3): a float to Python and to torch, never a
+    # dim, so min(u, 1.0) is element by element where min(u, 1) is along dim 1
+    real: bool = field(default=False, compare=False)
 
     def __str__(self):
         v = self.value

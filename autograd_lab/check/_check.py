@@ -42,7 +42,7 @@ from . import _formulas as formulas
 from . import _hessian as hessian
 from . import _honesty as honesty
 from . import _lint as lint
-from ._agreement import agree
+from ._agreement import agree_rounded
 from ._behaviour import run as run_behaviour
 from ._domain import watch_domain
 from ._hints import copied_inputs
@@ -179,9 +179,11 @@ def check_case(case: Case | Behaviour, begun: list | None = None) -> CaseResult:
     # the case at random points near its own, where a right-valued formula is checked as one
     there = formulas.elsewhere(case, symbolic.derivatives) if case.edges or case.gradient \
         else None
+    result.formulas_at = formulas.moved_inputs(case, there)
     _check_edges(case, symbolic, result, survey, there)
     beside = honesty.beside_kinks(case, methods, survey)  # what is compared where SymPy is nan
-    agree(case, honesty.without_kinks(case, beside, survey), result, quiet=bool(domain))
+    # float32 autograd's rounding is a note (float32_notes), never the verdict
+    agree_rounded(case, honesty.without_kinks(case, beside, survey), result, quiet=bool(domain))
     if not domain:  # nothing said yet why a gradient could have no value
         result.problems += _unchecked(case, beside, survey)
     _check_totals(case, methods, result, there)

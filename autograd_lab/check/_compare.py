@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,8 +11,25 @@ import numpy as np
 TOLERANCES = {"float64": (1e-7, 1e-7), "float32": (1.3e-6, 1e-5)}
 
 
+# a project's tolerance for the cases that set none: "RTOL,ATOL", set by `check --tolerance`
+# or pyproject's [tool.autograd-lab]; read at each check, so worker processes see it too
+ENV = "AUTOGRAD_LAB_TOLERANCE"
+
+
 def tolerance(dtype: str, override: tuple | None = None) -> tuple[float, float]:
-    return override or TOLERANCES[dtype]
+    """The case's own tolerance, else the project's, else the dtype's."""
+    return override or _project() or TOLERANCES[dtype]
+
+
+def _project() -> tuple[float, float] | None:
+    given = os.environ.get(ENV)
+    if not given:
+        return None
+    try:
+        rtol, atol = (float(v) for v in given.split(","))
+    except ValueError:
+        return None
+    return (rtol, atol) if 0 <= rtol < math.inf and 0 <= atol < math.inf else None
 
 
 def looser(a: str, b: str) -> str:

@@ -2,11 +2,17 @@
 
 `f/q: -4` in f = (x + y)*z at z = -4 is right at the base point and wrong everywhere else.
 Each hand-written edge and total derivative is also evaluated, beside SymPy's, at a few
-reproducible random points near the case's own (each input scaled by a random factor in
-[0.5, 1.5], so that a positive argument of log or sqrt stays positive and a sign is kept);
+reproducible random points near the case's own (each parameter scaled by a random factor
+in [0.5, 1.5], so that a positive argument of log or sqrt stays positive and a sign is kept);
 a point where either side has no finite value, or where a switch point of relu, abs, ... is
 hit, is left out. A formula that agrees at the case's points and not at these fails, saying
-where."""
+where.
+
+Only what a derivative is taken with respect to moves: the parameters (grad: true), and the
+nodes computed from them. Data (an input without grad: true: a target, a one-hot label, a
+batch's size, a constant) is held at its value: softmax cross-entropy's p - y is right for
+a one-hot y and wrong for a y moved off it, and a tutorial's formula is only ever claimed
+for its own data."""
 from __future__ import annotations
 
 import math
@@ -31,6 +37,7 @@ class Elsewhere:
     case: Case
     off: np.ndarray        # (P,): the points where no kink sits on its switch point
     symbolic: Symbolic
+    moved: list[str]       # the inputs scaled at random (the parameters); the rest are held
 
 
 def elsewhere(case: Case, derivatives: dict) -> Elsewhere | None:
@@ -46,13 +53,25 @@ def elsewhere(case: Case, derivatives: dict) -> Elsewhere | None:
     points = {}
     for name, values in case.points.items():
         base = values[0]
-        factor = rng.uniform(*SPREAD, size=(POINTS,) + base.shape)
-        points[name] = base[None] * factor
+        factor = rng.uniform(*SPREAD, size=(POINTS,) + base.shape)  # drawn for every input,
+        # so that a parameter's points do not depend on which inputs are data
+        points[name] = base[None] * factor if case.inputs[name].grad else \
+            np.broadcast_to(base[None], (POINTS,) + base.shape).copy()
     moved = with_points(case, points)
     off = _off_switches(moved)
     if not off.any():
         return None
-    return Elsewhere(moved, off, Symbolic(moved, derivatives, fast=True))
+    return Elsewhere(moved, off, Symbolic(moved, derivatives, fast=True),
+                     [n for n in case.points if case.inputs[n].grad])
+
+
+def moved_inputs(case: Case, there: Elsewhere | None) -> dict | None:
+    """What report.json says of the formula check: which inputs moved and which were held,
+    at how many points; None where it did not run."""
+    if there is None:
+        return None
+    return {"points": int(there.off.sum()), "moved": list(there.moved),
+            "held": [n for n in case.inputs if n not in there.moved]}
 
 
 def _off_switches(case: Case) -> np.ndarray:
@@ -107,7 +126,7 @@ def place(moved: Case, index: tuple) -> str:
     point = index[0] if index else 0
     shown = [f"{n}={float(v[point].reshape(-1)[0]):.6g}" for n, v in moved.points.items()
              if not moved.inputs[n].value.shape]
-    vectors = [n for n in moved.points if moved.inputs[n].value.shape]
+    vectors = [n for n in moved.points if moved.inputs[n].value.shape and moved.inputs[n].grad]
     text = ", ".join(shown) or "a random point"
     if vectors:
         text += f" (and {', '.join(vectors)} scaled at random)"

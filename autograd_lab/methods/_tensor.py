@@ -31,8 +31,7 @@ def leaves(case: Case, point: int, dtype: str, grad: bool = False) -> dict:
     With grad, the parameters require grad, and so does any other float input whose gradient
     the case asks for (a claim grad/X, a backward entry dX): its values do not change, and a
     gradient nobody reads (a data matrix's, as large as a weight's) is not computed."""
-    wanted = set(case.params) | {e.target for e in case.backward.values()} | {
-        c.target for c in case.claims if c.kind == "grad"}
+    wanted = _wanted(case)
     env: dict = dict(case.dims)
     for name, spec in case.inputs.items():
         value = torch.as_tensor(case.points[name][point])
@@ -43,9 +42,17 @@ def leaves(case: Case, point: int, dtype: str, grad: bool = False) -> dict:
     return env
 
 
+def _wanted(case: Case) -> set:
+    """The names whose gradient the case asks for."""
+    return set(case.params) | {e.target for e in case.backward.values()} | {
+        c.target for c in case.claims if c.kind == "grad"}
+
+
 def forward(case: Case, env: dict, dtype: str = "float64", watch: Watch | None = None) -> dict:
     """env extended by every node's value, nodes keeping their .grad for reading."""
     env = dict(env)
+    wanted = _wanted(case) if any(v.requires_grad for v in env.values()
+                                  if isinstance(v, torch.Tensor)) else set()
     for name, node in case.nodes.items():
         with _placed(case, ("forward", name), node.text, node.expr):
             value = evaluate(node.expr, env, watch, batched=False, dtype=DTYPES[dtype])
@@ -53,6 +60,10 @@ def forward(case: Case, env: dict, dtype: str = "float64", watch: Watch | None =
             value = torch.tensor(value, dtype=DTYPES[dtype])
         if value.requires_grad:
             value.retain_grad()
+        elif name in wanted and value.is_floating_point():
+            # a node of numbers alone (y = abs(0)) whose gradient is asked for: its own leaf,
+            # as a notebook would make it with requires_grad_(), so autograd gives its .grad
+            value = value.detach().requires_grad_()
         env[name] = value
     return env
 

@@ -59,9 +59,16 @@ class _Torch(Visitor[Any]):
         args = [self(a) for a in node.args]
         if self.watch:
             self.watch(node, args)
-        if not any(isinstance(a, torch.Tensor) for a in args):
-            args[0] = torch.tensor(args[0], dtype=torch.float64 if self.batched else self.dtype)
+        like = next((a for a in args if isinstance(a, torch.Tensor)), None)
+        if not isinstance(args[0], torch.Tensor):   # max(0, u): torch takes a tensor first
+            dtype = like.dtype if like is not None and like.is_floating_point() else \
+                torch.float64 if self.batched else self.dtype
+            args[0] = torch.tensor(args[0], dtype=dtype)
         op = FUNCTIONS[node.func]
+        if op.sympy is None:   # dot, a loss: torch takes tensors only, in one float dtype
+            dtype = args[0].dtype if args[0].is_floating_point() else \
+                like.dtype if like is not None and like.is_floating_point() else self.dtype
+            args = [torch.tensor(a, dtype=dtype) if isinstance(a, float) else a for a in args]
         if op.reduces and self.batched:
             # values carry the batch of points in dim 0; a reduction acts on the rest
             u = args[0]

@@ -12,11 +12,19 @@ from ._yaml import Source
 
 
 def shadowing(names, kind: str) -> list[str]:
-    """A note for each declared name that is also a constant's (colah's e = (a + b)(b + 1)):
-    wherever it is written it means the case's own, as in Python."""
+    """A note for each declared name that is also a constant's (colah's e = (a + b)(b + 1))
+    or a function's (CS231n's node dot): written bare it means the case's own, as in Python;
+    a call of the function keeps its meaning."""
     return [f"the {kind} {n} is the case's own {n}, not the constant {n} = "
             f"{CONSTANTS[n][0]:.6g}: wherever {n} is written it means the {kind}"
-            for n in names if n in CONSTANTS]
+            if n in CONSTANTS else _function_shadowed(n, kind)
+            for n in map(str, names) if n in CONSTANTS or n in FUNCTIONS]
+
+
+def _function_shadowed(name: str, kind: str) -> str:
+    calls = f"{name}(...)" + (f" and .{name}()" if FUNCTIONS[name].method else "")
+    return (f"the {kind} {name} is the case's own {name}: written bare, {name} means the "
+            f"{kind}; {calls} still call the function {name}")
 
 
 def check_name(name: str, path: tuple, where: Source) -> None:
@@ -24,8 +32,6 @@ def check_name(name: str, path: tuple, where: Source) -> None:
     if not is_name(name):
         raise where.error(f"{name!r} is not a valid name (a letter, then letters, digits or _)",
                           path)
-    if name in FUNCTIONS:
-        raise where.error(f"the name {name!r} shadows the function {name}", path)
 
 
 def parse_at(text, path: tuple, where: Source) -> tuple[Expr, str]:
@@ -66,6 +72,8 @@ def unknown_name(used, name, order, known, where, path, tree, text) -> CaseError
     col = next((n.col for n in walk(tree) if isinstance(n, Name) and n.id == used), 0)
     if used in order[order.index(name):]:
         msg = f"the node {used!r} is used before it is defined"
+    elif used in FUNCTIONS:   # a function's name, written bare, that the case does not declare
+        msg = f"{used} is a function; call it as {used}(...)"
     else:
         close = difflib.get_close_matches(used, known, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""

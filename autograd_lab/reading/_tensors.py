@@ -279,7 +279,12 @@ def at_dims(resolve, model: CaseModel, where: Source, default_name: str):
     return functools.partial(_again, resolve, model, where, default_name)
 
 
-def _again(resolve, model, where, default_name, dims: dict) -> Case:
+def _again(resolve, model, where, default_name, dims: dict, sizes: dict | None = None) -> Case:
+    """sizes, where given: {a length: the length it is cut to}, for the inputs that keep
+    their sizes at other dims (listed values, shapes written in numbers): each of their axes
+    of a length in sizes is cut to its leading elements (see cut)."""
+    if sizes is not None:
+        return resolve(cut(model, sizes), where, default_name, dims)
     try:
         return resolve(model, where, default_name, dims)
     except CaseError as exc:
@@ -328,3 +333,55 @@ def _fixed(model: CaseModel, where: Source) -> tuple[str, int, str] | None:
             if n in sizes:
                 return str(name), n, sizes[n]
     return None
+
+
+def cut(model: CaseModel, sizes: dict) -> CaseModel:
+    """The model with each input that has no dims cut to smaller sizes: every axis of a length
+    in sizes cut to that many leading elements (a listed value sub-selected, a shape written
+    in numbers drawn at the smaller shape), the same length everywhere cut the same, so that
+    shapes that met still meet. An integer input's values (labels, indices) are taken modulo
+    the length they index, the smallest length above all of them, where it is cut. A listed
+    upstream gradient is cut as the inputs are."""
+    update: dict = {"inputs": {name: _cut_input(spec, sizes)
+                               for name, spec in model.inputs.items()}}
+    if isinstance(model.upstream, (list, Randn)):   # a listed or drawn upstream gradient
+        update["upstream"] = _cut_input(model.upstream, sizes)
+    return model.model_copy(update=update)
+
+
+def _cut_input(spec, sizes: dict):
+    value = getattr(spec, "value", spec)
+    integer = getattr(spec, "dtype", None) == "int64"
+    if isinstance(value, list):
+        values = np.asarray(value)
+        values = values[tuple(slice(0, sizes.get(n, n)) for n in values.shape)]
+        value = (_wrapped(values, sizes) if integer else values).tolist()
+    elif isinstance(value, Randn):
+        value = value.model_copy(update={"randn": _cut_shape(value.randn, sizes)})
+    elif isinstance(value, Uniform):
+        value = value.model_copy(update={"shape": _cut_shape(value.shape, sizes)})
+    elif isinstance(value, Randint):
+        lo, hi = value.randint
+        if isinstance(lo, int) and isinstance(hi, int):   # classes: below the new count
+            hi = max(sizes.get(hi, hi), lo + 1)
+        value = value.model_copy(update={"shape": _cut_shape(value.shape, sizes),
+                                         "randint": (lo, hi)})
+    elif isinstance(value, Linspace):
+        start, stop, n = value.linspace
+        value = value.model_copy(update={"linspace": (start, stop, sizes.get(n, n))})
+    return spec.model_copy(update={"value": value}) if hasattr(spec, "value") else value
+
+
+def _cut_shape(shape: list, sizes: dict) -> list:
+    return [sizes.get(n, n) if isinstance(n, int) else n for n in shape]
+
+
+def _wrapped(values: np.ndarray, sizes: dict) -> np.ndarray:
+    if not values.size or values.min() < 0:
+        return values
+    above = [n for n in sizes if n > values.max()]
+    if not above:
+        return values
+    indexed = min(above)
+    return values % sizes[indexed]
+

@@ -4,6 +4,7 @@ from ._drawers import PlotsReport
 from ._folder import Unusable, locked, prepare
 from ._json import FORMAT_VERSION, JsonReport, version
 from ._junit import JunitReport
+from ._junit import properties as junit_properties
 from ._markdown import MarkdownReport, append_step_summary
 from ._names import anchors
 from ._plots import MAX_CASES
@@ -32,6 +33,7 @@ __all__ = [
            "console",
            "copy_plots",
            "exit_code",
+           "junit_properties",
            "locked",
            "plot_files",
            "prepare",

@@ -24,6 +24,7 @@ from ._reporter import Reporter
 PROCESSES = 2        # drawing processes: this machine's second core, and the first once
 #                      the checking is done
 PATIENCE = 0.5       # seconds a drawing process waits for work before it looks for its parent
+SAY_FROM = 8         # plots left to draw at the end, from which the wait is said
 BLANKS = 6           # empty figures each drawing process makes while torch and SymPy load
 
 
@@ -38,8 +39,9 @@ class Drawers:
     `finish`, beside the other reports: a run stopped while it checks leaves the earlier
     run's plots as they were, as it leaves its other reports."""
 
-    def __init__(self, out: Path, processes: int = PROCESSES):
+    def __init__(self, out: Path, processes: int = PROCESSES, say=None):
         self.out = out
+        self.say = say   # one line of progress, for the wait at the end (None: silent)
         self.stage = out / STAGE.format(pid=os.getpid())
         self.results: list[CaseResult] = []
         self.paths: list[dict[str, str]] = []   # each result's plot files (Files.of, in order)
@@ -89,6 +91,8 @@ class Drawers:
                 self._sketch(i, draw)
         wanted = {path for i, paths in self.sketched.items() if chosen[i] for path in paths}
         self.pending = collections.deque(s for s in self.pending if s.path in wanted)
+        # no long silence after the last case's line while the plots are drawn
+        self._said(len(self.pending) + len(self.busy))
         while self.busy or (self.pending and self.idle):
             self._pump(block=True)
         self.close()
@@ -145,6 +149,13 @@ class Drawers:
             self.sketched[i].append(sketch.path)
             self.pending.append(sketch)
 
+    def _said(self, left: int) -> None:
+        """What is left to draw, said when it takes a while (a few plots take under a second,
+        and a line for them would only vary with the machine's speed)."""
+        if left >= SAY_FROM and self.say:
+            self.say, say = None, self.say   # once a run
+            say(f"drawing {left} plot{'s' * (left != 1)} ...")
+
     def _pump(self, block: bool, most: int = PROCESSES) -> None:
         """Hand pending sketches to idle processes, `most` busy at once; take in what is done."""
         while self.pending and self.idle and len(self.busy) < most:
@@ -172,6 +183,9 @@ class Drawers:
                 self.failures.append((sketch, detail))
 
     def _draw_here(self, sketches: list) -> None:
+        """Drawn in this process (where no drawing process could be forked, or one failed):
+        said first, as it takes a while."""
+        self._said(len(sketches))
         for sketch, why in self.failures:
             print(f"autograd-lab: {sketch.path} was not drawn by its drawing process, so it "
                   f"is drawn here: {terminal(why, markup=False)}", file=sys.stderr)
@@ -205,9 +219,9 @@ class PlotsReport(Reporter):
     """plots/: with background, drawn by processes of their own as the results come (make it
     before torch and SymPy load: see _drawers.py); otherwise all drawn here at the end."""
 
-    def __init__(self, out: Path, background: bool = True):
+    def __init__(self, out: Path, background: bool = True, say=None):
         super().__init__(out)
-        self.drawers = Drawers(out) if background else None
+        self.drawers = Drawers(out, say=say) if background else None
 
     def begin(self, total: int) -> None:
         if self.drawers:

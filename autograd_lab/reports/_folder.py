@@ -47,34 +47,67 @@ def prepare(out: Path) -> None:
 def locked(out: Path, say, wait: float = WAIT):
     """Hold the folder for this run (fcntl.flock on out/.autograd-lab.lock), so that two
     runs never mix their reports: a run that finds it held says so (say: one line) and waits
-    for it, Unusable after `wait` seconds. The lock goes with the process, however it ends.
-    Held, the temporary files of killed runs are removed: no run of ours is writing them."""
-    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)   # unbuffered: nothing to flush
+    for it, Unusable after `wait` seconds. The lock goes with the process, however it ends;
+    a run that ends in order removes the file, still holding it, so none is left in the
+    folder. Held, the temporary files of killed runs are removed: no run of ours is writing
+    them."""
+    path = out / LOCK
     try:
-        try:
-            taken = _take(fd)
-        except OSError as exc:   # a file system without locks (some NFS): said, and run on
-            say(f"autograd-lab: cannot lock {out} ({exc.strerror or exc}); a run writing "
-                "there at the same time would mix its reports with this one's")
-            yield   # unheld, no temporary file is known to be stale: none is removed
-            return
-        if not taken:
-            say(f"autograd-lab: another run (pid {_holder(fd)}) is writing reports into {out}; "
-                "waiting for it to finish")
-            start = time.monotonic()
-            while not _take(fd):
-                if time.monotonic() - start > wait:
-                    raise Unusable(f"--out {out}: another run (pid {_holder(fd)}) has been "
-                                   f"writing reports there for {wait:g} s; wait for it, or "
-                                   "give this run another --out")
-                time.sleep(POLL)
+        fd = _hold(path, out, say, wait)
+    except OSError as exc:   # a file system without locks (some NFS): said, and run on
+        say(f"autograd-lab: cannot lock {out} ({exc.strerror or exc}); a run writing "
+            "there at the same time would mix its reports with this one's")
+        yield   # unheld, no temporary file is known to be stale: none is removed
+        return
+    try:
         with contextlib.suppress(OSError):   # the pid, for a waiting run's note: a full disk
             os.ftruncate(fd, 0)                # holds the lock all the same
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         clean(out)
         yield
     finally:
+        with contextlib.suppress(OSError):   # removed while held: a run waiting on it
+            path.unlink()                      # finds it gone and opens the next one
         os.close(fd)
+
+
+def _hold(path: Path, out: Path, say, wait: float) -> int:
+    """An open descriptor of the lock file, locked by this process: opened anew after each
+    wait, since the run that held it removes the file (a lock taken on a removed file is
+    no lock: another run would create and lock a new one)."""
+    start = None
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)   # unbuffered: nothing to flush
+        try:
+            taken = _take(fd)
+        except OSError:
+            os.close(fd)
+            raise
+        if taken and _current(fd, path):
+            return fd
+        if not taken:
+            holder = _holder(fd)
+            if start is None:
+                say(f"autograd-lab: another run (pid {holder}) is writing reports into {out}; "
+                    "waiting for it to finish")
+                start = time.monotonic()
+            elif time.monotonic() - start > wait:
+                os.close(fd)
+                raise Unusable(f"--out {out}: another run (pid {holder}) has been "
+                               f"writing reports there for {wait:g} s; wait for it, or "
+                               "give this run another --out")
+        os.close(fd)
+        if not taken:
+            time.sleep(POLL)
+
+
+def _current(fd: int, path: Path) -> bool:
+    """Whether the open file is still the one at path (not removed or replaced meanwhile)."""
+    try:
+        here, there = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
 
 
 def _take(fd: int) -> bool:

@@ -327,7 +327,7 @@ def _backward_table(r: CaseResult) -> str:
     against SymPy's gradient where SymPy ran at the case's sizes, else autograd's."""
     reduced = r.sympy_at if isinstance(r.sympy_at, dict) else {}
     sizes = "the case's own sizes" if r.sympy_at == "full" else "reduced dims " + ", ".join(
-        f"{k}={v}" for k, v in reduced.items())
+        f"{k}→{v}" if k.isdigit() else f"{k}={v}" for k, v in reduced.items())
     rows = [["Entry", "Hand-written", "Shape", "Exact", "Agrees", "Max difference", "Verdict"]]
     for b in r.backward:
         verdict = VERDICT.get(b.status, b.status) + (

@@ -29,11 +29,12 @@ class Run:
     """A run's reporters, each begun as early as it can be: make a Run before torch and SymPy
     load, so that the plots' drawing processes fork light (see _drawers.py)."""
 
-    def __init__(self, out: Path, formats=tuple(FORMATS), background: bool = True):
+    def __init__(self, out: Path, formats=tuple(FORMATS), background: bool = True, say=None):
+        """say: a line of progress while the reports are finished (the plots still drawing)."""
         self.out = out
         self.failures: list[str] = []   # report files that could not be written, a line each
         self.reporters: list[Reporter] = [
-            PlotsReport(out, background) if name == "plots" else FORMATS[name](out)
+            PlotsReport(out, background, say) if name == "plots" else FORMATS[name](out)
             for name in FORMATS if name in formats]
 
     def begin(self, total: int) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -16,7 +17,7 @@ from ..result import (
     CaseResult,
     derivatives_line,
     located,
-    place_of,
+    split_place,
     tally,
 )
 from ..text import terminal
@@ -29,26 +30,47 @@ INDENT = 6            # a problem's bullet under its case's line
 
 def console():
     """The terminal, as rich detects it: colour on a terminal, none into a pipe, and
-    NO_COLOR and FORCE_COLOR honoured; never an emoji made of case text (:smile:), nor a
+    FORCE_COLOR honoured; with NO_COLOR set, no escape code at all (rich's NO_COLOR drops
+    colours but keeps bold and dim); never an emoji made of case text (:smile:), nor a
     number or path highlighted; case text is escaped (text.terminal). On a terminal long
-    lines wrap between words, under their bullet; into a pipe a line stays one line."""
-    out = Console(highlight=False, emoji=False)
-    out.soft_wrap = not out.is_terminal   # a log or a pipe keeps each line whole
+    lines wrap between words, under their bullet; into a pipe (coloured by FORCE_COLOR or
+    not) a line stays one line."""
+    plain = bool(os.environ.get("NO_COLOR"))   # no-color.org: set and not empty
+    out = Console(highlight=False, emoji=False, color_system=None if plain else "auto")
+    out.soft_wrap = not wraps(out)   # a log or a pipe keeps each line whole
     return out
 
 
+def wraps(out) -> bool:
+    """Whether out is a terminal a person reads, as wide as rich measured it: a terminal
+    forced on a pipe (FORCE_COLOR) has colour but no width, so its lines are not wrapped."""
+    if not out.is_terminal:
+        return False
+    try:
+        return out.file.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def line(result: CaseResult) -> str:
-    """The case's verdict; its file:line where no problem line below names the place."""
+    """The case's verdict and its file:line, whatever the verdict (a log searched for FAIL
+    finds the place on the same line): the first problem's line, else the case's."""
     word = WORD[result.status]
-    where = f"{result.file}" + (f":{result.line}" if result.line else "")
-    placed = result.status != PASSED and any(place_of(p)[0] or p.startswith(f"{result.file}:")
-                                             for p in result.problems)
     detail = f"  worst gap {result.worst:.2g}" if result.status != ERROR and result.worst else ""
     name = terminal(f"{terminal(result.name, markup=False):<28}")   # padded as shown
-    shown = "" if placed else f" {terminal(where)}"
     if result.derivatives is not None:   # a tutorial's source: its count
         detail = f"  {derivatives_line(result.derivatives)}"
-    return f"[{STYLE[result.status]}]{word:5}[/] {name}{shown}{detail}".rstrip()
+    return (f"[{STYLE[result.status]}]{word:5}[/] {name} {terminal(where(result))}"
+            f"{detail}").rstrip()
+
+
+def where(result: CaseResult) -> str:
+    """file:line of the first problem that names its line, else of the case."""
+    for problem in result.problems:
+        place = split_place(problem, result.file)[1]   # file:line[:column]
+        if place:
+            return place[:len(result.file)] + ":" + place[len(result.file) + 1:].split(":")[0]
+    return f"{result.file}" + (f":{result.line}" if result.line else "")
 
 
 class _Advance:
@@ -66,7 +88,7 @@ class _Advance:
 @contextlib.contextmanager
 def progress(out, total: int):
     """A transient progress bar on a terminal when there are many cases; else nothing."""
-    if total <= PROGRESS_AFTER or not out.is_terminal:
+    if total <= PROGRESS_AFTER or not wraps(out):
         yield _Advance()
         return
     with Progress("checking", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -96,7 +118,7 @@ def _bullet(out, mark: str, markup: str, style: str = "") -> None:
     text (rich breaks a word only when it is longer than the line)."""
     text = Text.from_markup(markup, style=style, emoji=False)
     head = Text.assemble(" " * INDENT, (mark, "dim"))
-    if not out.is_terminal:
+    if not wraps(out):
         out.print(head + text)
         return
     for i, piece in enumerate(text.wrap(out, max(out.width - len(head), 20))):
@@ -104,8 +126,9 @@ def _bullet(out, mark: str, markup: str, style: str = "") -> None:
         out.print(Text.assemble(head if i == 0 else " " * len(head), piece))
 
 
-def summary(results: list[CaseResult], out, report_dir=None) -> None:
-    if len(results) > 1:
+def summary(results: list[CaseResult], out, report_dir=None, table_shown: bool = True) -> None:
+    """The table of verdicts (unless asked not to, -q), then the tally."""
+    if len(results) > 1 and table_shown:
         out.print(table(results))
     out.print(tally(results)
               + (f"  (reports in {terminal(str(report_dir))})" if report_dir else ""))

@@ -1,0 +1,336 @@
+"""Derivatives stated in Python source (issue 26): micrograd's Value rules and its `.grad =`
+assignments, torch.autograd.Function's backward, gradient functions called beside autograd,
+and the API that reads a user's own functions. All read statically: nothing here runs the
+code it reads."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autograd_lab
+from autograd_lab.api import check_file, diagnosis
+from autograd_lab.reading import cases_from_cells, cases_from_source
+
+pytest_plugins = ["pytester"]
+
+HERE = Path(__file__).resolve().parent
+SOURCES = HERE / "sources"
+LECTURE = SOURCES / "nn-zero-to-hero"     # the micrograd lecture's cells, outputs left out
+FIRST = LECTURE / "micrograd_lecture_first_half_roughly.ipynb"
+SECOND = LECTURE / "micrograd_lecture_second_half_roughly.ipynb"
+
+
+def cells(path: Path, old: str = "", new: str = "") -> list[tuple[str, int]]:
+    """A notebook's code cells with their first lines, counted as the cells' lines stacked
+    (the place a reader of the cells says), one cell's text changed where asked."""
+    out, line = [], 1
+    for cell in json.loads(path.read_text())["cells"]:
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "code":
+            out.append((text.replace(old, new) if old else text, line))
+        line += text.count("\n") + 1
+    return out
+
+
+def line_of(cell_list, needle: str) -> int:
+    for text, first in cell_list:
+        if needle in text:
+            return first + text[: text.index(needle)].count("\n")
+    raise AssertionError(needle)
+
+
+def statuses(read) -> dict[str, str]:
+    return {case.name: check_file(case).status for case in read.cases}
+
+
+def test_the_lectures_value_operators_backward_rules_are_checked_against_sympy():
+    read = cases_from_cells(cells(SECOND), "lecture.ipynb")
+    assert statuses(read) == {
+        "Value-__add__": "passed", "Value-__mul__": "passed", "Value-__pow__": "passed",
+        "Value-tanh": "passed", "Value-exp": "passed",
+        # written with the others: checked through the nodes and rules they build
+        "Value-__truediv__": "passed", "Value-__neg__": "passed", "Value-__sub__": "passed",
+        "Value-__rmul__": "passed", "Value-__radd__": "passed"}
+    tanh = next(c for c in read.cases if c.name == "Value-tanh")
+    assert tanh.gradient["self"][1] == "1 - t ** 2"
+    assert {n: node.text for n, node in tanh.nodes.items()} == {
+        "x": "self", "t": "(exp(2 * x) - 1) / (exp(2 * x) + 1)", "out": "t"}
+    sub = next(c for c in read.cases if c.name == "Value-__sub__")
+    assert {k: e.text for k, e in sub.edges.items()} == {
+        "mul1/other": "(-1)", "add2/self": "1.0", "add2/mul1": "1.0"}
+    # the rules, once each: + (2), * (2), ** (1), tanh (1), exp (1)
+    assert read.counts() == {"found": 7, "checked": 7, "unchecked": 0}
+
+
+def test_tanhs_rule_written_wrong_fails_naming_the_rule_and_its_line():
+    wrong = cells(SECOND, "self.grad += (1 - t**2) * out.grad", "self.grad += (1 - t) * out.grad")
+    read = cases_from_cells(wrong, "lecture.ipynb")
+    assert {n: s for n, s in statuses(read).items() if s != "passed"} == {"Value-tanh": "failed"}
+    result = check_file(next(c for c in read.cases if c.name == "Value-tanh"))
+    line = line_of(wrong, "self.grad += (1 - t) * out.grad")
+    assert len(result.problems) == 1
+    assert result.problems[0].startswith("gradient self: manual gives ")
+    assert (result.problems[0].line, result.problems[0].column) == (line, 7)
+    assert f"case Value-tanh failed (lecture.ipynb:{line_of(wrong, 'def tanh')})" \
+        in diagnosis(result)
+
+
+def test_the_lectures_manual_backpropagation_is_checked_node_by_node():
+    read = cases_from_cells(cells(FIRST), "lecture.ipynb")
+    manual = next(c for c in read.cases if c.name == "o-manual-backward")
+    # nine assignments, o.grad = 1.0 the seed; in the graph's order, not the cells'
+    assert list(manual.backward) == ["dn", "dx1w1x2w2", "dx2w2", "dx1w1", "db", "dw2", "dw1",
+                                     "dx2", "dx1"]
+    assert check_file(manual).status == "passed"
+    wrong = cells(FIRST, "x2.grad = w2.data * x2w2.grad", "x2.grad = x2.data * x2w2.grad")
+    result = check_file(next(c for c in cases_from_cells(wrong, "l.ipynb").cases
+                             if c.name == "o-manual-backward"))
+    assert result.status == "failed"
+    dx2 = next(b for b in result.backward if b.name == "dx2")
+    assert (dx2.status, dx2.hand, dx2.line) == (
+        "failed", "x2 * dx2w2", line_of(wrong, "x2.grad = x2.data"))
+
+
+def test_legendre_polynomials_backward_passes_and_a_wrong_one_fails_naming_backward():
+    text = (SOURCES / "legendre.py").read_text()
+    read = cases_from_source(text, "legendre.py")
+    assert statuses(read) == {"LegendrePolynomial3-backward": "passed"}
+    case = read.cases[0]
+    assert (case.nodes["out"].text, case.gradient["input"][1]) == (
+        "0.5 * (5 * input ** 3 - 3 * input)", "1.5 * (5 * input ** 2 - 1)")
+    wrong = text.replace("1.5 * (5 * input ** 2 - 1)", "1.5 * (5 * input ** 2)")
+    result = check_file(cases_from_source(wrong, "legendre.py").cases[0])
+    assert result.status == "failed" and result.name == "LegendrePolynomial3-backward"
+    assert result.problems[0].startswith("gradient input: manual gives ")
+    assert (result.problems[0].line, result.problems[0].column) == (36, 16)
+
+
+@pytest.mark.parametrize("call, status", [
+    ("analytical_gradient(2.0)", "passed"),
+    ("analytical_gradient(x)", "passed"),
+    ("analytical_gradient(x.item())", "passed"),
+    ("analytical_gradient(1.0)", "failed"),
+])
+def test_a_gradient_function_called_at_the_wrong_point_fails_naming_the_call(call, status):
+    text = (SOURCES / "lab_gradient.py").read_text().replace("analytical_gradient(2.0)", call)
+    read = cases_from_source(text, "lab.py")
+    assert statuses(read) == {"analytical_gradient-line18": status}
+    result = check_file(read.cases[0])
+    if status == "failed":
+        assert result.problems == ["gradient x: manual gives 61 where SymPy gives 326 at the "
+                                   "base point (x=2): off by 265, more than float64's "
+                                   "tolerance (rtol 1e-07, atol 1e-07)"]
+        assert (result.problems[0].line, result.problems[0].column) == (18, 20)
+        assert result.notes[-1] == ("analytical_gradient is called with x = 1.0, where "
+                                    "autograd ran at x = 2")
+
+
+def test_what_cannot_be_read_is_counted_unchecked_with_its_line_and_reason():
+    text = '''\
+import torch
+
+class MyReLU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, input):
+        ctx.save_for_backward(input)
+        return input.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, = ctx.saved_tensors
+        grad_input = grad_output.clone()
+        grad_input[input < 0] = 0
+        return grad_input
+
+class Sneaky(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return __import__("os").getcwd()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+'''
+    read = cases_from_source(text, "relu.py", line=10)
+    assert read.cases == []
+    assert [str(u) for u in read.unchecked] == [
+        "relu.py:22:9: MyReLU.backward: not checked: a statement in backward that is not "
+        "`name = ...` (an in-place change, a branch): the gradient cannot be read",
+        "relu.py:28:16: Sneaky.backward: not checked: unknown function __import__(); allowed: "
+        + " ".join(sorted(__import__("autograd_lab.ops", fromlist=["FUNCTIONS"]).FUNCTIONS)),
+    ]
+    assert read.counts() == {"found": 2, "checked": 0, "unchecked": 2}
+    assert str(cases_from_source("def f(:\n", "bad.py", line=5).unchecked[0]) == (
+        "bad.py:5:1: the code: not checked: not valid Python, so nothing in it was read")
+
+
+def test_check_function_and_check_autograd_function_read_the_users_source(tmp_path, monkeypatch):
+    (tmp_path / "mine.py").write_text((SOURCES / "mine.py").read_text())
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import mine
+    right = autograd_lab.check_function(mine.f, mine.grad_f, at={"x": 0.3, "y": 1.2})
+    assert right.status == "passed" and right.name == "grad_f"
+    assert set(right.points[0].gradients) == {"x", "y"}
+    wrong = autograd_lab.check_function(mine.f, mine.grad_f_wrong, at=[{"x": 0.3, "y": 1.2}])
+    assert wrong.status == "failed" and wrong.name == "grad_f_wrong"
+    assert wrong.problems[0].startswith("gradient y: manual gives 1.480769047 where SymPy "
+                                        "gives 2.680769047 at the base point")
+    assert (wrong.problems[0].line, wrong.problems[0].column) == (17, 33)  # the return's y
+    with pytest.raises(AssertionError, match=r"case grad_f_wrong failed \(.*mine.py:16\)"):
+        autograd_lab.assert_passes(wrong)
+    tensors = {"w": [0.5, -0.5], "X": [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]}
+    mse = autograd_lab.check_function(mine.mse, mine.grad_mse_without_the_mean, at=tensors,
+                                      wrt=["w"])
+    assert mse.status == "failed"
+    by_method = mse.points[0].gradients["w"]    # three times the mean's: the 1/n left out
+    assert (by_method["manual"], by_method["sympy"]) == ([-9.0, -12.0], [-3.0, -4.0])
+    assert by_method["autograd"] == pytest.approx([-3.0, -4.0], rel=1e-12)
+    legendre = autograd_lab.check_autograd_function(mine.Legendre, at={"input": 0.4})
+    assert (legendre.status, legendre.name) == ("passed", "Legendre-backward")
+    vector = autograd_lab.check_autograd_function(mine.Legendre, at={"input": [0.5, -2.0]})
+    assert vector.status == "passed"
+    assert vector.points[0].gradients["input"]["sympy"] == [0.375, 28.5]  # 1.5 (5 x² - 1)
+    unsaid = autograd_lab.check_autograd_function(mine.Legendre, at={"x": 0.4})
+    assert unsaid.status == "error" and unsaid.problems[0].endswith(
+        "mine.py:22:5: at= gives no value of input")
+    lam = autograd_lab.check_function(mine.f, lambda x, y: y, at={"x": 1.0, "y": 1.0})
+    assert lam.status == "error"
+    assert lam.problems[0].endswith("<lambda> is not defined by a `def` statement in its "
+                                    "source") or "cannot be read" in lam.problems[0]
+
+
+def test_case_from_dict_reads_a_dict_as_a_case_file():
+    case = autograd_lab.case_from_dict({
+        "name": "square", "inputs": {"x": {"value": 3.0, "grad": True}},
+        "forward": {"y": "x**2"}, "chain_rule": {"y/x": "2*x"}})
+    assert check_file(case).status == "passed"
+    with pytest.raises(autograd_lab.CaseError, match=r"^<dict>: the attribute \.real is not"):
+        autograd_lab.case_from_dict({"inputs": {"x": {"value": 3.0, "grad": True}},
+                                     "forward": {"y": "x**2"}, "chain_rule": {"y/x": "2*x.real"}})
+
+
+def test_check_function_in_a_users_pytest_run_names_the_wrong_function(pytester):
+    pytester.makepyfile(mine=(SOURCES / "mine.py").read_text(), test_mine="""
+import autograd_lab
+import mine
+
+def test_right():
+    autograd_lab.assert_passes(autograd_lab.check_function(mine.f, mine.grad_f,
+                                                           at={"x": 0.3, "y": 1.2}))
+
+def test_wrong():
+    autograd_lab.assert_passes(autograd_lab.check_function(mine.f, mine.grad_f_wrong,
+                                                           at={"x": 0.3, "y": 1.2}))
+""")
+    pytester.makeini("[pytest]\nfilterwarnings = ignore::pytest.PytestAssertRewriteWarning\n"
+                     "addopts = -p no:unraisableexception -p no:hypothesispytest\n")
+    import torch  # noqa: F401  (loaded once here: the in-process run keeps what was loaded)
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "*gradient y: manual gives 1.480769047 where SymPy gives 2.680769047*mine.py:17:33)",
+        "*case grad_f_wrong failed (*mine.py:16)",
+        "FAILED test_mine.py::test_wrong - AssertionError: gradient y: manual gives*"])
+
+
+LEAST_SQUARES = '''\
+import torch
+X = torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+y = torch.tensor([1.0, 0.0, 2.0])
+w = torch.tensor([0.5, -0.5], requires_grad=True)
+
+def manual_gradient(X, y, w):
+    return X.T @ (X @ w - y)
+
+loss = torch.mean((X @ w - y) ** 2) / 2
+loss.backward()
+print(torch.allclose(w.grad, manual_gradient(X, y, w)))
+'''
+
+
+def test_a_gradient_function_off_by_n_beside_a_mean_loss_fails_and_divided_by_n_passes():
+    read = cases_from_source(LEAST_SQUARES, "ls.py")
+    result = check_file(read.cases[0])
+    assert (result.name, result.status) == ("manual_gradient-line11", "failed")
+    assert result.points[0].gradients["w"]["manual"] == [-15.5, -20.0]   # 3 times autograd's
+    assert (result.problems[0].line, result.problems[0].column) == (11, 30)   # the call
+    right = LEAST_SQUARES.replace("X.T @ (X @ w - y)", "X.T @ (X @ w - y) / 3")
+    assert statuses(cases_from_source(right, "ls.py")) == {"manual_gradient-line11": "passed"}
+
+
+def test_a_local_name_doubled_past_the_parsers_length_is_unchecked_not_expanded():
+    lines = "".join(f"    a{i + 1} = a{i} * a{i}\n" for i in range(40))
+    text = f"class Twice(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, a0):" \
+           f"\n        return a0\n    @staticmethod\n    def backward(ctx, g):\n" \
+           f"{lines.replace('    a', '        a')}        return g * a40\n"
+    read = cases_from_source(text, "twice.py")
+    assert read.cases == []
+    assert read.unchecked[0].reason == ("written out with its local names, it is longer than "
+                                        "10,000 characters")
+
+
+def test_micrograds_engine_every_operator_checked_and_relus_conditional_left_unchecked():
+    read = cases_from_source((SOURCES / "micrograd_engine.py").read_text(), "engine.py")
+    assert set(statuses(read).values()) == {"passed"}
+    assert sorted(statuses(read)) == [
+        "Value-__add__", "Value-__mul__", "Value-__neg__", "Value-__pow__", "Value-__radd__",
+        "Value-__rmul__", "Value-__rsub__", "Value-__rtruediv__", "Value-__sub__",
+        "Value-__truediv__"]
+    assert [str(u) for u in read.unchecked] == [
+        "engine.py:38:21: Value.relu: not checked: conditional expressions are not allowed"]
+    assert read.counts() == {"found": 6, "checked": 5, "unchecked": 1}
+
+
+def test_a_name_python_allows_and_a_case_name_does_not_is_kept_readable():
+    text = (SOURCES / "legendre.py").read_text().replace("LegendrePolynomial3", "Légendre3")
+    assert [c.name for c in cases_from_source(text, "l.py").cases] == ["L_gendre3-backward"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_source_cut_or_changed_anywhere_is_read_or_counted_unchecked_never_a_crash(data):
+    text = (SOURCES / "micrograd_engine.py").read_text() + (SOURCES / "legendre.py").read_text() \
+        + (SOURCES / "lab_gradient.py").read_text() + (SOURCES / "layers.py").read_text()
+    lines = text.splitlines()
+    cut = data.draw(st.integers(0, len(lines) - 1))
+    word = data.draw(st.sampled_from(["", "x", "self", "out.grad", "(", "ctx", "**", "-1",
+                                      "grad_output", "__import__('os')", "1e309", "'s'"]))
+    lines[cut] = lines[cut].replace(data.draw(st.sampled_from(
+        ["self", "other", "input", "x", "*", "+", "(", "out", "1"])), word, 1)
+    read = cases_from_source("\n".join(lines), "cut.py")
+    for item in read.unchecked:
+        assert item.file == "cut.py" and item.line >= 1 and item.reason
+        assert set(item.as_dict()) == {"file", "line", "column", "what", "reason"}
+    assert read.counts()["found"] == read.counts()["checked"] + len(read.unchecked)
+
+
+def test_a_rule_set_with_equals_is_checked_and_noted_since_a_value_used_twice_loses_one():
+    slip = cells(SECOND, "self.grad += out.data * out.grad", "self.grad = out.data * out.grad")
+    exp = next(c for c in cases_from_cells(slip, "lecture.ipynb").cases if c.name == "Value-exp")
+    result = check_file(exp)
+    line = line_of(slip, "self.grad = out.data")
+    assert result.status == "passed"
+    assert result.notes == [f"line {line}: self.grad is set with = where += adds: a value used "
+                            "twice (a + a) keeps only its last gradient; the local derivative "
+                            "is checked as written"]
+
+
+def test_layer_classes_backward_beside_forward_and_a_layer_on_matrices_counted_unchecked():
+    text = (SOURCES / "layers.py").read_text()
+    read = cases_from_source(text, "layers.py")
+    assert statuses(read) == {"Sigmoid-backward": "passed", "Scale-backward": "passed"}
+    scale = next(c for c in read.cases if c.name == "Scale-backward")
+    assert {k: a.text for k, a in scale.backward.items()} == {"dw": "dout * x ** 2",
+                                                               "dx": "dout * 2 * w * x"}
+    assert [str(u) for u in read.unchecked] == [
+        "layers.py:26:16: Linear.backward: not checked: a layer on matrices: its shapes are "
+        "not in its code (write it as a case with dims: to check it)"]
+    wrong = cases_from_source(text.replace("dout * 2 * self.w * self.x", "dout * 2 * self.w"),
+                              "layers.py")
+    result = check_file(next(c for c in wrong.cases if c.name == "Scale-backward"))
+    dx = next(b for b in result.backward if b.name == "dx")
+    assert (result.status, dx.status, dx.line) == ("failed", "failed", 21)
