@@ -58,7 +58,7 @@ def said(drafted: Drafted) -> list[str]:
 
 def _wrote(w: Written) -> str:
     cells = _cells(w.cells)
-    if w.to_write:
+    if w.to_write:   # the count below lists the derivatives found and matched to no graph
         them = "them" if len(w.to_write) > 1 else "it"
         return (f"wrote {w.path}  {w.kind}, {cells}: no hand-written derivative for "
                 f"{', '.join(w.to_write)}; write {them}, then rename the file to .yaml")
@@ -254,15 +254,28 @@ def _draft_for_check(path: Path, folder: Path, checked: Checked, echo) -> str | 
     checked.tutorials.append(source)
     for note in drafted.notes:
         echo(_shown_in(name, f"note: {name}: {note}"), err=True)
+    unmatched = _unmatched(drafted)
     for w in drafted.files:
         if w.to_write:
             echo(_shown_in(name, f"note: {name} {_cells(w.cells)}: not checked: the graph has "
                            f"no hand-written derivative for {', '.join(w.to_write)} "
-                           "(autograd-lab draft writes it for you to fill in)"), err=True)
+                           "(autograd-lab draft writes it for you to fill in)" + unmatched),
+                 err=True)
         else:
             checked.drafts[str(w.path)] = (name, w)
             checked.owner[str(w.path)] = source
     return None
+
+
+def _unmatched(drafted: Drafted) -> str:
+    """The hand-written derivatives the draft found but matched to no graph, for a note that
+    says a graph has none: they may be its own, under a name or in a form not followed."""
+    places = [f"{u['cell']}, line {u['line']}" for u in drafted.derivatives()["unchecked"]]
+    if not places:
+        return ""
+    more = f" and {len(places) - 3} more" if len(places) > 3 else ""
+    return (f"; the tutorial writes derivatives by hand the draft matched to no graph "
+            f"({'; '.join(places[:3])}{more}): see its count")
 
 
 def _error(path, message: str) -> CaseResult:
