@@ -362,3 +362,29 @@ def test_a_derivative_whose_values_alone_are_checked_says_so(tmp_path):
         "reason": "only the values it printed are checked, against its own formula (its "
                   "arithmetic): the tutorial builds no graph that autograd differentiates "
                   "for it"}]
+
+
+def test_a_folder_reads_the_tutorials_about_torch_and_skips_tools_folders(tmp_path):
+    shutil.copy(COURSE / "chain_rule_cells.py", tmp_path / "lesson.py")
+    (tmp_path / "README.md").write_text("# Notes\n\n```python\nprint(1)\n```\n", encoding="utf-8")
+    (tmp_path / ".venv").mkdir()
+    shutil.copy(COURSE / "lab_polynomial.py", tmp_path / ".venv" / "vendored.py")
+    result = CliRunner().invoke(main, ["check", str(tmp_path), "--out", str(tmp_path / "r"),
+                                       "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    assert sorted(Path(c["file"]).name for c in report["cases"] if c["kind"] == "source") == [
+        "lesson.py"]
+
+
+def test_a_graph_without_a_derivative_names_those_the_draft_did_not_match(tmp_path):
+    script = tmp_path / "slope.py"
+    script.write_text("import torch\n\nx = torch.tensor(2.0, requires_grad=True)\ny = x**3\n"
+                      "y.backward()\ngrad_of_y = 3 * x**2\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(script), "--out", str(tmp_path / "r"),
+                                       "--format", "json"])
+    assert result.exit_code == 2
+    assert (f"note: {script} cell 1: not checked: the graph has no hand-written derivative for "
+            "y/x (autograd-lab draft writes it for you to fill in); the tutorial writes "
+            "derivatives by hand the draft matched to no graph (line 6): see its count"
+            in result.output)
