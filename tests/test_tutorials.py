@@ -182,6 +182,17 @@ def test_the_report_with_tutorials_validates(checked_course):
     jsonschema.Draft202012Validator(schema).validate(report)
 
 
+def test_the_schema_holds_the_count_and_the_unchecked_status(checked_course):
+    _, report, _ = checked_course
+    validator = jsonschema.Draft202012Validator(json.loads(report_schema_text()))
+    source = sources(report)["nothing_to_compare.ipynb"]
+    for broken in ({**source, "status": "hollow"},
+                   {**source, "derivatives": {"found": 0, "checked": 0}},
+                   {**source, "derivatives": {**source["derivatives"],
+                                              "unchecked": [{"line": 3, "text": "dx = 2"}]}}):
+        assert not validator.is_valid({**report, "cases": [broken]})
+
+
 def test_unchecked_derivatives_are_listed_with_line_and_reason(tmp_path):
     lab = tmp_path / "lab.py"
     lab.write_text((COURSE / "lab_polynomial.py").read_text(encoding="utf-8")
