@@ -11,6 +11,7 @@ _EXPORTS = {
     "check_autograd_function": "api", "case_from_dict": "api", "cases_from_source": "api",
     "Case": "case", "Behaviour": "case", "CaseError": "errors", "CaseResult": "result",
     "PASSED": "result", "FAILED": "result", "ERROR": "result", "Problem": "result",
+    "UNCHECKED": "result",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -18,13 +18,14 @@ from .reading import (
     load,
     read_autograd_function,
 )
-from .result import ERROR, FAILED, PASSED, CaseResult, Problem, error, split_place
+from .result import ERROR, FAILED, PASSED, UNCHECKED, CaseResult, Problem, error, split_place
 from .text import terminal
 
 __all__ = [
     "ERROR",
     "FAILED",
     "PASSED",
+    "UNCHECKED",
     "Case",
     "CaseError",
     "CaseResult",
@@ -139,10 +140,11 @@ def _definition(tree: ast.Module, name: str, kind: type):
 
 def assert_passes(path_or_case) -> CaseResult:
     """Check a case (a path, a loaded case, or a CaseResult already checked) and return its
-    result; unless it passed, raise AssertionError(diagnosis)."""
+    result; unless it passed, raise AssertionError(diagnosis) (a case that compared nothing,
+    `unchecked`, did not pass)."""
     result = path_or_case if isinstance(path_or_case, CaseResult) else \
         check_file(path_or_case)
-    if result.status in (FAILED, ERROR):
+    if result.status in (FAILED, ERROR, UNCHECKED):
         raise AssertionError(diagnosis(result))
     return result
 

@@ -132,20 +132,26 @@ def _shard(ctx, param, value):
 @click.option("-v", "--verbose", "verbose", count=True,
               help="More output: a line for every case, even where a progress bar would "
                    "stand in for them.")
+@click.option("--allow-unchecked", is_flag=True,
+              help="Exit 0 (not 2) when a case or a tutorial compared nothing; it is still "
+                   "reported as unchecked, never as passed.")
 @click.pass_context
 def check(ctx, paths, out, jobs, formats, timeout, shard, durations, store_durations,
-          tolerance, keywords, last_failed, exitfirst, quiet, verbose):
+          tolerance, keywords, last_failed, exitfirst, quiet, verbose, allow_unchecked):
     """Check case files (files or folders; default: the paths of [tool.autograd-lab] in
-    pyproject.toml, else cases/). A notebook (.ipynb, or its `In [n]:` text export) is
-    drafted into a temporary folder and its drafts checked.
+    pyproject.toml, else cases/). A tutorial (a notebook .ipynb or its `In [n]:` text
+    export, a .py script, a Markdown, MyST or Quarto page; in a folder, those that mention
+    torch) is drafted into a temporary folder and its drafts checked, and its hand-written
+    derivatives counted: found, checked, and why the others were not.
 
     Writes report.json, report.md, junit.xml and plots/ into --out; with
     $GITHUB_STEP_SUMMARY set, appends the summary to it. One run writes into a folder at a
     time: a second waits for it. pyproject.toml's [tool.autograd-lab] table sets defaults
     (paths, out, format, jobs, timeout, tolerance); a flag given here wins.
 
-    Exit 0 when every case passed, 1 when any failed, 2 when any is in error, a report
-    could not be written or the command was used wrongly; 5 when there is no case to check;
+    Exit 0 when every case passed, 1 when any failed, 2 when any is in error or compared
+    nothing (unchecked; unless --allow-unchecked), a report could not be written or the
+    command was used wrongly; 5 when there is no case to check;
     130 when stopped (Ctrl-C, SIGTERM): each report file is then whole, this run's or an
     earlier one's."""
     paths = paths or getattr(ctx.obj, "paths", ())
@@ -158,7 +164,7 @@ def check(ctx, paths, out, jobs, formats, timeout, shard, durations, store_durat
         raise click.UsageError(f"no such file or folder: {', '.join(missing)}")
     formats = _drawable(formats)
     choice = Choice(keywords, _failed_before(out) if last_failed else None,
-                    exitfirst, verbose - quiet)
+                    exitfirst, verbose - quiet, allow_unchecked)
     if tolerance is not None:   # read by each check, in every worker, as the timeout is
         os.environ["AUTOGRAD_LAB_TOLERANCE"] = ",".join(map(repr, tolerance))
     from .reports import Run
@@ -178,6 +184,12 @@ class Choice(NamedTuple):
     failed: set | None = None    # the files that did not pass last time, or None: every file
     exitfirst: bool = False
     verbosity: int = 0           # -v minus -q
+    allow_unchecked: bool = False   # an unchecked case: exit 0, not 2
+
+    @property
+    def whole(self) -> bool:
+        """Every file is checked (no -k, no --lf): a tutorial's count can be told."""
+        return self.keywords is None and not self.failed
 
     def files(self, files: list) -> list:
         from .selection import failed_selected, keyword_selected
@@ -269,24 +281,29 @@ def _check(paths, jobs, timeout, run, formats, stop, drafted,
     # numpy's overflow and nan warnings name its own source lines; the problems say it in words
     warnings.simplefilter("ignore", RuntimeWarning)
     files = case_files(paths)
-    if not files and not drafted.errors:
+    if not files and not drafted.errors and not drafted.tutorials:
         _nothing(f"no case files (*.yaml) under {', '.join(map(_shown, paths))}")
     chosen = choice.files(files)
-    if not chosen and not drafted.errors:
+    if not chosen and not drafted.errors and not drafted.tutorials:
         _nothing(f"no case selected: {len(files)} case file(s), none chosen by -k or --lf")
     part = _part(paths, chosen, sharding, run, formats)
     files = part.files
-    run.begin(len(files) + len(drafted.errors))
+    # each tutorial's own result, its count, after its cases (a shard, -k or --lf checks only
+    # some of them: then none)
+    counted = sharding[0] is None and choice.whole
+    sources = drafted.sources() if counted else iter(())
+    extra = len(drafted.errors) + (len(drafted.tutorials) if counted else 0)
+    run.begin(len(files) + extra)
     out = console()
     results = []
     # the plots draw MAX_CASES cases, those that did not pass first: each check computes its
     # curves while the case is at hand where it may be drawn
     sweep = "unless passed" if "plots" in formats else None
     bar = choice.verbosity <= 0   # -v: every case's line, no progress bar in their place
-    with progress(out, len(files) + len(drafted.errors) if bar else 0) as advance:
+    with progress(out, len(files) + extra if bar else 0) as advance:
         checked = check_files(files, jobs, sweep, sweep_first=MAX_CASES)
         with contextlib.closing(checked):   # -x leaves early: its -j workers end with it
-            for result in itertools.chain(drafted.errors, checked):
+            for result in itertools.chain(drafted.errors, checked, sources):
                 stop.check()
                 result = drafted.relabel(result)  # a drafted case: named by the notebook's cells
                 show(result, out, quiet=advance.shown or choice.verbosity < 0)
@@ -295,7 +312,7 @@ def _check(paths, jobs, timeout, run, formats, stop, drafted,
                 advance()
                 if choice.exitfirst and result.status != PASSED:
                     out.print(f"stopped at the first case that did not pass (-x): "
-                              f"{len(results)} of {len(files) + len(drafted.errors)} checked")
+                              f"{len(results)} of {len(files) + extra} checked")
                     break
     with stop.held():   # the reports are written whole, all of them: a stop waits for them
         unwritten = _write(run, results)
@@ -305,7 +322,7 @@ def _check(paths, jobs, timeout, run, formats, stop, drafted,
                 click.echo(f"autograd-lab: {_shown(line)}", err=True)
                 unwritten.append(line)
     show_summary(results, out, run.out, table_shown=choice.verbosity >= 0)
-    sys.exit(max(exit_code(results), 2 if unwritten else 0))
+    sys.exit(max(exit_code(results, choice.allow_unchecked), 2 if unwritten else 0))
 
 
 def _write(run, results) -> list[str]:
@@ -341,7 +358,9 @@ def _part(paths, files, sharding, run, formats):
                 type=click.Path(path_type=Path, file_okay=False))
 @click.option("--out", "out", default="reports", show_default=True, type=click.Path(path_type=Path),
               help="Folder for the whole run's reports.")
-def merge(folders, out):
+@click.option("--allow-unchecked", is_flag=True,
+              help="Exit 0 (not 2) when a case compared nothing, as check's option does.")
+def merge(folders, out, allow_unchecked):
     """Put the reports of a run checked in shards (`check --shard K/N`, one a CI job) back
     together: FOLDERS are the shards' --out folders.
 
@@ -350,7 +369,8 @@ def merge(folders, out):
     summary to it. A shard's report is untrusted: read bounded and validated, a damaged or
     forged one refused. Refuses shards of other versions, overlapping or missing shards, and
     an --out that cannot be written (exit 2); else exits as the whole run would: 0 all passed,
-    1 any failed, 2 any in error or a report not written; 130 when stopped."""
+    1 any failed, 2 any in error or unchecked (unless --allow-unchecked) or a report not
+    written; 130 when stopped."""
     from .merge import Refused
     from .merge import merge as put_together
     from .reports import append_step_summary, console, exit_code, show, summary
@@ -375,7 +395,7 @@ def merge(folders, out):
     for line in unwritten:
         click.echo(f"autograd-lab: {_shown(line)}", err=True)
     summary(results, terminal, out)
-    sys.exit(max(exit_code(results), 2 if unwritten else 0))
+    sys.exit(max(exit_code(results, allow_unchecked), 2 if unwritten else 0))
 
 
 @main.command()
@@ -407,8 +427,9 @@ def init(folder, ci):
               help="Replace drafts already in --out (by default draft writes only new files).")
 @TIMEOUT
 def draft(notebook, out, force, timeout):
-    """Draft the case files that check a notebook (.ipynb, or its `In [n]:` text export),
-    read statically: nothing in it runs.
+    """Draft the case files that check a tutorial (a notebook .ipynb or its `In [n]:` text
+    export, a .py script, a Markdown, MyST or Quarto page), read statically: nothing in it
+    runs.
 
     Each entry says which cell and line it came from; what the draft leaves out is said, a
     line each. Never overwrites a file without --force (a draft may have been edited). Exit 0

@@ -9,18 +9,25 @@ Only pytest and pathlib are imported here; the checker (torch, SymPy) loads when
 runs."""
 from __future__ import annotations
 
+import fnmatch
 import functools
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _pytest._code.code import ExceptionChainRepr, ReprEntryNative, ReprFileLocation, ReprTraceback
 
-from .result import ERROR, FAILED, PASSED
+from .result import ERROR, FAILED, PASSED, UNCHECKED, derivatives_line
 from .text import terminal
 
 INI = "autograd_lab_cases"
+INI_TUTORIALS = "autograd_lab_tutorials"
+# draft.TUTORIALS, kept here so that pytest's start-up imports nothing heavy
+TUTORIAL_SUFFIXES = (".ipynb", ".py", ".md", ".markdown", ".myst", ".qmd")
 FLAG = "--autograd-lab"
 DEFAULT_FOLDERS = ["cases"]   # what --autograd-lab collects when the ini option is not set
 MARK = "autograd_lab"
@@ -42,6 +49,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                        "folder of that name; a path with '/', such as cases/ or "
                        "docs/lessons, is taken from the rootdir). Setting it turns the "
                        "plugin on.")
+    parser.addini(INI_TUTORIALS, type="args", default=[],
+                  help="autograd-lab: globs, from the rootdir, of tutorials (notebooks, .py "
+                       "scripts, Markdown/MyST/Quarto pages) drafted and checked in place: a "
+                       "test a drafted case, and one a tutorial for its count of hand-written "
+                       "derivatives. Setting it turns the plugin on for them.")
     parser.getgroup("autograd-lab").addoption(
         FLAG, action="store_true", dest="autograd_lab",
         help="collect autograd-lab case files: the *.yaml cases under the folders of the ini "
@@ -62,6 +74,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path):
+    if file_path.suffix.lower() in TUTORIAL_SUFFIXES and _tutorial(file_path, parent):
+        return TutorialFile.from_parent(parent, path=file_path,
+                                        **_shown_id(file_path, parent.config))
     if file_path.suffix not in SUFFIXES:
         return None
     folders = _folders(parent.config)
@@ -203,16 +218,19 @@ class CaseFile(pytest.File):
 class CaseItem(pytest.Item):
     """Checked in setup, so that a case that cannot be checked is a pytest error, not a failure."""
 
-    result = None
+    result: Any = None    # its CaseResult, once checked
 
     def setup(self) -> None:
-        self.result = _check_file()(self._shown_path())
+        self.result = self._checked()
         self._record(self.result)
         if self.result.notes and self.result.status == PASSED:  # a failure shows them itself
             self.add_report_section("setup", "autograd-lab notes",
                                     "\n".join(terminal(n, markup=False) for n in self.result.notes))
-        if self.result.status == ERROR:
+        if self.result.status in (ERROR, UNCHECKED):   # nothing compared is never a pass
             raise CaseProblem(self.result)
+
+    def _checked(self):
+        return _check_file()(self._shown_path())
 
     def runtest(self) -> None:
         if self.result.status == FAILED:
@@ -232,7 +250,7 @@ class CaseItem(pytest.Item):
         shown = diagnosis(result)
         if self.config.getoption("tbstyle", "auto") == "line":
             # a failure's crash line is printed after this repr; an error's is not: its own
-            shown = str(crash) if result.status == ERROR else ""
+            shown = str(crash) if result.status in (ERROR, UNCHECKED) else ""
         # an exception's repr, so that pytest-xdist sends it whole and --tb=line finds its crash
         entries = [ReprEntryNative([shown + "\n"])] if shown else []
         return ExceptionChainRepr([(ReprTraceback(entries, None, "native"), crash, None)])
@@ -278,3 +296,104 @@ def _words(problem, file: str) -> str:
     one line, escaped for the terminal."""
     from .result import split_place
     return terminal(split_place(problem, file)[0], markup=False)
+
+
+# --- tutorials: drafted in place, a test a drafted case and one for the tutorial's count -------
+
+def _tutorial(path: Path, parent: pytest.Collector) -> bool:
+    """A tutorial to collect: matched by the ini option's globs, or, with --autograd-lab, named
+    on the command line or under a folder named there (there: not a Python test module, and
+    mentioning torch, as `autograd-lab check FOLDER` reads a folder)."""
+    config = parent.config
+    try:
+        relative = path.relative_to(config.rootpath).as_posix()
+    except ValueError:
+        relative = None
+    globs = config.getini(INI_TUTORIALS)
+    if relative is not None and any(fnmatch.fnmatch(relative, g) for g in globs):
+        return True
+    if not config.getoption("autograd_lab", False) or _test_module(path, config):
+        return False
+    if parent.session.isinitpath(path):
+        return True
+    named = [Path(config.invocation_params.dir, a.split("::")[0]).resolve()
+             for a in config.invocation_params.args if not a.startswith("-")]
+    if not any(n.is_dir() and path.resolve().is_relative_to(n) for n in named):
+        return False
+    try:
+        with open(path, "rb") as f:
+            return b"torch" in f.read(1_000_000)
+    except OSError:
+        return False
+
+
+def _test_module(path: Path, config: pytest.Config) -> bool:
+    return path.suffix == ".py" and (path.name == "conftest.py" or any(
+        fnmatch.fnmatch(path.name, p) for p in config.getini("python_files")))
+
+
+class TutorialFile(pytest.File):
+    """A tutorial, drafted (read statically, nothing run) when collected: a test a drafted
+    case, then its count of hand-written derivatives."""
+
+    def collect(self):
+        # the drafter loads the checker: imported for tutorials alone
+        from .draft import draft_one
+        folder = Path(tempfile.mkdtemp(prefix="autograd-lab-tutorial-"))
+        self.config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+        try:   # named as messages name a file: from where pytest was started
+            shown = self.path.relative_to(self.config.invocation_params.dir)
+        except ValueError:
+            shown = self.path
+        checked, error = draft_one(shown, folder)
+        for path, (_, written) in checked.drafts.items():
+            item = TutorialCaseItem.from_parent(self, name=terminal(written.name, markup=False))
+            item.draft, item.checked = Path(path), checked
+            item.add_marker(MARK)
+            yield item
+        whole = SourceItem.from_parent(self, name="derivatives")
+        whole.checked, whole.error = checked, error
+        whole.add_marker(MARK)
+        yield whole
+
+
+class TutorialCaseItem(CaseItem):
+    """A drafted case, named in its result by the tutorial's cells and lines."""
+
+    draft: Path
+    checked: Any = None     # draft.Checked: its tutorial's drafts
+
+    def _checked(self):
+        result = _check_file()(self.draft)
+        return self.checked.relabel(result)
+
+
+class SourceItem(CaseItem):
+    """The tutorial as a whole: its hand-written derivatives found and checked; unchecked (an
+    error) when nothing of it was compared. Its cases' results are those of this process's
+    run, and a case checked elsewhere (another xdist worker) is checked again here."""
+
+    checked: Any = None     # draft.Checked
+    error: Any = None       # the result of a tutorial that cannot be read
+
+    def _checked(self):
+        if self.error is not None:
+            return self.error
+        for path in self.checked.drafts:
+            source = self.checked.owner[path]
+            if path not in source.results:
+                self.checked.relabel(_check_file()(Path(path)))
+        [result] = self.checked.sources()
+        if result.derivatives:
+            self.add_report_section("setup", "autograd-lab derivatives",
+                                    _count_text(result))
+        return result
+
+
+def _count_text(result) -> str:
+    lines = [derivatives_line(result.derivatives)]
+    lines += [terminal(f"not checked: line {u['line']}"
+                       + (f" of {u['cell']}" if u.get("cell") else "")
+                       + f": {u['text']}: {u['reason']}", markup=False)
+              for u in result.derivatives["unchecked"]]
+    return "\n".join(lines)

@@ -7,6 +7,9 @@ import re
 from dataclasses import dataclass, field, fields, is_dataclass
 
 PASSED, FAILED, ERROR = "passed", "failed", "error"
+# nothing was compared (no hand-written derivative, no printed number, no expectation): never
+# a pass, and an error for CI unless it is allowed (check --allow-unchecked)
+UNCHECKED = "unchecked"
 
 
 class Problem(str):
@@ -138,6 +141,9 @@ class CaseResult:
     # the formula check (hand-written edges and totals at random points): how many points,
     # which inputs moved and which were held at their values; None where it did not run
     formulas_at: object = None
+    # a tutorial's source (kind "source"): its hand-written derivatives found, checked, and
+    # each unchecked one {line, cell, text, reason}
+    derivatives: dict | None = None
 
     @property
     def ok(self) -> bool:
@@ -164,6 +170,8 @@ class CaseResult:
             out.pop("backward")
         if self.formulas_at is None:
             out.pop("formulas_at")
+        if self.derivatives is None:   # a case, not a tutorial's source
+            out.pop("derivatives")
         for point in out["points"]:
             for param, extra in point.pop("details").items():
                 point["gradients"][param].update(extra)
@@ -334,10 +342,18 @@ def error(name: str, file: str, message: str, line: int | None = None,
                       problems=[Problem(message, line, column)], line=line)
 
 
+def derivatives_line(d: dict) -> str:
+    """A tutorial's count in words: "26 of 28 hand-written derivatives checked"."""
+    found, checked = d.get("found", 0), d.get("checked", 0)
+    return f"{checked} of {found} hand-written derivative{'s' * (found != 1)} checked"
+
+
 def tally(results: list[CaseResult]) -> str:
-    """The run in a line: "3 cases: 1 passed, 1 failed, 1 error"."""
+    """The run in a line: "3 cases: 1 passed, 1 failed, 1 error" (", 1 unchecked" if any)."""
     def count(n: int, noun: str) -> str:
         return f"{n} {noun}{'' if n == 1 else 's'}"
     statuses = [r.status for r in results]
+    unchecked = statuses.count(UNCHECKED)
     return (f"{count(len(results), 'case')}: {statuses.count(PASSED)} passed, "
-            f"{statuses.count(FAILED)} failed, {count(statuses.count(ERROR), 'error')}")
+            f"{statuses.count(FAILED)} failed, {count(statuses.count(ERROR), 'error')}"
+            + (f", {unchecked} unchecked" if unchecked else ""))

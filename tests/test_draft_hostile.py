@@ -175,6 +175,8 @@ def test_draws_too_large_or_out_of_range_are_left_out_a_line_each(tmp_path):
     said = [line[len(f"{path}: "):] for line in result.output.splitlines()
             if line.startswith(f"{path}: ")]
     assert said == [
+        "In [1]: no behaviour case drafted for In [1] to In [2]: none of its steps shows a "
+        "value, a gradient or an error to compare (it would check nothing)",
         "In [1], line 3: left out: big = torch.randn(10 ** 6, 10 ** 6, generator=g): a draw of "
         "1,000,000,000,000 elements; at most 10,000,000 are written in a case",
         "In [1], line 4: left out: labels = torch.randint(0, 10 ** 30, (3,), generator=g): "
@@ -185,6 +187,7 @@ def test_draws_too_large_or_out_of_range_are_left_out_a_line_each(tmp_path):
         "[5, 0) must hold a value and fit int64",
         "In [1], line 8: not the notebook's numbers: w is drawn from g after a statement that "
         "uses it was left out (In [1], line 3), which a case cannot draw (it draws each value "
-        "from a fresh generator): seed 0 stands in, and no number that depends on w is claimed"]
+        "from a fresh generator): seed 0 stands in, and no number that depends on w is claimed",
+        "1 of 1 hand-written derivative in a drafted case"]
     [result] = check_paths([tmp_path / "out" / "huge_loss_in1.yaml"])
     assert result.status == "passed", result.problems     # dw = x, checked on the stand-in w

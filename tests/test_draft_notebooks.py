@@ -180,6 +180,8 @@ def test_what_the_language_cannot_say_is_left_out_with_its_cell_and_line(tmp_pat
          shown("tensor([[0.5000, 1.0000],\n        [1.5000, 2.0000]])")))
     notes = [str(n) for n in done.notes]
     assert notes == [
+        "In [2]: no behaviour case drafted for In [2] to In [4]: none of its steps shows a "
+        "value, a gradient or an error to compare (it would check nothing)",
         "In [2], line 3: left out: h = torch.outer(x, x): torch.outer(): the draft does not "
         "translate it",
         "In [2], line 4: left out: r = x // 2: floor division //: not in the expression language",
@@ -198,14 +200,9 @@ def test_what_the_language_cannot_say_is_left_out_with_its_cell_and_line(tmp_pat
         "In [4], line 4: not checked: W.grad shows tensor([[0.5000, 1.0000],\\n        [1.5000, "
         "2.0000]]): the graph of loss holds noise, whose numbers are not the notebook's (In [2], "
         "line 6)"]
-    text = text_of(done, "behaviour")
-    assert "  # In [2], line 4: left out: r = x // 2: floor division //: not in the expression " \
-           "language" in text
-    behaviour = case_of(done, "behaviour")
-    assert behaviour["inputs"] == {"W": {"value": [[1.0, 2.0], [3.0, 4.0]], "grad": True},
-                                   "x": [1.0, 1.0], "noise": {"value": {"randn": [2], "seed": 0}}}
-    assert behaviour["steps"][-1] == {"backward": "loss"}   # W.grad: not claimed
-    assert statuses(done) == {"cells_2-4": "passed"}
+    # W.grad is not claimed, so the behaviour case would compare nothing: none is written
+    # (it passed, having checked nothing, before)
+    assert not [w for w in done.files if w.kind == "behaviour"]
     [todo] = [w for w in done.files if w.to_write]
     assert todo.to_write == ["loss/W"]  # the adjoint dloss is not taken for an edge
 

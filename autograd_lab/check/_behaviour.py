@@ -7,7 +7,7 @@ import torch
 
 from ..case import Behaviour, Expectation, Expr, Step
 from ..methods import evaluate
-from ..result import FAILED, PASSED, CaseResult, ClaimResult, Problem
+from ..result import FAILED, PASSED, UNCHECKED, CaseResult, ClaimResult, Problem
 from . import _compare as compare
 from . import _lint as lint
 from ._domain import domain_watch
@@ -17,6 +17,8 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 # what a torch call in a notebook cell raises (x.grad.zero_() on None is an AttributeError)
 RAISED = (RuntimeError, AttributeError, TypeError, ValueError)
 KINDS = ("value", "grad", "grad_fn", "requires_grad", "is_leaf")
+NOTHING_COMPARED = ("nothing compared: no step expects a value, a gradient, a grad_fn or an "
+                    "error, so the steps ran and nothing was checked")
 NO_BACKWARD = ("no backward() ran before this step (writing y.backward without the "
                "parentheses does not call it)")
 
@@ -28,6 +30,9 @@ def run(case: Behaviour) -> CaseResult:
     _Run(case, result).steps(case.steps)
     if result.problems:
         result.status = FAILED
+    elif not result.claims:   # every step ran, and none was compared with anything
+        result.status = UNCHECKED
+        result.problems.append(Problem(NOTHING_COMPARED, result.line))
     return result
 
 

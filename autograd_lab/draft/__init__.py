@@ -7,11 +7,14 @@
 """
 from __future__ import annotations
 
-from ._command import checked_notebooks, run_draft
+from ._command import Checked, checked_notebooks, draft_one, run_draft, tutorial_files
 from ._draft import Drafted, Written, default_folder, draft
 from ._notebook import Note, NotebookError, looks_like_notebook
+from ._sources import TUTORIALS, is_tutorial
 
 __all__ = [
+    "TUTORIALS",
+    "Checked",
     "Drafted",
     "Note",
     "NotebookError",
@@ -19,6 +22,9 @@ __all__ = [
     "checked_notebooks",
     "default_folder",
     "draft",
+    "draft_one",
+    "is_tutorial",
     "looks_like_notebook",
     "run_draft",
+    "tutorial_files",
 ]

@@ -60,13 +60,14 @@ def rows(text: str) -> tuple[dict[str, list[str]], str]:
 
 def grad_compared(node: ast.expr) -> tuple[str, ast.expr] | None:
     """(x, the hand-written side) of `hand == x.grad` (either way round), or of
-    torch.allclose(hand, x.grad) / torch.equal(hand, x.grad); else None."""
+    torch.allclose(hand, x.grad) / torch.equal / torch.isclose; `torch.tensor(hand)` is its
+    hand; else None."""
     if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq):
         sides = [node.left, node.comparators[0]]
     elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-          and node.func.attr in ("allclose", "equal") and len(node.args) == 2
+          and node.func.attr in ("allclose", "equal", "isclose") and len(node.args) == 2
           and not node.keywords):
-        sides = list(node.args)
+        sides = [_unwrapped(a) for a in node.args]
     else:
         return None
     for grad, hand in (sides, sides[::-1]):
@@ -74,6 +75,14 @@ def grad_compared(node: ast.expr) -> tuple[str, ast.expr] | None:
                 and isinstance(grad.value, ast.Name)):
             return grad.value.id, hand
     return None
+
+
+def _unwrapped(node: ast.expr) -> ast.expr:
+    """torch.tensor(h) -> h: a Python number made a tensor to compare it."""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "tensor" and len(node.args) == 1 and not node.keywords):
+        return node.args[0]
+    return node
 
 
 def one_hot_put(target: ast.Subscript, value: Translated, held: Node, translator,

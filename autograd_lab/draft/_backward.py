@@ -120,11 +120,18 @@ class Backward:
 def totals(graph: Graph, instances: list[Instance], note) -> list[Entry]:
     """`9*a**2 == a.grad` shown: gradient entries, the notebook's own hand-written totals."""
     out: dict[str, Entry] = {}
+    first: dict[str, Compared] = {}
     for instance in instances:
         for total in instance.totals:
             entry = _total(graph, total, note)
-            if entry is not None:
-                out.setdefault(entry.key, entry)
+            if entry is None:
+                continue
+            if entry.key in out:   # a case holds one gradient entry a name: the first
+                note(total.where, f"not checked: {total.where.code}: a second hand-written "
+                     f"gradient for {entry.key}; the case holds the first "
+                     f"({first[entry.key].where})")
+                continue
+            out[entry.key], first[entry.key] = entry, total
     return list(out.values())
 
 
@@ -133,6 +140,8 @@ def _total(graph: Graph, total: Compared, note) -> Entry | None:
     hand = total.hand
     assert hand is not None   # a total is made with its hand-written side
     if not (isinstance(wrt, Leaf) and wrt.grad):
+        note(total.where, f"not checked: {total.where.code}: {total.target} is not a tensor "
+             f"of the graph of {graph.output.name} that requires grad")
         return None
     if any(isinstance(d, (Leaf, Node)) and graph.same(n, d) is None
            for n, d in hand.deps.items()):

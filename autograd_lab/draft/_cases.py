@@ -136,6 +136,14 @@ class _Builder:
             return StepOut("", None, "", expect, notes=notes) if expect or notes else None
         if action == "no_grad":
             inner = _merged([s for s in (self._step(i, rename) for i in step.inner) if s])
+            if not any(s.key for s in inner):   # a case's no_grad holds a list of steps:
+                # with none followed, the block is a comment, and what it shows a look
+                said_out = (f"left out: {step.where.code}: nothing in the block is a step "
+                            "the draft follows")
+                self.note(step.where, said_out)
+                notes += [n for s in inner for n in s.notes] + [f"{step.where}: {said_out}"]
+                return StepOut("", None, "", expect + [e for s in inner for e in s.expect],
+                               notes=notes)
             return StepOut("no_grad", inner, said, expect, notes=notes)
         if action == "detach":
             new, old = step.args

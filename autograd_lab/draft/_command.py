@@ -1,18 +1,24 @@
-"""What the CLI says: `autograd-lab draft`, and the notebooks given to `autograd-lab check`."""
+"""What the CLI says: `autograd-lab draft`, and the tutorials given to `autograd-lab check`."""
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..api import ERROR, CaseResult
-from ..result import located
+from ..api import ERROR, FAILED, PASSED, UNCHECKED, CaseResult
+from ..result import Problem, derivatives_line, located
 from ._draft import Drafted, Written, draft
-from ._notebook import NotebookError, looks_like_notebook
+from ._notebook import MAX_BYTES, NotebookError
+from ._sources import TUTORIALS, is_tutorial, text_source
 from ._text import one_line
+
+MAX_TUTORIALS = 2_000    # tutorials read from the folders given to check
+SKIPPED = (".git", ".venv", "venv", "node_modules", "__pycache__", ".ipynb_checkpoints",
+           "site-packages", "_build", "build", "dist")
 
 
 def run_draft(notebook: Path, out: Path | None, echo: Callable[..., None],
@@ -28,7 +34,7 @@ def run_draft(notebook: Path, out: Path | None, echo: Callable[..., None],
              f"{type(exc).__name__}: {one_line(str(exc), 200)}; please report it", err=True)
         return 2
     for line in said(drafted):
-        echo(line)
+        echo(line if not text_source(notebook) else lines_of_file(line))
     for problem in drafted.problems:
         echo(f"error: {one_line(problem, 400)}", err=True)
     return 2 if drafted.problems or any(n.internal for n in drafted.notes) else 0
@@ -38,6 +44,10 @@ def said(drafted: Drafted) -> list[str]:
     name = one_line(drafted.notebook, 200)
     lines = [_wrote(w) for w in drafted.files]
     lines += [f"{name}: {note}" for note in drafted.notes]
+    count = drafted.derivatives()
+    if count["found"]:   # what check will count, said before anything is checked
+        lines += [f"{name}: {derivatives_line(count).replace(' checked', ' in a drafted case')}"]
+        lines += [f"{name}: not in a case: {_unchecked(u)}" for u in count["unchecked"]]
     finish = len(drafted.files) - len(drafted.cases)
     lines.append(f"drafted {len(drafted.cases)} case{'s' * (len(drafted.cases) != 1)}"
                  + (f" and {finish} to finish" if finish else "")
@@ -49,32 +59,92 @@ def said(drafted: Drafted) -> list[str]:
 
 def _wrote(w: Written) -> str:
     cells = _cells(w.cells)
-    if w.to_write:
+    if w.to_write:   # the count below lists the derivatives found and matched to no graph
         them = "them" if len(w.to_write) > 1 else "it"
         return (f"wrote {w.path}  {w.kind}, {cells}: no hand-written derivative for "
                 f"{', '.join(w.to_write)}; write {them}, then rename the file to .yaml")
     return f"wrote {w.path}  {w.kind} case, {cells}, {w.claims} claim{'s' * (w.claims != 1)}"
 
 
+def _unchecked(u: dict) -> str:
+    return f"{u['cell']}, line {u['line']}: `{u['text']}`: {u['reason']}"
+
+
+def lines_of_file(text: str) -> str:
+    """A script's or a page's places: its cells keep the file's line numbers, so `cell 3,
+    line 42` is said `line 42`."""
+    return re.sub(r"\bcell \d+, line (\d+)", r"line \1", text)
+
+
 def _cells(cells: tuple[str, str]) -> str:
     return cells[0] if cells[0] == cells[1] else f"{cells[0]} to {cells[1]}"
 
 
-# --- `autograd-lab check NOTEBOOK` ----------------------------------------------------------
+# --- `autograd-lab check TUTORIAL` ---------------------------------------------------------
+
+@dataclass
+class Source:
+    """A tutorial drafted for checking: its drafts' results come in one by one, and then its
+    own result, the count of its hand-written derivatives."""
+
+    name: str                     # the path, as shown
+    drafted: Drafted
+    results: dict = field(default_factory=dict)   # str(draft path) -> CaseResult
+
+    def result(self) -> CaseResult:
+        compared = [w for w in self.drafted.cases
+                    if getattr(self.results.get(str(w.path)), "status", None) in (PASSED, FAILED)]
+        failed: dict = {}
+        for w in self.drafted.cases:
+            got = self.results.get(str(w.path))
+            if got is not None and got.status not in (PASSED, FAILED):
+                why = got.problems[0] if got.problems else got.status
+                failed |= dict.fromkeys(w.covers, f"its case {w.name} is {got.status}: {why}")
+        count = self.drafted.derivatives(compared, failed)
+        if text_source(self.name):
+            for u in count["unchecked"]:
+                u["cell"], u["reason"] = "", lines_of_file(u["reason"])
+        result = CaseResult(name=Path(self.name).name, file=self.name, status=PASSED,
+                            kind="source", derivatives=count, title="the tutorial as a whole: "
+                            "its hand-written derivatives, found and checked")
+        if not compared:
+            result.status = UNCHECKED
+            result.problems.append(Problem(self._nothing(count)))
+        return result
+
+    def _nothing(self, count: dict) -> str:
+        cases = self.drafted.cases
+        if not cases:
+            why = "no cell of it makes a case"
+        else:
+            why = (f"none of its {len(cases)} drafted case{'s' * (len(cases) != 1)} compared "
+                   "anything (each is unchecked or in error)")
+        found = count["found"]
+        return (f"nothing compared: {why}; " + (
+            f"its {found} hand-written derivative{'s are' if found != 1 else ' is'} listed as "
+            "not checked" if found else "it computes no derivative by hand and shows no "
+            "printed number the draft could claim"))
+
 
 @dataclass
 class Checked:
-    """The paths to check with each notebook replaced by its drafts, the errors of notebooks
-    that could not be drafted, and relabel, which names a drafted case's cells in its result."""
+    """The paths to check with each tutorial replaced by its drafts, the errors of tutorials
+    that could not be drafted, and relabel, which names a drafted case's cells in its result;
+    then sources(), a result a tutorial counting its hand-written derivatives."""
 
     paths: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     drafts: dict = field(default_factory=dict)    # str(case path) -> (notebook, Written)
+    tutorials: list = field(default_factory=list)  # Source, a tutorial drafted
+    owner: dict = field(default_factory=dict)     # str(case path) -> its Source
 
     def relabel(self, result):
         found = self.drafts.get(str(result.file))
         if found is None:
             return result
+        source = self.owner.get(str(result.file))
+        if source is not None:
+            source.results[str(result.file)] = result
         notebook, written = found
         label = f"{notebook} {_cells(written.cells)}"
 
@@ -82,31 +152,95 @@ class Checked:
             return written.origins.get(int(line), _cells(written.cells))
         file = re.escape(str(result.file))
         result.problems = [
-            re.sub(r", line (\d+)\)", lambda m: f", {place(m[1])})",
-                   re.sub(file + r":(\d+)(?::\d+)?", lambda m: f"{notebook} {place(m[1])}",
-                          re.sub(file + r"(?!:\d)", lambda m: notebook,   # nb\9.txt: text,
-                                 located(problem, str(result.file)))))  # not a template
+            Problem(_shown_in(notebook, re.sub(r", line (\d+)\)", lambda m: f", {place(m[1])})",
+                    re.sub(file + r":(\d+)(?::\d+)?", lambda m: f"{notebook} {place(m[1])}",
+                           re.sub(file + r"(?!:\d)", lambda m: notebook,   # nb\9.txt: text,
+                                  located(problem, str(result.file)))))))  # not a template
             for problem in result.problems]
-        result.file, result.line = label, None
+        result.file, result.line = _shown_in(notebook, label), None
         return result
+
+    def sources(self):
+        """Each tutorial's own result, once its drafts' results have all been relabelled (a
+        generator: chained after the cases, it runs when they are done)."""
+        for source in self.tutorials:
+            yield source.result()
+
+
+def _shown_in(notebook: str, text: str) -> str:
+    return lines_of_file(text) if text_source(notebook) else text
 
 
 @contextlib.contextmanager
 def checked_notebooks(paths, echo: Callable[..., None]):
-    """Draft each notebook among paths into a temporary folder, for checking in one step."""
+    """Draft each tutorial among paths (and in the folders among them) into a temporary
+    folder, for checking in one step."""
     checked = Checked()
     with tempfile.TemporaryDirectory(prefix="autograd-lab-draft-") as tmp:
-        for n, path in enumerate(paths):
-            if not looks_like_notebook(path):
-                checked.paths.append(path)
-                continue
-            folder = Path(tmp) / str(n)
-            error = _draft_for_check(Path(path), folder, checked, echo)
-            if error:
-                checked.errors.append(_error(path, error))
-            else:
-                checked.paths.append(folder)
+        n = 0
+        for path in paths:
+            tutorials = _in_folder(Path(path), echo) if Path(path).is_dir() else (
+                [Path(path)] if is_tutorial(path) and Path(path).is_file() else [])
+            if Path(path).is_dir() or not tutorials:
+                checked.paths.append(path)   # a folder's cases, or a case file
+            for tutorial in tutorials:
+                n += 1
+                folder = Path(tmp) / str(n)
+                error = _draft_for_check(tutorial, folder, checked, echo)
+                if error:
+                    checked.errors.append(_error(tutorial, error))
+                else:
+                    checked.paths.append(folder)
         yield checked
+
+
+def draft_one(path: Path, folder: Path, echo: Callable[..., None] | None = None
+              ) -> tuple[Checked, CaseResult | None]:
+    """One tutorial drafted into folder for checking (the pytest plugin's item a tutorial):
+    its Checked (drafts, relabel, and the tutorial's own result, sources()), or the error
+    result of a tutorial that cannot be read."""
+    checked = Checked()
+    error = _draft_for_check(path, folder, checked, echo or (lambda *a, **k: None))
+    return checked, (_error(path, error) if error else None)
+
+
+def tutorial_files(folder: Path) -> list[Path]:
+    """The tutorials check reads in a folder (those that mention torch)."""
+    return _in_folder(folder, lambda *a, **k: None)
+
+
+def _in_folder(folder: Path, echo) -> list[Path]:
+    """The tutorials under a folder: regular files of a tutorial's kind that mention torch (a
+    page or a script about something else is no tutorial of autograd), at most MAX_TUTORIALS;
+    walked with a list, not recursion (as check.case_files is), links to folders not followed,
+    tools' folders (.git, .venv, build, ...) skipped."""
+    found: list[Path] = []
+    pending = [folder]
+    while pending and len(found) < MAX_TUTORIALS:
+        here = pending.pop()
+        try:
+            entries = sorted(os.scandir(here), key=lambda e: e.name)
+        except OSError:   # unreadable, or gone meanwhile
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in SKIPPED:
+                    pending.append(Path(entry.path))
+            elif (Path(entry.name).suffix.lower() in TUTORIALS
+                  and entry.is_file(follow_symlinks=False) and _mentions_torch(entry.path)):
+                found.append(Path(entry.path))
+    if len(found) >= MAX_TUTORIALS:
+        echo(f"note: {one_line(str(folder), 200)}: only the first {MAX_TUTORIALS:,} "
+             "tutorials are read", err=True)
+    return sorted(found[:MAX_TUTORIALS])
+
+
+def _mentions_torch(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return b"torch" in f.read(MAX_BYTES)
+    except OSError:
+        return False
 
 
 def _draft_for_check(path: Path, folder: Path, checked: Checked, echo) -> str | None:
@@ -115,23 +249,37 @@ def _draft_for_check(path: Path, folder: Path, checked: Checked, echo) -> str | 
         drafted = draft(path, folder, verify=False)
     except NotebookError as exc:
         return one_line(str(exc), 300)
-    except Exception as exc:  # a bug of ours: this notebook is an error, the rest go on
+    except Exception as exc:  # a bug of ours: this tutorial is an error, the rest go on
         return f"{name}: internal error while drafting: {type(exc).__name__}; please report it"
+    source = Source(name, drafted)
+    checked.tutorials.append(source)
     for note in drafted.notes:
         if note.internal:   # a bug of ours left part of it unchecked: an error, not a pass
             checked.errors.append(_error(path, f"{name}: {note}"))
         else:
-            echo(f"note: {name}: {note}", err=True)
+            echo(_shown_in(name, f"note: {name}: {note}"), err=True)
+    unmatched = _unmatched(drafted)
     for w in drafted.files:
         if w.to_write:
-            echo(f"note: {name} {_cells(w.cells)}: not checked: the graph has no hand-written "
-                 f"derivative for {', '.join(w.to_write)} (autograd-lab draft writes it for you "
-                 "to fill in)", err=True)
+            echo(_shown_in(name, f"note: {name} {_cells(w.cells)}: not checked: the graph has "
+                           f"no hand-written derivative for {', '.join(w.to_write)} "
+                           "(autograd-lab draft writes it for you to fill in)" + unmatched),
+                 err=True)
         else:
             checked.drafts[str(w.path)] = (name, w)
-    if not drafted.cases:
-        return f"{name}: nothing to check: no cell of the notebook makes a case"
+            checked.owner[str(w.path)] = source
     return None
+
+
+def _unmatched(drafted: Drafted) -> str:
+    """The hand-written derivatives the draft found but matched to no graph, for a note that
+    says a graph has none: they may be its own, under a name or in a form not followed."""
+    places = [f"{u['cell']}, line {u['line']}" for u in drafted.derivatives()["unchecked"]]
+    if not places:
+        return ""
+    more = f" and {len(places) - 3} more" if len(places) > 3 else ""
+    return (f"; the tutorial writes derivatives by hand the draft matched to no graph "
+            f"({'; '.join(places[:3])}{more}): see its count")
 
 
 def _error(path, message: str) -> CaseResult:

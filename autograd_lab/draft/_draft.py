@@ -1,13 +1,16 @@
-"""A notebook in, case files out: read it, walk it, build the cases, write them, load them back."""
+"""A tutorial in, case files out: read it, walk it, build the cases, write them, load them back,
+and count its hand-written derivatives."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..api import CaseError, load_case
+from ..case import Behaviour
 from ..check import TooSlow, deadline
-from . import _cases, _entries, _write
-from ._notebook import Note, NotebookError, read
+from . import _cases, _count, _entries, _write
+from ._notebook import Note, NotebookError
+from ._sources import read
 from ._walk import walk
 
 
@@ -20,6 +23,8 @@ class Written:
     claims: int
     to_write: list[str]          # chain_rule edges the author still has to write
     origins: dict[int, str]      # YAML line -> the cell and line it came from
+    covers: set = field(default_factory=set)   # (cell, line) of the entries it compares
+    valued: set = field(default_factory=set)   # a values case's: its printed values' places
 
 
 @dataclass
@@ -29,10 +34,22 @@ class Drafted:
     files: list[Written] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)   # drafts that did not load back
+    found: list = field(default_factory=list)      # _count.Found: the hand-written derivatives
+    calls: dict = field(default_factory=dict)      # a derivative function -> where it is called
 
     @property
     def cases(self) -> list[Written]:
         return [w for w in self.files if not w.to_write]
+
+    def derivatives(self, compared: list[Written] | None = None, failed: dict | None = None
+                    ) -> dict:
+        """report.json's `derivatives`: those found, checked by the cases compared (default:
+        every case drafted, which the draft command can say before anything is checked)."""
+        cases = self.cases if compared is None else compared
+        places = set().union(*(w.covers for w in cases if w.kind != "values"))
+        valued = set().union(*(w.valued for w in cases if w.kind == "values"))
+        return _count.tally(self.found, places, failed or {}, self.notes, self.calls,
+                            frozenset(valued))
 
 
 def default_folder(notebook: str | Path) -> Path:
@@ -43,7 +60,7 @@ def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = Tr
           force: bool = False, timeout: float | None = None) -> Drafted:
     """Draft the cases of a notebook (.ipynb, or its `In [n]:` text export) into out (default
     cases/<its name>/). Nothing in the notebook runs. Raises NotebookError when the file
-    cannot be read as a notebook at all, when reading it outlasts the time limit (timeout
+    cannot be read as a tutorial at all, when reading it outlasts the time limit (timeout
     seconds; default check's, $AUTOGRAD_LAB_TIMEOUT), or when a file it would write is there
     already and not force (an earlier draft, perhaps edited since; another notebook's whose
     name makes the same file names); whatever else cannot be drafted is a Note. Never writes
@@ -51,6 +68,7 @@ def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = Tr
     try:
         with deadline(timeout):
             parsed = read(notebook)
+            found = _count.find(parsed)
             record = walk(parsed)
             drafts, more = _cases.drafts(record, Path(notebook).stem)
     except TooSlow as exc:
@@ -69,7 +87,8 @@ def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = Tr
     notes = sorted(record.notes + more, key=_order(parsed))
     placed = {id(n) for segment in record.segments for n in _segment_notes(segment)}
     elsewhere = [str(n) for n in notes if id(n) not in placed]
-    done = Drafted(str(notebook), folder, notes=notes)
+    done = Drafted(str(notebook), folder, notes=notes, found=found,
+                   calls=_count.calls_of(parsed, {f.function for f in found if f.function}))
     for one in drafts:
         extra = ("Also said while drafting (not at an entry of a case): " + "; ".join(elsewhere),
                  ) if not done.files and elsewhere else ()
@@ -80,7 +99,8 @@ def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = Tr
                                 f"({exc.strerror or exc})") from None
         text = path.read_text(encoding="utf-8")
         written = Written(path, one.name, one.kind, one.cells, one.claims, list(one.to_write),
-                          _write.origins(text))
+                          _write.origins(text), _count.covered(text),
+                          _count.covered(text, steps=True) if one.kind == "values" else set())
         refused = _refused(written)
         if refused is None:
             done.files.append(written)
@@ -114,7 +134,7 @@ def _refused(written: Written) -> Note | None:
     """A draft the project's loader refuses (what the draft's own reading could not foresee,
     such as a behaviour case in matrices): a note naming the cell the refusal points at."""
     try:
-        load_case(written.path)
+        loaded = load_case(written.path)
     except CaseError as exc:
         if written.to_write and "still to be written" in exc.message:
             return None
@@ -129,7 +149,16 @@ def _refused(written: Written) -> Note | None:
         return Note(first, None, f"no {written.kind} case drafted for "
                     f"{first if first == last else f'{first} to {last}'}: the project's loader "
                     f"failed on it ({type(exc).__name__}); please report it", internal=True)
+    if isinstance(loaded, Behaviour) and not any(map(_expects, loaded.steps)):
+        first, last = written.cells
+        return Note(first, None, f"no behaviour case drafted for "
+                    f"{first if first == last else f'{first} to {last}'}: none of its steps "
+                    "shows a value, a gradient or an error to compare (it would check nothing)")
     return None
+
+
+def _expects(step) -> bool:
+    return bool(step.expect) or any(map(_expects, step.inner))
 
 
 def _segment_notes(segment):

@@ -70,12 +70,12 @@ class Notebook:
 def read(path: str | Path) -> Notebook:
     """The notebook's code cells in order, with their outputs; NotebookError if unreadable."""
     path = Path(path)
-    text = _text_of(path)
+    text = text_of(path)
     if path.suffix.lower() == ".ipynb" or text.lstrip().startswith("{"):
         notebook = _from_ipynb(text, str(path))
     else:
         notebook = _from_export(text, str(path))
-    _bound(notebook)
+    bound(notebook)
     return notebook
 
 
@@ -94,7 +94,8 @@ def looks_like_notebook(path: str | Path) -> bool:
     return any(MARKER.match(line) for line in head.splitlines())
 
 
-def _text_of(path: Path) -> str:
+def text_of(path: Path, what: str = "notebook") -> str:
+    """The file's text: a regular file, at most MAX_BYTES, UTF-8; NotebookError if not."""
     try:
         if path.exists() and not path.is_file():
             raise NotebookError(f"{path}: not a regular file")
@@ -103,12 +104,12 @@ def _text_of(path: Path) -> str:
     except OSError as exc:
         raise NotebookError(f"{path}: cannot read the file ({exc.strerror})") from None
     if len(raw) > MAX_BYTES:
-        raise NotebookError(f"{path}: the notebook is larger than {MAX_BYTES:,} bytes")
+        raise NotebookError(f"{path}: the {what} is larger than {MAX_BYTES:,} bytes")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise NotebookError(f"{path}:{line}: the notebook is not UTF-8 text") from None
+        raise NotebookError(f"{path}:{line}: the {what} is not UTF-8 text") from None
 
 
 # --- .ipynb --------------------------------------------------------------------------------
@@ -345,7 +346,8 @@ def _export_outputs(rest: list[str]) -> list[Output]:
 
 # --- bounds and magics ---------------------------------------------------------------------
 
-def _bound(notebook: Notebook) -> None:
+def bound(notebook: Notebook) -> None:
+    """Too many cells, too long a cell, too much output: cut, with a note; magics blanked."""
     if len(notebook.cells) > MAX_CELLS:
         skipped = notebook.cells[MAX_CELLS:]
         notebook.notes.append(Note(skipped[0].label, None,

@@ -448,6 +448,14 @@ class _Walk:
         if shown:
             self.display(value)
 
+    def s_Assert(self, statement, shown):
+        """`assert torch.allclose(9*a**2, a.grad)`: a lab script's check, read as the same
+        comparison printed (nothing shown: the case compares it)."""
+        test = statement.test
+        if grad_compared(test) is None:
+            raise Unsupported("an assert other than a comparison with a .grad", statement)
+        self._total(test, self.where(statement))(None)
+
     # --- assignments -------------------------------------------------------------------------
 
     def assign(self, name: str, value: ast.expr, statement) -> None:
@@ -791,10 +799,10 @@ class _Walk:
             return self._total(node, where)
         kind, name = _looked_at(node)
         held = self.env.get(name) if name else None
-        if kind == "grad" and self.segment.lost is not None:
-            return self._not_checked(node, where, f"the {self.segment.lost.code[:40]} before it "
-                                     f"({self.segment.lost}) was left out, so the case would "
-                                     "not have its gradients")
+        lost = self.segment.lost
+        if kind == "grad" and lost is not None and _touched(held, lost):
+            return self._not_checked(node, where, f"the {lost.code[:40]} before it ({lost}) was "
+                                     "left out, so the case would not have its gradients")
         if kind == "value" and isinstance(held, Node) and held.dtype is None and held.inline:
             return self._not_checked(node, where, "a plain Python number, not a tensor")
         if name is None or not isinstance(held, (Leaf, Node)):
@@ -891,7 +899,7 @@ class _Walk:
             for one_cmp in self.compared:
                 label = one_cmp.shown
                 one_cmp.shown = f"cmp printed {found[label].pop(0)}" if found.get(label) else ""
-        for show in self.shows:
+        for i, show in enumerate(self.shows):
             if self.unreadable:
                 if text.strip():
                     self.note(cell.label, None, f"its output is not read: {self.unreadable}")
@@ -907,6 +915,8 @@ class _Walk:
                     self.note(cell.label, show.where.line, f"the output does not match "
                               f"{one_line(show.where.code, 60)} (it begins "
                               f"{one_line(text.strip(), 40)}): no claim taken from it")
+                else:
+                    self._unshown(self.shows[i:])
                 break
             values, text = got
             for fill, value in zip(show.fills, values):
@@ -919,6 +929,15 @@ class _Walk:
                 if any(e.key.startswith("grad/") for e in last.expect):
                     last.expect.append(Expect("warns", one_line(out.text, 100), last.where,
                                               f"{out.name}: {out.text}"))
+
+    def _unshown(self, shows: list[_Show]) -> None:
+        """A hand-written derivative printed where nothing is shown (a script, a cell never
+        run): its value is not claimed, and that is said."""
+        for show in shows:
+            if any(fill.kind == "call" for fill in show.fills):
+                self.note(show.where.cell, show.where.line, f"not checked: "
+                          f"{one_line(show.where.code, 60)}: nothing it printed is shown (a "
+                          "script shows it in `# Out:` comments after the print)")
 
     def _echo(self, line: str) -> bool:
         """Python's warnings repeat the offending line, indented by two spaces."""
@@ -1085,3 +1104,11 @@ def _listed_count(node: ast.expr) -> int:
                                                        for e in node.elts):
         return len(node.elts)
     return 0
+
+
+def _touched(held, lost: Where) -> bool:
+    """Whether a statement left out (a backward(), a zero_()) may have changed held's .grad:
+    not for a tensor made after it, whose gradient only the steps the draft kept reach."""
+    origin = getattr(held, "origin", held)
+    made = getattr(origin, "where", None)
+    return not (isinstance(made, Where) and made.order > lost.order)

@@ -9,7 +9,7 @@ from importlib import metadata
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 
-from ..result import ERROR, FAILED, PASSED, CaseResult, json_ready
+from ..result import ERROR, FAILED, PASSED, UNCHECKED, CaseResult, json_ready
 from ._atomic import write_atomic
 from ._reporter import Reporter
 
@@ -37,6 +37,9 @@ def render(results: list[CaseResult], generated: str | None = None,
     summary = {"cases": len(results),
                **{s: sum(r.status == s for r in results) for s in (PASSED, FAILED)},
                "errors": sum(r.status == ERROR for r in results)}
+    unchecked = sum(r.status == UNCHECKED for r in results)
+    if unchecked:   # a key added (format_version 1): what compared nothing
+        summary["unchecked"] = unchecked
     head = _dumps({
         "format_version": FORMAT_VERSION,
         "autograd_lab_version": version(),

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from pathlib import Path, PurePath
 
-from ..result import ERROR, FAILED, CaseResult, located, place_of
+from ..result import ERROR, FAILED, UNCHECKED, CaseResult, located, place_of
 from ..text import xml
 from ._atomic import write_atomic
 from ._reporter import Reporter
@@ -26,7 +26,9 @@ def render(results: list[CaseResult], generated: str | None = None) -> str:
     when = generated or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     counts = {"tests": str(len(results)),
               "failures": str(sum(r.status == FAILED for r in results)),
-              "errors": str(sum(r.status == ERROR for r in results)), "skipped": "0",
+              # nothing compared is no pass: an error, as the pytest plugin reports it
+              "errors": str(sum(r.status in (ERROR, UNCHECKED) for r in results)),
+              "skipped": "0",
               "time": f"{sum(r.seconds for r in results):.3f}"}
     root = ET.Element("testsuites", {"name": SUITE, **counts})
     suite = ET.SubElement(root, "testsuite", {"name": SUITE, **counts, "timestamp": when})
@@ -49,10 +51,11 @@ def testcase(r: CaseResult) -> ET.Element:
         holder = ET.SubElement(case, "properties")
         for name, value in props:
             ET.SubElement(holder, "property", {"name": _clean(name), "value": _clean(value)})
-    if r.status in (FAILED, ERROR):
+    if r.status in (FAILED, ERROR, UNCHECKED):
         tag = "failure" if r.status == FAILED else "error"
         first = r.problems[0] if r.problems else r.status
-        kind = "autograd-lab." + ("CaseError" if r.status == ERROR else _kind(first))
+        kind = "autograd-lab." + {ERROR: "CaseError", UNCHECKED: "Unchecked"}.get(
+            r.status, _kind(first))
         element = ET.SubElement(case, tag, {"message": _clean(located(first, r.file)),
                                             "type": kind})
         element.text = _clean("\n".join(located(p, r.file) for p in r.problems))

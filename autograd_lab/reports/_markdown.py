@@ -10,13 +10,24 @@ from pathlib import Path
 import numpy as np
 
 from .. import text
-from ..result import ERROR, FAILED, PASSED, CaseResult, Problem, place_of, tally
+from ..result import (
+    ERROR,
+    FAILED,
+    PASSED,
+    UNCHECKED,
+    CaseResult,
+    Problem,
+    derivatives_line,
+    place_of,
+    tally,
+)
 from . import _plots as plots
 from ._atomic import write_atomic
 from ._names import anchors
 from ._reporter import Reporter
 
-VERDICT = {PASSED: "✅ passed", FAILED: "❌ failed", ERROR: "⛔ error"}
+VERDICT = {PASSED: "✅ passed", FAILED: "❌ failed", ERROR: "⛔ error",
+           UNCHECKED: "⚠️ unchecked"}
 MAX_POINTS = 10        # points shown per case; report.json lists more
 MAX_ELEMENTS = 10      # elements of a vector shown per point
 MAX_LABEL = 4          # elements of a vector value shown inside a graph node
@@ -161,6 +172,8 @@ def _case(r: CaseResult, out_dir: Path | None, files: dict, draw: bool = True) -
              (f"*{title}*\n\n" if title else "") + " · ".join(facts)]
     if r.problems:
         parts.append("**Problems**\n\n" + _problems(r))
+    if r.derivatives is not None:
+        parts.append(_derivatives(r))
     if getattr(r, "notes", None):
         parts.append("**Notes**\n\n" + "\n".join(f"- {text.markdown(n)}" for n in r.notes))
     if r.graph:
@@ -177,6 +190,23 @@ def _case(r: CaseResult, out_dir: Path | None, files: dict, draw: bool = True) -
     if plotted:
         parts.append("### Plots\n\n" + plotted)
     return "\n\n".join(p for p in parts if p)
+
+
+def _derivatives(r: CaseResult) -> str:
+    """A tutorial's hand-written derivatives: how many were checked, and each one that was not,
+    with its line and why."""
+    d = r.derivatives or {}
+    lines = [f"**Hand-written derivatives**: {derivatives_line(d)}"]
+    if d.get("unchecked"):
+        lines += ["", "| Line | Statement | Not checked because |", "|---|---|---|"]
+        lines += [f"| {_cell(_line_of(u))} | {_code(u.get('text', ''))} | "
+                  f"{_cell(u.get('reason', ''))} |" for u in d["unchecked"]]
+    return "\n".join(lines)
+
+
+def _line_of(u: dict) -> str:
+    cell = u.get("cell") or ""
+    return (f"{cell}, line {u.get('line')}" if cell else f"line {u.get('line')}")
 
 
 def _problems(r: CaseResult) -> str:

@@ -156,11 +156,24 @@ class FormulasAt(_Strict):
     held: list[StrictStr]
 
 
+class Unchecked(_Strict):
+    line: StrictInt | None
+    cell: StrictStr = ""
+    text: StrictStr
+    reason: StrictStr
+
+
+class Derivatives(_Strict):
+    found: Count
+    checked: Count
+    unchecked: list[Unchecked]
+
+
 class Case(_Strict):
     name: StrictStr
     file: StrictStr
-    status: Literal["passed", "failed", "error"]
-    kind: Literal["gradient", "behaviour"]
+    status: Literal["passed", "failed", "error", "unchecked"]
+    kind: Literal["gradient", "behaviour", "source"]
     problems: list[StrictStr]
     problem_places: list[Place | None] = []
     notes: list[StrictStr]
@@ -176,6 +189,7 @@ class Case(_Strict):
     backward: list[Backward] = []
     sympy_at: Literal["full"] | dict[str, Annotated[StrictInt, Field(ge=1)]] | None = None
     formulas_at: FormulasAt | None = None
+    derivatives: Derivatives | None = None   # a tutorial's source: its count
     sweeps: dict[str, Count | StrictStr] = {}
     non_finite: dict[str, Literal["nan", "inf", "-inf"]
                      | list[tuple[Count, Count, Literal["nan", "inf", "-inf"]]]] = {}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..result import ERROR, FAILED, CaseResult
+from ..result import ERROR, FAILED, UNCHECKED, CaseResult
 from ._atomic import NotWritten
 from ._drawers import PlotsReport
 from ._json import JsonReport
@@ -75,7 +75,10 @@ class Run:
             reporter.close(failed)
 
 
-def exit_code(results: list[CaseResult]) -> int:
-    """0 when every case passed, 1 when any failed, 2 when any is in error."""
+def exit_code(results: list[CaseResult], allow_unchecked: bool = False) -> int:
+    """0 when every case passed, 1 when any failed, 2 when any is in error or (unless
+    allowed) compared nothing: an unchecked case is never a pass."""
     statuses = {r.status for r in results}
-    return 2 if ERROR in statuses else 1 if FAILED in statuses else 0
+    if ERROR in statuses or (UNCHECKED in statuses and not allow_unchecked):
+        return 2
+    return 1 if FAILED in statuses else 0

@@ -9,11 +9,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 from rich.text import Text
 
-from ..result import ERROR, FAILED, PASSED, CaseResult, located, split_place, tally
+from ..result import (
+    ERROR,
+    FAILED,
+    PASSED,
+    UNCHECKED,
+    CaseResult,
+    derivatives_line,
+    located,
+    split_place,
+    tally,
+)
 from ..text import terminal
 
-STYLE = {PASSED: "green", FAILED: "red", ERROR: "bold red"}
-WORD = {PASSED: "PASS", FAILED: "FAIL", ERROR: "ERROR"}
+STYLE = {PASSED: "green", FAILED: "red", ERROR: "bold red", UNCHECKED: "yellow"}
+WORD = {PASSED: "PASS", FAILED: "FAIL", ERROR: "ERROR", UNCHECKED: "UNCHECKED"}
 PROGRESS_AFTER = 20   # more cases than this: a terminal shows a progress bar, not every pass
 INDENT = 6            # a problem's bullet under its case's line
 
@@ -48,6 +58,8 @@ def line(result: CaseResult) -> str:
     word = WORD[result.status]
     detail = f"  worst gap {result.worst:.2g}" if result.status != ERROR and result.worst else ""
     name = terminal(f"{terminal(result.name, markup=False):<28}")   # padded as shown
+    if result.derivatives is not None:   # a tutorial's source: its count
+        detail = f"  {derivatives_line(result.derivatives)}"
     return (f"[{STYLE[result.status]}]{word:5}[/] {name} {terminal(where(result))}"
             f"{detail}").rstrip()
 
@@ -92,6 +104,11 @@ def show(result: CaseResult, out, quiet: bool = False) -> None:
     if result.status != PASSED:
         for problem in result.problems:
             _bullet(out, "- ", _escape(located(problem, result.file)))
+    for entry in (result.derivatives or {}).get("unchecked", []):
+        where = f"{entry.get('cell')}, line {entry.get('line')}" if entry.get("cell") \
+            else f"{result.file}:{entry.get('line')}"
+        _bullet(out, "not checked: ", _escape(f"{where}: `{entry.get('text', '')}`: "
+                                              f"{entry.get('reason', '')}"), "yellow")
     for note in result.notes:
         _bullet(out, "note: ", _escape(note), "dim")
 
@@ -123,7 +140,7 @@ def table(results: list[CaseResult]):
     clean = all(r.status == PASSED for r in results)   # nothing to name: no "which" column
     for column in ("verdict", "cases", "worst gap") + (() if clean else ("which",)):
         grid.add_column(column, justify="right" if column in ("cases", "worst gap") else "left")
-    for status in (PASSED, FAILED, ERROR):
+    for status in (PASSED, FAILED, ERROR, UNCHECKED):
         chosen = [r for r in results if r.status == status]
         if not chosen:
             continue
@@ -131,7 +148,7 @@ def table(results: list[CaseResult]):
         names = "" if status == PASSED else ", ".join(r.name for r in chosen[:8]) + (
             f", … {len(chosen) - 8} more" if len(chosen) > 8 else "")
         row = [f"[{STYLE[status]}]{WORD[status]}[/]", str(len(chosen)),
-               "" if status == ERROR else f"{worst:.2g}", _escape(names)]
+               "" if status in (ERROR, UNCHECKED) else f"{worst:.2g}", _escape(names)]
         grid.add_row(*row[:len(grid.columns)])
     return grid
 

@@ -1,0 +1,284 @@
+"""Every derivative a tutorial computes by hand, found statically, and whether a case checked it.
+
+The finder reads the cells' `ast` (nothing runs) and knows the forms tutorials write:
+
+- an assignment to a derivative's name: `dz_dx = ...`, `dL_dw = ...`, `grad_w = ...`,
+  `w_grad = ...`, `d<name> = ...` for a name the tutorial assigns (`dlogits`, `dW1`), and the
+  statements that change one afterwards (`dlogits[range(n), Yb] -= 1`);
+- a function returning one: `def dz_dx(x)`, `def analytical_gradient(x)`, `def f_prime(x)`;
+- a formula compared with a gradient autograd computed, or printed beside it:
+  `9*a**2 == a.grad`, `torch.allclose(2*x, x.grad)`, `print(x.grad, 2*x)`;
+- `x.grad = <formula>`;
+- a backward rule in a class: micrograd's `def _backward(): self.grad += ...`, the `return`
+  of a `torch.autograd.Function`'s `backward`.
+
+One found is checked when a drafted case that was compared (passed or failed, not in error
+nor unchecked) holds an entry drafted from its line, or, for a function, from a line that
+calls it; every other one is listed with the reason."""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from ._notebook import Note, Notebook
+from ._text import one_line
+
+PAIR = re.compile(r"^d\w*_d\w+$")                      # dz_dx, dL_dw, dloss_dy_pred
+NAMED = re.compile(r"^(grad_\w+|\w+_grad|\w+_gradient|gradient_\w+)$")
+FUNCTION = re.compile(r"grad|deriv|prime|^d\w*_d\w+$")
+NOT_BY_HAND = re.compile(r"requires_grad|zero_grad|no_grad|enable_grad|set_grad|numer|finite|"
+                         r"approx|check|clip|^external_grad$|^upstream")
+SECTIONS_NOT_CHECKING = ("name", "title", "source", "dtype", "inputs", "forward", "output",
+                         "upstream", "dims", "steps", "tolerance", "order")
+PLACE = re.compile(r"((?:In \[[^\]]*\]|cell \d+), line (\d+))")
+VALUES = ("only the values it printed are checked, against its own formula (its "
+          "arithmetic): the tutorial builds no graph that autograd differentiates for it")
+RESETS = ("zeros", "zeros_like", "empty_like", "ones_like", "full_like")   # a .grad reset or a
+# buffer made to fill: no derivative yet
+CLASS_RULE = ("a backward rule in a class: the draft does not read classes (the API's "
+              "cases_from_source reads micrograd's rules and an autograd.Function's backward)")
+
+
+@dataclass(frozen=True)
+class Found:
+    """One statement computing a derivative by hand: where, its text, and what it is."""
+
+    cell: str
+    line: int
+    text: str
+    kind: str                    # "variable", "function", "compared", "grad", "class"
+    function: str = ""           # a function's name: its calls check it
+    reason: str = ""             # known when found (a class's rule)
+
+
+def find(notebook: Notebook) -> list[Found]:
+    """Every hand-written derivative of the notebook's cells, in order."""
+    trees = []
+    for cell in notebook.cells:
+        try:
+            trees.append((cell, ast.parse(cell.code)))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+    assigned = {t.id for _, tree in trees for node in ast.walk(tree)
+                for t in _targets(node) if isinstance(t, ast.Name)}
+    functions = {node.name for _, tree in trees for node in ast.walk(tree)
+                 if isinstance(node, ast.FunctionDef) and _derivative_function(node)}
+    found: list[Found] = []
+    for cell, tree in trees:
+        finder = _Finder(cell.label, cell.code.split("\n"), assigned, functions)
+        finder.body(tree.body)
+        found += finder.found
+    return found
+
+
+def covered(written: str, steps: bool = False) -> set[tuple[str, int]]:
+    """(cell, line) of each entry of a draft that is compared (its hand-written derivatives,
+    claims and points), read back from the entries' comments; with steps, a values case's
+    steps too (a derivative's printed values, checked against its formula)."""
+    places: set[tuple[str, int]] = set()
+    section = ""
+    for line in written.split("\n"):
+        top = re.match(r"^([A-Za-z_]\w*):", line)
+        if top:
+            section = top[1]
+        if (section in SECTIONS_NOT_CHECKING and not (steps and section == "steps")) \
+                or line.lstrip().startswith("#"):
+            continue
+        _, hash_, comment = line.partition("  # ")
+        if hash_:
+            places |= {(m[1].rsplit(", line", 1)[0], int(m[2])) for m in PLACE.finditer(comment)}
+    return places
+
+
+def tally(found: list[Found], compared: set[tuple[str, int]], failed_cases: dict,
+          notes: list[Note], calls: dict[str, set[tuple[str, int]]],
+          valued: frozenset = frozenset()) -> dict:
+    """report.json's `derivatives` for one source: found, checked, and each unchecked one.
+    compared: the places of compared cases' entries; failed_cases: place -> why the case
+    drafted from it could not be checked; calls: a function's name -> where it is called;
+    valued: the places of values cases' entries (a printed value checked, not a gradient)."""
+    by_place = {(n.cell, n.line): n.text for n in notes if n.line}
+    unchecked = []
+    for f in found:
+        places = {(f.cell, f.line)} | calls.get(f.function, set())
+        if f.reason == "" and places & compared:
+            continue
+        reason = f.reason or next((failed_cases[p] for p in sorted(places) if p in failed_cases),
+                                  None) or (VALUES if places & valued else None) \
+            or _said(by_place.get((f.cell, f.line)), f) or _why(f)
+        unchecked.append({"line": f.line, "cell": f.cell, "text": f.text,
+                          "reason": one_line(reason, 300)})
+    return {"found": len(found), "checked": len(found) - len(unchecked), "unchecked": unchecked}
+
+
+def calls_of(notebook: Notebook, names: set[str]) -> dict[str, set[tuple[str, int]]]:
+    """Where each named function is called: a call site a case entry came from checks it."""
+    out: dict[str, set[tuple[str, int]]] = {name: set() for name in names}
+    for cell in notebook.cells:
+        try:
+            tree = ast.parse(cell.code)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id in out:
+                out[node.func.id].add((cell.label, node.lineno))
+    return out
+
+
+def _said(note: str | None, f: Found) -> str | None:
+    """A note's reason without the statement it opens with (the entry shows it beside)."""
+    if note is None:
+        return None
+    for verdict in ("left out: ", "not checked: "):
+        if note.startswith(verdict + f.text + ": "):
+            return verdict + note[len(verdict + f.text + ": "):]
+    return note
+
+
+def _why(f: Found) -> str:
+    return {
+        "function": "no case uses it: it is neither compared with a .grad autograd computed "
+                    "nor printed with its value where the draft follows the graph",
+        "compared": "no case uses it: the draft does not follow the .grad it is compared with",
+    }.get(f.kind, "no case uses it: the draft matched it to no graph it follows")
+
+
+class _Finder:
+    def __init__(self, cell: str, lines: list[str], assigned: set[str], functions: set[str]):
+        self.cell, self.lines = cell, lines
+        self.assigned, self.functions = assigned, functions
+        self.found: list[Found] = []
+        self.in_class = False
+
+    def add(self, node: ast.AST, kind: str, function: str = "", reason: str = "") -> None:
+        line = getattr(node, "lineno", 0)
+        text = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
+        if any(f.line == line for f in self.found):   # one a statement
+            return
+        self.found.append(Found(self.cell, line, one_line(text, 200), kind, function, reason))
+
+    def body(self, statements: list[ast.stmt]) -> None:
+        for statement in statements:
+            self.statement(statement)
+
+    def statement(self, s: ast.stmt) -> None:
+        if isinstance(s, ast.ClassDef):
+            function = any(_dotted(b).endswith("Function") for b in s.bases)
+            was, self.in_class = self.in_class, True
+            for inner in s.body:
+                if function and isinstance(inner, ast.FunctionDef) and inner.name == "backward":
+                    for r in (n for n in ast.walk(inner) if isinstance(n, ast.Return)):
+                        self.add(r, "class", reason=CLASS_RULE)
+                else:
+                    self.statement(inner)
+            self.in_class = was
+            return
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if not self.in_class and _derivative_function(s):
+                returned = [n for n in ast.walk(s) if isinstance(n, ast.Return) and n.value]
+                if returned:
+                    self.add(s, "function", function=s.name)
+                return
+            self.body(s.body)
+            return
+        if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            self.assignment(s)
+        elif isinstance(s, (ast.Expr, ast.Assert)):
+            value = s.value if isinstance(s, ast.Expr) else s.test
+            if self.compared(value):
+                self.add(s, "compared", reason=CLASS_RULE if self.in_class else "")
+        for field in ("body", "orelse", "finalbody"):   # a loop's, an if's, a with's, a try's
+            block = getattr(s, field, None)
+            if isinstance(block, list):
+                self.body(block)
+        for handler in getattr(s, "handlers", None) or []:
+            self.body(handler.body)
+
+    def assignment(self, s) -> None:
+        value = s.value
+        if value is None or not _computes(value):
+            return
+        for target in _targets(s):
+            if isinstance(target, ast.Attribute) and target.attr == "grad":
+                self.add(s, "class" if self.in_class else "grad",
+                         reason=CLASS_RULE if self.in_class else "")
+                return
+            base = target
+            while isinstance(base, (ast.Subscript, ast.Attribute)):
+                base = base.value
+            if isinstance(base, ast.Name) and self.derivative_name(base.id):
+                self.add(s, "class" if self.in_class else "variable",
+                         reason=CLASS_RULE if self.in_class else "")
+                return
+
+    def derivative_name(self, name: str) -> bool:
+        if NOT_BY_HAND.search(name):
+            return False
+        if PAIR.match(name) or NAMED.match(name):
+            return True
+        rest = name[1:].lstrip("_")
+        return name.startswith("d") and bool(rest) and rest in self.assigned
+
+    def compared(self, node: ast.expr) -> bool:
+        """A formula compared with a .grad, or printed beside one (not a derivative already
+        found under its own name: that one's line is its assignment's)."""
+        for n in ast.walk(node):
+            sides = None
+            if isinstance(n, ast.Compare) and len(n.comparators) == 1:
+                sides = [n.left, n.comparators[0]]
+            elif isinstance(n, ast.Call) and _dotted(n.func).split(".")[-1] in (
+                    "allclose", "isclose", "equal", "assert_close", "print"):
+                sides = list(n.args)
+            if sides and any(_is_grad(x) for x in sides):
+                hands = [x for x in sides if not _is_grad(x)]
+                if any(self.formula(h) for h in hands):
+                    return True
+        return False
+
+    def formula(self, node: ast.expr) -> bool:
+        """An expression that computes (an operation or a call over a name), not a name of a
+        derivative found elsewhere nor a call of a derivative function."""
+        names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        if any(self.derivative_name(n) or n in self.functions for n in names):
+            return False
+        # constants alone count: `32*1.0**3 + 9*1.0**2 == x.grad` is a derivative evaluated
+        # by hand (at a point, maybe the wrong one)
+        return isinstance(node, (ast.BinOp, ast.UnaryOp))
+
+
+def _derivative_function(node) -> bool:
+    return bool(FUNCTION.search(node.name)) and not NOT_BY_HAND.search(node.name)
+
+
+def _targets(node: ast.AST) -> list[ast.expr]:
+    if isinstance(node, ast.Assign):
+        out: list[ast.expr] = []
+        for t in node.targets:
+            out += list(t.elts) if isinstance(t, ast.Tuple) else [t]
+        return out
+    if isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+        return [node.target]
+    return []
+
+
+def _computes(value: ast.expr) -> bool:
+    """It reads a variable (not only literals and modules): `external_grad = torch.tensor([1.,
+    1.])` and `x.grad = None` compute no derivative."""
+    if isinstance(value, ast.Call) and _dotted(value.func).split(".")[-1] in RESETS:
+        return False
+    return any(isinstance(n, ast.Name) and n.id not in ("torch", "np", "numpy", "math", "F")
+               for n in ast.walk(value))
+
+
+def _is_grad(node: ast.expr) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "grad"
+
+
+def _dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return _dotted(node.value) + "." + node.attr
+    return ""
