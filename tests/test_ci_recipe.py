@@ -20,6 +20,8 @@ from benchmarks.generate import generate
 
 from .test_merge import scrub
 
+pytestmark = pytest.mark.slow   # the CI recipe over generated cases, end to end
+
 ROOT = Path(__file__).resolve().parent.parent
 RECIPE = ROOT / "docs" / "ci-sharding.md"
 GENERATED = int(os.environ.get("AUTOGRAD_LAB_RECIPE_CASES", "30"))

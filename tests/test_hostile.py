@@ -261,6 +261,7 @@ def assert_shown_safely(stdout: str, out: Path) -> None:
     ET.fromstring(junit)   # TAB, LF, CR; no DEL, C1 or lone surrogate
 
 
+@pytest.mark.slow   # a thousand files through the CLI
 def test_a_thousand_files_a_tenth_of_them_bad_are_all_reported(tmp_path):
     folder = tmp_path / "many"
     folder.mkdir()

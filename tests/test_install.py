@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import CASES
 
 WITHOUT = """
@@ -24,6 +26,7 @@ def run_without(names: list[str], *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow   # an installed environment without pytest
 def test_check_and_import_work_without_pytest(tmp_path):
     done = run_without(["pytest", "_pytest"], "check", str(CASES / "x_squared.yaml"),
                        "--out", str(tmp_path))

@@ -92,6 +92,7 @@ def dist(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow   # builds the sdist and the wheel
 def test_the_build_gives_no_warning_and_twine_passes_both(dist):
     log = (dist / "build.log").read_text(encoding="utf-8")
     assert [line for line in log.splitlines() if "warn" in line.lower()] == []
@@ -104,6 +105,7 @@ def test_the_build_gives_no_warning_and_twine_passes_both(dist):
     assert done.stdout.count("PASSED") == 2
 
 
+@pytest.mark.slow   # builds the sdist and the wheel
 def test_the_wheel_holds_the_package_alone(dist):
     with zipfile.ZipFile(dist / "autograd_lab-0.2.0-py3-none-any.whl") as wheel:
         names = wheel.namelist()
@@ -119,6 +121,7 @@ def test_the_wheel_holds_the_package_alone(dist):
     assert "Description-Content-Type: text/markdown" in meta.splitlines()
 
 
+@pytest.mark.slow   # builds the sdist and the wheel
 def test_the_sdist_is_the_source_tree_so_its_tests_run(dist):
     with tarfile.open(dist / "autograd_lab-0.2.0.tar.gz") as sdist:
         names = {n.split("/", 1)[1] for n in sdist.getnames() if "/" in n}

@@ -87,6 +87,7 @@ def test_check_with_nothing_to_check_says_how_to_start(tmp_path, monkeypatch):
         "or start one with `autograd-lab init`\n")
 
 
+@pytest.mark.slow   # the installed command end to end
 def test_the_installed_command_inits_and_checks(tmp_path):
     """As a user types it: the console script, in a subprocess, with every report."""
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}
