@@ -292,7 +292,10 @@ def _check(paths, jobs, timeout, run, formats, stop, drafted,
     # some of them: then none)
     counted = sharding[0] is None and choice.whole
     sources = drafted.sources() if counted else iter(())
-    extra = len(drafted.errors) + (len(drafted.tutorials) if counted else 0)
+    # the cases read from tutorials' classes and functions are no files: checked here, in
+    # this process, as their tutorial's count is (a shard, -k or --lf: not at all)
+    coded = drafted.coded_results() if counted else iter(())
+    extra = len(drafted.errors) + (len(drafted.tutorials) + len(drafted.coded) if counted else 0)
     run.begin(len(files) + extra)
     out = console()
     results = []
@@ -303,7 +306,7 @@ def _check(paths, jobs, timeout, run, formats, stop, drafted,
     with progress(out, len(files) + extra if bar else 0) as advance:
         checked = check_files(files, jobs, sweep, sweep_first=MAX_CASES)
         with contextlib.closing(checked):   # -x leaves early: its -j workers end with it
-            for result in itertools.chain(drafted.errors, checked, sources):
+            for result in itertools.chain(drafted.errors, checked, coded, sources):
                 stop.check()
                 result = drafted.relabel(result)  # a drafted case: named by the notebook's cells
                 show(result, out, quiet=advance.shown or choice.verbosity < 0)

@@ -11,9 +11,10 @@ from pathlib import Path
 
 from ..api import ERROR, FAILED, PASSED, UNCHECKED, CaseResult
 from ..result import Problem, derivatives_line, located
+from ._coded import Coded, read_coded
 from ._draft import Drafted, Written, draft
 from ._notebook import MAX_BYTES, NotebookError
-from ._sources import TUTORIALS, is_tutorial, text_source
+from ._sources import TUTORIALS, is_tutorial, read, text_source
 from ._text import one_line
 
 MAX_TUTORIALS = 2_000    # tutorials read from the folders given to check
@@ -90,6 +91,7 @@ class Source:
     name: str                     # the path, as shown
     drafted: Drafted
     results: dict = field(default_factory=dict)   # str(draft path) -> CaseResult
+    coded: Coded | None = None    # its classes' and functions' derivatives, read beside
 
     def result(self) -> CaseResult:
         compared = [w for w in self.drafted.cases
@@ -101,19 +103,22 @@ class Source:
                 why = got.problems[0] if got.problems else got.status
                 failed |= dict.fromkeys(w.covers, f"its case {w.name} is {got.status}: {why}")
         count = self.drafted.derivatives(compared, failed)
+        coded = self.coded.results.values() if self.coded else ()
+        if self.coded:
+            count = self.coded.count(count, self.drafted)
         if text_source(self.name):
             for u in count["unchecked"]:
                 u["cell"], u["reason"] = "", lines_of_file(u["reason"])
         result = CaseResult(name=Path(self.name).name, file=self.name, status=PASSED,
                             kind="source", derivatives=count, title="the tutorial as a whole: "
                             "its hand-written derivatives, found and checked")
-        if not compared:
+        if not compared and not any(r.status in (PASSED, FAILED) for r in coded):
             result.status = UNCHECKED
             result.problems.append(Problem(self._nothing(count)))
         return result
 
     def _nothing(self, count: dict) -> str:
-        cases = self.drafted.cases
+        cases = self.drafted.cases + (self.coded.cases if self.coded else [])
         if not cases:
             why = "no cell of it makes a case"
         else:
@@ -137,6 +142,7 @@ class Checked:
     drafts: dict = field(default_factory=dict)    # str(case path) -> (notebook, Written)
     tutorials: list = field(default_factory=list)  # Source, a tutorial drafted
     owner: dict = field(default_factory=dict)     # str(case path) -> its Source
+    coded: list = field(default_factory=list)     # (Source, i): its Coded's case i, to check
 
     def relabel(self, result):
         found = self.drafts.get(str(result.file))
@@ -159,6 +165,18 @@ class Checked:
             for problem in result.problems]
         result.file, result.line = _shown_in(notebook, label), None
         return result
+
+    def check_coded(self, source: Source, index: int) -> CaseResult:
+        """A case read from a tutorial's classes and functions (not a drafted file), checked
+        here, in this process, once; named by the tutorial's places."""
+        assert source.coded is not None
+        return source.coded.check(index)
+
+    def coded_results(self):
+        """Each tutorial's cases read from its classes and functions, checked (a generator:
+        chained after the drafted cases, before the tutorials' own results)."""
+        for source, index in self.coded:
+            yield self.check_coded(source, index)
 
     def sources(self):
         """Each tutorial's own result, once its drafts' results have all been relabelled (a
@@ -253,6 +271,13 @@ def _draft_for_check(path: Path, folder: Path, checked: Checked, echo) -> str | 
         return f"{name}: internal error while drafting: {type(exc).__name__}; please report it"
     source = Source(name, drafted)
     checked.tutorials.append(source)
+    try:   # the derivatives in its classes and functions, which the draft does not read
+        source.coded = read_coded(read(path), name, drafted, text_source(path))
+    except Exception as exc:  # a bug of ours: this tutorial is an error, the rest go on
+        checked.errors.append(_error(path, f"{name}: internal error while reading its classes "
+                                     f"and functions: {type(exc).__name__}; please report it"))
+    else:
+        checked.coded += [(source, i) for i in range(len(source.coded.cases))]
     for note in drafted.notes:
         if note.internal:   # a bug of ours left part of it unchecked: an error, not a pass
             checked.errors.append(_error(path, f"{name}: {note}"))

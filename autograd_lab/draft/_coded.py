@@ -1,0 +1,192 @@
+"""The derivatives a tutorial states inside classes and functions, read beside its draft.
+
+`reading.cases_from_cells` reads what the draft does not: micrograd's `Value` rules, a
+`torch.autograd.Function`'s backward, a layer's backward, `.grad =` set by hand, a gradient
+function called beside autograd. `autograd-lab check TUTORIAL` checks its cases with the
+drafted ones, and counts what they compared in the tutorial's count.
+
+Each derivative is checked once, decided by the line of its statement: a case of the reading
+whose derivatives' lines a drafted case already compares (a gradient function's call the draft
+followed) is left out, so a wrong one fails once, in the draft's case. The places said are the
+tutorial's own: `cell 8, line 67` in a notebook, `line 36` in a script or a page."""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+from ..api import ERROR, FAILED, PASSED, CaseResult
+from ..reading import cases_from_cells
+from ..result import Problem, located
+from ._count import CLASS_RULE
+from ._draft import Drafted
+from ._notebook import Notebook
+from ._text import one_line
+
+COMPARED = (PASSED, FAILED)
+NOT_READ = ("a backward rule in a class that the reading of classes does not know (it reads "
+            "micrograd's `_backward` rules, a torch.autograd.Function's backward and a layer's "
+            "backward(self, dout))")
+NOT_DERIVATIVES = ("the code", "the source")   # the reading's word for what it could not parse
+
+
+@dataclass
+class Coded:
+    """A tutorial's derivatives read by the reading: the cases to check, each with the places
+    (cell, line) of the derivatives it states, and the derivatives it could not read."""
+
+    name: str                                    # the tutorial, as shown
+    text: bool = False                           # a script or a page: lines are the file's
+    cases: list = field(default_factory=list)    # Case: those no drafted case duplicates
+    places: list = field(default_factory=list)   # per case: {(cell, line)} of its derivatives
+    unchecked: list = field(default_factory=list)  # {cell, line, text, reason}
+    texts: dict = field(default_factory=dict)    # (cell, line) -> the statement, stripped
+    order: dict = field(default_factory=dict)    # cell -> its position, to sort places
+    enclosing: dict = field(default_factory=dict)  # (cell, line) -> the def holding it
+    results: dict = field(default_factory=dict)  # index of a case -> its relabelled result
+    lines: list = field(default_factory=list)    # (first line, cell, cell's offset) a cell
+
+    def place(self, line: int) -> tuple[str, int]:
+        """The cell and the line in it of a line of the stacked cells."""
+        for first, cell, offset in reversed(self.lines):
+            if line >= first:
+                return cell, line - offset
+        return (self.lines[0][1], line) if self.lines else ("", line)
+
+    def said(self, line: int) -> str:
+        cell, number = self.place(line)
+        return f"line {number}" if self.text else f"{cell}, line {number}"
+
+    def check(self, index: int) -> CaseResult:
+        """One case checked (at most once) and named by the tutorial's places."""
+        if index not in self.results:
+            from ..api import check_file
+            self.results[index] = self.relabel(check_file(self.cases[index]))
+        return self.results[index]
+
+    def relabel(self, result: CaseResult) -> CaseResult:
+        name, file = self.name, re.escape(str(result.file))
+        result.problems = [Problem(re.sub(file + r":(\d+)(?::\d+)?",
+                                          lambda m: f"{name} {self.said(int(m[1]))}",
+                                          located(p, str(result.file))))
+                           for p in result.problems]
+        result.notes = [re.sub(file + r":(\d+)(?::\d+)?",
+                               lambda m: f"{name} {self.said(int(m[1]))}", n)
+                        for n in result.notes]
+        for entry in [*result.edges, *result.backward]:   # a line of the stacked cells
+            entry.line = self.place(entry.line)[1] if entry.line else None
+        at = result.line   # the case's first line: its class, its function, its seed
+        result.file = f"{name} {self.said(at)}" if at else name
+        result.line = None
+        return result
+
+    def count(self, count: dict, drafted: Drafted) -> dict:
+        """The draft's count with what the reading's cases compared: a derivative the draft
+        lists unchecked and a compared case states is checked; a rule in a class it could not
+        read says why; what the reading found and the draft did not is counted too."""
+        compared, why = set(), {}
+        for i, places in enumerate(self.places):
+            got = self.results.get(i)
+            if got is not None and got.status in COMPARED:
+                compared |= places
+            else:
+                reason = (f"its case {self.cases[i].name} is {got.status}: "
+                          f"{got.problems[0] if got.problems else got.status}" if got else
+                          f"its case {self.cases[i].name} was not checked in this run")
+                why |= dict.fromkeys(places, one_line(reason, 300))
+        calls = {(f.cell, f.line): drafted.calls.get(f.function, set()) for f in drafted.found}
+        known = set(calls).union(*calls.values())
+        unchecked, checked = [], count["checked"]
+        for u in count["unchecked"]:
+            places = {(u["cell"], u["line"])} | calls.get((u["cell"], u["line"]), set())
+            if places & compared:
+                checked += 1
+                continue
+            hit = next((why[p] for p in sorted(places) if p in why), None) \
+                or self._why((u["cell"], u["line"]), u["reason"] == CLASS_RULE)
+            unchecked.append({**u, "reason": hit} if hit else u)
+        found = count["found"]
+        for i, places in enumerate(self.places):
+            for p in sorted(places - known):
+                found += 1
+                if p in compared:
+                    checked += 1
+                else:
+                    unchecked.append(self._entry(p, why.get(p, "")))
+                known.add(p)
+        held = {self.enclosing.get(p) for p in known} - {None}
+        for u in self.unchecked:
+            p = (u["cell"], u["line"])
+            if p not in known and self.enclosing.get(p) not in held:
+                found += 1
+                unchecked.append(u)
+        unchecked.sort(key=lambda u: (self.order.get(u["cell"], -1), u["line"]))
+        return {"found": found, "checked": checked, "unchecked": unchecked}
+
+    def _why(self, place: tuple[str, int], rule: bool) -> str | None:
+        """Why the reading checked a derivative in no case: the reason it gave at its line;
+        for a rule in a class, the reason it gave in the same function, else that it does not
+        know that kind of class. None: the draft's own reason stands."""
+        here = [u["reason"] for u in self.unchecked if (u["cell"], u["line"]) == place]
+        if here or not rule:
+            return here[0] if here else None
+        def_ = self.enclosing.get(place)
+        said = [u["reason"] for u in self.unchecked
+                if def_ is not None and self.enclosing.get((u["cell"], u["line"])) == def_]
+        return said[0] if said else NOT_READ
+
+    def _entry(self, place: tuple[str, int], reason: str) -> dict:
+        return {"line": place[1], "cell": place[0], "text": self.texts.get(place, ""),
+                "reason": reason or "not checked"}
+
+
+def read_coded(notebook: Notebook, name: str, drafted: Drafted, text_source: bool) -> Coded:
+    """The reading's cases of a tutorial (its cells read in order as one program), less those
+    whose derivatives a drafted case compares already."""
+    coded = Coded(name, text_source)
+    cells, first = [], 1
+    for i, cell in enumerate(notebook.cells):
+        # a script's cells keep the file's lines (padded): read as they are
+        at = 1 if text_source else first
+        cells.append((cell.code, at))
+        start = at + (len(cell.code) - len(cell.code.lstrip("\n")) if text_source else 0)
+        coded.lines.append((start, cell.label, at - 1))
+        coded.order[cell.label] = i
+        for number, line in enumerate(cell.code.split("\n"), 1):
+            if line.strip():
+                coded.texts[(cell.label, number)] = one_line(line.strip(), 200)
+        coded.enclosing |= _defs(cell.code, cell.label)
+        first += cell.code.count("\n") + 1
+    read = cases_from_cells(cells, name)
+    drafts = set().union(*(w.covers for w in drafted.cases))
+    for case in read.cases:
+        lines = [case.line_of("gradient", k) for k in case.gradient] \
+            + [case.line_of("backward", k) for k in case.backward]
+        places = {coded.place(line) for line in lines if line}
+        if places and places <= drafts:   # the draft's case checks these: once is enough
+            continue
+        coded.cases.append(case)
+        coded.places.append(places)
+    for u in read.unchecked:
+        if u.what in NOT_DERIVATIVES:
+            continue
+        p = coded.place(u.line)
+        coded.unchecked.append({"line": p[1], "cell": p[0],
+                                "text": coded.texts.get(p, one_line(u.what, 200)),
+                                "reason": one_line(u.reason, 300)})
+    return coded
+
+
+def _defs(code: str, cell: str) -> dict[tuple[str, int], tuple[str, int]]:
+    """(cell, line) -> (cell, line) of the innermost function holding it."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    held: dict[tuple[str, int], tuple[str, int]] = {}
+    defs = sorted((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)),
+                  key=lambda n: n.lineno)
+    for d in defs:   # an inner def comes later, and so wins
+        for line in range(d.lineno, (d.end_lineno or d.lineno) + 1):
+            held[(cell, line)] = (cell, d.lineno)
+    return held
