@@ -351,6 +351,12 @@ class TutorialFile(pytest.File):
             item.draft, item.checked = Path(path), checked
             item.add_marker(MARK)
             yield item
+        for source, index in checked.coded:   # read from its classes and functions
+            coded = CodedCaseItem.from_parent(
+                self, name=terminal(source.coded.cases[index].name, markup=False))
+            coded.checked, coded.key = checked, (source, index)
+            coded.add_marker(MARK)
+            yield coded
         whole = SourceItem.from_parent(self, name="derivatives")
         whole.checked, whole.error = checked, error
         whole.add_marker(MARK)
@@ -368,6 +374,17 @@ class TutorialCaseItem(CaseItem):
         return self.checked.relabel(result)
 
 
+class CodedCaseItem(CaseItem):
+    """A case read from a tutorial's classes and functions (a micrograd rule, an
+    autograd.Function's backward, `.grad =` set by hand): no file, checked in this process."""
+
+    checked: Any = None     # draft.Checked: its tutorial's
+    key: Any = None         # (its Source, its index)
+
+    def _checked(self):
+        return self.checked.check_coded(*self.key)
+
+
 class SourceItem(CaseItem):
     """The tutorial as a whole: its hand-written derivatives found and checked; unchecked (an
     error) when nothing of it was compared. Its cases' results are those of this process's
@@ -383,6 +400,8 @@ class SourceItem(CaseItem):
             source = self.checked.owner[path]
             if path not in source.results:
                 self.checked.relabel(_check_file()(Path(path)))
+        for _ in self.checked.coded_results():   # those checked here already are not again
+            pass
         [result] = self.checked.sources()
         if result.derivatives:
             self.add_report_section("setup", "autograd-lab derivatives",

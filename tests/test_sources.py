@@ -5,6 +5,7 @@ code it reads."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -334,3 +335,127 @@ def test_layer_classes_backward_beside_forward_and_a_layer_on_matrices_counted_u
     result = check_file(next(c for c in wrong.cases if c.name == "Scale-backward"))
     dx = next(b for b in result.backward if b.name == "dx")
     assert (result.status, dx.status, dx.line) == ("failed", "failed", 21)
+
+
+# --- checked where they live: `autograd-lab check TUTORIAL` and `pytest --autograd-lab` -------
+
+def check_tutorial(path: Path, out: Path) -> tuple:
+    """`autograd-lab check path`: its output, exit code, and report.json's results by name."""
+    from click.testing import CliRunner
+
+    from autograd_lab.cli import main
+    ran = CliRunner().invoke(main, ["check", str(path), "--out", str(out / "r"),
+                                    "--format", "json"])
+    assert "Traceback" not in ran.output, ran.output
+    report = json.loads((out / "r" / "report.json").read_text(encoding="utf-8"))
+    return ran, {c["name"]: c for c in report["cases"]}
+
+
+def cell_line(path: Path, needle: str) -> str:
+    """`cell 8, line 67`: where the tutorial's reader places a statement."""
+    from autograd_lab.draft._sources import read
+    for cell in read(path).cells:
+        for number, line in enumerate(cell.code.split("\n"), 1):
+            if needle in line:
+                return f"{cell.label}, line {number}"
+    raise AssertionError(needle)
+
+
+def copy_changed(source: Path, folder: Path, old: str, new: str) -> Path:
+    text = source.read_text(encoding="utf-8")
+    assert old in text
+    changed = folder / source.name
+    changed.write_text(text.replace(old, new), encoding="utf-8")
+    return changed
+
+
+def test_check_a_lecture_checks_each_value_rule_and_counts_them_checked(tmp_path):
+    ran, results = check_tutorial(SECOND, tmp_path)
+    assert ran.exit_code == 0, ran.output
+    source = results.pop(SECOND.name)
+    assert {n: r["status"] for n, r in results.items()} == {
+        "Value-__add__": "passed", "Value-__mul__": "passed", "Value-__pow__": "passed",
+        "Value-tanh": "passed", "Value-exp": "passed", "Value-__truediv__": "passed",
+        "Value-__neg__": "passed", "Value-__sub__": "passed", "Value-__rmul__": "passed",
+        "Value-__radd__": "passed"}
+    assert results["Value-tanh"]["file"] == f"{SECOND} {cell_line(SECOND, 'def tanh')}"
+    # the seven rules checked; draw_dot (a graph's picture, named like a derivative) is not
+    assert (source["status"], source["derivatives"]["found"],
+            source["derivatives"]["checked"]) == ("passed", 8, 7)
+    assert [u["text"] for u in source["derivatives"]["unchecked"]] == ["def draw_dot(root):"]
+    assert f"{SECOND.name}  7 of 8 hand-written derivatives checked" in ran.output
+
+
+def test_check_a_lecture_with_tanhs_rule_wrong_fails_naming_the_rule_and_its_cell(tmp_path):
+    wrong = copy_changed(SECOND, tmp_path, "self.grad += (1 - t**2) * out.grad",
+                         "self.grad += (1 - t) * out.grad")
+    ran, results = check_tutorial(wrong, tmp_path)
+    assert ran.exit_code == 1, ran.output
+    assert [n for n, r in results.items() if r["status"] != "passed"] == ["Value-tanh"]
+    [problem] = results["Value-tanh"]["problems"]
+    assert problem.startswith(f"{wrong} {cell_line(wrong, 'self.grad += (1 - t) * out.grad')}: "
+                              "gradient self: manual gives ")
+    assert results[wrong.name]["derivatives"]["checked"] == 7   # compared, and failed
+
+
+def test_check_a_lecture_checks_its_manual_backpropagation(tmp_path):
+    ran, results = check_tutorial(FIRST, tmp_path)
+    assert ran.exit_code == 0, ran.output
+    assert results["o-manual-backward"]["status"] == "passed"
+    count = results[FIRST.name]["derivatives"]
+    # 5 rules and 9 assignments (the draft found the 4 that compute, the reading all 9)
+    assert (count["found"], count["checked"]) == (15, 14)
+    assert not any(".grad =" in u["text"] for u in count["unchecked"])
+    wrong = copy_changed(FIRST, tmp_path, "x2.grad = w2.data * x2w2.grad",
+                         "x2.grad = x2.data * x2w2.grad")
+    ran, results = check_tutorial(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert results["o-manual-backward"]["problems"][0].startswith(
+        f"{wrong} {cell_line(wrong, 'x2.grad = x2.data')}: backward dx2: hand-written "
+        "x2 * dx2w2 differs from the gradient of x2")
+
+
+def test_check_legendres_script_passes_and_a_wrong_backward_fails_naming_it(tmp_path):
+    ran, results = check_tutorial(SOURCES / "legendre.py", tmp_path)
+    assert ran.exit_code == 0, ran.output
+    assert results["LegendrePolynomial3-backward"]["status"] == "passed"
+    assert results["legendre.py"]["derivatives"] == {"found": 1, "checked": 1, "unchecked": []}
+    wrong = copy_changed(SOURCES / "legendre.py", tmp_path, "1.5 * (5 * input ** 2 - 1)",
+                         "1.5 * (5 * input ** 2)")
+    ran, results = check_tutorial(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert "FAIL  LegendrePolynomial3-backward" in ran.output
+    assert results["LegendrePolynomial3-backward"]["problems"][0].startswith(
+        f"{wrong} line 36: gradient input: manual gives ")
+
+
+@pytest.mark.parametrize("lab, old, new, line, failing", [
+    # the draft compares the call itself: the reading's case of it is left out
+    (HERE / "tutorials" / "course" / "lab_polynomial.py", "", "", 15, "lab_polynomial_y_inc1"),
+    # the draft follows no comparison here: the reading's case checks the call
+    (SOURCES / "lab_gradient.py", "analytical_gradient(2.0)", "analytical_gradient(1.0)", 18,
+     "analytical_gradient-line18"),
+])
+def test_a_gradient_function_called_at_the_wrong_point_fails_once(tmp_path, lab, old, new,
+                                                                  line, failing):
+    wrong = copy_changed(lab, tmp_path, old, new) if old else lab
+    ran, results = check_tutorial(wrong, tmp_path)
+    assert ran.exit_code == 1, ran.output
+    assert [n for n, r in results.items() if r["status"] == "failed"] == [failing]
+    assert results[failing]["problems"][0].startswith(
+        f"{wrong} line {line}: gradient x: manual gives 61 where SymPy gives 326")
+    assert results[wrong.name]["derivatives"] == {"found": 1, "checked": 1, "unchecked": []}
+
+
+def test_pytest_collects_a_tutorials_classes_as_items(pytester):
+    pytester.makeini("[pytest]\naddopts = -p no:unraisableexception -p no:hypothesispytest\n")
+    shutil.copy(SOURCES / "legendre.py", pytester.path / "legendre.py")
+    copy_changed(SECOND, pytester.path, "self.grad += (1 - t**2) * out.grad",
+                 "self.grad += (1 - t) * out.grad")
+    result = pytester.runpytest("--autograd-lab", "legendre.py", SECOND.name, "-rA")
+    failed = [line.split(" - ")[0] for line in result.outlines if line.startswith("FAILED ")]
+    assert failed == [f"FAILED {SECOND.name}::Value-tanh"]
+    result.stdout.fnmatch_lines([f"{SECOND.name} {cell_line(SECOND, 'self.grad += (1 - t**2)')}"
+                                 ": gradient self: manual gives *"])
+    assert "PASSED legendre.py::LegendrePolynomial3-backward" in result.outlines
+    result.assert_outcomes(passed=12, failed=1)   # 9 other rules, Legendre's, 2 counts

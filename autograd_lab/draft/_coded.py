@@ -15,7 +15,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from ..api import ERROR, FAILED, PASSED, CaseResult
+from ..api import FAILED, PASSED, CaseResult, check_file
 from ..reading import cases_from_cells
 from ..result import Problem, located
 from ._count import CLASS_RULE
@@ -60,7 +60,6 @@ class Coded:
     def check(self, index: int) -> CaseResult:
         """One case checked (at most once) and named by the tutorial's places."""
         if index not in self.results:
-            from ..api import check_file
             self.results[index] = self.relabel(check_file(self.cases[index]))
         return self.results[index]
 
@@ -70,10 +69,12 @@ class Coded:
                                           lambda m: f"{name} {self.said(int(m[1]))}",
                                           located(p, str(result.file))))
                            for p in result.problems]
-        result.notes = [re.sub(file + r":(\d+)(?::\d+)?",
-                               lambda m: f"{name} {self.said(int(m[1]))}", n)
-                        for n in result.notes]
-        for entry in [*result.edges, *result.backward]:   # a line of the stacked cells
+        result.notes = [re.sub(r"^line (\d+):", lambda m: f"{self.said(int(m[1]))}:",
+                               re.sub(file + r":(\d+)(?::\d+)?",
+                                      lambda m: f"{name} {self.said(int(m[1]))}", n))
+                        for n in result.notes]   # `line 58: self.grad is set with =`
+        entries: list = [*result.edges, *result.backward]
+        for entry in entries:   # a line of the stacked cells
             entry.line = self.place(entry.line)[1] if entry.line else None
         at = result.line   # the case's first line: its class, its function, its seed
         result.file = f"{name} {self.said(at)}" if at else name
@@ -84,7 +85,8 @@ class Coded:
         """The draft's count with what the reading's cases compared: a derivative the draft
         lists unchecked and a compared case states is checked; a rule in a class it could not
         read says why; what the reading found and the draft did not is counted too."""
-        compared, why = set(), {}
+        compared: set = set()
+        why: dict[tuple[str, int], str] = {}
         for i, places in enumerate(self.places):
             got = self.results.get(i)
             if got is not None and got.status in COMPARED:
@@ -106,7 +108,7 @@ class Coded:
                 or self._why((u["cell"], u["line"]), u["reason"] == CLASS_RULE)
             unchecked.append({**u, "reason": hit} if hit else u)
         found = count["found"]
-        for i, places in enumerate(self.places):
+        for places in self.places:
             for p in sorted(places - known):
                 found += 1
                 if p in compared:
