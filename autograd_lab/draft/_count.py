@@ -36,8 +36,9 @@ VALUES = ("only the values it printed are checked, against its own formula (its 
           "arithmetic): the tutorial builds no graph that autograd differentiates for it")
 RESETS = ("zeros", "zeros_like", "empty_like", "ones_like", "full_like")   # a .grad reset or a
 # buffer made to fill: no derivative yet
-CLASS_RULE = ("a backward rule in a class: the draft does not read classes (the API's "
-              "cases_from_source reads micrograd's rules and an autograd.Function's backward)")
+CLASS_RULE = ("a backward rule in a class: the draft writes no case for it (`autograd-lab "
+              "check` reads micrograd's rules and an autograd.Function's backward from the "
+              "source, as the API's cases_from_source does)")
 
 
 @dataclass(frozen=True)
