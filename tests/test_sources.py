@@ -459,3 +459,47 @@ def test_pytest_collects_a_tutorials_classes_as_items(pytester):
                                  ": gradient self: manual gives *"])
     assert "PASSED legendre.py::LegendrePolynomial3-backward" in result.outlines
     result.assert_outcomes(passed=12, failed=1)   # 9 other rules, Legendre's, 2 counts
+
+
+RELU_AND_CUBE = '''\
+import torch
+
+
+class MyReLU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, input):
+        ctx.save_for_backward(input)
+        return input.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, = ctx.saved_tensors
+        grad_input = grad_output.clone()
+        grad_input[input < 0] = 0
+        return grad_input
+
+
+class Cube(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * 3 * x ** 2
+'''
+
+
+def test_a_rule_the_reading_cannot_read_is_counted_once_with_its_reason(tmp_path):
+    script = tmp_path / "functions.py"
+    script.write_text(RELU_AND_CUBE, encoding="utf-8")
+    ran, results = check_tutorial(script, tmp_path)
+    assert ran.exit_code == 0, ran.output
+    assert results["Cube-backward"]["status"] == "passed"
+    # MyReLU's backward: the draft finds its return, the reading says why in the same function
+    assert results["functions.py"]["derivatives"] == {"found": 2, "checked": 1, "unchecked": [{
+        "line": 15, "cell": "", "text": "return grad_input",
+        "reason": "a statement in backward that is not `name = ...` (an in-place change, a "
+                  "branch): the gradient cannot be read"}]}
