@@ -503,3 +503,17 @@ def test_a_rule_the_reading_cannot_read_is_counted_once_with_its_reason(tmp_path
         "line": 15, "cell": "", "text": "return grad_input",
         "reason": "a statement in backward that is not `name = ...` (an in-place change, a "
                   "branch): the gradient cannot be read"}]}
+
+
+def test_checking_micrograds_engine_counts_as_the_reading_does(tmp_path):
+    engine = tmp_path / "engine.py"
+    engine.write_text((SOURCES / "micrograd_engine.py").read_text(encoding="utf-8")
+                      + "import torch\n", encoding="utf-8")   # a tutorial mentions torch
+    ran, results = check_tutorial(engine, tmp_path)
+    assert ran.exit_code == 0, ran.output
+    count = results["engine.py"]["derivatives"]
+    # relu's value is a conditional: its rule (line 41) is unchecked once, with the reason the
+    # reading gave in relu (line 38), not twice
+    assert (count["found"], count["checked"]) == (6, 5)
+    assert [(u["line"], u["reason"]) for u in count["unchecked"]] == [
+        (41, "conditional expressions are not allowed")]

@@ -180,15 +180,15 @@ def read_coded(notebook: Notebook, name: str, drafted: Drafted, text_source: boo
 
 
 def _defs(code: str, cell: str) -> dict[tuple[str, int], tuple[str, int]]:
-    """(cell, line) -> (cell, line) of the innermost function holding it."""
+    """(cell, line) -> (cell, line) of the function or the method holding it: a micrograd
+    operator's closure and the forward it sits in are one derivative's, as are a backward's
+    statements."""
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
-    held: dict[tuple[str, int], tuple[str, int]] = {}
-    defs = sorted((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)),
-                  key=lambda n: n.lineno)
-    for d in defs:   # an inner def comes later, and so wins
-        for line in range(d.lineno, (d.end_lineno or d.lineno) + 1):
-            held[(cell, line)] = (cell, d.lineno)
-    return held
+    functions = [s for s in tree.body if isinstance(s, ast.FunctionDef)]
+    functions += [m for c in tree.body if isinstance(c, ast.ClassDef)
+                  for m in c.body if isinstance(m, ast.FunctionDef)]
+    return {(cell, line): (cell, f.lineno) for f in functions
+            for line in range(f.lineno, (f.end_lineno or f.lineno) + 1)}
