@@ -180,11 +180,17 @@ def _gradients(result: CaseResult) -> list[str]:
     if not result.points:
         return []
     lines = [f"gradients at the base point, by method (the largest difference between two "
-             f"methods, over every point: {result.worst:.3g}):"]
+             f"methods, over every point: {_worst(result)}):"]
     for param, by_method in result.points[0].gradients.items():
         shown = ", ".join(f"{m} {_value(v)}" for m, v in by_method.items())
         lines.append(f"  {_shown(param)}: {shown}")
     return lines
+
+
+def _worst(result: CaseResult) -> str:
+    """Its digits, unless every disagreement is at rounding level (digits of the CPU's)."""
+    return "at rounding level" if result.worst and result.worst_at_rounding \
+        else f"{result.worst:.3g}"
 
 
 def _value(v) -> str:

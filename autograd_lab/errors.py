@@ -14,6 +14,7 @@ class CaseError(Exception):
         self.column = column
         self.text = text
         self.kind = "gradient"   # the kind of case it was found in: "gradient" or "behaviour"
+        self.shapes = False      # shapes an operation cannot take (a hand-written entry's: wrong)
 
     @property
     def where(self) -> str:

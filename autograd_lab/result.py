@@ -132,6 +132,8 @@ class CaseResult:
     dtype: str = "float64"
     title: str = ""
     worst: float = 0.0                 # the largest disagreement between any two methods
+    # every disagreement at the dtype's rounding level (its digits are the CPU's); None: unsaid
+    worst_at_rounding: bool | None = None
     points_total: int = 0
     graph: dict = field(default_factory=dict)   # inputs and nodes with their base-point values
     seconds: float = 0.0

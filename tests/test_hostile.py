@@ -101,9 +101,11 @@ GENERATED = {
     "tensor_subscripts_60": ((TENSOR % ("[1.0, 2.0, 3.0]", "x" + "[0]" * 60,
                                         "torch.ones_like(x)")).encode(), 2,
                              ":4:6: x[0][0]: 1 index for a tensor of 0 dimensions"),
-    "tensor_backward_stacked_3000": (_stacked(3000).encode(), 2,
-                                     ":6:3: backward dx: its value has shape (3000,), but x has "
-                                     "shape (3,)"),
+    "tensor_backward_stacked_3000": (_stacked(3000).encode(), 1,   # a wrong entry, quoted cut
+                                     "backward dx: hand-written [x[0]*2, x[1]*2, x[2]*2, "
+                                     "x[0]*2, x[1]*2, x[2]*2, x[0]*2, x[1]*2, x[2]*2, x[0]*2, "
+                                     "x[1]*2, x[2]*2, x[0]*2, x[1]*2, x[2]*2, ... has shape "
+                                     "(3000,) where autograd's gradient has shape (3,)"),
 }
 
 

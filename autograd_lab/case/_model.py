@@ -73,6 +73,10 @@ class Adjoint:
     expr: Expr
     text: str
     uses: list[str]            # the d-names above it that it uses
+    # a shape that is not its target's: why, in words, and (line, column) in the file; such
+    # an entry is wrong, never evaluated
+    misshapen: str = ""
+    misshapen_at: tuple = ()
 
 
 @dataclass

@@ -268,7 +268,10 @@ class _Kinds(Visitor[Kind]):
         try:
             shape = rule()
         except ShapeError as exc:
-            raise self.fail(f"{node}: {exc}", node.col) from None
+            error = self.fail(f"{node}: {exc}", node.col)
+            # a hand-written gradient so written is a wrong entry, not an unreadable case
+            setattr(error, "shapes", True)
+            raise error from None
         if len(shape) > MAX_RANK:
             raise self.fail(f"{node}: its value would have {len(shape)} dimensions; at most "
                             f"{MAX_RANK} are allowed", node.col)

@@ -18,14 +18,16 @@ def dtype_of(method: str, case: Case) -> str:
 NAMES = {"sympy": "SymPy", "autograd_float64": "autograd in float64"}
 
 
-def agree(case: Case, methods: dict, result: CaseResult, quiet: bool, where=None) -> None:
+def agree(case: Case, methods: dict, result: CaseResult, quiet: bool, where=None,
+          scale=None) -> None:
     """Every pair of methods, for every parameter, at the looser of their tolerances.
 
     A method that misses the reference (SymPy, exact; where SymPy ran only at reduced sizes,
     autograd in float64) is reported against it; a pair that misses each other while both
     match it is reported as a pair. A method without a value for a parameter (a backward
     pass that leaves it out) is left out of its pairs; where(index) names a place (the
-    case's points, by default)."""
+    case's points, by default); scale: what flows into the gradients, a number a point (the
+    comparison rule's)."""
     where = where or (lambda index: at_point(case, index))
     reference = "sympy" if "sympy" in methods else "autograd_float64"
     edge_wrong = next((("chain_rule", e.edge) for e in result.edges if e.status == FAILED), None)
@@ -39,10 +41,10 @@ def agree(case: Case, methods: dict, result: CaseResult, quiet: bool, where=None
                 continue
             dtype = compare.looser(dtype_of(m1, case), dtype_of(m2, case))
             rtol, atol = compare.tolerance(dtype, case.tolerance)
-            g = compare.gap(methods[m1][p], methods[m2][p], rtol, atol)
+            g = compare.gap(methods[m1][p], methods[m2][p], rtol, atol, scale, dtype)
             if not case.shape_of(p):   # a scalar parameter has no element to name
                 g.index = g.index[:1]
-            result.worst = max(result.worst, g.diff)
+            note_worst(result, g)
             if g.ok or (quiet and not np.isfinite(g.diff)):
                 continue
             if reference in (m1, m2):
@@ -57,31 +59,38 @@ def agree(case: Case, methods: dict, result: CaseResult, quiet: bool, where=None
                 result.problems.append(problem(
                     case, f"gradient {p}: {m} gives {value:.10g} where {NAMES[reference]} "
                     f"gives {exact:.10g} at {where(g.index)}: off by {g.diff:.3g}, more than "
-                    f"{dtype}'s tolerance (rtol {rtol:g}, atol {atol:g}){why}", *path))
+                    f"{dtype}'s tolerance ({g.tolerance(rtol, atol)}){g.never}{why}", *path))
             elif not off_reference & {m1, m2}:
                 result.problems.append(problem(
                     case, f"gradient {p}: {m1} {g.a:.10g} and {m2} {g.b:.10g} differ at "
-                    f"{where(g.index)} by {g.diff:.3g} (rtol {rtol:g}, atol {atol:g})",
+                    f"{where(g.index)} by {g.diff:.3g} ({g.tolerance(rtol, atol)})",
                     *about(case, p)))
 
 
 def agree_rounded(case: Case, methods: dict, result: CaseResult, quiet: bool,
-                  where=None) -> dict | None:
+                  where=None, scale=None) -> dict | None:
     """agree, the verdict taken in float64: a float32 case's own autograd is torch's graph
     rounded to float32, never the derivative under test, so it is left out of the verdict
     (its gaps still count in the worst gap, and the caller says in a note where it misses
     the reference while float64 autograd agrees). Returns its gradients (None in float64)."""
     if case.dtype == "float64" or "autograd" not in methods:
-        agree(case, methods, result, quiet, where)
+        agree(case, methods, result, quiet, where, scale)
         return None
     judged = {m: g for m, g in methods.items() if m != "autograd"}
     rounded = methods["autograd"]
-    agree(case, judged, result, quiet, where)
+    agree(case, judged, result, quiet, where, scale)
     rtol, atol = compare.tolerance(case.dtype, case.tolerance)
     for g in judged.values():
         for p in rounded:
             if p in g:
-                gap = compare.gap(rounded[p], g[p], rtol, atol).diff
-                if np.isfinite(gap):
-                    result.worst = max(result.worst, gap)
+                gap = compare.gap(rounded[p], g[p], rtol, atol, scale, case.dtype)
+                if np.isfinite(gap.diff):
+                    note_worst(result, gap)
     return rounded
+
+
+def note_worst(result: CaseResult, g: compare.Gap) -> None:
+    """The largest disagreement so far, and whether every one so far is at rounding level
+    (whose digits depend on the CPU's kernels: shown as such, never as digits)."""
+    result.worst = max(result.worst, g.diff)
+    result.worst_at_rounding = g.rounding and result.worst_at_rounding is not False

@@ -180,17 +180,20 @@ def check_case(case: Case | Behaviour, begun: list | None = None) -> CaseResult:
     there = formulas.elsewhere(case, symbolic.derivatives) if case.edges or case.gradient \
         else None
     result.formulas_at = formulas.moved_inputs(case, there)
-    _check_edges(case, symbolic, result, survey, there)
+    scale = _scales(values, methods)   # what flows into each entry, a number a point
+    _check_edges(case, symbolic, result, survey, there, scale)
     beside = honesty.beside_kinks(case, methods, survey)  # what is compared where SymPy is nan
     # float32 autograd's rounding is a note (float32_notes), never the verdict
-    agree_rounded(case, honesty.without_kinks(case, beside, survey), result, quiet=bool(domain))
+    agree_rounded(case, honesty.without_kinks(case, beside, survey), result, quiet=bool(domain),
+                  scale=scale)
     if not domain:  # nothing said yet why a gradient could have no value
         result.problems += _unchecked(case, beside, survey)
-    _check_totals(case, methods, result, there)
+    _check_totals(case, methods, result, there, scale)
     fd = finite_opinion(case)
     result.notes += honesty.kink_notes(case, survey, at_point)
     result.notes += honesty.finite_notes(case, methods, fd, survey, at_point)
-    _check_claims(case, symbolic, honesty.claimed(case, beside, survey, result.notes), result)
+    _check_claims(case, symbolic, honesty.claimed(case, beside, survey, result.notes), result,
+                  scale)
     rounding = Rounding(case, symbolic, methods, traced, LISTED_POINTS) \
         if traced is not None else None   # a float32 case
     result.notes += honesty.float32_notes(case, methods, rounding, at_point)
@@ -226,19 +229,26 @@ def _methods(case: Case, values: dict, symbolic: Symbolic, grads: dict | None = 
 
 # --- the checks ---------------------------------------------------------------------------
 
+def _scales(values: dict, methods: dict) -> np.ndarray:
+    """(P,): the magnitude of the values and of SymPy's gradients at each point, the scale on
+    which "near" is measured (docs/how-it-checks.md, the comparison rule)."""
+    return compare.scales(*(v.numpy() for v in values.values()), *methods["sympy"].values())
+
+
 def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey,
-                 there: formulas.Elsewhere | None) -> None:
+                 there: formulas.Elsewhere | None, scale: np.ndarray) -> None:
     rtol, atol = compare.tolerance("float64", case.tolerance)
     readable = Readable()   # a wrong edge's formula simplified within a budget
     for edge in case.edges.values():
         hand, exact = symbolic.edge_pair(edge.expr, edge.node, edge.parent)
         kinked = survey.nodes.get(edge.node)
         if kinked is None:
-            g = compare.gap(hand, exact, rtol, atol)
+            g = compare.gap(hand, exact, rtol, atol, scale)
         else:  # on a switch point the local derivative need not exist: compared elsewhere
             shape = (len(kinked),) + (1,) * (np.ndim(hand) - 1)
             off = kinked.reshape(shape)
-            g = compare.gap(np.where(off, np.nan, hand), np.where(off, np.nan, exact), rtol, atol)
+            g = compare.gap(np.where(off, np.nan, hand), np.where(off, np.nan, exact), rtol, atol,
+                            scale)
         wrong = formulas.wrong_edge(case, there, edge) if g.ok and there is not None else None
         differs = f"differs at {at_point(case, g.index)} by {g.diff:.6g} ({g.a:.10g} vs {g.b:.10g})"
         if not g.ok:  # said before its formula is made, so the verdict stands if time runs out
@@ -254,7 +264,7 @@ def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey,
         if not g.ok:
             result.problems[-1] = problem(
                 case, f"chain_rule edge {edge.key}: hand-written {edge.text}, SymPy {form}; "
-                f"{differs}", "chain_rule", edge.key)
+                f"{differs}{g.never}", "chain_rule", edge.key)
         elif wrong is not None and there is not None:
             index, hand, exact = wrong
             result.problems.append(problem(
@@ -265,7 +275,7 @@ def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey,
 
 
 def _check_totals(case: Case, methods: dict, result: CaseResult,
-                  there: formulas.Elsewhere | None) -> None:
+                  there: formulas.Elsewhere | None, scale: np.ndarray) -> None:
     """A hand-written total derivative that agrees with SymPy at the case's points, checked as
     a formula too (one that disagrees there is already a problem)."""
     if there is None or not case.gradient:
@@ -273,7 +283,7 @@ def _check_totals(case: Case, methods: dict, result: CaseResult,
     rtol, atol = compare.tolerance("float64", case.tolerance)
     hand = methods.get("manual_total", methods["manual"])
     right_here = {p for p in case.gradient
-                  if compare.gap(hand[p], methods["sympy"][p], rtol, atol).ok}
+                  if compare.gap(hand[p], methods["sympy"][p], rtol, atol, scale).ok}
     for param, (index, value, exact) in formulas.wrong_totals(case, there).items():
         if param in right_here:
             result.problems.append(problem(
@@ -304,12 +314,14 @@ def _unchecked(case: Case, methods: dict, survey) -> list[str]:
     return problems
 
 
-def _check_claims(case: Case, symbolic: Symbolic, exact: dict, result: CaseResult) -> None:
+def _check_claims(case: Case, symbolic: Symbolic, exact: dict, result: CaseResult,
+                  scale: np.ndarray) -> None:
     rtol, atol = compare.tolerance(case.dtype, case.tolerance)
     for claim in case.claims:
         full = exact[claim.target] if claim.kind == "grad" else symbolic.value_of(claim.target)
         value = _unpad(full[claim.point], case, claim.target)
-        ok = compare.as_written(claim.value, value, claim.slack, rtol, atol)
+        ok = compare.as_written(claim.value, value, claim.slack, rtol, atol,
+                                scale[min(claim.point, len(scale) - 1)], case.dtype)
         result.claims.append(ClaimResult(claim.key, claim.written, listed(value),
                                          PASSED if ok else FAILED, claim.point))
         if not ok:

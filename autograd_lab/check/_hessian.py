@@ -8,6 +8,7 @@ import numpy as np
 from ..case import Case
 from ..methods import beside, second_autograd, second_manual, second_sympy
 from . import _compare as compare
+from ._agreement import note_worst
 from ._words import problem
 
 
@@ -76,8 +77,8 @@ def _compare(case: Case, key: str, method: str, got, exact, skip, result, where)
     dtype = case.dtype if method == "autograd" else "float64"
     rtol, atol = compare.tolerance(dtype, case.tolerance)
     got, exact = np.where(skip, np.nan, got), np.where(skip, np.nan, exact)
-    g = compare.gap(got, exact, rtol, atol)
-    result.worst = max(result.worst, g.diff)
+    g = compare.gap(got, exact, rtol, atol, dtype=dtype)
+    note_worst(result, g)
     if g.ok:
         return
     hand = f" (hand-written {case.hessian[key].text})" if method == "manual" else ""
@@ -85,4 +86,4 @@ def _compare(case: Case, key: str, method: str, got, exact, skip, result, where)
     result.problems.append(problem(
         case, f"hessian {key}: {method}{hand} gives {g.a:.10g} where SymPy gives {g.b:.10g} at "
         f"{where(case, g.index)}: off by {g.diff:.3g}, more than {dtype}'s tolerance "
-        f"(rtol {rtol:g}, atol {atol:g})", *path))
+        f"({g.tolerance(rtol, atol)}){g.never}", *path))

@@ -49,6 +49,7 @@ LISTED_POINTS = 100      # points listed in a result
 FD_STEP = 1e-6           # gradcheck's step, along a random direction
 FD_RTOL, FD_ATOL = 1e-3, 1e-5
 SHOWN = 4                # elements of a backward entry shown beside autograd's
+SHOWN_TEXT = 120         # characters of an entry's text quoted in a message
 CENTRAL_UP_TO = 100_000  # input elements up to which the difference quotient is central
 
 
@@ -268,10 +269,15 @@ def _entries(case: Case, ats: list[At], result: CaseResult, reference: str) -> N
     """Each entry against the reference (SymPy's gradient at full size, else autograd's in
     float64), at every point; a wrong entry named, those that use it said to follow."""
     rtol, atol = compare.tolerance("float64", case.tolerance)
+    scale = _scales(ats)
     wrong: dict[str, str | None] = {}   # entry -> the root entry it follows from (None: own)
     for name, entry in case.backward.items():
+        if name not in ats[0].hand64:   # no value: of the wrong shape, or using one that is
+            _valueless(case, ats[0], name, result, wrong)
+            continue
         ref = [_reference(at, entry.target, reference) for at in ats]
-        gap = compare.gap(_stacked([at.hand64[name] for at in ats]), _stacked(ref), rtol, atol)
+        gap = compare.gap(_stacked([at.hand64[name] for at in ats]), _stacked(ref), rtol, atol,
+                          scale)
         exact, agreed, diff = _cmp(case, ats[0], name, entry.target)
         ok = gap.ok
         follows = None
@@ -288,13 +294,38 @@ def _entries(case: Case, ats: list[At], result: CaseResult, reference: str) -> N
                 case, f"backward {name}: hand-written {entry.text} differs from the gradient "
                 f"of {entry.target} ({'SymPy' if reference == 'sympy' else 'autograd'}) by "
                 f"{gap.diff:.3g} at {_element(case, gap.index)} ({gap.a:.10g} vs "
-                f"{gap.b:.10g}); its own formula is wrong"
+                f"{gap.b:.10g}){gap.never}; its own formula is wrong"
                 + (f": every d-name it uses ({', '.join(entry.uses)}) is right"
                    if entry.uses else ""), "backward", name))
     followers = {n: root for n, root in wrong.items() if root}
     for name, root in followers.items():
         result.notes.append(f"backward {name} is wrong only because it uses {root}, "
                             "which is wrong: it follows from it")
+
+
+def _valueless(case: Case, at: At, name: str, result: CaseResult, wrong: dict) -> None:
+    """An entry without a value: its shape is not its target's (a wrong entry, named with
+    both shapes), or it uses such an entry (it follows from it)."""
+    entry = case.backward[name]
+    root = next((wrong[u] or u for u in entry.uses if u in wrong), None)
+    wrong[name] = None if entry.misshapen else root
+    result.backward.append(BackwardResult(
+        name, FAILED, False, False, float("nan"), entry.text, wrong[name],
+        case.line_of("backward", name), list(case.shape_of(entry.target)), None,
+        _few(at.torch64.grads[entry.target])))
+    if entry.misshapen:
+        text = entry.text if len(entry.text) <= SHOWN_TEXT else entry.text[:SHOWN_TEXT] + " ..."
+        result.problems.append(Problem(f"backward {name}: hand-written {text} "
+                                       f"{entry.misshapen}", *entry.misshapen_at))
+
+
+def _scales(ats: list[At]) -> np.ndarray:
+    """(P,): the magnitude of every value and gradient at each point: what flows into an
+    entry, the scale of the comparison rule (docs/how-it-checks.md)."""
+    return np.concatenate([compare.scales(
+        *(_array(v.detach())[None] for v in at.torch64.values.values()
+          if isinstance(v, torch.Tensor) and v.is_floating_point()),   # not indices, not dims
+        *(np.asarray(g)[None] for g in at.torch64.grads.values())) for at in ats])
 
 
 def _stacked(arrays: list) -> np.ndarray:
@@ -330,9 +361,10 @@ def _follows(case: Case, ats: list[At], name: str, reference: str,
     rtol, atol = compare.tolerance("float64", case.tolerance)
     at = ats[0]
     right = {u: _reference(at, case.backward[u].target, reference) for u in used_wrong}
-    again = adjoints(case, at.torch64.values, "float64", given=right)[name]
-    ok = compare.gap(again, _reference(at, case.backward[name].target, reference),
-                     rtol, atol).ok
+    again = adjoints(case, at.torch64.values, "float64", given=right).get(name)
+    ok = again is not None and compare.gap(
+        again, _reference(at, case.backward[name].target, reference), rtol, atol,
+        _scales([at])).ok
     if not ok:
         return None
     root = used_wrong[0]
@@ -376,7 +408,8 @@ def _gradients(case: Case, ats: list[At], result: CaseResult) -> None:
     a failure; the derivatives are judged in float64."""
     methods = _methods(case, ats)
     where = functools.partial(_element, case)
-    rounded = agree_rounded(case, methods, result, quiet=False, where=where)
+    rounded = agree_rounded(case, methods, result, quiet=False, where=where,
+                            scale=_scales(ats))
     if rounded is not None:
         result.notes += _rounding(case, methods, rounded, where)
 
@@ -403,6 +436,7 @@ def _rounding(case: Case, methods: dict, rounded: dict, where) -> list[str]:
 
 def _claims(case: Case, ats: list[At], result: CaseResult) -> None:
     rtol, atol = compare.tolerance(case.dtype, case.tolerance)
+    scale = _scales(ats)
     for claim in case.claims:
         at = ats[claim.point]
         source = at.sympy if at.sympy is not None else None
@@ -415,10 +449,11 @@ def _claims(case: Case, ats: list[At], result: CaseResult) -> None:
             want = value_at(claim.expr, at.torch64.values)
             if want.size == np.size(value):   # (h,) claimed by an expression of shape (1, h)
                 want = want.reshape(np.shape(value))
-            ok = bool(np.allclose(value, np.broadcast_to(want, np.shape(value)),
-                                  rtol=rtol, atol=atol))
+            ok = compare.gap(np.broadcast_to(want, np.shape(value)), value, rtol, atol,
+                             scale[claim.point], case.dtype).ok
         else:
-            ok = compare.as_written(claim.value, value, claim.slack, rtol, atol)
+            ok = compare.as_written(claim.value, value, claim.slack, rtol, atol,
+                                    scale[claim.point], case.dtype)
         result.claims.append(ClaimResult(claim.key, claim.written, listed(value),
                                          PASSED if ok else FAILED, claim.point))
         if not ok:

@@ -103,14 +103,19 @@ def autograd(case: Case, point: int, dtype: str, watch: Watch | None = None) -> 
 def adjoints(case: Case, values: dict, dtype: str, given: dict | None = None) -> dict:
     """Each hand-written backward entry evaluated in order (d<output> is 1, or upstream);
     given: d-names to take as they are instead of evaluating them (a diagnosis: would this
-    entry be right if those it uses were?)."""
+    entry be right if those it uses were?). An entry of the wrong shape has no value, nor
+    has one that uses it: they are left out."""
     env = dict(values)
     out = {f"d{case.output}": _seed(case, values, dtype)}
     env.update(out)
+    valueless: set = set()
     with torch.no_grad():
         for name, entry in case.backward.items():
             if given is not None and name in given:
                 value = torch.as_tensor(given[name], dtype=DTYPES[dtype])
+            elif entry.misshapen or valueless & set(entry.uses):
+                valueless.add(name)
+                continue
             else:
                 with _placed(case, ("backward", name), entry.text, entry.expr):
                     value = evaluate(entry.expr, env, batched=False, dtype=DTYPES[dtype])

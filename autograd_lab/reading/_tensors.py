@@ -191,14 +191,30 @@ class Resolver:
                            if name in (self.model.backward or {}) else "not an entry of backward")
                     raise self.where.error(f"backward {key} uses {name}, which is {why}", path)
             self.known(tree, set(kinds) | above, path, text)
-            got = self.kind(tree, path, text, {**kinds, **{n: kinds[n] for n in above}})
             want = self.kinds[target].shape
-            if got.shape != want and _squeezed(got.shape) != _squeezed(want):
-                raise self.where.error(f"backward {key}: its value has shape {got.shape}, but "
-                                       f"{target} has shape {want}", path)
-            entries[key] = Adjoint(key, target, tree, text, [n for n in used if n != implicit])
+            entries[key] = Adjoint(key, target, tree, text, [n for n in used if n != implicit],
+                                   *self._misshapen(tree, path, text, want, kinds, above))
             kinds[key] = self.kinds[target]
         return entries
+
+    def _misshapen(self, tree: Expr, path: tuple, text: str, want: tuple, kinds: dict,
+                   above: set) -> tuple:
+        """(why, (line, column)) where a hand-written gradient's shape is not its target's
+        (a missing transpose: a product that cannot be taken, or one of the wrong shape),
+        else ("", ()): such an entry is a wrong entry, not an unreadable case. Shapes that
+        differ only by dimensions of size 1 are compared element by element."""
+        try:
+            got = self.kind(tree, path, text, {**kinds, **{n: kinds[n] for n in above}}).shape
+        except CaseError as exc:
+            if not exc.shapes:
+                raise
+            return (f"cannot be computed: {exc.message}; autograd's gradient has shape "
+                    f"{_shown(want)}", (exc.line, exc.column))
+        if got == want or _squeezed(got) == _squeezed(want):
+            return "", ()
+        hint = ": a transpose?" if len(got) == 2 and got == want[::-1] else ""
+        return (f"has shape {_shown(got)} where autograd's gradient has shape {_shown(want)}"
+                f"{hint}", self.where.locate(path))
 
     def _not_a_name(self, key: str) -> str:
         names = [f"d{n}" for n, k in self.kinds.items() if not k.integer]
@@ -401,3 +417,7 @@ def _wrapped(values: np.ndarray, sizes: dict) -> np.ndarray:
     indexed = min(above)
     return values % sizes[indexed]
 
+
+
+def _shown(shape: tuple) -> str:
+    return str(tuple(shape)) if shape else "a scalar"

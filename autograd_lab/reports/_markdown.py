@@ -155,7 +155,8 @@ def _summary_rows(results: list[CaseResult], slugs: list[str], link: bool = True
     rows = [["Case", "What", "Verdict", "Worst disagreement", "File"]]
     for r, slug in zip(results, slugs):
         name = f"[{_cell(r.name)}](#{slug})" if link else _cell(r.name)
-        worst = "—" if r.status == ERROR or r.kind == "behaviour" else _num(r.worst, 2)
+        worst = "—" if r.status == ERROR or r.kind == "behaviour" else \
+            "rounding level" if r.worst and r.worst_at_rounding else _num(r.worst, 2)
         rows.append([name, _cell(r.title), VERDICT.get(r.status, r.status), worst,
                      _code(_where(r))])
     return _table(rows).split("\n")

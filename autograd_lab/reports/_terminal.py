@@ -56,7 +56,7 @@ def line(result: CaseResult) -> str:
     """The case's verdict and its file:line, whatever the verdict (a log searched for FAIL
     finds the place on the same line): the first problem's line, else the case's."""
     word = WORD[result.status]
-    detail = f"  worst gap {result.worst:.2g}" if result.status != ERROR and result.worst else ""
+    detail = f"  worst gap {worst(result)}" if result.status != ERROR and result.worst else ""
     name = terminal(f"{terminal(result.name, markup=False):<28}")   # padded as shown
     if result.derivatives is not None:   # a tutorial's source: its count
         detail = f"  {derivatives_line(result.derivatives)}"
@@ -144,13 +144,20 @@ def table(results: list[CaseResult]):
         chosen = [r for r in results if r.status == status]
         if not chosen:
             continue
-        worst = max((r.worst for r in chosen), default=0.0)
+        top = max(chosen, key=lambda r: r.worst)
         names = "" if status == PASSED else ", ".join(r.name for r in chosen[:8]) + (
             f", … {len(chosen) - 8} more" if len(chosen) > 8 else "")
         row = [f"[{STYLE[status]}]{WORD[status]}[/]", str(len(chosen)),
-               "" if status in (ERROR, UNCHECKED) else f"{worst:.2g}", _escape(names)]
+               "" if status in (ERROR, UNCHECKED) else worst(top) if top.worst else "0",
+               _escape(names)]
         grid.add_row(*row[:len(grid.columns)])
     return grid
+
+
+def worst(result: CaseResult) -> str:
+    """The worst disagreement: its digits, or "at rounding level" where every disagreement
+    is (those digits are the CPU's: its kernels' vector width and order of summation)."""
+    return "at rounding level" if result.worst_at_rounding else f"{result.worst:.2g}"
 
 
 def _escape(text: str) -> str:
