@@ -356,3 +356,128 @@ def test_a_total_given_for_some_parameters_only_is_checked_for_those(write_case)
     assert result.status == "passed", result.problems
     assert set(result.points[0].gradients["w"]) >= {"manual", "sympy", "autograd"}
     assert "manual_total" in result.points[0].gradients["x"]
+
+
+# --- the comparison rule: a derivative's correctness does not depend on its size -----------
+# Each of these passed while atol was compared with the absolute difference (issue 22).
+
+TINY_GRADIENT = """
+    name: tiny_gradient
+    inputs:
+      x: 0.001
+      w: {value: 0.5, grad: true}
+    forward:
+      u: w*x
+      loss: 0.000005*u
+    gradient:
+      w: -0.000005*x
+    """
+
+
+def test_a_tiny_gradient_of_the_wrong_sign_fails_at_the_default_atol(write_case):
+    """The true gradient is 5e-09, far below atol 1e-07: written as its negative it passed."""
+    result = check_text(write_case, TINY_GRADIENT)
+    assert result.status == "failed"
+    assert result.problems == [
+        "gradient w: manual gives -5e-09 where SymPy gives 5e-09 at the base point (x=0.001, "
+        "w=0.5): off by 1e-08, more than float64's tolerance (rtol 1e-07, atol 1e-07 at the "
+        "scale 0.5); the opposite sign, which is never within tolerance"]
+    assert (result.problems[0].line, result.problems[0].column) == (9, 6)   # gradient: w
+
+
+def test_a_gradient_of_the_wrong_sign_fails_within_a_cases_loose_atol(write_case):
+    result = check_text(write_case, """
+        name: loose_atol
+        tolerance: {rtol: 0.001, atol: 0.01}
+        inputs:
+          x: 0.01
+          w: {value: 2.0, grad: true}
+        forward:
+          y: 0.01*w*x
+        chain_rule:
+          y/w: -0.01*x
+        """)
+    assert result.status == "failed"
+    assert [e.edge for e in result.edges if e.status == "failed"] == ["y/w"]
+    assert result.problems[0] == (
+        "chain_rule edge y/w: hand-written -0.01*x, SymPy x/100; differs at the base point "
+        "(x=0.01, w=2) by 0.0002 (-0.0001 vs 0.0001); the opposite sign, which is never within "
+        "tolerance")
+
+
+@pytest.mark.parametrize("c, node, said", [
+    ("1.0", "c*x**2", "SymPy 2*c*x; differs at the base point (x=0.001, c=1) by 0.002 (0 vs "
+                      "0.002); a zero where the reference is not, which is never within tolerance"),
+    ("0.001", "x**2", "SymPy 2*x; differs at the base point (x=0.001, c=0.001) by 0.002 (0 vs "
+                      "0.002)"),
+])
+def test_an_edge_written_0_against_sympys_0_002_fails(write_case, c, node, said):
+    """On the scale of order one the guard decides; where everything that flows into the
+    edge is small (x**2 at x=0.001), atol shrinks with it and the tolerance decides."""
+    result = check_text(write_case, f"""
+        name: zero_edge
+        tolerance: {{rtol: 0.001, atol: 0.01}}
+        inputs:
+          x: {{value: 0.001, grad: true}}
+          c: {c}
+        forward:
+          y: {node}
+        chain_rule:
+          y/x: 0
+        """)
+    assert result.status == "failed"
+    assert [e.edge for e in result.edges if e.status == "failed"] == ["y/x"]
+    assert result.problems[0] == f"chain_rule edge y/x: hand-written 0, {said}"
+
+
+def test_an_edge_exactly_zero_agrees_with_rounding_noise(write_case):
+    """SymPy's 0 where the hand-written value is rounding noise of what flows in: near."""
+    result = check_text(write_case, """
+        name: cancelling
+        inputs:
+          x: {value: 0.1, grad: true}
+          w: 3.0
+        forward:
+          y: (x + w)*(x + w) - (x*x + 2*x*w + w*w) + x
+        chain_rule:
+          y/x: (2*(x + w) - (2*x + 2*w)) + 1
+        """)
+    assert result.status == "passed", result.problems
+
+
+def test_a_factor_of_2_fails_whatever_the_tolerance(write_case):
+    result = check_text(write_case, """
+        name: doubled
+        tolerance: {rtol: 0.01, atol: 0.01}
+        inputs:
+          x: {value: 0.001, grad: true}
+          c: 1.0
+        forward:
+          y: c*x**2
+        chain_rule:
+          y/x: 4*c*x
+        """)
+    assert result.status == "failed"
+    assert result.problems[0].endswith("(0.004 vs 0.002); a factor of 2, which is never within "
+                                       "tolerance")
+
+
+def test_a_printed_claim_keeps_half_a_unit_but_not_a_sign_that_atol_swallowed(write_case):
+    case = """
+        name: claims
+        tolerance: {rtol: 0.001, atol: 0.01}
+        inputs:
+          x: 0.01
+          w: {value: 2.0, grad: true}
+        forward:
+          y: 0.01*w*x
+        gradient:
+          w: 0.01*x
+        expect:
+          grad/w: %s
+        """
+    assert check_text(write_case, case % "0.000", "printed").status == "passed"   # 4 digits
+    wrong = check_text(write_case, case % "-0.0001", "wrong")
+    assert wrong.status == "failed"
+    assert wrong.problems == ["claim grad/w = -0.0001 is false: the value is 0.0001 (the base "
+                              "point)"]

@@ -82,3 +82,58 @@ def test_one_element_compared_in_floats_as_in_arrays(x, y, tol):
                       (one.ratio, many.ratio)):
         assert got == want or (math.isnan(got) and math.isnan(want))
     assert one.ok == many.ok
+
+
+# --- the comparison rule: scale-aware, and a wrong sign never near ------------------------
+
+@pytest.mark.parametrize("a, b, guard", [
+    (-5e-9, 5e-9, "the opposite sign"),
+    (0.0, 0.002, "a zero where the reference is not"),
+    (0.002, 0.0, "a non-zero where the reference is zero"),
+    (0.004, 0.002, "a factor of 2"),
+    (0.001, 0.002, "a factor of 2"),
+])
+def test_within_atol_a_gross_difference_is_never_near(a, b, guard):
+    """atol 0.01 on the scale 1 lets each through by the tolerance alone; the guard does not."""
+    g = compare.gap(np.array([a]), np.array([b]), 1e-3, 1e-2, scale=1.0)
+    assert not g.ok and g.guard == guard
+    assert g.never == f"; {guard}, which is never within tolerance"
+    many = compare.gap(np.array([[1.0, a]]), np.array([[1.0, b]]), 1e-3, 1e-2, scale=1.0)
+    assert not many.ok and many.index == (0, 1) and many.guard == guard
+
+
+def test_rounding_noise_agrees_with_an_exact_zero():
+    """SymPy's 0 against autograd's noise on the scale of what flows in: near, and said to be
+    at rounding level; the same number with nothing flowing in of that size is not noise."""
+    g = compare.gap(np.array([3e-17]), np.array([0.0]), 1e-7, 1e-7, scale=2.0)
+    assert g.ok and g.rounding and g.guard == ""
+    assert not compare.gap(np.array([3e-17]), np.array([0.0]), 1e-7, 1e-7, scale=1e-16).ok
+
+
+def test_atol_shrinks_with_a_small_scale_and_says_so():
+    g = compare.gap(np.array([1.1e-3]), np.array([1e-3]), 1e-3, 1e-2, scale=1e-3)
+    assert not g.ok and g.guard == ""   # 1e-4 off: past atol at the scale 1e-3
+    assert g.tolerance(1e-3, 1e-2) == "rtol 0.001, atol 0.01 at the scale 0.001"
+    assert compare.gap(np.array([1.1e-3]), np.array([1e-3]), 1e-3, 1e-2).ok   # order one
+
+
+def test_a_scale_a_point_is_read_along_the_first_axis():
+    a = np.array([[1e-9, 1.0], [1e-9, 1.0]])
+    b = np.array([[2e-9, 1.0], [2e-9, 1.0]])
+    # 1e-9 off at both points: within atol at the scale 1 (the guard fails it), far past it
+    # at the scale 2e-9 of the second point, which is the worse
+    g = compare.gap(a, b, 1e-7, 1e-7, scale=np.array([1.0, 1e-9]))
+    assert not g.ok and g.index == (1, 0) and g.guard == "" and g.scale == 2e-9
+    first = compare.gap(a[:1], b[:1], 1e-7, 1e-7, scale=np.array([1.0]))
+    assert not first.ok and first.guard == "a factor of 2"
+
+
+def test_a_printed_number_keeps_half_a_unit_in_its_last_digit_but_not_a_wrong_sign():
+    assert compare.as_written(np.array(0.0), 0.002, 0.005, 1e-3, 1e-2)   # "0.00"
+    assert not compare.as_written(np.array(-0.0001), 0.0001, 5e-5, 1e-3, 1e-2)
+    assert compare.as_written(np.array(6.7012), 6.70123, 5e-5, 1e-7, 1e-7)
+
+
+def test_scales_are_each_points_largest_finite_magnitude():
+    got = compare.scales(np.array([[1.0, -3.0], [0.5, np.inf]]), np.array([2.0, 0.1]))
+    assert got.tolist() == [3.0, 0.5]

@@ -743,3 +743,57 @@ def test_a_large_parameters_finite_difference_moves_a_sample_and_puts_it_back(wr
     assert result.points[0].at["W"] == [float(v) for v in
                                          (drawn((40, 40), 1) * 0.1).double().reshape(-1)[:1000]]
     assert not any("finite difference" in note for note in result.notes)
+
+
+# --- issue 22: a wrong entry of any size or shape is a named wrong entry --------------------
+
+def test_a_tiny_backward_entry_of_the_wrong_sign_is_named(write_case):
+    """The true dx is of order 1e-8, below atol 1e-7: written with the wrong sign it passed."""
+    result = check(write_case, """
+        dims: {n: 3}
+        inputs:
+          x: {value: [0.001, 0.002, -0.003], grad: true}
+          w: {value: [2.0e-8, -1.0e-8, 3.0e-8], grad: true}
+        forward:
+          p: x * w
+          loss: p.sum()
+        backward:
+          dp: torch.ones_like(p)
+          dx: -dp * w
+          dw: dp * x
+        """)
+    assert {b.name: b.status for b in result.backward} == {
+        "dp": "passed", "dx": "failed", "dw": "passed"}
+    assert result.problems[0] == (
+        "backward dx: hand-written -dp * w differs from the gradient of x (SymPy) by 6e-08 at "
+        "the base point element [2] (-3e-08 vs 3e-08); the opposite sign, which is never within "
+        "tolerance; its own formula is wrong: every d-name it uses (dp) is right")
+    assert (result.problems[0].line, result.problems[0].column) == (10, 7)
+
+
+@pytest.mark.parametrize("entry, said", [
+    ("dhpre @ X", "cannot be computed: dhpre @ X: shapes (3, 4) and (3, 2) cannot be "
+                  "multiplied (4 columns against 3 rows); autograd's gradient has shape (2, 4)"),
+    ("dhpre.T @ X", "has shape (4, 2) where autograd's gradient has shape (2, 4): a transpose?"),
+])
+def test_an_entry_of_the_wrong_shape_fails_naming_both_shapes(write_case, entry, said):
+    """The most common mistake in matrix backprop, a missing transpose: a wrong entry (FAIL),
+    not a case that cannot be read (ERROR); placed at the entry's file:line:column."""
+    path = write_case(net(dh=RIGHT["dh"], dhpre=RIGHT["dhpre"], dW1=entry))
+    result = check_file(path)
+    assert result.status == "failed"
+    assert {b.name: (b.status, b.follows_from) for b in result.backward} == {
+        "dh": ("passed", None), "dhpre": ("passed", None), "dW1": ("failed", None)}
+    assert result.problems == [f"backward dW1: hand-written {entry} {said}"]
+    assert (result.problems[0].line, result.problems[0].column) == (13, 8)
+
+
+def test_an_entry_using_one_of_the_wrong_shape_follows_from_it(write_case):
+    result = check(write_case, net(dh=RIGHT["dh"], dhpre="(1 - h**2).T * dh",
+                                   dW1=RIGHT["dW1"]))
+    assert {b.name: (b.status, b.follows_from) for b in result.backward} == {
+        "dh": ("passed", None), "dhpre": ("failed", None), "dW1": ("failed", "dhpre")}
+    assert result.problems[0].startswith("backward dhpre: hand-written (1 - h**2).T * dh cannot "
+                                         "be computed: ")
+    assert result.problems[0].endswith("; autograd's gradient has shape (3, 4)")
+    assert not any(p.startswith("backward dW1") for p in result.problems)

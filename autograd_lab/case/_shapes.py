@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
+from ..errors import CaseError
 from ..ops import (
     FLAGS,
     FUNCTIONS,
@@ -270,7 +271,8 @@ class _Kinds(Visitor[Kind]):
         except ShapeError as exc:
             error = self.fail(f"{node}: {exc}", node.col)
             # a hand-written gradient so written is a wrong entry, not an unreadable case
-            setattr(error, "shapes", True)
+            if isinstance(error, CaseError):
+                error.shapes = True
             raise error from None
         if len(shape) > MAX_RANK:
             raise self.fail(f"{node}: its value would have {len(shape)} dimensions; at most "

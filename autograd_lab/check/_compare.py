@@ -90,7 +90,8 @@ class Gap:
 
     def tolerance(self, rtol: float, atol: float) -> str:
         """The tolerance as applied at the worst element: atol scaled where S is below 1."""
-        scaled = f" at the scale {self.scale:.3g}" if self.scale < 1 else ""
+        scaled = f" at the scale {self.scale:.3g}" \
+            if self.scale < 1 and math.isfinite(self.diff) else ""
         return f"rtol {rtol:g}, atol {atol:g}{scaled}"
 
 
