@@ -64,6 +64,9 @@ class Path_:
     edges: list[str]
     values: list[object]
     product: object
+    # after each edge: whether the product so far is summed down there (to a parent smaller
+    # than it: a sum, a mean, a broadcast scalar), so the line shows Σ(...) where it is
+    summed: list[bool] = field(default_factory=list)
 
 
 @dataclass
@@ -117,9 +120,8 @@ def explain(target: str, out, timeout: float | None = None) -> None:
             if isinstance(case, Behaviour):  # steps: shown as the notebook's cells
                 out.print("\n".join(terminal(line) for line in cells(case)))
                 return
-            if case.tensor:   # a backward pass in matrices: each entry beside autograd's
-                checked = check_case(case)
-            else:
+            checked = check_case(case)   # the verdict and the wrong step, as check finds them
+            if not case.tensor:   # a backward pass in matrices: each entry beside autograd's
                 derivation = derive(case)
     except TooSlow as exc:
         raise CaseError(too_slow(exc.args[0], case), str(path)) from None
@@ -130,7 +132,7 @@ def explain(target: str, out, timeout: float | None = None) -> None:
     if case.tensor:
         tensors(case, checked, out)
     else:
-        show(derivation, out)
+        show(derivation, out, checked)
 
 
 def derive(case: Case) -> Derivation:
@@ -186,7 +188,8 @@ def _gradient(case, symbolic, values, steps, by_method, param, readable) -> Grad
     g.more_paths = max(len(found) - MAX_PATHS, 0)
     shares = [along(case, values, trail) for trail in found]
     for trail, share in zip(found[:MAX_PATHS], shares):
-        g.paths.append(Path_(trail, [local[k].value for k in trail], _at0(share, case, param)))
+        g.paths.append(Path_(trail, [local[k].value for k in trail], _at0(share, case, param),
+                             _summed(case, values, trail, [local[k].value for k in trail])))
     if len(found) > 1:
         g.path_sum = _at0(sum(shares), case, param)
         _check_the_sum(case, param, g.path_sum, by_method["manual"][param])
@@ -198,6 +201,23 @@ def _gradient(case, symbolic, values, steps, by_method, param, readable) -> Grad
     g.sympy_value = _at0(by_method["sympy"][param], case, param)
     g.methods = {m: _at0(v[param], case, param) for m, v in by_method.items()}
     return g
+
+
+def _summed(case: Case, values: dict, trail: list[str], locals_: list) -> list[bool]:
+    """After each edge of trail, whether the product so far is summed down to the edge's
+    parent (as the chain rule composes a path: methods.along)."""
+    size = _size(values[case.output])
+    out = []
+    for key, local in zip(trail, locals_):
+        parent = _size(values[case.edges[key].parent])
+        out.append(max(size, np.size(local)) > parent)
+        size = parent
+    return out
+
+
+def _size(v) -> int:
+    """Elements of a value at one point (values hold every point along the first axis)."""
+    return int(np.prod(tuple(v.shape)[1:])) if isinstance(v, torch.Tensor) else 1
 
 
 def _check_the_sum(case: Case, param: str, shown, manual) -> None:
@@ -358,11 +378,7 @@ def tensors(case: Case, result: CaseResult, out) -> None:
             table.add_row(f"∂{case.output}/∂{param}" if i == 0 else "", method,
                           fmt(_few(value), case.inputs[param].value.size))
     out.print(table)
-    for problem in result.problems:
-        out.print(f"[bold red]FAILED[/]: {terminal(problem)}")
-    for note in result.notes:
-        out.print(f"[dim]note: {terminal(note)}[/]")
-    out.print(f"{result.status}: {terminal(case.name)}")
+    verdict(result, out)
 
 
 def _few(value):
@@ -399,9 +415,12 @@ def _cut(text: str) -> str:
 
 # --- printing -----------------------------------------------------------------------------
 
-def show(d: Derivation, out) -> None:
-    """Print the derivation on a rich console: each step a table, as the tutorials go."""
+def show(d: Derivation, out, result: CaseResult | None = None) -> None:
+    """Print the derivation on a rich console: each step a table, as the tutorials go; with
+    the check's result, each step marked as the check found it (a step right at the base
+    point may be wrong as a formula) and the case's verdict and problems at the end."""
     case = d.case
+    wrong = {e.edge for e in result.edges if e.status != PASSED} if result else set()
     at = ", ".join(f"{n} = {fmt(v)}" for n, v in d.at.items())
     out.print(f"[bold]{terminal(case.name)}[/]"
               + (f": {terminal(case.title)}" if case.title else ""))
@@ -418,7 +437,8 @@ def show(d: Derivation, out) -> None:
         for s in d.steps:
             local.add_row(terminal(_partial(s.edge)), f"{terminal(s.hand)}\n= {fmt(s.value)}",
                           f"{terminal(s.sympy)}\n= {fmt(s.sympy_value)}",
-                          "[green]✓[/]" if s.ok else "[bold red]✗ wrong[/]")
+                          "[green]✓[/]" if s.ok and s.edge not in wrong else
+                          "[bold red]✗ wrong[/]")
         out.print(local)
 
     out.print("[bold]3. The chain rule: the product along each path[/]")
@@ -445,6 +465,18 @@ def show(d: Derivation, out) -> None:
     for prefix, name, declared in d.backward:
         graph.add_row(prefix + name, terminal(declared))
     out.print(graph)
+    if result is not None:
+        verdict(result, out)
+
+
+def verdict(result: CaseResult, out) -> None:
+    """The case's verdict as check gives it: each problem (the wrong step named), each note,
+    then passed or failed."""
+    for problem in result.problems:
+        out.print(f"[bold red]FAILED[/]: {terminal(problem)}")
+    for note in result.notes:
+        out.print(f"[dim]note: {terminal(note)}[/]")
+    out.print(f"{result.status}: {terminal(result.name)}")
 
 
 def _paths(g: Gradient, case: Case, out) -> None:
@@ -453,7 +485,7 @@ def _paths(g: Gradient, case: Case, out) -> None:
     for i, p in enumerate(g.paths):
         head = lhs if i == 0 else pad + " +"
         out.print(f"  {head} = " + " · ".join(_partial(e) for e in p.edges))
-        out.print(f"  {pad} = " + " × ".join(fmt(v) for v in p.values) + f" = {fmt(p.product)}")
+        out.print(f"  {pad} = {_factors(p)} = {fmt(p.product)}")
     if g.more_paths:
         out.print(f"  {pad}   … and {g.more_paths} more paths")
     if g.path_sum is not None:
@@ -464,6 +496,17 @@ def _paths(g: Gradient, case: Case, out) -> None:
                   "[dim](the hand-written total derivative)[/]")
     if not g.paths and not g.total:
         out.print(f"  {lhs}: no declared path reaches {g.param}")
+
+
+def _factors(p: Path_) -> str:
+    """The path's local derivatives multiplied in order, the product so far wrapped in Σ(...)
+    where it is summed down to a smaller parent: so the line's arithmetic is its value."""
+    text = ""
+    for i, value in enumerate(p.values):
+        text = fmt(value) if i == 0 else f"{text} × {fmt(value)}"
+        if i < len(p.summed) and p.summed[i]:
+            text = f"Σ({text})"
+    return text
 
 
 def _table(title: str, *columns: str, wrap=()):

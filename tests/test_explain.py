@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 from rich.console import Console
 
@@ -163,3 +164,53 @@ def test_the_sum_over_paths_through_sums_means_and_broadcasts_is_every_methods(
 def test_the_softmax_paths_print_the_methods_value(write_case):
     text = printed(explain.derive(load(write_case(SOFTMAX))))
     assert "= [-0.909969, 0.244728, 0.665241]   (the sum over 2 paths)" in text
+
+
+# --- issue 22: explain says the verdict, the wrong step, and lines that multiply ----------
+
+def explained(path) -> str:
+    out = Console(file=io.StringIO(), width=400, no_color=True)
+    explain.explain(str(path), out)
+    return out.file.getvalue()
+
+
+def test_a_failing_case_is_explained_with_its_verdict_and_its_wrong_step(write_case):
+    text = explained(write_case(BATCHNORM.replace("mu/x: 1/4", "mu/x: 1/3"), "bn"))
+    wrong = [line for line in text.splitlines() if "✗ wrong" in line]
+    assert len(wrong) == 1 and wrong[0].lstrip().startswith("∂mu/∂x")
+    assert ("FAILED: chain_rule edge mu/x: hand-written 1/3, SymPy 1/4; differs at the base "
+            "point (g=1.5) element [0] by 0.0833333 (0.3333333333 vs 0.25)") in text
+    assert text.rstrip().endswith("failed: bn")
+
+
+def test_a_step_right_at_the_point_but_wrong_as_a_formula_is_marked_wrong(write_case):
+    """At x = 2, x + 2 is 2*x's value: only the check's formula test finds it wrong."""
+    text = explained(write_case("""
+        inputs:
+          x: {value: 2.0, grad: true}
+        forward:
+          y: x**2
+        chain_rule:
+          y/x: x + 2
+        """, "lucky"))
+    assert "✗ wrong" in text and "✓" not in text.split("3. The chain rule")[0]
+    assert "wrong as a formula" in text and text.rstrip().endswith("failed: lucky")
+
+
+def test_a_passing_case_is_explained_with_its_verdict(write_case):
+    text = explained(write_case(BATCHNORM, "bn"))
+    assert "✗" not in text and "FAILED" not in text
+    assert text.rstrip().endswith("passed: bn")
+
+
+def test_a_path_through_a_mean_shows_the_sum_its_product_takes(write_case):
+    """mu = mean(x): the product along a path through mu is summed there (to mu's scalar)
+    and spread back to x; the line says Σ(...) so its factors multiply to its value."""
+    d = explain.derive(load(write_case(BATCHNORM)))
+    (g,) = [g for g in d.gradients if g.param == "x"]
+    via_mu = next(p for p in g.paths if p.edges[-2:] == ["d/mu", "mu/x"] and len(p.edges) == 5)
+    assert via_mu.summed == [False, False, False, True, False]
+    inner = np.sum(np.prod(np.broadcast_arrays(*via_mu.values[:4]), axis=0))
+    assert np.allclose(via_mu.product, inner * via_mu.values[4])
+    assert ("= Σ([-0.327326, 4.58256, 6.54651, 2.94593] × 1.5 × 0.8728682357 × -1) × 0.25 = "
+            "[-4.49997, -4.49997, -4.49997, -4.49997]") in printed(d)
