@@ -378,7 +378,7 @@ def tensors(case: Case, result: CaseResult, out) -> None:
             table.add_row(f"∂{case.output}/∂{param}" if i == 0 else "", method,
                           fmt(_few(value), case.inputs[param].value.size))
     out.print(table)
-    verdict(result, out)
+    conclude(result, out)
 
 
 def _few(value):
@@ -466,10 +466,10 @@ def show(d: Derivation, out, result: CaseResult | None = None) -> None:
         graph.add_row(prefix + name, terminal(declared))
     out.print(graph)
     if result is not None:
-        verdict(result, out)
+        conclude(result, out)
 
 
-def verdict(result: CaseResult, out) -> None:
+def conclude(result: CaseResult, out) -> None:
     """The case's verdict as check gives it: each problem (the wrong step named), each note,
     then passed or failed."""
     for problem in result.problems:
