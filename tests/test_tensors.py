@@ -797,3 +797,21 @@ def test_an_entry_using_one_of_the_wrong_shape_follows_from_it(write_case):
                                          "be computed: ")
     assert result.problems[0].endswith("; autograd's gradient has shape (3, 4)")
     assert not any(p.startswith("backward dW1") for p in result.problems)
+
+
+def test_a_gradient_entry_of_the_wrong_shape_fails_naming_both_shapes(write_case):
+    result = check(write_case, """
+        dims: {n: 3, d: 4, h: 2}
+        inputs:
+          X: {value: {randn: [n, d], seed: 1}}
+          W: {value: {randn: [d, h], seed: 2}, grad: true}
+        forward:
+          D: X @ W
+          loss: (D**2).sum()
+        gradient:
+          W: (2*D).T @ X
+        """)
+    assert result.status == "failed"
+    assert result.problems == ["gradient W: hand-written (2*D).T @ X has shape (2, 4) where "
+                               "autograd's gradient has shape (4, 2): a transpose?"]
+    assert (result.problems[0].line, result.problems[0].column) == (9, 6)

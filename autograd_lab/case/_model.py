@@ -125,6 +125,9 @@ class Case:
     dims: dict[str, int] = field(default_factory=dict)
     backward: dict[str, Adjoint] = field(default_factory=dict)   # d<name> -> Adjoint
     upstream: Expr | np.ndarray | None = None     # the gradient handed to output.backward
+    # `gradient:` entries of the wrong shape, left out of gradient: param -> (text, why,
+    # (line, column)); each a wrong entry
+    misshapen: dict[str, tuple] = field(default_factory=dict)
     # the same case read at other dims (inputs drawn again): SymPy checks a large case there
     # (dims, sizes=None); sizes also cuts the inputs that have no dims (listed values)
     at_dims: Callable[..., Case] | None = field(default=None, repr=False, compare=False)

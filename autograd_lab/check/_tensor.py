@@ -76,6 +76,8 @@ def check_tensor(case: Case) -> CaseResult:
     ats = [_at(case, i, domain, sympy=small is None and i < SYMPY_POINTS)
            for i in range(case.count)]
     result.problems += domain or _overflows(case, ats)
+    result.problems += [Problem(f"gradient {p}: hand-written {_cut(text)} {why}", *place)
+                        for p, (text, why, place) in case.misshapen.items()]
     reference = "sympy" if small is None else "autograd_float64"
     _entries(case, ats, result, reference)
     _gradients(case, ats, result)
@@ -314,9 +316,13 @@ def _valueless(case: Case, at: At, name: str, result: CaseResult, wrong: dict) -
         case.line_of("backward", name), list(case.shape_of(entry.target)), None,
         _few(at.torch64.grads[entry.target])))
     if entry.misshapen:
-        text = entry.text if len(entry.text) <= SHOWN_TEXT else entry.text[:SHOWN_TEXT] + " ..."
-        result.problems.append(Problem(f"backward {name}: hand-written {text} "
+        result.problems.append(Problem(f"backward {name}: hand-written {_cut(entry.text)} "
                                        f"{entry.misshapen}", *entry.misshapen_at))
+
+
+def _cut(text: str) -> str:
+    """An entry's text as a message quotes it: a stacked list of thousands cut short."""
+    return text if len(text) <= SHOWN_TEXT else text[:SHOWN_TEXT] + " ..."
 
 
 def _scales(ats: list[At]) -> np.ndarray:

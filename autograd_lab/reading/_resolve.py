@@ -61,6 +61,7 @@ def _tensors(model: CaseModel, where: Source, default_name: str, dims: dict, inp
     case = Case(
         name=model.name or default_name, file=where.file, dtype=model.dtype, inputs=inputs,
         nodes=nodes, output=output, edges=r.edges(nodes), gradient=r.gradients(nodes),
+        misshapen=r.misshapen,
         shape=(), overrides=[_overrides(i, p.at, inputs, where) for i, p in
                              enumerate(model.points)],
         sample=_sample(model.sample), title=model.title or "", source=model.source or "",

@@ -97,6 +97,7 @@ class Resolver:
         self.model, self.where, self.dims, self.inputs = model, where, dims, inputs
         self.kinds = {n: Kind(i.value.shape, i.integer) for n, i in inputs.items()}
         self.parts: dict[str, int] = {}   # node -> elements its expression's parts compute
+        self.misshapen: dict[str, tuple] = {}   # gradient: entries of the wrong shape
 
     def kind(self, tree: Expr, path: tuple, text: str, kinds: dict | None = None) -> Kind:
         fail = failing(self.where, path, text)
@@ -210,7 +211,8 @@ class Resolver:
                 raise
             return (f"cannot be computed: {exc.message}; autograd's gradient has shape "
                     f"{_shown(want)}", (exc.line, exc.column))
-        if got == want or _squeezed(got) == _squeezed(want):
+        scalar_total = not got and path[0] == "gradient"   # stands for every element
+        if got == want or _squeezed(got) == _squeezed(want) or scalar_total:
             return "", ()
         hint = ": a transpose?" if len(got) == 2 and got == want[::-1] else ""
         return (f"has shape {_shown(got)} where autograd's gradient has shape {_shown(want)}"
@@ -257,12 +259,12 @@ class Resolver:
             tree, text = parse_at(text, path, self.where)
             tree = bind(tree, self.dims)
             self.known(tree, set(self.kinds), path, text)
-            got = self.kind(tree, path, text).shape
             want = self.inputs[param].value.shape
-            if got != want and _squeezed(got) != _squeezed(want) and got != ():
-                raise self.where.error(f"gradient {param}: its value has shape {got}, but "
-                                       f"{param} has shape {want}", path)
-            out[param] = (tree, text)
+            why, place = self._misshapen(tree, path, text, want, self.kinds, set())
+            if why:   # a wrong entry: checked as such, never evaluated
+                self.misshapen[param] = (text, why, place)
+            else:
+                out[param] = (tree, text)
         return out
 
     def claim_expression(self, key: str, text: str, shape: tuple, path: tuple) -> Expr:
