@@ -99,3 +99,10 @@ def test_a_title_or_name_makes_no_heading_link_image_or_html(write_case):
         assert [t.content for t in tokens if t.type == "inline" and t.map and
                 tokens[tokens.index(t) - 1].type == "heading_open"][:1] == ["autograd-lab report"]
         assert r"\\r\# Heading\\r!\[img\](http://evil/x.png)\\r&lt;script&gt;" in text
+
+
+def test_the_summary_says_rounding_level_not_its_digits():
+    noise = CaseResult("a", "a.yaml", "passed", worst=5.6e-17, worst_at_rounding=True)
+    text = markdown.render([noise], generated="T")
+    assert "| [a](#a) |  | ✅ passed | rounding level | `a.yaml` |" in text
+    assert "5.6e-17" not in text

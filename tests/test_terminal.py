@@ -207,3 +207,16 @@ def test_force_color_into_a_pipe_keeps_each_line_whole(tmp_path):
     bullets = [_plain(line) for line in done.stdout.splitlines() if ": chain_rule edge" in line]
     assert len(bullets) == 1 and len(bullets[0]) > 120
     assert bullets[0].endswith("differs at the base point (x=3) by 3 (9 vs 6)")
+
+
+def test_a_worst_gap_at_rounding_level_is_said_so_never_in_digits():
+    """5.6e-17 here is 1.1e-16 on another CPU (issue 22): its digits are never shown."""
+    noise = CaseResult("a", "a.yaml", "passed", worst=5.6e-17, worst_at_rounding=True)
+    assert terminal.line(noise).endswith("a.yaml  worst gap at rounding level")
+    real = CaseResult("b", "b.yaml", "passed", worst=2e-9, worst_at_rounding=False)
+    assert terminal.line(real).endswith("b.yaml  worst gap 2e-09")
+    out = Console(file=io.StringIO(), width=100, no_color=True)
+    terminal.summary([noise, CaseResult("c", "c.yaml", "passed", worst=1e-17,
+                                        worst_at_rounding=True)], out)
+    assert out.file.getvalue().splitlines()[1].split() == ["PASS", "2", "at", "rounding",
+                                                            "level"]
