@@ -369,7 +369,8 @@ def tensors(case: Case, result: CaseResult, out) -> None:
             entries.add_row(b.name, terminal(b.hand), fmt(_few(b.value), count),
                             fmt(_few(b.autograd), count),
                             "yes" if b.exact else "no", "yes" if b.agree else "no",
-                            f"{b.max_diff:.2g}", verdict)
+                            "rounding level" if b.max_diff and b.max_diff_at_rounding
+                            else f"{b.max_diff:.2g}", verdict)
         out.print(entries)
     table = _table("3. Each parameter's gradient at the base point", "gradient", "method",
                    "value")

@@ -85,6 +85,7 @@ class BackwardResult:
     shape: list = field(default_factory=list)
     value: object = None         # the hand-written value at the base point (a few elements)
     autograd: object = None      # autograd's, beside it
+    max_diff_at_rounding: bool = False   # max_diff is at the dtype's rounding level (CPU's digits)
 
 
 @dataclass

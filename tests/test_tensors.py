@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from autograd_lab.check import check_file
 from autograd_lab.reading import load
+from autograd_lab.reports import _markdown as markdown
 from autograd_lab.reports import write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -815,3 +816,13 @@ def test_a_gradient_entry_of_the_wrong_shape_fails_naming_both_shapes(write_case
     assert result.problems == ["gradient W: hand-written (2*D).T @ X has shape (2, 4) where "
                                "autograd's gradient has shape (4, 2): a transpose?"]
     assert (result.problems[0].line, result.problems[0].column) == (9, 6)
+
+
+def test_a_right_entrys_difference_from_autograd_is_at_rounding_level_and_said_so(write_case):
+    """float64's last digits are the CPU's: a right entry's max_diff is never shown in them."""
+    result = check(write_case, net(**RIGHT))
+    assert all(b.max_diff_at_rounding for b in result.backward)
+    table = markdown.render([result], generated="T").split("### Backward pass")[1]
+    for b in result.backward:
+        row = next(line for line in table.splitlines() if line.startswith(f"| `{b.name}`"))
+        assert ("rounding level" in row) == (b.max_diff > 0)

@@ -290,7 +290,8 @@ def _entries(case: Case, ats: list[At], result: CaseResult, reference: str) -> N
             name, PASSED if ok else FAILED, exact, agreed, diff, entry.text,
             follows if not ok else None, case.line_of("backward", name),
             list(case.shape_of(entry.target)), _few(ats[0].hand64[name]),
-            _few(ats[0].torch64.grads[entry.target])))
+            _few(ats[0].torch64.grads[entry.target]),
+            diff <= compare.NOISE_ULPS * compare.EPS[case.dtype] * float(scale[0])))
         if not ok and follows is None:
             result.problems.append(problem(
                 case, f"backward {name}: hand-written {entry.text} differs from the gradient "

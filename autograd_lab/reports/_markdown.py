@@ -335,7 +335,8 @@ def _backward_table(r: CaseResult) -> str:
             f" (follows from `{b.follows_from}`)" if b.follows_from else "")
         rows.append([_code(b.name), _code(b.hand), "×".join(map(str, b.shape)) or "scalar",
                      "yes" if b.exact else "no", "yes" if b.agree else "no",
-                     _num(b.max_diff, 2), verdict])
+                     "rounding level" if b.max_diff and b.max_diff_at_rounding
+                     else _num(b.max_diff, 2), verdict])
     return (f"SymPy checked every element at {sizes}. Exact: equal to autograd's gradient bit "
             f"for bit in {r.dtype}; agrees: within {r.dtype}'s tolerance of it.\n\n"
             + _table(rows))
