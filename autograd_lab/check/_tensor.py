@@ -76,7 +76,7 @@ def check_tensor(case: Case) -> CaseResult:
     ats = [_at(case, i, domain, sympy=small is None and i < SYMPY_POINTS)
            for i in range(case.count)]
     result.problems += domain or _overflows(case, ats)
-    result.problems += [Problem(f"gradient {p}: hand-written {_cut(text)} {why}", *place)
+    result.problems += [Problem(f"gradient {p}: hand-written {_quoted(text)} {why}", *place)
                         for p, (text, why, place) in case.misshapen.items()]
     reference = "sympy" if small is None else "autograd_float64"
     _entries(case, ats, result, reference)
@@ -317,11 +317,11 @@ def _valueless(case: Case, at: At, name: str, result: CaseResult, wrong: dict) -
         case.line_of("backward", name), list(case.shape_of(entry.target)), None,
         _few(at.torch64.grads[entry.target])))
     if entry.misshapen:
-        result.problems.append(Problem(f"backward {name}: hand-written {_cut(entry.text)} "
+        result.problems.append(Problem(f"backward {name}: hand-written {_quoted(entry.text)} "
                                        f"{entry.misshapen}", *entry.misshapen_at))
 
 
-def _cut(text: str) -> str:
+def _quoted(text: str) -> str:
     """An entry's text as a message quotes it: a stacked list of thousands cut short."""
     return text if len(text) <= SHOWN_TEXT else text[:SHOWN_TEXT] + " ..."
 
