@@ -137,3 +137,11 @@ def test_a_printed_number_keeps_half_a_unit_in_its_last_digit_but_not_a_wrong_si
 def test_scales_are_each_points_largest_finite_magnitude():
     got = compare.scales(np.array([[1.0, -3.0], [0.5, np.inf]]), np.array([2.0, 0.1]))
     assert got.tolist() == [3.0, 0.5]
+
+
+def test_below_a_factor_of_2_the_tolerance_decides():
+    """A case that asks for rtol 0.6 (or atol 0.01 on the scale 1) accepts 0.003 for 0.002;
+    from a factor of 2 on, nothing does."""
+    assert compare.gap(np.array([0.003]), np.array([0.002]), 1e-3, 1e-2, scale=1.0).ok
+    assert compare.gap(np.array([9.0]), np.array([6.0]), 0.6, 0.0).ok
+    assert not compare.gap(np.array([12.0]), np.array([6.0]), 1.0, 0.0).ok
