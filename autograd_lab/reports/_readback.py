@@ -109,6 +109,7 @@ class Backward(_Strict):
     shape: list[Count] = []
     value: Values = None
     autograd: Values = None
+    max_diff_at_rounding: StrictBool = False
 
 
 class Point(_Strict):
@@ -184,6 +185,7 @@ class Case(_Strict):
     dtype: Literal["float64", "float32"]
     title: StrictStr
     worst: Number
+    worst_at_rounding: StrictBool | None = None
     points_total: Count
     graph: Graph | dict[str, Any]
     backward: list[Backward] = []
