@@ -76,4 +76,5 @@ def test_every_operator_folds_constants_or_is_a_tensor_form(name):
         assert op.torch(torch.eye(2), torch.ones(2)).tolist() == [1.0, 1.0]
     else:
         assert op.python is not None and op.python(6.0, 2.0) == {
-            "+": 8.0, "-": 4.0, "*": 12.0, "/": 3.0, "**": 36.0}[name]
+            "+": 8.0, "-": 4.0, "*": 12.0, "/": 3.0, "**": 36.0, "<": 0.0, "<=": 0.0,
+            ">": 1.0, ">=": 1.0, "==": 0.0, "!=": 1.0}[name]

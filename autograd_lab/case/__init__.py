@@ -16,6 +16,7 @@ from ._model import (
                      with_points,
 )
 from ._parse import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_LITERAL, constant_value, parse
+from ._statements import MAX_STATEMENTS, Assignment, Block, Reader
 from ._shapes import (
                      SCALAR,
                      Kind,
@@ -27,13 +28,14 @@ from ._shapes import (
                      static_args,
                      static_value,
 )
-from ._tree import Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Range, Slice, Stack
+from ._tree import Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Put, Range, Slice, Stack
 from ._visit import Rebuild, Visitor, declared, swap, walk
 
 __all__ = [
-    "MAX_DEPTH", "MAX_EXPONENT", "MAX_LENGTH", "MAX_LITERAL", "SCALAR", "Adjoint", "Attr",
+    "MAX_DEPTH", "MAX_EXPONENT", "MAX_LENGTH", "MAX_LITERAL", "MAX_STATEMENTS", "SCALAR",
+    "Adjoint", "Assignment", "Attr", "Block", "Reader",
     "Behaviour", "BinOp", "Call", "Case", "Claim", "Const", "Edge", "Entry", "Expectation",
-    "Expr", "Index", "Input", "Kind", "Locator", "Name", "Neg", "Node", "Num", "Range",
+    "Expr", "Index", "Input", "Kind", "Locator", "Name", "Neg", "Node", "Num", "Put", "Range",
     "Rebuild", "Sample", "Shape", "Slice", "Stack", "Step", "Visitor", "bind",
     "constant_value", "declared", "flat", "kind_and_parts", "kind_of", "parse", "shape_of",
     "static_args", "static_value", "swap", "walk", "with_points",

@@ -77,6 +77,10 @@ class Adjoint:
     # an entry is wrong, never evaluated
     misshapen: str = ""
     misshapen_at: tuple = ()
+    # a block's statement that is no gradient's final value (a helper, an earlier version of
+    # an entry built in several statements): evaluated in order, never compared
+    checked: bool = True
+    pieces: tuple[int, ...] = ()   # a block's entry: the file lines of its statements
 
 
 @dataclass

@@ -9,12 +9,16 @@ from fractions import Fraction
 from typing import Any
 
 from ..errors import CaseError
-from ..ops import ATTRIBUTES, CONSTANTS, FLAGS, FUNCTIONS, KEYWORDS, MODULES, OPERATORS
-from ._tree import Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Range, Slice
+from ..ops import ATTRIBUTES, CONSTANTS, FLAGS, FUNCTIONS, KEYWORDS, MODULES, NUMPY, OPERATORS
+from ._tree import Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Range, Slice, Stack
 from ._visit import Visitor
 
 SYNTAX = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
           ast.MatMult: "@"}
+COMPARISONS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
+               ast.NotEq: "!="}
+# numpy's spellings of what the table names otherwise: x.copy() is x.clone()
+_RENAMED = {"copy": "clone"}
 
 MAX_LENGTH = 10_000       # characters in one expression
 MAX_DEPTH = 64            # nesting of the tree
@@ -44,6 +48,16 @@ def parse(text: str) -> Expr:
         raise CaseError(f"the expression is too long or deep to parse; {_SPLIT}",
                         column=1) from None
     return _Converter(stripped, lead).visit(tree.body, 0)
+
+
+def convert(node: ast.AST, text: str) -> Expr:
+    """An expression's syntax tree (of a statement of a block, parsed from `text`) through the
+    same allow-list as parse: offsets count from the start of text."""
+    return _Converter(text).visit(node, 0)
+
+
+def check_characters(text: str) -> None:
+    _check_characters(text)
 
 
 # what Python's parser cannot read at all: it would say only that it failed
@@ -179,8 +193,23 @@ class _Converter:
             self._check_power(node, power)
         return power
 
+    def visit_Compare(self, node, depth):
+        """a < b: a mask (0 and 1, never differentiated), as dz * (z > 0) or dz[z <= 0]."""
+        if len(node.ops) != 1:
+            raise self.error(node, "a chained comparison (a < b < c) is not allowed; write "
+                                   "one comparison")
+        op = COMPARISONS.get(type(node.ops[0]))
+        if op is None:
+            raise self.error(node, "only the comparisons < <= > >= == != are allowed")
+        return BinOp(op, self.visit(node.left, depth), self.visit(node.comparators[0], depth),
+                     self.at(node))
+
     def visit_Call(self, node, depth):
         name, receiver = self._callee(node.func, depth)
+        name = _RENAMED.get(name, name)
+        if name == "transpose" and receiver is not None and not node.args \
+                and not node.keywords:
+            return Attr(receiver, "T", self.at(node))   # numpy's x.transpose(): x.T
         if name not in FUNCTIONS:
             raise self.error(node, _unknown(name) if receiver is None else
                              _unknown_method(name, _name(node.func.value)))
@@ -191,9 +220,15 @@ class _Converter:
                 k.arg is None for k in node.keywords):
             raise self.error(node, f"{name}() takes no *arguments or **arguments")
         args = ([receiver] if receiver is not None else []) + [
-            self.visit(a, depth) for a in node.args]
+            self._argument(a, i >= op.arity, depth)
+            for i, a in enumerate(node.args, start=receiver is not None)]
         tensors, static = args[:op.arity], args[op.arity:]
+        if op.varargs and len(static) == 1 and isinstance(static[0], tuple):
+            static = list(static[0])    # x.reshape((n, k)) as x.reshape(n, k)
         keywords = self._keywords(node, op, static, depth)
+        if name in ("var", "std") and self._numpy(node.func) and "unbiased" not in dict(
+                keywords):   # numpy's default ddof=0: no Bessel's correction
+            keywords.append(("unbiased", Const("False", self.at(node))))
         for slot, value in [(k, v) for k, v in keywords if isinstance(k, int)]:
             tensors += [Const("None")] * (slot + 1 - len(tensors))   # clamp(x, max=1)
             tensors[slot] = value
@@ -209,6 +244,16 @@ class _Converter:
             self._check_exponent(node, tensors[1])
         self._check_domain(node, call)
         return call
+
+    def _argument(self, node, static: bool, depth):
+        """A static argument may be a tuple of them (axes (0, 1), a shape (n, k))."""
+        if static and isinstance(node, ast.Tuple):
+            return tuple(self.visit(e, depth) for e in node.elts)
+        return self.visit(node, depth)
+
+    @staticmethod
+    def _numpy(func) -> bool:
+        return isinstance(func, ast.Attribute) and _dotted(func.value) in NUMPY
 
     def _callee(self, func, depth) -> tuple[str, Expr | None]:
         """(the function's name, the tensor a method is called on, or None)."""
@@ -242,7 +287,7 @@ class _Converter:
                                           f"arguments: {takes})")
             if named in dict(bound):
                 raise self.error(keyword, f"{op.name}() got {key} twice")
-            bound.append((named, self.visit(keyword.value, depth)))
+            bound.append((named, self._argument(keyword.value, True, depth)))
         return bound
 
     def visit_Attribute(self, node, depth):
@@ -267,11 +312,19 @@ class _Converter:
             lo, hi = (None if b is None else self.visit(b, depth)
                       for b in (node.lower, node.upper))
             return Slice(lo, hi, self.at(node))
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id == "range"):
+        if isinstance(node, ast.Call) and (
+                (isinstance(node.func, ast.Name) and node.func.id == "range")
+                or (self._numpy(node.func) and node.func.attr == "arange")):
             if len(node.args) != 1 or node.keywords:
                 raise self.error(node, "range(n) takes one argument, n")
             return Range(self.visit(node.args[0], depth), self.at(node))
+        if (isinstance(node, ast.Constant) and node.value is None) or (
+                _dotted(node) in ("np.newaxis", "numpy.newaxis")):
+            return Const("None", self.at(node))        # x[:, None]: a new axis
+        if isinstance(node, ast.List):                 # x[[0, 2]]: those rows
+            if not node.elts:
+                raise self.error(node, "an index list needs at least one index")
+            return Stack(tuple(self.visit(e, depth) for e in node.elts), self.at(node))
         return self.visit(node, depth)
 
     def _check_domain(self, node, call: Call):
@@ -354,7 +407,7 @@ class _Constant(Visitor[Any]):
     def visit_Call(self, node: Expr) -> float:
         raise ValueError("not a constant")
 
-    visit_Attr = visit_Index = visit_Slice = visit_Range = visit_Stack = visit_Call
+    visit_Attr = visit_Index = visit_Slice = visit_Range = visit_Stack = visit_Put = visit_Call
 
 
 def _constants(args) -> list[float] | None:
@@ -381,7 +434,7 @@ _FORBIDDEN = {
     "DictComp": "comprehensions are not allowed", "GeneratorExp": "comprehensions are not allowed",
     "JoinedStr": "f-strings are not allowed", "FormattedValue": "f-strings are not allowed",
     "NamedExpr": "the walrus operator (:=) is not allowed",
-    "Compare": "comparisons are not allowed", "BoolOp": "and/or are not allowed",
+    "BoolOp": "and/or are not allowed",
     "IfExp": "conditional expressions are not allowed",
     "List": "list literals are not allowed in an expression; give vectors as inputs",
     "Tuple": "tuples are not allowed in an expression",

@@ -8,17 +8,19 @@ from typing import cast
 
 from ..errors import CaseError
 from ..ops import (
+    COMPARED,
     FLAGS,
     FUNCTIONS,
     MAX_RANK,
     OPERATORS,
     ShapeError,
+    broadcast_shape,
     index_shape,
     stack_shape,
     t_shape,
 )
 from ._parse import constant_value
-from ._tree import Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Range, Slice, Stack
+from ._tree import Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Put, Range, Slice, Stack
 from ._visit import Rebuild, Visitor, walk
 
 Shape = tuple[int, ...]
@@ -71,6 +73,7 @@ class Kind:
     shape: Shape
     integer: bool = False
     pair: bool = False
+    mask: bool = False     # a comparison's 0s and 1s: a mask where it indexes (dz[z <= 0])
 
 
 SCALAR = Kind(())
@@ -187,7 +190,9 @@ class _Kinds(Visitor[Kind]):
         a, b = self.value(node.left), self.value(node.right)
         op = OPERATORS[node.op]
         shape = self._rule(node, lambda: op.shape_of([a.shape, b.shape], {}))
-        return Kind(shape, a.integer and b.integer and node.op in "+-*")
+        if node.op in COMPARED:
+            return Kind(shape, integer=True, mask=True)
+        return Kind(shape, a.integer and b.integer and node.op in ("+", "-", "*"))
 
     def visit_Call(self, node: Call) -> Kind:
         op = FUNCTIONS[node.func]
@@ -236,7 +241,39 @@ class _Kinds(Visitor[Kind]):
         shape = self._rule(node, lambda: index_shape(value.shape, tuple(entries)))
         return Kind(shape, value.integer)
 
+    def visit_Put(self, node: Put) -> Kind:
+        """x[...] = v: x's kind, once the elements picked and v are found to fit."""
+        base = self.value(node.target.value)
+        index = node.target.index
+        if len(index) == 1 and index[0].names() - set(self.dims):
+            mask = self.value(index[0])
+            if mask.mask:
+                if mask.shape != base.shape:
+                    raise self.fail(f"the mask {index[0]} has shape {mask.shape}, but "
+                                    f"{node.target.value} has shape {base.shape}: a mask "
+                                    "picks elements of a value of its own shape",
+                                    index[0].col)
+                value = self.value(node.value)
+                if math.prod(value.shape) != 1:
+                    raise self.fail(f"{node}: a mask picks elements known only when the "
+                                    "case runs, so the value put there must be one number, "
+                                    f"not of shape {value.shape}", node.value.col)
+                return Kind(base.shape, base.integer)
+        picked = self.visit_Index(node.target)
+        value = self.value(node.value)
+        fits = self._rule(node, lambda: broadcast_shape(picked.shape, value.shape))
+        if fits != picked.shape:
+            raise self.fail(f"{node}: a value of shape {value.shape} cannot be put in "
+                            f"{node.target}, of shape {picked.shape}", node.value.col)
+        return Kind(base.shape, base.integer)
+
     def _entry(self, node: Expr):
+        if isinstance(node, Stack):     # x[[0, 2]]: a list of integers, those rows
+            for item in node.items:
+                value = static_value(item, self.dims, self.fail, self.shadowed)
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise self.fail(f"an index list holds integers, not {item}", item.col)
+            return ("tensor", (len(node.items),))
         if isinstance(node, Slice):
             lo, hi = (None if b is None else static_value(b, self.dims, self.fail, self.shadowed)
                       for b in (node.lo, node.hi))
@@ -246,6 +283,10 @@ class _Kinds(Visitor[Kind]):
         if not node.names() - set(self.dims):   # a number or dims: known when read
             return static_value(node, self.dims, self.fail)
         kind = self.value(node)
+        if kind.mask:
+            raise self.fail(f"x[{node}] picks elements known only when the case runs; write "
+                            f"where({node}, x, 0) or x * ({node}) (a mask may pick elements "
+                            "to assign: x[mask] = 0)", node.col)
         if not kind.integer:
             raise self.fail(f"an index must be an integer or an integer tensor; {node} holds "
                             "floats (an input of indices is written with dtype: int64)", node.col)

@@ -96,7 +96,7 @@ class BinOp(Expr):
         if self.op == "**":
             return f"{_wrap(self.left, p + 1)}**{_wrap(self.right, p)}"
         right_p = p + 1 if self.op in "-/" else p
-        gap = " " if self.op in ("+", "-", "@") else ""  # as SymPy prints: x*y + z
+        gap = " " if self.op in ("+", "-", "@") or p == 0 else ""  # as SymPy prints: x*y + z
         return f"{_wrap(self.left, p)}{gap}{self.op}{gap}{_wrap(self.right, right_p)}"
 
 
@@ -214,7 +214,28 @@ class Stack(Expr):
         return f"[{', '.join(map(str, self.items))}]"
 
 
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "**": 4}
+@dataclass(frozen=True)
+class Put(Expr):
+    """A statement of a block, `x[...] = v` or `x[...] += v` (op "+", "-", "*", "/"): the
+    value of x with those elements replaced, x itself unchanged (a block works on values)."""
+
+    target: Index
+    value: Expr
+    op: str = ""
+    col: int = field(default=0, compare=False)
+
+    def __post_init__(self) -> None:
+        _gather_names(self)
+
+    def children(self):
+        return (self.target, self.value)
+
+    def __str__(self):
+        return f"{self.target} {self.op}= {self.value}"
+
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "**": 4,
+               "<": 0, "<=": 0, ">": 0, ">=": 0, "==": 0, "!=": 0}
 
 
 def _wrap(node: Expr, minimum: int) -> str:

@@ -4,11 +4,25 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, Generic, TypeVar
 
-from ._tree import Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Range, Slice, Stack
+from ._tree import (
+    Attr,
+    BinOp,
+    Call,
+    Const,
+    Expr,
+    Index,
+    Name,
+    Neg,
+    Num,
+    Put,
+    Range,
+    Slice,
+    Stack,
+)
 
 T = TypeVar("T")
 NODES: tuple[type[Expr], ...] = (Num, Const, Name, Neg, BinOp, Call, Attr, Index, Slice, Range,
-                                  Stack)
+                                  Stack, Put)
 
 
 class Visitor(Generic[T]):
@@ -72,6 +86,11 @@ class Rebuild(Visitor[Expr]):
 
     def visit_Stack(self, node: Stack) -> Expr:
         return Stack(tuple(self(i) for i in node.items), node.col)
+
+    def visit_Put(self, node: Put) -> Expr:
+        target = self(node.target)
+        assert isinstance(target, Index)
+        return Put(target, self(node.value), node.op, node.col)
 
 
 class _Swap(Rebuild):

@@ -234,7 +234,8 @@ def _at(case: Case, point: int, domain: list, sympy: bool) -> At:
     if case.backward:
         at.hand64 = adjoints(case, torch64.values, "float64")
         at.hand = at.hand64 if same else adjoints(case, at.torch.values, case.dtype)
-    at.manual = {p: at.hand64[f"d{p}"] for p in case.params if f"d{p}" in at.hand64}
+    by_target = {e.target: n for n, e in case.backward.items() if e.checked}
+    at.manual = {p: at.hand64[by_target[p]] for p in case.params if p in by_target}
     if case.edges:
         at.manual = {**tensor_chain(case, torch64.values), **at.manual}
     if case.gradient:
@@ -274,6 +275,8 @@ def _entries(case: Case, ats: list[At], result: CaseResult, reference: str) -> N
     scale = _scales(ats)
     wrong: dict[str, str | None] = {}   # entry -> the root entry it follows from (None: own)
     for name, entry in case.backward.items():
+        if not entry.checked:       # a block's helper or earlier version: no gradient
+            continue
         if name not in ats[0].hand64:   # no value: of the wrong shape, or using one that is
             _valueless(case, ats[0], name, result, wrong)
             continue
@@ -299,7 +302,7 @@ def _entries(case: Case, ats: list[At], result: CaseResult, reference: str) -> N
                 f"{gap.diff:.3g} at {_element(case, gap.index)} ({gap.a:.10g} vs "
                 f"{gap.b:.10g}){gap.never}; its own formula is wrong"
                 + (f": every d-name it uses ({', '.join(entry.uses)}) is right"
-                   if entry.uses else ""), "backward", name))
+                   if entry.uses else "") + _pieces(entry), "backward", name))
     followers = {n: root for n, root in wrong.items() if root}
     for name, root in followers.items():
         result.notes.append(f"backward {name} is wrong only because it uses {root}, "
@@ -333,6 +336,14 @@ def _scales(ats: list[At]) -> np.ndarray:
         *(_array(v.detach())[None] for v in at.torch64.values.values()
           if isinstance(v, torch.Tensor) and v.is_floating_point()),   # not indices, not dims
         *(np.asarray(g)[None] for g in at.torch64.grads.values())) for at in ats])
+
+
+def _pieces(entry) -> str:
+    """An entry a block builds in several statements (dcounts = ...; dcounts += ...)."""
+    if len(entry.pieces) < 2:
+        return ""
+    lines = ", ".join(map(str, entry.pieces))
+    return f" (its value is built by the statements at lines {lines}; this is the last)"
 
 
 def _stacked(arrays: list) -> np.ndarray:
@@ -476,7 +487,8 @@ def _missing(case: Case) -> list[str]:
     if not case.backward or case.edges or case.gradient:
         return []
     return [f"no hand-written gradient of {p} was given (backward has no d{p}): SymPy and "
-            "autograd are compared for it" for p in case.params if f"d{p}" not in case.backward]
+            "autograd are compared for it" for p in case.params
+            if p not in {e.target for e in case.backward.values() if e.checked}]
 
 
 # --- reduced dims ------------------------------------------------------------------------

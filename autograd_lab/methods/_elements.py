@@ -26,6 +26,7 @@ from ..case import (
     Name,
     Neg,
     Num,
+    Put,
     Range,
     Slice,
     Stack,
@@ -34,7 +35,7 @@ from ..case import (
     walk,
 )
 from ..errors import CaseError
-from ..ops import CONSTANTS, FLAGS, FUNCTIONS, OPERATORS, object_array
+from ..ops import COMPARED, CONSTANTS, FLAGS, FUNCTIONS, OPERATORS, object_array
 from . import _numeric as numeric
 
 BUDGET = 30_000           # SymPy's work at full size (see partials); beyond, reduced dims
@@ -102,15 +103,31 @@ class _Elements(Visitor[np.ndarray]):
         return FLAGS[node.name] if node.name in FLAGS else object_array(CONSTANTS[node.name][1])
 
     def visit_Neg(self, node: Neg):
-        return object_array(-self(node.operand))
+        return object_array(-_counted(self(node.operand)))
 
     def visit_BinOp(self, node: BinOp):
         op = OPERATORS[node.op]
-        return op.array()(self(node.left), self(node.right))
+        if node.op in COMPARED:    # a mask: decided by the numbers at the point
+            left, right = (self.numbers(object_array(self(side)))
+                           for side in (node.left, node.right))
+            return np.asarray(COMPARED[node.op](left, right), dtype=bool)
+        return op.array()(_counted(self(node.left)), _counted(self(node.right)))
+
+    def visit_Put(self, node: Put):
+        """x[...] = v on a copy of x's elements."""
+        new = np.array(self(node.target.value), copy=True)
+        entries = tuple(self._entry(e) for e in node.target.index)
+        value = _counted(self(node.value))
+        if node.op:
+            value = OPERATORS[node.op].array()(object_array(new[entries]), value)
+        if new.dtype != object:
+            new = new.astype(object)
+        new[entries] = value
+        return new
 
     def visit_Call(self, node: Call):
         op = FUNCTIONS[node.func]
-        args = [self(a) for a in node.args]
+        args = [_counted(self(a)) for a in node.args]
         return object_array(op.array()(*args, **static_args(node, self.env, CaseError)))
 
     def visit_Attr(self, node: Attr):
@@ -136,7 +153,11 @@ class _Elements(Visitor[np.ndarray]):
             return slice(*(None if b is None else self._integer(b) for b in (node.lo, node.hi)))
         if isinstance(node, Range):
             return np.arange(self._integer(node.stop))
+        if isinstance(node, Stack):
+            return np.array([self._integer(item) for item in node.items], dtype=np.int64)
         value = self(node)
+        if value is None:
+            return None
         return value if isinstance(value, np.ndarray) and value.dtype != object else \
             self._integer(node)
 
@@ -239,6 +260,13 @@ class Elements:
             seed[index] = _mpf(values[index]) if self.backend is numeric.EXACT else \
                 float(values[index])
         return seed
+
+
+def _counted(value):
+    """A mask where it meets numbers: its 0s and 1s as integers (SymPy takes no booleans)."""
+    if isinstance(value, np.ndarray) and value.dtype == bool:
+        return value.astype(np.int64)
+    return value
 
 
 def _partial(expr: sp.Expr, s: sp.Symbol) -> sp.Expr:

@@ -44,7 +44,7 @@ def leaves(case: Case, point: int, dtype: str, grad: bool = False) -> dict:
 
 def _wanted(case: Case) -> set:
     """The names whose gradient the case asks for."""
-    return set(case.params) | {e.target for e in case.backward.values()} | {
+    return set(case.params) | {e.target for e in case.backward.values() if e.checked} | {
         c.target for c in case.claims if c.kind == "grad"}
 
 
@@ -119,8 +119,10 @@ def adjoints(case: Case, values: dict, dtype: str, given: dict | None = None) ->
             else:
                 with _placed(case, ("backward", name), entry.text, entry.expr):
                     value = evaluate(entry.expr, env, batched=False, dtype=DTYPES[dtype])
-                value = torch.as_tensor(value, dtype=DTYPES[dtype])
-            shape = values[entry.target].shape
+                value = torch.as_tensor(value)
+                if entry.checked or value.is_floating_point():   # a helper keeps indices
+                    value = value.to(DTYPES[dtype])
+            shape = values[entry.target].shape if entry.checked else value.shape
             if value.shape != shape and value.numel() == torch.Size(shape).numel():
                 value = value.reshape(shape)   # db: dz.sum() for a b of shape (1,)
             env[name] = out[name] = value

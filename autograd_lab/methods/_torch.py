@@ -16,6 +16,7 @@ from ..case import (
     Name,
     Neg,
     Num,
+    Put,
     Range,
     Slice,
     Stack,
@@ -60,12 +61,12 @@ class _Torch(Visitor[Any]):
         if self.watch:
             self.watch(node, args)
         like = next((a for a in args if isinstance(a, torch.Tensor)), None)
-        if not isinstance(args[0], torch.Tensor):   # max(0, u): torch takes a tensor first
+        if args and not isinstance(args[0], torch.Tensor):   # max(0, u): a tensor first
             dtype = like.dtype if like is not None and like.is_floating_point() else \
                 torch.float64 if self.batched else self.dtype
             args[0] = torch.tensor(args[0], dtype=dtype)
         op = FUNCTIONS[node.func]
-        if op.sympy is None:   # dot, a loss: torch takes tensors only, in one float dtype
+        if op.sympy is None and args:   # dot, a loss: torch takes tensors only, one dtype
             dtype = args[0].dtype if args[0].is_floating_point() else \
                 like.dtype if like is not None and like.is_floating_point() else self.dtype
             args = [torch.tensor(a, dtype=dtype) if isinstance(a, float) else a for a in args]
@@ -88,20 +89,42 @@ class _Torch(Visitor[Any]):
 
     def visit_Index(self, node: Index):
         value = self(node.value)
+        return value[self._entries(node, value)]
+
+    def visit_Put(self, node: Put):
+        """x[...] = v on a copy of x: the block's x is a value, not a reference."""
+        base = self(node.target.value)
+        entries = self._entries(node.target, base)
+        value = self(node.value)
+        new = base.clone()
+        if node.op:
+            value = OPERATORS[node.op].torch(new[entries], value)
+        new[entries] = torch.as_tensor(value, dtype=new.dtype)
+        return new
+
+    def _entries(self, node: Index, value) -> tuple:
         entries = tuple(self._entry(e) for e in node.index)
-        for dim, (entry, tree) in enumerate(zip(entries, node.index)):
-            if isinstance(entry, torch.Tensor):   # its values are known only now
-                size = value.shape[dim]
+        dim = 0
+        for entry, tree in zip(entries, node.index):
+            if entry is None:
+                continue
+            if isinstance(entry, torch.Tensor) and entry.dtype != torch.bool:
+                size = value.shape[dim]                 # its values are known only now
                 _in_range(node, tree, entry, -size, size, f"dimension {dim} of "
                           f"{node.value} has {size} elements, indices {-size} to {size - 1}")
-        return value[entries]
+            dim += 1
+        return entries
 
     def _entry(self, node: Expr):
         if isinstance(node, Slice):
             return slice(*(None if b is None else int(self(b)) for b in (node.lo, node.hi)))
         if isinstance(node, Range):
             return torch.arange(int(self(node.stop)))
+        if isinstance(node, Stack):     # x[[0, 2]]
+            return torch.tensor([int(self(item)) for item in node.items])
         value = self(node)
+        if value is None:               # x[:, None]: a new axis
+            return None
         return value if isinstance(value, torch.Tensor) else int(value)
 
     def visit_Stack(self, node: Stack):

@@ -159,6 +159,40 @@ def matmul(a, b) -> Array:
     return array(np.matmul(array(a), array(b)))
 
 
+def dot(a, b) -> Array:
+    """numpy's dot: an inner product of vectors, a matrix product, or a number times."""
+    a, b = array(a), array(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return array(a * b)
+    return array(np.dot(a, b))
+
+
+def outer(a, b) -> Array:
+    return array(np.multiply.outer(array(a).reshape(-1), array(b).reshape(-1)))
+
+
+def filled(value: int) -> Callable:
+    def apply(size) -> Array:
+        out = np.empty(tuple(size), dtype=object)
+        out[...] = sp.Integer(value)
+        return out
+    return apply
+
+
+def where(condition, a, b) -> Array:
+    """np.where on a mask (numbers: a comparison is decided at the point, never symbolic)."""
+    return array(np.where(np.asarray(condition, dtype=bool), array(a), array(b)))
+
+
+def compared(form: Callable) -> Callable:
+    """A comparison of numbers (the method gives each side's values at the point): a mask
+    of integers 0 and 1."""
+    def apply(a, b) -> Array:
+        return np.asarray(form(np.asarray(a, dtype=float), np.asarray(b, dtype=float)),
+                          dtype=np.int64)
+    return apply
+
+
 def same(x) -> Array:
     return array(x)
 

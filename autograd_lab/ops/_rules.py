@@ -71,9 +71,24 @@ def matmul(a: Shape, b: Shape) -> Shape:
 
 
 def dot(a: Shape, b: Shape) -> Shape:
-    if len(a) != 1 or len(b) != 1 or a != b:
-        raise ShapeError(f"dot needs two vectors of one length, not {_show(a)} and {_show(b)}")
-    return ()
+    """numpy's dot (torch's for two vectors): the inner product of vectors of one length, the
+    matrix product of a matrix and a vector or matrix, a number times a tensor."""
+    if not a or not b:
+        return broadcast(a, b)
+    if len(a) > 2 or len(b) > 2:
+        raise ShapeError(f"dot takes vectors and matrices, not {_show(a)} and {_show(b)}: "
+                         "use matmul (@) for batches")
+    if len(a) == 1 and len(b) == 1:
+        if a != b:
+            raise ShapeError(f"dot needs two vectors of one length, not {_show(a)} and "
+                             f"{_show(b)}")
+        return ()
+    return matmul(a, b)
+
+
+def outer(a: Shape, b: Shape) -> Shape:
+    """np.outer: every element of a times every element of b (each flattened)."""
+    return (math.prod(a), math.prod(b))
 
 
 def transposed(shape: Shape, dim0: int = 0, dim1: int = 1) -> Shape:
@@ -132,7 +147,10 @@ def index(shape: Shape, index: tuple) -> Shape:
     """x[i], x[i, j], x[a:b], x[idx] (an integer tensor's shape), x[range(n), idx].
 
     Each entry of index is an int, a slice (lo, hi) of ints or None, ("tensor", shape) for
-    an integer tensor, or ("range", n) for range(n) (a tensor of n elements, 0 to n - 1)."""
+    an integer tensor, or ("range", n) for range(n) (a tensor of n elements, 0 to n - 1);
+    None (numpy's newaxis, x[:, None]) adds a dimension of size 1."""
+    if any(entry is None for entry in index):
+        return _newaxis(shape, index)
     if len(index) > len(shape):
         raise ShapeError(f"{len(index)} ind{'ex' if len(index) == 1 else 'ices'} for a tensor "
                          f"of {_dimensions(len(shape))}")
@@ -156,6 +174,23 @@ def index(shape: Shape, index: tuple) -> Shape:
             out.extend(gathered)
             placed = True
     return tuple(out) + shape[len(index):]
+
+
+def _newaxis(shape: Shape, entries: tuple) -> Shape:
+    if any(isinstance(entry, tuple) for entry in entries):
+        raise ShapeError("None (a new axis) is taken beside integers and slices, not beside "
+                         "an index tensor")
+    index(shape, tuple(e for e in entries if e is not None))   # the rest checked
+    out: list[int] = []
+    dim = 0
+    for entry in entries:
+        if entry is None:
+            out.append(1)
+            continue
+        if isinstance(entry, slice):
+            out.append(len(range(*entry.indices(shape[dim]))))
+        dim += 1
+    return tuple(out) + shape[dim:]
 
 
 def _dimensions(rank: int) -> str:

@@ -176,7 +176,56 @@ def _identity(x):
     return x
 
 
-_DIM_KEEP = {"keepdims": "keepdim"}
+# --- numpy's spellings: the torch operation with numpy's semantics -------------------------
+
+def _tensor_of(value, like):
+    """A Python number beside a tensor (np.maximum(0, z)) as a tensor of the tensor's dtype."""
+    if isinstance(value, torch.Tensor):
+        return value
+    dtype = like.dtype if isinstance(like, torch.Tensor) else torch.float64
+    return torch.tensor(value, dtype=dtype)
+
+
+def _pairwise(form: Form) -> Form:
+    def apply(a, b):
+        return form(_tensor_of(a, b), _tensor_of(b, a))
+    return apply
+
+
+def _dot(a, b):
+    """numpy's dot: the inner product of two vectors, else the matrix product (a number
+    times a tensor where one side is a scalar)."""
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    return torch.dot(a, b) if a.ndim == 1 and b.ndim == 1 else torch.matmul(a, b)
+
+
+def _where(condition, a, b):
+    like = a if isinstance(a, torch.Tensor) else b
+    condition = _tensor_of(condition, like)
+    return torch.where(condition.bool(), _tensor_of(a, like), _tensor_of(b, like))
+
+
+def _filled(value: float) -> Form:
+    # np.zeros(shape), np.ones(shape): float64 here; the case's dtype where evaluated
+    def apply(size):
+        return torch.full(size, value, dtype=torch.float64)
+    return apply
+
+
+def _compare(form: Form) -> Form:
+    """A comparison: a mask (bool; 0/1 where it meets a number), never differentiated."""
+    def apply(a, b):
+        if not isinstance(a, torch.Tensor) and not isinstance(b, torch.Tensor):
+            return torch.tensor(form(a, b))
+        return form(a, b)
+    return apply
+
+
+_DIM_KEEP = {"keepdims": "keepdim", "axis": "dim"}
+
+COMPARED: dict[str, Form] = {"<": operator.lt, "<=": operator.le, ">": operator.gt,
+                             ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
 
 OPERATORS: dict[str, Op] = {op.name: op for op in [
     Op("+", 2, operator.add, sp.Add, _ieee(operator.add), scalar=True),
@@ -187,6 +236,10 @@ OPERATORS: dict[str, Op] = {op.name: op for op in [
     Op("**", 2, operator.pow, sp.Pow, _ieee(operator.pow), scalar=True, **_POWER),
     Op("@", 2, torch.matmul, elements=A.matmul, shape=R.matmul,
        fanin=lambda a, b: 2 * a[-1]),
+    # comparisons give a mask: integers 0 and 1, never differentiated (dz * (z > 0))
+    *(Op(symbol, 2, _compare(form), python=lambda a, b, f=form: float(f(a, b)), integer=True,
+         elements=A.compared(form))
+      for symbol, form in COMPARED.items()),
 ]}
 
 FUNCTIONS: dict[str, Op] = {op.name: op for op in [
@@ -217,6 +270,11 @@ FUNCTIONS: dict[str, Op] = {op.name: op for op in [
        switches=lambda a: [a[0] - bound for bound in a[1:] if bound is not None],
        aliases={"min": 1, "max": 2}, convention="clamp passes the gradient at lo and at hi"),
     Op("pow", 2, torch.pow, sp.Pow, **_POWER),
+    Op("square", 1, torch.square, lambda u: u**2),
+    # numpy's element-wise maximum and minimum: a Python number allowed on either side
+    Op("maximum", 2, _pairwise(torch.maximum), S.maximum, method=False),
+    Op("minimum", 2, _pairwise(torch.minimum), S.minimum, method=False),
+    Op("where", 3, _where, elements=A.where, method=False),
     Op("clone", 1, torch.clone, elements=A.same),
     Op("float", 1, _identity, elements=A.same),     # values unchanged, in the case's dtype
     Op("double", 1, _identity, elements=A.same),
@@ -244,7 +302,10 @@ FUNCTIONS: dict[str, Op] = {op.name: op for op in [
     # --- linear algebra and shape -------------------------------------------------------
     Op("matmul", 2, torch.matmul, elements=A.matmul, shape=R.matmul,
        fanin=lambda a, b: 2 * a[-1]),
-    Op("dot", 2, torch.dot, elements=A.matmul, shape=R.dot, fanin=lambda a, b: 2 * a[0]),
+    Op("dot", 2, _dot, elements=A.dot, shape=R.dot,
+       fanin=lambda a, b: 2 * (a[-1] if a else 1)),
+    Op("outer", 2, torch.outer, elements=A.outer, shape=R.outer, method=False,
+       fanin=lambda a, b: 1),
     Op("transpose", 1, torch.transpose, static=("dim0", "dim1"), need=2,
        shape=R.transposed, elements=A.transpose, fanin=lambda x, **_: 1),
     Op("view", 1, lambda x, size: x.view(size), static=("size",), need=1, varargs=True,
@@ -255,6 +316,12 @@ FUNCTIONS: dict[str, Op] = {op.name: op for op in [
        method=False, fanin=lambda x: 0),
     Op("ones_like", 1, torch.ones_like, elements=A.like(1), shape=lambda x: x, method=False,
        fanin=lambda x: 0),
+    Op("zeros", 0, _filled(0.0), static=("size",), need=1, varargs=True, method=False,
+       elements=A.filled(0), shape=lambda size: R.viewed(size, size), floating=True,
+       fanin=lambda **_: 0),
+    Op("ones", 0, _filled(1.0), static=("size",), need=1, varargs=True, method=False,
+       elements=A.filled(1), shape=lambda size: R.viewed(size, size), floating=True,
+       fanin=lambda **_: 0),
     Op("one_hot", 1, F.one_hot, static=("num_classes",), need=1, shape=R.one_hot,
        elements=A.one_hot, method=False, floating=True, fanin=lambda x, **_: 0,
        classes=lambda x, num_classes: (0, num_classes)),
@@ -274,9 +341,13 @@ FUNCTIONS: dict[str, Op] = {op.name: op for op in [
 # torch's attributes: .T, and the two parts of max and min along a dim
 ATTRIBUTES = {"T": R.t, "values": None, "indices": None}
 # the only keyword arguments, and only where torch takes them (each op's `static`)
-KEYWORDS = frozenset({"dim", "keepdim", "keepdims", "num_classes", "unbiased", "min", "max"})
+KEYWORDS = frozenset({"dim", "keepdim", "keepdims", "num_classes", "unbiased", "min", "max",
+                      "axis"})
 # the modules a tutorial calls functions from: torch.tanh, F.softmax, torch.nn.functional.relu
-MODULES = ("torch", "F", "torch.nn.functional", "nn.functional")
+MODULES = ("torch", "F", "torch.nn.functional", "nn.functional", "np", "numpy")
+# numpy's modules, where a function means what numpy means by it: var and std without
+# Bessel's correction (numpy's ddof=0, where torch's default divides by n - 1)
+NUMPY = ("np", "numpy")
 CONSTANTS = {"pi": (math.pi, sp.pi), "e": (math.e, sp.E)}
 FLAGS = {"True": True, "False": False, "None": None}   # None: an argument left out
 REDUCTIONS = frozenset(name for name, op in FUNCTIONS.items() if op.reduces)

@@ -28,7 +28,8 @@ DOUBLING = ("nodes that each use the one before more than once double it at ever
 
 def check_counts(model, where) -> None:
     """Refuse, before any is parsed, more inputs and nodes than can be checked in time."""
-    inputs, nodes = len(model.inputs), len(model.forward)
+    inputs = len(model.inputs)
+    nodes = len(model.forward) if isinstance(model.forward, dict) else 0  # a block: as read
     if inputs + nodes > MAX_NAMES:
         raise where.error(f"the case has {inputs:,} inputs and {nodes:,} nodes; at most "
                           f"{MAX_NAMES} together can be checked in time", ("forward",))

@@ -8,6 +8,7 @@ import numpy as np
 from ..case import Call, Case, Claim, Edge, Expr, Node, Sample, shape_of, walk
 from ..ops import REDUCTIONS
 from . import _bounds
+from ._blocks import backward_entries, forward_nodes
 from ._hessian import entries
 from ._names import check_name, check_names, failing, parse_at, shadowing, unknown_name
 from ._schema import CaseModel
@@ -20,12 +21,16 @@ def resolve(model: CaseModel, where: Source, default_name: str,
             dims: dict | None = None) -> Case:
     """The case, read at its own dims or (for SymPy's reduced sizes) at the dims given."""
     _bounds.check_counts(model, where)
-    where.declared = {*map(str, model.inputs), *map(str, model.forward), *map(str, model.dims)}
+    block = isinstance(model.forward, str) or isinstance(model.backward, str)
+    where.declared = {*map(str, model.inputs), *map(str, _mapping(model.forward)),
+                      *map(str, model.dims)}
     dims = dims_of(model, where) if dims is None else dims
     inputs = {name: input_of(name, spec, where, dims) for name, spec in model.inputs.items()}
     trees = {name: stacked(text, ("forward", name), where)
-             for name, text in model.forward.items()}
+             for name, text in _mapping(model.forward).items()}
     _unwritten(model, where)
+    if block or model.gradients is not None:
+        return _tensors(model, where, default_name, dims, inputs, trees)
     if uses_tensors(model, inputs, trees):
         return _tensors(model, where, default_name, dims, inputs, trees)
     shapes = {n: i.value.shape for n, i in inputs.items()}
@@ -54,7 +59,11 @@ def _tensors(model: CaseModel, where: Source, default_name: str, dims: dict, inp
              trees: dict) -> Case:
     """A case in the tensor language: shapes of any rank, backward, upstream, dims."""
     r = Resolver(model, where, dims, inputs)
-    nodes = r.nodes(trees)
+    notes: list[str] = []
+    if isinstance(model.forward, str):
+        nodes, notes = forward_nodes(r, where)
+    else:
+        nodes = r.nodes(trees)
     output = r.output(nodes)
     if model.order == 2:
         raise where.error("order: 2 checks the scalar lessons only, not tensor cases", ("order",))
@@ -67,16 +76,33 @@ def _tensors(model: CaseModel, where: Source, default_name: str, dims: dict, inp
         sample=_sample(model.sample), title=model.title or "", source=model.source or "",
         where=where,
         tolerance=(model.tolerance.rtol, model.tolerance.atol) if model.tolerance else None,
-        tensor=True, dims=dims, backward=r.backward(output), upstream=r.upstream(output),
+        tensor=True, dims=dims, backward=_backward(r, where, output, notes),
+        upstream=r.upstream(output),
         at_dims=at_dims(resolve, model, where, default_name))
     _check_params(case, model, where)
     _check_paths(case, where)
     _check_sample(case, where)
     r.check_size(nodes, case.backward, case.count)
     case.claims = _claims(model, case, where, r)
-    case.notes = (shadowing(model.inputs, "input") + shadowing(model.forward, "node")
-                  + shadowing(model.dims, "dim"))
+    case.notes = (shadowing(model.inputs, "input") + shadowing(_mapping(model.forward), "node")
+                  + shadowing(model.dims, "dim") + notes)
     return case
+
+
+def _mapping(section) -> dict:
+    """A forward or backward mapping; a block (a string of statements) has no keys here."""
+    return section if isinstance(section, dict) else {}
+
+
+def _backward(r: Resolver, where: Source, output: str, notes: list) -> dict:
+    if isinstance(r.model.backward, str):
+        entries, more = backward_entries(r, where, output)
+        notes += more
+        return entries
+    if r.model.gradients:
+        raise where.error("gradients: names the entries of a backward block (backward: |)",
+                          ("gradients",))
+    return r.backward(output)
 
 
 def _nodes(model: CaseModel, where: Source, shapes: dict, trees: dict) -> dict[str, Node]:
@@ -122,7 +148,7 @@ def _unwritten(model: CaseModel, where: Source) -> None:
         raise where.error(f"chain_rule edge{'s' * (len(unwritten) > 1)} still to be written: "
                           f"{', '.join(unwritten)} (each the local derivative of node by "
                           "parent, where it says ~)", ("chain_rule", unwritten[0]))
-    unwritten = [str(k) for k, text in (model.backward or {}).items() if text is None]
+    unwritten = [str(k) for k, text in _mapping(model.backward).items() if text is None]
     if unwritten:
         raise where.error(f"backward entr{'ies' if len(unwritten) > 1 else 'y'} still to be "
                           f"written: {', '.join(unwritten)} (each d(output)/d(name), where it "

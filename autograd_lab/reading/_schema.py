@@ -107,7 +107,9 @@ class CaseModel(_Header):
 
     dims: dict[str, Annotated[int, BeforeValidator(_not_bool)]] = Field(
         default_factory=dict, description="named sizes, usable in shapes and expressions")
-    forward: dict[str, Stacked]
+    forward: dict[str, Stacked] | str = Field(
+        description="node -> expression, in order; or a block (forward: |) of the tutorial's "
+                    "statements")
     output: str | None = None
     upstream: Values | str | Randn | Uniform | None = Field(
         None, description="the gradient handed to output.backward(gradient=...)")
@@ -115,8 +117,12 @@ class CaseModel(_Header):
     chain_rule: dict[str, Expression | None] | None = None
     gradient: dict[str, Expression] | None = None
     # an entry given as ~ (null) is one still to be written, as in chain_rule
-    backward: dict[str, Stacked | None] | None = Field(
-        None, description="d<name> -> the hand-written gradient of the output by <name>")
+    backward: dict[str, Stacked | None] | str | None = Field(
+        None, description="d<name> -> the hand-written gradient of the output by <name>; or "
+                          "a block (backward: |) of the tutorial's statements")
+    gradients: dict[str, str] | None = Field(
+        None, description="a backward name -> the name it is the gradient of (delta2: z2), "
+                          "where its spelling does not say")
     points: list[Point] = Field(default_factory=list)
     sample: Sample | None = None
     tolerance: Tolerance | None = None

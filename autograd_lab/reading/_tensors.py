@@ -28,7 +28,7 @@ from ..case import (
     walk,
 )
 from ..errors import CaseError
-from ..ops import FLAGS, FUNCTIONS
+from ..ops import COMPARED, FLAGS, FUNCTIONS
 from ._names import check_name, failing, parse_at, unknown_name
 from ._schema import CaseModel, Linspace, Randint, Randn, Uniform
 from ._values import MAX_ELEMENTS, array
@@ -61,7 +61,8 @@ def tensor_form(tree: Expr) -> bool:
     for node in walk(tree):
         if isinstance(node, (Attr, Index, Stack, Slice, Range)):
             return True
-        if isinstance(node, BinOp) and node.op == "@":
+        if isinstance(node, BinOp) and node.op == "@" or (
+                isinstance(node, BinOp) and node.op in COMPARED):   # a mask
             return True
         if isinstance(node, Call) and (node.keywords or not FUNCTIONS[node.func].scalar):
             return True
@@ -283,7 +284,8 @@ class Resolver:
         them for the backward pass), at every point."""
         parts = sum(self.parts.get(n, 0) for n in nodes)
         held = sum(math.prod(k.shape) for k in self.kinds.values()) + sum(
-            math.prod(self.kinds[a.target].shape) for a in backward.values()) + parts
+            math.prod(self.kinds[a.target].shape) for a in backward.values()
+            if a.checked) + parts
         if held * points <= MAX_VALUES:
             return
         biggest = max(nodes, key=lambda n: self.parts.get(n, 0))
@@ -303,8 +305,12 @@ def _whole(fail, message: str, col: int | None = None):
     return fail(message)
 
 
-def _squeezed(shape: tuple) -> tuple:
+def squeezed(shape: tuple) -> tuple:
+    """A shape without its dimensions of size 1: (64,) and (1, 64) compare element-wise."""
     return tuple(n for n in shape if n != 1)
+
+
+_squeezed = squeezed
 
 
 def at_dims(resolve, model: CaseModel, where: Source, default_name: str):

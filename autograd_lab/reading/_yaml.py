@@ -35,6 +35,9 @@ class Source:
     # the names the case declares (inputs, nodes, dims): a constant's name among them (e)
     # is read as the name
     declared: set[str] = field(default_factory=set)
+    # a block of statements (`forward: |`): path -> (the file's line of its first line, the
+    # column where its lines begin), so that a statement's problem is placed in the file
+    blocks: dict[tuple, tuple[int, int]] = field(default_factory=dict)
 
     def locate(self, path: tuple) -> tuple[int | None, int | None]:
         """The position of path, or of its nearest located ancestor."""
@@ -94,7 +97,7 @@ def parse(text: str, source: Source) -> object:
         raise CaseError(f"invalid YAML: {problem}", source.file, line, col) from None
     if node is None:
         raise CaseError("the file is empty", source.file, 1, 1)
-    return _Builder(source).build(node, ())
+    return _Builder(source, text).build(node, ())
 
 
 def _compose(text: str, source: Source):
@@ -204,9 +207,10 @@ _TOO_MANY = (f"the YAML holds more than {MAX_NODES:,} values (an alias counts ea
 class _Builder:
     """Turns composed YAML nodes into dicts, lists and scalars, recording positions."""
 
-    def __init__(self, source: Source):
+    def __init__(self, source: Source, text: str = ""):
         self.source = source
         self.count = 0
+        self.text = text
 
     def build(self, node, path: tuple, depth: int = 0):
         self.count += 1
@@ -248,9 +252,21 @@ class _Builder:
             self.source.texts[path] = node.value
         if node.style in ("'", '"'):  # the text starts one column after its mark
             self.source.quoted.add(path)
+        if node.style == "|":
+            self.source.blocks[path] = self._block_start(node)
         if tag in _CONSTRUCTORS:
             return _CONSTRUCTORS[tag](node)
         return node.value
+
+    def _block_start(self, node) -> tuple[int, int]:
+        """A literal block's first line (the one after `|`) and its lines' column: the
+        indentation of its first line that is not blank, as YAML finds it."""
+        first = node.start_mark.line + 1            # 0-based: the line after the indicator
+        lines = self.text.split("\n", node.end_mark.line + 1)
+        for line in lines[first:node.end_mark.line + 1]:
+            if line.strip():
+                return first + 1, len(line) - len(line.lstrip(" ")) + 1
+        return first + 1, 1
 
     def _error(self, node, message: str) -> CaseError:
         mark = node.start_mark
