@@ -240,6 +240,9 @@ class _Converter:
         if missing:
             raise self.error(node, f"{name}() needs its {' and '.join(missing)}")
         call = Call(name, tuple(tensors), self.at(node), tuple(keywords))
+        if name in ("max", "min") and "dim" in dict(keywords) and (
+                self._numpy(node.func) or any(k.arg == "axis" for k in node.keywords)):
+            return Attr(call, "values", self.at(node))   # numpy's max along an axis: values
         if name == "pow" and len(tensors) > 1:   # pow(x, k) is x**k: the same bound
             self._check_exponent(node, tensors[1])
         self._check_domain(node, call)

@@ -237,6 +237,9 @@ class Reader:
                 raise self.error(statement, f"the operator {_symbol(statement.op)}= is not "
                                             "allowed; use += -= *= /=")
         value = statement.value
+        if isinstance(target, ast.Tuple) and not op:
+            self._sizes(target, value)
+            return None
         if isinstance(target, ast.Attribute) and target.attr == "grad" and isinstance(
                 value, ast.Constant) and value.value is None:
             return None                          # p.grad = None: autograd's bookkeeping
@@ -253,6 +256,22 @@ class Reader:
                 current = self._current(name, target, implicit=True)
                 expr = BinOp(op, current, expr, expr.col)
         return self._version(name, expr, statement)
+
+    def _sizes(self, target: ast.Tuple, value) -> None:
+        """N, D = X.shape: names for sizes, numbers wherever they are used below."""
+        if not (isinstance(value, ast.Attribute) and value.attr == "shape"
+                and isinstance(value.value, ast.Name)
+                and all(isinstance(e, ast.Name) for e in target.elts)):
+            raise self.error(target, "unpack only a shape into names (N, D = X.shape); "
+                                     "assign one name a statement otherwise")
+        shape = self.shape(value.value, "shape")
+        if len(shape) != len(target.elts):
+            raise self.error(target, f"{value.value.id}.shape holds {len(shape)} sizes, not "
+                                     f"{len(target.elts)}")
+        for element, size in zip(target.elts, shape):
+            if element.id in self.versions:
+                raise self.error(element, f"{element.id} is a name the block assigns")
+            self.loops[element.id] = size
 
     def _name_of(self, target) -> str:
         if isinstance(target, ast.Name):

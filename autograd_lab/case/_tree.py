@@ -60,7 +60,7 @@ class Name(Expr):
         object.__setattr__(self, "_names", frozenset((self.id,)))
 
     def __str__(self):
-        return self.id
+        return self.id.partition("#")[0]    # a block's earlier version, as written
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,161 @@
+"""Blocks of a tutorial's statements (forward: | and backward: |): the published code read as
+it is printed, checked entry by entry, every problem at its own line."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograd_lab.check._tensor import check_tensor
+from autograd_lab.errors import CaseError
+from autograd_lab.reading import load
+
+HERE = Path(__file__).parent / "blocks"
+MAKEMORE = (HERE / "makemore_exercise1.yaml").read_text()
+NUMPY = (HERE / "cs231n_two_layer.yaml").read_text()
+
+
+def _case(tmp_path, text: str, name: str = "case.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return load(path)
+
+
+def _line(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_makemore_exercise1_pasted_whole_passes_in_float32(tmp_path):
+    case = _case(tmp_path, MAKEMORE)
+    assert case.dtype == "float32"
+    result = check_tensor(case)
+    assert result.status == "passed", result.problems
+    entries = {b.name: b for b in result.backward}
+    # every cmp() line of the notebook is an entry here, dcounts at its total
+    assert {"dlogprobs", "dcounts", "dlogits", "dbndiff", "dhprebn", "dC"} <= set(entries)
+    assert "ix" not in entries and not any("#" in n for n in entries)
+    assert all(b.agree for b in entries.values())
+    assert any("26 statements of the block at lines" in n for n in case.notes)
+
+
+def test_makemore_without_the_second_piece_of_dcounts_fails_at_its_line(tmp_path):
+    text = MAKEMORE.replace("  dcounts += torch.ones_like(counts) * dcounts_sum\n", "")
+    result = check_tensor(_case(tmp_path, text))
+    assert result.status == "failed"
+    own = [p for p in result.problems if p.startswith("case.yaml") or "backward dcounts:" in p]
+    own = [p for p in own if "backward dcounts:" in p and "reduced dims" not in p]
+    assert len(own) == 1 and "its own formula is wrong" in own[0]
+    assert own[0].line == _line(text, "  dcounts = counts_sum_inv * dprobs")
+    follows = {b.name: b.follows_from for b in result.backward if b.status == "failed"}
+    assert follows["dcounts"] is None
+    assert follows["dnorm_logits"] == "dcounts" and follows["dW1"] == "dcounts"
+    # dcounts_sum is built from dcounts_sum_inv, not from dcounts: it stays right
+    assert "dcounts_sum" not in follows
+
+
+def test_an_entry_built_in_pieces_names_every_piece_line(tmp_path):
+    text = MAKEMORE.replace("  dcounts += torch.ones_like(counts) * dcounts_sum\n",
+                            "  dcounts += 2 * torch.ones_like(counts) * dcounts_sum\n")
+    result = check_tensor(_case(tmp_path, text))
+    own = next(p for p in result.problems if "backward dcounts:" in p)
+    first, second = _line(text, "  dcounts = counts_sum_inv"), _line(text, "  dcounts += 2")
+    assert own.line == second
+    assert f"built by the statements at lines {first}, {second}; this is the last" in own
+
+
+def test_published_numpy_two_layer_net_passes(tmp_path):
+    result = check_tensor(_case(tmp_path, NUMPY))
+    assert result.status == "passed", result.problems
+    assert {b.name for b in result.backward} == {"dscores", "dW2", "db2", "dh1", "dW1", "db1"}
+
+
+def test_numpy_without_the_1_over_n_fails_naming_the_entry(tmp_path):
+    text = NUMPY.replace("  dscores /= N\n", "")
+    result = check_tensor(_case(tmp_path, text))
+    assert result.status == "failed"
+    own = next(p for p in result.problems if "backward dscores:" in p)
+    assert own.line == _line(text, "dscores[range(N), y] -= 1")
+    follows = {b.name: b.follows_from for b in result.backward if b.status == "failed"}
+    assert follows == {"dscores": None, "dW2": "dscores", "db2": "dscores", "dh1": "dscores",
+                       "dW1": "dscores", "db1": "dscores"}
+
+
+def test_numpy_without_a_transpose_names_the_entry_and_both_shapes(tmp_path):
+    text = NUMPY.replace("dW1 = np.dot(X.T, dh1)", "dW1 = np.dot(X, dh1)")
+    with pytest.raises(CaseError) as caught:
+        _case(tmp_path, text)
+    assert "cannot be multiplied" in caught.value.message
+    assert caught.value.line == _line(text, "dW1 = np.dot(X, dh1)")
+
+
+def test_a_forward_block_s_versions_are_nodes_of_their_own(tmp_path):
+    case = _case(tmp_path, NUMPY)
+    assert [n for n in case.nodes if n.startswith("scores")] == ["scores#1", "scores"]
+    assert case.output == "loss"
+
+
+SMALL = """\
+dims: {n: 3}
+inputs:
+  x: {value: [1.0, -2.0, 3.0], grad: true}
+  w: {value: [0.5, 0.25, -1.0], grad: true}
+forward: |
+  z = x * w
+  loss = np.sum(np.maximum(0, z))
+backward: |
+"""
+
+
+@pytest.mark.parametrize("body, gradients, ok", [
+    ("  dz = (z > 0) * 1.0\n  dx = dz * w\n  dw = dz * x\n", "", True),
+    ("  grad_z = np.where(z > 0, 1.0, 0.0)\n  x_grad = grad_z * w\n  dL_dw = grad_z * x\n",
+     "", True),
+    ("  dloss_dz = np.ones_like(z)\n  dloss_dz[z <= 0] = 0\n  dx = dloss_dz * w\n"
+     "  dw = dloss_dz * x\n", "", True),
+    ("  delta = (z > 0) * 1.0\n  dx = delta * w\n  dw = delta * x\n", "gradients: {delta: z}\n",
+     True),
+    ("  x.grad = (z > 0) * w\n  w.grad = (z > 0) * x\n", "", True),
+    ("  dx = (z > 0) * w\n  dw = (z > 0) * w\n", "", False),
+])
+def test_gradient_names(tmp_path, body, gradients, ok):
+    result = check_tensor(_case(tmp_path, SMALL + body + gradients))
+    assert result.status == ("passed" if ok else "failed"), result.problems
+    assert len(result.backward) >= 2
+
+
+@pytest.mark.parametrize("body, message, needle", [
+    ("  dq = z * 2\n", "backward dq is the gradient of nothing", "dq = z * 2"),
+    ("  for i in range(10**8):\n    dx = z\n", "the loop runs 100,000,000 times", "for i"),
+    ("  for i in range(z):\n    dx = z\n", "is not known when the case is read", "for i"),
+    ("  dx = np.zeros_like(x)\n  dx[5] = 1\n", "index 5 is out of range", "dx[5] = 1"),
+    ("  dx = np.zeros_like(x)\n  dx[w[0:2] > 0] = 1\n", "the mask w[0:2] > 0 has shape (2,), "
+     "but dx has shape (3,)", "dx[w[0:2]"),
+    ("  dx += 1\n", "dx is changed before it is assigned", "dx += 1"),
+    ("  while True:\n    dx = 1\n", "while is not allowed", "while True"),
+    ("  import os\n", "import is not allowed", "import os"),
+    ("  dx = x.zero_()\n", ".zero_() is not allowed in an expression", "dx = x.zero_()"),
+    ("  dx.fill_(0)\n", "an in-place method is written x = x + ...", "dx.fill_(0)"),
+    ("".join(f"{'  ' * (i + 1)}for i{i} in range(2):\n" for i in range(9)) + "  " * 10
+     + "dx = x\n", "loops are nested more than 8 deep", "for i8"),
+])
+def test_hostile_statements_are_one_located_line(tmp_path, body, message, needle):
+    text = SMALL + body
+    with pytest.raises(CaseError) as caught:
+        _case(tmp_path, text)
+    assert message in caught.value.message
+    assert caught.value.file.endswith("case.yaml")
+    assert caught.value.line == _line(text, needle)
+
+
+def test_a_name_assigned_a_million_times_stops_at_the_bound(tmp_path):
+    text = SMALL + "  dx = x\n" * 1_000_000
+    text = SMALL + "  for i in range(1000):\n" + "".join(
+        f"    for j{k} in range(1000):\n" if k == 0 else "" for k in range(1)) + "      dx = x\n"
+    with pytest.raises(CaseError) as caught:
+        _case(tmp_path, text)
+    assert "more than the 10,000 statements" in caught.value.message
+    many = SMALL + "  dx = x\n" * 20_000
+    with pytest.raises(CaseError) as caught:
+        _case(tmp_path, many)
+    assert "the block runs more than 10,000 statements" in caught.value.message
+    assert caught.value.line == 9 + 10_000
