@@ -173,7 +173,7 @@ def test_what_the_language_cannot_say_is_left_out_with_its_cell_and_line(tmp_pat
         tmp_path,
         ("import torch",),
         ("W = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)\n"
-         "x = torch.tensor([1.0, 1.0])\nh = torch.outer(x, x)\nr = x // 2\nevery = x[::2]\n"
+         "x = torch.tensor([1.0, 1.0])\nh = torch.kron(x, x)\nr = x // 2\nevery = x[::2]\n"
          "noise = torch.randn(2)\nfor i in range(2):\n    x = x * 2",),
         ("h", shown("tensor([[1., 1.],\n        [1., 1.]])")),
         ("loss = (W**2).mean() + (noise**2).sum()\ndloss = W / 2\nloss.backward()\nW.grad",
@@ -182,7 +182,7 @@ def test_what_the_language_cannot_say_is_left_out_with_its_cell_and_line(tmp_pat
     assert notes == [
         "In [2]: no behaviour case drafted for In [2] to In [4]: none of its steps shows a "
         "value, a gradient or an error to compare (it would check nothing)",
-        "In [2], line 3: left out: h = torch.outer(x, x): torch.outer(): the draft does not "
+        "In [2], line 3: left out: h = torch.kron(x, x): torch.kron(): the draft does not "
         "translate it",
         "In [2], line 4: left out: r = x // 2: floor division //: not in the expression language",
         "In [2], line 5: left out: every = x[::2]: a slice with a step (a:b:c): the language "
@@ -269,10 +269,10 @@ def test_a_gradient_shown_after_a_backward_left_out_is_not_claimed(tmp_path):
     path = write_notebook(
         tmp_path / "lesson.ipynb",
         ("import torch\nv = torch.tensor([1.0, 2.0], requires_grad=True)\n"
-         "u = torch.outer(v, v).sum()\nu.backward()\nv.grad", shown("tensor([6., 6.])")))
+         "u = torch.kron(v, v).sum()\nu.backward()\nv.grad", shown("tensor([6., 6.])")))
     done = draft(path, tmp_path / "drafts")
     assert [str(n) for n in done.notes] == [
-        "In [1], line 3: left out: u = torch.outer(v, v).sum(): torch.outer(): the draft does "
+        "In [1], line 3: left out: u = torch.kron(v, v).sum(): torch.kron(): the draft does "
         "not translate it",
         "In [1], line 4: left out: u.backward(): u is not a tensor the draft follows",
         "In [1], line 5: not checked: v.grad shows tensor([6., 6.]): the u.backward() before it "

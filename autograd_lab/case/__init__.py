@@ -16,7 +16,6 @@ from ._model import (
                      with_points,
 )
 from ._parse import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_LITERAL, constant_value, parse
-from ._statements import MAX_STATEMENTS, Assignment, Block, Reader
 from ._shapes import (
                      SCALAR,
                      Kind,
@@ -28,6 +27,7 @@ from ._shapes import (
                      static_args,
                      static_value,
 )
+from ._statements import MAX_STATEMENTS, Assignment, Block, Reader
 from ._tree import Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Put, Range, Slice, Stack
 from ._visit import Rebuild, Visitor, declared, swap, walk
 

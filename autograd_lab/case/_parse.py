@@ -317,7 +317,7 @@ class _Converter:
             return Slice(lo, hi, self.at(node))
         if isinstance(node, ast.Call) and (
                 (isinstance(node.func, ast.Name) and node.func.id == "range")
-                or (self._numpy(node.func) and node.func.attr == "arange")):
+                or (self._numpy(node.func) and getattr(node.func, "attr", "") == "arange")):
             if len(node.args) != 1 or node.keywords:
                 raise self.error(node, "range(n) takes one argument, n")
             return Range(self.visit(node.args[0], depth), self.at(node))

@@ -68,7 +68,7 @@ class Reader:
 
     def __init__(self, text: str, file: str | None, line: int, column: int, dims: dict,
                  shape_of: ShapeOf, reserved: set[str], grad_attribute: bool = False):
-        self.text, self.file, self.line0, self.column0 = text, file, line, column
+        self.text, self.file, self.line0, self.column0 = text, file or "", line, column
         self.dims, self.shape_of, self.reserved = dims, shape_of, reserved
         self.grad_attribute = grad_attribute    # x.grad = ... (a backward block)
         self.lines = text.split("\n")
@@ -269,6 +269,7 @@ class Reader:
             raise self.error(target, f"{value.value.id}.shape holds {len(shape)} sizes, not "
                                      f"{len(target.elts)}")
         for element, size in zip(target.elts, shape):
+            assert isinstance(element, ast.Name)
             if element.id in self.versions:
                 raise self.error(element, f"{element.id} is a name the block assigns")
             self.loops[element.id] = size
@@ -378,7 +379,7 @@ class _Settle(ast.NodeTransformer):
     def __init__(self, reader: Reader):
         self.reader = reader
 
-    def _number(self, value: int, like) -> ast.AST:
+    def _number(self, value: int, like) -> ast.expr:
         return ast.copy_location(ast.Constant(value), like)
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
@@ -449,11 +450,11 @@ class _Settle(ast.NodeTransformer):
             raise r.error(node, f"{_source(r.lines, node)}: take one size by a number")
         if (isinstance(func, ast.Attribute) and func.attr in ("view", "reshape")
                 and len(node.args) == 1):
-            node = self.generic_visit(node)        # x.view(emb.shape): the sizes one by one
-            assert isinstance(node, ast.Call)
-            if isinstance(node.args[0], ast.Tuple):
-                node.args = list(node.args[0].elts)
-            return node
+            called = self.generic_visit(node)      # x.view(emb.shape): the sizes one by one
+            assert isinstance(called, ast.Call)
+            if isinstance(called.args[0], ast.Tuple):
+                called.args = list(called.args[0].elts)
+            return called
         return self.generic_visit(node)
 
 
@@ -481,10 +482,10 @@ def _spans(lines: list[int]) -> str:
 
 
 def _symbol(op) -> str:
-    return {v: k for k, v in {**{"//": ast.FloorDiv, "%": ast.Mod, "**": ast.Pow,
+    return {v: k for k, v in {"//": ast.FloorDiv, "%": ast.Mod, "**": ast.Pow,
                                  "@": ast.MatMult, "&": ast.BitAnd, "|": ast.BitOr,
                                  "^": ast.BitXor, "<<": ast.LShift,
-                                 ">>": ast.RShift}}.items()}.get(type(op), "?")
+                                 ">>": ast.RShift}.items()}.get(type(op), "?")
 
 
 _ALLOWED = ("; a block holds assignments (x = ..., x += ..., x[i] = ...), for loops over "

@@ -4,21 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, Generic, TypeVar
 
-from ._tree import (
-    Attr,
-    BinOp,
-    Call,
-    Const,
-    Expr,
-    Index,
-    Name,
-    Neg,
-    Num,
-    Put,
-    Range,
-    Slice,
-    Stack,
-)
+from ._tree import Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Put, Range, Slice, Stack
 
 T = TypeVar("T")
 NODES: tuple[type[Expr], ...] = (Num, Const, Name, Neg, BinOp, Call, Attr, Index, Slice, Range,

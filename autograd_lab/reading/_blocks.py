@@ -82,9 +82,9 @@ def backward_entries(r: Resolver, where: Source, output: str) -> tuple[dict, lis
     model = r.model
     graph = {n for n, k in r.kinds.items() if "#" not in n}
     gradients = dict(model.gradients or {})
-    for key, target in gradients.items():
-        if target not in graph:
-            raise where.error(f"gradients {key}: {target!r} is not a node or an input of "
+    for key, named in gradients.items():
+        if named not in graph:
+            raise where.error(f"gradients {key}: {named!r} is not a node or an input of "
                               "forward", ("gradients", key))
     kinds = dict(r.kinds)
     implicit = f"d{output}"
@@ -112,7 +112,7 @@ def backward_entries(r: Resolver, where: Source, output: str) -> tuple[dict, lis
     deps: dict[str, set] = {}
     for a, kind in done:
         path = _place(where, "backward", a)
-        target = target_of(a.name, graph, output, gradients) if a.final else None
+        target: str | None = target_of(a.name, graph, output, gradients) if a.final else None
         if a.final and target is None and a.key not in used and _spelled(a.name, output):
             raise where.error(_nothing(a.name, graph, output), path)
         if target is not None and r.kinds[target].integer:

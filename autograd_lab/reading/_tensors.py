@@ -61,7 +61,7 @@ def tensor_form(tree: Expr) -> bool:
     for node in walk(tree):
         if isinstance(node, (Attr, Index, Stack, Slice, Range)):
             return True
-        if isinstance(node, BinOp) and node.op == "@" or (
+        if (isinstance(node, BinOp) and node.op == "@") or (
                 isinstance(node, BinOp) and node.op in COMPARED):   # a mask
             return True
         if isinstance(node, Call) and (node.keywords or not FUNCTIONS[node.func].scalar):
@@ -175,7 +175,8 @@ class Resolver:
         kinds = dict(self.kinds)
         implicit = f"d{output}"
         kinds[implicit] = self.kinds[output]
-        for key, value in (self.model.backward or {}).items():
+        mapping = self.model.backward if isinstance(self.model.backward, dict) else {}
+        for key, value in mapping.items():
             path = ("backward", key)
             target = str(key)[1:]
             if not str(key).startswith("d") or target not in self.kinds:
