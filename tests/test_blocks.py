@@ -159,3 +159,25 @@ def test_a_name_assigned_a_million_times_stops_at_the_bound(tmp_path):
         _case(tmp_path, many)
     assert "the block runs more than 10,000 statements" in caught.value.message
     assert caught.value.line == 9 + 10_000
+
+
+def test_a_forward_block_s_numpy_forms_agree_with_sympy_and_autograd(tmp_path):
+    """x.copy(), a mask assignment, x[0] += ..., x[:, None], tuple axes, np.var (numpy's
+    ddof=0), np.dot, np.outer and a list index, each differentiated by SymPy element by
+    element and by autograd."""
+    case = _case(tmp_path, (HERE / "forward_numpy_forms.yaml").read_text())
+    result = check_tensor(case)
+    assert result.status == "passed", result.problems
+    var = next(n for n in case.nodes.values() if n.name == "loss").expr
+    assert "var(z, unbiased=False)" in str(var)
+
+
+def test_numpy_dot_is_numpy_s():
+    import torch
+
+    from autograd_lab.ops import FUNCTIONS
+    dot = FUNCTIONS["dot"].torch
+    a, m = torch.tensor([1.0, 2.0]), torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert dot(a, a).item() == 5.0
+    assert dot(m, a).tolist() == [5.0, 11.0]
+    assert dot(m, m).tolist() == [[7.0, 10.0], [15.0, 22.0]]

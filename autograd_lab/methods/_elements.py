@@ -122,7 +122,9 @@ class _Elements(Visitor[np.ndarray]):
             value = OPERATORS[node.op].array()(object_array(new[entries]), value)
         if new.dtype != object:
             new = new.astype(object)
-        new[entries] = value
+        value, picked = object_array(value), np.shape(new[entries])
+        # an element of an object array takes the expression, not a 0-d array holding it
+        new[entries] = value.reshape(())[()] if not picked else np.broadcast_to(value, picked)
         return new
 
     def visit_Call(self, node: Call):
