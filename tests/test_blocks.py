@@ -181,3 +181,18 @@ def test_numpy_dot_is_numpy_s():
     assert dot(a, a).item() == 5.0
     assert dot(m, a).tolist() == [5.0, 11.0]
     assert dot(m, m).tolist() == [[7.0, 10.0], [15.0, 22.0]]
+
+
+def test_the_editor_schema_knows_blocks_and_gradients():
+    from autograd_lab.reading._schema import json_schema
+    case = json_schema()["$defs"]["CaseModel"]["properties"]
+    assert {"type": "string"} in case["forward"]["anyOf"]
+    assert {"type": "string"} in case["backward"]["anyOf"]
+    assert case["gradients"]["anyOf"][0] == {"additionalProperties": {"type": "string"},
+                                             "type": "object"}
+
+
+def test_axis_none_reduces_every_element(tmp_path):
+    text = SMALL.replace("np.sum(np.maximum(0, z))", "np.sum(np.maximum(0, z), axis=None)")
+    result = check_tensor(_case(tmp_path, text + "  dz = (z > 0) * 1.0\n  dx = dz * w\n"))
+    assert result.status == "passed", result.problems

@@ -252,6 +252,8 @@ class _Converter:
         """A static argument may be a tuple of them (axes (0, 1), a shape (n, k))."""
         if static and isinstance(node, ast.Tuple):
             return tuple(self.visit(e, depth) for e in node.elts)
+        if static and isinstance(node, ast.Constant) and node.value is None:
+            return Const("None", self.at(node))     # axis=None: every element
         return self.visit(node, depth)
 
     @staticmethod
