@@ -428,8 +428,11 @@ def init(folder, ci):
               help="Folder for the drafted cases (default: cases/<the notebook's name>).")
 @click.option("--force", is_flag=True,
               help="Replace drafts already in --out (by default draft writes only new files).")
+@click.option("--blocks", is_flag=True,
+              help="Write a hand-written backward pass as the notebook's own lines (backward: "
+                   "|), where the case reads them so.")
 @TIMEOUT
-def draft(notebook, out, force, timeout):
+def draft(notebook, out, force, blocks, timeout):
     """Draft the case files that check a tutorial (a notebook .ipynb or its `In [n]:` text
     export, a .py script, a Markdown, MyST or Quarto page), read statically: nothing in it
     runs.
@@ -439,7 +442,7 @@ def draft(notebook, out, force, timeout):
     when drafted, 2 when the notebook cannot be read, a file is in the way, the time limit
     ran out or the draft failed on a part of it (a bug: please report it)."""
     from .draft import run_draft
-    sys.exit(run_draft(notebook, out, click.echo, force, timeout))
+    sys.exit(run_draft(notebook, out, click.echo, force, timeout, blocks))
 
 
 def _case_names(ctx, param, incomplete: str):

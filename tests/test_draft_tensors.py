@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from autograd_lab.api import CaseError, check_paths, load_case
+from autograd_lab.check import check_file
 from autograd_lab.draft import draft
 
 from .notebooks import printed, shown, write_notebook
@@ -383,3 +384,27 @@ def test_the_one_line_cross_entropy_backward_subtracts_one_where_the_labels_are(
     assert case["expect"] == {"loss_fast": 2.232875347137451}
     [result] = check_paths([written.path])
     assert result.status == "passed", result.problems
+
+
+def test_with_blocks_the_backward_pass_is_the_notebook_s_own_lines(tmp_path):
+    path = write_notebook(
+        tmp_path / "ninja.ipynb",
+        ("import torch\nimport torch.nn.functional as F",),
+        (PARAMETERS,), (BATCH,),
+        (FORWARD, shown("tensor(1.9316, grad_fn=<NegBackward0>)")),
+        (CMP,), (BACKWARD,),
+        ("\n".join(f"cmp('{name}', d{name}, {name})" for name in COMPARED),
+         printed(cmp_printed(RIGHT))))
+    done = draft(path, tmp_path / "drafts", blocks=True)
+    assert done.problems == []
+    case, text, written = gradient_case(done)
+    block = case["backward"]
+    assert isinstance(block, str)
+    lines = [line.split("  #")[0].strip() for line in block.splitlines()]
+    assert lines[:2] == ["dlogprobs = torch.zeros_like(logprobs)",
+                         "dlogprobs[range(n), Yb] = -1.0/n"]        # verbatim, in its order
+    assert "dcounts += torch.ones_like(counts) * dcounts_sum" in lines
+    assert "  dlogprobs = torch.zeros_like(logprobs)" in text and "# In [6], line 1" in text
+    result = check_file(written.path)
+    assert result.status == "passed", result.problems
+    assert {b.name for b in result.backward} >= {"dlogprobs", "dcounts", "dlogits", "demb"}

@@ -24,6 +24,7 @@ class Backward:
         self.graph, self.record, self.note = graph, record, note
         self.written: dict[str, Entry] = {}      # entry key -> its entry
         self.held: dict[int, str] = {}           # id(adjoint node) -> its entry key
+        self.wheres: dict[str, list] = {}        # entry key -> its statements' places
 
     def entries(self) -> list[Entry]:
         mine = [a for a in self.record.adjoints if self._target(a) is not None]
@@ -69,6 +70,13 @@ class Backward:
             for w in adjoint.wheres[1:]])
         self.written[key] = Entry(key, text, comment)
         self.held[id(node)] = key
+        self.wheres[key] = list(adjoint.wheres)
+
+    def block(self) -> list:
+        """The notebook's own statements of the entries written, in its order: a
+        `backward: |` block, where the case reads them as they are."""
+        wheres = {w.order: w for key in self.written for w in self.wheres.get(key, [])}
+        return [wheres[order] for order in sorted(wheres)]
 
     def _uses(self, name: str, held, mine: list[AdjointVariable]) -> str:
         """The case's name for a name an entry uses, or why it cannot (said after a space)."""

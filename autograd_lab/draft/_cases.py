@@ -230,6 +230,7 @@ class _Builder:
             hand.total.setdefault(entry.key, entry)
         backward = Backward(graph, self.record, self.note)
         draft.backward = backward.entries()
+        draft.backward_block = backward.block()
         draft.chain_rule, draft.to_write = hand.edges(written=bool(draft.backward))
         draft.gradient = hand.totals()
         if not (hand.chain or hand.total or draft.backward) and graph.tensor:

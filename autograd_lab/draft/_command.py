@@ -23,10 +23,10 @@ SKIPPED = (".git", ".venv", "venv", "node_modules", "__pycache__", ".ipynb_check
 
 
 def run_draft(notebook: Path, out: Path | None, echo: Callable[..., None],
-              force: bool = False, timeout: float | None = None) -> int:
+              force: bool = False, timeout: float | None = None, blocks: bool = False) -> int:
     """Draft one notebook, saying what was written and what was left out; the exit code."""
     try:
-        drafted = draft(notebook, out, force=force, timeout=timeout)
+        drafted = draft(notebook, out, force=force, timeout=timeout, blocks=blocks)
     except NotebookError as exc:
         echo(f"error: {one_line(str(exc), 300)}", err=True)
         return 2

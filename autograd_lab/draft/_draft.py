@@ -2,6 +2,7 @@
 and count its hand-written derivatives."""
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,14 +58,18 @@ def default_folder(notebook: str | Path) -> Path:
 
 
 def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = True,
-          force: bool = False, timeout: float | None = None) -> Drafted:
+          force: bool = False, timeout: float | None = None, blocks: bool = False) -> Drafted:
     """Draft the cases of a notebook (.ipynb, or its `In [n]:` text export) into out (default
     cases/<its name>/). Nothing in the notebook runs. Raises NotebookError when the file
     cannot be read as a tutorial at all, when reading it outlasts the time limit (timeout
     seconds; default check's, $AUTOGRAD_LAB_TIMEOUT), or when a file it would write is there
     already and not force (an earlier draft, perhaps edited since; another notebook's whose
     name makes the same file names); whatever else cannot be drafted is a Note. Never writes
-    through a link: with force, a link in the way is replaced, not followed."""
+    through a link: with force, a link in the way is replaced, not followed.
+
+    blocks: a hand-written backward pass is written as the notebook's own lines (`backward:
+    |`, each with its cell and line beside it) where the case, read by the one translator of
+    blocks, loads and gives the same entries; else as a mapping, as without it."""
     try:
         with deadline(timeout):
             parsed = read(notebook)
@@ -93,7 +98,8 @@ def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = Tr
         extra = ("Also said while drafting (not at an entry of a case): " + "; ".join(elsewhere),
                  ) if not done.files and elsewhere else ()
         try:
-            path = _write.write(one, folder, str(notebook), extra, force)
+            path = _write.write(one, folder, str(notebook), extra, force,
+                                block=blocks and _as_block(one, notebook))
         except OSError as exc:
             raise NotebookError(f"{folder / _write.file_name(one)}: cannot write the draft "
                                 f"({exc.strerror or exc})") from None
@@ -128,6 +134,23 @@ def _refuse_overwriting(folder: Path, names: list[str], force: bool) -> None:
     folders = [p for p in there if p.is_dir() and not p.is_symlink()]
     if folders:
         raise NotebookError(f"{folders[0]} is a folder where the draft writes a file")
+
+
+def _as_block(one, notebook) -> bool:
+    """Whether the backward pass can be the notebook's own lines (backward: |): the case
+    written so (in a folder of its own, never the draft's) is read by the same translator as
+    every case, and must load and give the same entries as the mapping."""
+    if not one.backward_block or one.to_write:
+        return False
+    with tempfile.TemporaryDirectory() as folder:
+        trial = Path(folder) / _write.file_name(one)
+        trial.write_text(_write.text(one, str(notebook), block=True), encoding="utf-8")
+        try:
+            case = load_case(trial)
+        except Exception:   # CaseError, or the loader's bug: the mapping, judged as ever
+            return False
+    checked = {name for name, entry in getattr(case, "backward", {}).items() if entry.checked}
+    return checked == {entry.key for entry in one.backward}
 
 
 def _refused(written: Written) -> Note | None:

@@ -50,6 +50,9 @@ class Draft:
     chain_rule: list[Entry] = field(default_factory=list)
     gradient: list[Entry] = field(default_factory=list)
     backward: list[Entry] = field(default_factory=list)
+    # the notebook's own statements of those entries (their Wheres), written as a block
+    # where the case reads them so
+    backward_block: list = field(default_factory=list)
     expect: list[Entry] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
     steps: list[StepOut] = field(default_factory=list)

@@ -35,7 +35,7 @@ ORIGIN = re.compile(r"^((?:In \[[^\]]*\]|cell \d+), line \d+)")
 
 
 def write(draft: Draft, folder: Path, notebook: str, extra: tuple[str, ...] = (),
-          force: bool = False) -> Path:
+          force: bool = False, block: bool = False) -> Path:
     """The draft written as a new file, never through a link (O_NOFOLLOW, O_EXCL): with
     force, what is in the way (a file, a link) is removed first, not written through."""
     path = Path(folder) / file_name(draft)
@@ -43,7 +43,7 @@ def write(draft: Draft, folder: Path, notebook: str, extra: tuple[str, ...] = ()
         path.unlink()
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     with os.fdopen(os.open(path, flags, 0o666), "w", encoding="utf-8") as f:
-        f.write(text(draft, notebook, extra))
+        f.write(text(draft, notebook, extra, block))
     return path
 
 
@@ -60,7 +60,9 @@ def origins(written: str) -> dict[int, str]:
     return out
 
 
-def text(draft: Draft, notebook: str, extra: tuple[str, ...] = ()) -> str:
+def text(draft: Draft, notebook: str, extra: tuple[str, ...] = (), block: bool = False) -> str:
+    """The case as YAML; block: its backward pass as the notebook's own lines (backward: |),
+    each with the cell and line it came from as a Python comment."""
     lines = _header(draft, notebook, extra)
     lines += [f"name: {draft.name}", f"title: {scalar(one_line(draft.title, 200))}",
               f"source: {scalar(one_line(draft.source, 300))}", f"dtype: {draft.dtype}"]
@@ -74,7 +76,8 @@ def text(draft: Draft, notebook: str, extra: tuple[str, ...] = ()) -> str:
             lines.append(_line(draft.upstream, 0))
         lines += _mapping("chain_rule", draft.chain_rule)
         lines += _mapping("gradient", draft.gradient)
-        lines += _mapping("backward", draft.backward)
+        lines += _block("backward", draft.backward_block) if block else \
+            _mapping("backward", draft.backward)
         lines += _mapping("expect", draft.expect)
         if draft.points:
             lines.append("points:")
@@ -105,6 +108,17 @@ def _mapping(key: str, entries: list[Entry], indent: int = 0) -> list[str]:
         return []
     pad = "  " * indent
     return [f"{pad}{key}:"] + [_line(e, indent + 1) for e in entries]
+
+
+def _block(key: str, wheres: list) -> list[str]:
+    """A block of the notebook's statements, verbatim, each with its origin beside it."""
+    if not wheres:
+        return []
+    out = [f"{key}: |"]
+    for where in wheres:
+        code = where.code.strip()
+        out.append(_commented("  " + code, f"{where}") if "#" not in code else "  " + code)
+    return out
 
 
 def _line(entry: Entry, indent: int) -> str:
