@@ -115,6 +115,11 @@ class Reader:
         except (RecursionError, MemoryError, ValueError):
             raise CaseError("the block is too long or deep to parse", self.file, self.line0,
                             self.column0) from None
+        written = [s for s in ast.walk(module) if isinstance(s, (ast.Assign, ast.AugAssign))]
+        if len(written) > MAX_STATEMENTS:   # said at once, before any is read
+            raise self.error(written[MAX_STATEMENTS], f"the block runs more than "
+                             f"{MAX_STATEMENTS:,} statements (loops unrolled); check a smaller "
+                             "part, or fewer loop steps")
         yield from self._statements(module.body, 0)
         self._finish()
 

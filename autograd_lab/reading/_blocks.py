@@ -2,10 +2,12 @@
 into the same nodes and backward entries a mapping gives, each at its own line."""
 from __future__ import annotations
 
+import math
+
 from ..case import Adjoint, Assignment, Kind, Node, Reader, bind
 from . import _bounds
 from ._names import check_name
-from ._tensors import Resolver, squeezed
+from ._tensors import MAX_VALUES, Resolver, squeezed
 from ._yaml import Source
 
 
@@ -102,6 +104,11 @@ def backward_entries(r: Resolver, where: Source, output: str) -> tuple[dict, lis
 
     if not done:
         raise where.error("the backward block assigns no name", ("backward",))
+    held = sum(math.prod(kind.shape) for _, kind in done)
+    if held > MAX_VALUES // 4:    # every statement's value is held while the block runs
+        raise where.error(f"the backward block holds {held:,} values (a value a statement, "
+                          f"its loops unrolled); at most {MAX_VALUES // 4:,} fit in memory",
+                          ("backward",))
     final = {a.name for a, _ in done if a.final}
     for key in gradients:
         if key not in final:
