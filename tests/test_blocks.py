@@ -174,3 +174,28 @@ backward: |
     with pytest.raises(CaseError) as caught:
         _case(tmp_path, text)
     assert "the backward block holds 12,000,000,000 values" in caught.value.message
+
+
+def test_draws_from_one_generator_are_the_notebook_s(tmp_path):
+    import numpy as np
+    import torch
+    case = _case(tmp_path, MAKEMORE)
+    g = torch.Generator().manual_seed(2147483647)
+    c = torch.randn((27, 10), generator=g)
+    torch.randn((30, 64), generator=g)
+    b1 = torch.randn(64, generator=g) * 0.1
+    assert np.array_equal(case.inputs["C"].value, c.numpy())
+    assert np.array_equal(case.inputs["b1"].value, b1.numpy())
+    bngain = case.inputs["bngain"].value
+    assert 0.5 < bngain.mean() < 1.5          # randn(...)*0.1 + 1.0: the shift applied
+
+
+def test_a_generator_gives_one_seed(tmp_path):
+    text = MAKEMORE.replace(
+        "b1: {value: {randn: [n_hidden], generator: g, seed: 2147483647,",
+        "b1: {value: {randn: [n_hidden], generator: g, seed: 5,")
+    with pytest.raises(CaseError) as caught:
+        _case(tmp_path, text)
+    assert "generator g is seeded 2147483647 above; every draw from it gives that seed, not 5" \
+        in caught.value.message
+    assert caught.value.line == _line(text, "  b1:")

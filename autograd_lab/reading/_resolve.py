@@ -25,7 +25,9 @@ def resolve(model: CaseModel, where: Source, default_name: str,
     where.declared = {*map(str, model.inputs), *map(str, _mapping(model.forward)),
                       *map(str, model.dims)}
     dims = dims_of(model, where) if dims is None else dims
-    inputs = {name: input_of(name, spec, where, dims) for name, spec in model.inputs.items()}
+    generators: dict = {}     # a notebook's g, drawn from in the order the inputs are written
+    inputs = {name: input_of(name, spec, where, dims, generators)
+              for name, spec in model.inputs.items()}
     trees = {name: stacked(text, ("forward", name), where)
              for name, text in _mapping(model.forward).items()}
     _unwritten(model, where)

@@ -51,12 +51,17 @@ class Randn(_Model):
                                           "generator, as a tutorial draws it")
     seed: int = 0
     scale: Number = Field(1.0, description="multiplies the draw (in float32, as torch does)")
+    shift: Number = Field(0.0, description="added after scale: randn(...)*0.1 + 1.0")
+    generator: str | None = Field(
+        None, description="a generator's name (g): the inputs naming it are drawn one after "
+                          "another from one generator seeded with seed, in the order written")
 
 
 class Randint(_Model):
     randint: tuple[Size, Size] = Field(description="[lo, hi): torch.randint's range")
     shape: list[Size]
     seed: int = 0
+    generator: str | None = Field(None, description="a generator's name, as for randn")
 
 
 Generated = Linspace | Uniform | Randn | Randint

@@ -20,7 +20,8 @@ INT64 = 2**63              # an int64 lies in [-INT64, INT64)
 MAX_DIMS = MAX_RANK        # dimensions of a value, as of any part of an expression
 
 
-def input_of(name: str, spec, where: Source, dims: dict | None = None) -> Input:
+def input_of(name: str, spec, where: Source, dims: dict | None = None,
+             generators: dict | None = None) -> Input:
     check_name(name, ("inputs", name), where)
     grad = getattr(spec, "grad", False)
     value = spec.value if hasattr(spec, "value") else spec
@@ -29,13 +30,16 @@ def input_of(name: str, spec, where: Source, dims: dict | None = None) -> Input:
     if integer and grad:
         raise where.error(f"{name} is an integer input (labels, indices): it is never "
                           "differentiated, so it cannot have grad: true", ("inputs", name))
-    values = array(value, path, where, dims or {})
+    values = array(value, path, where, dims or {}, generators)
     if integer:
         values = integers(values, path, where, value)
     return Input(name, values, grad, integer)
 
 
-def array(value, path: tuple, where: Source, dims: dict | None = None) -> np.ndarray:
+def array(value, path: tuple, where: Source, dims: dict | None = None,
+          generators: dict | None = None) -> np.ndarray:
+    """A value as written or generated; generators: the case's named generators so far
+    (g -> (its seed, the generator)), each drawn from in the order the inputs are read."""
     dims = dims or {}
     if isinstance(value, Linspace):
         lo, hi, n = value.linspace
@@ -47,17 +51,23 @@ def array(value, path: tuple, where: Source, dims: dict | None = None) -> np.nda
         check_range(*value.uniform, path + ("uniform",), where)
         return np.random.default_rng(value.seed).uniform(*value.uniform, size=shape)
     if isinstance(value, Randn):
-        return randn(value, path, where, dims)
+        return randn(value, path, where, dims, generators)
     if isinstance(value, Randint):
-        return randint(value, path, where, dims)
+        return randint(value, path, where, dims, generators)
     return numbers(value, path, where)
 
 
-def randn(value: Randn, path: tuple, where: Source, dims: dict) -> np.ndarray:
-    """torch.randn(shape, generator=torch.Generator().manual_seed(seed)) * scale: torch's
-    float32 draw, the numbers a tutorial with that seed gets, scaled in float32 as it does."""
+def randn(value: Randn, path: tuple, where: Source, dims: dict,
+          generators: dict | None = None) -> np.ndarray:
+    """torch.randn(shape, generator=torch.Generator().manual_seed(seed)) * scale + shift:
+    torch's float32 draw, the numbers a tutorial with that seed gets, scaled and shifted in
+    float32 as it does (each written operation rounded once, as in the notebook)."""
     shape = shape_of(value.randn, path + ("randn",), where, dims)
-    drawn = torch.randn(shape, generator=_generator(value.seed, path, where)) * value.scale
+    drawn = torch.randn(shape, generator=_drawing(value, path, where, generators))
+    if value.scale != 1.0:
+        drawn = drawn * value.scale
+    if value.shift != 0.0:
+        drawn = drawn + value.shift
     overflowed = int((~torch.isfinite(drawn)).sum())
     if overflowed:   # a float32 draw times 1e300 is inf: no gradient can be checked there
         raise where.error(f"randn times scale {value.scale:g} overflows float32 in "
@@ -66,7 +76,8 @@ def randn(value: Randn, path: tuple, where: Source, dims: dict) -> np.ndarray:
     return drawn.numpy().astype(np.float64)
 
 
-def randint(value: Randint, path: tuple, where: Source, dims: dict) -> np.ndarray:
+def randint(value: Randint, path: tuple, where: Source, dims: dict,
+            generators: dict | None = None) -> np.ndarray:
     lo, hi = (size(entry, path + ("randint", i), where, dims, least=None)
               for i, entry in enumerate(value.randint))
     if not lo < hi:
@@ -76,7 +87,23 @@ def randint(value: Randint, path: tuple, where: Source, dims: dict) -> np.ndarra
         raise where.error("randint: lo and hi must lie within int64's range, -2**63 to "
                           "2**63 - 1", path + ("randint",))
     shape = shape_of(value.shape, path + ("shape",), where, dims)
-    return torch.randint(lo, hi, shape, generator=_generator(value.seed, path, where)).numpy()
+    return torch.randint(lo, hi, shape,
+                         generator=_drawing(value, path, where, generators)).numpy()
+
+
+def _drawing(value, path: tuple, where: Source, generators: dict | None) -> torch.Generator:
+    """A fresh generator seeded with seed, or the named one the inputs above drew from (a
+    notebook's g = torch.Generator().manual_seed(s), then C, W1, ... from g)."""
+    name = value.generator
+    if name is None or generators is None:
+        return _generator(value.seed, path, where)
+    if name not in generators:
+        generators[name] = (value.seed, _generator(value.seed, path, where))
+    seed, generator = generators[name]
+    if seed != value.seed:
+        raise where.error(f"generator {name} is seeded {seed} above; every draw from it "
+                          f"gives that seed, not {value.seed}", path + ("seed",))
+    return generator
 
 
 def _generator(seed: int, path: tuple, where: Source) -> torch.Generator:
