@@ -115,8 +115,8 @@ class Resolver:
 
     def known(self, tree: Expr, names: set, path: tuple, text: str, order=("",), at=""):
         for used in sorted(tree.names() - names - set(self.dims)):
-            raise unknown_name(used, at, list(order), sorted(names), self.where, path, tree,
-                               text)
+            shown = sorted(n for n in names if "#" not in n)   # a block's versions unsaid
+            raise unknown_name(used, at, list(order), shown, self.where, path, tree, text)
 
     def nodes(self, trees: dict) -> dict[str, Node]:
         nodes: dict[str, Node] = {}
