@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from autograd_lab.check._tensor import check_tensor
 from autograd_lab.errors import CaseError
@@ -199,3 +201,26 @@ def test_a_generator_gives_one_seed(tmp_path):
     assert "generator g is seeded 2147483647 above; every draw from it gives that seed, not 5" \
         in caught.value.message
     assert caught.value.line == _line(text, "  b1:")
+
+
+_PIECES = ["dx = z * w", "dx += 1", "dx[0] = 2", "dx[z > 0] = 0", "dw = dx * x", "  ",
+           "for i in range(2):", "for i in range(n):", "    dx[i] += z[i]", "dz = (z > 0)",
+           "ix = 1", "dx[ix] -= 1", "# a comment", "dx = np.dot(x, w)", "dx = x[:, None]",
+           "dx = dx.reshape(3)", "dx /= len(x)", "N, = x.shape", "print(dx)", "dx.zero_()",
+           "dx = (", "dx = x[[0, 2]]", "x.grad = w", "dq = 1", "while 1:", "if x:", "dx =",
+           "dx = np.zeros_like(x)", "dx[5] = 1", "dx[w[0:2] > 0] = 1", "dx = x.shape[7]"]
+
+
+@given(st.lists(st.sampled_from(_PIECES) | st.text(
+    st.characters(min_codepoint=32, max_codepoint=126), max_size=12), max_size=8))
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_block_loads_or_is_one_located_line(tmp_path, lines):
+    body = "".join(f"  {line}\n" for line in lines if "\n" not in line and "\r" not in line)
+    text = SMALL + body
+    try:
+        _case(tmp_path, text)
+    except CaseError as exc:
+        assert exc.file.endswith("case.yaml")
+        assert "\n" not in exc.message
+        assert exc.line is None or 1 <= exc.line <= text.count("\n") + 1
