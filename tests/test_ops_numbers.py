@@ -51,6 +51,14 @@ def _float(v):
     return _t(v).double()
 
 
+def _numpy_dot(a, b):
+    """numpy's dot, which the table's dot is: a number times a tensor, the inner product of
+    vectors, else the matrix product."""
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    return torch.dot(a, b) if a.ndim == b.ndim == 1 else torch.matmul(a, b)
+
+
 # name -> (the text with slots {a} {b} {c}, what each slot may be, torch's value)
 FLOATS = ("x",)
 UNARY = {name: (f"{name}({{a}})", [FLOATS], getattr(torch, name)) for name in
@@ -78,7 +86,7 @@ TEMPLATES: dict = {
     "softmax": ("softmax({a}, 0)", [FLOATS], lambda a: F.softmax(_float(a), 0)),
     "log_softmax": ("log_softmax({a}, 0)", [FLOATS], lambda a: F.log_softmax(_float(a), 0)),
     "matmul": ("matmul({a}, {b})", [FLOATS, FLOATS], torch.matmul),
-    "dot": ("dot({a}, {b})", [FLOATS, FLOATS], torch.dot),
+    "dot": ("dot({a}, {b})", [FLOATS, FLOATS], lambda a, b: _numpy_dot(_float(a), _float(b))),
     "transpose": ("transpose({a}, 0, 0)", [FLOATS], lambda a: torch.transpose(a, 0, 0)),
     "view": ("view({a}, -1)", [FLOATS], lambda a: a.view(-1)),
     "reshape": ("reshape({a}, -1)", [FLOATS], lambda a: a.reshape(-1)),
@@ -92,10 +100,25 @@ TEMPLATES: dict = {
     "binary_cross_entropy_with_logits": ("binary_cross_entropy_with_logits({a}, {b})",
                                          [FLOATS, ("p",)], F.binary_cross_entropy_with_logits),
     "mse_loss": ("mse_loss({a}, {b})", [FLOATS, FLOATS], F.mse_loss),
+    # numpy's spellings, and comparisons (a mask: never differentiated, so dy is refused)
+    **{op: (f"{{a}} {op} {{b}}", [FLOATS, FLOATS], lambda a, b, op=op: {
+        "<": torch.lt, "<=": torch.le, ">": torch.gt, ">=": torch.ge, "==": torch.eq,
+        "!=": torch.ne}[op](_float(a), _float(b))) for op in ("<", "<=", ">", ">=", "==", "!=")},
+    "square": ("square({a})", [FLOATS], lambda a: torch.square(_float(a))),
+    "maximum": ("maximum({a}, {b})", [FLOATS, FLOATS],
+                lambda a, b: torch.maximum(_float(a), _float(b))),
+    "minimum": ("minimum({a}, {b})", [FLOATS, FLOATS],
+                lambda a, b: torch.minimum(_float(a), _float(b))),
+    "where": ("where({a} > 0, {b}, {c})", [FLOATS, FLOATS, FLOATS],
+              lambda a, b, c: torch.where(_float(a) > 0, _float(b), _float(c))),
+    "outer": ("outer({a}, {b})", [FLOATS, FLOATS],
+              lambda a, b: torch.outer(_float(a).reshape(-1), _float(b).reshape(-1))),
+    "zeros": ("zeros({a})", [("size",)], lambda a: torch.zeros(int(a), dtype=torch.float64)),
+    "ones": ("ones({a})", [("size",)], lambda a: torch.ones(int(a), dtype=torch.float64)),
 }
 # a number a slot may hold instead of its tensor: as written, and its value
 NUMBERS = {"x": ["0", "2", "-1", "0.5", "-2.5", "1.0"], "X": ["1.5", "0"],
-           "p": ["0.25", "0.75", "1"], "t": ["1", "0"]}
+           "p": ["0.25", "0.75", "1"], "t": ["1", "0"], "size": ["3", "2", "0", "-1"]}
 LOCATED = re.compile(r"case\.yaml:\d+(:\d+)?: ")
 
 

@@ -86,6 +86,13 @@ def dot(a: Shape, b: Shape) -> Shape:
     return matmul(a, b)
 
 
+def sized(size: tuple) -> Shape:
+    """np.zeros(shape), np.ones(shape): positive sizes."""
+    if not size or any(n < 1 for n in size):
+        raise ShapeError(f"a shape takes positive sizes, not {size}")
+    return tuple(size)
+
+
 def outer(a: Shape, b: Shape) -> Shape:
     """np.outer: every element of a times every element of b (each flattened)."""
     return (math.prod(a), math.prod(b))
