@@ -44,11 +44,14 @@ def forward_nodes(r: Resolver, where: Source) -> tuple[dict[str, Node], list[str
                               f"{_bounds.MAX_NAMES} together can be checked in time", path)
     if not done:
         raise where.error("the forward block assigns no name", ("forward",))
-    for provisional, _, _ in done:
+    parts = {}
+    for provisional, a, _ in done:
         r.kinds.pop(provisional, None)
+        parts[a.key] = r.parts.pop(provisional, 0)
     nodes: dict[str, Node] = {}
     for _, a, kind in done:          # the last version of each name now carries the name
         r.kinds[a.key] = kind
+        r.parts[a.key] = parts[a.key]
         _place(where, "forward", a)
         nodes[a.key] = Node(a.key, bind(a.expr, r.dims), a.text, kind.shape)
     return nodes, reader.block.notes
