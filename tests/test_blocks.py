@@ -90,6 +90,15 @@ def test_numpy_without_a_transpose_names_the_entry_and_both_shapes(tmp_path):
     assert caught.value.line == _line(text, "dW1 = np.dot(X, dh1)")
 
 
+def test_numpy_with_a_transposed_entry_fails_naming_both_shapes(tmp_path):
+    text = NUMPY.replace("dW2 = np.dot(h1.T, dscores)", "dW2 = np.dot(dscores.T, h1)")
+    result = check_tensor(_case(tmp_path, text))
+    assert result.status == "failed"
+    own = next(p for p in result.problems if "backward dW2:" in p)
+    assert "has shape (3, 10) where autograd's gradient has shape (10, 3): a transpose?" in own
+    assert own.line == _line(text, "dW2 = np.dot(dscores.T, h1)")
+
+
 def test_a_forward_block_s_versions_are_nodes_of_their_own(tmp_path):
     case = _case(tmp_path, NUMPY)
     assert [n for n in case.nodes if n.startswith("scores")] == ["scores#1", "scores"]

@@ -235,7 +235,8 @@ def _at(case: Case, point: int, domain: list, sympy: bool) -> At:
         at.hand64 = adjoints(case, torch64.values, "float64")
         at.hand = at.hand64 if same else adjoints(case, at.torch.values, case.dtype)
     by_target = {e.target: n for n, e in case.backward.items() if e.checked}
-    at.manual = {p: at.hand64[by_target[p]] for p in case.params if p in by_target}
+    at.manual = {p: at.hand64[by_target[p]] for p in case.params
+                 if by_target.get(p) in at.hand64}   # an entry of the wrong shape: no value
     if case.edges:
         at.manual = {**tensor_chain(case, torch64.values), **at.manual}
     if case.gradient:

@@ -128,11 +128,13 @@ def backward_entries(r: Resolver, where: Source, output: str) -> tuple[dict, lis
         if target is not None and r.kinds[target].integer:
             raise where.error(f"backward {a.name}: {target} holds integers, which have no "
                               "gradient", path)
-        if target is not None:
+        misshapen: tuple = ("", ())
+        if target is not None:     # a wrong shape is a wrong entry (FAIL), as in a mapping
             want = r.kinds[target].shape
             if kind.shape != want and squeezed(kind.shape) != squeezed(want):
-                raise where.error(f"backward {a.name}: its value has shape {kind.shape}, but "
-                                  f"{target} has shape {want}", path)
+                hint = ": a transpose?" if len(want) == 2 and kind.shape == want[::-1] else ""
+                misshapen = (f"has shape {kind.shape} where autograd's gradient has shape "
+                             f"{want}{hint}", (a.line, a.column))
         tree = bind(a.expr, r.dims)
         uses: set = set()
         for n in tree.names():
@@ -142,7 +144,7 @@ def backward_entries(r: Resolver, where: Source, output: str) -> tuple[dict, lis
                 uses |= deps.get(n, set())
         deps[a.key] = uses
         entries[a.key] = Adjoint(a.key, target or "", tree, a.text, sorted(uses),
-                                 checked=target is not None,
+                                 *misshapen, checked=target is not None,
                                  pieces=a.pieces if target is not None else ())
     return entries, reader.block.notes
 
