@@ -144,7 +144,8 @@ def backward_entries(r: Resolver, where: Source, output: str) -> tuple[dict, lis
                 uses |= deps.get(n, set())
         deps[a.key] = uses
         entries[a.key] = Adjoint(a.key, target or "", tree, a.text, sorted(uses),
-                                 *misshapen, checked=target is not None,
+                                 misshapen=misshapen[0], misshapen_at=misshapen[1],
+                                 checked=target is not None,
                                  pieces=a.pieces if target is not None else ())
     return entries, reader.block.notes
 
