@@ -517,3 +517,51 @@ def test_checking_micrograds_engine_counts_as_the_reading_does(tmp_path):
     assert (count["found"], count["checked"]) == (6, 5)
     assert [(u["line"], u["reason"]) for u in count["unchecked"]] == [
         (41, "conditional expressions are not allowed")]
+
+
+def line_in(file: str, needle: str) -> int:
+    lines = (SOURCES / file).read_text().splitlines()
+    return next(i for i, line in enumerate(lines, 1) if needle in line)
+
+
+def trial(name: str):
+    """The case of one Function in functions_trial.py, checked."""
+    read = cases_from_source((SOURCES / "functions_trial.py").read_text(), "trial.py")
+    return check_file(next(c for c in read.cases if c.name == f"{name}-backward"))
+
+
+def test_a_function_summing_its_input_is_checked_without_an_internal_error():
+    result = trial("Total")
+    assert (result.status, result.problems) == ("passed", [])
+
+
+def test_finite_differences_of_a_forward_returning_its_input_agree():
+    result = trial("Same")
+    assert result.status == "passed"
+    assert not any("finite difference" in n for n in result.notes), result.notes
+
+
+def test_a_backward_returning_none_says_zero_and_fails_where_forward_moves():
+    result = trial("Detach")
+    assert result.status == "failed"
+    assert result.problems[0].startswith("gradient a: manual gives 0 where SymPy gives ")
+    assert result.problems[0].line == line_in("functions_trial.py", "return None")
+
+
+def test_a_backward_not_linear_in_its_upstream_gradient_fails_as_a_vector_jacobian_product():
+    result = trial("Logistic")
+    assert result.status == "failed"
+    assert result.problems[0].startswith("gradient a: manual gives ")
+    assert "g=" in result.problems[0]      # the upstream gradient is a point's coordinate
+    assert result.problems[0].line == line_in("functions_trial.py", "grad_a = s + (1 - s)")
+    text = (SOURCES / "functions_trial.py").read_text()
+    for rule, status in [("s * (1 - s) * g * g", "failed"),     # right only where g = 1
+                         ("g * s - g * s * s", "passed")]:       # right, not as local * g
+        read = cases_from_source(text.replace("s + (1 - s) * g", rule), "trial.py")
+        case = next(c for c in read.cases if c.name == "Logistic-backward")
+        assert check_file(case).status == status, rule
+
+
+def test_print_logging_and_pass_in_a_function_are_read_past_and_saved_variables_unpacked():
+    result = trial("Chatty")
+    assert (result.status, result.problems) == ("passed", [])

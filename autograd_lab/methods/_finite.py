@@ -86,7 +86,8 @@ def project(grad: np.ndarray, u: Direction | None) -> np.ndarray:
 
 def _central(case: Case, env: dict, param: str, u: Direction | None, seen) -> torch.Tensor:
     def output():
-        return (forward(case, env, seen)[case.output],)
+        # a copy: an output that is the input itself (`return input`) would move back with it
+        return (forward(case, env, seen)[case.output].clone(),)
 
     if u is not None and u.index is not None:
         return _moved(env[param], torch.from_numpy(u.index), torch.from_numpy(EPS * u.weights),

@@ -26,8 +26,10 @@ class Reduction:
     shape: tuple      # the shape of arg's value, () for a scalar
 
     def reduce(self, v: np.ndarray, batch_shape: tuple) -> np.ndarray:
-        v = np.broadcast_to(v, batch_shape if self.shape else v.shape)
-        total = v.sum(axis=tuple(range(1, v.ndim)), keepdims=True) if self.shape else v
+        if not self.shape:     # the sum of a scalar is itself (exact values are mpf, no shape)
+            return v
+        v = np.broadcast_to(v, batch_shape)
+        total = v.sum(axis=tuple(range(1, v.ndim)), keepdims=True)
         return total / self.count if self.kind == "mean" else total
 
     @property

@@ -46,6 +46,8 @@ from ._python import (
 GRADIENT_NAME = re.compile(r"grad|deriv|^d[a-z]\w?_?d[a-z]\w?$", re.IGNORECASE)
 # what turns a leaf tensor into its number, at the point it holds (x.item() is x)
 _AS_NUMBER = {"item", "data", "detach", "numpy", "tolist", "clone"}
+# what backward reads forward's saved tensors from (saved_variables: older torch's name)
+_SAVED = {"ctx.saved_tensors", "ctx.saved_variables"}
 
 
 def is_autograd_function(cls: ast.ClassDef) -> bool:
@@ -95,26 +97,40 @@ class _Function:
         if setup is not None:
             self._setup(setup, params)
         names, grads = self._backward(self.methods["backward"], params)
-        gradient, marks = {}, {(): at(self.cls, self.line), ("inputs",): at(forward, self.line)}
-        for param, grad in zip(params, grads):
-            if isinstance(grad, ast.Constant) and grad.value is None:
-                continue
-            local = coefficient(grad, {self.upstream})
-            if local is None:
-                raise _Unread(grad, f"the gradient of {param} is not a multiple of "
-                                    f"{self.upstream} (the local derivative times it)")
-            gradient[param] = text(local, names)
-            marks[("gradient", param)] = at(grad, self.line)
+        # `return None` for an input says its gradient is zero: compared as zero, never skipped
+        grads = [ast.Constant(0, lineno=g.lineno, col_offset=g.col_offset)
+                 if isinstance(g, ast.Constant) and g.value is None else g for g in grads]
+        locals_ = [coefficient(g, {self.upstream}) for g in grads]
+        tensors = point is not None and any(isinstance(v, list) for v in point.values())
+        vjp = any(c is None for c in locals_)
+        if vjp and (tensors or self.upstream in params or self.upstream in self.nodes):
+            grad = grads[[c is None for c in locals_].index(True)]
+            raise _Unread(grad, f"the gradient is not a multiple of {self.upstream} (the "
+                                "local derivative times it), and tensor inputs give no "
+                                "point for it")
+        marks = {(): at(self.cls, self.line), ("inputs",): at(forward, self.line)}
+        marks |= {("gradient", p): at(g, self.line) for p, g in zip(params, grads)}
         marks |= {("forward", n): p for n, p in self.places.items()}
+        inputs = {p: {"value": (point or {}).get(p, 1.0), "grad": True} for p in params}
+        forward_nodes = {n: text(e) for n, e in self.nodes.items()}
+        if vjp:
+            # backward(x, g) is the vector-Jacobian product: g * d out/dx, with g a number
+            # of its own (sampled like the inputs), whatever form backward writes it in
+            g = self.upstream
+            inputs[g] = {"value": 1.0, "grad": False}
+            forward_nodes["vjp"] = f"{g} * out"
+            marks[("forward", "vjp")] = at(self.methods["backward"], self.line)
+            gradient = {p: text(grad, names) for p, grad in zip(params, grads)}
+        else:
+            gradient = {p: text(c, names) for p, c in zip(params, locals_)}  # type: ignore
         data = {
             "name": case_name(self.cls.name, "backward"),
             "title": f"{self.cls.name}.backward is the derivative of {self.cls.name}.forward",
-            "inputs": {p: {"value": (point or {}).get(p, 1.0), "grad": True} for p in params},
-            "forward": {n: text(e) for n, e in self.nodes.items()},
-            "output": "out", "gradient": gradient}
+            "inputs": inputs, "forward": forward_nodes,
+            "output": "vjp" if vjp else "out", "gradient": gradient}
         if point is None:
-            data["sample"] = sampled(params)
-        elif any(isinstance(v, list) for v in point.values()):
+            data["sample"] = sampled([*params, self.upstream] if vjp else params)
+        elif tensors:
             data["upstream"] = "ones_like(out)"   # backward's grad_output: ones, as .sum() gives
         return Found(data, marks, derivatives=len(gradient))
 
@@ -174,7 +190,7 @@ class _Function:
                                         f"{len(params)} inputs")
                 return names, grads
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
-                    and dotted_name(stmt.value) == "ctx.saved_tensors":
+                    and dotted_name(stmt.value) in _SAVED:
                 for name, saved in zip(_unpacked(stmt.targets[0]), self.saved):
                     names[name] = self._saved_name(saved, stmt)
                 continue
@@ -200,8 +216,20 @@ class _Function:
 
 
 def _body(func: ast.FunctionDef) -> list[ast.stmt]:
-    return [s for s in func.body if not (isinstance(s, ast.Expr) and isinstance(
-        s.value, ast.Constant)) and not isinstance(s, ast.Pass)]
+    """The statements that compute: a docstring, `pass` and a call to print or a logger
+    (`print(...)`, `logging.info(...)`, `logger.debug(...)`) change no value."""
+    return [s for s in func.body if not (isinstance(s, ast.Expr) and (isinstance(
+        s.value, ast.Constant) or _says(s.value))) and not isinstance(s, ast.Pass)]
+
+
+def _says(value: ast.expr) -> bool:
+    if not isinstance(value, ast.Call):
+        return False
+    name = dotted_name(value.func)
+    return name == "print" or name.split(".")[0] in _LOGGERS
+
+
+_LOGGERS = {"logging", "logger", "log", "LOGGER"}
 
 
 def _assigned(stmt: ast.stmt) -> str | None:
@@ -218,7 +246,7 @@ def _unpacked(target: ast.expr) -> list[str]:
 
 
 def _saved_index(value: ast.expr) -> int | None:
-    if isinstance(value, ast.Subscript) and dotted_name(value.value) == "ctx.saved_tensors" \
+    if isinstance(value, ast.Subscript) and dotted_name(value.value) in _SAVED \
             and isinstance(value.slice, ast.Constant) and isinstance(value.slice.value, int):
         return value.slice.value
     return None
