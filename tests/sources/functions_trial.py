@@ -1,5 +1,6 @@
 # Custom autograd Functions as tutorials write them, right and wrong, written for the tests
 # (after the shapes of mistakes an outside trial found). Read as text, never run.
+# ruff: noqa: RUF059, PIE790  (an unused unpack and a `pass`, as tutorials write them)
 import logging
 
 import torch
