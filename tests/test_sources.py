@@ -122,12 +122,12 @@ def test_a_gradient_function_called_at_the_wrong_point_fails_naming_the_call(cal
     assert statuses(read) == {"analytical_gradient-line18": status}
     result = check_file(read.cases[0])
     if status == "failed":
-        assert result.problems == ["gradient x: manual gives 61 where SymPy gives 326 at the "
-                                   "base point (x=2): off by 265, more than float64's "
-                                   "tolerance (rtol 1e-07, atol 1e-07)"]
+        # the call is what is wrong: said first, before the numbers of the formula
+        assert result.problems == ["analytical_gradient is called at x = 1.0 where autograd "
+                                   "ran at x = 2: gradient x: manual gives 61 where SymPy "
+                                   "gives 326 at the base point (x=2): off by 265, more than "
+                                   "float64's tolerance (rtol 1e-07, atol 1e-07)"]
         assert (result.problems[0].line, result.problems[0].column) == (18, 20)
-        assert result.notes[-1] == ("analytical_gradient is called with x = 1.0, where "
-                                    "autograd ran at x = 2")
 
 
 def test_what_cannot_be_read_is_counted_unchecked_with_its_line_and_reason():
@@ -391,7 +391,9 @@ def test_check_a_lecture_with_tanhs_rule_wrong_fails_naming_the_rule_and_its_cel
                          "self.grad += (1 - t) * out.grad")
     ran, results = check_tutorial(wrong, tmp_path)
     assert ran.exit_code == 1, ran.output
-    assert [n for n, r in results.items() if r["status"] != "passed"] == ["Value-tanh"]
+    assert [n for n, r in results.items() if r["status"] != "passed"] == [
+        "Value-tanh", wrong.name]    # a lecture with a wrong rule has not passed
+    assert results[wrong.name]["problems"] == ["1 of its cases failed: Value-tanh"]
     [problem] = results["Value-tanh"]["problems"]
     assert problem.startswith(f"{wrong} {cell_line(wrong, 'self.grad += (1 - t) * out.grad')}: "
                               "gradient self: manual gives ")
@@ -441,9 +443,9 @@ def test_a_gradient_function_called_at_the_wrong_point_fails_once(tmp_path, lab,
     wrong = copy_changed(lab, tmp_path, old, new) if old else lab
     ran, results = check_tutorial(wrong, tmp_path)
     assert ran.exit_code == 1, ran.output
-    assert [n for n, r in results.items() if r["status"] == "failed"] == [failing]
-    assert results[failing]["problems"][0].startswith(
-        f"{wrong} line {line}: gradient x: manual gives 61 where SymPy gives 326")
+    assert [n for n, r in results.items() if r["status"] == "failed"] == [failing, wrong.name]
+    assert results[failing]["problems"][0].startswith(f"{wrong} line {line}: ")
+    assert "gradient x: manual gives 61 where SymPy gives 326" in results[failing]["problems"][0]
     assert results[wrong.name]["derivatives"] == {"found": 1, "checked": 1, "unchecked": []}
 
 
@@ -454,11 +456,11 @@ def test_pytest_collects_a_tutorials_classes_as_items(pytester):
                  "self.grad += (1 - t) * out.grad")
     result = pytester.runpytest("--autograd-lab", "legendre.py", SECOND.name, "-rA")
     failed = [line.split(" - ")[0] for line in result.outlines if line.startswith("FAILED ")]
-    assert failed == [f"FAILED {SECOND.name}::Value-tanh"]
+    assert failed == [f"FAILED {SECOND.name}::Value-tanh", f"FAILED {SECOND.name}::derivatives"]
     result.stdout.fnmatch_lines([f"{SECOND.name} {cell_line(SECOND, 'self.grad += (1 - t**2)')}"
                                  ": gradient self: manual gives *"])
     assert "PASSED legendre.py::LegendrePolynomial3-backward" in result.outlines
-    result.assert_outcomes(passed=12, failed=1)   # 9 other rules, Legendre's, 2 counts
+    result.assert_outcomes(passed=11, failed=2)   # 9 other rules, Legendre's, 2 counts
 
 
 RELU_AND_CUBE = '''\
@@ -565,3 +567,37 @@ def test_a_backward_not_linear_in_its_upstream_gradient_fails_as_a_vector_jacobi
 def test_print_logging_and_pass_in_a_function_are_read_past_and_saved_variables_unpacked():
     result = trial("Chatty")
     assert (result.status, result.problems) == ("passed", [])
+
+
+def test_a_gradient_not_summed_back_to_its_inputs_shape_fails_naming_both_shapes(
+        tmp_path, monkeypatch):
+    (tmp_path / "functions_trial.py").write_text((SOURCES / "functions_trial.py").read_text())
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import functions_trial
+    at = {"a": [[1.0, 2.0], [3.0, 4.0]], "w": [0.5, -1.0]}
+    wrong = autograd_lab.check_autograd_function(functions_trial.Scale, at=at)
+    assert wrong.status == "failed"
+    assert wrong.problems[0] == ("backward dw: hand-written dout * a has shape (2, 2) where "
+                                 "autograd's gradient has shape (2,)")   # grad_output: dout
+    assert wrong.problems[0].line == line_in("functions_trial.py", "grad_w = g * a")
+    right = autograd_lab.check_autograd_function(functions_trial.ScaleSummed, at=at)
+    assert (right.status, right.problems) == ("passed", [])
+    # a weight the input's shape needs no sum: the same backward is right
+    same = autograd_lab.check_autograd_function(functions_trial.Scale, at=dict(at, w=at["a"]))
+    assert same.status == "passed"
+
+
+def test_checking_a_script_of_functions_counts_each_backward_once_and_fails_the_script(
+        tmp_path):
+    ran, results = check_tutorial(SOURCES / "functions_trial.py", tmp_path)
+    assert ran.exit_code == 1, ran.output
+    assert {n: r["status"] for n, r in results.items()} == {
+        "Same-backward": "passed", "Total-backward": "passed", "Detach-backward": "failed",
+        "Logistic-backward": "failed", "Chatty-backward": "passed", "Scale-backward": "passed",
+        "ScaleSummed-backward": "passed", "functions_trial.py": "failed"}
+    assert results["functions_trial.py"]["problems"] == [
+        "2 of its cases failed: Detach-backward, Logistic-backward"]
+    # `grad_a = ...` then `return grad_a` is one derivative, not two; a statement is counted
+    # once (ScaleSummed returns both of its gradients on one line)
+    assert results["functions_trial.py"]["derivatives"] == {
+        "found": 8, "checked": 8, "unchecked": []}

@@ -137,10 +137,10 @@ def test_check_reads_each_tutorial_and_counts_its_derivatives(checked_course):
         "blitz_autograd_tutorial.py": ("passed", 2, 2),
         "chain_rule_cells.py": ("passed", 1, 1),
         "d2l_autograd.md": ("passed", 1, 1),
-        "lab_polynomial.py": ("passed", 1, 1),
+        "lab_polynomial.py": ("failed", 1, 1),     # its one derivative is wrong
         "myst_gradients.md": ("passed", 1, 1),
         "nothing_to_compare.ipynb": ("unchecked", 0, 0)}
-    assert report["summary"] == {"cases": 12, "passed": 10, "failed": 1, "errors": 0,
+    assert report["summary"] == {"cases": 12, "passed": 9, "failed": 2, "errors": 0,
                                  "unchecked": 1}
     assert "blitz_autograd_tutorial.py  2 of 2 hand-written derivatives checked" in result.output
 
@@ -228,13 +228,13 @@ def test_pytest_collects_the_tutorials_in_place(pytester):
         "course/d2l_autograd.md::d2l_autograd_y_inc3": "PASSED",
         "course/d2l_autograd.md::derivatives": "PASSED",
         "course/lab_polynomial.py::lab_polynomial_y_inc1": "FAILED",
-        "course/lab_polynomial.py::derivatives": "PASSED",
+        "course/lab_polynomial.py::derivatives": "FAILED",
         "course/myst_gradients.md::myst_gradients_y_inc1": "PASSED",
         "course/myst_gradients.md::derivatives": "PASSED",
         "course/nothing_to_compare.ipynb::derivatives": "ERROR"}
     assert result.ret == 1
     assert "2 of 2 hand-written derivatives checked" in result.outlines   # blitz's, shown
-    result.assert_outcomes(passed=10, failed=1, errors=1)
+    result.assert_outcomes(passed=9, failed=2, errors=1)
     result.stdout.fnmatch_lines(["*ERROR at setup of autograd-lab case derivatives*",
                                  "nothing compared: no cell of it makes a case; it computes no "
                                  "derivative by hand*"])

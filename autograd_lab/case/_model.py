@@ -125,6 +125,9 @@ class Case:
     kind: str = "gradient"
     # --- tensors: a case using any of these is checked as tensors, point by point -------
     notes: list[str] = field(default_factory=list)    # worth saying, found when read
+    # param -> why its hand-written gradient differs, said first where it does (a gradient
+    # function called at another point than autograd's: the call is wrong, not the formula)
+    leads: dict[str, str] = field(default_factory=dict)
     tensor: bool = False
     dims: dict[str, int] = field(default_factory=dict)
     backward: dict[str, Adjoint] = field(default_factory=dict)   # d<name> -> Adjoint

@@ -56,8 +56,9 @@ def agree(case: Case, methods: dict, result: CaseResult, quiet: bool, where=None
                 elif m == "manual" and entry_wrong:
                     why = f" (this follows from the wrong backward entry {entry_wrong})"
                     path = ("backward", entry_wrong)
+                lead = f"{case.leads[p]}: " if m == "manual" and p in case.leads else ""
                 result.problems.append(problem(
-                    case, f"gradient {p}: {m} gives {value:.10g} where {NAMES[reference]} "
+                    case, f"{lead}gradient {p}: {m} gives {value:.10g} where {NAMES[reference]} "
                     f"gives {exact:.10g} at {where(g.index)}: off by {g.diff:.3g}, more than "
                     f"{dtype}'s tolerance ({g.tolerance(rtol, atol)}){g.never}{why}", *path))
             elif not off_reference & {m1, m2}:

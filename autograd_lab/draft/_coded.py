@@ -98,16 +98,22 @@ class Coded:
                 why |= dict.fromkeys(places, one_line(reason, 300))
         calls = {(f.cell, f.line): drafted.calls.get(f.function, set()) for f in drafted.found}
         known = set(calls).union(*calls.values())
-        unchecked, checked = [], count["checked"]
+        unchecked, checked, found = [], count["checked"], count["found"]
+        stated = set().union(*self.places)
+        backwards = {self.enclosing[p] for p in stated if self._in_backward(p)}
         for u in count["unchecked"]:
-            places = {(u["cell"], u["line"])} | calls.get((u["cell"], u["line"]), set())
+            here = (u["cell"], u["line"])
+            if u["reason"] == CLASS_RULE and here not in stated \
+                    and self.enclosing.get(here) in backwards:
+                found -= 1   # `return grad_input` of a backward a case read: one derivative
+                continue
+            places = {here} | calls.get(here, set())
             if places & compared:
                 checked += 1
                 continue
             hit = next((why[p] for p in sorted(places) if p in why), None) \
                 or self._why((u["cell"], u["line"]), u["reason"] == CLASS_RULE)
             unchecked.append({**u, "reason": hit} if hit else u)
-        found = count["found"]
         for places in self.places:
             for p in sorted(places - known):
                 found += 1
@@ -124,6 +130,12 @@ class Coded:
                 unchecked.append(u)
         unchecked.sort(key=lambda u: (self.order.get(u["cell"], -1), u["line"]))
         return {"found": found, "checked": checked, "unchecked": unchecked}
+
+    def _in_backward(self, place: tuple[str, int]) -> bool:
+        """A line of a method `backward` (an autograd.Function's, a layer's): the reading
+        reads such a method whole, so its case states every derivative written in it."""
+        def_ = self.enclosing.get(place)
+        return def_ is not None and self.texts.get(def_, "").startswith("def backward(")
 
     def _why(self, place: tuple[str, int], rule: bool) -> str | None:
         """Why the reading checked a derivative in no case: the reason it gave at its line;

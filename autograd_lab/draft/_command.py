@@ -115,6 +115,12 @@ class Source:
         if not compared and not any(r.status in (PASSED, FAILED) for r in coded):
             result.status = UNCHECKED
             result.problems.append(Problem(self._nothing(count)))
+        wrong = [r.name for r in [*self.results.values(), *coded] if r.status == FAILED]
+        if wrong:   # a tutorial with a wrong derivative has not passed, whatever else did
+            result.status = FAILED
+            result.problems.append(Problem(
+                f"{len(wrong)} of its cases failed: {', '.join(wrong[:3])}"
+                + (f" and {len(wrong) - 3} more" if len(wrong) > 3 else "")))
         return result
 
     def _nothing(self, count: dict) -> str:

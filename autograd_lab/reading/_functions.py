@@ -100,39 +100,54 @@ class _Function:
         # `return None` for an input says its gradient is zero: compared as zero, never skipped
         grads = [ast.Constant(0, lineno=g.lineno, col_offset=g.col_offset)
                  if isinstance(g, ast.Constant) and g.value is None else g for g in grads]
-        locals_ = [coefficient(g, {self.upstream}) for g in grads]
-        tensors = point is not None and any(isinstance(v, list) for v in point.values())
-        vjp = any(c is None for c in locals_)
-        if vjp and (tensors or self.upstream in params or self.upstream in self.nodes):
-            grad = grads[[c is None for c in locals_].index(True)]
-            raise _Unread(grad, f"the gradient is not a multiple of {self.upstream} (the "
-                                "local derivative times it), and tensor inputs give no "
-                                "point for it")
         marks = {(): at(self.cls, self.line), ("inputs",): at(forward, self.line)}
-        marks |= {("gradient", p): at(g, self.line) for p, g in zip(params, grads)}
         marks |= {("forward", n): p for n, p in self.places.items()}
-        inputs = {p: {"value": (point or {}).get(p, 1.0), "grad": True} for p in params}
-        forward_nodes = {n: text(e) for n, e in self.nodes.items()}
-        if vjp:
-            # backward(x, g) is the vector-Jacobian product: g * d out/dx, with g a number
-            # of its own (sampled like the inputs), whatever form backward writes it in
-            g = self.upstream
-            inputs[g] = {"value": 1.0, "grad": False}
-            forward_nodes["vjp"] = f"{g} * out"
-            marks[("forward", "vjp")] = at(self.methods["backward"], self.line)
-            gradient = {p: text(grad, names) for p, grad in zip(params, grads)}
-        else:
-            gradient = {p: text(c, names) for p, c in zip(params, locals_)}  # type: ignore
         data = {
             "name": case_name(self.cls.name, "backward"),
             "title": f"{self.cls.name}.backward is the derivative of {self.cls.name}.forward",
-            "inputs": inputs, "forward": forward_nodes,
-            "output": "vjp" if vjp else "out", "gradient": gradient}
-        if point is None:
-            data["sample"] = sampled([*params, self.upstream] if vjp else params)
-        elif tensors:
-            data["upstream"] = "ones_like(out)"   # backward's grad_output: ones, as .sum() gives
-        return Found(data, marks, derivatives=len(gradient))
+            "inputs": {p: {"value": (point or {}).get(p, 1.0), "grad": True} for p in params},
+            "forward": {n: text(e) for n, e in self.nodes.items()}, "output": "out"}
+        if point is not None and any(isinstance(v, list) for v in point.values()):
+            self._tensors(data, marks, params, grads, names)
+        else:
+            self._numbers(data, marks, params, grads, names, point is None)
+        return Found(data, marks, derivatives=len(params))
+
+    def _numbers(self, data: dict, marks: dict, params: list[str], grads: list[ast.expr],
+                 names: dict[str, str], sample: bool) -> None:
+        """At numbers: backward's coefficient of grad_output where each gradient is one (the
+        local derivative); else backward(x, g) as written, the vector-Jacobian product,
+        against g * d out/dx with g a number of its own (sampled like the inputs), so a
+        rule that is not linear in g is compared too, not refused."""
+        g = self.upstream
+        local = [coefficient(grad, {g}) for grad in grads]
+        marks |= {("gradient", p): at(grad, self.line) for p, grad in zip(params, grads)}
+        if all(c is not None for c in local):
+            data["gradient"] = {p: text(c, names) for p, c in zip(params, local)}  # type: ignore
+        elif g in params or g in self.nodes:
+            raise _Unread(grads[local.index(None)], f"the gradient is not a multiple of {g} "
+                                                    f"(the local derivative times it)")
+        else:
+            data["inputs"][g] = {"value": 1.0, "grad": False}
+            data["forward"]["vjp"] = f"{g} * out"
+            data["output"] = "vjp"
+            marks[("forward", "vjp")] = at(self.methods["backward"], self.line)
+            data["gradient"] = {p: text(grad, names) for p, grad in zip(params, grads)}
+        if sample:
+            data["sample"] = sampled(list(data["inputs"]))
+
+    def _tensors(self, data: dict, marks: dict, params: list[str], grads: list[ast.expr],
+                 names: dict[str, str]) -> None:
+        """At tensors: backward as written, in adjoint form (d<input>, grad_output the
+        output's dout of ones, as .sum() gives), so each gradient keeps its shape: one that
+        is not its input's (a broadcast not summed back) fails."""
+        spelled = names | {self.upstream: "dout"}
+        data["upstream"] = "ones_like(out)"
+        data["backward"] = {}
+        for p, grad in zip(params, grads):
+            zero = isinstance(grad, ast.Constant) and grad.value == 0
+            data["backward"][f"d{p}"] = f"zeros_like({p})" if zero else text(grad, spelled)
+            marks[("backward", f"d{p}")] = at(grad, self.line)
 
     def _forward(self, forward: ast.FunctionDef, params: list[str]) -> None:
         for stmt in _body(forward):
@@ -272,7 +287,9 @@ def _inlined(expr: ast.expr, values: dict[str, ast.expr]) -> ast.expr:
         raise _Unread(expr, f"written out with its local names, it is longer than "
                             f"{MAX_LENGTH:,} characters")
     copied = ast.parse(ast.unparse(expr), mode="eval").body
-    return _Inline(values).visit(copied)
+    inlined = _Inline(values).visit(copied)
+    # the copy keeps the place of what it copies: a wrong gradient is named at its line
+    return ast.copy_location(inlined, expr) if inlined is copied else inlined
 
 
 # --- a function returning a gradient, called beside autograd --------------------------------
@@ -382,10 +399,10 @@ class _Run:
             raise _Unread(call, f"called with other arguments than {func.name} takes")
         leaf = self._compared(stmt)
         args = {p: self._at_leaf(p, self._argument(a, call)) for p, a in zip(params, call.args)}
-        notes = [f"{func.name} is called with {p} = {ast.unparse(a)}, where autograd ran at "
-                 + ", ".join(f"{n} = {v:g}" for n, (v, g) in self.leaves.items()
-                             if g and isinstance(v, float))
-                 for p, a in args.items() if isinstance(a, ast.Constant)]
+        ran = ", ".join(f"{n} = {v:g}" for n, (v, g) in self.leaves.items()
+                        if g and isinstance(v, float))
+        # a number that is not autograd's point: where it fails, the call is what is wrong
+        moved = [f"{p} = {ast.unparse(a)}" for p, a in args.items() if isinstance(a, ast.Constant)]
         grad = _inlined(returned, args)
         nodes = self._needed()
         used = {n for e in [grad, *(self.nodes[n] for n in nodes)] for n in names_in(e)}
@@ -400,7 +417,9 @@ class _Run:
         marks = {(): at(call, line), ("gradient", leaf): at(call, line)}
         marks |= {("forward", n): (self.places[n][0] + line - 1, self.places[n][1])
                   for n in nodes}
-        return Found(data, marks, notes=notes)
+        leads = {leaf: f"{func.name} is called at {', '.join(moved)} where autograd ran at "
+                       f"{ran}"} if moved else {}
+        return Found(data, marks, leads=leads)
 
     def _at_leaf(self, param: str, arg: ast.expr) -> ast.expr:
         """A number that is a leaf's value at autograd's point is that leaf (the call is

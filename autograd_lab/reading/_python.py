@@ -52,6 +52,7 @@ class Found:
     marks: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     derivatives: int = 1       # hand-written derivatives it checks (the honest count)
     notes: list[str] = field(default_factory=list)   # said beside the case's result
+    leads: dict[str, str] = field(default_factory=dict)   # param -> said first if it fails
 
     def case(self, file: str) -> Case:
         """The case through the ordinary reading path; a problem is a CaseError at its place."""
@@ -60,6 +61,7 @@ class Found:
         assert isinstance(model, CaseModel)   # a found derivative never has steps:
         case = resolve(model, where, default_name=self.data.get("name", "source"))
         case.notes += self.notes
+        case.leads |= self.leads
         return case
 
 

@@ -66,3 +66,29 @@ class Chatty(Function):
         logging.info("backward")
         a, _ = ctx.saved_variables
         return 2 * a * g
+
+
+class Scale(Function):
+    @staticmethod
+    def forward(ctx, a, w):
+        ctx.save_for_backward(a, w)
+        return a * w
+
+    @staticmethod
+    def backward(ctx, g):
+        a, w = ctx.saved_tensors
+        grad_a = g * w
+        grad_w = g * a
+        return grad_a, grad_w
+
+
+class ScaleSummed(Function):
+    @staticmethod
+    def forward(ctx, a, w):
+        ctx.save_for_backward(a, w)
+        return a * w
+
+    @staticmethod
+    def backward(ctx, g):
+        a, w = ctx.saved_tensors
+        return g * w, (g * a).sum(0)
