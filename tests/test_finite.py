@@ -48,6 +48,19 @@ def test_central_difference_of_a_cube(write_case):
     assert opinion.directions["x"] is None and opinion.straddles["x"] == ["", ""]
 
 
+def test_an_output_that_is_its_input_is_differenced_before_the_input_moves_back(write_case):
+    # `return input`: the output is the input's own tensor, so it must be copied at each step
+    case = load(write_case("""
+        inputs:
+          x: {value: 2.0, grad: true}
+        forward:
+          y: x
+        gradient:
+          x: 1
+    """))
+    assert finite.opinion(case).values["x"] == pytest.approx([1.0], abs=1e-7)
+
+
 def test_a_vector_is_checked_along_a_fixed_unit_direction():
     case = load(CASES / "vector_mean_square.yaml")
     u = finite.direction(case, "x")
