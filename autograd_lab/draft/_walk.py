@@ -54,6 +54,9 @@ class Segment:
     current: dict = field(default_factory=dict)        # name -> what the case's name holds now
     notes: list[Note] = field(default_factory=list)    # after the last step
     lost: Where | None = None  # where a backward(), zero_() or requires_grad was left out
+    # leaves carried in from an earlier segment with a .grad this case's fresh inputs lack:
+    # id(origin) -> the name's sentence of why
+    stale: dict = field(default_factory=dict)
 
     def checkable(self) -> bool:
         return any(_checkable(s) for s in self.steps)
@@ -670,7 +673,14 @@ class _Walk:
 
     def zero_grad(self, name: str, call) -> Step:
         held = self._tensor(name, call)
+        lost = self.segment.lost
+        if lost is not None and _touched(held, lost):   # its .grad may be None in the case
+            raise Unsupported(f"the {lost.code[:40]} before it ({lost}) was left out, so the "
+                              f"case would not have {name}.grad to zero", call)
         self.need(held)
+        stale = self.segment.stale.get(id(getattr(held, "origin", held)))
+        if stale:
+            raise Unsupported(f"{stale}: the case would not have {name}.grad to zero", call)
         step = self.step(Step("zero_grad", self.where(call), (name,)))
         if isinstance(held, Leaf):
             self.grads[id(held.origin)] = [0, None]
@@ -811,6 +821,9 @@ class _Walk:
             self.need(held)
         except Unsupported as exc:
             return self._not_checked(node, where, exc.message)
+        stale = self.segment.stale.get(id(getattr(held, "origin", held)))
+        if kind == "grad" and stale:
+            return self._not_checked(node, where, stale)
         state = self.grads.get(id(held.origin)) if isinstance(held, Leaf) else None
         graph = state[1].output if kind == "grad" and state and state[1] is not None else None
         drawn = _stand_in(held if kind == "value" else graph)
@@ -971,6 +984,10 @@ class _Walk:
             return
         if isinstance(held, Leaf):
             if now is None:
+                if id(held.origin) in self.grads:   # a backward() or zero_() ran on it before
+                    seg.stale[id(held.origin)] = (
+                        f"{held.name}.grad was set by steps of an earlier case ({held.where} "
+                        "onwards), which this case does not repeat")
                 seg.inputs[held.name] = held
                 seg.current[held.name] = held
                 return
@@ -999,7 +1016,7 @@ class _Walk:
         self.waiting = []
         if seg.checkable():
             self.record.segments.append(seg)
-        self.segment = Segment()
+        self.segment = Segment(lost=seg.lost)   # what was left out stays left out
         self.targets = [self.segment.steps]
 
 

@@ -1,0 +1,38 @@
+"""What an outside trial on public tutorials found wrong in the drafter and the count, each
+on a small tutorial of our own (tests/tutorials/trial/)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from autograd_lab.api import check_paths
+from autograd_lab.draft import draft
+
+TRIAL = Path(__file__).parent / "tutorials" / "trial"
+
+
+def drafted(name: str, tmp_path: Path):
+    done = draft(TRIAL / name, tmp_path / "out")
+    cases = [w.path for w in done.files if w.kind == "behaviour"]
+    return done, [str(n) for n in done.notes], check_paths(cases)
+
+
+# --- a step left out never fails the case -------------------------------------------------
+
+def test_a_zero_after_a_loop_left_out_is_left_out_too(tmp_path):
+    _, notes, results = drafted("accumulate_then_zero.py", tmp_path)
+    assert "cell 3, line 12: left out: w.grad.zero_(): the for step in range(3): before it " \
+           "(cell 2, line 7) was left out, so the case would not have w.grad to zero" in notes
+    assert "cell 2, line 10: not checked: w.grad shows tensor(36.): the for step in range(3): " \
+           "before it (cell 2, line 7) was left out, so the case would not have its " \
+           "gradients" in notes
+    assert [r.status for r in results] == ["passed"]
+
+
+def test_a_gradient_carried_into_a_later_case_is_not_claimed(tmp_path):
+    _, notes, results = drafted("carried_gradient.py", tmp_path)
+    assert "cell 1, line 8: not checked: w.grad shows tensor(6.): w.grad was set by steps of " \
+           "an earlier case (cell 1, line 4 onwards), which this case does not repeat" in notes
+    assert "cell 2, line 10: left out: w.grad.zero_(): w.grad was set by steps of an earlier " \
+           "case (cell 1, line 4 onwards), which this case does not repeat: the case would " \
+           "not have w.grad to zero" in notes
+    assert "failed" not in [r.status for r in results]
