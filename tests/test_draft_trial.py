@@ -6,6 +6,8 @@ from pathlib import Path
 
 from autograd_lab.api import check_paths
 from autograd_lab.draft import draft
+from autograd_lab.draft._count import find
+from autograd_lab.draft._sources import read
 
 TRIAL = Path(__file__).parent / "tutorials" / "trial"
 
@@ -36,3 +38,28 @@ def test_a_gradient_carried_into_a_later_case_is_not_claimed(tmp_path):
            "case (cell 1, line 4 onwards), which this case does not repeat: the case would " \
            "not have w.grad to zero" in notes
     assert "failed" not in [r.status for r in results]
+
+
+# --- the count: what is a hand-written derivative ------------------------------------------
+
+def texts(name: str) -> list[str]:
+    return [f.text for f in find(read(TRIAL / name))]
+
+
+def test_autograds_value_read_back_and_helpers_named_like_gradients_are_not_counted():
+    assert texts("read_back_not_by_hand.py") == []
+
+
+def test_the_forms_of_a_hand_written_derivative_tutorials_use_are_each_counted():
+    assert texts("hand_forms.py") == [
+        "print(w.grad, 2 * x * (w * x - t))",     # beside autograd's, not compared
+        "print(2 * x * (w * x - t))",             # a print below autograd's
+        "dLdW = 2 * (w * x - t) * x",
+        "dydx = 2 * x",
+        "du_db = 1",                              # a constant derivative
+        "out.g = 2 * (out - t)",                  # fast.ai's attribute
+        "w.g = out.g * x",
+        "dw = 2 * (w * x - t) * x",               # each formula of one function
+        "dx = 2 * (w * x - t) * w",
+        "dt = -2 * (w * x - t)",
+    ]

@@ -25,6 +25,7 @@ from ._notebook import Note, Notebook
 from ._text import one_line
 
 PAIR = re.compile(r"^d\w*_d\w+$")                      # dz_dx, dL_dw, dloss_dy_pred
+RATIO = re.compile(r"^d([A-Z]\w*|[a-z])d([A-Z]\w*|[a-z]\d*)$")   # dLdW, dydx
 NAMED = re.compile(r"^(grad_\w+|\w+_grad|\w+_gradient|gradient_\w+)$")
 FUNCTION = re.compile(r"grad|deriv|prime|^d\w*_d\w+$")
 NOT_BY_HAND = re.compile(r"requires_grad|zero_grad|no_grad|enable_grad|set_grad|numer|finite|"
@@ -34,6 +35,8 @@ SECTIONS_NOT_CHECKING = ("name", "title", "source", "dtype", "inputs", "forward"
 PLACE = re.compile(r"((?:In \[[^\]]*\]|cell \d+), line (\d+))")
 VALUES = ("only the values it printed are checked, against its own formula (its "
           "arithmetic): the tutorial builds no graph that autograd differentiates for it")
+READ_BACK = ("item", "clone", "detach", "cpu", "numpy", "tolist")   # x.grad.item(): the same
+# value, read back
 RESETS = ("zeros", "zeros_like", "empty_like", "ones_like", "full_like")   # a .grad reset or a
 # buffer made to fill: no derivative yet
 CLASS_RULE = ("a backward rule in a class: the draft writes no case for it (`autograd-lab "
@@ -152,17 +155,22 @@ class _Finder:
         self.assigned, self.functions = assigned, functions
         self.found: list[Found] = []
         self.in_class = False
+        self.function = ""          # the derivative function whose body is read
+        self.grad_printed = False   # the statement before printed a .grad
 
     def add(self, node: ast.AST, kind: str, function: str = "", reason: str = "") -> None:
         line = getattr(node, "lineno", 0)
         text = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
         if any(f.line == line for f in self.found):   # one a statement
             return
-        self.found.append(Found(self.cell, line, one_line(text, 200), kind, function, reason))
+        self.found.append(Found(self.cell, line, one_line(text, 200), kind,
+                                function or self.function, reason))
 
     def body(self, statements: list[ast.stmt]) -> None:
         for statement in statements:
             self.statement(statement)
+            self.grad_printed = _printed(statement) is not None and (
+                self.grad_printed or any(map(_is_grad, ast.walk(statement))))
 
     def statement(self, s: ast.stmt) -> None:
         if isinstance(s, ast.ClassDef):
@@ -178,8 +186,13 @@ class _Finder:
             return
         if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if not self.in_class and _derivative_function(s):
+                # each derivative its body writes counts (dx, dw, db = ...; inp.g = ...), the
+                # function itself when it only returns one
+                before, outer, self.function = len(self.found), self.function, s.name
+                self.body(s.body)
+                self.function = outer
                 returned = [n for n in ast.walk(s) if isinstance(n, ast.Return) and n.value]
-                if returned:
+                if returned and len(self.found) == before:
                     self.add(s, "function", function=s.name)
                 return
             self.body(s.body)
@@ -188,7 +201,7 @@ class _Finder:
             self.assignment(s)
         elif isinstance(s, (ast.Expr, ast.Assert)):
             value = s.value if isinstance(s, ast.Expr) else s.test
-            if self.compared(value):
+            if self.compared(value) or (self.grad_printed and self.printed_formula(value)):
                 self.add(s, "compared", reason=CLASS_RULE if self.in_class else "")
         for field in ("body", "orelse", "finalbody"):   # a loop's, an if's, a with's, a try's
             block = getattr(s, field, None)
@@ -199,10 +212,16 @@ class _Finder:
 
     def assignment(self, s) -> None:
         value = s.value
-        if value is None or not _computes(value):
+        if value is None or _read_back(value):   # torch_gradient = x.grad: autograd's
+            return
+        if not _computes(value):   # du_db = 1: a constant derivative, by its name alone
+            if _number(value) and any(isinstance(t, ast.Name) and (PAIR.match(t.id) or
+                                      RATIO.match(t.id)) for t in _targets(s)):
+                self.add(s, "class" if self.in_class else "variable",
+                         reason=CLASS_RULE if self.in_class else "")
             return
         for target in _targets(s):
-            if isinstance(target, ast.Attribute) and target.attr == "grad":
+            if isinstance(target, ast.Attribute) and target.attr in ("grad", "g"):   # fast.ai's
                 self.add(s, "class" if self.in_class else "grad",
                          reason=CLASS_RULE if self.in_class else "")
                 return
@@ -217,7 +236,7 @@ class _Finder:
     def derivative_name(self, name: str) -> bool:
         if NOT_BY_HAND.search(name):
             return False
-        if PAIR.match(name) or NAMED.match(name):
+        if PAIR.match(name) or NAMED.match(name) or RATIO.match(name):
             return True
         rest = name[1:].lstrip("_")
         return name.startswith("d") and bool(rest) and rest in self.assigned
@@ -238,6 +257,12 @@ class _Finder:
                     return True
         return False
 
+    def printed_formula(self, node: ast.expr) -> bool:
+        """print(2 * x * (w*x + b - y)) right after print(w.grad): the formula shown beside
+        autograd's value, a line below."""
+        args = _printed(node)
+        return args is not None and any(self.formula(a) and _reads_name(a) for a in args)
+
     def formula(self, node: ast.expr) -> bool:
         """An expression that computes (an operation or a call over a name), not a name of a
         derivative found elsewhere nor a call of a derivative function."""
@@ -250,7 +275,62 @@ class _Finder:
 
 
 def _derivative_function(node) -> bool:
-    return bool(FUNCTION.search(node.name)) and not NOT_BY_HAND.search(node.name)
+    return bool(FUNCTION.search(node.name)) and not NOT_BY_HAND.search(node.name) \
+        and not _helper(node)
+
+
+def _helper(node) -> bool:
+    """get_grad(x): return x.g.clone(), mkgrad(x): return x.clone().requires_grad_(True), a
+    function returning a lambda or a function: named like a derivative, computing none."""
+    returned = [n.value for n in ast.walk(node) if isinstance(n, ast.Return) and n.value]
+    inner = {n.name for n in ast.walk(node) if isinstance(n, (ast.FunctionDef, ast.Lambda))
+             and n is not node and hasattr(n, "name")}
+    return bool(returned) and all(
+        _read_back(v) or isinstance(v, ast.Lambda) or (isinstance(v, ast.Name) and v.id in inner)
+        or (isinstance(v, ast.Call) and _dotted(v.func).endswith("requires_grad_"))
+        for v in returned)
+
+
+def _read_back(value: ast.expr) -> bool:
+    """x.grad, x.grad.item(), x.grad.clone(), x.grad.data (or fast.ai's x.g), what
+    torch.autograd.grad returns: a gradient already computed, read back, not one computed
+    here."""
+    if isinstance(value, ast.Call) and _dotted(value.func).endswith("autograd.grad"):
+        return True   # grad_x, = torch.autograd.grad(y, x): autograd's
+    while True:
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                and value.func.attr in READ_BACK and not value.args:
+            value = value.func.value
+        elif (isinstance(value, ast.Attribute) and value.attr == "data") \
+                or isinstance(value, ast.Subscript):   # x.grad.data, x.grad[0, 0]
+            value = value.value
+        else:
+            return isinstance(value, ast.Attribute) and value.attr in ("grad", "g")
+
+
+def _printed(node) -> list[ast.expr] | None:
+    """A print's arguments (an f-string's values among them), None for anything else."""
+    if isinstance(node, ast.Expr):
+        node = node.value
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "print"):
+        return None
+    out: list[ast.expr] = []
+    for arg in node.args:
+        out += [v.value for v in arg.values if isinstance(v, ast.FormattedValue)] \
+            if isinstance(arg, ast.JoinedStr) else [arg]
+    return out
+
+
+def _reads_name(node: ast.expr) -> bool:
+    return any(isinstance(n, ast.Name) for n in ast.walk(node))
+
+
+def _number(node: ast.expr) -> bool:
+    while isinstance(node, ast.UnaryOp):
+        node = node.operand
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+        and not isinstance(node.value, bool)
 
 
 def _targets(node: ast.AST) -> list[ast.expr]:
@@ -273,7 +353,7 @@ def _computes(value: ast.expr) -> bool:
                for n in ast.walk(value))
 
 
-def _is_grad(node: ast.expr) -> bool:
+def _is_grad(node: ast.AST) -> bool:
     return isinstance(node, ast.Attribute) and node.attr == "grad"
 
 
