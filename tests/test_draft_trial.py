@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from click.testing import CliRunner
+
 from autograd_lab.api import check_paths
+from autograd_lab.cli import main
 from autograd_lab.draft import draft
 from autograd_lab.draft._count import find
 from autograd_lab.draft._sources import read
@@ -63,3 +66,21 @@ def test_the_forms_of_a_hand_written_derivative_tutorials_use_are_each_counted()
         "dx = 2 * (w * x - t) * w",
         "dt = -2 * (w * x - t)",
     ]
+
+
+# --- reasons that say what happened ---------------------------------------------------------
+
+def test_a_call_compared_with_a_grad_lines_below_is_paired_with_it(tmp_path):
+    """np.isclose(manual_grad, x_tensor.grad.item()) three lines below the call pairs it
+    with x_tensor.grad; when a later backward() is the run the reader follows, the reason
+    says so (never a comparison with the wrong run)."""
+    source = TRIAL / "compared_lines_below.py"
+    said = CliRunner().invoke(main, ["check", str(source), "--out", str(tmp_path / "r")]).output
+    assert (f"{source}:11: `manual_grad = df_dx(x)`: x_tensor.grad, which it is compared "
+            "with, is not of the last backward() (y.backward()), the one the reader follows"
+            in " ".join(said.split()))
+    alone = tmp_path / "alone.py"
+    alone.write_text("\n".join(source.read_text(encoding="utf-8").split("\n")[:18]) + "\n",
+                     encoding="utf-8")
+    said = CliRunner().invoke(main, ["check", str(alone), "--out", str(tmp_path / "a")]).output
+    assert "PASS  df_dx-line11" in said and "2 of 2 hand-written derivatives checked" in said

@@ -330,11 +330,13 @@ class _Run:
         self.places: dict[str, tuple[int, int]] = {}
         self.output: str | None = None
         self.calls: list[tuple[ast.Call, ast.stmt]] = []
+        self.read_order: list[ast.stmt] = []   # each statement read, in order
 
     def read(self, body: list[ast.stmt]) -> None:
         for stmt in body:
             if isinstance(stmt, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
                 continue
+            self.read_order.append(stmt)
             self._calls(stmt)
             if isinstance(stmt, (ast.If, ast.With, ast.For, ast.While)):
                 self.read(stmt.body)
@@ -405,13 +407,16 @@ class _Run:
         moved = [f"{p} = {ast.unparse(a)}" for p, a in args.items() if isinstance(a, ast.Constant)]
         grad = _inlined(returned, args)
         nodes = self._needed()
+        if not any(leaf in names_in(self.nodes[n]) for n in nodes):
+            raise _Unread(call, f"{leaf}.grad, which it is compared with, is not of the last "
+                          f"backward() ({self.output}.backward()), the one the reader follows")
         used = {n for e in [grad, *(self.nodes[n] for n in nodes)] for n in names_in(e)}
         data = {
             "name": case_name(func.name, f"line{call.lineno + line - 1}"),
             "title": f"{func.name} called as {ast.unparse(call)} beside autograd's "
                      f"{leaf}.grad",
             "inputs": {n: {"value": v, "grad": n == leaf} for n, (v, _) in self.leaves.items()
-                       if n in used},
+                       if n in used or n == leaf},   # leaf: called at its number, not its name
             "forward": {n: text(self.nodes[n]) for n in nodes},
             "output": self.output, "gradient": {leaf: text(grad)}}
         marks = {(): at(call, line), ("gradient", leaf): at(call, line)}
@@ -433,17 +438,34 @@ class _Run:
 
     def _compared(self, stmt: ast.stmt) -> str:
         """The leaf whose .grad the call is compared with: the one named x.grad in the same
-        statement, else the only leaf."""
-        near = [dotted_name(n)[: -len(".grad")] for n in ast.walk(stmt)
-                if isinstance(n, ast.Attribute) and dotted_name(n).endswith(".grad")]
-        near = [n for n in near if n in self.leaves]
-        if len(near) == 1:
-            return near[0]
+        statement, or in a later one naming what it was assigned to
+        (`np.isclose(manual_grad, x.grad.item())`), else the only leaf."""
+        for near in (self._grads_in(stmt), self._grads_compared_later(stmt)):
+            if len(near) == 1:
+                return near.pop()
         grads = [n for n, (_, g) in self.leaves.items() if g]
         if len(grads) == 1:
             return grads[0]
         raise _Unread(stmt, "it cannot be told which autograd gradient it is compared with "
                             "(no x.grad beside it, and several leaves)")
+
+    def _grads_in(self, stmt: ast.stmt) -> set[str]:
+        return {dotted_name(n)[: -len(".grad")] for n in ast.walk(stmt)
+                if isinstance(n, ast.Attribute) and dotted_name(n).endswith(".grad")} \
+            & set(self.leaves)
+
+    def _grads_compared_later(self, stmt: ast.stmt) -> set[str]:
+        """The leaves whose .grad the first later statement naming stmt's target shows
+        beside it."""
+        target = _assigned(stmt)
+        later = self.read_order[self.read_order.index(stmt) + 1:] \
+            if target and stmt in self.read_order else []
+        for other in later:
+            if target in names_in(other):
+                found = self._grads_in(other)
+                if found:
+                    return found
+        return set()
 
     def _argument(self, arg: ast.expr, call: ast.Call) -> ast.expr:
         """A call's argument: a leaf (at autograd's own point) or a number."""
