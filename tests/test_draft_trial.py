@@ -84,3 +84,19 @@ def test_a_call_compared_with_a_grad_lines_below_is_paired_with_it(tmp_path):
                      encoding="utf-8")
     said = CliRunner().invoke(main, ["check", str(alone), "--out", str(tmp_path / "a")]).output
     assert "PASS  df_dx-line11" in said and "2 of 2 hand-written derivatives checked" in said
+
+
+def test_a_file_that_does_not_parse_says_so_not_that_it_computes_nothing(tmp_path):
+    source = TRIAL / "not_python.py"
+    said = CliRunner().invoke(main, ["check", str(source), "--out", str(tmp_path / "r")]).output
+    assert ("nothing compared: no cell of it makes a case; a cell of it could not be parsed, "
+            "so what it computes is not known (line 6: the cell is not valid Python (invalid "
+            "character '，' (U+FF0C)))" in " ".join(said.split()))
+
+
+def test_an_import_of_several_unread_modules_is_one_note(tmp_path):
+    _, notes, results = drafted("many_imports.py", tmp_path)
+    assert [n for n in notes if "import" in n] == [
+        "cell 1, line 1: left out: import pickle, gzip, shutil, torch: a module the draft does "
+        "not read (nothing of it is used)"]
+    assert [r.status for r in results] == ["passed"]

@@ -16,6 +16,7 @@ from ._draft import Drafted, Written, draft
 from ._notebook import MAX_BYTES, NotebookError
 from ._sources import TUTORIALS, is_tutorial, read, text_source
 from ._text import one_line
+from ._walk import UNPARSED
 
 MAX_TUTORIALS = 2_000    # tutorials read from the folders given to check
 SKIPPED = (".git", ".venv", "venv", "node_modules", "__pycache__", ".ipynb_checkpoints",
@@ -131,6 +132,13 @@ class Source:
             why = (f"none of its {len(cases)} drafted case{'s' * (len(cases) != 1)} compared "
                    "anything (each is unchecked or in error)")
         found = count["found"]
+        unparsed = [n for n in self.drafted.notes if n.text.startswith(UNPARSED)]
+        if not found and unparsed:   # what it holds is not known: not "computes none"
+            first = lines_of_file(str(unparsed[0])) if text_source(self.name) \
+                else str(unparsed[0])
+            cells = f"{len(unparsed)} of its cells" if len(unparsed) > 1 else "a cell of it"
+            return (f"nothing compared: {why}; {cells} could not be parsed, so what it "
+                    f"computes is not known ({first.replace('left out: ', '')})")
         return (f"nothing compared: {why}; " + (
             f"its {found} hand-written derivative{'s are' if found != 1 else ' is'} listed as "
             "not checked" if found else "it computes no derivative by hand and shows no "

@@ -24,6 +24,7 @@ from ._translate import KNOWN_MODULES, Translator, checked_text, constructor, de
 MAX_UNROLL = 1_000      # names a loop is unrolled over
 STATE_ACTIONS = ("backward", "zero_grad", "detach", "requires_grad", "retain_grad", "no_grad")
 LOOKS = ("grad", "requires_grad", "is_leaf", "grad_fn")
+UNPARSED = "left out: the cell is not valid Python"
 
 
 @dataclass
@@ -221,8 +222,7 @@ class _Walk:
         self.cell_now = cell
         tree = _parsed(cell.code)
         if isinstance(tree, SyntaxError):
-            self.note(cell.label, tree.lineno, f"left out: the cell is not valid Python "
-                                               f"({one_line(tree.msg, 80)})")
+            self.note(cell.label, tree.lineno, f"{UNPARSED} ({one_line(tree.msg, 80)})")
             return
         if not isinstance(tree, ast.Module):
             self.note(cell.label, None, "left out: the cell is nested too deep to parse")
@@ -301,7 +301,9 @@ class _Walk:
             else:
                 top = alias.name.split(".")[0]
                 self.modules[top] = top
-            self._known_module(alias.name, statement)
+        unknown = [a.name for a in statement.names if not _known(a.name)]
+        if unknown:   # one note for the statement, however many it imports
+            self._known_module(unknown[0], statement)
 
     def s_ImportFrom(self, statement, shown):
         module = statement.module or ""
@@ -312,7 +314,7 @@ class _Walk:
         self._known_module(module, statement)
 
     def _known_module(self, module: str, statement) -> None:
-        if module not in KNOWN_MODULES and module.split(".")[0] not in ("torch",):
+        if not _known(module):
             self.left_out(statement, "a module the draft does not read (nothing of it is used)")
 
     def s_FunctionDef(self, statement, shown):
@@ -1026,6 +1028,10 @@ def _stand_in(held) -> Leaf | None:
         return None
     leaves = [held] if isinstance(held, Leaf) else closure_leaves(held)
     return next((leaf for leaf in leaves if not leaf.exact), None)
+
+
+def _known(module: str) -> bool:
+    return module in KNOWN_MODULES or module.split(".")[0] == "torch"
 
 
 def _is_none(node: ast.expr) -> bool:

@@ -1,0 +1,7 @@
+import pickle, gzip, shutil, torch
+
+x = torch.tensor(2.0, requires_grad=True)
+y = x**2
+y.backward()
+print(x.grad)
+# Out: tensor(4.)
