@@ -100,3 +100,13 @@ def test_an_import_of_several_unread_modules_is_one_note(tmp_path):
         "cell 1, line 1: left out: import pickle, gzip, shutil, torch: a module the draft does "
         "not read (nothing of it is used)"]
     assert [r.status for r in results] == ["passed"]
+
+
+def test_a_derivative_written_into_a_draft_to_finish_says_so(tmp_path):
+    source = TRIAL / "edges_to_finish.py"
+    said = CliRunner().invoke(main, ["check", str(source), "--out", str(tmp_path / "r")]).output
+    flat = " ".join(said.split())
+    assert (f"{source}:9: `du_dw = x`: written into edges_to_finish_v_inc1.yaml.todo, a draft "
+            "to finish: the edge v/u of its graph must still be written by hand before it is "
+            "checked" in flat)
+    assert "matched to no graph" not in flat

@@ -313,7 +313,9 @@ def _draft_for_check(path: Path, folder: Path, checked: Checked, echo) -> str | 
 def _unmatched(drafted: Drafted) -> str:
     """The hand-written derivatives the draft found but matched to no graph, for a note that
     says a graph has none: they may be its own, under a name or in a form not followed."""
-    places = [f"{u['cell']}, line {u['line']}" for u in drafted.derivatives()["unchecked"]]
+    drafted_in = set().union(*(w.covers for w in drafted.files if w.to_write))  # in the draft
+    places = [f"{u['cell']}, line {u['line']}" for u in drafted.derivatives()["unchecked"]
+              if (u["cell"], u["line"]) not in drafted_in]
     if not places:
         return ""
     more = f" and {len(places) - 3} more" if len(places) > 3 else ""

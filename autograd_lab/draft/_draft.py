@@ -49,8 +49,12 @@ class Drafted:
         cases = self.cases if compared is None else compared
         places = set().union(*(w.covers for w in cases if w.kind != "values"))
         valued = set().union(*(w.valued for w in cases if w.kind == "values"))
-        return _count.tally(self.found, places, failed or {}, self.notes, self.calls,
-                            frozenset(valued))
+        to_finish = {place: f"written into {w.path.name}, a draft to finish: the edge"
+                            f"{'s' * (len(w.to_write) != 1)} {', '.join(w.to_write)} of its "
+                            "graph must still be written by hand before it is checked"
+                     for w in self.files if w.to_write for place in w.covers}
+        return _count.tally(self.found, places, {**to_finish, **(failed or {})}, self.notes,
+                            self.calls, frozenset(valued))
 
 
 def default_folder(notebook: str | Path) -> Path:
