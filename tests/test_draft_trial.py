@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
 from click.testing import CliRunner
 
 from autograd_lab.api import check_paths
@@ -110,3 +111,13 @@ def test_a_derivative_written_into_a_draft_to_finish_says_so(tmp_path):
             "to finish: the edge v/u of its graph must still be written by hand before it is "
             "checked" in flat)
     assert "matched to no graph" not in flat
+
+
+# --- ordinary torch the drafter translates ---------------------------------------------------
+
+def test_operators_spelled_as_functions_and_methods_are_translated(tmp_path):
+    done, _, results = drafted("spelled_operators.py", tmp_path)
+    [behaviour] = [w for w in done.files if w.kind == "behaviour"]
+    steps = yaml.safe_load(behaviour.path.read_text(encoding="utf-8"))["steps"]
+    assert steps[:4] == [{"s": "a + b"}, {"p": "s*a"}, {"q": "p @ b"}, {"r": "(q - a)/2"}]
+    assert [r.status for r in results] == ["passed"]

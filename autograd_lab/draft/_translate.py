@@ -39,6 +39,9 @@ FUNCTIONS = {
     "torch.clip": "clamp", "math.fabs": "abs", "abs": "abs",
 }
 POWERS = {"torch.pow", "math.pow", "numpy.power", "pow"}   # f(a, b) -> a**b
+# torch.add(a, b) and a.add(b) -> a + b: the operator they spell
+SPELLED_OPERATORS = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div,
+                     "mm": ast.MatMult}
 # x.f(...) -> f(x, ...): the methods that are functions of the language
 METHODS = {f: f for f in _ELEMENTWISE + ("abs", "sign", "sigmoid", "relu", "sum", "mean",
                                          "clamp")}
@@ -166,6 +169,10 @@ class Translator(TensorForms):
                                   "graph", node)
             return self._function(FUNCTIONS.get(spelled, "**"), [visit(a) for a in node.args],
                                   node.keywords, visit, node)
+        operands = self._operands(node, spelled)
+        if operands is not None:
+            name = spelled.rpartition(".")[2] if spelled else node.func.attr
+            return ast.BinOp(visit(operands[0]), SPELLED_OPERATORS[name](), visit(operands[1]))
         if isinstance(node.func, ast.Attribute) and spelled is None:
             name = node.func.attr
             if (name in METHODS or name in METHOD_POWERS) and _plain_keywords(
@@ -180,6 +187,19 @@ class Translator(TensorForms):
         if spelled is not None or isinstance(node.func, ast.Attribute):
             return self.tensor_call(node, spelled, visit, deps)   # the tensor language's
         raise Unsupported(f"{one(node.func)}(): the draft does not translate it", node)
+
+    @staticmethod
+    def _operands(node: ast.Call, spelled: str | None) -> list[ast.expr] | None:
+        """The two operands of torch.add(a, b) or a.add(b) (no keywords: alpha= scales)."""
+        if node.keywords:
+            return None
+        if spelled is not None and spelled.startswith("torch.") \
+                and spelled[len("torch."):] in SPELLED_OPERATORS and len(node.args) == 2:
+            return list(node.args)
+        if spelled is None and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in SPELLED_OPERATORS and len(node.args) == 1:
+            return [node.func.value, node.args[0]]
+        return None
 
     def _function(self, name: str, args: list, keywords: list, visit, node) -> ast.expr:
         if keywords:
