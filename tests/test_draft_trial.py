@@ -121,3 +121,12 @@ def test_operators_spelled_as_functions_and_methods_are_translated(tmp_path):
     steps = yaml.safe_load(behaviour.path.read_text(encoding="utf-8"))["steps"]
     assert steps[:4] == [{"s": "a + b"}, {"p": "s*a"}, {"q": "p @ b"}, {"r": "(q - a)/2"}]
     assert [r.status for r in results] == ["passed"]
+
+
+def test_a_tensor_a_left_out_call_may_change_is_not_claimed(tmp_path):
+    _, notes, results = drafted("changed_by_calls.py", tmp_path)
+    assert "cell 1, line 10: not checked: w shows tensor(0., requires_grad=True): the " \
+           "opt.step() before it (cell 1, line 9) was left out and may have changed w" in notes
+    assert "cell 2, line 19: not checked: v shows tensor(2., requires_grad=True): the " \
+           "shrink(v) before it (cell 2, line 18) was left out and may have changed v" in notes
+    assert "failed" not in [r.status for r in results]

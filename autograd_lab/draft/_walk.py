@@ -194,6 +194,12 @@ class _Walk:
         self.waiting: list[Note] = []         # notes for the next step
         self.draws = Draws(self.translator, self.env)
         self.adjoints: dict[str, AdjointVariable] = {}   # d-name -> its entry, as written so far
+        # what a left-out statement may change through a name: opt = SGD([w]) -> opt: {w}
+        self.holds: dict[str, set[str]] = {}
+        # a function that changes tensors: name -> (the places of its arguments it changes,
+        # the names of the notebook it changes)
+        self.changers: dict[str, tuple[set[int], set[str]]] = {}
+        self.changed: dict[str, Where] = {}   # a tensor's name -> the left-out statement
         # a name used as a size anywhere is a dim: the cells are parsed once for that first
         self.sizes = size_names(t for t in map(_parsed, (c.code for c in notebook.cells))
                                 if isinstance(t, ast.AST))
@@ -282,14 +288,53 @@ class _Walk:
         """What a statement left out may have changed is no longer known: the gradients shown
         after it, the generators it may have drawn from, the backward entries it writes to."""
         where = self.where(statement)
-        if _changes_grads(statement):
+        changed = self._changed_through(statement)
+        if _changes_grads(statement) or changed:
             self.segment.lost = where
         self.draws.lose(statement, where)
+        mentioned = self._tensors_named(statement)
         for name in _stored(statement):   # what it assigned to is no longer known
+            if mentioned - {name}:
+                self.holds[name] = mentioned - {name}
             if name in self.adjoints:
                 self.adjoints[name].left_out = where
             if isinstance(self.env.get(name), (Leaf, Node, Dim, Names)):
                 self.env.pop(name)
+        for name in changed:   # a tensor a call may have changed: its value is not known
+            if isinstance(self.env.get(name), (Leaf, Node)):
+                self.env.pop(name)
+                self.changed[name] = where
+
+    def _tensors_named(self, statement: ast.stmt) -> set[str]:
+        """The tensors a statement reads, through lists of them and what holds them."""
+        out: set[str] = set()
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                held = self.env.get(node.id)
+                if isinstance(held, (Leaf, Node)):
+                    out.add(node.id)
+                elif isinstance(held, Names):
+                    out |= set(held.names)
+                out |= self.holds.get(node.id, set())
+        return out
+
+    def _changed_through(self, statement: ast.stmt) -> set[str]:
+        """The tensors a left-out statement's calls may change: any method of what holds them
+        (opt.step()), a function of the notebook that changes its arguments or names."""
+        out: set[str] = set()
+        for node in ast.walk(statement):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                out |= self.holds.get(func.value.id, set())
+            if isinstance(func, ast.Name) and func.id in self.changers:
+                places, names = self.changers[func.id]
+                out |= names
+                for i, arg in enumerate(node.args):
+                    if i in places and isinstance(arg, ast.Name):
+                        out |= self._tensors_named(ast.Expr(arg)) | {arg.id}
+        return out
 
     def s_Pass(self, statement, shown):
         pass
@@ -339,6 +384,15 @@ class _Walk:
                 func.problem = (f"line {line.lineno}: only assignments and one return are "
                                 "followed")
         func.body = body
+        plain = {n.id for n in ast.walk(statement) if isinstance(n, ast.Name)
+                 and isinstance(n.ctx, ast.Store)}
+        declared = {n for g in ast.walk(statement) if isinstance(g, ast.Global) for n in g.names}
+        into = set().union(*(_stored(line) for line in statement.body)) - (plain - declared)
+        if into:   # it changes tensors in place: a call of it is left out, and what it changes
+            self.changers[func.name] = ({i for i, p in enumerate(func.params) if p in into},
+                                        into - set(func.params))
+        else:
+            self.changers.pop(func.name, None)
         if not body and not func.problem:
             func.problem = "it has no body to inline"
         self.env[func.name] = func
@@ -817,6 +871,10 @@ class _Walk:
                                      "left out, so the case would not have its gradients")
         if kind == "value" and isinstance(held, Node) and held.dtype is None and held.inline:
             return self._not_checked(node, where, "a plain Python number, not a tensor")
+        if name in self.changed and not isinstance(held, (Leaf, Node)):
+            return self._not_checked(node, where, f"the {self.changed[name].code[:40]} before "
+                                     f"it ({self.changed[name]}) was left out and may have "
+                                     f"changed {name}")
         if name is None or not isinstance(held, (Leaf, Node)):
             return self._not_checked(node, where, "not a tensor the draft follows")
         try:
@@ -1085,8 +1143,13 @@ def _stored(statement: ast.stmt) -> set[str]:
             if isinstance(base, ast.Name):
                 out.add(base.id)
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-              and node.func.attr.endswith("_") and isinstance(node.func.value, ast.Name)):
-            out.add(node.func.value.id)   # an in-place method: x.add_(...)
+              and node.func.attr.endswith("_")):   # an in-place method: x.add_(...)
+            base = node.func.value           # x.data.mul_(...) too, not x.grad.zero_()
+            while isinstance(base, (ast.Subscript, ast.Attribute)) \
+                    and getattr(base, "attr", "") != "grad":
+                base = base.value
+            if isinstance(base, ast.Name):
+                out.add(base.id)
     return out
 
 
