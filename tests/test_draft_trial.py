@@ -130,3 +130,14 @@ def test_a_tensor_a_left_out_call_may_change_is_not_claimed(tmp_path):
     assert "cell 2, line 19: not checked: v shows tensor(2., requires_grad=True): the " \
            "shrink(v) before it (cell 2, line 18) was left out and may have changed v" in notes
     assert "failed" not in [r.status for r in results]
+
+
+def test_a_derivative_printed_or_inside_a_function_says_why_it_is_not_checked(tmp_path):
+    done = draft(TRIAL / "hand_forms.py", tmp_path, verify=False)
+    why = {u["line"]: u["reason"] for u in done.derivatives()["unchecked"]}
+    assert why[9] == ("no case uses it: it is printed beside autograd's .grad, not compared "
+                      "with it (==, torch.allclose or assert make a comparison the draft "
+                      "checks)")
+    assert why[21] == ("no case uses it: it is written inside hand_gradients(), whose body "
+                       "the draft does not follow as a derivative (only a function returning "
+                       "one formula)")

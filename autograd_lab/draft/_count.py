@@ -35,6 +35,7 @@ NAMED = re.compile(r"^(grad_\w+|\w+_grad|\w+_gradient|gradient_\w+)$")
 FUNCTION = re.compile(r"grad|deriv|prime|^d\w*_d\w+$")
 NOT_BY_HAND = re.compile(r"requires_grad|zero_grad|no_grad|enable_grad|set_grad|numer|finite|"
                          r"approx|check|clip|^external_grad$|^upstream")
+COMPARERS = ("allclose", "isclose", "equal", "assert_close")
 SECTIONS_NOT_CHECKING = ("name", "title", "source", "dtype", "inputs", "forward", "output",
                          "upstream", "dims", "steps", "tolerance", "order")
 PLACE = re.compile(r"((?:In \[[^\]]*\]|cell \d+), line (\d+))")
@@ -147,10 +148,17 @@ def _said(note: str | None, f: Found) -> str | None:
 
 
 def _why(f: Found) -> str:
+    if f.function and f.kind != "function":   # dx = ... inside def analytical_gradient():
+        return (f"no case uses it: it is written inside {f.function}(), whose body the draft "
+                "does not follow as a derivative (only a function returning one formula)")
     return {
         "function": "no case uses it: it is neither compared with a .grad autograd computed "
                     "nor printed with its value where the draft follows the graph",
         "compared": "no case uses it: the draft does not follow the .grad it is compared with",
+        "printed": "no case uses it: it is printed beside autograd's .grad, not compared with "
+                   "it (==, torch.allclose or assert make a comparison the draft checks)",
+        "attribute": "no case uses it: a gradient kept in an attribute of its own (x.g), which "
+                     "the draft does not follow",
     }.get(f.kind, "no case uses it: the draft matched it to no graph it follows")
 
 
@@ -207,7 +215,10 @@ class _Finder:
         elif isinstance(s, (ast.Expr, ast.Assert)):
             value = s.value if isinstance(s, ast.Expr) else s.test
             if self.compared(value) or (self.grad_printed and self.printed_formula(value)):
-                self.add(s, "compared", reason=CLASS_RULE if self.in_class else "")
+                self.add(s, "printed" if _printed(s) is not None and not any(
+                    isinstance(n, ast.Compare) or ((isinstance(n, ast.Call) and n is not value)
+                    and _dotted(n.func).split(".")[-1] in COMPARERS) for n in ast.walk(value))
+                    else "compared", reason=CLASS_RULE if self.in_class else "")
         for field in ("body", "orelse", "finalbody"):   # a loop's, an if's, a with's, a try's
             block = getattr(s, field, None)
             if isinstance(block, list):
@@ -227,7 +238,8 @@ class _Finder:
             return
         for target in _targets(s):
             if isinstance(target, ast.Attribute) and target.attr in ("grad", "g"):   # fast.ai's
-                self.add(s, "class" if self.in_class else "grad",
+                self.add(s, "class" if self.in_class else "grad" if target.attr == "grad"
+                         else "attribute",
                          reason=CLASS_RULE if self.in_class else "")
                 return
             base = target
@@ -254,7 +266,7 @@ class _Finder:
             if isinstance(n, ast.Compare) and len(n.comparators) == 1:
                 sides = [n.left, n.comparators[0]]
             elif isinstance(n, ast.Call) and _dotted(n.func).split(".")[-1] in (
-                    "allclose", "isclose", "equal", "assert_close", "print"):
+                    *COMPARERS, "print"):
                 sides = list(n.args)
             if sides and any(_is_grad(x) for x in sides):
                 hands = [x for x in sides if not _is_grad(x)]
