@@ -98,3 +98,30 @@ def test_a_budget_never_outlasts_the_deadline():
     # the budget ends with the case's time, and that is the case's timeout
     with pytest.raises(guard.TooSlow), guard.deadline(0.3), guard.budget(10):
         time.sleep(1)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the dropped
+@pytest.mark.parametrize("limit", ["deadline", "budget"])
+def test_a_limit_whose_signal_python_drops_is_raised_again(limit):
+    """A signal that lands in a garbage-collector callback (hypothesis installs one) has its
+    exception printed and dropped by Python; the limit must still end the block, not let it
+    run on unlimited (a formula's factor() ran 105 s past its 2 s budget that way)."""
+    import gc
+
+    def slow_callback(phase, info):
+        if phase == "start":
+            time.sleep(0.3)   # the timer fires in here: its exception is dropped
+    expected = guard.TooSlow if limit == "deadline" else guard.OverBudget
+    context = guard.deadline(0.1) if limit == "deadline" else guard.budget(0.1)
+    gc.callbacks.append(slow_callback)
+    start = time.monotonic()
+    try:
+        with pytest.raises(expected), context:
+            gc.collect()
+            gc.callbacks.remove(slow_callback)
+            while time.monotonic() - start < 5:
+                time.sleep(0.01)
+    finally:
+        if slow_callback in gc.callbacks:
+            gc.callbacks.remove(slow_callback)
+    assert time.monotonic() - start < 2

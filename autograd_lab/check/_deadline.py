@@ -38,6 +38,21 @@ def seconds() -> float:
 
 
 _ours: list = []   # the SIGALRM handlers of the deadlines in force here, innermost last
+# A signal's exception raised inside a garbage-collector callback or a __del__ is printed and
+# dropped by Python ("Exception ignored in ..."), and the block would run on unlimited: each
+# handler arms the timer again before it raises, so a dropped one is raised anew this soon
+AGAIN = 0.2
+
+
+def _raising(error: BaseException):
+    """A SIGALRM handler raising error, and again every AGAIN seconds until it is switched
+    off (handler.on = False), should Python drop one where it cannot propagate."""
+    def handler(signum, frame):
+        if handler.on:
+            signal.setitimer(signal.ITIMER_REAL, AGAIN)
+            raise type(error)(*error.args)
+    handler.on = True   # type: ignore[attr-defined]
+    return handler
 
 
 @contextlib.contextmanager
@@ -51,14 +66,14 @@ def deadline(limit: float | None = None):
         yield
         return
 
-    def expire(signum, frame):
-        raise TooSlow(limit)
+    expire = _raising(TooSlow(limit))
     previous = signal.signal(signal.SIGALRM, expire)
     _ours.append(expire)
     signal.setitimer(signal.ITIMER_REAL, limit)
     try:
         yield
     finally:
+        expire.on = False   # type: ignore[attr-defined]
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         _ours.remove(expire)
@@ -75,14 +90,14 @@ def budget(limit: float):
         yield
         return
 
-    def over(signum, frame):
-        raise OverBudget(limit)
+    over = _raising(OverBudget(limit))
     previous = signal.signal(signal.SIGALRM, over)
     start = time.monotonic()
     signal.setitimer(signal.ITIMER_REAL, min(limit, left) if left else limit)
     try:
         yield
     finally:
+        over.on = False   # type: ignore[attr-defined]
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         if left:   # the deadline's own time resumes; if it is spent, it fires at once
