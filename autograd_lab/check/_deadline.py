@@ -44,15 +44,17 @@ _ours: list = []   # the SIGALRM handlers of the deadlines in force here, innerm
 AGAIN = 0.2
 
 
-def _raising(error: BaseException):
+class _Raising:
     """A SIGALRM handler raising error, and again every AGAIN seconds until it is switched
-    off (handler.on = False), should Python drop one where it cannot propagate."""
-    def handler(signum, frame):
-        if handler.on:
+    off (on = False), should Python drop one where it cannot propagate."""
+
+    def __init__(self, error: BaseException):
+        self.error, self.on = error, True
+
+    def __call__(self, signum, frame):
+        if self.on:
             signal.setitimer(signal.ITIMER_REAL, AGAIN)
-            raise type(error)(*error.args)
-    handler.on = True   # type: ignore[attr-defined]
-    return handler
+            raise type(self.error)(*self.error.args)
 
 
 @contextlib.contextmanager
@@ -66,14 +68,14 @@ def deadline(limit: float | None = None):
         yield
         return
 
-    expire = _raising(TooSlow(limit))
+    expire = _Raising(TooSlow(limit))
     previous = signal.signal(signal.SIGALRM, expire)
     _ours.append(expire)
     signal.setitimer(signal.ITIMER_REAL, limit)
     try:
         yield
     finally:
-        expire.on = False   # type: ignore[attr-defined]
+        expire.on = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         _ours.remove(expire)
@@ -90,14 +92,14 @@ def budget(limit: float):
         yield
         return
 
-    over = _raising(OverBudget(limit))
+    over = _Raising(OverBudget(limit))
     previous = signal.signal(signal.SIGALRM, over)
     start = time.monotonic()
     signal.setitimer(signal.ITIMER_REAL, min(limit, left) if left else limit)
     try:
         yield
     finally:
-        over.on = False   # type: ignore[attr-defined]
+        over.on = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         if left:   # the deadline's own time resumes; if it is spent, it fires at once
