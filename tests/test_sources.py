@@ -471,8 +471,8 @@ def test_a_number_draw_dot_showed_changed_fails_naming_the_claim_and_its_cell(tm
     assert [c["claim"] for c in drawn["claims"] if c["status"] != "passed"] == [
         "step 12 (o.backward()): grad/x1"]
     [problem] = drawn["problems"]
-    assert problem.startswith(f"{wrong} In [319], line 1: step 12 (o.backward(), ")
-    assert problem.endswith("expected grad/x1 = -1.4000, but x1.grad is [-1.5]")
+    assert problem == (f"{wrong} In [319], line 1: step 12 (o.backward()): "
+                       "expected grad/x1 = -1.4000, but x1.grad is [-1.5]")
 
 
 def test_check_legendres_script_passes_and_a_wrong_backward_fails_naming_it(tmp_path):
