@@ -139,9 +139,7 @@ class _Graph:
             "title": f"the data and grad draw_dot({root}) showed after {root}.backward()",
             "dtype": "float64",     # micrograd's numbers are Python floats
             "inputs": {n: [self.leaves[n]] for n in leaves}, "steps": steps}
-        # only the claims are placed (at draw_dot): a step's own place would be the program's
-        # line, not its cell's; a problem elsewhere falls back to draw_dot's place
-        marks: dict[tuple, tuple[int, int]] = {("inputs",): where}
+        marks: dict[tuple, tuple[int, int]] = {(): where, ("inputs",): where}
         marks |= {("steps", last, "expect", k): where for k in expect}
         shown = {("steps", last, "expect", key): t for key, t in texts.items()}
         return Found(data, marks, derivatives=0, texts=shown), f"draw_dot({root})", where

@@ -61,7 +61,10 @@ class Found:
         where = Source(file, marks=dict(self.marks), texts=dict(self.texts))
         model = validate(self.data, where)
         if not isinstance(model, CaseModel):   # the claims of a picture: steps, as drafted
-            return resolve_steps(model, where, self.data.get("name", "source"))
+            steps = resolve_steps(model, where, self.data.get("name", "source"))
+            for step in steps.steps:   # their lines are the program's, not a cell's: the
+                step.line = None       # claims say their place (the picture's cell)
+            return steps
         case = resolve(model, where, default_name=self.data.get("name", "source"))
         case.notes += self.notes
         case.leads |= self.leads
