@@ -119,6 +119,12 @@ def test_compute_reduces_a_whole_vector_as_a_notebook_does(steps):
     assert result.status == "passed", result.problems
 
 
+def test_a_name_a_step_computes_is_its_own_not_eulers_number(steps):
+    # micrograd's lecture: e = (2*n).exp(); o = (e - 1)/(e + 1) is tanh(n)
+    result = steps("- e: exp(2*x)\n- o: (e - 1)/(e + 1)\n  expect: {o: 0.9640}")
+    assert claims(result)["step 2 (o = (e - 1)/(e + 1)): o"][1] == "passed"
+
+
 def test_backward_fills_the_leaf_grad(steps):
     result = steps("- y: x**3\n- backward: y\n  expect: {grad/x: 12}")
     assert claims(result)["step 2 (y.backward()): grad/x"] == (12.0, "passed")

@@ -171,11 +171,12 @@ def read_coded(notebook: Notebook, name: str, drafted: Drafted, text_source: boo
                 coded.texts[(cell.label, number)] = one_line(line.strip(), 200)
         coded.enclosing |= _defs(cell.code, cell.label)
         first += cell.code.count("\n") + 1
-    read = cases_from_cells(cells, name)
+    read = cases_from_cells(cells, name, [c.pictures for c in notebook.cells])
     drafts = set().union(*(w.covers for w in drafted.cases))
     for case in read.cases:
-        lines = [case.line_of("gradient", k) for k in case.gradient] \
-            + [case.line_of("backward", k) for k in case.backward]
+        # a picture's claims (steps) state no derivative: nothing of them is drafted
+        lines = [case.line_of("gradient", k) for k in getattr(case, "gradient", {})] \
+            + [case.line_of("backward", k) for k in getattr(case, "backward", {})]
         places = {coded.place(line) for line in lines if line}
         if places and places <= drafts:   # the draft's case checks these: once is enough
             continue

@@ -58,6 +58,7 @@ class Cell:
     code: str
     outputs: list[Output] = field(default_factory=list)
     index: int = 0              # position among the code cells, from 1
+    pictures: list[str] = field(default_factory=list)   # SVG shown (draw_dot's graph), as text
 
 
 @dataclass
@@ -141,7 +142,7 @@ def _from_ipynb(text: str, path: str) -> Notebook:
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
         outputs = _ipynb_outputs(cell.get("outputs", []), label, notes)
-        cells.append(Cell(label, source, outputs, index))
+        cells.append(Cell(label, source, outputs, index, _pictures(cell.get("outputs", []))))
     return Notebook(path, cells, notes)
 
 
@@ -164,6 +165,14 @@ def _ipynb_outputs(outputs, label: str, notes: list[Note]) -> list[Output]:
             found.append(Output("error", _joined(out.get("evalue", "")),
                                 _joined(out.get("ename", ""))))
     return found
+
+
+def _pictures(outputs) -> list[str]:
+    """The SVG a cell showed (micrograd's draw_dot), kept as text: it is read, never drawn."""
+    return [_joined(out["data"]["image/svg+xml"]) for out in
+            (outputs if isinstance(outputs, list) else [])
+            if isinstance(out, dict) and isinstance(out.get("data"), dict)
+            and "image/svg+xml" in out["data"]]
 
 
 def _joined(value) -> str:

@@ -68,6 +68,7 @@ def _compute(value: dict, step: Step, path: tuple, known: dict, where: Source) -
         tree = bind(tree, {})
         check_names(tree, set(known), where, here, text)
         known[name] = kind_of(tree, known, {}, failing(where, here, text))
+        where.declared.add(name)   # a step's e is its own from here on, not Euler's number
         step.args.append((name, tree, text))
     step.text = "; ".join(f"{name} = {text}" for name, _, text in step.args)
 

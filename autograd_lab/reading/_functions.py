@@ -561,7 +561,9 @@ def function_pair(forward: ast.FunctionDef, gradient: ast.FunctionDef, places: d
         in_forward = places["forward"] if any(node is n for n in ast.walk(forward)) else None
         where_file, where_line = in_forward or (file, line)
         raise CaseError(reason, where_file, *at(node, where_line)) from None
-    return found.case(file)
+    case = found.case(file)
+    assert isinstance(case, Case)    # a function's pair is never steps
+    return case
 
 
 def _pair(forward: ast.FunctionDef, gradient: ast.FunctionDef, places: dict,

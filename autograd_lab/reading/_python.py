@@ -11,8 +11,9 @@ import ast
 import re
 from dataclasses import asdict, dataclass, field
 
-from ..case import Case
+from ..case import Behaviour, Case
 from ..errors import CaseError
+from ._behaviour import resolve as resolve_steps
 from ._resolve import resolve
 from ._schema import CaseModel, validate
 from ._yaml import Source
@@ -53,12 +54,17 @@ class Found:
     derivatives: int = 1       # hand-written derivatives it checks (the honest count)
     notes: list[str] = field(default_factory=list)   # said beside the case's result
     leads: dict[str, str] = field(default_factory=dict)   # param -> said first if it fails
+    texts: dict[tuple, str] = field(default_factory=dict)   # claims' numbers as shown
 
-    def case(self, file: str) -> Case:
+    def case(self, file: str) -> Case | Behaviour:
         """The case through the ordinary reading path; a problem is a CaseError at its place."""
-        where = Source(file, marks=dict(self.marks))
+        where = Source(file, marks=dict(self.marks), texts=dict(self.texts))
         model = validate(self.data, where)
-        assert isinstance(model, CaseModel)   # a found derivative never has steps:
+        if not isinstance(model, CaseModel):   # the claims of a picture: steps, as drafted
+            steps = resolve_steps(model, where, self.data.get("name", "source"))
+            for step in steps.steps:   # their lines are the program's, not a cell's: the
+                step.line = None       # claims say their place (the picture's cell)
+            return steps
         case = resolve(model, where, default_name=self.data.get("name", "source"))
         case.notes += self.notes
         case.leads |= self.leads
@@ -156,10 +162,11 @@ def sampled(names, ranges: dict | None = None) -> dict:
 
 
 def read_cases(found: list[tuple[Found, str, tuple[int, int]]], file: str
-               ) -> tuple[list[Case], list[Unchecked]]:
+               ) -> tuple[list[Case | Behaviour], list[Unchecked]]:
     """Each found derivative as a Case; one the reading path refuses is unchecked, with the
     reading path's own words and place."""
-    cases, unchecked = [], []
+    cases: list[Case | Behaviour] = []
+    unchecked: list[Unchecked] = []
     for item, what, (line, column) in found:
         try:
             cases.append(item.case(file))

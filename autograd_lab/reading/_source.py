@@ -13,7 +13,7 @@ import ast
 import re
 from typing import NamedTuple
 
-from ..case import Case
+from ..case import Behaviour, Case
 from ._assignments import read_assignments
 from ._functions import is_autograd_function, read_autograd_function, read_gradient_calls
 from ._layers import is_layer_class, read_layer
@@ -28,7 +28,7 @@ _MAGIC = re.compile(r"^\s*[%!].*$", re.MULTILINE)
 class FromSource(NamedTuple):
     """The cases read from a source, and what was found there but not checked."""
 
-    cases: list[Case]
+    cases: list[Case | Behaviour]   # Behaviour: the claims a picture shows
     unchecked: list[Unchecked]
 
     def counts(self) -> dict[str, int]:
@@ -38,9 +38,10 @@ class FromSource(NamedTuple):
                 "unchecked": len(self.unchecked)}
 
 
-def _derivatives(case: Case) -> int:
-    # a delegated operator's edges are its operators' rules, counted where they are written
-    return len(case.gradient) + len(case.backward)
+def _derivatives(case: Case | Behaviour) -> int:
+    # a delegated operator's edges are its operators' rules, counted where they are written;
+    # a picture's claims state no derivative
+    return len(case.gradient) + len(case.backward) if isinstance(case, Case) else 0
 
 
 def cases_from_source(text: str, path: str, line: int = 1) -> FromSource:
@@ -51,9 +52,12 @@ def cases_from_source(text: str, path: str, line: int = 1) -> FromSource:
     return cases_from_cells([(text, line)], path)
 
 
-def cases_from_cells(cells: list[tuple[str, int]], path: str) -> FromSource:
-    """cases_from_source over a notebook's code cells, read in order as one program."""
+def cases_from_cells(cells: list[tuple[str, int]], path: str,
+                     pictures: list[list[str]] | None = None) -> FromSource:
+    """cases_from_source over a notebook's code cells, read in order as one program.
+    `pictures`: each cell's SVG outputs (micrograd's draw_dot), whose gradients are claims."""
     body: list[ast.stmt] = []
+    shown: dict[tuple[int, int], list[str]] = {}
     unchecked: list[Unchecked] = []
     if sum(len(text) for text, _ in cells) > MAX_SOURCE:
         return FromSource([], [Unchecked(path, cells[0][1], 1, "the source",
@@ -67,18 +71,23 @@ def cases_from_cells(cells: list[tuple[str, int]], path: str) -> FromSource:
                                        "not valid Python, so nothing in it was read"))
             continue
         body += ast.increment_lineno(tree, line - 1).body
-    return _read(ast.Module(body, []), path, unchecked)
+    for (text, line), svgs in zip(cells, pictures or []):
+        if svgs:
+            shown[(line, line + text.count("\n"))] = svgs
+    return _read(ast.Module(body, []), path, unchecked, shown)
 
 
-def _read(tree: ast.Module, path: str, unchecked: list[Unchecked]) -> FromSource:
+def _read(tree: ast.Module, path: str, unchecked: list[Unchecked],
+          shown: dict[tuple[int, int], list[str]] | None = None) -> FromSource:
     try:
-        return _readers(tree, path, unchecked)
+        return _readers(tree, path, unchecked, shown or {})
     except RecursionError:     # an expression nested past what Python's own tools walk
         return FromSource([], unchecked + [Unchecked(path, 1, 1, "the code", "nested too "
                                                      "deeply to read")])
 
 
-def _readers(tree: ast.Module, path: str, unchecked: list[Unchecked]) -> FromSource:
+def _readers(tree: ast.Module, path: str, unchecked: list[Unchecked],
+             shown: dict[tuple[int, int], list[str]]) -> FromSource:
     found: list = []
     classes = set()
     for node in ast.walk(tree):
@@ -94,7 +103,7 @@ def _readers(tree: ast.Module, path: str, unchecked: list[Unchecked]) -> FromSou
         found += more
         unchecked += left
     for read in (read_gradient_calls(tree, path, 1),
-                 read_assignments(tree.body, classes, path)):
+                 read_assignments(tree.body, classes, path, shown)):
         found += read[0]
         unchecked += read[1]
     cases, refused = read_cases(found, path)
