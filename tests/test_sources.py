@@ -274,16 +274,24 @@ def test_a_local_name_doubled_past_the_parsers_length_is_unchecked_not_expanded(
                                         "10,000 characters")
 
 
-def test_micrograds_engine_every_operator_checked_and_relus_conditional_left_unchecked():
-    read = cases_from_source((SOURCES / "micrograd_engine.py").read_text(), "engine.py")
+def test_micrograds_engine_every_operator_checked_relu_included():
+    """relu's forward is micrograd's conditional, `0 if self.data < 0 else self.data`: read
+    as relu(self), so its rule `(out.data > 0) * out.grad` is checked as the others are."""
+    text = (SOURCES / "micrograd_engine.py").read_text()
+    read = cases_from_source(text, "engine.py")
     assert set(statuses(read).values()) == {"passed"}
     assert sorted(statuses(read)) == [
         "Value-__add__", "Value-__mul__", "Value-__neg__", "Value-__pow__", "Value-__radd__",
         "Value-__rmul__", "Value-__rsub__", "Value-__rtruediv__", "Value-__sub__",
-        "Value-__truediv__"]
-    assert [str(u) for u in read.unchecked] == [
-        "engine.py:38:21: Value.relu: not checked: conditional expressions are not allowed"]
-    assert read.counts() == {"found": 6, "checked": 5, "unchecked": 1}
+        "Value-__truediv__", "Value-relu"]
+    assert read.unchecked == []
+    assert read.counts() == {"found": 6, "checked": 6, "unchecked": 0}
+    wrong = cases_from_source(text.replace("(out.data > 0) * out.grad",
+                                           "(out.data < 0) * out.grad"), "engine.py")
+    assert statuses(wrong)["Value-relu"] == "failed"
+    other = cases_from_source(text.replace("0 if self.data < 0 else self.data",
+                                           "1 if self.data < 0 else self.data"), "engine.py")
+    assert [u.reason for u in other.unchecked] == ["conditional expressions are not allowed"]
 
 
 def test_a_name_python_allows_and_a_case_name_does_not_is_kept_readable():
@@ -567,13 +575,17 @@ def test_a_rule_the_reading_cannot_read_is_counted_once_with_its_reason(tmp_path
 
 def test_checking_micrograds_engine_counts_as_the_reading_does(tmp_path):
     engine = tmp_path / "engine.py"
-    engine.write_text((SOURCES / "micrograd_engine.py").read_text(encoding="utf-8")
-                      + "import torch\n", encoding="utf-8")   # a tutorial mentions torch
+    text = (SOURCES / "micrograd_engine.py").read_text(encoding="utf-8")
+    engine.write_text(text + "import torch\n", encoding="utf-8")   # a tutorial mentions torch
     ran, results = check_tutorial(engine, tmp_path)
     assert ran.exit_code == 0, ran.output
-    count = results["engine.py"]["derivatives"]
-    # relu's value is a conditional: its rule (line 41) is unchecked once, with the reason the
+    assert results["engine.py"]["derivatives"] == {"found": 6, "checked": 6, "unchecked": []}
+    # a conditional that is no relu: its rule (line 41) is unchecked once, with the reason the
     # reading gave in relu (line 38), not twice
+    engine.write_text(text.replace("0 if self.data < 0", "1 if self.data < 0") + "import torch\n",
+                      encoding="utf-8")
+    ran, results = check_tutorial(engine, tmp_path)
+    count = results["engine.py"]["derivatives"]
     assert (count["found"], count["checked"]) == (6, 5)
     assert [(u["line"], u["reason"]) for u in count["unchecked"]] == [
         (41, "conditional expressions are not allowed")]

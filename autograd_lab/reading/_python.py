@@ -105,6 +105,34 @@ class _Spelling(ast.NodeTransformer):
     def visit_Name(self, node: ast.Name) -> ast.expr:
         return ast.Name(self.names.get(node.id, node.id), ast.Load())
 
+    def visit_IfExp(self, node: ast.IfExp) -> ast.expr:
+        """micrograd's relu, `0 if x < 0 else x` (or `x if x > 0 else 0`), is relu(x); any
+        other conditional is left for the parser to refuse."""
+        self.generic_visit(node)
+        x = _relu_of(node)
+        return ast.Call(ast.Name("relu", ast.Load()), [x], []) if x is not None else node
+
+
+def _relu_of(node: ast.IfExp) -> ast.expr | None:
+    """x where node is `0 if x < 0 else x`, `0 if x <= 0 else x`, `x if x > 0 else 0` or
+    `x if x >= 0 else 0`; None for any other conditional."""
+    test = node.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and _is_zero(test.comparators[0])):
+        return None
+    x, op = test.left, test.ops[0]
+    same = ast.dump(x)
+    if isinstance(op, (ast.Lt, ast.LtE)) and _is_zero(node.body) and ast.dump(node.orelse) == same:
+        return x
+    if isinstance(op, (ast.Gt, ast.GtE)) and _is_zero(node.orelse) and ast.dump(node.body) == same:
+        return x
+    return None
+
+
+def _is_zero(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float) \
+        and node.value == 0
+
 
 def _copy(node: ast.AST) -> ast.AST:
     return ast.parse(ast.unparse(node), mode="eval").body
