@@ -144,7 +144,7 @@ class MyReLU(torch.autograd.Function):
     def backward(ctx, grad_output):
         input, = ctx.saved_tensors
         grad_input = grad_output.clone()
-        grad_input[input < 0] = 0
+        grad_input.masked_fill_(input < 0, 0)
         return grad_input
 
 class Sneaky(torch.autograd.Function):
@@ -543,7 +543,7 @@ class MyReLU(torch.autograd.Function):
     def backward(ctx, grad_output):
         input, = ctx.saved_tensors
         grad_input = grad_output.clone()
-        grad_input[input < 0] = 0
+        grad_input.masked_fill_(input < 0, 0)
         return grad_input
 
 
@@ -634,6 +634,32 @@ def test_a_backward_not_linear_in_its_upstream_gradient_fails_as_a_vector_jacobi
         assert check_file(case).status == status, rule
 
 
+@pytest.mark.parametrize("mask, status", [("input < 0", "passed"), ("input <= 0", "passed"),
+                                          ("input < 1", "failed"), ("input > 0", "failed")])
+def test_pytorchs_relu_backward_a_clone_zeroed_by_a_mask_is_read_and_a_wrong_mask_fails(
+        mask, status):
+    text = (SOURCES / "functions_trial.py").read_text()
+    read = cases_from_source(text.replace("grad_input[input < 0]", f"grad_input[{mask}]"),
+                             "trial.py")
+    result = check_file(next(c for c in read.cases if c.name == "MyReLU-backward"))
+    assert result.status == status, result.problems
+    if status == "failed":
+        assert result.problems[0].startswith("gradient input: manual gives ")
+        # named at the mask, the line that is wrong
+        assert result.problems[0].line == line_in("functions_trial.py", "grad_input[input")
+
+
+def test_a_masked_assignment_of_another_value_is_unchecked_with_its_reason():
+    text = (SOURCES / "functions_trial.py").read_text()
+    read = cases_from_source(text.replace("grad_input[input < 0] = 0",
+                                          "grad_input[input < 0] = 1"), "trial.py")
+    assert "MyReLU-backward" not in {c.name for c in read.cases}
+    (why,) = [u for u in read.unchecked if u.what == "MyReLU.backward"]
+    assert why.line == line_in("functions_trial.py", "grad_input[input < 0]")
+    assert why.reason == ("a masked assignment of something other than 0: the gradient "
+                          "cannot be read")
+
+
 def test_print_logging_and_pass_in_a_function_are_read_past_and_saved_variables_unpacked():
     result = trial("Chatty")
     assert (result.status, result.problems) == ("passed", [])
@@ -664,10 +690,11 @@ def test_checking_a_script_of_functions_counts_each_backward_once_and_fails_the_
     assert {n: r["status"] for n, r in results.items()} == {
         "Same-backward": "passed", "Total-backward": "passed", "Detach-backward": "failed",
         "Logistic-backward": "failed", "Chatty-backward": "passed", "Scale-backward": "passed",
-        "ScaleSummed-backward": "passed", "functions_trial.py": "failed"}
+        "ScaleSummed-backward": "passed", "MyReLU-backward": "passed",
+        "functions_trial.py": "failed"}
     assert results["functions_trial.py"]["problems"] == [
         "2 of its cases failed: Detach-backward, Logistic-backward"]
     # `grad_a = ...` then `return grad_a` is one derivative, not two; a statement is counted
     # once (ScaleSummed returns both of its gradients on one line)
     assert results["functions_trial.py"]["derivatives"] == {
-        "found": 8, "checked": 8, "unchecked": []}
+        "found": 9, "checked": 9, "unchecked": []}

@@ -209,6 +209,10 @@ class _Function:
                 for name, saved in zip(_unpacked(stmt.targets[0]), self.saved):
                     names[name] = self._saved_name(saved, stmt)
                 continue
+            masked = _masked(stmt, local)
+            if masked is not None:
+                local[masked] = _zeroed_where(stmt, local[masked])   # type: ignore[arg-type]
+                continue
             target = _assigned(stmt)
             if target is not None and isinstance(stmt, ast.Assign):
                 saved_one = _saved_index(stmt.value)
@@ -217,7 +221,7 @@ class _Function:
                 elif dotted_name(stmt.value) in self.stashed:
                     local[target] = self.stashed[dotted_name(stmt.value)]
                 else:
-                    local[target] = _inlined(stmt.value, local)
+                    local[target] = _inlined(_uncopied(stmt.value), local)
                 continue
             raise _Unread(stmt, "a statement in backward that is not `name = ...` (an "
                                 "in-place change, a branch): the gradient cannot be read")
@@ -258,6 +262,49 @@ def _unpacked(target: ast.expr) -> list[str]:
     if isinstance(target, (ast.Tuple, ast.List)):
         return [e.id if isinstance(e, ast.Name) else "" for e in target.elts]
     return [target.id] if isinstance(target, ast.Name) else []
+
+
+# a copy of a tensor is its value: `grad_input = grad_output.clone()` is grad_output
+_COPIES = {"clone", "detach"}
+# the comparison that picks the other elements: x < 0 zeroed leaves x >= 0
+_NEGATED = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt,
+            ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
+
+
+def _uncopied(value: ast.expr) -> ast.expr:
+    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+            and value.func.attr in _COPIES and not value.args and not value.keywords:
+        value = value.func.value
+    return value
+
+
+def _masked(stmt: ast.stmt, local: dict[str, ast.expr]) -> str | None:
+    """grad_input of `grad_input[input < 0] = 0`, a masked assignment to a local name."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+            and isinstance(stmt.targets[0], ast.Subscript) \
+            and isinstance(stmt.targets[0].value, ast.Name) \
+            and stmt.targets[0].value.id in local:
+        return stmt.targets[0].value.id
+    return None
+
+
+def _zeroed_where(stmt: ast.Assign, value: ast.expr) -> ast.expr:
+    """`g[x < 0] = 0` makes g the value times the mask of the others: g * (x >= 0), a
+    product the local derivative is read from as any other (PyTorch's MyReLU backward)."""
+    target = stmt.targets[0]
+    assert isinstance(target, ast.Subscript)
+    mask = target.slice
+    if not (isinstance(stmt.value, ast.Constant) and stmt.value.value == 0
+            and not isinstance(stmt.value.value, bool)):
+        raise _Unread(stmt, "a masked assignment of something other than 0: the gradient "
+                            "cannot be read")
+    if not (isinstance(mask, ast.Compare) and len(mask.ops) == 1
+            and type(mask.ops[0]) in _NEGATED):
+        raise _Unread(stmt, "a masked assignment whose mask is not one comparison "
+                            "(g[x < 0] = 0): the gradient cannot be read")
+    kept = ast.Compare(mask.left, [_NEGATED[type(mask.ops[0])]()], mask.comparators)
+    product = ast.BinOp(value, ast.Mult(), kept)
+    return ast.copy_location(ast.parse(ast.unparse(product), mode="eval").body, stmt)
 
 
 def _saved_index(value: ast.expr) -> int | None:

@@ -92,3 +92,19 @@ class ScaleSummed(Function):
     def backward(ctx, g):
         a, w = ctx.saved_tensors
         return g * w, (g * a).sum(0)
+
+
+class MyReLU(torch.autograd.Function):
+    """PyTorch's own tutorial: a copy of the upstream gradient, zeroed where input < 0."""
+
+    @staticmethod
+    def forward(ctx, input):
+        ctx.save_for_backward(input)
+        return input.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, = ctx.saved_tensors
+        grad_input = grad_output.clone()
+        grad_input[input < 0] = 0
+        return grad_input
