@@ -573,6 +573,43 @@ def test_a_rule_the_reading_cannot_read_is_counted_once_with_its_reason(tmp_path
                   "branch): the gradient cannot be read"}]}
 
 
+LINEAR = """\
+import torch
+
+
+class Linear(torch.autograd.Function):
+    @staticmethod
+    def forward(input, weight, bias):
+        output = input * weight
+        if bias is not None:
+            output += bias
+        return output
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        input, weight, bias = inputs
+        ctx.save_for_backward(input, weight)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, weight = ctx.saved_tensors
+        return grad_output * weight, grad_output * input, grad_output
+"""
+
+
+def test_a_function_whose_forward_is_not_read_counts_its_backward_once_naming_the_statement(
+        tmp_path):
+    script = tmp_path / "linear.py"
+    script.write_text(LINEAR, encoding="utf-8")
+    ran, results = check_tutorial(script, tmp_path)
+    # one derivative, the backward's; the forward's branch is why, at its own line
+    assert results["linear.py"]["derivatives"] == {"found": 1, "checked": 0, "unchecked": [{
+        "line": 20, "cell": "", "text": "return grad_output * weight, grad_output * input, "
+                                        "grad_output",
+        "reason": "line 8: `if bias is not None:`: a statement in forward that is not "
+                  "`name = ...`"}]}
+
+
 def test_checking_micrograds_engine_counts_as_the_reading_does(tmp_path):
     engine = tmp_path / "engine.py"
     text = (SOURCES / "micrograd_engine.py").read_text(encoding="utf-8")

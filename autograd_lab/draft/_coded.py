@@ -43,6 +43,7 @@ class Coded:
     texts: dict = field(default_factory=dict)    # (cell, line) -> the statement, stripped
     order: dict = field(default_factory=dict)    # cell -> its position, to sort places
     enclosing: dict = field(default_factory=dict)  # (cell, line) -> the def holding it
+    owner: dict = field(default_factory=dict)      # a method's def -> its class's line
     results: dict = field(default_factory=dict)  # index of a case -> its relabelled result
     lines: list = field(default_factory=list)    # (first line, cell, cell's offset) a cell
 
@@ -123,9 +124,12 @@ class Coded:
                     unchecked.append(self._entry(p, why.get(p, "")))
                 known.add(p)
         held = {self.enclosing.get(p) for p in known} - {None}
+        held_classes = {self.owner.get(d) for d in held} - {None}
         for u in self.unchecked:
             p = (u["cell"], u["line"])
-            if p not in known and self.enclosing.get(p) not in held:
+            if p not in known and self.enclosing.get(p) not in held \
+                    and not (self._beside_backward(p) and self.owner.get(self.enclosing.get(p))
+                             in held_classes):
                 found += 1
                 unchecked.append(u)
         unchecked.sort(key=lambda u: (self.order.get(u["cell"], -1), u["line"]))
@@ -147,7 +151,24 @@ class Coded:
         def_ = self.enclosing.get(place)
         said = [u["reason"] for u in self.unchecked
                 if def_ is not None and self.enclosing.get((u["cell"], u["line"])) == def_]
-        return said[0] if said else NOT_READ
+        if said:
+            return said[0]
+        # the backward was not read for a statement in its forward: that statement, where
+        cls = self.owner.get(def_)
+        beside = [u for u in self.unchecked if cls is not None
+                  and self._beside_backward((u["cell"], u["line"]))
+                  and self.owner.get(self.enclosing.get((u["cell"], u["line"]))) == cls]
+        if beside:
+            u = beside[0]
+            where = f"line {u['line']}" if self.text else f"{u['cell']}, line {u['line']}"
+            return f"{where}: `{u['text']}`: {u['reason']}"
+        return NOT_READ
+
+    def _beside_backward(self, place: tuple[str, int]) -> bool:
+        """A line of a forward or a setup_context, read with the backward of its class."""
+        def_ = self.enclosing.get(place)
+        return def_ is not None and self.texts.get(def_, "").startswith(
+            ("def forward(", "def setup_context("))
 
     def _entry(self, place: tuple[str, int], reason: str) -> dict:
         return {"line": place[1], "cell": place[0], "text": self.texts.get(place, ""),
@@ -169,7 +190,9 @@ def read_coded(notebook: Notebook, name: str, drafted: Drafted, text_source: boo
         for number, line in enumerate(cell.code.split("\n"), 1):
             if line.strip():
                 coded.texts[(cell.label, number)] = one_line(line.strip(), 200)
-        coded.enclosing |= _defs(cell.code, cell.label)
+        enclosing, owner = _defs(cell.code, cell.label)
+        coded.enclosing |= enclosing
+        coded.owner |= owner
         first += cell.code.count("\n") + 1
     read = cases_from_cells(cells, name, [c.pictures for c in notebook.cells])
     drafts = set().union(*(w.covers for w in drafted.cases))
@@ -192,16 +215,19 @@ def read_coded(notebook: Notebook, name: str, drafted: Drafted, text_source: boo
     return coded
 
 
-def _defs(code: str, cell: str) -> dict[tuple[str, int], tuple[str, int]]:
+def _defs(code: str, cell: str) -> tuple[dict, dict]:
     """(cell, line) -> (cell, line) of the function or the method holding it: a micrograd
     operator's closure and the forward it sits in are one derivative's, as are a backward's
-    statements."""
+    statements; and each method's (cell, line) -> its class's (a backward and the forward it
+    is read with are one class's)."""
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return {}
+        return {}, {}
     functions = [s for s in tree.body if isinstance(s, ast.FunctionDef)]
-    functions += [m for c in tree.body if isinstance(c, ast.ClassDef)
-                  for m in c.body if isinstance(m, ast.FunctionDef)]
-    return {(cell, line): (cell, f.lineno) for f in functions
-            for line in range(f.lineno, (f.end_lineno or f.lineno) + 1)}
+    classes = [c for c in tree.body if isinstance(c, ast.ClassDef)]
+    methods = [(m, c) for c in classes for m in c.body if isinstance(m, ast.FunctionDef)]
+    functions += [m for m, _ in methods]
+    enclosing = {(cell, line): (cell, f.lineno) for f in functions
+                 for line in range(f.lineno, (f.end_lineno or f.lineno) + 1)}
+    return enclosing, {(cell, m.lineno): (cell, c.lineno) for m, c in methods}
