@@ -107,10 +107,16 @@ def test_a_derivative_written_into_a_draft_to_finish_says_so(tmp_path):
     source = TRIAL / "edges_to_finish.py"
     said = CliRunner().invoke(main, ["check", str(source), "--out", str(tmp_path / "r")]).output
     flat = " ".join(said.split())
-    assert (f"{source}:9: `du_dw = x`: written into edges_to_finish_v_inc1.yaml.todo, a draft "
-            "to finish: the edge v/u of its graph must still be written by hand before it is "
-            "checked" in flat)
+    # check drafts into a folder it removes: the draft to finish is named as `draft` writes it
+    assert (f"{source}:9: `du_dw = x`: in a draft to finish, edges_to_finish_v_inc1.yaml.todo, "
+            f"which `autograd-lab draft {source}` writes: the edge v/u of its graph must still "
+            "be written by hand before it is checked" in flat)
     assert "matched to no graph" not in flat
+    assert not list(tmp_path.rglob("*.todo"))
+    wrote = CliRunner().invoke(main, ["draft", str(source), "--out", str(tmp_path / "d")])
+    assert (f"`du_dw = x`: written into edges_to_finish_v_inc1.yaml.todo, a draft to finish"
+            in " ".join(wrote.output.split()))
+    assert (tmp_path / "d" / "edges_to_finish_v_inc1.yaml.todo").is_file()
 
 
 # --- ordinary torch the drafter translates ---------------------------------------------------

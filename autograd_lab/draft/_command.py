@@ -103,7 +103,7 @@ class Source:
             if got is not None and got.status not in (PASSED, FAILED):
                 why = got.problems[0] if got.problems else got.status
                 failed |= dict.fromkeys(w.covers, f"its case {w.name} is {got.status}: {why}")
-        count = self.drafted.derivatives(compared, failed)
+        count = self.drafted.derivatives(compared, failed, kept=False)
         coded = self.coded.results.values() if self.coded else ()
         if self.coded:
             count = self.coded.count(count, self.drafted)

@@ -42,16 +42,21 @@ class Drafted:
     def cases(self) -> list[Written]:
         return [w for w in self.files if not w.to_write]
 
-    def derivatives(self, compared: list[Written] | None = None, failed: dict | None = None
-                    ) -> dict:
+    def derivatives(self, compared: list[Written] | None = None, failed: dict | None = None,
+                    kept: bool = True) -> dict:
         """report.json's `derivatives`: those found, checked by the cases compared (default:
-        every case drafted, which the draft command can say before anything is checked)."""
+        every case drafted, which the draft command can say before anything is checked).
+        kept: the drafts stay where they were written (`draft`); `check` drafts into a
+        folder it removes, so a draft to finish is named as `draft` would write it."""
         cases = self.cases if compared is None else compared
         places = set().union(*(w.covers for w in cases if w.kind != "values"))
         valued = set().union(*(w.valued for w in cases if w.kind == "values"))
-        to_finish = {place: f"written into {w.path.name}, a draft to finish: the edge"
-                            f"{'s' * (len(w.to_write) != 1)} {', '.join(w.to_write)} of its "
-                            "graph must still be written by hand before it is checked"
+        to_finish = {place: (f"written into {w.path.name}, a draft to finish" if kept else
+                             f"in a draft to finish, {w.path.name}, which `autograd-lab draft "
+                             f"{self.notebook}` writes")
+                            + f": the edge{'s' * (len(w.to_write) != 1)} "
+                            f"{', '.join(w.to_write)} of its graph must still be written by "
+                            "hand before it is checked"
                      for w in self.files if w.to_write for place in w.covers}
         return _count.tally(self.found, places, {**to_finish, **(failed or {})}, self.notes,
                             self.calls, frozenset(valued))
