@@ -54,6 +54,12 @@ def test_autograds_value_read_back_and_helpers_named_like_gradients_are_not_coun
     assert texts("read_back_not_by_hand.py") == []
 
 
+def test_finite_difference_estimates_and_drawing_helpers_are_not_counted(tmp_path):
+    # (f(x + h) - f(x)) / h is measured, not written by hand; draw_dot only looks like dz_dx;
+    # a quotient whose divisor is no step (dq_dx) is still a derivative
+    assert texts("measured_not_by_hand.py") == ["def df_dx(x):", "dq_dx = (x - 1) / x"]
+
+
 def test_the_forms_of_a_hand_written_derivative_tutorials_use_are_each_counted():
     assert texts("hand_forms.py") == [
         "print(w.grad, 2 * x * (w * x - t))",     # beside autograd's, not compared

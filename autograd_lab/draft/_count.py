@@ -14,8 +14,10 @@ The finder reads the cells' `ast` (nothing runs) and knows the forms tutorials w
 - a backward rule in a class: micrograd's `def _backward(): self.grad += ...`, the `return`
   of a `torch.autograd.Function`'s `backward`.
 
-Autograd's value read back (`g = x.grad`, `x.grad.item()`, `torch.autograd.grad(...)`) and
-helpers only named like a derivative (`get_grad`, `mkgrad`) are not counted.
+Autograd's value read back (`g = x.grad`, `x.grad.item()`, `torch.autograd.grad(...)`),
+helpers only named like a derivative (`get_grad`, `mkgrad`, `draw_dot`) and finite-difference
+estimates (`(f(x + h) - f(x)) / h`, `grad_fd`, `numerical_grad`: a number measured, not a
+derivative written by hand) are not counted.
 
 One found is checked when a drafted case that was compared (passed or failed, not in error
 nor unchecked) holds an entry drafted from its line, or, for a function, from a line that
@@ -34,7 +36,12 @@ RATIO = re.compile(r"^d([A-Z]\w*|[a-z])d([A-Z]\w*|[a-z]\d*)$")   # dLdW, dydx
 NAMED = re.compile(r"^(grad_\w+|\w+_grad|\w+_gradient|gradient_\w+)$")
 FUNCTION = re.compile(r"grad|deriv|prime|^d\w*_d\w+$")
 NOT_BY_HAND = re.compile(r"requires_grad|zero_grad|no_grad|enable_grad|set_grad|numer|finite|"
-                         r"approx|check|clip|^external_grad$|^upstream")
+                         r"approx|check|clip|^external_grad$|^upstream|(^|_)fd(_|$)")
+# a helper that draws or shows a graph, named like a derivative (draw_dot matches d.._d..)
+DRAWING = re.compile(r"^(draw|plot|show|render|display|visuali[sz]e|trace|view)(_|$)|"
+                     r"_(dot|graph|plot|svg|png)$")
+# the step of a finite difference: (f(x + h) - f(x)) / h
+STEP = re.compile(r"^(h|eps\w*|epsilon|delta\w*|step\w*)$")
 COMPARERS = ("allclose", "isclose", "equal", "assert_close")
 SECTIONS_NOT_CHECKING = ("name", "title", "source", "dtype", "inputs", "forward", "output",
                          "upstream", "dims", "steps", "tolerance", "order")
@@ -228,8 +235,8 @@ class _Finder:
 
     def assignment(self, s) -> None:
         value = s.value
-        if value is None or _read_back(value):   # torch_gradient = x.grad: autograd's
-            return
+        if value is None or _read_back(value) or _finite_difference(value):
+            return   # torch_gradient = x.grad: autograd's; (f(a + h) - f(a)) / h: measured
         if not _computes(value):   # du_db = 1: a constant derivative, by its name alone
             if _number(value) and any(isinstance(t, ast.Name) and (PAIR.match(t.id) or
                                       RATIO.match(t.id)) for t in _targets(s)):
@@ -288,22 +295,41 @@ class _Finder:
             return False
         # constants alone count: `32*1.0**3 + 9*1.0**2 == x.grad` is a derivative evaluated
         # by hand (at a point, maybe the wrong one)
-        return isinstance(node, (ast.BinOp, ast.UnaryOp))
+        return isinstance(node, (ast.BinOp, ast.UnaryOp)) and not _finite_difference(node)
 
 
 def _derivative_function(node) -> bool:
     return bool(FUNCTION.search(node.name)) and not NOT_BY_HAND.search(node.name) \
-        and not _helper(node)
+        and not DRAWING.search(node.name) and not _helper(node)
+
+
+def _finite_difference(value: ast.expr) -> bool:
+    """(f(x + h) - f(x)) / h, (f(a + eps) - f(a - eps)) / (2 * eps), (L2 - L1) / h: a
+    difference divided by a step, the step a name like h or one the difference's calls move
+    their arguments by. A slope measured, not a derivative written by hand."""
+    for node in ast.walk(value):
+        if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)
+                and isinstance(node.left, ast.BinOp) and isinstance(node.left.op, ast.Sub)):
+            continue
+        steps = {n.id for n in ast.walk(node.right) if isinstance(n, ast.Name)}
+        moved = {o.id for call in ast.walk(node.left) if isinstance(call, ast.Call)
+                 for arg in call.args for shift in ast.walk(arg)
+                 if isinstance(shift, ast.BinOp) and isinstance(shift.op, (ast.Add, ast.Sub))
+                 for o in (shift.left, shift.right) if isinstance(o, ast.Name)}
+        if steps and all(STEP.match(n) or n in moved for n in steps):
+            return True
+    return False
 
 
 def _helper(node) -> bool:
     """get_grad(x): return x.g.clone(), mkgrad(x): return x.clone().requires_grad_(True), a
-    function returning a lambda or a function: named like a derivative, computing none."""
+    function returning a lambda or a function: named like a derivative, computing none; and
+    `def derivative(f, x): return (f(x + h) - f(x)) / h`, measuring one."""
     returned = [n.value for n in ast.walk(node) if isinstance(n, ast.Return) and n.value]
     inner = {n.name for n in ast.walk(node) if isinstance(n, (ast.FunctionDef, ast.Lambda))
              and n is not node and hasattr(n, "name")}
     return bool(returned) and all(
-        _read_back(v) or isinstance(v, ast.Lambda) or (isinstance(v, ast.Name) and v.id in inner)
+        _read_back(v) or _finite_difference(v) or isinstance(v, ast.Lambda) or (isinstance(v, ast.Name) and v.id in inner)
         or (isinstance(v, ast.Call) and _dotted(v.func).endswith("requires_grad_"))
         for v in returned)
 
