@@ -60,6 +60,19 @@ def test_finite_difference_estimates_and_drawing_helpers_are_not_counted(tmp_pat
     assert texts("measured_not_by_hand.py") == ["def df_dx(x):", "dq_dx = (x - 1) / x"]
 
 
+def test_a_formula_kept_in_a_name_and_compared_by_an_assert_method_is_counted():
+    # z = x * 18 is compared with x.grad by assertTrue(torch.equal(...)); w is only printed
+    assert texts("compared_by_name.py") == ["z = x * 18"]
+
+
+def test_a_parameters_derivative_is_counted_and_a_repeated_loop_keeps_its_own_line():
+    # dW of loss_and_grad(W, X): W is a parameter; the page's second block repeats the loop,
+    # and its line is the second block's, not the first's
+    found = [(f.cell, f.line, f.text) for f in find(read(TRIAL / "loop_repeated.md"))]
+    assert found == [("cell 1", 9, "dW[:, k] += X.sum(0) * k"),
+                     ("cell 2", 17, "dW[:, k] += X.sum(0) * k")]
+
+
 def test_the_forms_of_a_hand_written_derivative_tutorials_use_are_each_counted():
     assert texts("hand_forms.py") == [
         "print(w.grad, 2 * x * (w * x - t))",     # beside autograd's, not compared

@@ -43,6 +43,8 @@ DRAWING = re.compile(r"^(draw|plot|show|render|display|visuali[sz]e|trace|view)(
 # the step of a finite difference: (f(x + h) - f(x)) / h
 STEP = re.compile(r"^(h|eps\w*|epsilon|delta\w*|step\w*)$")
 COMPARERS = ("allclose", "isclose", "equal", "assert_close")
+# a test's own comparers: assertEqual, tensorAssertEqual, assert_allclose
+ASSERTS = re.compile(r"assert|equal$|close$", re.IGNORECASE)
 SECTIONS_NOT_CHECKING = ("name", "title", "source", "dtype", "inputs", "forward", "output",
                          "upstream", "dims", "steps", "tolerance", "order")
 PLACE = re.compile(r"((?:In \[[^\]]*\]|cell \d+), line (\d+))")
@@ -79,6 +81,10 @@ def find(notebook: Notebook) -> list[Found]:
             continue
     assigned = {t.id for _, tree in trees for node in ast.walk(tree)
                 for t in _targets(node) if isinstance(t, ast.Name)}
+    # a function's parameters are names too: dW of softmax_loss(W, X, y) is W's derivative
+    assigned |= {a.arg for _, tree in trees for node in ast.walk(tree)
+                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 for a in node.args.args + node.args.kwonlyargs + node.args.posonlyargs}
     functions = {node.name for _, tree in trees for node in ast.walk(tree)
                  if isinstance(node, ast.FunctionDef) and _derivative_function(node)}
     found: list[Found] = []
@@ -177,6 +183,7 @@ class _Finder:
         self.in_class = False
         self.function = ""          # the derivative function whose body is read
         self.grad_printed = False   # the statement before printed a .grad
+        self.formulas: dict[str, ast.stmt] = {}   # name -> the formula last assigned to it
 
     def add(self, node: ast.AST, kind: str, function: str = "", reason: str = "") -> None:
         line = getattr(node, "lineno", 0)
@@ -219,12 +226,16 @@ class _Finder:
             return
         if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             self.assignment(s)
+            self.remember(s)
         elif isinstance(s, (ast.Expr, ast.Assert)):
             value = s.value if isinstance(s, ast.Expr) else s.test
+            kept = self.compared_name(value)
+            if kept is not None:
+                self.add(kept, "compared", reason=CLASS_RULE if self.in_class else "")
             if self.compared(value) or (self.grad_printed and self.printed_formula(value)):
                 self.add(s, "printed" if _printed(s) is not None and not any(
                     isinstance(n, ast.Compare) or ((isinstance(n, ast.Call) and n is not value)
-                    and _dotted(n.func).split(".")[-1] in COMPARERS) for n in ast.walk(value))
+                    and _comparer(n.func)) for n in ast.walk(value))
                     else "compared", reason=CLASS_RULE if self.in_class else "")
         for field in ("body", "orelse", "finalbody"):   # a loop's, an if's, a with's, a try's
             block = getattr(s, field, None)
@@ -257,6 +268,14 @@ class _Finder:
                          reason=CLASS_RULE if self.in_class else "")
                 return
 
+    def remember(self, s) -> None:
+        for target in _targets(s):
+            if isinstance(target, ast.Name):
+                self.formulas.pop(target.id, None)
+                if isinstance(s, ast.Assign) and s.value is not None \
+                        and self.formula(s.value) and _computes(s.value):
+                    self.formulas[target.id] = s
+
     def derivative_name(self, name: str) -> bool:
         if NOT_BY_HAND.search(name):
             return False
@@ -272,14 +291,25 @@ class _Finder:
             sides = None
             if isinstance(n, ast.Compare) and len(n.comparators) == 1:
                 sides = [n.left, n.comparators[0]]
-            elif isinstance(n, ast.Call) and _dotted(n.func).split(".")[-1] in (
-                    *COMPARERS, "print"):
+            elif isinstance(n, ast.Call) and (_comparer(n.func) or _dotted(n.func) == "print"):
                 sides = list(n.args)
             if sides and any(_is_grad(x) for x in sides):
                 hands = [x for x in sides if not _is_grad(x)]
                 if any(self.formula(h) for h in hands):
                     return True
         return False
+
+    def compared_name(self, node: ast.expr) -> ast.stmt | None:
+        """`z = x * 18` of `assertEqual(z, x.grad)`: a formula kept in a name a line above
+        and compared with a .grad (printed beside one is not a comparison)."""
+        for n in ast.walk(node):
+            sides = [n.left, *n.comparators] if isinstance(n, ast.Compare) else \
+                list(n.args) if isinstance(n, ast.Call) and _comparer(n.func) else []
+            if any(_is_grad(x) for x in sides):
+                for x in sides:
+                    if isinstance(x, ast.Name) and x.id in self.formulas:
+                        return self.formulas[x.id]
+        return None
 
     def printed_formula(self, node: ast.expr) -> bool:
         """print(2 * x * (w*x + b - y)) right after print(w.grad): the formula shown beside
@@ -296,6 +326,11 @@ class _Finder:
         # constants alone count: `32*1.0**3 + 9*1.0**2 == x.grad` is a derivative evaluated
         # by hand (at a point, maybe the wrong one)
         return isinstance(node, (ast.BinOp, ast.UnaryOp)) and not _finite_difference(node)
+
+
+def _comparer(func: ast.expr) -> bool:
+    last = _dotted(func).split(".")[-1]
+    return last in COMPARERS or bool(ASSERTS.search(last))
 
 
 def _derivative_function(node) -> bool:

@@ -177,7 +177,8 @@ def _jupytext(text: str, fmt: str, path: str) -> list[str]:
 
 def _placed(sources: list[str], lines: list[str]) -> list[tuple[int, str]]:
     """Each source with the (0-based) line it starts on in the file, found by its first line
-    after the previous cell's (a source not found keeps its own numbering)."""
+    after the previous cell's last (a source not found keeps its own numbering): a cell
+    repeating a loop of the one before (`for k in range(n):`) is not placed inside it."""
     cells: list[tuple[int, str]] = []
     cursor = 0
     stripped = [line.strip() for line in lines]
@@ -191,7 +192,7 @@ def _placed(sources: list[str], lines: list[str]) -> list[tuple[int, str]]:
         except ValueError:
             cells.append((0, source))
             continue
-        cursor = at + 1
+        cursor = max(at + 1, at - first + len(source.rstrip("\n").split("\n")))
         cells.append((max(at - first, 0), source))
     return cells
 
