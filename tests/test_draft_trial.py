@@ -133,7 +133,7 @@ def test_a_derivative_written_into_a_draft_to_finish_says_so(tmp_path):
     assert "matched to no graph" not in flat
     assert not list(tmp_path.rglob("*.todo"))
     wrote = CliRunner().invoke(main, ["draft", str(source), "--out", str(tmp_path / "d")])
-    assert (f"`du_dw = x`: written into edges_to_finish_v_inc1.yaml.todo, a draft to finish"
+    assert ("`du_dw = x`: written into edges_to_finish_v_inc1.yaml.todo, a draft to finish"
             in " ".join(wrote.output.split()))
     assert (tmp_path / "d" / "edges_to_finish_v_inc1.yaml.todo").is_file()
 

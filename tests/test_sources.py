@@ -601,7 +601,7 @@ def test_a_function_whose_forward_is_not_read_counts_its_backward_once_naming_th
         tmp_path):
     script = tmp_path / "linear.py"
     script.write_text(LINEAR, encoding="utf-8")
-    ran, results = check_tutorial(script, tmp_path)
+    _, results = check_tutorial(script, tmp_path)
     # one derivative, the backward's; the forward's branch is why, at its own line
     assert results["linear.py"]["derivatives"] == {"found": 1, "checked": 0, "unchecked": [{
         "line": 20, "cell": "", "text": "return grad_output * weight, grad_output * input, "

@@ -364,7 +364,8 @@ def _helper(node) -> bool:
     inner = {n.name for n in ast.walk(node) if isinstance(n, (ast.FunctionDef, ast.Lambda))
              and n is not node and hasattr(n, "name")}
     return bool(returned) and all(
-        _read_back(v) or _finite_difference(v) or isinstance(v, ast.Lambda) or (isinstance(v, ast.Name) and v.id in inner)
+        _read_back(v) or _finite_difference(v) or isinstance(v, ast.Lambda)
+        or (isinstance(v, ast.Name) and v.id in inner)
         or (isinstance(v, ast.Call) and _dotted(v.func).endswith("requires_grad_"))
         for v in returned)
 
