@@ -2,6 +2,7 @@
 on a small tutorial of our own (tests/tutorials/trial/)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
@@ -136,6 +137,27 @@ def test_a_derivative_written_into_a_draft_to_finish_says_so(tmp_path):
     assert ("`du_dw = x`: written into edges_to_finish_v_inc1.yaml.todo, a draft to finish"
             in " ".join(wrote.output.split()))
     assert (tmp_path / "d" / "edges_to_finish_v_inc1.yaml.todo").is_file()
+
+
+def test_numbers_given_in_one_tuple_assignment_are_each_assigned(tmp_path):
+    # `scale, shift = 3.0, -1.0` was an assignment to something other than a name: every
+    # derivative after it was lost; now each name is a number and a wrong rule fails
+    source = TRIAL / "tuple_numbers.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["tuple_numbers.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    wrong = tmp_path / "tuple_numbers.py"
+    wrong.write_text(source.read_text().replace("2 * scale * x", "2 * shift * x"))
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert results["tuple_numbers.py"]["status"] == "failed"
+
+
+def check_source(path: Path, out: Path) -> tuple:
+    ran = CliRunner().invoke(main, ["check", str(path), "--out", str(out), "--format", "json"])
+    assert "Traceback" not in ran.output, ran.output
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    return ran, {c["name"]: c for c in report["cases"]}
 
 
 # --- ordinary torch the drafter translates ---------------------------------------------------

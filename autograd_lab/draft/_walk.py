@@ -418,6 +418,11 @@ class _Walk:
         if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
                 and target.value.id in self.adjoints:
             return self.put(target, statement)
+        numbers = _unpacked_numbers(target, statement.value)
+        if numbers:   # x_val, y_val = 2.0, 3.0: one assignment a name
+            for name, value in numbers:
+                self.assign(name, value, statement)
+            return
         if not isinstance(target, ast.Name):
             raise Unsupported("an assignment to something other than a name", statement)
         self.assign(target.id, statement.value, statement)
@@ -1198,3 +1203,22 @@ def _touched(held, lost: Where) -> bool:
     origin = getattr(held, "origin", held)
     made = getattr(origin, "where", None)
     return not (isinstance(made, Where) and made.order > lost.order)
+
+
+def _unpacked_numbers(target: ast.expr, value: ast.expr) -> list[tuple[str, ast.expr]]:
+    """[(x_val, 2.0), (y_val, 3.0)] of `x_val, y_val = 2.0, 3.0`: names given numbers
+    written out, one each (nothing else is unpacked: a tuple of expressions may read a
+    name it assigns)."""
+    if not (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List))
+            and len(target.elts) == len(value.elts)
+            and all(isinstance(t, ast.Name) for t in target.elts)):
+        return []
+    numbers = []
+    for name, item in zip(target.elts, value.elts):
+        number = item.operand if isinstance(item, ast.UnaryOp) \
+            and isinstance(item.op, (ast.USub, ast.UAdd)) else item
+        if not (isinstance(number, ast.Constant) and isinstance(number.value, (int, float))
+                and not isinstance(number.value, bool)):
+            return []
+        numbers.append((name.id, item))   # type: ignore[attr-defined]
+    return numbers
