@@ -4,12 +4,13 @@ The finder reads the cells' `ast` (nothing runs) and knows the forms tutorials w
 
 - an assignment to a derivative's name: `dz_dx = ...`, `dL_dw = ...`, `dLdW = ...`, `dydx =
   ...`, `grad_w = ...`, `w_grad = ...`, `d<name> = ...` for a name the tutorial assigns
-  (`dlogits`, `dW1`), a constant one (`du_db = 1`), and the statements that change one
+  or a function's parameter (`dlogits`, `dW1`, `dW` of `def loss(W, X)`), a constant one (`du_db = 1`), and the statements that change one
   afterwards (`dlogits[range(n), Yb] -= 1`);
 - a function returning one: `def dz_dx(x)`, `def analytical_gradient(x)`, `def f_prime(x)`
   (or, when its body assigns derivatives, each of those);
 - a formula compared with a gradient autograd computed, or printed beside it or on the print
-  lines just below: `9*a**2 == a.grad`, `torch.allclose(2*x, x.grad)`, `print(x.grad, 2*x)`;
+  lines just below: `9*a**2 == a.grad`, `torch.allclose(2*x, x.grad)`, `print(x.grad, 2*x)`,
+  or kept in a name a test's assert compares (`z = x * 18; assertEqual(z, x.grad)`);
 - `x.grad = <formula>`, and fast.ai's `x.g = <formula>`;
 - a backward rule in a class: micrograd's `def _backward(): self.grad += ...`, the `return`
   of a `torch.autograd.Function`'s `backward`.
