@@ -4,8 +4,9 @@ The finder reads the cells' `ast` (nothing runs) and knows the forms tutorials w
 
 - an assignment to a derivative's name: `dz_dx = ...`, `dL_dw = ...`, `dLdW = ...`, `dydx =
   ...`, `grad_w = ...`, `w_grad = ...`, `d<name> = ...` for a name the tutorial assigns
-  or a function's parameter (`dlogits`, `dW1`, `dW` of `def loss(W, X)`), a constant one (`du_db = 1`), and the statements that change one
-  afterwards (`dlogits[range(n), Yb] -= 1`);
+  or a function's parameter (`dlogits`, `dW1`, `dW` of `def loss(W, X)`), a constant one
+  (`du_db = 1`), and the statements that change one afterwards (`dlogits[range(n), Yb] -=
+  1`);
 - a function returning one: `def dz_dx(x)`, `def analytical_gradient(x)`, `def f_prime(x)`
   (or, when its body assigns derivatives, each of those);
 - a formula compared with a gradient autograd computed, or printed beside it or on the print
