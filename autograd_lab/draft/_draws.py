@@ -145,6 +145,8 @@ class Draws:
         dtype = self._dtype(keywords, kind, call)
         seed, stand_in = self._from(keywords.get("generator"), call, where)
         dims = {**low[2], **high[2], **{n: d for _, _, ds in shape for n, d in ds.items()}}
+        sized = next((d.standing_in for d in dims.values() if d.standing_in), "")
+        stand_in = stand_in or (f"drawn at a size that stands in ({sized})" if sized else "")
         value = Drawn(kind, tuple(text for text, _, _ in shape), seed,
                       bounds=(low[0], high[0]) if kind == "randint" else ("", ""),
                       stand_in=stand_in)

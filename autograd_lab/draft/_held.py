@@ -128,12 +128,20 @@ class Dim:
     where: Where
     tree: ast.expr | None = None          # over base dims' names; None for a base dim
     bases: dict = field(default_factory=dict)   # name -> base Dim
+    # why the size is not the notebook's ("" when it is): `vocab_size = len(itos)` reads a
+    # file, so a small size stands in; the formulas hold at any size, the numbers do not
+    stand_in: str = ""
 
     def written(self) -> ast.expr:
         return ast.Name(self.name, ast.Load()) if self.tree is None else self.tree
 
     def base_dims(self) -> dict:
         return {self.name: self} if self.tree is None else dict(self.bases)
+
+    @property
+    def standing_in(self) -> str:
+        """Why this size, or one it is made of, is not the notebook's ("" when it is)."""
+        return next((d.stand_in for d in self.base_dims().values() if d.stand_in), "")
 
 
 @dataclass(eq=False)

@@ -18,6 +18,10 @@ SHAPED = {"randn", "rand", "randint", "zeros", "ones", "empty", "full", "randper
 VIEWS = {"view", "reshape"}
 SIZE_KEYWORDS = {"num_classes", "size"}
 MAX_DIM = MAX_ELEMENTS       # a dim larger than any value a case may hold is not one
+# the sizes that stand in for sizes the notebook reads from data (`vocab_size = len(itos)`),
+# one after the other: small, so a case stays readable, and distinct, so that a formula that
+# mixes up two dims fails on its shapes instead of passing by coincidence
+STAND_IN_SIZES = (5, 4, 3, 6, 7, 8, 9, 10, 11, 12)
 
 
 def size_names(trees: Iterable[ast.AST]) -> set[str]:
@@ -88,3 +92,48 @@ def dim(name: str, translated: Translated, where: Where) -> Dim | None:
     if not bases:
         return Dim(name, int(value), where)
     return Dim(name, int(value), where, tree, bases)
+
+
+def stand_in(name: str, why: str, where: Where, taken: set[int], least: int) -> Dim:
+    """A free dim for a size the notebook does not say (`vocab_size = len(itos)`): the first
+    stand-in size no other dim holds (so that each dim is written by its name) and large
+    enough for the integers the notebook lists (labels it writes out index up to them)."""
+    size = next((n for n in STAND_IN_SIZES if n not in taken and n >= least),
+                max([least, *STAND_IN_SIZES, *taken]) + 1)
+    return Dim(name, size, where, stand_in=f"{why}: {size} stands in")
+
+
+def counted(value: ast.expr) -> bool:
+    """Whether an expression reads as a whole number the draft cannot know (len(itos),
+    Xtr.shape[0], x.size(0), int(...), sums of them): a size that may stand in. A list or a
+    string (chars = sorted(set(text))) is not one."""
+    if isinstance(value, ast.Constant):
+        return type(value.value) is int
+    if isinstance(value, ast.Name):
+        return True
+    if isinstance(value, ast.BinOp):
+        return counted(value.left) and counted(value.right)
+    if isinstance(value, ast.UnaryOp):
+        return counted(value.operand)
+    if isinstance(value, ast.Subscript):   # Xtr.shape[0]
+        return isinstance(value.value, ast.Attribute) and value.value.attr == "shape"
+    if isinstance(value, ast.Call):
+        func = value.func
+        name = func.id if isinstance(func, ast.Name) else (
+            func.attr if isinstance(func, ast.Attribute) else "")
+        return name in {"len", "int", "size", "numel", "max", "min", "round"}
+    return False
+
+
+def largest_listed(trees: Iterable[ast.AST]) -> int:
+    """The largest whole number in a list the notebook writes out (`torch.tensor([0, 2, 4])`),
+    0 if none: a size standing in is larger, so such labels stay within their classes."""
+    found = 0
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.List, ast.Tuple)):
+                for item in node.elts:
+                    if isinstance(item, ast.Constant) and type(item.value) is int \
+                            and item.value < MAX_DIM:
+                        found = max(found, item.value)
+    return found

@@ -16,7 +16,7 @@ from ._adjoints import compared, comparer, grad_compared, one_hot_put, rows
 from ._draws import Draws
 from ._held import Dim, Func, Leaf, Names, Node, Translated, Unsupported, Where, one
 from ._notebook import Cell, Note, Notebook
-from ._sizes import dim, size_names
+from ._sizes import counted, dim, largest_listed, size_names, stand_in
 from ._tensorforms import kind
 from ._text import one_line
 from ._translate import KNOWN_MODULES, Translator, checked_text, constructor, derivative
@@ -201,8 +201,10 @@ class _Walk:
         self.changers: dict[str, tuple[set[int], set[str]]] = {}
         self.changed: dict[str, Where] = {}   # a tensor's name -> the left-out statement
         # a name used as a size anywhere is a dim: the cells are parsed once for that first
-        self.sizes = size_names(t for t in map(_parsed, (c.code for c in notebook.cells))
-                                if isinstance(t, ast.AST))
+        trees = [t for t in map(_parsed, (c.code for c in notebook.cells))
+                 if isinstance(t, ast.AST)]
+        self.sizes = size_names(trees)
+        self.least = largest_listed(trees)   # a size standing in is larger than any listed
 
     def run(self) -> Record:
         for cell in self.record.notebook.cells:
@@ -555,8 +557,13 @@ class _Walk:
         """n = 32 (a name the notebook uses as a size): a dim; whether it is one."""
         try:
             found = dim(name, self.translator.expression(value), where)
-        except Unsupported:
-            return False
+        except Unsupported as exc:   # read from data: a size stands in, the formulas hold
+            if not counted(value):
+                return False
+            taken = {d.value for d in self.env.values() if isinstance(d, Dim)}
+            found = stand_in(name, f"{name} = {one(value, 40)} is not known without running "
+                             f"the notebook ({exc.message})", where, taken, self.least + 1)
+            self.note(where.cell, where.line, f"{name}: {found.stand_in}")
         if found is not None:
             self.env[name] = found
         return found is not None
