@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 
 from ..case import constant_value, parse
 from ..errors import CaseError
 from ..reading import MAX_ELEMENTS as MAX_DRAWN
 from ._held import Dim, Drawn, Generator, Translated, Unsupported, Where, one
+from ._sizes import counted, stand_in
 from ._translate import Made, flag
 
 DRAWS = {"torch.randn": "randn", "torch.randint": "randint"}
@@ -99,6 +101,12 @@ class Draws:
                and len(node.args) <= 1 and _drawn(node.func.value, self.translator)):
             grad_after = flag(node.args[0]) if node.args else True
             node = node.func.value
+        shift = None    # torch.randn((1, n_hidden))*0.1 + 1.0: a draw, scaled, shifted
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)) \
+                and _drawn(node.left, self.translator) \
+                and not _drawn(node.right, self.translator):
+            shift = (node.op, node.right)
+            node = node.left
         factors: list[tuple[ast.operator, ast.expr]] = []
         while isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
             if _drawn(node.left, self.translator) and not _drawn(node.right, self.translator):
@@ -118,6 +126,8 @@ class Draws:
                 else self._fill(node, FILLS[spelled]))
         if factors:
             made = self._scaled(made, factors, node)
+        if shift is not None:
+            made = self._shifted(made, *shift, node)
         if grad_after is not None:
             made.grad = grad_after
         if made.grad and made.dtype == "int64":
@@ -132,7 +142,7 @@ class Draws:
             if len(call.args) not in (2, 3):
                 raise Unsupported(f"{one(call)}: torch.randint(low, high, size) or "
                                   "torch.randint(high, size)", call)
-            bounds = [self.size(a, least=None) for a in call.args[:-1]]
+            bounds = [self._bound(a, where) for a in call.args[:-1]]
             low, high = bounds if len(bounds) == 2 else [("0", 0, {})] + bounds
             if not (-INT64 <= low[1] < high[1] <= INT64):
                 raise Unsupported(f"torch.randint's range [{low[0]}, {high[0]}) must hold a "
@@ -189,6 +199,18 @@ class Draws:
         made.dims = dims
         return made
 
+    def _shifted(self, made, op: ast.operator, by: ast.expr, call):
+        if not isinstance(made.value, Drawn) or made.value.kind != "randn" or made.grad:
+            raise Unsupported(f"{one(call)} shifted: the case format shifts a randn draw "
+                              "that does not require grad", call)
+        _, value, used = self.number(by)
+        drawn: Drawn = made.value
+        made.value = Drawn(drawn.kind, drawn.shape, drawn.seed, drawn.scale, drawn.bounds,
+                           drawn.stand_in, drawn.rounded,
+                           value if isinstance(op, ast.Add) else -value)
+        made.dims = {**made.dims, **used}
+        return made
+
     def _from(self, given: ast.expr | None, call: ast.Call, where: Where) -> tuple[int, str]:
         """The seed a case draws with, and why it is not the notebook's draw ('' when it is)."""
         made_here = self.generator("", given, where) if given is not None else None
@@ -214,6 +236,23 @@ class Draws:
         return seed, ""
 
     # --- sizes -------------------------------------------------------------------------------
+
+    def _bound(self, node: ast.expr, where: Where) -> tuple[str, int, dict]:
+        """A randint bound; one the notebook counts from data (Xtr.shape[0], len(words))
+        stands in, a dim named after what it counts."""
+        try:
+            return self.size(node, least=None)
+        except Unsupported as exc:
+            if not counted(node):
+                raise
+            name = re.sub(r"\W+", "_", ast.unparse(node)).strip("_")
+            held = self.env.get(name)
+            if not isinstance(held, Dim):
+                taken = {d.value for d in self.env.values() if isinstance(d, Dim)}
+                held = stand_in(name, f"{one(node, 40)} is not known without running the "
+                                f"notebook ({exc.message})", where, taken, 1)
+                self.env[name] = held
+            return name, held.value, {name: held}
 
     def shape(self, args: list, call, most: int, what: str) -> list:
         if len(args) == 1 and isinstance(args[0], (ast.Tuple, ast.List)):

@@ -121,6 +121,8 @@ def generated(drawn: Drawn, sizes) -> dict:
     out: dict = {"randn": shape, "seed": drawn.seed}
     if drawn.scale is not None:
         out["scale"] = Digits(repr(float(drawn.scale)))
+    if drawn.shift is not None:
+        out["shift"] = Digits(repr(float(drawn.shift)))
     return out
 
 

@@ -48,6 +48,7 @@ class Drawn:
     bounds: tuple[str, str] = ("", "")   # randint's [lo, hi), as text like the shape
     stand_in: str = ""
     rounded: str = ""
+    shift: float | None = None           # added after the scale: randn(...)*0.1 + 1.0
 
     @property
     def exact(self) -> bool:

@@ -107,14 +107,21 @@ def counted(value: ast.expr) -> bool:
     """Whether an expression reads as a whole number the draft cannot know (len(itos),
     Xtr.shape[0], x.size(0), int(...), sums of them): a size that may stand in. A list or a
     string (chars = sorted(set(text))) is not one."""
+    return _counts(value) and any(_counts(n) and not isinstance(n, (ast.Constant, ast.Name,
+                                                                     ast.BinOp, ast.UnaryOp))
+                                  for n in ast.walk(value))
+
+
+def _counts(value: ast.expr) -> bool:
     if isinstance(value, ast.Constant):
         return type(value.value) is int
     if isinstance(value, ast.Name):
         return True
     if isinstance(value, ast.BinOp):
-        return counted(value.left) and counted(value.right)
+        return isinstance(value.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)) \
+            and _counts(value.left) and _counts(value.right)
     if isinstance(value, ast.UnaryOp):
-        return counted(value.operand)
+        return _counts(value.operand)
     if isinstance(value, ast.Subscript):   # Xtr.shape[0]
         return isinstance(value.value, ast.Attribute) and value.value.attr == "shape"
     if isinstance(value, ast.Call):

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from . import _outputs
 from ._adjoints import compared, comparer, grad_compared, one_hot_put, rows
 from ._draws import Draws
-from ._held import Dim, Func, Leaf, Names, Node, Translated, Unsupported, Where, one
+from ._held import Dim, Drawn, Func, Leaf, Names, Node, Translated, Unsupported, Where, one
 from ._notebook import Cell, Note, Notebook
 from ._sizes import counted, dim, largest_listed, size_names, stand_in
+from ._standins import Hint, bound_of, followed, index_uses, tails
 from ._tensorforms import kind
 from ._text import one_line
-from ._translate import KNOWN_MODULES, Translator, checked_text, constructor, derivative
+from ._translate import (KNOWN_MODULES, Made, Translator, checked_text, constructor,
+                         derivative)
 
 MAX_UNROLL = 1_000      # names a loop is unrolled over
 STATE_ACTIONS = ("backward", "zero_grad", "detach", "requires_grad", "retain_grad", "no_grad")
@@ -153,6 +155,8 @@ class Record:
     notes: list[Note] = field(default_factory=list)
     modules: dict = field(default_factory=dict)        # at the end: for helpers' formulas
     env: dict = field(default_factory=dict)
+    stand_ins: list[str] = field(default_factory=list)   # tensors drawn for data unknown
+    uses: dict = field(default_factory=dict)   # name -> the (tensor, axis) it indexes
 
 
 class _Fill:
@@ -177,12 +181,30 @@ class _Show:
 
 
 def walk(notebook: Notebook) -> Record:
-    return _Walk(notebook).run()
+    """The notebook walked; again with hints while it has stand-ins whose shape or bound a
+    walk learned (see _standins): each candidate kept only where the draft follows more."""
+    best = _Walk(notebook).run()
+    hints: dict[str, Hint] = {}
+    for name in dict.fromkeys(best.stand_ins):
+        bound = bound_of(name, best.uses, best)
+        for tail in tails(best):
+            trial = _Walk(notebook, {**hints, name: Hint(tail, bound)}).run()
+            if followed(trial) > followed(best) or (bound and not tail and trial.adjoints
+                                                    and followed(trial) == followed(best)):
+                best = trial
+                hints[name] = Hint(tail, bound)
+        if name in hints and not hints[name].bound:   # the bound, as the better walk found
+            again = Hint(hints[name].tail, bound_of(name, best.uses, best))
+            if again.bound:
+                hints[name] = again
+                best = _Walk(notebook, hints).run()
+    return best
 
 
 class _Walk:
-    def __init__(self, notebook: Notebook):
+    def __init__(self, notebook: Notebook, hints: dict[str, Hint] | None = None):
         self.record = Record(notebook, notes=list(notebook.notes))
+        self.hints = hints or {}
         self.modules: dict[str, str] = self.record.modules
         self.env: dict = self.record.env
         self.long_lists: dict[str, int] = {}   # name -> the names it lists, past MAX_UNROLL
@@ -205,6 +227,7 @@ class _Walk:
                  if isinstance(t, ast.AST)]
         self.sizes = size_names(trees)
         self.least = largest_listed(trees)   # a size standing in is larger than any listed
+        self.record.uses = index_uses(trees)
 
     def run(self) -> Record:
         for cell in self.record.notebook.cells:
@@ -425,9 +448,23 @@ class _Walk:
             for name, value in numbers:
                 self.assign(name, value, statement)
             return
+        if isinstance(target, ast.Tuple) and isinstance(statement.value, ast.Tuple):
+            return self.assign_each(target, statement.value, statement)
         if not isinstance(target, ast.Name):
             raise Unsupported("an assignment to something other than a name", statement)
         self.assign(target.id, statement.value, statement)
+
+    def assign_each(self, targets: ast.Tuple, values: ast.Tuple, statement) -> None:
+        """Xb, Yb = Xtr[ix], Ytr[ix]: one assignment after the other, when no value reads a
+        name assigned before it (a, b = b, a swaps: left out)."""
+        names = [t.id for t in targets.elts if isinstance(t, ast.Name)]
+        if len(names) != len(targets.elts) or len(values.elts) != len(names) or any(
+                isinstance(n, ast.Name) and n.id in names
+                for value in values.elts for n in ast.walk(value)):
+            raise Unsupported("an assignment to several names at once, other than a, b = x, "
+                              "y of values that do not read them", statement)
+        for name, value in zip(names, values.elts):
+            self.assign(name, value, statement)
 
     def s_AnnAssign(self, statement, shown):
         if statement.value is None or not isinstance(statement.target, ast.Name):
@@ -541,7 +578,8 @@ class _Walk:
                 return
             if name in self.sizes and self.size(name, value, where):
                 return
-            made = constructor(value, self.translator) or self.draws.made(value, where)
+            made = constructor(value, self.translator) or self.draws.made(value, where) \
+                or self.stand_in(name, value, where)
             if made is not None:
                 return self.make(name, made, statement)
             if (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
@@ -567,6 +605,38 @@ class _Walk:
         if found is not None:
             self.env[name] = found
         return found is not None
+
+    def stand_in(self, name: str, value: ast.expr, where: Where) -> Made | None:
+        """Xb = Xtr[ix], Xtr data the draft cannot know: a seeded draw of ix's length, the
+        rest of the shape and the bound as a later walk hints (see _standins)."""
+        if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name)
+                and isinstance(value.slice, ast.Name)
+                and not isinstance(self.env.get(value.value.id), (Leaf, Node))):
+            return None
+        rows = self.env.get(value.slice.id)
+        if not (isinstance(rows, (Leaf, Node)) and rows.dtype == "int64"
+                and len(rows.shape) == 1):
+            return None
+        dims: dict = {}
+        first = self.translator.size_written(rows.shape[0], dims)
+        hint = self.hints.get(name, Hint())
+        tail = [self.env[d] for d in hint.tail if isinstance(self.env.get(d), Dim)]
+        dims.update({d.name: d for d in tail})
+        shape = (ast.unparse(first), *(d.name for d in tail))
+        why = (f"a stand-in for {one(value)}, data the notebook reads from outside it: "
+               "its formulas are checked, its numbers are not the notebook's")
+        self.record.stand_ins.append(name)
+        seed = 1_000 + len(self.record.stand_ins)
+        if name in self.record.uses:   # an index or a label: within the dim it indexes
+            bound = self.env.get(hint.bound)
+            high = (hint.bound, bound.value) if isinstance(bound, Dim) else ("1", 1)
+            if isinstance(bound, Dim):
+                dims[bound.name] = bound
+            drawn = Drawn("randint", shape, seed, bounds=("0", high[0]), stand_in=why)
+            dtype = "int64"
+        else:
+            drawn, dtype = Drawn("randn", shape, seed, stand_in=why), "float32"
+        return Made(drawn, dtype, False, (rows.shape[0], *(d.value for d in tail)), dims)
 
     def make(self, name: str, made, statement) -> None:
         if made.dtype == "int64" and made.grad:
