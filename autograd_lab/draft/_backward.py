@@ -19,15 +19,48 @@ from ._translate import checked_text, renamed
 from ._walk import AdjointVariable, Compared, Instance, Record
 
 
+def passes(adjoints: list[AdjointVariable]) -> list[list[AdjointVariable]]:
+    """The hand-written backward passes, as the cells ran them: a d-name written anew after it
+    was written before (Exercise 2's `dlogits = F.softmax(logits, 1)` after Exercise 1's)
+    starts another pass; the entries of the one before stand as they were checked."""
+    out: list[list[AdjointVariable]] = [[]]
+    seen: set[str] = set()
+    for adjoint in adjoints:
+        name = adjoint.node.name
+        if len(adjoint.wheres) == 1 and name in seen and out[-1]:
+            out.append([])
+        seen.add(name)
+        out[-1].append(adjoint)
+    return [p for p in out if p]
+
+
+def with_needed(own: list[AdjointVariable], adjoints: list[AdjointVariable]
+                ) -> list[AdjointVariable]:
+    """A later pass's entries and, from passes before it, the entries they use (Exercise 3's
+    dhprebn uses Exercise 1's dhpreact, and so on down), in the order written."""
+    versions = {id(a.node): a for a in adjoints}
+    taken = {id(a) for a in own}
+    todo = list(own)
+    while todo:
+        for held in todo.pop().node.deps.values():
+            used = versions.get(id(held))
+            if used is not None and id(used) not in taken:
+                taken.add(id(used))
+                todo.append(used)
+    return [a for a in adjoints if id(a) in taken]
+
+
 class Backward:
-    def __init__(self, graph: Graph, record: Record, note):
+    def __init__(self, graph: Graph, record: Record, note,
+                 adjoints: list[AdjointVariable] | None = None):
         self.graph, self.record, self.note = graph, record, note
+        self.adjoints = record.adjoints if adjoints is None else adjoints
         self.written: dict[str, Entry] = {}      # entry key -> its entry
         self.held: dict[int, str] = {}           # id(adjoint node) -> its entry key
         self.wheres: dict[str, list] = {}        # entry key -> its statements' places
 
     def entries(self) -> list[Entry]:
-        mine = [a for a in self.record.adjoints if self._target(a) is not None]
+        mine = [a for a in self.adjoints if self._target(a) is not None]
         last = {a.node.name: a for a in mine}    # a name written again: its last version
         for adjoint in mine:
             if last[adjoint.node.name] is adjoint:
@@ -96,7 +129,11 @@ class Backward:
     def _compared(self) -> None:
         """cmp() lines: what each printed goes beside its entry; a cmp of what is not an
         entry is said to be not checked."""
+        ours = {id(a.node) for a in self.adjoints}
+        theirs = {id(a.node) for a in self.record.adjoints} - ours
         for c in self.record.compared:
+            if id(c.held) in theirs:   # another pass's (a later exercise's) entry
+                continue
             target = self.graph.by_name.get(c.target)
             if target is None or self.graph.same(c.target, target) is None:
                 continue

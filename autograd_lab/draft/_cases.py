@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 
-from ._backward import Backward, skeleton, totals, upstream
+from ._backward import Backward, passes, skeleton, totals, upstream, with_needed
 from ._entries import (
     Digits,
     Draft,
@@ -168,7 +168,47 @@ class _Builder:
     def gradients(self) -> list[Draft]:
         groups = grouped(self.record.instances)
         self._place_functions(groups)
-        return [self.guarded(self._gradient, g, g.first) for g in groups]
+        out: list[Draft] = []
+        split = passes(self.record.adjoints)
+        for group in groups:
+            out.append(self.guarded(lambda g: self._gradient(g, split[0] if split else None),
+                                    group, group.first))
+            for own in split[1:]:   # a later exercise's pass: a case of its own, if any
+                more = self.guarded(lambda g, own=own: self._later_pass(g, own), group,
+                                    own[0].wheres[0])
+                if more is not None:
+                    out.append(more)
+        return out
+
+    def _later_pass(self, group: Group, own) -> Draft | None:
+        """A backward pass written again in a later cell (Exercise 2, 3): its own entries and
+        the earlier ones they use, over the same graph; None when it is of another graph."""
+        graph = Graph(group.instances[0].output)
+        backward = Backward(graph, self.record, self.note,
+                            with_needed(own, self.record.adjoints))
+        entries = backward.entries()
+        if not any(id(a.node) in backward.held for a in own):
+            return None
+        base = group.instances[0]
+        name = graph.names[base.output]
+        where = own[0].wheres[0]
+        draft = Draft(self.unique(f"{self.stem}_{name}_in{cell_number(base.where.cell)}"
+                                  f"_again_in{cell_number(where.cell)}"), "gradient",
+                      f"The graph of {name} ({base.where.cell}), its backward pass written "
+                      f"again ({where.cell}): by hand, SymPy and autograd",
+                      self.record.notebook.path, dtype_of(graph.leaves),
+                      (graph.first().cell, where.cell))
+        draft.forward = [Entry(graph.names[n], graph.text(n), comment_for(n.where))
+                         for n in graph.nodes]
+        draft.output = Entry("output", name, comment_for(base.where))
+        draft.upstream = upstream(graph, base)
+        draft.backward, draft.backward_block = entries, backward.block()
+        draft.inputs = [input_entry(graph.names[leaf], leaf, graph.sizes)
+                        for leaf in graph.leaves]
+        draft.dims = [Entry(graph.names[d], d.value, comment_for(d.where))
+                      for d in sorted(graph.dims, key=lambda d: d.where.order)]
+        draft.header = backward.verdicts()
+        return draft
 
     def _place_functions(self, groups: list[Group]) -> None:
         """Each hand-written derivative function goes to the graph it names (dy_dx: output y,
@@ -203,7 +243,7 @@ class _Builder:
             return None
         return Instance(node, node.where, pseudo=True)
 
-    def _gradient(self, group: Group) -> Draft:
+    def _gradient(self, group: Group, adjoints=None) -> Draft:
         graph = Graph(group.instances[0].output)
         base = group.instances[0]
         dtype = dtype_of(graph.leaves)
@@ -228,7 +268,7 @@ class _Builder:
         draft.upstream = upstream(graph, base)
         for entry in totals(graph, group.instances, self.note):
             hand.total.setdefault(entry.key, entry)
-        backward = Backward(graph, self.record, self.note)
+        backward = Backward(graph, self.record, self.note, adjoints)
         draft.backward = backward.entries()
         draft.backward_block = backward.block()
         draft.chain_rule, draft.to_write = hand.edges(written=bool(draft.backward))

@@ -107,9 +107,9 @@ def counted(value: ast.expr) -> bool:
     """Whether an expression reads as a whole number the draft cannot know (len(itos),
     Xtr.shape[0], x.size(0), int(...), sums of them): a size that may stand in. A list or a
     string (chars = sorted(set(text))) is not one."""
-    return _counts(value) and any(_counts(n) and not isinstance(n, (ast.Constant, ast.Name,
-                                                                     ast.BinOp, ast.UnaryOp))
-                                  for n in ast.walk(value))
+    plain = (ast.Constant, ast.Name, ast.BinOp, ast.UnaryOp)
+    return _counts(value) and any(isinstance(n, ast.expr) and not isinstance(n, plain)
+                                  and _counts(n) for n in ast.walk(value))
 
 
 def _counts(value: ast.expr) -> bool:
@@ -132,12 +132,18 @@ def _counts(value: ast.expr) -> bool:
     return False
 
 
-def largest_listed(trees: Iterable[ast.AST]) -> int:
-    """The largest whole number in a list the notebook writes out (`torch.tensor([0, 2, 4])`),
-    0 if none: a size standing in is larger, so such labels stay within their classes."""
+def largest_listed(trees: Iterable[ast.AST], sizes: set[str]) -> int:
+    """The largest whole number in a list the notebook writes out (`torch.tensor([0, 2, 4])`)
+    or gives a size (`n_hidden = 64`), 0 if none: a size standing in is larger, so such labels
+    stay within their classes, and the sizes sort as data's do (a vocabulary, a dataset: larger
+    than the notebook's own), so that SymPy's reduced dims are those the notebook would get."""
     found = 0
     for tree in trees:
         for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) \
+                    and type(node.value.value) is int and node.value.value < MAX_DIM \
+                    and any(isinstance(t, ast.Name) and t.id in sizes for t in node.targets):
+                found = max(found, node.value.value)
             if isinstance(node, (ast.List, ast.Tuple)):
                 for item in node.elts:
                     if isinstance(item, ast.Constant) and type(item.value) is int \

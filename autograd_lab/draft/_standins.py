@@ -45,10 +45,11 @@ def index_uses(trees: Iterable[ast.AST]) -> dict[str, list[tuple[str, int]]]:
                 func = node.func
                 name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
                 place = LABELS.get(name)
-                if place is None or len(node.args) <= place \
-                        or not isinstance(node.args[place], ast.Name):
+                given = node.args[place] if place is not None and len(node.args) > place \
+                    else None
+                if not isinstance(given, ast.Name):
                     continue
-                labels = node.args[place].id
+                labels = given.id
                 if place == 1 and isinstance(node.args[0], ast.Name):
                     found.setdefault(labels, []).append((node.args[0].id, 1))
                 else:

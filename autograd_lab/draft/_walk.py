@@ -20,8 +20,7 @@ from ._sizes import counted, dim, largest_listed, size_names, stand_in
 from ._standins import Hint, bound_of, followed, index_uses, tails
 from ._tensorforms import kind
 from ._text import one_line
-from ._translate import (KNOWN_MODULES, Made, Translator, checked_text, constructor,
-                         derivative)
+from ._translate import KNOWN_MODULES, Made, Translator, checked_text, constructor, derivative
 
 MAX_UNROLL = 1_000      # names a loop is unrolled over
 STATE_ACTIONS = ("backward", "zero_grad", "detach", "requires_grad", "retain_grad", "no_grad")
@@ -226,7 +225,7 @@ class _Walk:
         trees = [t for t in map(_parsed, (c.code for c in notebook.cells))
                  if isinstance(t, ast.AST)]
         self.sizes = size_names(trees)
-        self.least = largest_listed(trees)   # a size standing in is larger than any listed
+        self.least = largest_listed(trees, self.sizes)   # a size standing in is larger than any listed
         self.record.uses = index_uses(trees)
 
     def run(self) -> Record:
@@ -318,10 +317,13 @@ class _Walk:
             self.segment.lost = where
         self.draws.lose(statement, where)
         mentioned = self._tensors_named(statement)
+        rebound = _rebound(statement)
         for name in _stored(statement):   # what it assigned to is no longer known
             if mentioned - {name}:
                 self.holds[name] = mentioned - {name}
-            if name in self.adjoints:
+            if name in rebound:   # a new value (a training loop's dlogits = ...): the entry
+                self.adjoints.pop(name, None)   # written before stands as it was checked
+            elif name in self.adjoints:
                 self.adjoints[name].left_out = where
             if isinstance(self.env.get(name), (Leaf, Node, Dim, Names)):
                 self.env.pop(name)
@@ -1233,6 +1235,29 @@ def _stored(statement: ast.stmt) -> set[str]:
             if isinstance(base, ast.Name):
                 out.add(base.id)
     return out
+
+
+def _rebound(statement: ast.stmt) -> set[str]:
+    """The names a statement first assigns anew (dlogits = ... in a training loop), before
+    anything changes them in place: what they held before is left as it was."""
+    events: list[tuple[int, int, str, bool]] = []   # line, column, name, whether a new value
+    for node in ast.walk(statement):
+        if isinstance(node, (ast.Assign, ast.For)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for sub in ast.walk(target):
+                    if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                        events.append((sub.lineno, sub.col_offset, sub.id, True))
+    for name in _stored(statement):
+        for node in ast.walk(statement):
+            if isinstance(node, (ast.AugAssign, ast.Subscript, ast.Attribute, ast.Call)) \
+                    and name in _stored(ast.Expr(node) if not isinstance(node, ast.AugAssign)
+                                        else node):
+                events.append((node.lineno, node.col_offset, name, False))
+    first: dict[str, bool] = {}
+    for _, _, name, anew in sorted(events):
+        first.setdefault(name, anew)
+    return {name for name, anew in first.items() if anew}
 
 
 def _changes_grads(statement: ast.stmt) -> bool:
