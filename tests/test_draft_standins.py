@@ -3,9 +3,13 @@ stood in for by a small free dim or a seeded draw, so the hand-written formulas 
 numbers that depend on a stand-in are not claimed."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from click.testing import CliRunner
+
 from autograd_lab.api import check_paths
+from autograd_lab.cli import main
 from autograd_lab.draft import draft
 
 STANDINS = Path(__file__).parent / "tutorials" / "standins"
@@ -34,3 +38,64 @@ def test_a_wrong_entry_at_a_stand_in_size_fails_named(tmp_path):
     failed = {e.name: e.follows_from for e in results[0].backward if e.status == "failed"}
     assert list(failed) == ["dcounts", "dnorm_logits"]
     assert failed["dcounts"] is None        # its own formula is the wrong one
+
+
+# --- makemore part 4, as published: no names.txt beside it ---------------------------------
+
+NINJA = Path(__file__).parent / "sources" / "nn-zero-to-hero" / "makemore_part4_backprop.ipynb"
+EXERCISE_1 = ["dlogprobs", "dprobs", "dcounts_sum_inv", "dcounts_sum", "dcounts",
+              "dnorm_logits", "dlogit_maxes", "dlogits", "dh", "dW2", "db2", "dhpreact",
+              "dbngain", "dbnbias", "dbnraw", "dbnvar_inv", "dbnvar", "dbndiff2", "dbndiff",
+              "dbnmeani", "dhprebn", "dembcat", "dW1", "db1", "demb"]
+
+
+def checked_notebook(path: Path, tmp_path: Path):
+    out = tmp_path / "reports"
+    result = CliRunner().invoke(main, ["check", str(path), "--out", str(out), "--format",
+                                       "json"])
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    cases = {Path(c["name"]).name: c for c in report["cases"]}
+    return result, cases
+
+
+def checked_entries(case: dict, status: str = "passed") -> list[str]:
+    return [e["name"] for e in case["backward"] if e["status"] == status]
+
+
+def test_makemore_backprop_is_checked_as_published_with_stand_ins(tmp_path):
+    result, cases = checked_notebook(NINJA, tmp_path)
+    assert result.exit_code == 0, result.output
+    exercise1 = cases["makemore_part4_backprop_loss_in10"]
+    assert exercise1["status"] == "passed"
+    assert sorted(checked_entries(exercise1)) == sorted(EXERCISE_1)
+    assert exercise1["dtype"] == "float32"
+    assert exercise1["sympy_at"] == {"vocab_size": 6, "block_size": 2, "n_embd": 3,
+                                     "n_hidden": 5, "batch_size": 4}
+    # Exercise 2's dlogits and Exercise 3's dhprebn: a pass of their own, beside Exercise 1's
+    exercise2 = cases["makemore_part4_backprop_loss_in10_again_in229"]
+    exercise3 = cases["makemore_part4_backprop_loss_in10_again_in279"]
+    assert checked_entries(exercise2) == ["dlogits"]
+    assert "dhprebn" in checked_entries(exercise3)
+    assert exercise2["status"] == exercise3["status"] == "passed"
+    # Exercise 4's training loop (left out) reassigns every d-name: Exercise 1's stand
+    said = " ".join(result.output.split())   # as the terminal wraps it
+    assert said.count("changes it and was left out") == 1   # dC's, by its own loop only
+    assert ("vocab_size: vocab_size = len(itos) is not known without running the notebook "
+            "(len(itos): the size of something not a tensor the draft follows): 65 stands "
+            "in") in said
+
+
+def test_makemore_backprop_with_a_wrong_dcounts_fails_naming_it(tmp_path):
+    notebook = json.loads(NINJA.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        cell["source"] = [line for line in cell["source"]
+                          if not line.startswith("dcounts += ")]
+    wrong = tmp_path / "makemore_part4_backprop.ipynb"
+    wrong.write_text(json.dumps(notebook), encoding="utf-8")
+    result, cases = checked_notebook(wrong, tmp_path)
+    assert result.exit_code == 1, result.output
+    exercise1 = cases["makemore_part4_backprop_loss_in10"]
+    assert exercise1["status"] == "failed"
+    assert checked_entries(exercise1, "failed")[0] == "dcounts"
+    assert any(p.startswith(f"{wrong} In [210], line") and "backward dcounts:" in p
+               for p in exercise1["problems"]), exercise1["problems"]

@@ -98,8 +98,9 @@ def stand_in(name: str, why: str, where: Where, taken: set[int], least: int) -> 
     """A free dim for a size the notebook does not say (`vocab_size = len(itos)`): the first
     stand-in size no other dim holds (so that each dim is written by its name) and large
     enough for the integers the notebook lists (labels it writes out index up to them)."""
-    size = next((n for n in STAND_IN_SIZES if n not in taken and n >= least),
-                max([least, *STAND_IN_SIZES, *taken]) + 1)
+    size = next((n for n in STAND_IN_SIZES if n not in taken and n >= least), least)
+    while size in taken:
+        size += 1
     return Dim(name, size, where, stand_in=f"{why}: {size} stands in")
 
 
@@ -137,13 +138,17 @@ def largest_listed(trees: Iterable[ast.AST], sizes: set[str]) -> int:
     or gives a size (`n_hidden = 64`), 0 if none: a size standing in is larger, so such labels
     stay within their classes, and the sizes sort as data's do (a vocabulary, a dataset: larger
     than the notebook's own), so that SymPy's reduced dims are those the notebook would get."""
-    found = 0
+    given: dict[str, int] = {}   # a size's first value (a later experiment's n_hidden = 200 aside)
     for tree in trees:
         for node in ast.walk(tree):
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) \
-                    and type(node.value.value) is int and node.value.value < MAX_DIM \
-                    and any(isinstance(t, ast.Name) and t.id in sizes for t in node.targets):
-                found = max(found, node.value.value)
+                    and type(node.value.value) is int and node.value.value < MAX_DIM:
+                for target in node.targets:
+                    if isinstance(target, ast.Name) and target.id in sizes:
+                        given.setdefault(target.id, node.value.value)
+    found = max(given.values(), default=0)
+    for tree in trees:
+        for node in ast.walk(tree):
             if isinstance(node, (ast.List, ast.Tuple)):
                 for item in node.elts:
                     if isinstance(item, ast.Constant) and type(item.value) is int \

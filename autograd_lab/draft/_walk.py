@@ -225,7 +225,7 @@ class _Walk:
         trees = [t for t in map(_parsed, (c.code for c in notebook.cells))
                  if isinstance(t, ast.AST)]
         self.sizes = size_names(trees)
-        self.least = largest_listed(trees, self.sizes)   # a size standing in is larger than any listed
+        self.least = largest_listed(trees, self.sizes)   # a stand-in size is larger
         self.record.uses = index_uses(trees)
 
     def run(self) -> Record:
