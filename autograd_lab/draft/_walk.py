@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -503,6 +504,18 @@ class _Walk:
         if over > MAX_UNROLL:   # a list of names, but too long to follow: the bound, named
             raise Unsupported(f"a for statement over {over:,} names: the draft unrolls a loop "
                               f"over at most {MAX_UNROLL:,}", statement)
+        scattered = _scatter(statement)
+        total = scattered.target.id if scattered and isinstance(scattered.target, ast.Name) \
+            else ""
+        if scattered is not None and total in self.adjoints:
+            self.s_AugAssign(scattered, shown)
+            # the entry's statement is the whole loop: a backward block writes it so
+            wheres = self.adjoints[total].wheres
+            loop = textwrap.dedent("\n".join(
+                self.lines[statement.lineno - 1:statement.end_lineno])).strip("\n")
+            at = self.where(statement)
+            wheres[-1] = Where(at.cell, wheres[-1].line, loop, at.order)
+            return None
         names = self._names_of(statement.iter)
         if names is None or statement.orelse or not isinstance(statement.target, ast.Name):
             if _prints(statement):
@@ -1235,6 +1248,53 @@ def _stored(statement: ast.stmt) -> set[str]:
             if isinstance(base, ast.Name):
                 out.add(base.id)
     return out
+
+
+def _scatter(loop: ast.For) -> ast.AugAssign | None:
+    """makemore's embedding backward, a loop over every row and column of an index tensor:
+
+        for k in range(Xb.shape[0]):
+          for j in range(Xb.shape[1]):
+            ix = Xb[k,j]                  (or dC[Xb[k,j]] += ...)
+            dC[ix] += demb[k,j]
+
+    is dC += F.one_hot(Xb.view(-1), num_classes=C.shape[0]).T @ demb.view(-1, demb.shape[2])
+    (C the tensor dC is the gradient of): the same sums, as the case format writes them."""
+    inner = loop.body[0] if len(loop.body) == 1 else None
+    if not (isinstance(inner, ast.For) and isinstance(loop.target, ast.Name)
+            and isinstance(inner.target, ast.Name) and not loop.orelse and not inner.orelse):
+        return None
+    k, j = loop.target.id, inner.target.id
+    body = list(inner.body)
+    picked: ast.expr | None = None
+    if len(body) == 2 and isinstance(body[0], ast.Assign) and len(body[0].targets) == 1 \
+            and isinstance(body[0].targets[0], ast.Name):
+        local, picked = body[0].targets[0].id, body[0].value
+        body = body[1:]
+    else:
+        local = ""
+    last = body[0] if len(body) == 1 else None
+    if not (isinstance(last, ast.AugAssign) and isinstance(last.op, ast.Add)
+            and isinstance(last.target, ast.Subscript) and isinstance(last.target.value, ast.Name)
+            and isinstance(last.value, ast.Subscript) and isinstance(last.value.value, ast.Name)):
+        return None
+    index = last.target.slice
+    if local and isinstance(index, ast.Name) and index.id == local and picked is not None:
+        index = picked
+    if not (isinstance(index, ast.Subscript) and isinstance(index.value, ast.Name)):
+        return None
+    xb, grad, total = index.value.id, last.value.value.id, last.target.value.id
+    if ast.unparse(index) != f"{xb}[{k}, {j}]" or ast.unparse(last.value) != f"{grad}[{k}, {j}]" \
+            or ast.unparse(loop.iter) != f"range({xb}.shape[0])" \
+            or ast.unparse(inner.iter) != f"range({xb}.shape[1])":
+        return None
+    of = total[1:]
+    value = ast.parse(f"F.one_hot({xb}.view(-1), num_classes={of}.shape[0]).T @ "
+                      f"{grad}.view(-1, {grad}.shape[2])", mode="eval").body
+    for node in ast.walk(value):
+        ast.copy_location(node, last)
+    return ast.copy_location(ast.AugAssign(ast.Name(total, ast.Store()), ast.Add(), value),
+                             last)
 
 
 def _rebound(statement: ast.stmt) -> set[str]:

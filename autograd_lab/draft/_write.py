@@ -117,7 +117,9 @@ def _block(key: str, wheres: list) -> list[str]:
     out = [f"{key}: |"]
     for where in wheres:
         code = where.code.strip()
-        out.append(_commented("  " + code, f"{where}") if "#" not in code else "  " + code)
+        first, *more = code.split("\n")   # a loop (makemore's dC) is its lines, as indented
+        out.append(_commented("  " + first, f"{where}") if "#" not in first else "  " + first)
+        out += ["  " + line.rstrip() for line in more]
     return out
 
 
