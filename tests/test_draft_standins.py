@@ -99,3 +99,18 @@ def test_makemore_backprop_with_a_wrong_dcounts_fails_naming_it(tmp_path):
     assert checked_entries(exercise1, "failed")[0] == "dcounts"
     assert any(p.startswith(f"{wrong} In [210], line") and "backward dcounts:" in p
                for p in exercise1["problems"]), exercise1["problems"]
+
+
+def test_with_stand_ins_what_cmp_printed_is_not_claimed(tmp_path):
+    done = draft(NINJA, tmp_path / "out")
+    [first] = [w for w in done.files if w.name == "makemore_part4_backprop_loss_in10"]
+    header = " ".join(line[2:] for line in first.path.read_text(encoding="utf-8").splitlines()
+                      if line.startswith("# "))
+    assert ("are not the notebook's numbers (stand-ins, said below), so what cmp() printed is "
+            "not claimed here: each entry is checked for agreement with autograd and "
+            "SymPy.") in header
+    notes = [str(n) for n in done.notes]
+    assert ("In [9], line 5: not the notebook's numbers: Xb is a stand-in for Xtr[ix], data the "
+            "notebook reads from outside it: its formulas are checked, its numbers are not the "
+            "notebook's, which a case cannot draw (it draws each value from a fresh generator): "
+            "seed 1001 stands in, and no number that depends on Xb is claimed") in notes

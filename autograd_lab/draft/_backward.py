@@ -159,6 +159,11 @@ class Backward:
                 "beside each entry.")
         if wrong:
             head += f" The notebook itself printed approximate: False for {', '.join(wrong)}."
+        standing = sorted({leaf.name for leaf in self.graph.leaves if not leaf.exact})
+        if standing:   # exact: True was said of the notebook's numbers, not of these
+            head += (f" Its inputs {', '.join(standing)} are not the notebook's numbers (stand-"
+                     "ins, said below), so what cmp() printed is not claimed here: each entry "
+                     "is checked for agreement with autograd and SymPy.")
         return [head]
 
 
