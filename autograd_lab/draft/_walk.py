@@ -24,6 +24,7 @@ from ._text import one_line
 from ._translate import KNOWN_MODULES, Made, Translator, checked_text, constructor, derivative
 
 MAX_UNROLL = 1_000      # names a loop is unrolled over
+MAX_HINTED = 8          # stand-ins whose shape is sought by walking again (each a few walks)
 STATE_ACTIONS = ("backward", "zero_grad", "detach", "requires_grad", "retain_grad", "no_grad")
 LOOKS = ("grad", "requires_grad", "is_leaf", "grad_fn")
 UNPARSED = "left out: the cell is not valid Python"
@@ -185,7 +186,7 @@ def walk(notebook: Notebook) -> Record:
     walk learned (see _standins): each candidate kept only where the draft follows more."""
     best = _Walk(notebook).run()
     hints: dict[str, Hint] = {}
-    for name in dict.fromkeys(best.stand_ins):
+    for name in list(dict.fromkeys(best.stand_ins))[:MAX_HINTED]:
         bound = bound_of(name, best.uses, best)
         for tail in tails(best):
             trial = _Walk(notebook, {**hints, name: Hint(tail, bound)}).run()
