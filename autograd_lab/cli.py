@@ -105,6 +105,11 @@ def _shard(ctx, param, value):
 @click.option("--format", "formats", multiple=True, callback=_formats, metavar="FORMAT",
               help="Reports to write: json, md, junit, plots (repeat or comma-separate; "
                    "default: all).")
+@click.option("--plots", "plots", type=click.Choice(["auto", "all", "none"]), default="auto",
+              show_default=True,
+              help="Which cases plots/ draws: auto, those whose plot says something beyond "
+                   "a PASS (a case that did not pass, or one on a kink); all, every case "
+                   "(40 at most, those that did not pass first); none.")
 @TIMEOUT
 @click.option("--shard", callback=_shard, metavar="K/N",
               help="Check only the K-th of N parts of the files (a CI matrix's job); "
@@ -136,7 +141,7 @@ def _shard(ctx, param, value):
               help="Exit 0 (not 2) when a case or a tutorial compared nothing; it is still "
                    "reported as unchecked, never as passed.")
 @click.pass_context
-def check(ctx, paths, out, jobs, formats, timeout, shard, durations, store_durations,
+def check(ctx, paths, out, jobs, formats, plots, timeout, shard, durations, store_durations,
           tolerance, keywords, last_failed, exitfirst, quiet, verbose, allow_unchecked):
     """Check case files (files or folders; default: the paths of [tool.autograd-lab] in
     pyproject.toml, else cases/). A tutorial (a notebook .ipynb or its `In [n]:` text
@@ -147,7 +152,7 @@ def check(ctx, paths, out, jobs, formats, timeout, shard, durations, store_durat
     Writes report.json, report.md, junit.xml and plots/ into --out; with
     $GITHUB_STEP_SUMMARY set, appends the summary to it. One run writes into a folder at a
     time: a second waits for it. pyproject.toml's [tool.autograd-lab] table sets defaults
-    (paths, out, format, jobs, timeout, tolerance); a flag given here wins.
+    (paths, out, format, plots, jobs, timeout, tolerance); a flag given here wins.
 
     Exit 0 when every case passed, 1 when any failed, 2 when any is in error or compared
     nothing (unchecked; unless --allow-unchecked), a report could not be written or the
@@ -170,7 +175,9 @@ def check(ctx, paths, out, jobs, formats, timeout, shard, durations, store_durat
     from .reports import Run
     # the Run before torch and SymPy load: it forks its drawing processes
     with _stoppable(REPORTS_WHOLE) as stop, _report_folder(out), \
-            Run(out, formats, say=None if choice.verbosity < 0 else click.echo) as run:
+            Run(out, formats, say=None if choice.verbosity < 0 else click.echo,
+                # without plots/, report.md says of them what it always did: MAX_CASES
+                plots=plots if "plots" in formats else "all") as run:
         from .draft import checked_notebooks  # it loads the checker: after the forks
         with checked_notebooks(paths, click.echo) as drafted:
             _check(drafted.paths, jobs, timeout, run, formats, stop, drafted,
@@ -271,7 +278,7 @@ def _check(paths, jobs, timeout, run, formats, stop, drafted,
     with frozen_imports():
         from .check import case_files
         from .parallel import check_files, one_thread
-        from .reports import MAX_CASES, console, exit_code, progress, show
+        from .reports import console, exit_code, progress, show
         from .reports import summary as show_summary
         from .result import PASSED
     stop.check()   # a Ctrl-C that an import swallowed still stops the run
@@ -299,12 +306,12 @@ def _check(paths, jobs, timeout, run, formats, stop, drafted,
     run.begin(len(files) + extra)
     out = console()
     results = []
-    # the plots draw MAX_CASES cases, those that did not pass first: each check computes its
-    # curves while the case is at hand where it may be drawn
-    sweep = "unless passed" if "plots" in formats else None
+    # the plots draw MAX_CASES cases of those --plots draws, those that did not pass first:
+    # each check computes its curves while the case is at hand where it may be drawn
+    sweep, first = _sweep(run.plots if "plots" in formats else "none")
     bar = choice.verbosity <= 0   # -v: every case's line, no progress bar in their place
     with progress(out, len(files) + extra if bar else 0) as advance:
-        checked = check_files(files, jobs, sweep, sweep_first=MAX_CASES)
+        checked = check_files(files, jobs, sweep, sweep_first=first)
         with contextlib.closing(checked):   # -x leaves early: its -j workers end with it
             for result in itertools.chain(drafted.errors, checked, coded, sources):
                 stop.check()
@@ -328,6 +335,14 @@ def _check(paths, jobs, timeout, run, formats, stop, drafted,
     sys.exit(max(exit_code(results, choice.allow_unchecked), 2 if unwritten else 0))
 
 
+def _sweep(plots: str) -> tuple[str | None, int]:
+    """When a check computes its curves (check_file's sweep), and for how many first files
+    whatever their result: what --plots may draw."""
+    from .reports import MAX_CASES
+    return {"all": ("unless passed", MAX_CASES), "auto": ("where telling", 0),
+            "none": (None, 0)}[plots]
+
+
 def _write(run, results) -> list[str]:
     """Every report, then the job summary; what could not be written, said a line each (the
     rest is written all the same)."""
@@ -348,7 +363,7 @@ def _part(paths, files, sharding, run, formats):
     from .shard import BadDurations, choose
     shard, durations, store = sharding
     try:
-        part = choose(paths, files, shard, durations, "plots" in formats, store)
+        part = choose(paths, files, shard, durations, "plots" in formats, store, run.plots)
     except BadDurations as exc:
         raise click.UsageError(_shown(exc)) from None
     if shard is not None:

@@ -82,15 +82,16 @@ def merge(folders: list[Path], out: Path,
 
 def _written(shards, results, sources, out: Path, say) -> list[str]:
     """Every report into out; what could not be written, a line each."""
+    policy = _plots_drawn(shards[0])
     if all(s.block.get("plots") for s in shards):
-        _, missing, refused = copy_plots(results, sources, out)
+        _, missing, refused = copy_plots(results, sources, out, policy)
         if missing:
             say(f"note: {len(missing)} plot(s) one run would draw are in no shard's plots/ "
                 f"folder, so report.md leaves them out: {', '.join(missing[:5])}"
                 + (", ..." if len(missing) > 5 else ""))
         for reason in refused:
             say(f"note: {reason}; report.md leaves that plot out")
-    with Run(out, ("json", "md", "junit"), background=False) as run:
+    with Run(out, ("json", "md", "junit"), background=False, plots=policy) as run:
         for result in results:
             run.add(result)
         run.finish(results)
@@ -177,7 +178,17 @@ def _runs(shards: list[Shard]) -> list[str]:
         reasons.append("shards with and without plots (--format): "
                        f"{_listed({'plots' if k else 'none': w for k, w in plots.items()})}; "
                        "check every shard alike")
+    drawn = _by(shards, _plots_drawn)
+    if len(drawn) > 1:
+        reasons.append(f"shards with different --plots: {_listed(drawn)}; "
+                       "check every shard alike")
     return reasons
+
+
+def _plots_drawn(shard: Shard) -> str:
+    """The shard's --plots: all where a shard of an earlier version does not say."""
+    drawn = shard.block.get("plots_drawn", "all")
+    return drawn if drawn in ("auto", "all", "none") else "all"
 
 
 def _coverage(shards: list[Shard]) -> list[str]:
@@ -237,9 +248,11 @@ def placed(shards: list[Shard]) -> tuple[list[CaseResult], list[tuple[Path, dict
         for position, result, paths in zip(shard.block["positions"], shard.results,
                                            plot_files(shard.results)):
             results[position], sources[position] = result, (shard.folder, paths)
+    every = _plots_drawn(shards[0]) == "all"
     for i, result in enumerate(results):
-        # one run sweeps its first MAX_CASES files and then those that did not pass (cli.py);
-        # a shard swept its own first MAX_CASES, some of them further on in the run
-        if i >= MAX_CASES and result.status == PASSED:
+        # --plots all: one run sweeps its first MAX_CASES files and then those that did not
+        # pass (cli.py); a shard swept its own first MAX_CASES, some of them further on in
+        # the run (auto: a shard sweeps as one run does, those that did not pass or on a kink)
+        if every and i >= MAX_CASES and result.status == PASSED:
             result.sweeps = {}
     return results, sources

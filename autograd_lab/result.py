@@ -152,6 +152,18 @@ class CaseResult:
     def ok(self) -> bool:
         return self.status == PASSED
 
+    @property
+    def on_a_kink(self) -> bool:
+        """Some point sits where a parameter's derivative does not exist (a kink's switch)."""
+        return any(extra.get("differentiable") is False for point in self.points
+                   for extra in point.details.values() if isinstance(extra, dict))
+
+    @property
+    def telling(self) -> bool:
+        """Whether a plot of it says something beyond its PASS: it did not pass, or it sits
+        on a kink (what `--plots auto` draws)."""
+        return self.status != PASSED or self.on_a_kink
+
     def to_dict(self) -> dict:
         """The result as report.json lists it: each problem's place beside the problems. A
         point's `details` (and `hessian_details`) join their method's entry after the methods'

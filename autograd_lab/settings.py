@@ -6,6 +6,7 @@ win over it.
     paths = ["cases", "lessons"]
     out = "build/reports"
     format = ["json", "junit"]
+    plots = "all"
     jobs = 0
     timeout = 120
     tolerance = {rtol = 1e-6, atol = 1e-8}
@@ -35,6 +36,7 @@ KEYS = {
     "format": ("a list of formats, or one string",
                lambda v: isinstance(v, str) or (isinstance(v, list)
                                                 and all(isinstance(f, str) for f in v))),
+    "plots": ('"auto", "all" or "none"', lambda v: v in ("auto", "all", "none")),
     "jobs": ("a whole number, 0 or more",
              lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0),
     "timeout": ("seconds", lambda v: _number(v) and v >= 0),
@@ -58,7 +60,8 @@ class Settings:
 
     def check_defaults(self) -> dict:
         """The defaults of `check`'s options (click's default_map: a flag given wins)."""
-        chosen = {k: v for k, v in self.values.items() if k in ("out", "jobs", "timeout")}
+        chosen = {k: v for k, v in self.values.items()
+                  if k in ("out", "jobs", "timeout", "plots")}
         if "format" in self.values:
             given = self.values["format"]
             chosen["formats"] = (given,) if isinstance(given, str) else tuple(given)

@@ -65,14 +65,14 @@ class Part:
 
 
 def choose(paths, files: list[Path], shard: Shard | None, durations: Path,
-           plots: bool = True, store: bool = False) -> Part:
+           plots: bool = True, store: bool = False, drawn: str = "all") -> Part:
     """The run's files (shard None), or the shard's part, balanced by the durations file;
     BadDurations, before any file is checked, if that file is there but not one of ours (or
     with store, cannot be one: a folder)."""
     recorded = read_durations(durations) if shard is not None or store else {}
     if shard is None:
         return Part(files, file_keys(paths, files), {})
-    return split(paths, files, shard, recorded, plots)
+    return split(paths, files, shard, recorded, plots, drawn)
 
 
 def record(durations: Path, part: Part, results) -> list[str]:
@@ -86,14 +86,16 @@ def record(durations: Path, part: Part, results) -> list[str]:
 
 
 def split(paths, files: list[Path], shard: Shard, durations: dict | None = None,
-          plots: bool = True) -> Part:
+          plots: bool = True, drawn: str = "all") -> Part:
     """The shard's part of files (the run's, listed from paths in order); durations: key ->
-    seconds of an earlier run; plots: whether the run draws them (a merge checks they agree)."""
+    seconds of an earlier run; plots: whether the run draws them, drawn: for which cases
+    (--plots, which report.md says; a merge checks both agree)."""
     keys = file_keys(paths, files)
     parts = assign(costs(keys, files, durations or {}), shard.total)
     mine = [i for i, k in enumerate(parts) if k == shard.index - 1]
     block = {"index": shard.index, "total": shard.total, "files": len(files),
-             "digest": digest(keys), "plots": plots, "positions": mine}
+             "digest": digest(keys), "plots": plots, "plots_drawn": drawn,
+             "positions": mine}
     return Part([files[i] for i in mine], [keys[i] for i in mine], block)
 
 

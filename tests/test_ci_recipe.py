@@ -86,7 +86,7 @@ def test_the_recipe_gives_the_one_runs_reports(checkout, ran):
     for name in ("report.json", "report.md", "junit.xml"):
         assert scrub((merged / name).read_text()) == scrub((alone / name).read_text()), name
     plots = sorted(p.name for p in (alone / "plots").glob("*.png"))
-    assert len(plots) > 40   # 40 cases, some with two parameters
+    assert len(plots) > 10   # --plots auto: the cases that did not pass or sit on a kink
     assert sorted(p.name for p in (merged / "plots").glob("*.png")) == plots
     for name in plots:   # drawn in another process, and the same bytes
         assert (merged / "plots" / name).read_bytes() == (alone / "plots" / name).read_bytes()

@@ -130,3 +130,15 @@ def test_a_few_plots_left_are_not_said(results, tmp_path):
             drawers.add(result)
         drawers.finish(results)
     assert said == []
+
+
+def test_auto_draws_only_the_telling_cases_as_they_come(tmp_path):
+    """--plots auto: a pass on no kink is neither sketched nor drawn; a failure is."""
+    results = [_bars("plain"), _bars("bad")]
+    results[1].status = "failed"
+    with Drawers(tmp_path, policy="auto") as drawers:
+        for result in results:
+            drawers.add(result)
+        assert sorted(drawers.sketched) == [1]
+        written = drawers.finish(results)
+    assert [p.name for p in written] == ["bad-v.png"]

@@ -359,8 +359,8 @@ def test_each_case_links_its_own_plot_whatever_their_names(tmp_path):
         (tmp_path / folder / f"{name}.yaml").write_text(GOOD.replace("y/x: 2*x", f"y/x: {edge}"))
     long = "p" + "a" * 199   # 200 characters: its plot's name had been too long to write
     (tmp_path / "two" / "long.yaml").write_text(GOOD.replace("x", long))
-    run = subprocess.run(CLI + ["check", "one", "two", "--out", "out"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(CLI + ["check", "one", "two", "--out", "out", "--plots", "all"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert run.returncode == 1, run.stderr
     plots = sorted(p.name for p in (tmp_path / "out" / "plots").iterdir())
     assert plots == ["a-1-x.png", "a-x--2.png", "a-x.png", f"long-{long[:75]}.png"]

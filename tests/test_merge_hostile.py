@@ -31,7 +31,8 @@ def shards(tmp_path_factory):
     bigger file, placed first), s2 x_squared."""
     tmp = tmp_path_factory.mktemp("hostile_shards")
     for k in (1, 2):
-        run = invoke("check", *FILES, "--shard", f"{k}/2", "--out", tmp / f"s{k}")
+        run = invoke("check", *FILES, "--shard", f"{k}/2", "--out", tmp / f"s{k}", "--plots",
+                     "all")
         assert run.exit_code == 0, run.output
     return tmp
 

@@ -94,3 +94,35 @@ def test_plot_files_are_unique_capped_and_the_same_however_named():
                      f"plots/a-{long[:78]}.png"]
     one_by_one = plots.Files()
     assert [p for r in results for p in one_by_one.of(r).values()] == paths
+
+
+def _kinked(name: str, status: str = "passed") -> CaseResult:
+    result = _result({"w": ([], True)})
+    result.name, result.status = name, status
+    result.points = [PointResult({}, {}, {"w": {"differentiable": False, "kink": "relu"}})]
+    return result
+
+
+def test_auto_draws_what_did_not_pass_and_what_sits_on_a_kink():
+    plain, failed, kinked = _result({"w": ([], True)}), _kinked("f", "failed"), _kinked("k")
+    failed.points = []
+    results = [plain, failed, kinked]
+    assert [r.telling for r in results] == [False, True, True]
+    assert plots.drawn(results, "auto") == [False, True, True]
+    assert plots.drawn(results, "all") == [True, True, True]
+    assert plots.drawn(results, "none") == [False, False, False]
+    files = plots.Files().of(plain)
+    (why,) = plots.plan(plain, files, draw=False, policy="auto")
+    assert why.note == ("No plots: it passed and sits on no kink (this run draws those that "
+                        "did not pass or sit on a kink; --plots all draws every case).")
+    (why,) = plots.plan(plain, files, draw=False, policy="none")
+    assert why.note == "No plots: this run draws none (--plots none)."
+    (why,) = plots.plan(kinked, files, draw=False, policy="auto")   # past MAX_CASES
+    assert why.note == ("No plots: a run draws them for 40 cases, those that did not pass or "
+                        "sit on a kink, those that did not pass first.")
+
+
+def test_auto_sweeps_a_pass_on_a_kink_and_not_a_plain_pass():
+    assert check_file(CASES / "x_squared.yaml", sweep="where telling").sweeps == {}
+    kink = check_file(CASES / "relu_neuron_at_its_kink.yaml", sweep="where telling")
+    assert kink.status == "passed" and sorted(kink.sweeps) == ["b", "w"]

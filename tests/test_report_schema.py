@@ -76,7 +76,8 @@ def test_sweeps_and_non_finite_values_are_listed_and_valid(validator, tmp_path):
         "inputs:\n  x: {value: 3.0, grad: true}\nforward:\n  y: x**2\ngradient:\n  x: 2*x\n")
     done = CliRunner().invoke(main, ["check", str(tmp_path / "overflow.yaml"),
                                      str(tmp_path / "square.yaml"), "--out",
-                                     str(tmp_path / "out"), "--format", "json,plots"])
+                                     str(tmp_path / "out"), "--format", "json,plots",
+                                     "--plots", "all"])   # the pass is swept too
     assert done.exit_code == 1, done.output
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert errors(validator, report) == []

@@ -97,5 +97,8 @@ def test_the_installed_command_inits_and_checks(tmp_path):
         assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.splitlines()[-1] == (
         "1 case: 1 passed, 0 failed, 0 errors  (reports in reports)")
+    # the starter case passes on no kink: --plots auto draws nothing, and report.md says why
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
-        "junit.xml", "plots", "report.json", "report.md"]
+        "junit.xml", "report.json", "report.md"]
+    assert "*No plots: it passed and sits on no kink" in (tmp_path / "reports" / "report.md"
+                                                         ).read_text()

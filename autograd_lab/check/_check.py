@@ -90,7 +90,7 @@ def _under(folder: Path):
                 pending.append(Path(entry.path))
 
 
-SWEEPS = (None, "always", "unless passed")
+SWEEPS = (None, "always", "unless passed", "where telling")
 
 
 def check_file(path, sweep: str | None = None) -> CaseResult:
@@ -98,7 +98,8 @@ def check_file(path, sweep: str | None = None) -> CaseResult:
 
     Never raises for a bad case: problems become an `error` result naming file:line.
     sweep: when to add each scalar parameter's derivative across a range (for a plot):
-    never (None), "always", or "unless passed"."""
+    never (None), "always", "unless passed", or "where telling" (unless passed, or on a
+    kink: CaseResult.telling)."""
     start = time.perf_counter()
     loaded = not isinstance(path, (str, os.PathLike))
     name, file = (path.name, path.file) if loaded else (Path(path).stem, str(path))
@@ -147,7 +148,8 @@ def _stopped(result: CaseResult, said: str) -> CaseResult:
 def _sweeping(sweep: str | None, result: CaseResult) -> bool:
     if sweep not in SWEEPS:
         raise ValueError(f"sweep must be one of {SWEEPS}, not {sweep!r}")
-    wanted = sweep == "always" or (sweep == "unless passed" and result.status != PASSED)
+    wanted = sweep == "always" or (sweep == "unless passed" and result.status != PASSED) \
+        or (sweep == "where telling" and result.telling)
     return wanted and result.status != ERROR
 
 

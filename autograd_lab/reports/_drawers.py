@@ -39,8 +39,10 @@ class Drawers:
     `finish`, beside the other reports: a run stopped while it checks leaves the earlier
     run's plots as they were, as it leaves its other reports."""
 
-    def __init__(self, out: Path, processes: int = PROCESSES, say=None):
+    def __init__(self, out: Path, processes: int = PROCESSES, say=None, policy: str = "all"):
         self.out = out
+        self.policy = policy          # which cases are drawn (plots.POLICIES)
+        self.wanted = 0               # results so far that the policy draws
         self.say = say   # one line of progress, for the wait at the end (None: silent)
         self.stage = out / STAGE.format(pid=os.getpid())
         self.results: list[CaseResult] = []
@@ -64,16 +66,20 @@ class Drawers:
 
     def add(self, result) -> None:
         """A result just checked. Its plots are handed out at once where it is likely drawn
-        (plots.drawn: those that did not pass first, then in order, MAX_CASES in all): one of
-        the first MAX_CASES that did not pass is drawn whatever comes; one of the first
-        MAX_CASES cases is, unless later failures push it out (its plots are then dropped).
+        (plots.drawn: of those the policy draws, those that did not pass first, then in order,
+        MAX_CASES in all): one of the first MAX_CASES that did not pass is drawn whatever
+        comes; one of the first MAX_CASES that the policy draws is, unless later failures
+        push it out (its plots are then dropped).
         So a run of a thousand cases draws while it checks, on the other core, not after."""
         self.results.append(result)
         self.paths.append(self.files.of(result))
         i = len(self.results) - 1
+        if not plots.wanted(result, self.policy):
+            return
+        self.wanted += 1
         self.not_passed += result.status != PASSED
-        if i < plots.MAX_CASES or (result.status != PASSED
-                                   and self.not_passed <= plots.MAX_CASES):
+        if self.wanted <= plots.MAX_CASES or (result.status != PASSED
+                                              and self.not_passed <= plots.MAX_CASES):
             self._sketch(i, draw=True)
             # a core is left to the checking: the drawing takes the others until finish
             self._pump(block=False, most=max(1, (os.cpu_count() or 2) - 1))
@@ -85,7 +91,7 @@ class Drawers:
         if len(results) != len(self.results):   # not fed case by case: nothing sketched yet
             self.results, self.sketched, self.not_passed = results, {}, 0
             self.paths = plots.files(results)
-        chosen = plots.drawn(results)
+        chosen = plots.drawn(results, self.policy)
         for i, draw in enumerate(chosen):
             if draw and i not in self.sketched:
                 self._sketch(i, draw)
@@ -219,9 +225,10 @@ class PlotsReport(Reporter):
     """plots/: with background, drawn by processes of their own as the results come (make it
     before torch and SymPy load: see _drawers.py); otherwise all drawn here at the end."""
 
-    def __init__(self, out: Path, background: bool = True, say=None):
+    def __init__(self, out: Path, background: bool = True, say=None, policy: str = "all"):
         super().__init__(out)
-        self.drawers = Drawers(out, say=say) if background else None
+        self.policy = policy
+        self.drawers = Drawers(out, say=say, policy=policy) if background else None
 
     def begin(self, total: int) -> None:
         if self.drawers:
@@ -233,7 +240,7 @@ class PlotsReport(Reporter):
 
     def finish(self, results: list[CaseResult]) -> list[Path]:
         if not self.drawers:
-            return plots.write(results, self.out, self.failures)
+            return plots.write(results, self.out, self.failures, self.policy)
         written = self.drawers.finish(results)
         self.failures += self.drawers.unwritten
         return written

@@ -37,17 +37,19 @@ STEP_SUMMARY_BYTES = 1_048_576   # GitHub's limit for one step's summary: 1 MiB
 MAX_SUMMARY_TEXT = 300  # characters of a title or a problem in the job summary
 
 
-def write(results: list[CaseResult], out: Path) -> Path:
+def write(results: list[CaseResult], out: Path, plots_drawn: str = "all") -> Path:
     path = out / "report.md"
-    write_atomic(path, render(results, out_dir=out))
+    write_atomic(path, render(results, out_dir=out, plots_drawn=plots_drawn))
     return path
 
 
 def render(results: list[CaseResult], generated: str | None = None,
-           out_dir: Path | None = None) -> str:
+           out_dir: Path | None = None, plots_drawn: str = "all") -> str:
+    """plots_drawn: the run's plot policy (plots.POLICIES), which says why a case has none."""
     parts = [_header(results, generated), _summary_table(results, anchors(results))]
-    for result, files, draw in zip(results, plots.files(results), plots.drawn(results)):
-        parts.append(_case(result, out_dir, files, draw))
+    for result, files, draw in zip(results, plots.files(results),
+                                   plots.drawn(results, plots_drawn)):
+        parts.append(_case(result, out_dir, files, draw, plots_drawn))
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
@@ -164,7 +166,8 @@ def _summary_rows(results: list[CaseResult], slugs: list[str], link: bool = True
 
 # --- a case -------------------------------------------------------------------------------
 
-def _case(r: CaseResult, out_dir: Path | None, files: dict, draw: bool = True) -> str:
+def _case(r: CaseResult, out_dir: Path | None, files: dict, draw: bool = True,
+          policy: str = "all") -> str:
     facts = [VERDICT.get(r.status, r.status), text.code_span(_where(r))]
     if r.status != ERROR:
         facts += [r.dtype] + ([_plural(r.points_total, "point")] if r.kind != "behaviour" else [])
@@ -187,7 +190,7 @@ def _case(r: CaseResult, out_dir: Path | None, files: dict, draw: bool = True) -
         parts.append("### Expectations, step by step\n\n" + _expectations(r))
     elif r.claims:
         parts.append("### Claims\n\n" + _claims(r))
-    plotted = _plots(r, files, out_dir, draw)
+    plotted = _plots(r, files, out_dir, draw, policy)
     if plotted:
         parts.append("### Plots\n\n" + plotted)
     return "\n\n".join(p for p in parts if p)
@@ -436,9 +439,9 @@ def _expectations(r: CaseResult) -> str:
     return _table(rows)
 
 
-def _plots(r: CaseResult, files: dict, out_dir: Path | None, draw: bool) -> str:
+def _plots(r: CaseResult, files: dict, out_dir: Path | None, draw: bool, policy: str) -> str:
     lines = []
-    for plot in plots.plan(r, files, draw):
+    for plot in plots.plan(r, files, draw, policy):
         if out_dir is not None and (out_dir / plot.path).is_file():
             lines.append(f"![{text.markdown(plot.caption)}]({plot.path})")
         if plot.note:
@@ -536,5 +539,9 @@ def _table(rows: list[list[str]]) -> str:
 class MarkdownReport(Reporter):
     """report.md, written once every case is checked (after the plots it links)."""
 
+    def __init__(self, out: Path, plots_drawn: str = "all"):
+        super().__init__(out)
+        self.plots_drawn = plots_drawn   # the run's plot policy: why a case has none
+
     def finish(self, results: list[CaseResult]) -> list[Path]:
-        return [write(results, self.out)]
+        return [write(results, self.out, self.plots_drawn)]

@@ -19,6 +19,9 @@ FOLDER = "plots"
 MAX_BARS = 50               # elements drawn for a vector parameter
 MAX_PNG = 20_000_000       # bytes of a plot copied from a shard: ours are about 60 KB
 MAX_CASES = 40              # cases a run draws plots for: a thousand cases want no thousand PNGs
+# which cases a run draws (--plots): "auto" those whose plot says something beyond a PASS
+# (CaseResult.telling: did not pass, or on a kink), "all" every case; MAX_CASES at most
+POLICIES = ("auto", "all", "none")
 REFERENCE = "sympy"
 TICKS = 12                  # ticks made ahead on an axis: about AutoLocator's most
 STYLES = [("-", 3.0), ("--", 2.0), (":", 2.5), ("-.", 1.8), ((0, (1, 3)), 2.0),
@@ -35,11 +38,20 @@ class Plot:
     samples: int = 0         # points of a curve
 
 
-def drawn(results: list[CaseResult]) -> list[bool]:
-    """Which cases get plots: those that did not pass first, then in order, MAX_CASES in all."""
-    order = sorted(range(len(results)), key=lambda i: (results[i].status == PASSED, i))
+def drawn(results: list[CaseResult], policy: str = "all") -> list[bool]:
+    """Which cases get plots: among those the policy draws (wanted), those that did not pass
+    first, then in order, MAX_CASES in all."""
+    order = sorted((i for i, r in enumerate(results) if wanted(r, policy)),
+                   key=lambda i: (results[i].status == PASSED, i))
     chosen = set(order[:MAX_CASES])
     return [i in chosen for i in range(len(results))]
+
+
+def wanted(result: CaseResult, policy: str) -> bool:
+    """Whether the policy draws this case (MAX_CASES aside)."""
+    if policy not in POLICIES:
+        raise ValueError(f"plots must be one of {POLICIES}, not {policy!r}")
+    return policy == "all" or (policy == "auto" and result.telling)
 
 
 class Files:
@@ -70,16 +82,16 @@ def _plottable(result: CaseResult) -> list[str]:
     return [name for name, spec in g["inputs"].items() if spec["grad"]]
 
 
-def plan(result: CaseResult, files: dict[str, str], draw: bool = True) -> list[Plot]:
+def plan(result: CaseResult, files: dict[str, str], draw: bool = True,
+         policy: str = "all") -> list[Plot]:
     """What would be drawn for a case, and why something is left out: shared with report.md.
     files: each parameter's file (Files.of). A scalar parameter's curve is the sweep its check
-    computed (result.sweeps)."""
+    computed (result.sweeps). policy: the run's (POLICIES), said where a case is not drawn."""
     g = result.graph
     if not _plottable(result):
         return []
     if not draw:
-        return [Plot("", "none", "", "", f"No plots: a run draws them for {MAX_CASES} cases, "
-                     "those that did not pass first.")]
+        return [Plot("", "none", "", "", _not_drawn(result, policy))]
     out = []
     for name, spec in g["inputs"].items():
         if not spec["grad"]:
@@ -99,6 +111,17 @@ def plan(result: CaseResult, files: dict[str, str], draw: bool = True) -> list[P
     return out
 
 
+def _not_drawn(result: CaseResult, policy: str) -> str:
+    if policy == "none":
+        return "No plots: this run draws none (--plots none)."
+    if not wanted(result, policy):
+        return ("No plots: it passed and sits on no kink (this run draws those that did not "
+                "pass or sit on a kink; --plots all draws every case).")
+    which = "those that did not pass first" if policy == "all" else \
+        "those that did not pass or sit on a kink, those that did not pass first"
+    return f"No plots: a run draws them for {MAX_CASES} cases, {which}."
+
+
 @dataclass
 class Sketch:
     """One figure's content, taken from a result in the process that checked it: drawing it
@@ -113,11 +136,12 @@ class Sketch:
     marks: list = dataclasses.field(default_factory=list)   # (x, y, label): checked points
 
 
-def write(results: list[CaseResult], out: Path, failures: list | None = None) -> list[Path]:
+def write(results: list[CaseResult], out: Path, failures: list | None = None,
+          policy: str = "all") -> list[Path]:
     """Draw every planned plot; plots of earlier runs that this run did not draw are removed.
     A plot that cannot be written is said in failures (one line), and the rest are drawn."""
     written = []
-    for result, paths, draw in zip(results, files(results), drawn(results)):
+    for result, paths, draw in zip(results, files(results), drawn(results, policy)):
         for sketch in sketches(result, paths, draw):
             try:
                 written.append(save(sketch, out))
@@ -144,14 +168,14 @@ def save(sketch: Sketch, out: Path, figure=None) -> Path:
 
 
 def copy(results: list[CaseResult], sources: list[tuple[Path, dict[str, str]]],
-         out: Path) -> tuple[list[Path], list[str], list[str]]:
+         out: Path, policy: str = "all") -> tuple[list[Path], list[str], list[str]]:
     """The plots one run over results would draw, copied from where they were drawn (a shard's
     folder: sources[i] is the folder result i's plots were drawn into, and its plot files
     there, as that run named them); the paths written, the plots found nowhere, and why each
     refused one was (a shard is untrusted: a link, a FIFO or a huge file is no plot)."""
     written, missing, refused = [], [], []
-    for result, paths, draw, (folder, drawn_as) in zip(results, files(results), drawn(results),
-                                                       sources):
+    for result, paths, draw, (folder, drawn_as) in zip(results, files(results),
+                                                       drawn(results, policy), sources):
         planned = [p for p in plan(result, paths, draw) if p.kind != "none"]
         there = [p for p in plan(result, drawn_as, draw) if p.kind != "none"]
         for plot, source in zip(planned, there):

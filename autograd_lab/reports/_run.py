@@ -29,13 +29,22 @@ class Run:
     """A run's reporters, each begun as early as it can be: make a Run before torch and SymPy
     load, so that the plots' drawing processes fork light (see _drawers.py)."""
 
-    def __init__(self, out: Path, formats=tuple(FORMATS), background: bool = True, say=None):
-        """say: a line of progress while the reports are finished (the plots still drawing)."""
+    def __init__(self, out: Path, formats=tuple(FORMATS), background: bool = True, say=None,
+                 plots: str = "all"):
+        """say: a line of progress while the reports are finished (the plots still drawing);
+        plots: which cases get plots (POLICIES: "auto", "all"; "none" draws none)."""
         self.out = out
+        self.plots = plots
         self.failures: list[str] = []   # report files that could not be written, a line each
-        self.reporters: list[Reporter] = [
-            PlotsReport(out, background, say) if name == "plots" else FORMATS[name](out)
-            for name in FORMATS if name in formats]
+        self.reporters: list[Reporter] = [self._reporter(name, background, say, plots)
+                                          for name in FORMATS if name in formats]
+
+    def _reporter(self, name: str, background: bool, say, plots: str) -> Reporter:
+        if name == "plots":   # none: no drawing processes; the earlier run's plots removed
+            return PlotsReport(self.out, background and plots != "none", say, plots)
+        if name == "md":
+            return MarkdownReport(self.out, plots)
+        return FORMATS[name](self.out)
 
     def begin(self, total: int) -> None:
         for reporter in self.reporters:
