@@ -120,6 +120,21 @@ def test_pyproject_sets_the_defaults_and_flags_win(project):
     assert sorted(os.listdir("here")) == ["junit.xml", "report.json"]
 
 
+def test_pyproject_sets_which_plots_and_the_flag_wins(project):
+    """Every case passes on no kink: auto (the default) draws none, the table's all draws
+    each, and --plots auto wins over it."""
+    done = run("check", "-k", "a_square", "--out", "auto")
+    assert done.exit_code == 0, done.output
+    assert not os.path.exists("auto/plots")
+    (project / "pyproject.toml").write_text('[tool.autograd-lab]\nplots = "all"\n')
+    done = run("check", "-k", "a_square", "--out", "all")
+    assert done.exit_code == 0, done.output
+    assert os.listdir("all/plots") == ["a_square-x.png"]
+    done = run("check", "-k", "a_square", "--out", "flag", "--plots", "auto")
+    assert done.exit_code == 0, done.output
+    assert not os.path.exists("flag/plots")
+
+
 def test_pyproject_is_found_from_a_subfolder_and_its_paths_are_its_own(project):
     (project / "pyproject.toml").write_text('[tool.autograd-lab]\npaths = ["cases"]\n'
                                             'format = "json"\nout = "r"\n')
@@ -134,8 +149,9 @@ def test_pyproject_is_found_from_a_subfolder_and_its_paths_are_its_own(project):
     ("jobs = -1", "jobs takes a whole number, 0 or more, not -1"),
     ("paths = 'cases'", "paths takes a list of files or folders, not 'cases'"),
     ("tolerance = {rtol = 1e-3, btol = 1}", "tolerance takes a table {rtol = ..., atol = ...}"),
-    ("colour = true", "unknown key 'colour'; the keys are paths, out, format, jobs, timeout, "
-                      "tolerance"),
+    ("colour = true", "unknown key 'colour'; the keys are paths, out, format, plots, jobs, "
+                      "timeout, tolerance"),
+    ("plots = 'some'", "plots takes \"auto\", \"all\" or \"none\", not 'some'"),
 ])
 def test_a_bad_table_is_a_usage_error_naming_the_key(project, table, said):
     (project / "pyproject.toml").write_text(f"[tool.autograd-lab]\n{table}\n")

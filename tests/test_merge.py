@@ -152,6 +152,13 @@ def test_a_shard_without_plots_beside_ones_with_them_is_refused(shards, tmp_path
                             f"none ({shards / 's2'}, {shards / 's3'}); check every shard alike"]
 
 
+def test_shards_of_different_plots_policies_are_refused(shards, tmp_path):
+    every = _copy(shards, tmp_path, "every", lambda r: r["shard"].update(plots_drawn="none"))
+    run = invoke("merge", every, shards / "s2", shards / "s3", "--out", tmp_path / "m")
+    assert refused(run) == [f"error: shards with different --plots: none ({every}); "
+                            f"all ({shards / 's2'}, {shards / 's3'}); check every shard alike"]
+
+
 def test_the_job_summary_is_the_one_runs(shards, tmp_path, monkeypatch):
     one, merged_summary = tmp_path / "one.md", tmp_path / "merged.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(one))
