@@ -56,6 +56,7 @@ class Drawers:
         self.failures: list = []      # (sketch, what went wrong): drawn again by finish
         self.unwritten: list[str] = []   # what could not be drawn here either, a line each
         self.pid: int | None = None   # the first drawing process
+        self.sent = 0                 # sketches handed to the drawing processes
         self.files = plots.Files()    # each result's plot files, named in order
         self._fork(processes)
 
@@ -123,9 +124,11 @@ class Drawers:
         return moved
 
     def close(self, kill: bool = False) -> None:
-        """Stop the drawing processes: when done, or at once (kill) when the run failed.
-        (Left running, they stop by themselves once this process is gone.)"""
-        if kill and self.pid:
+        """Stop the drawing processes: when done, or at once (kill) when the run failed or
+        they were never sent a sketch (the first waits for one before it loads matplotlib:
+        told to stop, it would load it first). (Left running, they stop by themselves once
+        this process is gone.)"""
+        if (kill or not self.sent) and self.pid:
             # all of them at once: their own process group (an orphan would linger until it
             # noticed its parent gone, after the run had ended)
             with contextlib.suppress(OSError):
@@ -169,6 +172,7 @@ class Drawers:
             try:
                 conn.send((self.stage, sketch))
                 self.busy[conn] = sketch
+                self.sent += 1
             except OSError:
                 self.pending.appendleft(sketch)
                 conn.close()
@@ -277,8 +281,13 @@ def _run(body, group: bool = False) -> None:
 
 
 def _first(conns: list, parent: int) -> None:
-    """Import matplotlib, draw once (fonts, caches) and make the blank figures, then fork
-    the others from here, so that they share all that, and serve the first connection."""
+    """Once there is something to draw (a run whose cases all pass on no kink, under
+    --plots auto, has nothing: then it never loads matplotlib, and is killed), import
+    matplotlib, draw once (fonts, caches) and make the blank figures, then fork the others
+    from here, so that they share all that, and serve the first connection."""
+    while not wait(conns, timeout=PATIENCE):   # the sketch stays in its pipe for its server
+        if os.getppid() != parent:
+            return
     # frozen: each collection would otherwise walk matplotlib's objects and the blanks again,
     # a third of the drawing time
     with frozen_imports():
