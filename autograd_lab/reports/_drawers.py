@@ -25,7 +25,6 @@ PROCESSES = 2        # drawing processes: this machine's second core, and the fi
 #                      the checking is done
 PATIENCE = 0.5       # seconds a drawing process waits for work before it looks for its parent
 SAY_FROM = 8         # plots left to draw at the end, from which the wait is said
-BLANKS = 6           # empty figures each drawing process makes while torch and SymPy load
 
 
 STAGE = ".plots-{pid}.staging"   # in the report folder: this run's plots, until it finishes
@@ -283,16 +282,16 @@ def _run(body, group: bool = False) -> None:
 def _first(conns: list, parent: int) -> None:
     """Once there is something to draw (a run whose cases all pass on no kink, under
     --plots auto, has nothing: then it never loads matplotlib, and is killed), import
-    matplotlib, draw once (fonts, caches) and make the blank figures, then fork the others
-    from here, so that they share all that, and serve the first connection."""
+    matplotlib, then fork the others from here, so that they share it, and serve the first
+    connection. (No figures made ahead, as when matplotlib loaded beside torch: made now,
+    they would only delay the first plot, and the 6 made for a run of 2 plots cost 0.3 s.)"""
     while not wait(conns, timeout=PATIENCE):   # the sketch stays in its pipe for its server
         if os.getppid() != parent:
             return
-    # frozen: each collection would otherwise walk matplotlib's objects and the blanks again,
-    # a third of the drawing time
+    # frozen: each collection would otherwise walk matplotlib's objects again, a third of
+    # the drawing time
     with frozen_imports():
-        plots.warm_up()
-        blanks = [plots.blank() for _ in range(BLANKS)]
+        from matplotlib.figure import Figure  # noqa: F401  (shared by the forks)
     children = []
     for conn in conns[1:]:
         pid = os.fork()
@@ -300,16 +299,16 @@ def _first(conns: list, parent: int) -> None:
             for other in conns:
                 if other is not conn:
                     other.close()
-            _run(functools.partial(_serve, conn, os.getppid(), blanks))
+            _run(functools.partial(_serve, conn, os.getppid()))
         children.append(pid)
         conn.close()
-    _serve(conns[0], parent, blanks)
+    _serve(conns[0], parent)
     for pid in children:   # idle by now (or their parent is gone): never wait on them
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
 
 
-def _serve(conn, parent: int, blanks: list) -> None:
+def _serve(conn, parent: int) -> None:
     """Draw each sketch sent and say where it went, until told to stop or the parent is gone."""
     while True:
         if not conn.poll(PATIENCE):
@@ -324,8 +323,7 @@ def _serve(conn, parent: int, blanks: list) -> None:
             return
         out, sketch = job
         try:
-            figure = blanks.pop() if blanks else None
-            conn.send(("drawn", str(plots.save(sketch, out, figure))))
+            conn.send(("drawn", str(plots.save(sketch, out))))
         except NotWritten as exc:   # a full disk is full there too: not drawn again
             conn.send(("unwritten", str(exc)))
         except Exception as exc:   # said in one line; drawn again (and said again) there

@@ -269,9 +269,8 @@ def png(sketch: Sketch, figure=None) -> bytes:
 
 
 def blank():
-    """An empty figure and its two panels, with ticks made ahead: making a tick costs about
-    a millisecond and a figure draws some forty, so a process with time to spare makes these
-    before it has anything to draw."""
+    """An empty figure and its two panels, with ticks made ahead (making a tick costs about
+    a millisecond and a figure draws some forty)."""
     from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
     figure = Figure(figsize=(7, 5.2), dpi=100)  # a fixed layout: constrained doubles the cost
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[3, 1.3],
@@ -282,14 +281,6 @@ def blank():
     for axis in (top.xaxis, top.yaxis, bottom.xaxis, bottom.yaxis):
         axis.get_major_ticks(TICKS)
     return figure, (top, bottom)
-
-
-def warm_up() -> None:
-    """Draw a small curve and bars once: matplotlib's first figure also loads its fonts."""
-    xs = np.linspace(-1.0, 1.0, 5)
-    for kind in ("curve", "bars"):
-        png(Sketch("", kind, "warm-up", "y", "x", {REFERENCE: xs, "autograd": xs}, xs,
-                   [(0.0, 0.0, "checked point")]))
 
 
 def _draw_curves(sketch: Sketch, top, bottom) -> None:
