@@ -291,7 +291,7 @@ def _first(conns: list, parent: int) -> None:
     # frozen: each collection would otherwise walk matplotlib's objects again, a third of
     # the drawing time
     with frozen_imports():
-        from matplotlib.figure import Figure  # noqa: F401  (shared by the forks)
+        plots.load()   # before the forks: shared by them
     children = []
     for conn in conns[1:]:
         pid = os.fork()

@@ -268,6 +268,11 @@ def png(sketch: Sketch, figure=None) -> bytes:
     return buffer.getvalue()
 
 
+def load() -> None:
+    """Import what drawing needs (matplotlib's Figure), once a process has something to draw."""
+    from matplotlib.figure import Figure  # noqa: F401
+
+
 def blank():
     """An empty figure and its two panels, with ticks made ahead (making a tick costs about
     a millisecond and a figure draws some forty)."""
