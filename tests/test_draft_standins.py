@@ -15,7 +15,7 @@ from autograd_lab.draft import draft
 STANDINS = Path(__file__).parent / "tutorials" / "standins"
 
 
-def drafted(name: str, tmp_path: Path):
+def drafted(name: str | Path, tmp_path: Path):
     done = draft(STANDINS / name, tmp_path / "out")
     cases = [w.path for w in done.files]
     return done, [str(n) for n in done.notes], check_paths(cases)
@@ -33,7 +33,11 @@ def test_a_size_counted_from_data_stands_in_and_every_entry_is_checked(tmp_path)
 
 
 def test_a_wrong_entry_at_a_stand_in_size_fails_named(tmp_path):
-    _, _, results = drafted("vocab_from_data_wrong.py", tmp_path)
+    right = (STANDINS / "vocab_from_data.py").read_text(encoding="utf-8")
+    wrong = tmp_path / "vocab_from_data_wrong.py"   # dcounts' second piece dropped
+    wrong.write_text(right.replace("dcounts += torch.ones_like(counts) * dcounts_sum",
+                                   "dcounts += 0 * dcounts_sum"), encoding="utf-8")
+    _, _, results = drafted(wrong, tmp_path)
     assert [r.status for r in results] == ["failed"]
     failed = {e.name: e.follows_from for e in results[0].backward if e.status == "failed"}
     assert list(failed) == ["dcounts", "dnorm_logits"]
