@@ -15,7 +15,15 @@ from ._model import (
                      flat,
                      with_points,
 )
-from ._parse import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_LITERAL, constant_value, parse
+from ._parse import (
+                     MAX_DEPTH,
+                     MAX_EXPONENT,
+                     MAX_LENGTH,
+                     MAX_LITERAL,
+                     constant_value,
+                     dotted_name,
+                     parse,
+)
 from ._shapes import (
                      SCALAR,
                      Kind,
@@ -73,6 +81,7 @@ __all__ = [
                      "bind",
                      "constant_value",
                      "declared",
+                     "dotted_name",
                      "flat",
                      "kind_and_parts",
                      "kind_of",

@@ -258,14 +258,14 @@ class _Converter:
 
     @staticmethod
     def _numpy(func) -> bool:
-        return isinstance(func, ast.Attribute) and _dotted(func.value) in NUMPY
+        return isinstance(func, ast.Attribute) and dotted_name(func.value) in NUMPY
 
     def _callee(self, func, depth) -> tuple[str, Expr | None]:
         """(the function's name, the tensor a method is called on, or None)."""
         if isinstance(func, ast.Name):
             return func.id, None
         if isinstance(func, ast.Attribute):
-            if _dotted(func.value) in MODULES:   # torch.tanh, F.softmax, torch.nn.functional.f
+            if dotted_name(func.value) in MODULES:   # torch.tanh, F.softmax, torch.nn.functional.f
                 return func.attr, None
             return func.attr, self.visit(func.value, depth)   # x.sum(1): sum(x, 1)
         raise self.error(func, _FORBIDDEN.get(type(func).__name__, "only the allowed "
@@ -324,7 +324,7 @@ class _Converter:
                 raise self.error(node, "range(n) takes one argument, n")
             return Range(self.visit(node.args[0], depth), self.at(node))
         if (isinstance(node, ast.Constant) and node.value is None) or (
-                _dotted(node) in ("np.newaxis", "numpy.newaxis")):
+                dotted_name(node) in ("np.newaxis", "numpy.newaxis")):
             return Const("None", self.at(node))        # x[:, None]: a new axis
         if isinstance(node, ast.List):                 # x[[0, 2]]: those rows
             if not node.elts:
@@ -452,8 +452,9 @@ _FORBIDDEN = {
 }
 
 
-def _dotted(node) -> str:
-    """torch.nn.functional for the attribute chain of names it is written with, else ''."""
+def dotted_name(node) -> str:
+    """torch.nn.functional for the attribute chain of names it is written with (`out.grad`
+    for out.grad, `x` for x), else '': the parser's and the source readers' one spelling."""
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)

@@ -22,7 +22,8 @@ import ast
 import html
 import re
 
-from ._python import Found, Unchecked, at, case_name, dotted_name, names_in, number, text
+from ..case import dotted_name
+from ._python import Found, Unchecked, at, case_name, names_in, number, text
 
 MAX_PICTURE = 2_000_000     # characters of one SVG: a graph's picture, not a data set
 _TEXT = re.compile(r"<text\b[^>]*>([^<]*)</text>")

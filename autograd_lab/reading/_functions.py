@@ -27,20 +27,9 @@ from __future__ import annotations
 import ast
 import re
 
-from ..case import MAX_LENGTH, Case
+from ..case import MAX_LENGTH, Case, dotted_name
 from ..errors import CaseError
-from ._python import (
-    Found,
-    Unchecked,
-    at,
-    case_name,
-    coefficient,
-    dotted_name,
-    names_in,
-    number,
-    sampled,
-    text,
-)
+from ._python import Found, Unchecked, at, case_name, coefficient, names_in, number, sampled, text
 
 # the names a function returning a gradient goes by in tutorials and lab scripts
 GRADIENT_NAME = re.compile(r"grad|deriv|^d[a-z]\w?_?d[a-z]\w?$", re.IGNORECASE)

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import ast
 
-from ._python import Found, Unchecked, at, case_name, dotted_name, sampled, text
+from ..case import dotted_name
+from ._python import Found, Unchecked, at, case_name, sampled, text
 
 # what a layer on matrices writes: its shapes are nowhere in the class
 _MATRIX_ATTRIBUTES = {"T", "dot", "reshape", "view", "shape", "transpose"}

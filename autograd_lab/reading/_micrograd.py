@@ -17,7 +17,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from ._python import Found, Unchecked, at, case_name, coefficient, dotted_name, sampled, text
+from ..case import dotted_name
+from ._python import Found, Unchecked, at, case_name, coefficient, sampled, text
 
 UPSTREAM = {"out.grad"}
 _OPERATORS = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__",

@@ -11,7 +11,7 @@ import ast
 import re
 from dataclasses import asdict, dataclass, field
 
-from ..case import Behaviour, Case
+from ..case import Behaviour, Case, dotted_name
 from ..errors import CaseError
 from ._behaviour import resolve as resolve_steps
 from ._resolve import resolve
@@ -136,15 +136,6 @@ def _is_zero(node: ast.expr) -> bool:
 
 def _copy(node: ast.AST) -> ast.AST:
     return ast.parse(ast.unparse(node), mode="eval").body
-
-
-def dotted_name(node: ast.AST) -> str:
-    """`out.grad` for out.grad, `x` for x, '' for anything else."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    return ".".join([node.id, *reversed(parts)]) if isinstance(node, ast.Name) else ""
 
 
 def coefficient(expr: ast.expr, upstream: set[str]) -> ast.expr | None:
