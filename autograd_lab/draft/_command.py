@@ -14,7 +14,7 @@ from ..result import Problem, derivatives_line, located
 from ._coded import Coded, read_coded
 from ._draft import Drafted, Written, draft
 from ._notebook import MAX_BYTES, NotebookError
-from ._sources import TUTORIALS, is_tutorial, read, text_source
+from ._sources import TUTORIALS, is_tutorial, text_source
 from ._text import one_line
 from ._walk import UNPARSED
 
@@ -285,8 +285,9 @@ def _draft_for_check(path: Path, folder: Path, checked: Checked, echo) -> str | 
         return f"{name}: internal error while drafting: {type(exc).__name__}; please report it"
     source = Source(name, drafted)
     checked.tutorials.append(source)
+    assert drafted.parsed is not None   # draft() read it: its cells, not the file again
     try:   # the derivatives in its classes and functions, which the draft does not read
-        source.coded = read_coded(read(path), name, drafted, text_source(path))
+        source.coded = read_coded(drafted.parsed, name, drafted, text_source(path))
     except Exception as exc:  # a bug of ours: this tutorial is an error, the rest go on
         checked.errors.append(_error(path, f"{name}: internal error while reading its classes "
                                      f"and functions: {type(exc).__name__}; please report it"))

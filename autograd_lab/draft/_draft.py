@@ -10,7 +10,7 @@ from ..api import CaseError, load_case
 from ..case import Behaviour
 from ..check import TooSlow, deadline
 from . import _cases, _count, _entries, _write
-from ._notebook import Note, NotebookError
+from ._notebook import Note, Notebook, NotebookError
 from ._sources import read
 from ._walk import walk
 
@@ -37,6 +37,7 @@ class Drafted:
     problems: list[str] = field(default_factory=list)   # drafts that did not load back
     found: list = field(default_factory=list)      # _count.Found: the hand-written derivatives
     calls: dict = field(default_factory=dict)      # a derivative function -> where it is called
+    parsed: Notebook | None = None   # the tutorial as read, for what else reads its cells
 
     @property
     def cases(self) -> list[Written]:
@@ -102,7 +103,8 @@ def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = Tr
     placed = {id(n) for segment in record.segments for n in _segment_notes(segment)}
     elsewhere = [str(n) for n in notes if id(n) not in placed]
     done = Drafted(str(notebook), folder, notes=notes, found=found,
-                   calls=_count.calls_of(parsed, {f.function for f in found if f.function}))
+                   calls=_count.calls_of(parsed, {f.function for f in found if f.function}),
+                   parsed=parsed)
     for one in drafts:
         extra = ("Also said while drafting (not at an entry of a case): " + "; ".join(elsewhere),
                  ) if not done.files and elsewhere else ()
