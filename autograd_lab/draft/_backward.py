@@ -15,8 +15,8 @@ import ast
 from ._entries import Entry, comment_for, written_value
 from ._graph import Graph
 from ._held import Leaf, Node, Translated, Unsupported
+from ._records import AdjointVariable, Compared, Instance, Record
 from ._translate import checked_text, renamed
-from ._walk import AdjointVariable, Compared, Instance, Record
 
 
 def passes(adjoints: list[AdjointVariable]) -> list[list[AdjointVariable]]:

@@ -29,8 +29,8 @@ from ._entries import (
 from ._graph import Graph, Group, Hand, Points, group_key, grouped
 from ._held import Dim, Drawn, Leaf, Unsupported
 from ._notebook import Note
+from ._records import DerivativeFunction, Expect, Instance, Record, Segment, Step, closure_leaves
 from ._translate import Translator, case_name, checked_text, renamed, sized
-from ._walk import DerivativeFunction, Expect, Instance, Record, Segment, Step, closure_leaves
 
 
 def drafts(record: Record, stem: str) -> tuple[list[Draft], list[Note]]:

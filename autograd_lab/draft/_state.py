@@ -1,0 +1,124 @@
+"""The walk's state: where it is (cell, line), the notes it leaves, the segment being built
+and the steps it holds, and what a step needs repeated before it (need)."""
+from __future__ import annotations
+
+import ast
+
+from ._draws import Draws
+from ._held import Leaf, Node, Unsupported, Where, one
+from ._notebook import Cell, Note, Notebook
+from ._records import AdjointVariable, Compared, Record, Segment, Show, Step
+from ._sizes import largest_listed, size_names
+from ._standins import Hint, index_uses
+from ._syntax import parsed
+from ._translate import Translator
+
+
+class WalkState:
+    """The state the walk's parts share, and the steps of the case being built. The walk
+    is one class made of its parts, one module each: WalkState <- Shows (_shows) <- Calls
+    (_calls) <- Assignments (_assigning) <- _Walk (_walk: cells and the other statements)."""
+
+    def __init__(self, notebook: Notebook, hints: dict[str, Hint] | None = None):
+        self.record = Record(notebook, notes=list(notebook.notes))
+        self.hints = hints or {}
+        self.modules: dict[str, str] = self.record.modules
+        self.env: dict = self.record.env
+        self.long_lists: dict[str, int] = {}   # name -> the names it lists, past MAX_UNROLL
+        self.translator = Translator(self.modules, self.env)
+        self.segment = Segment()
+        self.targets = [self.segment.steps]   # where steps go: inside a no_grad block, its own
+        self.no_grad = 0
+        self.grads: dict[int, list] = {}      # id(a leaf's origin) -> [backwards run, Instance]
+        self.waiting: list[Note] = []         # notes for the next step
+        self.draws = Draws(self.translator, self.env)
+        self.adjoints: dict[str, AdjointVariable] = {}   # d-name -> its entry, as written so far
+        # what a left-out statement may change through a name: opt = SGD([w]) -> opt: {w}
+        self.holds: dict[str, set[str]] = {}
+        # a function that changes tensors: name -> (the places of its arguments it changes,
+        # the names of the notebook it changes)
+        self.changers: dict[str, tuple[set[int], set[str]]] = {}
+        self.changed: dict[str, Where] = {}   # a tensor's name -> the left-out statement
+        # a name used as a size anywhere is a dim: the cells are parsed once for that first
+        trees = [t for t in map(parsed, (c.code for c in notebook.cells))
+                 if isinstance(t, ast.AST)]
+        self.sizes = size_names(trees)
+        self.least = largest_listed(trees, self.sizes)   # a stand-in size is larger
+        self.record.uses = index_uses(trees)
+        # the cell being walked (cell() sets them)
+        self.cell_now: Cell
+        self.lines: list[str] = []
+        self.compared: list[Compared] = []   # this cell's cmp() lines, for its output
+        self.shows: list[Show] = []
+        self.cell_steps: list[Step] = []
+        self.unreadable = ""                  # why the cell's output cannot be matched
+
+    def _order(self, note: Note) -> tuple:
+        cells = [c.label for c in self.record.notebook.cells]
+        return (cells.index(note.cell) if note.cell in cells else -1, note.line or 0)
+
+    def where(self, node: ast.AST) -> Where:
+        line = getattr(node, "lineno", 1)
+        code = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
+        return Where(self.cell_now.label, line, code, self.cell_now.index * 1_000_000 + line)
+
+    def note(self, cell: str, line: int | None, text: str, internal: bool = False) -> None:
+        note = Note(cell, line, text, internal)
+        self.record.notes.append(note)
+        self.waiting.append(note)
+
+    def left_out(self, node: ast.AST, why: str, line: int | None = None) -> None:
+        where = self.where(node)
+        code = one(node, 60) if getattr(node, "end_lineno", 0) == where.line \
+            else where.code[:60] + " …"   # a block: its first line
+        self.note(where.cell, line or where.line, f"left out: {code}: {why}")
+
+    def step(self, step: Step) -> Step:
+        step.notes, self.waiting = self.waiting, []
+        self.targets[-1].append(step)
+        self.cell_steps.append(step)
+        return step
+
+    def need(self, held) -> None:
+        """Make held available to this segment's steps under its name: an input for a tensor
+        made earlier, or its computation repeated here."""
+        seg = self.segment
+        now = seg.current.get(held.name)
+        if now is held:
+            return
+        if isinstance(held, Leaf):
+            if now is None:
+                if id(held.origin) in self.grads:   # a backward() or zero_() ran on it before
+                    seg.stale[id(held.origin)] = (
+                        f"{held.name}.grad was set by steps of an earlier case ({held.where} "
+                        "onwards), which this case does not repeat")
+                seg.inputs[held.name] = held
+                seg.current[held.name] = held
+                return
+            if isinstance(now, Leaf) and now.origin is held.origin:
+                return
+            raise Unsupported(f"{held.name} here is an earlier tensor than the one of that name "
+                              "this case holds")
+        if now is not None:
+            raise Unsupported(f"{held.name} here is an earlier value than the one of that name "
+                              "this case holds")
+        for dep in held.deps.values():
+            self.need(dep)
+        step = Step("compute", held.where, (held.name, held), again=True)
+        self.targets[-1].append(step)
+        seg.current[held.name] = held
+
+    def _tensor(self, name: str, node):
+        held = self.env.get(name)
+        if not isinstance(held, (Leaf, Node)) or (isinstance(held, Node) and held.dtype is None):
+            raise Unsupported(f"{name} is not a tensor the draft follows", node)
+        return held
+
+    def close(self) -> None:
+        seg = self.segment
+        seg.notes += self.waiting
+        self.waiting = []
+        if seg.checkable():
+            self.record.segments.append(seg)
+        self.segment = Segment(lost=seg.lost)   # what was left out stays left out
+        self.targets = [self.segment.steps]
