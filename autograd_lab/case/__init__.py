@@ -35,7 +35,7 @@ from ._shapes import (
                      static_args,
                      static_value,
 )
-from ._statements import MAX_STATEMENTS, Assignment, Block, Reader
+from ._statements import MAX_STATEMENTS, Assignment, Block, Reader, Statements, Written, over_range
 from ._tree import Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Put, Range, Slice, Stack
 from ._visit import Rebuild, Visitor, declared, swap, walk
 
@@ -76,8 +76,10 @@ __all__ = [
                      "Shape",
                      "Slice",
                      "Stack",
+                     "Statements",
                      "Step",
                      "Visitor",
+                     "Written",
                      "bind",
                      "constant_value",
                      "declared",
@@ -85,6 +87,7 @@ __all__ = [
                      "flat",
                      "kind_and_parts",
                      "kind_of",
+                     "over_range",
                      "parse",
                      "shape_of",
                      "static_args",

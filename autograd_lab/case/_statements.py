@@ -59,6 +59,149 @@ class Block:
         return {a.name: a for a in self.assignments if a.final}
 
 
+@dataclass
+class Written:
+    """One assignment as the statement allow-list reads it, in a block or a notebook's cell:
+    `x = v` (target "name"), `x[...] = v` (an "item": index is the subscript), `x.a = v` (an
+    "attribute" of the name), `a, b = v` ("unpack": names are the elements); `op` is "+" for
+    `+=` (and "-", "*", "/"), "" for `=`."""
+
+    statement: ast.stmt
+    target: str
+    name: str
+    value: ast.expr
+    op: str = ""
+    index: ast.Subscript | None = None
+    attribute: str = ""
+    names: tuple = ()
+
+    @property
+    def none(self) -> bool:
+        """x.grad = None and the like: a value of None."""
+        return isinstance(self.value, ast.Constant) and self.value.value is None
+
+
+Error = Callable[[ast.AST, str], Exception]
+
+
+class Statements:
+    """The statements both readers share, read one at a time: a case's blocks (Reader, below)
+    and a notebook's cells (the drafter). `error(node, message)` makes the reader's own kind
+    of error (a located CaseError; the drafter's Unsupported); `integer(node)` gives a loop
+    bound's number, as the reader resolves names. Loops over range() are unrolled here, the
+    counters' values in `loops`, within the bounds on depth and statements run."""
+
+    def __init__(self, error: Error, integer: Callable[[ast.expr], int]):
+        self.error, self.integer = error, integer
+        self.loops: dict[str, int] = {}   # a counter (or a size unpacked) -> its value now
+        self.count = 0
+        self.depth = 0
+
+    def written(self, statement: ast.Assign | ast.AugAssign) -> Written:
+        """The assignment a statement makes, as its target is written."""
+        if isinstance(statement, ast.Assign):
+            if len(statement.targets) != 1:
+                raise self.error(statement, "assign one name a statement (not a = b = ...)")
+            target, op = statement.targets[0], ""
+        else:
+            target = statement.target
+            op = AUGMENTED.get(type(statement.op), "")
+            if not op:
+                raise self.error(statement, f"the operator {_symbol(statement.op)}= is not "
+                                            "allowed; use += -= *= /=")
+        value = statement.value
+        if isinstance(target, ast.Tuple) and not op:
+            return Written(statement, "unpack", "", value, names=tuple(target.elts))
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            return Written(statement, "item", self._assigned(target.value), value, op,
+                           index=target)
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+            return Written(statement, "attribute", target.value.id, value, op,
+                           attribute=target.attr)
+        if isinstance(target, ast.Name):
+            return Written(statement, "name", self._assigned(target), value, op)
+        raise self.error(target, "assign a name (x = ...) or an element of one (x[i] = ...)")
+
+    def _assigned(self, target: ast.Name) -> str:
+        if target.id in self.loops:
+            raise self.error(target, f"{target.id} is the loop's counter; assign another name")
+        return target.id
+
+    def run(self, statement: ast.stmt) -> None:
+        """One more statement run (a loop's body counts once a step)."""
+        self.count += 1
+        if self.count > MAX_STATEMENTS:
+            raise self.error(statement, f"the block runs more than {MAX_STATEMENTS:,} "
+                                        "statements (loops unrolled); check a smaller part, or "
+                                        "fewer loop steps")
+
+    def enter(self, loop: ast.For) -> None:
+        """A loop of the allowed shape at the allowed depth (said before its body is read)."""
+        if self.depth >= MAX_LOOP_DEPTH:
+            raise self.error(loop, f"loops are nested more than {MAX_LOOP_DEPTH} deep")
+        if loop.orelse:
+            raise self.error(loop, "a for loop takes no else:")
+
+    def unrolled(self, loop: ast.For, assigned: Callable[[str], bool]) -> Iterator[int]:
+        """The steps of `for i in range(...)`, the counter's value set in `loops` for each
+        (read its body once a step); `assigned(name)`: whether the reader holds the name."""
+        self.enter(loop)
+        if not isinstance(loop.target, ast.Name):
+            raise self.error(loop.target, "a loop counts with one name: for i in range(n)")
+        counter = loop.target.id
+        if assigned(counter):
+            raise self.error(loop.target, f"the loop's counter {counter} is a name the block "
+                                          "assigns; count with another name")
+        steps = self._range(loop.iter)
+        assignments = sum(isinstance(s, (ast.Assign, ast.AugAssign)) for s in ast.walk(loop))
+        if len(steps) * max(assignments, 1) + self.count > MAX_STATEMENTS:
+            raise self.error(loop, f"the loop runs {len(steps):,} times, more than the "
+                                   f"{MAX_STATEMENTS:,} statements a block may run once its "
+                                   "loops are unrolled")
+        outer = self.loops.get(counter)
+        self.depth += 1
+        try:
+            for step in steps:
+                self.loops[counter] = step
+                yield step
+        finally:
+            self.depth -= 1
+            if outer is None:
+                self.loops.pop(counter, None)
+            else:
+                self.loops[counter] = outer
+
+    def _range(self, node) -> range:
+        if not over_range(node):
+            raise self.error(node, "a loop runs over range(n) (or range(a, b), "
+                                   "range(a, b, step)), whose bounds are known when the case "
+                                   "is read")
+        bounds = [self.integer(a) for a in node.args]
+        if len(bounds) == 3 and bounds[2] == 0:
+            raise self.error(node, "range()'s step must not be zero")
+        return range(*bounds)
+
+    def numbered(self, node: ast.AST) -> ast.AST:
+        """A copy of node with the loops' counters written as their numbers now."""
+        return _Counters(self.loops).visit(copy.deepcopy(node))
+
+
+def over_range(node) -> bool:
+    """Whether node is range(...) with one to three arguments, as a loop of a block runs."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "range" and 1 <= len(node.args) <= 3 and not node.keywords)
+
+
+class _Counters(ast.NodeTransformer):
+    def __init__(self, loops: dict[str, int]):
+        self.loops = loops
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in self.loops and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(ast.Constant(self.loops[node.id]), node)
+        return node
+
+
 ShapeOf = Callable[[str], "tuple[int, ...] | None"]
 
 
@@ -74,8 +217,8 @@ class Reader:
         self.lines = text.split("\n")
         self.versions: dict[str, int] = {}
         self.lines_of: dict[str, list[int]] = {}
-        self.loops: dict[str, int] = {}
-        self.count = 0
+        self.statements = Statements(self.error, self._integer)
+        self.loops = self.statements.loops   # the counters' values now, and sizes unpacked
         self.block = Block()
         self.left: list[int] = []    # lines of statements that assign nothing: left out
 
@@ -120,23 +263,19 @@ class Reader:
             raise self.error(written[MAX_STATEMENTS], f"the block runs more than "
                              f"{MAX_STATEMENTS:,} statements (loops unrolled); check a smaller "
                              "part, or fewer loop steps")
-        yield from self._statements(module.body, 0)
+        yield from self._statements(module.body)
         self._finish()
 
-    def _statements(self, body: list, depth: int) -> Iterator[Assignment]:
+    def _statements(self, body: list) -> Iterator[Assignment]:
         for statement in body:
             kind = type(statement).__name__
             if kind in ("Assign", "AugAssign"):
-                self.count += 1
-                if self.count > MAX_STATEMENTS:
-                    raise self.error(statement, f"the block runs more than {MAX_STATEMENTS:,} "
-                                                "statements (loops unrolled); check a smaller "
-                                                "part, or fewer loop steps")
+                self.statements.run(statement)
                 found = self._assign(statement)
                 if found is not None:
                     yield found
             elif kind == "For":
-                yield from self._loop(statement, depth)
+                yield from self._loop(statement)
             elif kind == "Expr":
                 self._bookkeeping(statement)
             elif kind == "Pass":
@@ -161,33 +300,12 @@ class Reader:
                                         "write it to a name (x = ...)")
         self.left.append(self.line0 + statement.lineno - 1)
 
-    def _loop(self, loop, depth: int) -> Iterator[Assignment]:
-        if depth >= MAX_LOOP_DEPTH:
-            raise self.error(loop, f"loops are nested more than {MAX_LOOP_DEPTH} deep")
-        if loop.orelse:
-            raise self.error(loop, "a for loop takes no else:")
+    def _loop(self, loop) -> Iterator[Assignment]:
+        self.statements.enter(loop)
         if self._ignored_loop(loop):
             return
-        if not isinstance(loop.target, ast.Name):
-            raise self.error(loop.target, "a loop counts with one name: for i in range(n)")
-        counter = loop.target.id
-        if counter in self.versions:
-            raise self.error(loop.target, f"the loop's counter {counter} is a name the block "
-                                          "assigns; count with another name")
-        steps = self._range(loop.iter)
-        assignments = sum(isinstance(s, (ast.Assign, ast.AugAssign)) for s in ast.walk(loop))
-        if len(steps) * max(assignments, 1) + self.count > MAX_STATEMENTS:
-            raise self.error(loop, f"the loop runs {len(steps):,} times, more than the "
-                                   f"{MAX_STATEMENTS:,} statements a block may run once its "
-                                   "loops are unrolled")
-        outer = self.loops.get(counter)
-        for step in steps:
-            self.loops[counter] = step
-            yield from self._statements(loop.body, depth + 1)
-        if outer is None:
-            self.loops.pop(counter, None)
-        else:
-            self.loops[counter] = outer
+        for _ in self.statements.unrolled(loop, lambda name: name in self.versions):
+            yield from self._statements(loop.body)
 
     def _ignored_loop(self, loop) -> bool:
         """for p in parameters: p.grad = None, for t in [...]: t.retain_grad(): the notebook's
@@ -202,18 +320,6 @@ class Reader:
                 return False
         self.left.append(self.line0 + loop.lineno - 1)
         return True
-
-    def _range(self, node) -> range:
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id == "range" and 1 <= len(node.args) <= 3
-                and not node.keywords):
-            raise self.error(node, "a loop runs over range(n) (or range(a, b), "
-                                   "range(a, b, step)), whose bounds are known when the case "
-                                   "is read")
-        bounds = [self._integer(a) for a in node.args]
-        if len(bounds) == 3 and bounds[2] == 0:
-            raise self.error(node, "range()'s step must not be zero")
-        return range(*bounds)
 
     def _integer(self, node) -> int:
         tree = self._expression(node)
@@ -231,30 +337,23 @@ class Reader:
     # --- assignments --------------------------------------------------------------------
 
     def _assign(self, statement) -> Assignment | None:
-        if isinstance(statement, ast.Assign):
-            if len(statement.targets) != 1:
-                raise self.error(statement, "assign one name a statement (not a = b = ...)")
-            target, op = statement.targets[0], ""
-        else:
-            target = statement.target
-            op = AUGMENTED.get(type(statement.op), "")
-            if not op:
-                raise self.error(statement, f"the operator {_symbol(statement.op)}= is not "
-                                            "allowed; use += -= *= /=")
-        value = statement.value
-        if isinstance(target, ast.Tuple) and not op:
-            self._sizes(target, value)
+        written = self.statements.written(statement)
+        value, op = written.value, written.op
+        if written.target == "unpack":
+            self._sizes(statement.targets[0], value)
             return None
-        if isinstance(target, ast.Attribute) and target.attr == "grad" and isinstance(
-                value, ast.Constant) and value.value is None:
+        if written.target == "attribute" and written.attribute == "grad" and written.none:
             return None                          # p.grad = None: autograd's bookkeeping
-        if isinstance(target, ast.Subscript):
-            name = self._name_of(target.value)
-            current = self._current(name, target)
-            index = self._expression(target, current)
+        if written.target == "item":
+            assert written.index is not None
+            name = self._name_of(written.index.value)
+            current = self._current(name, written.index)
+            index = self._expression(written.index, current)
             assert isinstance(index, Index)
             expr: Expr = Put(index, self._expression(value), op, index.col)
         else:
+            target = statement.targets[0] if isinstance(statement, ast.Assign) \
+                else statement.target
             name = self._name_of(target)
             expr = self._expression(value)
             if op:
@@ -508,4 +607,5 @@ _STATEMENT = {
     "AnnAssign": "annotated assignments are not allowed", "Assert": "assert is not allowed",
 }
 
-__all__ = ["MAX_STATEMENTS", "Assignment", "Block", "Reader"]
+__all__ = ["MAX_STATEMENTS", "Assignment", "Block", "Reader", "Statements", "Written",
+           "over_range"]
