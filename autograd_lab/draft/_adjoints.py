@@ -116,7 +116,7 @@ def one_hot_put(target: ast.Subscript, value: Translated, held: Node, translator
     labels = translator.expression(picked)
     chosen = labels.deps.get(picked.id)
     if not (isinstance(chosen, (Leaf, Node)) and chosen.dtype == "int64"
-            and tuple(chosen.shape) == (rows,) and _size(count) == rows):
+            and tuple(chosen.shape) == (rows,) and size_value(count) == rows):
         raise Unsupported(f"{one(target)}: range(n) must count the {rows} rows and "
                           f"{picked.id} hold one integer a row", target)
     deps.update(count.deps)
@@ -139,7 +139,7 @@ _OPS = {ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@", ast.FloorD
         ast.Mod: "%"}
 
 
-def _size(count: Translated) -> float | None:
+def size_value(count: Translated) -> float | None:
     """The number range(n) counts to, when n is made of numbers and dims."""
     if any(not isinstance(d, Dim) for d in count.deps.values()):
         return None

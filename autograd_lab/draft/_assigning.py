@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import copy
 
+from ..case import Written
 from ._adjoints import one_hot_put
 from ._calls import Calls
 from ._held import Dim, Drawn, Func, Leaf, Names, Node, Translated, Unsupported, Where, one
@@ -23,32 +24,36 @@ class Assignments(Calls):
     """Statements that assign: what each name holds after them."""
 
     def s_Assign(self, statement, shown):
-        if len(statement.targets) != 1:
-            raise Unsupported("several targets in one assignment", statement)
-        target = statement.targets[0]
-        if isinstance(target, ast.Attribute) and target.attr == "requires_grad" \
-                and isinstance(target.value, ast.Name):
-            flag = statement.value
-            if not (isinstance(flag, ast.Constant) and isinstance(flag.value, bool)):
+        """x = ..., x += ..., x[...] = ..., x.requires_grad = ...: read by the statement
+        allow-list a case's blocks are read by (case.Statements), then followed here."""
+        written = self.reading.written(statement)
+        if written.op:
+            return self.update(written)
+        value = written.value
+        if written.target == "attribute" and written.attribute == "requires_grad":
+            if not (isinstance(value, ast.Constant) and isinstance(value.value, bool)):
                 raise Unsupported("requires_grad set to something other than True or False",
                                   statement)
-            return self.requires_grad(target.value.id, flag.value, statement)
-        if isinstance(target, ast.Attribute) and target.attr == "grad" \
-                and isinstance(target.value, ast.Name) and _is_none(statement.value):
-            return self.grad_none(target.value.id, statement)
-        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
-                and target.value.id in self.adjoints:
-            return self.put(target, statement)
-        numbers = _unpacked_numbers(target, statement.value)
-        if numbers:   # x_val, y_val = 2.0, 3.0: one assignment a name
-            for name, value in numbers:
-                self.assign(name, value, statement)
-            return
-        if isinstance(target, ast.Tuple) and isinstance(statement.value, ast.Tuple):
-            return self.assign_each(target, statement.value, statement)
-        if not isinstance(target, ast.Name):
+            return self.requires_grad(written.name, value.value, statement)
+        if written.target == "attribute" and written.attribute == "grad" and written.none:
+            return self.grad_none(written.name, statement)
+        if written.target == "item" and written.name in self.adjoints:
+            assert written.index is not None
+            return self.put(written.index, statement)
+        if written.target == "unpack":
+            target = statement.targets[0]
+            numbers = _unpacked_numbers(target, value)
+            if numbers:   # x_val, y_val = 2.0, 3.0: one assignment a name
+                for name, number in numbers:
+                    self.assign(name, number, statement)
+                return
+            if isinstance(value, ast.Tuple):
+                return self.assign_each(target, value, statement)
+        if written.target != "name":
             raise Unsupported("an assignment to something other than a name", statement)
-        self.assign(target.id, statement.value, statement)
+        self.assign(written.name, value, statement)
+
+    s_AugAssign = s_Assign
 
     def assign_each(self, targets: ast.Tuple, values: ast.Tuple, statement) -> None:
         """Xb, Yb = Xtr[ix], Ytr[ix]: one assignment after the other, when no value reads a
@@ -67,25 +72,28 @@ class Assignments(Calls):
             raise Unsupported("an annotation without a value", statement)
         self.assign(statement.target.id, statement.value, statement)
 
-    def s_AugAssign(self, statement, shown):
-        target = statement.target
-        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
-                and target.value.id in self.adjoints:
-            return self.put(target, statement, statement.op)   # dlogits[range(n), Yb] -= 1
-        entry = self.adjoints.get(target.id) if isinstance(target, ast.Name) else None
-        if (entry is None or entry.node is not self.env.get(target.id)
-                or not isinstance(statement.op, (ast.Add, ast.Sub, ast.Mult, ast.Div))):
+    def update(self, written: Written) -> None:
+        """x op= ...: into an entry of a backward pass (dlogits[range(n), Yb] -= 1), or adding
+        to one (dcounts += ...), which is then the total."""
+        statement = written.statement
+        assert isinstance(statement, ast.AugAssign)
+        if written.target == "item" and written.name in self.adjoints:
+            assert written.index is not None
+            return self.put(written.index, statement, statement.op)
+        name = written.name
+        entry = self.adjoints.get(name) if written.target == "name" else None
+        if entry is None or entry.node is not self.env.get(name):
             raise Unsupported("an in-place update: the draft follows assignments only (and +=, "
                               "-=, *=, /= on an entry of a backward pass)", statement)
-        added = self.translator.expression(statement.value)
+        added = self.translator.expression(written.value)
         before = entry.node
         deps = {**before.deps, **before.dims}
-        for name, held in added.deps.items():
-            if deps.setdefault(name, held) is not held:
-                raise Unsupported(f"{name} here is not what it was when {target.id} was first "
+        for used, held in added.deps.items():
+            if deps.setdefault(used, held) is not held:
+                raise Unsupported(f"{used} here is not what it was when {name} was first "
                                   f"written ({entry.wheres[0]})", statement)
         tree = ast.BinOp(copy.deepcopy(before.tree), type(statement.op)(), added.tree)
-        self.computed(target.id, Translated(tree, checked_text(tree), deps), statement,
+        self.computed(name, Translated(tree, checked_text(tree), deps), statement,
                       accumulate=True)
 
     def _names_of(self, node: ast.expr) -> list[str] | None:
@@ -266,10 +274,6 @@ class Assignments(Calls):
         if state and state[0]:
             raise Unsupported(f"{name}.grad = None after a backward(): the case format's steps "
                               "set a gradient to zero (zero_()), not to None", statement)
-
-
-def _is_none(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
 
 
 def _unpacked_numbers(target: ast.expr, value: ast.expr) -> list[tuple[str, ast.expr]]:

@@ -3,7 +3,10 @@ and the steps it holds, and what a step needs repeated before it (need)."""
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 
+from ..case import Statements
+from ._adjoints import size_value
 from ._draws import Draws
 from ._held import Leaf, Node, Unsupported, Where, one
 from ._notebook import Cell, Note, Notebook
@@ -12,6 +15,21 @@ from ._sizes import largest_listed, size_names
 from ._standins import Hint, index_uses
 from ._syntax import parsed
 from ._translate import Translator
+
+
+@dataclass
+class Checkpoint:
+    env: dict
+    adjoints: dict
+    segment: Segment
+    targets: list
+    current: dict
+    inputs: dict
+    stale: dict
+    lengths: list[int]
+    grads: dict
+    long_lists: dict
+    changed: dict
 
 
 class WalkState:
@@ -52,6 +70,48 @@ class WalkState:
         self.shows: list[Show] = []
         self.cell_steps: list[Step] = []
         self.unreadable = ""                  # why the cell's output cannot be matched
+        # statements are read by the allow-list a case's blocks are read by: assignments'
+        # targets and operators, range() loops unrolled within its bounds
+        self.reading = Statements(lambda node, message: Unsupported(message, node), self.bound)
+
+    def bound(self, node: ast.expr) -> int:
+        """A loop's bound as the walk knows it: numbers and sizes (n, X.shape[0], len(x)), at
+        the notebook's sizes or the stand-ins'."""
+        value = size_value(self.translator.expression(node))
+        if value is None or not float(value).is_integer() or abs(value) > 10**9:
+            raise Unsupported(f"{one(node)} is not a whole number the draft knows: a loop's "
+                              "bound is a number or a size", node)
+        return int(value)
+
+    def checkpoint(self) -> Checkpoint:
+        """What the walk holds now, to go back to when a statement it began (a loop's steps,
+        unrolled) turns out to be one it cannot follow."""
+        return Checkpoint(
+            dict(self.env), dict(self.adjoints), self.segment, list(self.targets),
+            dict(self.segment.current), dict(self.segment.inputs), dict(self.segment.stale),
+            [len(kept) for kept in self._grown()],
+            {k: list(v) for k, v in self.grads.items()}, dict(self.long_lists),
+            dict(self.changed))
+
+    def rewind(self, at: Checkpoint) -> None:
+        for mine, saved in ((self.env, at.env), (self.adjoints, at.adjoints),
+                            (self.grads, at.grads), (self.long_lists, at.long_lists),
+                            (self.changed, at.changed)):
+            mine.clear()           # the same dicts: the translator and the draws hold env
+            mine.update(saved)
+        self.segment, self.targets = at.segment, at.targets
+        for mine, saved in ((at.segment.current, at.current), (at.segment.inputs, at.inputs),
+                            (at.segment.stale, at.stale)):
+            mine.clear()
+            mine.update(saved)
+        for kept, n in zip(self._grown(), at.lengths):
+            del kept[n:]
+
+    def _grown(self) -> tuple[list, ...]:
+        """The lists a statement only appends to (cut back to their lengths to rewind)."""
+        r = self.record
+        return (self.targets[-1], self.cell_steps, self.waiting, r.nodes, r.adjoints,
+                r.variables, r.notes, r.stand_ins, r.segments)
 
     def _order(self, note: Note) -> tuple:
         cells = [c.label for c in self.record.notebook.cells]
