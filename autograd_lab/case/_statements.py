@@ -14,6 +14,7 @@ import copy
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ..errors import CaseError
 from ._parse import Columns, check_characters, constant_value, convert
@@ -82,6 +83,7 @@ class Written:
 
 
 Error = Callable[[ast.AST, str], Exception]
+Tree = TypeVar("Tree", bound=ast.AST)
 
 
 class Statements:
@@ -181,9 +183,11 @@ class Statements:
             raise self.error(node, "range()'s step must not be zero")
         return range(*bounds)
 
-    def numbered(self, node: ast.AST) -> ast.AST:
+    def numbered(self, node: Tree) -> Tree:
         """A copy of node with the loops' counters written as their numbers now."""
-        return _Counters(self.loops).visit(copy.deepcopy(node))
+        numbered = _Counters(self.loops).visit(copy.deepcopy(node))
+        assert isinstance(numbered, type(node))    # a name becomes a number: the kind stays
+        return numbered
 
 
 def over_range(node) -> bool:

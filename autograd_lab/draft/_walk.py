@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import textwrap
 
+from ..case import over_range
 from ._assigning import MAX_UNROLL, Assignments
 from ._held import Dim, Func, Leaf, Names, Node, Unsupported, Where
 from ._notebook import Cell, Notebook
@@ -245,13 +246,10 @@ class _Walk(Assignments):
             else ""
         if scattered is not None and total in self.adjoints:
             self.s_AugAssign(scattered, shown)
-            # the entry's statement is the whole loop: a backward block writes it so
-            wheres = self.adjoints[total].wheres
-            loop = textwrap.dedent("\n".join(
-                self.lines[statement.lineno - 1:statement.end_lineno])).strip("\n")
-            at = self.where(statement)
-            wheres[-1] = Where(at.cell, wheres[-1].line, loop, at.order)
+            self._written_by_loop(statement, {total})
             return None
+        if over_range(statement.iter) and stored(statement) & set(self.adjoints):
+            return self.unroll(statement)
         names = self._names_of(statement.iter)
         if names is None or statement.orelse or not isinstance(statement.target, ast.Name):
             if prints(statement):
@@ -261,6 +259,46 @@ class _Walk(Assignments):
         for name in names:
             for inner in statement.body:
                 self.statement(substituted(inner, statement.target.id, name), False)
+
+    def unroll(self, loop: ast.For) -> None:
+        """for k in range(...) writing into an entry of a hand-written backward pass: its steps
+        one after the other, counted and bounded by the reader a case's blocks are read by, at
+        the sizes the walk knows (the notebook's, or the stand-ins'). A step the draft cannot
+        follow leaves the whole loop out, as if it had not begun."""
+        if self.reading.depth == 0:
+            self.reading.count = 0
+        at = self.checkpoint()
+        try:
+            for _ in self.reading.unrolled(loop, lambda name: False):
+                for inner in loop.body:
+                    self.reading.run(inner)
+                    self.strict(self.reading.numbered(inner))
+        except Unsupported:
+            self.rewind(at)
+            raise
+        assert isinstance(loop.target, ast.Name)   # unrolled() said so
+        self.env.pop(loop.target.id, None)   # the counter holds its last value: not followed
+        self._written_by_loop(loop, stored(loop) & set(self.adjoints))
+
+    def strict(self, statement: ast.stmt) -> None:
+        """A statement of a loop's step: what the draft cannot follow stops the loop."""
+        handler = getattr(self, "s_" + type(statement).__name__, None)
+        if handler is None:
+            raise Unsupported(f"a {type(statement).__name__.lower()} statement inside a loop: "
+                              "the draft follows assignments there", statement)
+        handler(statement, False)
+
+    def _written_by_loop(self, loop: ast.For, names: set[str]) -> None:
+        """The statement of the entries a loop wrote is the whole loop, once: a backward block
+        writes it so (its steps are the loop's, not lines of their own)."""
+        text = textwrap.dedent("\n".join(
+            self.lines[loop.lineno - 1:loop.end_lineno])).strip("\n")
+        at = self.where(loop)
+        inside = range(loop.lineno, (loop.end_lineno or loop.lineno) + 1)
+        for name in names:
+            wheres = self.adjoints[name].wheres
+            before = [w for w in wheres if w.cell != at.cell or w.line not in inside]
+            wheres[:] = before + [Where(at.cell, at.line, text, at.order)]
 
     def s_With(self, statement, shown):
         items = statement.items

@@ -1,0 +1,105 @@
+"""Loops a notebook writes for a gradient, read by the statement reader a case's blocks are
+read by (case.Statements): unrolled at the sizes the draft knows, or left out whole."""
+from __future__ import annotations
+
+import yaml
+
+from autograd_lab.check import check_file
+from autograd_lab.draft import draft
+
+from .notebooks import printed, shown, write_notebook
+from .test_draft_tensors import (
+    BACKWARD,
+    BATCH,
+    CMP,
+    COMPARED,
+    FORWARD,
+    PARAMETERS,
+    RIGHT,
+    cmp_printed,
+)
+
+# dW1 = embcat.T @ dhpre, written as a sum over the batch's rows, one outer product a row
+LOOP = """dW1 = torch.zeros_like(W1)
+for k in range(n):
+    dW1 += embcat[k].view(-1, 1) @ dhpre[k].view(1, -1)
+"""
+
+
+def drafted(tmp_path, loop: str, blocks: bool = False):
+    backward = BACKWARD.replace("dW1 = embcat.T @ dhpre\n", loop)
+    path = write_notebook(
+        tmp_path / "ninja.ipynb",
+        ("import torch\nimport torch.nn.functional as F",),
+        (PARAMETERS,), (BATCH,),
+        (FORWARD, shown("tensor(1.9316, grad_fn=<NegBackward0>)")),
+        (CMP,), (backward,),
+        ("\n".join(f"cmp('{name}', d{name}, {name})" for name in COMPARED),
+         printed(cmp_printed(RIGHT))))
+    done = draft(path, tmp_path / "drafts", blocks=blocks)
+    assert done.problems == []
+    [written] = [w for w in done.files if w.kind == "gradient"]
+    return done, written
+
+
+def test_a_loop_over_the_batch_is_unrolled_into_its_entry_and_checked(tmp_path):
+    done, written = drafted(tmp_path, LOOP)
+    case = yaml.safe_load(written.path.read_text(encoding="utf-8"))
+    # the entry is the loop's steps at the notebook's n = 4, one after the other
+    assert case["backward"]["dW1"] == (
+        "torch.zeros_like(W1) + " + " + ".join(
+            f"embcat[{k}].view(-1, 1) @ dhpre[{k}].view(1, -1)" for k in range(4)))
+    assert not [n for n in done.notes if "dW1" in str(n) or "for k" in str(n)]
+    result = check_file(written.path)
+    assert result.status == "passed", result.problems
+    assert "dW1" in {b.name for b in result.backward}
+
+
+def test_with_blocks_the_loop_is_written_once_as_the_notebook_wrote_it(tmp_path):
+    _, written = drafted(tmp_path, LOOP, blocks=True)
+    text = written.path.read_text(encoding="utf-8")
+    block = yaml.safe_load(text)["backward"]
+    lines = [line.split("  #")[0].rstrip() for line in block.splitlines()]
+    assert lines[lines.index("dW1 = torch.zeros_like(W1)") + 1:][:2] == [
+        "for k in range(n):", "    dW1 += embcat[k].view(-1, 1) @ dhpre[k].view(1, -1)"]
+    assert "  for k in range(n):                    # In [6], line 18" in text
+    result = check_file(written.path)
+    assert result.status == "passed", result.problems
+    assert "dW1" in {b.name for b in result.backward}
+
+
+def test_a_wrong_step_of_the_loop_fails_naming_its_entry(tmp_path):
+    wrong = LOOP.replace("dhpre[k].view(1, -1)", "dhpre[k].view(1, -1) * 2")
+    _, written = drafted(tmp_path, wrong)
+    result = check_file(written.path)
+    assert result.status == "failed"
+    assert [b.name for b in result.backward if b.status == "failed"] == ["dW1"]
+
+
+def test_a_loop_the_draft_cannot_follow_is_left_out_whole_at_the_step_it_stopped(tmp_path):
+    """dW1[k] = ...: an assignment into an entry by a row number the draft does not read; the
+    loop is left out once (not once a step), at that line, and nothing of its steps stays."""
+    rows = """dW1 = torch.zeros_like(W1)
+for k in range(n_embd * block_size):
+    dW1[k] = embcat[:, k] @ dhpre
+"""
+    done, written = drafted(tmp_path, rows)
+    said = [str(n) for n in done.notes if "for k" in str(n)]
+    assert said == ["In [6], line 19: left out: for k in range(n_embd * block_size): …: "
+                    "dW1[0]: the draft reads d[range(n), idx] into a matrix"]
+    case = yaml.safe_load(written.path.read_text(encoding="utf-8"))
+    assert "dW1" not in case["backward"]
+    result = check_file(written.path)
+    assert result.status == "passed", result.problems
+
+
+def test_a_loop_too_long_to_unroll_is_left_out_with_the_bound(tmp_path):
+    huge = """dW1 = torch.zeros_like(W1)
+for k in range(10**6):
+    dW1 += embcat[0].view(-1, 1) @ dhpre[0].view(1, -1)
+"""
+    done, _ = drafted(tmp_path, huge)
+    said = [str(n) for n in done.notes if "for k" in str(n)]
+    assert said == ["In [6], line 18: left out: for k in range(10**6): …: the loop runs "
+                    "1,000,000 times, more than the 10,000 statements a block may run once its "
+                    "loops are unrolled"]
