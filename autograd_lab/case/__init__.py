@@ -1,4 +1,5 @@
 """The case: the expression tree (parsed, walked, shaped) and the data model of a case."""
+from ._block import Assignment, Block, Reader
 from ._model import (
                      Adjoint,
                      Behaviour,
@@ -35,7 +36,7 @@ from ._shapes import (
                      static_args,
                      static_value,
 )
-from ._statements import MAX_STATEMENTS, Assignment, Block, Reader, Statements, Written, over_range
+from ._statements import MAX_STATEMENTS, Statements, Written, over_range
 from ._tree import Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Put, Range, Slice, Stack
 from ._visit import Rebuild, Visitor, declared, swap, walk
 
