@@ -103,3 +103,46 @@ for k in range(10**6):
     assert said == ["In [6], line 18: left out: for k in range(10**6): …: the loop runs "
                     "1,000,000 times, more than the 10,000 statements a block may run once its "
                     "loops are unrolled"]
+
+
+# --- forward blocks: the notebook's own forward lines ----------------------------------------
+
+def forward_drafted(tmp_path, forward: str = FORWARD, helpers: str = ""):
+    path = write_notebook(
+        tmp_path / "ninja.ipynb",
+        ("import torch\nimport torch.nn.functional as F" + helpers,),
+        (PARAMETERS,), (BATCH,),
+        (forward, shown("tensor(1.9316, grad_fn=<NegBackward0>)")),
+        (CMP,), (BACKWARD,),
+        ("\n".join(f"cmp('{name}', d{name}, {name})" for name in COMPARED),
+         printed(cmp_printed(RIGHT))))
+    done = draft(path, tmp_path / "drafts", blocks=True)
+    assert done.problems == []
+    [written] = [w for w in done.files if w.kind == "gradient"]
+    return written
+
+
+def test_with_blocks_the_forward_pass_is_the_notebook_s_own_lines(tmp_path):
+    written = forward_drafted(tmp_path)
+    text = written.path.read_text(encoding="utf-8")
+    forward = yaml.safe_load(text)["forward"]
+    assert isinstance(forward, str)
+    lines = [line.split("  #")[0].rstrip() for line in forward.splitlines()]
+    assert lines == FORWARD.split("\nfor p in parameters")[0].splitlines()   # as printed
+    assert "  embcat = emb.view(emb.shape[0], -1)   # In [4], line 2" in text
+    result = check_file(written.path)
+    assert result.status == "passed", result.problems
+    assert {"dlogprobs", "dcounts", "demb", "dC"} <= {b.name for b in result.backward}
+
+
+def test_a_forward_line_the_case_cannot_read_as_written_is_changed_and_says_so(tmp_path):
+    """h = act(hpre), act a helper of the notebook: the block cannot call it, so the line is
+    the node as the case writes it, and the notebook's own line is said beside it."""
+    written = forward_drafted(tmp_path, FORWARD.replace("h = torch.tanh(hpre)", "h = act(hpre)"),
+                              "\ndef act(x):\n    return torch.tanh(x)")
+    text = written.path.read_text(encoding="utf-8")
+    assert "  h = tanh(hpre)                        # In [4], line 4, changed from: " \
+           "h = act(hpre)" in text
+    assert "  hpre = embcat @ W1 + b1               # In [4], line 3" in text
+    result = check_file(written.path)
+    assert result.status == "passed", result.problems

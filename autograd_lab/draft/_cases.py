@@ -28,6 +28,7 @@ from ._entries import (
 )
 from ._graph import Graph, Group, Hand, Points, group_key, grouped
 from ._held import Dim, Drawn, Leaf, Unsupported
+from ._lines import forward_block
 from ._notebook import Note
 from ._records import DerivativeFunction, Expect, Instance, Record, Segment, Step, closure_leaves
 from ._translate import Translator, case_name, checked_text, renamed, sized
@@ -200,6 +201,7 @@ class _Builder:
                       (graph.first().cell, where.cell))
         draft.forward = [Entry(graph.names[n], graph.text(n), comment_for(n.where))
                          for n in graph.nodes]
+        draft.forward_block = forward_block(graph)
         draft.output = Entry("output", name, comment_for(base.where))
         draft.upstream = upstream(graph, base)
         draft.backward, draft.backward_block = entries, backward.block()
@@ -260,6 +262,7 @@ class _Builder:
                       (graph.first().cell, base.where.cell))
         draft.forward = [Entry(graph.names[n], graph.text(n), comment_for(n.where))
                          for n in graph.nodes]
+        draft.forward_block = forward_block(graph)
         if base.pseudo:
             draft.output = Entry("output", name, f"no backward() in the notebook: the output "
                                  f"that {', '.join(f.func.name for f in group.functions)} names")

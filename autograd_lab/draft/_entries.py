@@ -34,6 +34,14 @@ class StepOut:
 
 
 @dataclass
+class Line:
+    """A line of a block a draft writes (`forward: |`): the statement, the comment beside it."""
+
+    code: str
+    comment: str
+
+
+@dataclass
 class Draft:
     name: str
     kind: str                  # "gradient", "behaviour" or "values"
@@ -53,6 +61,7 @@ class Draft:
     # the notebook's own statements of those entries (their Wheres), written as a block
     # where the case reads them so
     backward_block: list = field(default_factory=list)
+    forward_block: list[Line] = field(default_factory=list)   # the graph's, as Lines
     expect: list[Entry] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
     steps: list[StepOut] = field(default_factory=list)
