@@ -62,7 +62,7 @@ def test_with_blocks_the_loop_is_written_once_as_the_notebook_wrote_it(tmp_path)
     lines = [line.split("  #")[0].rstrip() for line in block.splitlines()]
     assert lines[lines.index("dW1 = torch.zeros_like(W1)") + 1:][:2] == [
         "for k in range(n):", "    dW1 += embcat[k].view(-1, 1) @ dhpre[k].view(1, -1)"]
-    assert "  for k in range(n):                    # In [6], line 18" in text
+    assert "  for k in range(n):                    # In [6], line 19" in text   # its +=
     result = check_file(written.path)
     assert result.status == "passed", result.problems
     assert "dW1" in {b.name for b in result.backward}

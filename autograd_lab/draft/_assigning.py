@@ -7,15 +7,15 @@ import ast
 import copy
 
 from ..case import Written
-from ._adjoints import one_hot_put
+from ._adjoints import one_hot_put, zeros_like
 from ._calls import Calls
-from ._held import Dim, Drawn, Func, Leaf, Names, Node, Translated, Unsupported, Where, one
+from ._held import Dim, Drawn, Func, Leaf, Listed, Names, Node, Translated, Unsupported, Where, one
 from ._records import AdjointVariable, DerivativeVariable, Step
 from ._sizes import counted, dim, stand_in
 from ._standins import Hint
 from ._syntax import listed_count
 from ._tensorforms import kind
-from ._translate import Made, checked_text, constructor, derivative
+from ._translate import Made, checked_text, constructor, derivative, listed
 
 MAX_UNROLL = 1_000      # names a loop is unrolled over
 
@@ -37,9 +37,10 @@ class Assignments(Calls):
             return self.requires_grad(written.name, value.value, statement)
         if written.target == "attribute" and written.attribute == "grad" and written.none:
             return self.grad_none(written.name, statement)
-        if written.target == "item" and written.name in self.adjoints:
+        if written.target == "item" and (written.name in self.adjoints
+                                         or zeros_like(self.env.get(written.name))):
             assert written.index is not None
-            return self.put(written.index, statement)
+            return self.put(written.index, statement)   # one_hot[range(n), Yb] = 1 too
         if written.target == "unpack":
             target = statement.targets[0]
             numbers = _unpacked_numbers(target, value)
@@ -49,6 +50,8 @@ class Assignments(Calls):
                 return
             if isinstance(value, ast.Tuple):
                 return self.assign_each(target, value, statement)
+            if _shape_of(value):   # n, d = X.shape
+                return self.assign_each(target, _axes(value, len(target.elts)), statement)
         if written.target != "name":
             raise Unsupported("an assignment to something other than a name", statement)
         self.assign(written.name, value, statement)
@@ -119,6 +122,9 @@ class Assignments(Calls):
             if names and all(isinstance(self.env.get(n), (Leaf, Node)) for n in names):
                 self.env[name] = Names(names, where)   # parameters = [C, W1, b1]
                 return
+            if listed(value):   # data = [0.5, -1.0]: for torch.tensor(data) later
+                self.env[name] = Listed(value, where)
+                return
             if name in self.sizes and self.size(name, value, where):
                 return
             made = constructor(value, self.translator) or self.draws.made(value, where) \
@@ -141,6 +147,12 @@ class Assignments(Calls):
         except Unsupported as exc:   # read from data: a size stands in, the formulas hold
             if not counted(value):
                 return False
+            if name in self.said:   # a printed shape says it
+                size, printed = self.said[name]
+                self.note(where.cell, where.line, f"{name}: {name} = {one(value, 40)} is not "
+                          f"known without running the notebook; {printed} says {size}")
+                self.env[name] = Dim(name, size, where)
+                return True
             taken = {d.value for d in self.env.values() if isinstance(d, Dim)}
             found = stand_in(name, f"{name} = {one(value, 40)} is not known without running "
                              f"the notebook ({exc.message})", where, taken, self.least + 1)
@@ -213,7 +225,7 @@ class Assignments(Calls):
         dims = {n: d for n, d in translated.deps.items() if isinstance(d, Dim)}
         where = self.where(statement)
         named = derivative(name, lambda n: isinstance(self.env.get(n), (Leaf, Node, Func))
-                           and n != name)
+                           and n != name, self.claimed)
         if not tensors and not (named and named[0] == "partial"):
             # a plain number, written in place where it is used (with the dims it is made of)
             node = Node(name, translated.tree, translated.text, dims, where, None)
@@ -258,12 +270,13 @@ class Assignments(Calls):
         dlogits[range(n), Yb] -= 1 on any entry."""
         assert isinstance(target.value, ast.Name)   # sent only for d[...] = ... and d[...] op=
         name = target.value.id
-        entry = self.adjoints[name]
-        if entry.node is not self.env.get(name) or entry.left_out:
+        entry = self.adjoints.get(name)
+        held = self.env.get(name) if entry is None else entry.node
+        if held is not self.env.get(name) or (entry is not None and entry.left_out):
             raise Unsupported(f"an assignment into {name}, which the draft no longer follows",
                               statement)
         value = self.translator.expression(statement.value)
-        put = one_hot_put(target, value, entry.node, self.translator, op)
+        put = one_hot_put(target, value, self.env[name], self.translator, op)
         put.text = checked_text(put.tree)
         self.computed(name, put, statement, accumulate=True)
 
@@ -293,3 +306,17 @@ def _unpacked_numbers(target: ast.expr, value: ast.expr) -> list[tuple[str, ast.
             return []
         numbers.append((name.id, item))   # type: ignore[attr-defined]
     return numbers
+
+
+def _shape_of(value: ast.expr) -> bool:
+    """n, d = X.shape: each name one axis's size."""
+    return isinstance(value, ast.Attribute) and value.attr == "shape"
+
+
+def _axes(shape: ast.expr, count: int) -> ast.Tuple:
+    """X.shape as (X.shape[0], X.shape[1], ...), placed where it is written."""
+    axes: list[ast.expr] = []
+    for i in range(count):
+        axis = ast.copy_location(ast.Constant(i), shape)
+        axes.append(ast.copy_location(ast.Subscript(shape, axis, ast.Load()), shape))
+    return ast.copy_location(ast.Tuple(axes, ast.Load()), shape)

@@ -30,6 +30,7 @@ import ast
 import re
 from dataclasses import dataclass
 
+from ._claims import claimed
 from ._notebook import Note, Notebook
 from ._text import one_line
 
@@ -89,9 +90,12 @@ def find(notebook: Notebook) -> list[Found]:
                  for a in node.args.args + node.args.kwonlyargs + node.args.posonlyargs}
     functions = {node.name for _, tree in trees for node in ast.walk(tree)
                  if isinstance(node, ast.FunctionDef) and _derivative_function(node)}
+    # a fork's own d-names, claimed by its cmp() calls: dprobs_log is logprobs' gradient
+    claims = set(claimed(tree for _, tree in trees))
     found: list[Found] = []
     for cell, tree in trees:
         finder = _Finder(cell.label, cell.code.split("\n"), assigned, functions)
+        finder.claimed = claims
         finder.body(tree.body)
         found += finder.found
     return found
@@ -186,6 +190,7 @@ class _Finder:
         self.function = ""          # the derivative function whose body is read
         self.grad_printed = False   # the statement before printed a .grad
         self.formulas: dict[str, ast.stmt] = {}   # name -> the formula last assigned to it
+        self.claimed: set[str] = set()   # names a cmp() compares with a .grad (_claims)
 
     def add(self, node: ast.AST, kind: str, function: str = "", reason: str = "") -> None:
         line = getattr(node, "lineno", 0)
@@ -281,7 +286,7 @@ class _Finder:
     def derivative_name(self, name: str) -> bool:
         if NOT_BY_HAND.search(name):
             return False
-        if PAIR.match(name) or NAMED.match(name) or RATIO.match(name):
+        if PAIR.match(name) or NAMED.match(name) or RATIO.match(name) or name in self.claimed:
             return True
         rest = name[1:].lstrip("_")
         return name.startswith("d") and bool(rest) and rest in self.assigned

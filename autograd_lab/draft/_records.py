@@ -140,6 +140,8 @@ class Record:
     env: dict = field(default_factory=dict)
     stand_ins: list[str] = field(default_factory=list)   # tensors drawn for data unknown
     uses: dict = field(default_factory=dict)   # name -> the (tensor, axis) it indexes
+    # a stand-in size's name -> (the size a printed shape says, where): see _shapes
+    said_sizes: dict = field(default_factory=dict)
 
 
 def closure_leaves(node: Node) -> list[Leaf]:

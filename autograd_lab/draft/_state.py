@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..case import Statements
 from ._adjoints import size_value
+from ._claims import claimed
 from ._draws import Draws
 from ._held import Leaf, Node, Unsupported, Where, one
 from ._notebook import Cell, Note, Notebook
@@ -37,9 +38,11 @@ class WalkState:
     is one class made of its parts, one module each: WalkState <- Shows (_shows) <- Calls
     (_calls) <- Assignments (_assigning) <- _Walk (_walk: cells and the other statements)."""
 
-    def __init__(self, notebook: Notebook, hints: dict[str, Hint] | None = None):
+    def __init__(self, notebook: Notebook, hints: dict[str, Hint] | None = None,
+                 said: dict | None = None):
         self.record = Record(notebook, notes=list(notebook.notes))
         self.hints = hints or {}
+        self.said = said or {}   # stand-in size -> (the size a printed shape says, where)
         self.modules: dict[str, str] = self.record.modules
         self.env: dict = self.record.env
         self.long_lists: dict[str, int] = {}   # name -> the names it lists, past MAX_UNROLL
@@ -63,6 +66,7 @@ class WalkState:
         self.sizes = size_names(trees)
         self.least = largest_listed(trees, self.sizes)   # a stand-in size is larger
         self.record.uses = index_uses(trees)
+        self.claimed = claimed(trees)   # cmp('logprobs', dprobs_log, logprobs): an entry
         # the cell being walked (cell() sets them)
         self.cell_now: Cell
         self.lines: list[str] = []

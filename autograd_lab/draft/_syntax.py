@@ -50,7 +50,7 @@ def stored(statement: ast.stmt) -> set[str]:
     return out
 
 
-def scatter(loop: ast.For) -> ast.AugAssign | None:
+def scatter(loop: ast.For, of: str = "") -> ast.AugAssign | None:
     """makemore's embedding backward, a loop over every row and column of an index tensor:
 
         for k in range(Xb.shape[0]):
@@ -59,7 +59,8 @@ def scatter(loop: ast.For) -> ast.AugAssign | None:
             dC[ix] += demb[k,j]
 
     is dC += F.one_hot(Xb.view(-1), num_classes=C.shape[0]).T @ demb.view(-1, demb.shape[2])
-    (C the tensor dC is the gradient of): the same sums, as the case format writes them."""
+    (C the tensor dC is the gradient of, `of` when a cmp() claims it): the same sums, as the
+    case format writes them."""
     inner = loop.body[0] if len(loop.body) == 1 else None
     if not (isinstance(inner, ast.For) and isinstance(loop.target, ast.Name)
             and isinstance(inner.target, ast.Name) and not loop.orelse and not inner.orelse):
@@ -88,7 +89,7 @@ def scatter(loop: ast.For) -> ast.AugAssign | None:
             or ast.unparse(loop.iter) != f"range({xb}.shape[0])" \
             or ast.unparse(inner.iter) != f"range({xb}.shape[1])":
         return None
-    of = total[1:]
+    of = of or total[1:]
     value = ast.parse(f"F.one_hot({xb}.view(-1), num_classes={of}.shape[0]).T @ "
                       f"{grad}.view(-1, {grad}.shape[2])", mode="eval").body
     for node in ast.walk(value):

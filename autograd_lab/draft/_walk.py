@@ -14,6 +14,7 @@ from ._assigning import MAX_UNROLL, Assignments
 from ._held import Dim, Func, Leaf, Names, Node, Unsupported, Where
 from ._notebook import Cell, Notebook
 from ._records import DerivativeFunction, Record, Step
+from ._shapes import sizes_said
 from ._standins import Hint, bound_of, followed, tails
 from ._syntax import (
     changes_grads,
@@ -32,15 +33,16 @@ MAX_HINTED = 8          # stand-ins whose shape is sought by walking again (each
 UNPARSED = "left out: the cell is not valid Python"
 
 
-def walk(notebook: Notebook) -> Record:
+def walk(notebook: Notebook, said: dict | None = None) -> Record:
     """The notebook walked; again with hints while it has stand-ins whose shape or bound a
-    walk learned (see _standins): each candidate kept only where the draft follows more."""
-    best = _Walk(notebook).run()
+    walk learned (see _standins): each candidate kept only where the draft follows more; and
+    again with the sizes its printed shapes say (see _shapes)."""
+    best = _Walk(notebook, said=said).run()
     hints: dict[str, Hint] = {}
     for name in list(dict.fromkeys(best.stand_ins))[:MAX_HINTED]:
         bound = bound_of(name, best.uses, best)
         for tail in tails(best):
-            trial = _Walk(notebook, {**hints, name: Hint(tail, bound)}).run()
+            trial = _Walk(notebook, {**hints, name: Hint(tail, bound)}, said).run()
             if followed(trial) > followed(best) or (bound and not tail and trial.adjoints
                                                     and followed(trial) == followed(best)):
                 best = trial
@@ -49,7 +51,9 @@ def walk(notebook: Notebook) -> Record:
             again = Hint(hints[name].tail, bound_of(name, best.uses, best))
             if again.bound:
                 hints[name] = again
-                best = _Walk(notebook, hints).run()
+                best = _Walk(notebook, hints, said).run()
+    if best.said_sizes and said is None:
+        return walk(notebook, best.said_sizes)
     return best
 
 
@@ -83,6 +87,10 @@ class _Walk(Assignments):
         self.shows = []
         self.cell_steps = []
         self.unreadable = ""                  # why the cell's output cannot be matched
+        said = sizes_said(cell, tree, self.translator, self.env)   # logits.shape printed
+        if said is not None:
+            self.record.said_sizes.update(said)
+            return
         for i, statement in enumerate(tree.body):
             shown = i == len(tree.body) - 1 and not self._silenced(statement)
             self.statement(statement, shown)
@@ -245,6 +253,8 @@ class _Walk(Assignments):
         total = scattered.target.id if scattered and isinstance(scattered.target, ast.Name) \
             else ""
         if scattered is not None and total in self.adjoints:
+            scattered = scatter(statement, self.adjoints[total].of)   # dC_ is C's, claimed
+            assert scattered is not None
             self.s_AugAssign(scattered, shown)
             self._written_by_loop(statement, {total})
             return None
@@ -298,7 +308,8 @@ class _Walk(Assignments):
         for name in names:
             wheres = self.adjoints[name].wheres
             before = [w for w in wheres if w.cell != at.cell or w.line not in inside]
-            wheres[:] = before + [Where(at.cell, at.line, text, at.order)]
+            # at the line that writes the entry (where the notebook's derivative is counted)
+            wheres[:] = before + [Where(at.cell, wheres[-1].line, text, at.order)]
 
     def s_With(self, statement, shown):
         items = statement.items
