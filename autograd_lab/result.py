@@ -86,6 +86,9 @@ class BackwardResult:
     value: object = None         # the hand-written value at the base point (a few elements)
     autograd: object = None      # autograd's, beside it
     max_diff_at_rounding: bool = False   # max_diff is at the dtype's rounding level (CPU's digits)
+    # for a failed entry a block builds in several statements (or one lacking a piece):
+    # which statement is wrong, and where (check/_pieces: finding, line, column, ...)
+    piece: dict | None = None
 
 
 @dataclass
