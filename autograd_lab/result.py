@@ -360,6 +360,18 @@ def error(name: str, file: str, message: str, line: int | None = None,
                       problems=[Problem(message, line, column)], line=line)
 
 
+def piece_line(piece: dict | None) -> str:
+    """A failed entry's statements in a few words, for a table's verdict: "line 66 is the
+    wrong statement" (check/_pieces says which and why in the problem)."""
+    if not piece:
+        return ""
+    lines = ", ".join(map(str, piece.get("lines", [])))
+    return {"wrong": f"line {piece.get('line')} is the wrong statement",
+            "extra": f"line {piece.get('line')} is a statement too many",
+            "missing": "lacks the gradient through " + ", ".join(piece.get("through", [])),
+            "untold": f"which of lines {lines} is wrong is untold"}.get(piece.get("finding"), "")
+
+
 def derivatives_line(d: dict) -> str:
     """A tutorial's count in words: "26 of 28 hand-written derivatives checked"."""
     found, checked = d.get("found", 0), d.get("checked", 0)
