@@ -369,7 +369,8 @@ def piece_line(piece: dict | None) -> str:
     return {"wrong": f"line {piece.get('line')} is the wrong statement",
             "extra": f"line {piece.get('line')} is a statement too many",
             "missing": "lacks the gradient through " + ", ".join(piece.get("through", [])),
-            "untold": f"which of lines {lines} is wrong is untold"}.get(piece.get("finding"), "")
+            "untold": f"which of lines {lines} is wrong is untold"}.get(
+                str(piece.get("finding")), "")
 
 
 def derivatives_line(d: dict) -> str:
