@@ -370,3 +370,24 @@ def test_the_small_softmax_as_written_passes(tmp_path):
     result = check_tensor(_case(tmp_path, SMALL_SOFTMAX))
     assert result.status == "passed", result.problems
     assert all(b.piece is None for b in result.backward)
+
+
+def test_more_statements_than_are_matched_are_listed_untold(tmp_path):
+    many = "".join("  dcounts += 0 * dprobs\n" for _ in range(8))
+    text = SMALL_SOFTMAX.replace(PLUS, "  dcounts -= torch.ones_like(counts) * dcounts_sum\n"
+                                 + many)
+    own, entry = _own(check_tensor(_case(tmp_path, text)), "dcounts")
+    lines = [i for i, line in enumerate(text.splitlines(), 1) if line.startswith("  dcounts ")]
+    assert len(lines) == 10 and own.line == lines[-1]
+    assert own.endswith(f"; which of the statements at lines {', '.join(map(str, lines))} is "
+                        "wrong cannot be told; this is the last")
+    assert entry.piece["finding"] == "untold"
+
+
+def test_matching_past_its_bound_of_work_is_untold(tmp_path, monkeypatch):
+    from autograd_lab.check import _pieces
+    monkeypatch.setattr(_pieces, "MAX_WORK", 1)
+    text = SMALL_SOFTMAX.replace(PLUS, "  dcounts -= torch.ones_like(counts) * dcounts_sum\n")
+    own, entry = _own(check_tensor(_case(tmp_path, text)), "dcounts")
+    assert own.endswith("is wrong cannot be told; this is the last")
+    assert entry.piece["finding"] == "untold"

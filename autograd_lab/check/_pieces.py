@@ -25,11 +25,13 @@ import numpy as np
 import torch
 
 from ..case import BinOp, Case, Expr, Name, Piece, Put
+from ..errors import CaseError
 from ..methods import Pass, adjoints, evaluate
 from . import _compare as compare
 
 MAX_USES = 6        # uses of a target matched against the statements (2^6 sums of them)
 MAX_PIECES = 8      # statements (lines) of one entry matched
+MAX_WORK = 50_000_000   # elements summed and compared in matching them (a few seconds)
 
 
 @dataclass
@@ -70,8 +72,9 @@ class _Group:
 
 def locate(case: Case, name: str, run: Pass, hand: dict, wrong: set,
            scale: float) -> Located | None:
-    """The finding for a failed entry whose own formula is wrong; None for an entry of one
-    statement that lacks nothing, or where its values cannot be taken apart."""
+    """The finding for a failed entry whose own formula is wrong (hand: the entries' values
+    in float64 at the point run is; wrong: the entries found wrong so far). None for an entry
+    of one statement that lacks nothing; untold where the parts cannot be taken apart."""
     entry = case.backward[name]
     groups = _groups(entry.pieces)
     untold = _untold(groups, "") if len(groups) > 1 else None
@@ -84,19 +87,28 @@ def locate(case: Case, name: str, run: Pass, hand: dict, wrong: set,
     if not _parts(entry.pieces, groups, hand, shape):
         return untold
     uses = _uses(case, entry.target, run)
+    subsets = _subsets(list(uses or ()), len(groups), int(np.prod(shape)))
+    if not uses or subsets is None:   # nothing to take it apart by, or too much work
+        return untold
     rtol, atol = compare.tolerance("float64", case.tolerance)
-
-    def near(a: np.ndarray, b: np.ndarray) -> bool:
-        return compare.gap(a, b, rtol, atol, scale).ok
-
-    if not uses or len(uses) > MAX_USES:
-        return _untold(groups, entry.target) if len(groups) > 1 else None
-    names = list(uses)
-    sums = {s: sum((uses[u] for u in s), np.zeros(shape))
-            for k in range(len(names) + 1) for s in itertools.combinations(names, k)}
-    fits = [[frozenset(s) for s, total in sums.items() if near(g.part, total)]
+    fits = [[s for s in subsets
+             if compare.gap(g.part, _sum(uses, s, shape), rtol, atol, scale).ok]
             for g in groups]
-    everything = frozenset(names)
+    found = _found(case, entry, groups, fits, frozenset(uses))
+    if found is None or isinstance(found, Located):
+        return found
+    j, rest = found
+    if rest is None:
+        return _wrong(case, groups, j, [], None, rtol, atol, scale)
+    through = [u for u in uses if u in rest]
+    return _wrong(case, groups, j, through, _sum(uses, rest, shape), rtol, atol, scale)
+
+
+def _found(case: Case, entry, groups: list[_Group], fits: list,
+           everything: frozenset) -> Located | tuple[int, frozenset | None] | None:
+    """From the uses each group's part can stand for: the missing uses, the one wrong group
+    (its index and the uses it should stand for), untold, or None (one statement, nothing
+    lacking: the message as for any entry)."""
     left = {everything - c for c in _covers(fits, range(len(groups)))}
     if len(left) == 1 and frozenset() not in left:   # each statement a use's; one lacks
         return _missing(case, groups, everything, next(iter(left)))
@@ -113,9 +125,26 @@ def locate(case: Case, name: str, run: Pass, hand: dict, wrong: set,
     if len(suspects) != 1:
         return _untold(groups, entry.target, tuple(sorted(suspects)))
     (j, rest), = suspects.items()
-    through = sorted(next(iter(rest)), key=names.index) if len(rest) == 1 else []
-    should = sums[tuple(through)] if len(rest) == 1 else None
-    return _wrong(case, groups, j, through, should, rtol, atol, scale)
+    # changed, it makes the entry right; to the gradient through which uses, where one way
+    return j, next(iter(rest)) if len(rest) == 1 else None
+
+
+def _subsets(names: list[str], groups: int, size: int) -> list[frozenset] | None:
+    """The sets of uses a group's part is compared with: every one, or where that is too
+    much work for the entry's size, none and each use alone; None past even that."""
+    every = [frozenset(s) for k in range(len(names) + 1)
+             for s in itertools.combinations(names, k)]
+    if len(names) <= MAX_USES and groups * len(every) * size <= MAX_WORK:
+        return every
+    few = [s for s in every if len(s) <= 1]
+    return few if groups * len(few) * size <= MAX_WORK else None
+
+
+def _sum(uses: dict, which, shape: tuple) -> np.ndarray:
+    total = np.zeros(shape)
+    for u in which:
+        total = total + uses[u]
+    return total
 
 
 # --- the statements -----------------------------------------------------------------------
@@ -187,23 +216,27 @@ def _covers(fits: list[list[frozenset]], which) -> set[frozenset]:
 
 # --- the uses of the target ---------------------------------------------------------------
 
-def _uses(case: Case, target: str, run: Pass) -> dict[str, np.ndarray]:
+def _uses(case: Case, target: str, run: Pass) -> dict[str, np.ndarray] | None:
     """Each forward node that uses target -> autograd's gradient through that use alone (the
     node's gradient pulled back to target through the node's own expression), in float64.
-    Uses with nothing to pull back (a zero gradient) are left out: no statement need add them."""
+    Uses with nothing to pull back (a zero gradient) are left out: no statement need add them.
+    None where a use cannot be taken alone: then no statement can be judged by the uses."""
     out: dict[str, np.ndarray] = {}
     leaf = run.values[target].detach().clone().requires_grad_()
     for node_name, node in case.nodes.items():
         if target not in node.expr.names() or node_name not in run.grads:
             continue
         env = dict(run.values, **{target: leaf})
-        with torch.enable_grad():
-            value = evaluate(node.expr, env, batched=False, dtype=torch.float64)
-            if not (isinstance(value, torch.Tensor) and value.requires_grad):
-                continue
-            upstream = torch.as_tensor(run.grads[node_name], dtype=value.dtype)
-            (grad,) = torch.autograd.grad(value, leaf, upstream.reshape(value.shape),
-                                          allow_unused=True)
+        try:
+            with torch.enable_grad():
+                value = evaluate(node.expr, env, batched=False, dtype=torch.float64)
+                if not (isinstance(value, torch.Tensor) and value.requires_grad):
+                    continue
+                upstream = torch.as_tensor(run.grads[node_name], dtype=value.dtype)
+                (grad,) = torch.autograd.grad(value, leaf, upstream.reshape(value.shape),
+                                              allow_unused=True)
+        except (CaseError, RuntimeError, ValueError, TypeError):
+            return None
         if grad is not None and bool(grad.any()):
             out[node_name] = grad.detach().numpy()
     return out
