@@ -391,3 +391,16 @@ def test_matching_past_its_bound_of_work_is_untold(tmp_path, monkeypatch):
     own, entry = _own(check_tensor(_case(tmp_path, text)), "dcounts")
     assert own.endswith("is wrong cannot be told; this is the last")
     assert entry.piece["finding"] == "untold"
+
+
+def test_a_first_statement_too_many_should_give_zero(tmp_path):
+    """The first statement assigns the name: it cannot be left out, it should give zero."""
+    text = SMALL_SOFTMAX.replace("  dcounts = counts_sum_inv * dprobs\n",
+                                 "  dcounts = dprobs\n  dcounts += counts_sum_inv * dprobs\n")
+    own, entry = _own(check_tensor(_case(tmp_path, text)), "dcounts")
+    first = _line(text, "  dcounts = dprobs")
+    assert own.line == first
+    assert (f"the statement at line {first}, `dcounts = dprobs`, is the wrong one: what it "
+            "gives should be zero (the rest already adds the gradient through every use; "
+            f"lines {first + 1}, {_line(text, '  dcounts += torch')} are right)") in own
+    assert entry.piece["finding"] == "wrong" and entry.piece["through"] == []

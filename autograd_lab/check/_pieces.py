@@ -196,7 +196,7 @@ def _additive_after(case: Case, entry, groups: list[_Group], j: int) -> bool:
 
 
 def _adds(expr: Expr, previous: str) -> bool:
-    if isinstance(expr, BinOp) and expr.op in "+-" and expr.left == Name(previous):
+    if isinstance(expr, BinOp) and expr.op in ("+", "-") and expr.left == Name(previous):
         return previous not in expr.right.names()
     if isinstance(expr, Put) and expr.op in ("+", "-") and expr.target.value == Name(previous):
         return previous not in expr.value.names() and not any(
@@ -316,6 +316,9 @@ def _wrong(case: Case, groups: list[_Group], j: int, through: list[str],
         return Located("wrong", piece, lines, head + ": changed alone, it can make the "
                        f"entry right; {_right(others)}")
     part = groups[j].part
+    if not through and j == 0:   # the first assigns the name: it cannot be left out
+        return Located("wrong", piece, lines, head + ": what it gives should be zero (the "
+                       f"rest already adds the gradient through every use; {_right(others)})")
     if not through:
         return Located("extra", piece, lines, head + ": left out, the entry is right (the "
                        f"rest already adds the gradient through every use; {_right(others)})")
