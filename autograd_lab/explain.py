@@ -39,7 +39,7 @@ from .methods import (
     printed,
 )
 from .reading import load
-from .result import PASSED, CaseResult
+from .result import PASSED, CaseResult, piece_line
 from .text import terminal
 
 MAX_PATHS = 20        # paths listed per parameter
@@ -365,6 +365,8 @@ def tensors(case: Case, result: CaseResult, out) -> None:
         for b in result.backward:
             verdict = "[green]✓[/]" if b.status == PASSED else "[bold red]✗ wrong[/]" if \
                 b.follows_from is None else f"[red]✗ follows from {terminal(b.follows_from)}[/]"
+            if b.status != PASSED and b.piece:
+                verdict += f" [red]({terminal(piece_line(b.piece))})[/]"
             count = math.prod(b.shape)
             entries.add_row(b.name, terminal(b.hand), fmt(_few(b.value), count),
                             fmt(_few(b.autograd), count),

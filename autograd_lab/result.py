@@ -86,6 +86,9 @@ class BackwardResult:
     value: object = None         # the hand-written value at the base point (a few elements)
     autograd: object = None      # autograd's, beside it
     max_diff_at_rounding: bool = False   # max_diff is at the dtype's rounding level (CPU's digits)
+    # for a failed entry a block builds in several statements (or one lacking a piece):
+    # which statement is wrong, and where (check/_pieces: finding, line, column, ...)
+    piece: dict | None = None
 
 
 @dataclass
@@ -360,6 +363,19 @@ def error(name: str, file: str, message: str, line: int | None = None,
           column: int | None = None) -> CaseResult:
     return CaseResult(name=name, file=file, status=ERROR,
                       problems=[Problem(message, line, column)], line=line)
+
+
+def piece_line(piece: dict | None) -> str:
+    """A failed entry's statements in a few words, for a table's verdict: "line 66 is the
+    wrong statement" (check/_pieces says which and why in the problem)."""
+    if not piece:
+        return ""
+    lines = ", ".join(map(str, piece.get("lines", [])))
+    return {"wrong": f"line {piece.get('line')} is the wrong statement",
+            "extra": f"line {piece.get('line')} is a statement too many",
+            "missing": "lacks the gradient through " + ", ".join(piece.get("through", [])),
+            "untold": f"which of lines {lines} is wrong is untold"}.get(
+                str(piece.get("finding")), "")
 
 
 def derivatives_line(d: dict) -> str:

@@ -15,6 +15,7 @@ from autograd_lab.reading import load
 HERE = Path(__file__).parent / "blocks"
 MAKEMORE = (HERE / "makemore_exercise1.yaml").read_text()
 NUMPY = (HERE / "cs231n_two_layer.yaml").read_text()
+SMALL_SOFTMAX = (HERE / "softmax_pieces.yaml").read_text()
 
 
 def _case(tmp_path, text: str, name: str = "case.yaml"):
@@ -40,14 +41,32 @@ def test_makemore_exercise1_pasted_whole_passes_in_float32(tmp_path):
     assert any("26 statements of the block at lines" in n for n in case.notes)
 
 
+def _own(result, name: str):
+    """The problem naming a backward entry at the case's own sizes, and its result."""
+    own = [p for p in result.problems if f"backward {name}:" in p and "reduced dims" not in p]
+    assert len(own) == 1, own
+    return own[0], next(b for b in result.backward if b.name == name)
+
+
+PLUS = "  dcounts += torch.ones_like(counts) * dcounts_sum\n"
+COUNTS_SUM = "`counts_sum = counts.sum(1, keepdims=True)` (line {})"
+PROBS = "`probs = counts * counts_sum_inv` (line {})"
+
+
 def test_makemore_without_the_second_piece_of_dcounts_fails_at_its_line(tmp_path):
-    text = MAKEMORE.replace("  dcounts += torch.ones_like(counts) * dcounts_sum\n", "")
+    text = MAKEMORE.replace(PLUS, "")
     result = check_tensor(_case(tmp_path, text))
     assert result.status == "failed"
-    own = [p for p in result.problems if p.startswith("case.yaml") or "backward dcounts:" in p]
-    own = [p for p in own if "backward dcounts:" in p and "reduced dims" not in p]
-    assert len(own) == 1 and "its own formula is wrong" in own[0]
-    assert own[0].line == _line(text, "  dcounts = counts_sum_inv * dprobs")
+    own, entry = _own(result, "dcounts")
+    assert "its own formula is wrong" in own
+    assert own.line == _line(text, "  dcounts = counts_sum_inv * dprobs")
+    # the message says what the entry lacks: the gradient through counts' other use
+    assert ("; it lacks a piece: what it gives is the gradient through "
+            + PROBS.format(_line(text, "  probs = ")) + " alone, and no statement adds the "
+            "gradient through " + COUNTS_SUM.format(_line(text, "  counts_sum = "))) in own
+    assert entry.piece == {"finding": "missing", "line": own.line, "column": 3,
+                           "statement": "dcounts = counts_sum_inv * dprobs",
+                           "lines": [own.line], "through": ["counts_sum"]}
     follows = {b.name: b.follows_from for b in result.backward if b.status == "failed"}
     assert follows["dcounts"] is None
     assert follows["dnorm_logits"] == "dcounts" and follows["dW1"] == "dcounts"
@@ -55,14 +74,79 @@ def test_makemore_without_the_second_piece_of_dcounts_fails_at_its_line(tmp_path
     assert "dcounts_sum" not in follows
 
 
-def test_an_entry_built_in_pieces_names_every_piece_line(tmp_path):
-    text = MAKEMORE.replace("  dcounts += torch.ones_like(counts) * dcounts_sum\n",
-                            "  dcounts += 2 * torch.ones_like(counts) * dcounts_sum\n")
+@pytest.mark.parametrize("wrong, case", [
+    ("  dcounts += 2 * torch.ones_like(counts) * dcounts_sum\n", "makemore"),   # its factor
+    ("  dcounts -= torch.ones_like(counts) * dcounts_sum\n", "small"),          # its sign
+])
+def test_a_wrong_plus_equals_piece_of_dcounts_is_named_at_its_own_line(tmp_path, wrong, case):
+    text = (MAKEMORE if case == "makemore" else SMALL_SOFTMAX).replace(PLUS, wrong)
     result = check_tensor(_case(tmp_path, text))
-    own = next(p for p in result.problems if "backward dcounts:" in p)
-    first, second = _line(text, "  dcounts = counts_sum_inv"), _line(text, "  dcounts += 2")
-    assert own.line == second
-    assert f"built by the statements at lines {first}, {second}; this is the last" in own
+    own, entry = _own(result, "dcounts")
+    first, second = _line(text, "  dcounts = counts_sum_inv"), _line(text, wrong.rstrip())
+    assert (own.line, own.column) == (second, 3)
+    assert own.startswith(f"backward dcounts: hand-written dcounts, as the statements at lines "
+                          f"{first}, {second} build it, differs from the gradient of counts")
+    assert (f"the statement at line {second}, `{wrong.strip()}`, is the wrong one: what it "
+            "adds should be the gradient through "
+            + COUNTS_SUM.format(_line(text, "  counts_sum = "))) in own
+    assert own.endswith(f"; line {first} is right")
+    assert entry.piece == {"finding": "wrong", "line": second, "column": 3,
+                           "statement": wrong.strip(), "lines": [first, second],
+                           "through": ["counts_sum"]}
+
+
+def test_a_wrong_first_piece_of_dcounts_is_named_at_the_first_line(tmp_path):
+    text = MAKEMORE.replace("  dcounts = counts_sum_inv * dprobs\n",
+                            "  dcounts = 2 * counts_sum_inv * dprobs\n")
+    own, entry = _own(check_tensor(_case(tmp_path, text)), "dcounts")
+    first, second = _line(text, "  dcounts = 2 *"), _line(text, "  dcounts += ")
+    assert (own.line, own.column) == (first, 3)
+    assert ("`dcounts = 2 * counts_sum_inv * dprobs`, is the wrong one: what it adds should "
+            "be the gradient through " + PROBS.format(_line(text, "  probs = "))) in own
+    assert own.endswith(f"; line {second} is right")
+    assert entry.piece["finding"] == "wrong" and entry.piece["through"] == ["probs"]
+
+
+def test_a_piece_too_many_is_named_left_out(tmp_path):
+    text = SMALL_SOFTMAX.replace(PLUS, PLUS + "  dcounts += dprobs\n")
+    own, entry = _own(check_tensor(_case(tmp_path, text)), "dcounts")
+    extra = _line(text, "  dcounts += dprobs")
+    assert own.line == extra
+    assert (f"the statement at line {extra}, `dcounts += dprobs`, is the wrong one: left out, "
+            "the entry is right") in own
+    assert entry.piece["finding"] == "extra" and entry.piece["through"] == []
+
+
+def test_two_wrong_pieces_are_said_untold_and_listed(tmp_path):
+    text = SMALL_SOFTMAX.replace(PLUS, "  dcounts += 2 * torch.ones_like(counts) * dcounts_sum\n")
+    text = text.replace("  dcounts = counts_sum_inv * dprobs\n",
+                        "  dcounts = 2 * counts_sum_inv * dprobs\n")
+    own, entry = _own(check_tensor(_case(tmp_path, text)), "dcounts")
+    first, second = _line(text, "  dcounts = 2 *"), _line(text, "  dcounts += 2")
+    assert own.line == second            # the last, as an entry's place is
+    assert own.endswith(f"; which of the statements at lines {first}, {second} is wrong cannot "
+                        "be told: their parts, beside the gradient through each use of counts, "
+                        "single out none of them; this is the last")
+    assert entry.piece["finding"] == "untold" and entry.piece["lines"] == [first, second]
+
+
+def test_the_same_piece_twice_names_both_lines_that_could_go(tmp_path):
+    text = SMALL_SOFTMAX.replace(PLUS, PLUS + "  dcounts += counts_sum_inv * dprobs\n")
+    own, entry = _own(check_tensor(_case(tmp_path, text)), "dcounts")
+    first, again = _line(text, "  dcounts = counts_sum_inv"), _line(text, "  dcounts += counts_s")
+    assert f"cannot be told: any one of lines {first}, {again}, changed alone, would make it " \
+        "right; this is the last" in own
+    assert entry.piece["finding"] == "untold"
+
+
+def test_a_wrong_loop_piece_is_named_at_its_line_and_column(tmp_path):
+    text = MAKEMORE.replace("dC[ix] += demb[k,j]", "dC[ix] += 2 * demb[k,j]")
+    own, entry = _own(check_tensor(_case(tmp_path, text)), "dC")
+    line = _line(text, "dC[ix] += 2")
+    assert (own.line, own.column) == (line, 7)       # inside the two loops
+    assert ("`dC[ix] += 2 * demb[k,j]`, is the wrong one: what it adds should be the gradient "
+            f"through `emb = C[Xb]` (line {_line(text, '  emb = C[Xb]')})") in own
+    assert entry.piece["lines"] == [_line(text, "  dC = torch.zeros_like(C)"), line]
 
 
 def test_published_numpy_two_layer_net_passes(tmp_path):
@@ -77,6 +161,8 @@ def test_numpy_without_the_1_over_n_fails_naming_the_entry(tmp_path):
     assert result.status == "failed"
     own = next(p for p in result.problems if "backward dscores:" in p)
     assert own.line == _line(text, "dscores[range(N), y] -= 1")
+    # a statement that scales the others (the /= N left out) cannot be taken apart by uses
+    assert "is wrong cannot be told" in own
     follows = {b.name: b.follows_from for b in result.backward if b.status == "failed"}
     assert follows == {"dscores": None, "dW2": "dscores", "db2": "dscores", "dh1": "dscores",
                        "dW1": "dscores", "db1": "dscores"}
@@ -233,3 +319,88 @@ def test_any_block_loads_or_is_one_located_line(tmp_path, lines):
         assert exc.file.endswith("case.yaml")
         assert "\n" not in exc.message
         assert exc.line is None or 1 <= exc.line <= text.count("\n") + 1
+
+
+def test_the_located_piece_reaches_report_json_report_md_and_reads_back(tmp_path):
+    """report.json's `piece` (valid under its schema, read back by merge's model) and
+    report.md's verdict name the wrong statement."""
+    import json
+
+    import jsonschema
+    from click.testing import CliRunner
+
+    from autograd_lab.cli import main
+    from autograd_lab.reports import report_schema_text
+    from autograd_lab.reports._readback import Case as ReadBack
+    from autograd_lab.result import CaseResult
+
+    wrong = "  dcounts += 2 * torch.ones_like(counts) * dcounts_sum\n"
+    text = SMALL_SOFTMAX.replace(PLUS, wrong)
+    (tmp_path / "case.yaml").write_text(text)
+    run = CliRunner().invoke(main, ["check", str(tmp_path / "case.yaml"), "--out",
+                                    str(tmp_path / "out"), "--format", "json,md"])
+    line = _line(text, wrong.rstrip())
+    assert run.exit_code == 1 and f"case.yaml:{line}:3: backward dcounts:" in run.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    jsonschema.validate(report, json.loads(report_schema_text()))
+    case = report["cases"][0]
+    entry = next(b for b in case["backward"] if b["name"] == "dcounts")
+    assert entry["piece"]["finding"] == "wrong" and entry["piece"]["line"] == line
+    ReadBack.model_validate(case)
+    back = CaseResult.from_dict(case)
+    assert next(b for b in back.backward if b.name == "dcounts").piece == entry["piece"]
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert f"| 3×4 | no | no | 0.1 | ❌ failed (line {line} is the wrong statement) |" in md
+
+
+@pytest.mark.parametrize("piece, said", [
+    ({"finding": "wrong", "line": 66}, "line 66 is the wrong statement"),
+    ({"finding": "extra", "line": 67}, "line 67 is a statement too many"),
+    ({"finding": "missing", "through": ["counts_sum"]},
+     "lacks the gradient through counts_sum"),
+    ({"finding": "untold", "lines": [64, 66]}, "which of lines 64, 66 is wrong is untold"),
+    (None, ""),
+])
+def test_a_piece_in_a_few_words(piece, said):
+    from autograd_lab.result import piece_line
+    assert piece_line(piece) == said
+
+
+def test_the_small_softmax_as_written_passes(tmp_path):
+    result = check_tensor(_case(tmp_path, SMALL_SOFTMAX))
+    assert result.status == "passed", result.problems
+    assert all(b.piece is None for b in result.backward)
+
+
+def test_more_statements_than_are_matched_are_listed_untold(tmp_path):
+    many = "".join("  dcounts += 0 * dprobs\n" for _ in range(8))
+    text = SMALL_SOFTMAX.replace(PLUS, "  dcounts -= torch.ones_like(counts) * dcounts_sum\n"
+                                 + many)
+    own, entry = _own(check_tensor(_case(tmp_path, text)), "dcounts")
+    lines = [i for i, line in enumerate(text.splitlines(), 1) if line.startswith("  dcounts ")]
+    assert len(lines) == 10 and own.line == lines[-1]
+    assert own.endswith(f"; which of the statements at lines {', '.join(map(str, lines))} is "
+                        "wrong cannot be told; this is the last")
+    assert entry.piece["finding"] == "untold"
+
+
+def test_matching_past_its_bound_of_work_is_untold(tmp_path, monkeypatch):
+    from autograd_lab.check import _pieces
+    monkeypatch.setattr(_pieces, "MAX_WORK", 1)
+    text = SMALL_SOFTMAX.replace(PLUS, "  dcounts -= torch.ones_like(counts) * dcounts_sum\n")
+    own, entry = _own(check_tensor(_case(tmp_path, text)), "dcounts")
+    assert own.endswith("is wrong cannot be told; this is the last")
+    assert entry.piece["finding"] == "untold"
+
+
+def test_a_first_statement_too_many_should_give_zero(tmp_path):
+    """The first statement assigns the name: it cannot be left out, it should give zero."""
+    text = SMALL_SOFTMAX.replace("  dcounts = counts_sum_inv * dprobs\n",
+                                 "  dcounts = dprobs\n  dcounts += counts_sum_inv * dprobs\n")
+    own, entry = _own(check_tensor(_case(tmp_path, text)), "dcounts")
+    first = _line(text, "  dcounts = dprobs")
+    assert own.line == first
+    assert (f"the statement at line {first}, `dcounts = dprobs`, is the wrong one: what it "
+            "gives should be zero (the rest already adds the gradient through every use; "
+            f"lines {first + 1}, {_line(text, '  dcounts += torch')} are right)") in own
+    assert entry.piece["finding"] == "wrong" and entry.piece["through"] == []

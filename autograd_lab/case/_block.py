@@ -43,7 +43,8 @@ class Assignment:
     line: int          # its line in the file
     column: int        # the file's column where the statement's line begins (offsets add)
     final: bool = False
-    pieces: tuple[int, ...] = ()   # the file lines of every assignment of the name
+    at: int = 0        # the file's column of the statement itself (indented in a loop)
+    statement: str = ""   # the whole statement as written (its first line)
 
 
 @dataclass
@@ -73,7 +74,6 @@ class Reader:
         self.grad_attribute = grad_attribute    # x.grad = ... (a backward block)
         self.lines = text.split("\n")
         self.versions: dict[str, int] = {}
-        self.lines_of: dict[str, list[int]] = {}
         self.statements = Statements(self.error, self._integer)
         self.loops = self.statements.loops   # the counters' values now, and sizes unpacked
         self.block = Block()
@@ -265,11 +265,12 @@ class Reader:
         count = self.versions.get(name, 0) + 1
         self.versions[name] = count
         line = self.line0 + statement.lineno - 1
-        self.lines_of.setdefault(name, []).append(line)
         plain = isinstance(statement, ast.Assign) and not isinstance(statement.targets[0],
                                                                      ast.Subscript)
         text = _source(self.lines, statement.value if plain else statement)
-        assignment = Assignment(name, self._key(name, count), expr, text, line, self.column0)
+        at = self.column0 + Columns(self.lines[statement.lineno - 1]).of(1, statement.col_offset)
+        assignment = Assignment(name, self._key(name, count), expr, text, line, self.column0,
+                                at=at, statement=_source(self.lines, statement))
         self.block.assignments.append(assignment)
         return assignment
 
@@ -318,7 +319,6 @@ class Reader:
         rename = _Rename(renamed)
         for a in self.block.assignments:
             a.final = last[a.name] == a.key
-            a.pieces = tuple(self.lines_of[a.name])
             a.expr = rename(a.expr)
             a.key = renamed.get(a.key, a.key)
 

@@ -63,6 +63,17 @@ class Claim:
     path: tuple = ()           # where it is written: ("expect", "grad/w") or a point's
 
 
+@dataclass(frozen=True)
+class Piece:
+    """One statement of a backward entry a block builds in several (dcounts = ...; then
+    dcounts += ...): the version of the name it makes, where it stands, as written."""
+
+    key: str                   # the version's key (dcounts#1; the last is the entry's name)
+    line: int
+    column: int
+    text: str                  # the statement as written
+
+
 @dataclass
 class Adjoint:
     """One entry of a hand-written backward pass: d<target> = expr, the gradient of the
@@ -80,7 +91,9 @@ class Adjoint:
     # a block's statement that is no gradient's final value (a helper, an earlier version of
     # an entry built in several statements): evaluated in order, never compared
     checked: bool = True
-    pieces: tuple[int, ...] = ()   # a block's entry: the file lines of its statements
+    # a block's entry: its statements in the order they run (a loop's, unrolled), the last
+    # making the entry's own value
+    pieces: tuple[Piece, ...] = ()
 
 
 @dataclass

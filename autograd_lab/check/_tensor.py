@@ -42,7 +42,8 @@ from ..result import (
 from . import _compare as compare
 from ._agreement import NAMES, agree_rounded
 from ._domain import watch_domain
-from ._words import false_claim, listed, point_name, problem
+from ._pieces import locate
+from ._words import false_claim, listed, point_name
 
 SYMPY_POINTS = 10        # points SymPy checks (beyond, the others are compared by torch)
 LISTED_POINTS = 100      # points listed in a result
@@ -287,23 +288,32 @@ def _entries(case: Case, ats: list[At], result: CaseResult, reference: str) -> N
         exact, agreed, diff = _cmp(case, ats[0], name, entry.target)
         ok = gap.ok
         follows = None
+        located = None
         if not ok:
             follows = _follows(case, ats, name, reference, wrong)
+            if follows is None:   # its own: which of its statements, where a block builds it
+                at = ats[gap.index[0] if gap.index else 0]
+                located = locate(case, name, at.torch64, at.hand64, set(wrong),
+                                 float(scale[gap.index[0] if gap.index else 0]))
             wrong[name] = follows
         result.backward.append(BackwardResult(
             name, PASSED if ok else FAILED, exact, agreed, diff, entry.text,
             follows if not ok else None, case.line_of("backward", name),
             list(case.shape_of(entry.target)), _few(ats[0].hand64[name]),
             _few(ats[0].torch64.grads[entry.target]),
-            diff <= compare.NOISE_ULPS * compare.EPS[case.dtype] * float(scale[0])))
+            diff <= compare.NOISE_ULPS * compare.EPS[case.dtype] * float(scale[0]),
+            located.record() if located else None))
         if not ok and follows is None:
-            result.problems.append(problem(
-                case, f"backward {name}: hand-written {entry.text} differs from the gradient "
+            result.problems.append(Problem(
+                f"backward {name}: "
+                f"{located.subject(name, entry.text) if located else 'hand-written ' + entry.text}"
+                f" differs from the gradient "
                 f"of {entry.target} ({'SymPy' if reference == 'sympy' else 'autograd'}) by "
                 f"{gap.diff:.3g} at {_element(case, gap.index)} ({gap.a:.10g} vs "
                 f"{gap.b:.10g}){gap.never}; its own formula is wrong"
                 + (f": every d-name it uses ({', '.join(entry.uses)}) is right"
-                   if entry.uses else "") + _pieces(entry), "backward", name))
+                   if entry.uses else "") + (located.words if located else ""),
+                *(located.place if located else case.place_of("backward", name))))
     followers = {n: root for n, root in wrong.items() if root}
     for name, root in followers.items():
         result.notes.append(f"backward {name} is wrong only because it uses {root}, "
@@ -337,14 +347,6 @@ def _scales(ats: list[At]) -> np.ndarray:
         *(_array(v.detach())[None] for v in at.torch64.values.values()
           if isinstance(v, torch.Tensor) and v.is_floating_point()),   # not indices, not dims
         *(np.asarray(g)[None] for g in at.torch64.grads.values())) for at in ats])
-
-
-def _pieces(entry) -> str:
-    """An entry a block builds in several statements (dcounts = ...; dcounts += ...)."""
-    if len(entry.pieces) < 2:
-        return ""
-    lines = ", ".join(map(str, entry.pieces))
-    return f" (its value is built by the statements at lines {lines}; this is the last)"
 
 
 def _stacked(arrays: list) -> np.ndarray:
@@ -508,6 +510,7 @@ def _reduced(small: Case, result: CaseResult, sizes: dict) -> None:
         if there.status == FAILED and entry.status == PASSED:
             entry.status = FAILED
             entry.follows_from = there.follows_from
+            entry.piece = there.piece
 
 
 # --- finite differences: an opinion ------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..case import Adjoint, Assignment, Kind, Node, Reader, bind
+from ..case import Adjoint, Assignment, Kind, Node, Piece, Reader, bind
 from . import _bounds
 from ._names import check_name
 from ._tensors import MAX_VALUES, Resolver, squeezed
@@ -118,6 +118,9 @@ def backward_entries(r: Resolver, where: Source, output: str) -> tuple[dict, lis
             raise where.error(f"gradients {key}: the backward block assigns no {key}",
                               ("gradients", key))
     used = {n for a, _ in done for n in a.expr.names()}
+    pieces: dict[str, list[Piece]] = {}     # each name's statements, in the order they run
+    for a, _ in done:
+        pieces.setdefault(a.name, []).append(Piece(a.key, a.line, a.at, a.statement))
     entries: dict[str, Adjoint] = {}
     deps: dict[str, set] = {}
     for a, kind in done:
@@ -146,7 +149,7 @@ def backward_entries(r: Resolver, where: Source, output: str) -> tuple[dict, lis
         entries[a.key] = Adjoint(a.key, target or "", tree, a.text, sorted(uses),
                                  misshapen=misshapen[0], misshapen_at=misshapen[1],
                                  checked=target is not None,
-                                 pieces=a.pieces if target is not None else ())
+                                 pieces=tuple(pieces[a.name]) if target is not None else ())
     return entries, reader.block.notes
 
 

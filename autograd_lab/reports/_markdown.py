@@ -18,6 +18,7 @@ from ..result import (
     CaseResult,
     Problem,
     derivatives_line,
+    piece_line,
     place_of,
     tally,
 )
@@ -335,7 +336,8 @@ def _backward_table(r: CaseResult) -> str:
     rows = [["Entry", "Hand-written", "Shape", "Exact", "Agrees", "Max difference", "Verdict"]]
     for b in r.backward:
         verdict = VERDICT.get(b.status, b.status) + (
-            f" (follows from `{b.follows_from}`)" if b.follows_from else "")
+            f" (follows from `{b.follows_from}`)" if b.follows_from else
+            f" ({text.markdown_cell(piece_line(b.piece))})" if b.piece else "")
         rows.append([_code(b.name), _code(b.hand), "×".join(map(str, b.shape)) or "scalar",
                      "yes" if b.exact else "no", "yes" if b.agree else "no",
                      "rounding level" if b.max_diff and b.max_diff_at_rounding

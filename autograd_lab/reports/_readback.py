@@ -97,6 +97,15 @@ class Claim(_Strict):
     point: Count = 0
 
 
+class Piece(_Strict):
+    finding: Literal["wrong", "extra", "missing", "untold"]
+    line: Count
+    column: Count
+    statement: StrictStr
+    lines: list[Count]
+    through: list[StrictStr]
+
+
 class Backward(_Strict):
     name: StrictStr
     status: Literal["passed", "failed"]
@@ -110,6 +119,7 @@ class Backward(_Strict):
     value: Values = None
     autograd: Values = None
     max_diff_at_rounding: StrictBool = False
+    piece: Piece | None = None
 
 
 class Point(_Strict):
