@@ -1,11 +1,15 @@
-"""Loops a notebook writes for a gradient, read by the statement reader a case's blocks are
-read by (case.Statements): unrolled at the sizes the draft knows, or left out whole."""
+"""A notebook's statements read by the reader a case's blocks are read by (case.Statements):
+the same assignments and refusals, loops written for a gradient unrolled at the sizes the draft
+knows (or left out whole), and `--blocks` writing the notebook's own lines back."""
 from __future__ import annotations
 
+import pytest
 import yaml
 
+from autograd_lab.case import Reader
 from autograd_lab.check import check_file
 from autograd_lab.draft import draft
+from autograd_lab.errors import CaseError
 
 from .notebooks import printed, shown, write_notebook
 from .test_draft_tensors import (
@@ -91,6 +95,24 @@ for k in range(n_embd * block_size):
     assert "dW1" not in case["backward"]
     result = check_file(written.path)
     assert result.status == "passed", result.problems
+
+
+def test_a_statement_a_block_refuses_is_left_out_of_a_draft_in_the_same_words(tmp_path):
+    """One allow-list: `a = b = ...` is refused by a block and by the drafter alike."""
+    done, _ = drafted(tmp_path, LOOP + "dW1_again = dW1_copy = dW1 * 1\n")
+    said = [str(n) for n in done.notes if "dW1_again" in str(n)]
+    assert said == ["In [6], line 20: left out: dW1_again = dW1_copy = dW1 * 1: assign one "
+                    "name a statement (not a = b = ...)"]
+    with pytest.raises(CaseError, match=r"assign one name a statement \(not a = b = \.\.\.\)"):
+        list(Reader("x = y = a", "case.yaml", 1, 1, {}, lambda key: None, {"a"}).read())
+
+
+def test_a_loop_whose_bound_the_draft_does_not_know_is_left_out_saying_why(tmp_path):
+    unknown = LOOP.replace("range(n)", "range(m)")
+    done, _ = drafted(tmp_path, unknown)
+    said = [str(n) for n in done.notes if "for k" in str(n)]
+    assert said == ["In [6], line 18: left out: for k in range(m): …: m is not defined by an "
+                    "earlier statement the draft understood"]
 
 
 def test_a_loop_too_long_to_unroll_is_left_out_with_the_bound(tmp_path):
