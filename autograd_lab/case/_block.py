@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import ast
 import copy
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from ..errors import CaseError
 from ._parse import Columns, check_characters, constant_value, convert
+from ._settle import Settle, source
 from ._statements import MAX_STATEMENTS, Statements
 from ._tree import BinOp, Call, Expr, Index, Name, Put
 from ._visit import Rebuild
@@ -183,12 +183,12 @@ class Reader:
         try:
             value = constant_value(tree, self.dims)
         except (ValueError, OverflowError, ZeroDivisionError):
-            raise self.error(node, f"{_source(self.lines, node)} is not known when the case is "
+            raise self.error(node, f"{source(self.lines, node)} is not known when the case is "
                                    "read: a loop's bound is an integer, a dim, len(x) or "
                                    "x.shape[k]") from None
         if not isinstance(value, (int, float)) or not float(value).is_integer() \
                 or abs(value) > 10**9:
-            raise self.error(node, f"{_source(self.lines, node)} must be a whole number")
+            raise self.error(node, f"{source(self.lines, node)} must be a whole number")
         return int(value)
 
     # --- assignments --------------------------------------------------------------------
@@ -267,10 +267,10 @@ class Reader:
         line = self.line0 + statement.lineno - 1
         plain = isinstance(statement, ast.Assign) and not isinstance(statement.targets[0],
                                                                      ast.Subscript)
-        text = _source(self.lines, statement.value if plain else statement)
+        text = source(self.lines, statement.value if plain else statement)
         at = self.column0 + Columns(self.lines[statement.lineno - 1]).of(1, statement.col_offset)
         assignment = Assignment(name, self._key(name, count), expr, text, line, self.column0,
-                                at=at, statement=_source(self.lines, statement))
+                                at=at, statement=source(self.lines, statement))
         self.block.assignments.append(assignment)
         return assignment
 
@@ -282,7 +282,7 @@ class Reader:
         """One expression of a statement, through the converter, the block's names settled:
         versions, loop counters, sizes (x.shape[k], len(x)), x.grad."""
         first, last = node.lineno, getattr(node, "end_lineno", None) or node.lineno
-        settled = _Settle(self).visit(copy.deepcopy(node))   # a loop's body is read again
+        settled = Settle(self).visit(copy.deepcopy(node))   # a loop's body is read again
         ast.increment_lineno(settled, 1 - first)    # lines counted from the statement's
         text = "\n".join(self.lines[first - 1:last])
         try:
@@ -300,7 +300,7 @@ class Reader:
             key = self._key(name, self.versions[name]) if name in self.versions else name
             found = self.shape_of(key)
         if found is None:
-            raise self.error(name_node, f".{attribute} of {_source(self.lines, name_node)}: "
+            raise self.error(name_node, f".{attribute} of {source(self.lines, name_node)}: "
                              "a size is taken of a name whose shape is known (an input or a "
                              "name assigned above)")
         return found
@@ -331,104 +331,6 @@ class _Rename(Rebuild):
         if isinstance(node, Name) and node.id in self.renamed:
             return Name(self.renamed[node.id], node.col)
         return node
-
-
-class _Settle(ast.NodeTransformer):
-    """The block's names in an expression's syntax tree: loop counters as numbers, sizes as
-    numbers, each name as its current version's key, x.grad as the name `x.grad`."""
-
-    def __init__(self, reader: Reader):
-        self.reader = reader
-
-    def _number(self, value: int, like) -> ast.expr:
-        return ast.copy_location(ast.Constant(value), like)
-
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        r = self.reader
-        if node.id in r.loops:
-            return self._number(r.loops[node.id], node)
-        if node.id in r.versions:
-            return ast.copy_location(ast.Name(r._key(node.id, r.versions[node.id]), node.ctx),
-                                     node)
-        return node
-
-    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
-        r = self.reader
-        if node.attr == "grad" and r.grad_attribute and isinstance(node.value, ast.Name):
-            name = f"{node.value.id}.grad"
-            if name not in r.versions:
-                raise r.error(node, f"{name} is used before it is assigned")
-            return ast.copy_location(ast.Name(r._key(name, r.versions[name]), ast.Load()), node)
-        if node.attr in ("size", "ndim") and isinstance(node.value, ast.Name) and (
-                node.value.id not in ("np", "numpy", "torch")):
-            shape = r.shape(node.value, node.attr)
-            return self._number(math.prod(shape) if node.attr == "size" else len(shape), node)
-        if node.attr == "shape" and isinstance(node.value, ast.Name):
-            shape = r.shape(node.value, "shape")
-            return ast.copy_location(ast.Tuple([self._number(n, node) for n in shape],
-                                               ast.Load()), node)
-        return self.generic_visit(node)
-
-    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
-        # x.shape[k]: one size
-        value = node.value
-        if (isinstance(value, ast.Attribute) and value.attr == "shape"
-                and isinstance(value.value, ast.Name)):
-            shape = self.reader.shape(value.value, "shape")
-            k = node.slice
-            settled = self.visit(k)
-            if isinstance(settled, ast.Constant) and isinstance(settled.value, int) and \
-                    -len(shape) <= settled.value < len(shape):
-                return self._number(shape[settled.value], node)
-            raise self.reader.error(node, f"{_source(self.reader.lines, node)}: take one size "
-                                    f"of the {len(shape)} in {shape} by a number")
-        return self.generic_visit(node)
-
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        func = node.func
-        r = self.reader
-        if isinstance(func, ast.Name) and func.id == "len" and len(node.args) == 1 \
-                and not node.keywords and isinstance(node.args[0], ast.Name):
-            shape = r.shape(node.args[0], "shape")
-            if not shape:
-                raise r.error(node, f"len() of {node.args[0].id}, a scalar")
-            return self._number(shape[0], node)
-        if (isinstance(func, ast.Attribute) and func.attr in ("size", "numel", "dim")
-                and isinstance(func.value, ast.Name)
-                and func.value.id not in ("np", "numpy", "torch")):
-            shape = r.shape(func.value, func.attr)
-            if func.attr == "numel":
-                return self._number(math.prod(shape), node)
-            if func.attr == "dim":
-                return self._number(len(shape), node)
-            if not node.args:
-                return ast.copy_location(ast.Tuple([self._number(n, node) for n in shape],
-                                                   ast.Load()), node)
-            k = self.visit(node.args[0])
-            if isinstance(k, ast.Constant) and isinstance(k.value, int) and \
-                    -len(shape) <= k.value < len(shape):
-                return self._number(shape[k.value], node)
-            raise r.error(node, f"{_source(r.lines, node)}: take one size by a number")
-        if (isinstance(func, ast.Attribute) and func.attr in ("view", "reshape")
-                and len(node.args) == 1):
-            called = self.generic_visit(node)      # x.view(emb.shape): the sizes one by one
-            assert isinstance(called, ast.Call)
-            if isinstance(called.args[0], ast.Tuple):
-                called.args = list(called.args[0].elts)
-            return called
-        return self.generic_visit(node)
-
-
-def _source(lines: list[str], node) -> str:
-    """The text of node as written (its first line, for a statement over several)."""
-    line = lines[min(node.lineno, len(lines)) - 1]
-    end = getattr(node, "end_col_offset", None)
-    if getattr(node, "end_lineno", node.lineno) != node.lineno:
-        end = None
-    if line.isascii():
-        return line[node.col_offset:end].strip()
-    raw = line.encode("utf-8")
-    return raw[node.col_offset:end].decode("utf-8", "replace").strip()
 
 
 def _spans(lines: list[int]) -> str:
