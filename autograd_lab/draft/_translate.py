@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import ast
 import copy
+import math
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 
 from ..case import constant_value, parse
 from ..errors import CaseError
+from ..ops import CONSTANTS as OP_CONSTANTS
+from ..ops import FUNCTIONS as OPS
 from ._held import Dim, Func, Generator, Leaf, Listed, Names, Node, Translated, Unsupported, one
 from ._tensorforms import TensorForms, tensor_form
 
@@ -26,13 +30,14 @@ OPERATORS = {ast.Add: ast.Add, ast.Sub: ast.Sub, ast.Mult: ast.Mult, ast.Div: as
 # operators a notebook may use that the language has not got: what to call them
 NOT_YET = {ast.FloorDiv: "floor division //", ast.Mod: "the remainder %"}
 
-_ELEMENTWISE = ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "log1p")
+# the scalar language's functions, from the one table of operations (ops): each spelled as
+# torch, math and numpy spell it, where the library has it under the language's name
+_SCALAR = [name for name, op in OPS.items() if op.scalar]
 # a function as the notebook spells it (module aliases resolved) -> the language's function
 FUNCTIONS = {
-    **{f"torch.{f}": f for f in _ELEMENTWISE + ("abs", "sign", "sigmoid", "relu", "sum", "mean",
-                                                 "clamp")},
-    **{f"math.{f}": f for f in _ELEMENTWISE},
-    **{f"numpy.{f}": f for f in _ELEMENTWISE + ("abs", "sign")},
+    **{f"torch.{f}": f for f in _SCALAR if hasattr(torch, f)},
+    **{f"math.{f}": f for f in _SCALAR if hasattr(math, f)},
+    **{f"numpy.{f}": f for f in _SCALAR if hasattr(np, f) and not OPS[f].reduces},
     "torch.nn.functional.sigmoid": "sigmoid", "torch.nn.functional.relu": "relu",
     "torch.nn.functional.tanh": "tanh", "torch.special.expit": "sigmoid",
     "torch.nn.functional.softplus": "softplus",
@@ -43,12 +48,13 @@ POWERS = {"torch.pow", "math.pow", "numpy.power", "pow"}   # f(a, b) -> a**b
 SPELLED_OPERATORS = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div,
                      "mm": ast.MatMult}
 # x.f(...) -> f(x, ...): the methods that are functions of the language
-METHODS = {f: f for f in _ELEMENTWISE + ("abs", "sign", "sigmoid", "relu", "sum", "mean",
-                                         "clamp")}
+METHODS = {f: f for f in _SCALAR if hasattr(torch.Tensor, f)}
 METHOD_POWERS = {"pow"}
 # keyword -> its place among the arguments after the tensor (clamp(x, min=lo, max=hi))
 KEYWORDS = {"clamp": ("min", "max")}
-CONSTANTS = {"math.pi": "pi", "torch.pi": "pi", "numpy.pi": "pi", "math.e": "e", "numpy.e": "e"}
+# the language's constants (ops' table) as the libraries spell them: math.pi, torch.e, ...
+CONSTANTS = {f"{module.__name__}.{c}": c for module in (math, torch, np) for c in OP_CONSTANTS
+             if hasattr(module, c)}
 KNOWN_MODULES = {"torch", "math", "numpy", "torch.nn", "torch.nn.functional", "torch.special"}
 # tensor constructors -> the dtype they make (None: from the literal, as torch.tensor does)
 CONSTRUCTORS = {"torch.tensor": None, "torch.Tensor": "float32", "torch.FloatTensor": "float32",
