@@ -194,3 +194,33 @@ def test_makemore_part4_drafts_into_the_notebook_s_own_lines_and_passes(tmp_path
         "dlogit_maxes", "dlogits", "dh", "dW2", "db2", "dhpreact", "dbngain", "dbnbias",
         "dbnraw", "dbnvar_inv", "dbnvar", "dbndiff2", "dbndiff", "dbnmeani", "dhprebn",
         "dembcat", "dW1", "db1", "demb", "dC"])   # all 26 of Exercise 1
+
+
+def test_a_training_loop_left_out_leaves_nothing_of_its_steps(tmp_path):
+    """A loop writing an entry that then steps the parameters (W1.data += ...) is begun, found
+    unfollowable at its third line, and undone: no backward() of it makes a case, and the
+    entry written before it stands as it was checked."""
+    def notebook(folder, *more):
+        path = write_notebook(
+            folder / "ninja.ipynb",
+            ("import torch\nimport torch.nn.functional as F",),
+            (PARAMETERS,), (BATCH,),
+            (FORWARD, shown("tensor(1.9316, grad_fn=<NegBackward0>)")),
+            (CMP,), (BACKWARD,),
+            ("\n".join(f"cmp('{name}', d{name}, {name})" for name in COMPARED),
+             printed(cmp_printed(RIGHT))), *more)
+        return draft(path, folder / "drafts")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    before = notebook(tmp_path / "a")
+    after = notebook(tmp_path / "b", ("for i in range(2):\n    dW1 = embcat.T @ dhpre\n"
+                                      "    loss.backward()\n    W1.data += -0.1 * dW1",))
+    assert [w.path.name for w in after.files] == [w.path.name for w in before.files]
+    def case(w):
+        return w.path.read_text(encoding="utf-8").split("\nname:")[1].replace(
+            str(w.path.parent.parent), "")
+    assert [case(w) for w in after.files] == [case(w) for w in before.files]
+    said = [str(n) for n in after.notes if n.cell == "In [8]"]
+    assert said == ["In [8], line 4: left out: for i in range(2): …: an in-place update: the "
+                    "draft follows assignments only (and +=, -=, *=, /= on an entry of a "
+                    "backward pass)"]

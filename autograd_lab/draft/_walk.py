@@ -258,7 +258,8 @@ class _Walk(Assignments):
             self.s_AugAssign(scattered, shown)
             self._written_by_loop(statement, {total})
             return None
-        if over_range(statement.iter) and stored(statement) & set(self.adjoints):
+        if over_range(statement.iter) and stored(statement) & set(self.adjoints) \
+                and not prints(statement):   # what a loop prints is not matched step by step
             return self.unroll(statement)
         names = self._names_of(statement.iter)
         if names is None or statement.orelse or not isinstance(statement.target, ast.Name):
