@@ -188,3 +188,13 @@ def test_a_derivative_printed_or_inside_a_function_says_why_it_is_not_checked(tm
     assert why[21] == ("no case uses it: it is written inside hand_gradients(), whose body "
                        "the draft does not follow as a derivative (only a function returning "
                        "one formula)")
+
+
+# --- third trial: internal errors ------------------------------------------------------------
+
+def test_a_derivative_named_after_a_function_that_was_a_tensor_is_no_internal_error(tmp_path):
+    # f = x**2 + 3*x, then def f(x): df_dx's f is the function, never the first graph's f
+    ran, results = check_source(TRIAL / "function_after_tensor.py", tmp_path / "r")
+    assert "draft failed" not in ran.output
+    assert [c["status"] for c in results.values()] == ["unchecked"]
+    assert results["function_after_tensor.py"]["derivatives"]["found"] == 1
