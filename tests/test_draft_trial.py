@@ -256,3 +256,11 @@ def test_a_function_called_where_the_draft_does_not_follow_says_where(tmp_path):
     assert unchecked["reason"] == (
         "its call on line 15: left out: if torch.allclose(gradf(theta), theta.grad): …: a if "
         "statement: the draft follows straight-line code")
+
+
+def test_a_gradient_function_the_reading_could_not_pair_says_why_at_its_call(tmp_path):
+    # the reading of functions tried the call in the if, and says why it made no case
+    _, results = check_source(TRIAL / "called_in_an_if.py", tmp_path / "r")
+    [unchecked] = results["called_in_an_if.py"]["derivatives"]["unchecked"]
+    assert unchecked["reason"] == ("its call on line 15: no autograd run (y.backward() on a "
+                                   "computed y) before it")
