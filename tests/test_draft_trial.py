@@ -264,3 +264,19 @@ def test_a_gradient_function_the_reading_could_not_pair_says_why_at_its_call(tmp
     [unchecked] = results["called_in_an_if.py"]["derivatives"]["unchecked"]
     assert unchecked["reason"] == ("its call on line 15: no autograd run (y.backward() on a "
                                    "computed y) before it")
+
+
+def test_a_gradient_named_after_its_tensor_is_checked_and_a_wrong_one_fails(tmp_path):
+    # analytic_grad_w and manual_b_grad are w's and b's gradients, whatever words they carry
+    source = TRIAL / "gradient_of_a_name.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["gradient_of_a_name.py"]["derivatives"] == {
+        "found": 2, "checked": 2, "unchecked": []}
+    assert ran.exit_code == 0
+    wrong = tmp_path / "gradient_of_a_name.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "manual_b_grad = 2 * (y - t).mean()", "manual_b_grad = (y - t).mean()"),
+        encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 12: backward db: hand-written" in " ".join(ran.output.split())
