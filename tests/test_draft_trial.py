@@ -280,3 +280,12 @@ def test_a_gradient_named_after_its_tensor_is_checked_and_a_wrong_one_fails(tmp_
     ran, results = check_source(wrong, tmp_path / "wrong")
     assert ran.exit_code == 1
     assert f"{wrong} line 12: backward db: hand-written" in " ".join(ran.output.split())
+
+
+def test_a_derivative_inside_a_function_the_draft_does_not_read_says_so(tmp_path):
+    done = draft(TRIAL / "inside_a_function.py", tmp_path, verify=False)
+    [unchecked] = done.derivatives()["unchecked"]
+    assert unchecked["reason"] == (
+        "no case uses it: it is written inside backprop_by_hand(), and no case was made from "
+        "that function's body (the draft reads the tutorial's own statements, and inlines a "
+        "function where it is called only when its body is assignments and one return)")

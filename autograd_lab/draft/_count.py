@@ -94,6 +94,7 @@ class Found:
     kind: str                    # "variable", "function", "compared", "grad", "class"
     function: str = ""           # a function's name: its calls check it
     reason: str = ""             # known when found (a class's rule)
+    inside: str = ""             # the function whose body holds it, if any
 
 
 def find(notebook: Notebook) -> list[Found]:
@@ -206,6 +207,11 @@ def _why(f: Found) -> str:
     if f.function and f.kind != "function":   # dx = ... inside def analytical_gradient():
         return (f"no case uses it: it is written inside {f.function}(), whose body the draft "
                 "does not follow as a derivative (only a function returning one formula)")
+    if f.inside and f.kind in ("variable", "total", "printed", "compared"):
+        return (f"no case uses it: it is written inside {f.inside}(), and no case was made "
+                "from that function's body (the draft reads the tutorial's own statements, "
+                "and inlines a function where it is called only when its body is assignments "
+                "and one return)")
     return {
         "function": "no case uses it: it is neither compared with a .grad autograd computed "
                     "nor printed with its value where the draft follows the graph",
@@ -228,6 +234,7 @@ class _Finder:
         self.found: list[Found] = []
         self.in_class = False
         self.function = ""          # the derivative function whose body is read
+        self.inside = ""            # the function whose body is read, whatever its name
         self.grad_printed = False   # the statement before printed a .grad
         self.formulas: dict[str, ast.stmt] = {}   # name -> the formula last assigned to it
         self.kept: tuple[str, ast.stmt] | None = None   # a formula kept just after a .grad shown
@@ -239,7 +246,7 @@ class _Finder:
         if any(f.line == line for f in self.found):   # one a statement
             return
         self.found.append(Found(self.cell, line, one_line(text, 200), kind,
-                                function or self.function, reason))
+                                function or self.function, reason, self.inside))
 
     def body(self, statements: list[ast.stmt]) -> None:
         for statement in statements:
@@ -274,17 +281,9 @@ class _Finder:
             self.in_class = was
             return
         if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if not self.in_class and _derivative_function(s):
-                # each derivative its body writes counts (dx, dw, db = ...; inp.g = ...), the
-                # function itself when it only returns one
-                before, outer, self.function = len(self.found), self.function, s.name
-                self.body(s.body)
-                self.function = outer
-                returned = [n for n in ast.walk(s) if isinstance(n, ast.Return) and n.value]
-                if returned and len(self.found) == before:
-                    self.add(s, "function", function=s.name)
-                return
-            self.body(s.body)
+            inside, self.inside = self.inside, self.inside or s.name
+            self.function_body(s)
+            self.inside = inside
             return
         if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             self.assignment(s)
@@ -311,6 +310,19 @@ class _Finder:
                 self.body(block)
         for handler in getattr(s, "handlers", None) or []:
             self.body(handler.body)
+
+    def function_body(self, s) -> None:
+        if not self.in_class and _derivative_function(s):
+            # each derivative its body writes counts (dx, dw, db = ...; inp.g = ...), the
+            # function itself when it only returns one
+            before, outer, self.function = len(self.found), self.function, s.name
+            self.body(s.body)
+            self.function = outer
+            returned = [n for n in ast.walk(s) if isinstance(n, ast.Return) and n.value]
+            if returned and len(self.found) == before:
+                self.add(s, "function", function=s.name)
+            return
+        self.body(s.body)
 
     def assignment(self, s) -> None:
         value = s.value
