@@ -118,3 +118,42 @@ def test_with_stand_ins_what_cmp_printed_is_not_claimed(tmp_path):
             "notebook reads from outside it: its formulas are checked, its numbers are not the "
             "notebook's, which a case cannot draw (it draws each value from a fresh generator): "
             "seed 1001 stands in, and no number that depends on Xb is claimed") in notes
+
+
+# --- students' forks: their own d-names and order; a one-hot built by index assignment ------
+
+FORK_RENAMED = STANDINS / "makemore_fork_renamed.ipynb"
+EXERCISE_1_RENAMED_ORDER = [
+    "dlogprobs", "dprobs", "dcounts_sum_inv", "dcounts_sum", "dcounts", "dnorm_logits",
+    "dlogit_maxes", "dlogits", "dW2", "db2", "dh", "dhpreact", "dbnbias", "dbngain", "dbnraw",
+    "dbnvar_inv", "dbnvar", "dbndiff2", "dbndiff", "dbnmeani", "dhprebn", "db1", "dW1",
+    "dembcat", "demb", "dC"]
+
+
+def test_a_fork_with_its_own_d_names_is_checked_by_what_its_cmp_calls_claim(tmp_path):
+    # dprobs_log, dcounts_ = dcounts_1 + dcounts_2, ...: each cmp() names the entry it claims
+    result, cases = checked_notebook(FORK_RENAMED, tmp_path)
+    assert result.exit_code == 0, result.output
+    exercise1 = cases["makemore_fork_renamed_loss_in10"]
+    assert exercise1["status"] == "passed"
+    assert checked_entries(exercise1) == EXERCISE_1_RENAMED_ORDER   # the fork's own order
+    exercise2 = cases["makemore_fork_renamed_loss_in10_again_in14"]
+    assert checked_entries(exercise2) == ["dlogits"]                # its dlogits_fast
+    said = " ".join(result.output.split())
+    assert "28 of 28 hand-written derivatives checked" in said
+
+
+def test_a_fork_with_a_piece_of_a_sum_dropped_fails_naming_the_entry(tmp_path):
+    notebook = json.loads(FORK_RENAMED.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        cell["source"] = [line.replace("dcounts_ = dcounts_1 + dcounts_2", "dcounts_ = dcounts_1")
+                          for line in cell["source"]]
+    wrong = tmp_path / "makemore_fork_renamed.ipynb"
+    wrong.write_text(json.dumps(notebook), encoding="utf-8")
+    result, cases = checked_notebook(wrong, tmp_path)
+    assert result.exit_code == 1, result.output
+    exercise1 = cases["makemore_fork_renamed_loss_in10"]
+    assert exercise1["status"] == "failed"
+    assert checked_entries(exercise1, "failed")[0] == "dcounts"
+    assert any(p.startswith(f"{wrong} In [11], line 9") and "backward dcounts:" in p
+               for p in exercise1["problems"]), exercise1["problems"]

@@ -24,12 +24,17 @@ CMP_ROW = re.compile(r"^\s*(?P<label>\S+)\s*\|\s*exact:\s*(?P<exact>True|False)\
 def comparer(func: Func) -> bool:
     """Whether a notebook function compares its second argument with its third's .grad, as
     cmp(s, dt, t) does (it computes and prints; it is not inlined)."""
-    if len(func.params) != 3:
+    return compares(func.params, func.body)
+
+
+def compares(params: list[str], body: list[ast.stmt]) -> bool:
+    """comparer() on a function's parameters and body, as written."""
+    if len(params) != 3:
         return False
-    _, hand, tensor = func.params
-    uses = {(n.value.id, n.attr) for n in ast.walk(ast.Module(func.body, []))
+    _, hand, tensor = params
+    uses = {(n.value.id, n.attr) for n in ast.walk(ast.Module(body, []))
             if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
-    names = {n.id for n in ast.walk(ast.Module(func.body, [])) if isinstance(n, ast.Name)}
+    names = {n.id for n in ast.walk(ast.Module(body, [])) if isinstance(n, ast.Name)}
     return (tensor, "grad") in uses and hand in names
 
 

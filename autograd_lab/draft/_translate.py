@@ -458,9 +458,13 @@ def flag(node: ast.expr) -> bool:
 
 # --- names ---------------------------------------------------------------------------------
 
-def derivative(name: str, known) -> tuple[str, str, str] | None:
+def derivative(name: str, known, claimed: dict[str, str] | None = None
+               ) -> tuple[str, str, str] | None:
     """(kind, of, wrt) when name is a derivative named the tutorials' way: dz_dx is dz/dx,
-    dy_pred_dz is d(y_pred)/dz (the split whose both sides are known names is taken)."""
+    dy_pred_dz is d(y_pred)/dz (the split whose both sides are known names is taken); or
+    when the notebook's cmp() claims it is one (claimed: d-name -> name, see _claims)."""
+    if claimed and name in claimed and known(claimed[name]):
+        return "adjoint", claimed[name], ""
     for pattern, kind in DERIVATIVE_NAMES:
         if not pattern.match(name):
             continue

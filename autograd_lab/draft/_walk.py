@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from . import _outputs
 from ._adjoints import compared, comparer, grad_compared, one_hot_put, rows
+from ._claims import claimed
 from ._draws import Draws
 from ._held import Dim, Drawn, Func, Leaf, Names, Node, Translated, Unsupported, Where, one
 from ._notebook import Cell, Note, Notebook
@@ -229,6 +230,7 @@ class _Walk:
         self.sizes = size_names(trees)
         self.least = largest_listed(trees, self.sizes)   # a stand-in size is larger
         self.record.uses = index_uses(trees)
+        self.claimed = claimed(trees)   # cmp('logprobs', dprobs_log, logprobs): an entry
 
     def run(self) -> Record:
         for cell in self.record.notebook.cells:
@@ -509,6 +511,7 @@ class _Walk:
         total = scattered.target.id if scattered and isinstance(scattered.target, ast.Name) \
             else ""
         if scattered is not None and total in self.adjoints:
+            scattered = _scatter(statement, self.adjoints[total].of)   # dC_ is C's, claimed
             self.s_AugAssign(scattered, shown)
             # the entry's statement is the whole loop: a backward block writes it so
             wheres = self.adjoints[total].wheres
@@ -686,7 +689,7 @@ class _Walk:
         dims = {n: d for n, d in translated.deps.items() if isinstance(d, Dim)}
         where = self.where(statement)
         named = derivative(name, lambda n: isinstance(self.env.get(n), (Leaf, Node, Func))
-                           and n != name)
+                           and n != name, self.claimed)
         if not tensors and not (named and named[0] == "partial"):
             # a plain number, written in place where it is used (with the dims it is made of)
             node = Node(name, translated.tree, translated.text, dims, where, None)
@@ -1251,7 +1254,7 @@ def _stored(statement: ast.stmt) -> set[str]:
     return out
 
 
-def _scatter(loop: ast.For) -> ast.AugAssign | None:
+def _scatter(loop: ast.For, of: str = "") -> ast.AugAssign | None:
     """makemore's embedding backward, a loop over every row and column of an index tensor:
 
         for k in range(Xb.shape[0]):
@@ -1260,7 +1263,8 @@ def _scatter(loop: ast.For) -> ast.AugAssign | None:
             dC[ix] += demb[k,j]
 
     is dC += F.one_hot(Xb.view(-1), num_classes=C.shape[0]).T @ demb.view(-1, demb.shape[2])
-    (C the tensor dC is the gradient of): the same sums, as the case format writes them."""
+    (C the tensor dC is the gradient of, `of` when a cmp() claims it): the same sums, as the
+    case format writes them."""
     inner = loop.body[0] if len(loop.body) == 1 else None
     if not (isinstance(inner, ast.For) and isinstance(loop.target, ast.Name)
             and isinstance(inner.target, ast.Name) and not loop.orelse and not inner.orelse):
@@ -1289,7 +1293,7 @@ def _scatter(loop: ast.For) -> ast.AugAssign | None:
             or ast.unparse(loop.iter) != f"range({xb}.shape[0])" \
             or ast.unparse(inner.iter) != f"range({xb}.shape[1])":
         return None
-    of = total[1:]
+    of = of or total[1:]
     value = ast.parse(f"F.one_hot({xb}.view(-1), num_classes={of}.shape[0]).T @ "
                       f"{grad}.view(-1, {grad}.shape[2])", mode="eval").body
     for node in ast.walk(value):
