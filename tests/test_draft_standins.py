@@ -157,3 +157,40 @@ def test_a_fork_with_a_piece_of_a_sum_dropped_fails_naming_the_entry(tmp_path):
     assert checked_entries(exercise1, "failed")[0] == "dcounts"
     assert any(p.startswith(f"{wrong} In [11], line 9") and "backward dcounts:" in p
                for p in exercise1["problems"]), exercise1["problems"]
+
+
+FORK_ONE_HOT = STANDINS / "makemore_fork_one_hot.ipynb"
+
+
+def test_a_fork_building_its_one_hots_by_index_assignment_is_checked(tmp_path):
+    # maxes_at = torch.zeros_like(logits); maxes_at[torch.arange(n), logits.max(1).indices] = 1
+    # and Exercise 2's one_hot[range(n), Yb] = 1: each written in place as F.one_hot
+    result, cases = checked_notebook(FORK_ONE_HOT, tmp_path)
+    assert result.exit_code == 0, result.output
+    exercise1 = cases["makemore_fork_one_hot_loss_in10"]
+    assert exercise1["status"] == "passed"
+    assert sorted(checked_entries(exercise1)) == sorted(EXERCISE_1)
+    exercise2 = cases["makemore_fork_one_hot_loss_in10_again_in12"]
+    exercise3 = cases["makemore_fork_one_hot_loss_in10_again_in14"]
+    assert checked_entries(exercise2) == ["dlogits"]
+    assert "dhprebn" in checked_entries(exercise3)
+    said = " ".join(result.output.split())
+    assert "32 of 32 hand-written derivatives checked" in said
+
+
+def test_a_fork_with_a_wrong_one_hot_fails_naming_the_entry(tmp_path):
+    # (the one-hot of the maxes would not do: dlogit_maxes is zero in exact arithmetic)
+    notebook = json.loads(FORK_ONE_HOT.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        cell["source"] = [line.replace("one_hot[range(n), Yb] = 1", "one_hot[range(n), Yb] = 0.5")
+                          for line in cell["source"]]
+    wrong = tmp_path / "makemore_fork_one_hot.ipynb"
+    wrong.write_text(json.dumps(notebook), encoding="utf-8")
+    result, cases = checked_notebook(wrong, tmp_path)
+    assert result.exit_code == 1, result.output
+    exercise2 = cases["makemore_fork_one_hot_loss_in10_again_in12"]
+    assert exercise2["status"] == "failed"
+    assert checked_entries(exercise2, "failed") == ["dlogits"]
+    assert any(p.startswith(f"{wrong} In [12], line 4") and "backward dlogits:" in p
+               for p in exercise2["problems"]), exercise2["problems"]
+    assert cases["makemore_fork_one_hot_loss_in10"]["status"] == "passed"

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import _outputs
-from ._adjoints import compared, comparer, grad_compared, one_hot_put, rows
+from ._adjoints import compared, comparer, grad_compared, one_hot_put, rows, zeros_like
 from ._claims import claimed
 from ._draws import Draws
 from ._held import Dim, Drawn, Func, Leaf, Names, Node, Translated, Unsupported, Where, one
@@ -446,9 +446,9 @@ class _Walk:
         if isinstance(target, ast.Attribute) and target.attr == "grad" \
                 and isinstance(target.value, ast.Name) and _is_none(statement.value):
             return self.grad_none(target.value.id, statement)
-        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
-                and target.value.id in self.adjoints:
-            return self.put(target, statement)
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and (
+                target.value.id in self.adjoints or zeros_like(self.env.get(target.value.id))):
+            return self.put(target, statement)   # one_hot[range(n), Yb] = 1 too
         numbers = _unpacked_numbers(target, statement.value)
         if numbers:   # x_val, y_val = 2.0, 3.0: one assignment a name
             for name, value in numbers:
@@ -734,12 +734,14 @@ class _Walk:
         dlogits[range(n), Yb] -= 1 on any entry."""
         assert isinstance(target.value, ast.Name)   # sent only for d[...] = ... and d[...] op=
         name = target.value.id
-        entry = self.adjoints[name]
-        if entry.node is not self.env.get(name) or entry.left_out:
+        entry = self.adjoints.get(name)
+        held = self.env.get(name) if entry is None else entry.node
+        if not isinstance(held, Node) or held is not self.env.get(name) or (
+                entry is not None and entry.left_out):
             raise Unsupported(f"an assignment into {name}, which the draft no longer follows",
                               statement)
         value = self.translator.expression(statement.value)
-        put = one_hot_put(target, value, entry.node, self.translator, op)
+        put = one_hot_put(target, value, held, self.translator, op)
         put.text = checked_text(put.tree)
         self.computed(name, put, statement, accumulate=True)
 
