@@ -736,12 +736,11 @@ class _Walk:
         name = target.value.id
         entry = self.adjoints.get(name)
         held = self.env.get(name) if entry is None else entry.node
-        if not isinstance(held, Node) or held is not self.env.get(name) or (
-                entry is not None and entry.left_out):
+        if held is not self.env.get(name) or (entry is not None and entry.left_out):
             raise Unsupported(f"an assignment into {name}, which the draft no longer follows",
                               statement)
         value = self.translator.expression(statement.value)
-        put = one_hot_put(target, value, held, self.translator, op)
+        put = one_hot_put(target, value, self.env[name], self.translator, op)
         put.text = checked_text(put.tree)
         self.computed(name, put, statement, accumulate=True)
 
