@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from autograd_lab.api import check_paths
 from autograd_lab.cli import main
 from autograd_lab.draft import draft
+from autograd_lab.draft._shapes import printed_sizes
 
 STANDINS = Path(__file__).parent / "tutorials" / "standins"
 
@@ -73,8 +74,8 @@ def test_makemore_backprop_is_checked_as_published_with_stand_ins(tmp_path):
     assert exercise1["status"] == "passed"
     assert sorted(checked_entries(exercise1)) == sorted(EXERCISE_1)
     assert exercise1["dtype"] == "float32"
-    assert exercise1["sympy_at"] == {"vocab_size": 6, "block_size": 2, "n_embd": 3,
-                                     "n_hidden": 5, "batch_size": 4}
+    assert exercise1["sympy_at"] == {"vocab_size": 4, "block_size": 2, "n_embd": 3,
+                                     "n_hidden": 6, "batch_size": 5}
     # Exercise 2's dlogits and Exercise 3's dhprebn: a pass of their own, beside Exercise 1's
     exercise2 = cases["makemore_part4_backprop_loss_in10_again_in229"]
     exercise3 = cases["makemore_part4_backprop_loss_in10_again_in279"]
@@ -84,9 +85,9 @@ def test_makemore_backprop_is_checked_as_published_with_stand_ins(tmp_path):
     # Exercise 4's training loop (left out) reassigns every d-name: Exercise 1's stand
     said = " ".join(result.output.split())   # as the terminal wraps it
     assert "changes it and was left out" not in said
-    assert ("vocab_size: vocab_size = len(itos) is not known without running the notebook "
-            "(len(itos): the size of something not a tensor the draft follows): 65 stands "
-            "in") in said
+    # the size len(itos) would give is printed later: logits.shape, Yb.shape (In [225])
+    assert ("vocab_size: vocab_size = len(itos) is not known without running the notebook; "
+            "logits.shape printed torch.Size([32, 27]) (In [225], line 1) says 27") in said
 
 
 def test_makemore_backprop_with_a_wrong_dcounts_fails_naming_it(tmp_path):
@@ -141,6 +142,7 @@ def test_a_fork_with_its_own_d_names_is_checked_by_what_its_cmp_calls_claim(tmp_
     assert checked_entries(exercise2) == ["dlogits"]                # its dlogits_fast
     said = " ".join(result.output.split())
     assert "28 of 28 hand-written derivatives checked" in said
+    assert ("logits.shape printed torch.Size([32, 27]) (In [13], line 1) says 27") in said
 
 
 def test_a_fork_with_a_piece_of_a_sum_dropped_fails_naming_the_entry(tmp_path):
@@ -194,3 +196,10 @@ def test_a_fork_with_a_wrong_one_hot_fails_naming_the_entry(tmp_path):
     assert any(p.startswith(f"{wrong} In [12], line 4") and "backward dlogits:" in p
                for p in exercise2["problems"]), exercise2["problems"]
     assert cases["makemore_fork_one_hot_loss_in10"]["status"] == "passed"
+
+
+def test_a_printed_shape_is_read_only_when_the_output_is_the_shapes():
+    assert printed_sizes("(torch.Size([32, 27]), torch.Size([32]))", 2) == [(32, 27), (32,)]
+    assert printed_sizes("torch.Size([])", 1) == [()]
+    assert printed_sizes("torch.Size([32, 27])", 2) is None          # one shape, two asked
+    assert printed_sizes("torch.Size([32, 27]) and more", 1) is None  # something else too

@@ -18,6 +18,7 @@ from ._claims import claimed
 from ._draws import Draws
 from ._held import Dim, Drawn, Func, Leaf, Names, Node, Translated, Unsupported, Where, one
 from ._notebook import Cell, Note, Notebook
+from ._shapes import sizes_said
 from ._sizes import counted, dim, largest_listed, size_names, stand_in
 from ._standins import Hint, bound_of, followed, index_uses, tails
 from ._tensorforms import kind
@@ -159,6 +160,8 @@ class Record:
     env: dict = field(default_factory=dict)
     stand_ins: list[str] = field(default_factory=list)   # tensors drawn for data unknown
     uses: dict = field(default_factory=dict)   # name -> the (tensor, axis) it indexes
+    # a stand-in size's name -> (the size a printed shape says, where): see _shapes
+    said_sizes: dict = field(default_factory=dict)
 
 
 class _Fill:
@@ -182,15 +185,16 @@ class _Show:
     display: bool = False     # the cell's last expression, shown by Jupyter (not a print)
 
 
-def walk(notebook: Notebook) -> Record:
+def walk(notebook: Notebook, said: dict | None = None) -> Record:
     """The notebook walked; again with hints while it has stand-ins whose shape or bound a
-    walk learned (see _standins): each candidate kept only where the draft follows more."""
-    best = _Walk(notebook).run()
+    walk learned (see _standins): each candidate kept only where the draft follows more; and
+    again with the sizes its printed shapes say (see _shapes)."""
+    best = _Walk(notebook, said=said).run()
     hints: dict[str, Hint] = {}
     for name in list(dict.fromkeys(best.stand_ins))[:MAX_HINTED]:
         bound = bound_of(name, best.uses, best)
         for tail in tails(best):
-            trial = _Walk(notebook, {**hints, name: Hint(tail, bound)}).run()
+            trial = _Walk(notebook, {**hints, name: Hint(tail, bound)}, said).run()
             if followed(trial) > followed(best) or (bound and not tail and trial.adjoints
                                                     and followed(trial) == followed(best)):
                 best = trial
@@ -199,14 +203,18 @@ def walk(notebook: Notebook) -> Record:
             again = Hint(hints[name].tail, bound_of(name, best.uses, best))
             if again.bound:
                 hints[name] = again
-                best = _Walk(notebook, hints).run()
+                best = _Walk(notebook, hints, said).run()
+    if best.said_sizes and said is None:
+        return walk(notebook, best.said_sizes)
     return best
 
 
 class _Walk:
-    def __init__(self, notebook: Notebook, hints: dict[str, Hint] | None = None):
+    def __init__(self, notebook: Notebook, hints: dict[str, Hint] | None = None,
+                 said: dict | None = None):
         self.record = Record(notebook, notes=list(notebook.notes))
         self.hints = hints or {}
+        self.said = said or {}   # stand-in size -> (the size a printed shape says, where)
         self.modules: dict[str, str] = self.record.modules
         self.env: dict = self.record.env
         self.long_lists: dict[str, int] = {}   # name -> the names it lists, past MAX_UNROLL
@@ -265,6 +273,10 @@ class _Walk:
         self.shows: list[_Show] = []
         self.cell_steps: list[Step] = []
         self.unreadable = ""                  # why the cell's output cannot be matched
+        said = sizes_said(cell, tree, self.translator, self.env)   # logits.shape printed
+        if said is not None:
+            self.record.said_sizes.update(said)
+            return
         for i, statement in enumerate(tree.body):
             shown = i == len(tree.body) - 1 and not self._silenced(statement)
             self.statement(statement, shown)
@@ -617,6 +629,12 @@ class _Walk:
         except Unsupported as exc:   # read from data: a size stands in, the formulas hold
             if not counted(value):
                 return False
+            if name in self.said:   # a printed shape says it
+                size, printed = self.said[name]
+                self.note(where.cell, where.line, f"{name}: {name} = {one(value, 40)} is not "
+                          f"known without running the notebook; {printed} says {size}")
+                self.env[name] = Dim(name, size, where)
+                return True
             taken = {d.value for d in self.env.values() if isinstance(d, Dim)}
             found = stand_in(name, f"{name} = {one(value, 40)} is not known without running "
                              f"the notebook ({exc.message})", where, taken, self.least + 1)
