@@ -26,6 +26,8 @@ class Written:
     origins: dict[int, str]      # YAML line -> the cell and line it came from
     covers: set = field(default_factory=set)   # (cell, line) of the entries it compares
     valued: set = field(default_factory=set)   # a values case's: its printed values' places
+    # each input: "notebook" (its own value) or "stand-in" (report.json's inputs_from)
+    inputs_from: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -117,7 +119,8 @@ def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = Tr
         text = path.read_text(encoding="utf-8")
         written = Written(path, one.name, one.kind, one.cells, one.claims, list(one.to_write),
                           _write.origins(text), _count.covered(text),
-                          _count.covered(text, steps=True) if one.kind == "values" else set())
+                          _count.covered(text, steps=True) if one.kind == "values" else set(),
+                          {e.key: "stand-in" if e.stand_in else "notebook" for e in one.inputs})
         refused = _refused(written)
         if refused is None:
             done.files.append(written)

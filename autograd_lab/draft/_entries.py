@@ -15,6 +15,7 @@ class Entry:
     key: str
     value: object              # str (an expression, a name), Digits, list, dict, bool, None
     comment: str = ""
+    stand_in: bool = False     # an input whose value is not the notebook's own
 
 
 @dataclass
@@ -103,7 +104,7 @@ def input_entry(name: str, leaf: Leaf, sizes=lambda text: text) -> Entry:
         said += (f"; not the notebook's numbers: {drawn.stand_in}" if drawn.stand_in
                  else "; " + drawn.rounded if drawn.rounded else "")
         return Entry(name, {"value": generated(drawn, sizes), "grad": True} if leaf.grad
-                     else {"value": generated(drawn, sizes)}, said)
+                     else {"value": generated(drawn, sizes)}, said, stand_in=not drawn.exact)
     if leaf.dtype == "int64":
         return Entry(name, {"value": written_value(leaf.value, integer=True), "dtype": "int64"},
                      comment_for(leaf.where))
