@@ -228,3 +228,16 @@ def test_a_printed_shape_is_read_only_when_the_output_is_the_shapes():
     assert printed_sizes("torch.Size([])", 1) == [()]
     assert printed_sizes("torch.Size([32, 27])", 2) is None          # one shape, two asked
     assert printed_sizes("torch.Size([32, 27]) and more", 1) is None  # something else too
+
+
+def test_linspace_arange_a_listed_tensor_and_an_unpacked_shape_are_the_scripts_own(tmp_path):
+    result, cases = checked_notebook(STANDINS / "made_and_unpacked.py", tmp_path)
+    assert result.exit_code == 0, result.output
+    case = cases["made_and_unpacked_loss_inc1"]
+    assert checked_entries(case) == ["dh", "dy", "dW"]
+    assert case["inputs_from"] == {"xs": "notebook", "W": "notebook", "ks": "notebook"}
+    done = draft(STANDINS / "made_and_unpacked.py", tmp_path / "out")
+    text = done.files[0].path.read_text(encoding="utf-8")
+    assert "  xs: [-2.0, -1.0, 0.0, 1.0, 2.0]" in text        # torch.linspace(-2.0, 2.0, 5)
+    assert "  ks: {value: [0, 1, 2, 3, 4], dtype: int64}" in text   # torch.arange(5)
+    assert "  loss: sum(h**2)/5 " in text                       # k, n = W.shape

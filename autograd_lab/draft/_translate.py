@@ -16,7 +16,7 @@ import numpy as np
 
 from ..case import constant_value, parse
 from ..errors import CaseError
-from ._held import Dim, Func, Generator, Leaf, Names, Node, Translated, Unsupported, one
+from ._held import Dim, Func, Generator, Leaf, Listed, Names, Node, Translated, Unsupported, one
 from ._tensorforms import TensorForms, tensor_form
 
 # --- the tables ----------------------------------------------------------------------------
@@ -360,7 +360,10 @@ def _made(node: ast.Call, translator: Translator) -> Made:
     if len(node.args) != 1:
         raise Unsupported(f"{spelled}() with {len(node.args)} arguments (the draft reads one "
                           "literal)", node)
-    values, floats = literal(node.args[0])
+    given = node.args[0]
+    if isinstance(given, ast.Name) and isinstance(translator.env.get(given.id), Listed):
+        given = translator.env[given.id].node   # torch.tensor(data), data = [0.5, -1.0]
+    values, floats = literal(given)
     dtype = CONSTRUCTORS[spelled] or ("float32" if floats else "int64")
     grad = False
     for keyword in node.keywords:
@@ -413,6 +416,17 @@ def _rounded(array: np.ndarray, dtype: str):
     elif dtype == "int64":
         array = np.trunc(array)
     return array.tolist()
+
+
+def listed(node: ast.expr) -> bool:
+    """Whether node is a (nested) list of numbers a tensor can be made from."""
+    if not isinstance(node, (ast.List, ast.Tuple)):
+        return False
+    try:
+        literal(node)
+    except Unsupported:
+        return False
+    return True
 
 
 def literal(node: ast.expr) -> tuple[object, bool]:

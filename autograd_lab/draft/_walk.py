@@ -16,14 +16,22 @@ from . import _outputs
 from ._adjoints import compared, comparer, grad_compared, one_hot_put, rows, zeros_like
 from ._claims import claimed
 from ._draws import Draws
-from ._held import Dim, Drawn, Func, Leaf, Names, Node, Translated, Unsupported, Where, one
+from ._held import Dim, Drawn, Func, Leaf, Listed, Names, Node, Translated, Unsupported, Where, one
 from ._notebook import Cell, Note, Notebook
 from ._shapes import sizes_said
 from ._sizes import counted, dim, largest_listed, size_names, stand_in
 from ._standins import Hint, bound_of, followed, index_uses, tails
 from ._tensorforms import kind
 from ._text import one_line
-from ._translate import KNOWN_MODULES, Made, Translator, checked_text, constructor, derivative
+from ._translate import (
+    KNOWN_MODULES,
+    Made,
+    Translator,
+    checked_text,
+    constructor,
+    derivative,
+    listed,
+)
 
 MAX_UNROLL = 1_000      # names a loop is unrolled over
 MAX_HINTED = 8          # stand-ins whose shape is sought by walking again (each a few walks)
@@ -468,6 +476,8 @@ class _Walk:
             return
         if isinstance(target, ast.Tuple) and isinstance(statement.value, ast.Tuple):
             return self.assign_each(target, statement.value, statement)
+        if isinstance(target, ast.Tuple) and _shape_of(statement.value):
+            return self.assign_each(target, _axes(statement.value, len(target.elts)), statement)
         if not isinstance(target, ast.Name):
             raise Unsupported("an assignment to something other than a name", statement)
         self.assign(target.id, statement.value, statement)
@@ -606,6 +616,9 @@ class _Walk:
                 self.long_lists.pop(name, None)
             if names and all(isinstance(self.env.get(n), (Leaf, Node)) for n in names):
                 self.env[name] = Names(names, where)   # parameters = [C, W1, b1]
+                return
+            if listed(value):   # data = [0.5, -1.0]: for torch.tensor(data) later
+                self.env[name] = Listed(value, where)
                 return
             if name in self.sizes and self.size(name, value, where):
                 return
@@ -1319,6 +1332,20 @@ def _scatter(loop: ast.For, of: str = "") -> ast.AugAssign | None:
         ast.copy_location(node, last)
     return ast.copy_location(ast.AugAssign(ast.Name(total, ast.Store()), ast.Add(), value),
                              last)
+
+
+def _shape_of(value: ast.expr) -> bool:
+    """n, d = X.shape: each name one axis's size."""
+    return isinstance(value, ast.Attribute) and value.attr == "shape"
+
+
+def _axes(shape: ast.expr, count: int) -> ast.Tuple:
+    """X.shape as (X.shape[0], X.shape[1], ...), placed where it is written."""
+    axes: list[ast.expr] = []
+    for i in range(count):
+        axis = ast.copy_location(ast.Constant(i), shape)
+        axes.append(ast.copy_location(ast.Subscript(shape, axis, ast.Load()), shape))
+    return ast.copy_location(ast.Tuple(axes, ast.Load()), shape)
 
 
 def _rebound(statement: ast.stmt) -> set[str]:
