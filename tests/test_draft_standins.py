@@ -241,3 +241,26 @@ def test_linspace_arange_a_listed_tensor_and_an_unpacked_shape_are_the_scripts_o
     assert "  xs: [-2.0, -1.0, 0.0, 1.0, 2.0]" in text        # torch.linspace(-2.0, 2.0, 5)
     assert "  ks: {value: [0, 1, 2, 3, 4], dtype: int64}" in text   # torch.arange(5)
     assert "  loss: sum(h**2)/5 " in text                       # k, n = W.shape
+
+
+def test_an_nn_linear_layer_is_its_two_parameters_standing_in(tmp_path):
+    # layer(x) is x @ layer_weight.T + layer_bias; torch.allclose(dW, layer.weight.grad)
+    # names dW the gradient of layer_weight
+    result, cases = checked_notebook(STANDINS / "linear_layer.py", tmp_path)
+    assert result.exit_code == 0, result.output
+    case = cases["linear_layer_loss_inc1"]
+    assert checked_entries(case) == ["dh", "dout", "dlayer_weight", "dlayer_bias"]
+    assert case["inputs_from"] == {"layer_weight": "stand-in", "layer_bias": "stand-in",
+                                   "x": "notebook"}
+    said = " ".join(result.output.split())
+    assert ("not the notebook's numbers: layer_weight is nn.Linear(3, 2)'s initial weight, "
+            "which torch draws from its global generator by its own scheme") in said
+
+
+def test_a_wrong_gradient_of_a_linear_layers_weight_fails_named(tmp_path):
+    wrong = tmp_path / "linear_layer.py"
+    wrong.write_text((STANDINS / "linear_layer.py").read_text(encoding="utf-8").replace(
+        "dW = dout.T @ x", "dW = dout.T @ (2 * x)"), encoding="utf-8")
+    result, cases = checked_notebook(wrong, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert checked_entries(cases["linear_layer_loss_inc1"], "failed") == ["dlayer_weight"]

@@ -475,10 +475,17 @@ def flag(node: ast.expr) -> bool:
 def derivative(name: str, known, claimed: dict[str, str] | None = None
                ) -> tuple[str, str, str] | None:
     """(kind, of, wrt) when name is a derivative named the tutorials' way: dz_dx is dz/dx,
-    dy_pred_dz is d(y_pred)/dz (the split whose both sides are known names is taken); or
-    when the notebook's cmp() claims it is one (claimed: d-name -> name, see _claims)."""
+    dy_pred_dz is d(y_pred)/dz (the split whose both sides are known names is taken); else
+    when the notebook's comparisons claim it is one (claimed: d-name -> name, see _claims)."""
+    found = _spelled(name, known)
+    if found is not None and (found[0] == "adjoint" or known(found[2])):
+        return found
     if claimed and name in claimed and known(claimed[name]):
         return "adjoint", claimed[name], ""
+    return found
+
+
+def _spelled(name: str, known) -> tuple[str, str, str] | None:
     for pattern, kind in DERIVATIVE_NAMES:
         if not pattern.match(name):
             continue

@@ -17,6 +17,7 @@ from ._adjoints import compared, comparer, grad_compared, one_hot_put, rows, zer
 from ._claims import claimed
 from ._draws import Draws
 from ._held import Dim, Drawn, Func, Leaf, Listed, Names, Node, Translated, Unsupported, Where, one
+from ._layers import is_linear, linear_layers, parameters, rewritten
 from ._notebook import Cell, Note, Notebook
 from ._shapes import sizes_said
 from ._sizes import counted, dim, largest_listed, size_names, stand_in
@@ -243,6 +244,8 @@ class _Walk:
         # a name used as a size anywhere is a dim: the cells are parsed once for that first
         trees = [t for t in map(_parsed, (c.code for c in notebook.cells))
                  if isinstance(t, ast.AST)]
+        self.layers = linear_layers(trees)   # layer = nn.Linear(3, 2): its two parameters
+        trees = [rewritten(t, self.layers) for t in trees]
         self.sizes = size_names(trees)
         self.least = largest_listed(trees, self.sizes)   # a stand-in size is larger
         self.record.uses = index_uses(trees)
@@ -277,6 +280,7 @@ class _Walk:
         if not isinstance(tree, ast.Module):
             self.note(cell.label, None, "left out: the cell is nested too deep to parse")
             return
+        tree = rewritten(tree, self.layers)   # layer(x): x @ layer_weight.T + layer_bias
         self.compared: list[Compared] = []   # this cell's cmp() lines, for its output
         self.shows: list[_Show] = []
         self.cell_steps: list[Step] = []
@@ -622,6 +626,8 @@ class _Walk:
                 return
             if name in self.sizes and self.size(name, value, where):
                 return
+            if name in self.layers and is_linear(value):
+                return self.layer(name, value, statement)
             made = constructor(value, self.translator) or self.draws.made(value, where) \
                 or self.stand_in(name, value, where)
             if made is not None:
@@ -687,6 +693,14 @@ class _Walk:
         else:
             drawn, dtype = Drawn("randn", shape, seed, stand_in=why), "float32"
         return Made(drawn, dtype, False, (rows.shape[0], *(d.value for d in tail)), dims)
+
+    def layer(self, name: str, call: ast.Call, statement) -> None:
+        """layer = nn.Linear(3, 2): its weight and bias, inputs that stand in (see _layers);
+        torch's global generator has drawn them, so its state is no longer known."""
+        seed = 2_000 + 2 * list(self.layers).index(name)
+        for part, made in parameters(name, call, self.draws.size, seed):
+            self.make(part, made, statement)
+        self.draws.lose(statement, self.where(statement))
 
     def make(self, name: str, made, statement) -> None:
         if made.dtype == "int64" and made.grad:
