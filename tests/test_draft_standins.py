@@ -90,29 +90,23 @@ def test_makemore_backprop_is_checked_as_published_with_stand_ins(tmp_path):
     # the size len(itos) would give is printed later: logits.shape, Yb.shape (In [225])
     assert ("vocab_size: vocab_size = len(itos) is not known without running the notebook; "
             "logits.shape printed torch.Size([32, 27]) (In [225], line 1) says 27") in said
-
-
-def test_the_report_says_which_inputs_are_the_notebooks_own(tmp_path):
-    """report.json's inputs_from: C, the first draw from the seeded g at sizes the notebook
-    says (vocab_size from a printed shape), is its own; the rest stand in. The entry validates
-    against report.schema.json, and merge reads it back."""
-    out = tmp_path / "reports"
-    CliRunner().invoke(main, ["check", str(NINJA), "--out", str(out), "--format", "json"])
-    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    # report.json's inputs_from: C, the first draw from the seeded g at sizes the notebook
+    # says, is its own; the rest stand in. It validates against report.schema.json, and merge
+    # reads it back
+    out = tmp_path / "reports" / "report.json"
+    report = json.loads(out.read_text(encoding="utf-8"))
     schema = json.loads(CliRunner().invoke(main, ["schema", "--report"]).output)
     jsonschema.Draft202012Validator(schema).validate(report)
-    [case] = [c for c in report["cases"] if c["name"].endswith("loss_in10")]
-    assert case["inputs_from"] == {
+    assert exercise1["inputs_from"] == {
         "bngain": "stand-in", "C": "notebook", "W1": "stand-in", "b1": "stand-in",
         "bnbias": "stand-in", "W2": "stand-in", "b2": "stand-in", "Yb": "stand-in",
         "Xb": "stand-in"}
+    assert "inputs_from" not in cases["makemore_part4_backprop.ipynb"]   # the tutorial's own
+    back = {r.name: r for r in read_report_cases(out, report)}
+    assert back[exercise1["name"]].inputs_from == exercise1["inputs_from"]
     # every number the notebook printed depends on a stand-in (the loss on Yb, softmax's row
     # on W2): none is claimed, the formulas are checked
     assert [c["claims"] for c in report["cases"]] == [[], [], [], []]
-    tutorial = next(c for c in report["cases"] if c["kind"] == "source")
-    assert "inputs_from" not in tutorial
-    back = {r.name: r for r in read_report_cases(out / "report.json", report)}
-    assert back[case["name"]].inputs_from == case["inputs_from"]
 
 
 def test_makemore_backprop_with_a_wrong_dcounts_fails_naming_it(tmp_path):
