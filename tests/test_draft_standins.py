@@ -159,6 +159,7 @@ def test_a_fork_with_its_own_d_names_is_checked_by_what_its_cmp_calls_claim(tmp_
     assert checked_entries(exercise1) == EXERCISE_1_RENAMED_ORDER   # the fork's own order
     exercise2 = cases["makemore_fork_renamed_loss_in10_again_in14"]
     assert checked_entries(exercise2) == ["dlogits"]                # its dlogits_fast
+    assert [c["claims"] for c in cases.values()] == [[], [], []]   # cmp()'s rows: not claimed
     said = " ".join(result.output.split())
     assert "28 of 28 hand-written derivatives checked" in said
     assert ("logits.shape printed torch.Size([32, 27]) (In [13], line 1) says 27") in said

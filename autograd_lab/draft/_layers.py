@@ -16,7 +16,9 @@ from ..case import dotted_name
 from ._held import Drawn, Unsupported, one
 from ._translate import Made
 
-LINEAR = ("torch.nn.Linear", "nn.Linear", "Linear")   # as imported: torch.nn as nn, ...
+# as torch.nn is imported (`import torch.nn as nn`): a bare Linear may be the notebook's own
+# class (makemore part 3 writes one, x @ self.weight), never read as torch's
+LINEAR = ("torch.nn.Linear", "nn.Linear")
 PARTS = ("weight", "bias")
 
 
