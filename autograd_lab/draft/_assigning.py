@@ -10,6 +10,7 @@ from ..case import Written
 from ._adjoints import one_hot_put, zeros_like
 from ._calls import Calls
 from ._held import Dim, Drawn, Func, Leaf, Listed, Names, Node, Translated, Unsupported, Where, one
+from ._layers import is_linear, parameters
 from ._records import AdjointVariable, DerivativeVariable, Step
 from ._sizes import counted, dim, stand_in
 from ._standins import Hint
@@ -127,6 +128,8 @@ class Assignments(Calls):
                 return
             if name in self.sizes and self.size(name, value, where):
                 return
+            if name in self.layers and is_linear(value):
+                return self.layer(name, value, statement)
             made = constructor(value, self.translator) or self.draws.made(value, where) \
                 or self.stand_in(name, value, where)
             if made is not None:
@@ -192,6 +195,14 @@ class Assignments(Calls):
         else:
             drawn, dtype = Drawn("randn", shape, seed, stand_in=why), "float32"
         return Made(drawn, dtype, False, (rows.shape[0], *(d.value for d in tail)), dims)
+
+    def layer(self, name: str, call: ast.Call, statement) -> None:
+        """layer = nn.Linear(3, 2): its weight and bias, inputs that stand in (see _layers);
+        torch's global generator has drawn them, so its state is no longer known."""
+        seed = 2_000 + 2 * list(self.layers).index(name)
+        for part, made in parameters(name, call, self.draws.size, seed):
+            self.make(part, made, statement)
+        self.draws.lose(statement, self.where(statement))
 
     def make(self, name: str, made, statement) -> None:
         if made.dtype == "int64" and made.grad:
