@@ -187,6 +187,8 @@ def test_makemore_part4_drafts_into_the_notebook_s_own_lines_and_passes(tmp_path
     assert ("  dlogprobs[range(batch_size), Yb] = -1.0 / batch_size  # In [210], line 6, "
             "changed from: dlogprobs[range(n), Yb] = -1.0/n") in text
     assert "  dcounts += torch.ones_like(counts) * dcounts_sum  # In [210], line 11" in text
+    assert ("  loss = -logprobs[range(batch_size), Yb].mean()  # In [10], line 27, changed "
+            "from: loss = -logprobs[range(n), Yb].mean()") in text   # the notebook's spelling
     result = check_file(first.path)
     assert result.status == "passed", result.problems
     assert sorted(b.name for b in result.backward if b.status == "passed") == sorted([

@@ -258,6 +258,8 @@ class Assignments(Calls):
             self.step(Step("compute", where, (name, node)))
             self.segment.current[name] = node
             self.record.nodes.append(node)
+            self.record.sizes[id(node)] = {n: self.env[n] for n in _read(statement)
+                                           if isinstance(self.env.get(n), Dim)}
         self.env[name] = node
         if named and named[0] == "partial":
             self.record.variables.append(DerivativeVariable(node, named[1], named[2],
@@ -331,3 +333,9 @@ def _axes(shape: ast.expr, count: int) -> ast.Tuple:
         axis = ast.copy_location(ast.Constant(i), shape)
         axes.append(ast.copy_location(ast.Subscript(shape, axis, ast.Load()), shape))
     return ast.copy_location(ast.Tuple(axes, ast.Load()), shape)
+
+
+def _read(statement: ast.stmt) -> set[str]:
+    """The names a statement reads."""
+    return {n.id for n in ast.walk(statement) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)}
