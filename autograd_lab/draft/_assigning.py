@@ -43,7 +43,8 @@ class Assignments(Calls):
             assert written.index is not None
             return self.put(written.index, statement)   # one_hot[range(n), Yb] = 1 too
         if written.target == "unpack":
-            target = statement.targets[0]
+            target = written.to
+            assert isinstance(target, (ast.Tuple, ast.List))
             numbers = _unpacked_numbers(target, value)
             if numbers:   # x_val, y_val = 2.0, 3.0: one assignment a name
                 for name, number in numbers:
@@ -59,7 +60,7 @@ class Assignments(Calls):
 
     s_AugAssign = s_Assign
 
-    def assign_each(self, targets: ast.Tuple, values: ast.Tuple, statement) -> None:
+    def assign_each(self, targets: ast.Tuple | ast.List, values: ast.Tuple, statement) -> None:
         """Xb, Yb = Xtr[ix], Ytr[ix]: one assignment after the other, when no value reads a
         name assigned before it (a, b = b, a swaps: left out)."""
         names = [t.id for t in targets.elts if isinstance(t, ast.Name)]
