@@ -3,6 +3,7 @@ the same assignments and refusals, loops written for a gradient unrolled at the 
 knows (or left out whole), and `--blocks` writing the notebook's own lines back."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -236,3 +237,25 @@ def test_loops_nested_deeper_than_a_block_allows_are_left_out_with_the_bound(tmp
     said = [str(n) for n in done.notes if "for k0" in str(n)]
     assert said == ["In [6], line 26: left out: for k0 in range(1): …: loops are nested more "
                     "than 8 deep"]
+
+
+def test_makemore_part4_without_dcounts_plus_equals_drafts_into_blocks_that_fail_naming_it(
+        tmp_path):
+    ninja = Path(__file__).parent / "sources" / "nn-zero-to-hero" / "makemore_part4_backprop.ipynb"
+    notebook = json.loads(ninja.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        cell["source"] = [line for line in cell["source"] if not line.startswith("dcounts += ")]
+    wrong = tmp_path / "makemore_part4_backprop.ipynb"
+    wrong.write_text(json.dumps(notebook), encoding="utf-8")
+    done = draft(wrong, tmp_path / "drafts", blocks=True)
+    [first] = [w for w in done.files if w.name == "makemore_part4_backprop_loss_in10"]
+    assert isinstance(yaml.safe_load(first.path.read_text(encoding="utf-8"))["backward"], str)
+    result = check_file(first.path)
+    assert result.status == "failed"
+    failed = [b.name for b in result.backward if b.status == "failed"]
+    assert failed[0] == "dcounts" and "dcounts_sum" not in failed   # the first wrong one
+    [dcounts] = [b for b in result.backward if b.name == "dcounts"]
+    lines = first.path.read_text(encoding="utf-8").splitlines()
+    assert lines[dcounts.line - 1] == ("  dcounts = counts_sum_inv * dprobs     # In [210], "
+                                       "line 9")   # at its own line, the notebook's beside it
+    assert dcounts.piece["finding"] == "missing" and dcounts.piece["through"] == ["counts_sum"]
