@@ -204,11 +204,22 @@ def scales(*arrays) -> np.ndarray:
     (inf and nan left out): the scale of what flows into an entry at that point."""
     out: np.ndarray | None = None
     for v in arrays:
-        v = np.abs(np.asarray(v, float))
-        top = np.where(np.isfinite(v), v, 0.0).reshape(len(v), -1).max(axis=1, initial=0.0) \
-            if v.ndim else np.atleast_1d(np.where(np.isfinite(v), v, 0.0))
+        top = _top(np.asarray(v, float))
         out = top if out is None else np.maximum(out, top)
     return np.ones(1) if out is None else out
+
+
+def _top(v: np.ndarray) -> np.ndarray:
+    """(P,): each point's largest finite |v|. Its largest and smallest element first, which
+    make no array as large as v (an 8 MB gradient, or a broadcast of one number, stays as it
+    is); only where one of them is not finite, |v| with the others left out."""
+    rows = v.reshape(len(v), -1) if v.ndim else v.reshape(1, 1)
+    with np.errstate(invalid="ignore"):
+        hi, lo = rows.max(axis=1, initial=0.0), rows.min(axis=1, initial=0.0)
+    if np.isfinite(hi).all() and np.isfinite(lo).all():
+        return np.maximum(hi, -lo)
+    a = np.abs(rows)
+    return np.where(np.isfinite(a), a, 0.0).max(axis=1, initial=0.0)
 
 
 def _judged(a: np.ndarray, b: np.ndarray, rtol: float, atol: float, eps: float,
