@@ -275,6 +275,8 @@ def _partial(expr: sp.Expr, s: sp.Symbol) -> sp.Expr:
     """d expr / d s, by SymPy's own rule for the expression's kind (`_eval_derivative`, what
     sympy.diff dispatches to): the same derivative, without sympy.diff's thousandfold
     overhead of building and resolving a Derivative for every one of many small partials."""
+    if isinstance(expr, sp.Add):   # Add's own rule, without a Derivative for each term free
+        return expr.func(*[a.diff(s) for a in expr.args if s in a.free_symbols])  # of s: 0
     found = expr._eval_derivative(s)
     return sp.diff(expr, s) if found is None else found
 
