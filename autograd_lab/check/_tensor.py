@@ -314,9 +314,10 @@ def _entries(case: Case, ats: list[At], result: CaseResult, reference: str) -> N
             _valueless(case, ats[0], name, result, wrong)
             hand.judged(name, None)
             continue
-        ref = [_reference(at, entry.target, reference) for at in ats]
-        gap = compare.gap(_stacked([at.hand64[name] for at in ats]), _stacked(ref), rtol, atol,
-                          scale)
+        # no name keeps the reference: judged() lets it go once the entry passed
+        gap = compare.gap(_stacked([at.hand64[name] for at in ats]),
+                          _stacked([_reference(at, entry.target, reference) for at in ats]),
+                          rtol, atol, scale)
         exact, agreed, diff = _cmp(case, ats[0], name, entry.target)
         ok = gap.ok
         follows = None
