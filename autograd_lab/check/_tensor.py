@@ -69,6 +69,7 @@ class At:
     totals: dict = field(default_factory=dict)    # param -> `gradient:`, when both given
     sympy: Run | None = None                      # SymPy's, where it ran at full size
     fd: dict = field(default_factory=dict)        # param -> the difference quotient
+    scale: np.ndarray | None = None               # (1,): _scales, taken once
 
 
 def check_tensor(case: Case) -> CaseResult:
@@ -83,6 +84,9 @@ def check_tensor(case: Case) -> CaseResult:
     result.problems += [Problem(f"gradient {p}: hand-written {_quoted(text)} {why}", *place)
                         for p, (text, why, place) in case.misshapen.items()]
     reference = "sympy" if small is None else "autograd_float64"
+    result.graph = _graph(case, ats[0])
+    _scales(ats)
+    _idle(case, ats)
     _entries(case, ats, result, reference)
     _hand_written(case, ats)
     _gradients(case, ats, result)
@@ -93,7 +97,6 @@ def check_tensor(case: Case) -> CaseResult:
     _release(case, ats)
     result.notes += _missing(case) + _finite(case, ats)
     result.points = _points(case, ats)
-    result.graph = _graph(case, ats[0])
     if case.count > SYMPY_POINTS and small is None:
         result.notes.append(f"SymPy checked the first {SYMPY_POINTS} of the {case.count} "
                             "points; torch's methods were compared at all of them")
@@ -265,6 +268,24 @@ def _param_entries(case: Case) -> dict[str, str]:
     return {p: by_target[p] for p in case.params if p in by_target}
 
 
+def _idle(case: Case, ats: list[At]) -> None:
+    """Let go of the nodes' values nothing reads once the graph is written and the scales
+    taken: no backward entry, claim or upstream names them and they are not the output (a
+    1000x1000 case's Z, 8 MB held while dH and dZ are made). A case of chain_rule or
+    gradient: its edges and totals read the values, all are kept."""
+    if case.edges or case.gradient:
+        return
+    trees = [e.expr for e in case.backward.values()] + [c.expr for c in case.claims
+                                                          if c.expr is not None]
+    trees += [case.upstream] if isinstance(case.upstream, Expr) else []
+    read = {case.output} | {c.target for c in case.claims} | {
+        n.id for tree in trees for n in walk(tree) if isinstance(n, Name)}
+    for at in ats:
+        for run in (at.torch64, at.torch):
+            run.values = {n: v for n, v in run.values.items()
+                          if n not in case.nodes or n in read}
+
+
 def _release(case: Case, ats: list[At]) -> None:
     """Once every entry and claim is judged, what is left to do (the finite difference, the
     points and the graph in the report) reads the parameters' gradients and the values
@@ -378,7 +399,8 @@ class _Hand:
         self.needed = set(case.params) | {c.target for c in case.claims if c.kind == "grad"}
         self.later = collections.Counter(e.target for e in case.backward.values()
                                          if e.checked)
-        self.dropped = False   # an entry or a gradient let go
+        # an entry, a gradient or a value let go (_idle)
+        self.dropped = any(n not in ats[0].torch64.values for n in case.nodes)
 
     def take(self, name: str) -> None:
         for store, entries in zip(self.stores, self.passes):
@@ -433,11 +455,15 @@ def _quoted(text: str) -> str:
 
 def _scales(ats: list[At]) -> np.ndarray:
     """(P,): the magnitude of every value and gradient at each point: what flows into an
-    entry, the scale of the comparison rule (docs/how-it-checks.md)."""
-    return np.concatenate([compare.scales(
-        *(_array(v.detach())[None] for v in at.torch64.values.values()
-          if isinstance(v, torch.Tensor) and v.is_floating_point()),   # not indices, not dims
-        *(np.asarray(g)[None] for g in at.torch64.grads.values())) for at in ats])
+    entry, the scale of the comparison rule (docs/how-it-checks.md). Taken once, before any
+    gradient or value is let go (_Hand, _idle), and kept."""
+    for at in ats:
+        if at.scale is None:
+            at.scale = compare.scales(
+                *(_array(v.detach())[None] for v in at.torch64.values.values()
+                  if isinstance(v, torch.Tensor) and v.is_floating_point()),  # no indices
+                *(np.asarray(g)[None] for g in at.torch64.grads.values()))
+    return np.concatenate([at.scale for at in ats])
 
 
 def _stacked(arrays: list) -> np.ndarray:

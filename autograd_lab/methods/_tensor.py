@@ -154,7 +154,8 @@ def _entry(case: Case, name: str, entry, env: dict, values: dict, dtype: str,
         value = torch.as_tensor(value)
         if entry.checked or value.is_floating_point():   # a helper keeps indices
             value = value.to(DTYPES[dtype])
-    shape = values[entry.target].shape if entry.checked else value.shape
+    shape = value.shape if not entry.checked else values[entry.target].shape \
+        if entry.target in values else torch.Size(case.shape_of(entry.target))  # let go
     if value.shape != shape and value.numel() == torch.Size(shape).numel():
         value = value.reshape(shape)   # db: dz.sum() for a b of shape (1,)
     return value
