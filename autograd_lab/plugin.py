@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from _pytest._code.code import ExceptionChainRepr, ReprEntryNative, ReprFileLocation, ReprTraceback
 
-from .result import ERROR, FAILED, PASSED, UNCHECKED, derivatives_line
+from .result import ERROR, FAILED, PASSED, UNCHECKED, derivatives_line, junit_properties
 from .text import terminal
 
 INI = "autograd_lab_cases"
@@ -277,8 +277,8 @@ class CaseItem(pytest.Item):
 
     def _record(self, result) -> None:
         """The result as user properties, which `pytest --junitxml` writes per testcase: the
-        very properties of the CLI's junit.xml (one scheme, one history a case)."""
-        from .reports import junit_properties
+        very properties of the CLI's junit.xml (one scheme, one history a case); taken from
+        the result's module, so that a worker does not load the reports (rich among them)."""
         self.user_properties += junit_properties(result)
 
 

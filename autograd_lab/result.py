@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
 import re
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -393,3 +394,31 @@ def tally(results: list[CaseResult]) -> str:
     return (f"{count(len(results), 'case')}: {statuses.count(PASSED)} passed, "
             f"{statuses.count(FAILED)} failed, {count(statuses.count(ERROR), 'error')}"
             + (f", {unchecked} unchecked" if unchecked else ""))
+
+
+MAX_PROPERTY = 2_000        # characters of one property's value (a long vector is cut)
+
+
+def junit_properties(r: CaseResult) -> list[tuple[str, str]]:
+    """The status, the worst disagreement and every method's gradient at the base point: the
+    properties of a case's testcase in junit.xml, and of its test under the pytest plugin.
+    Here, beside the result, so that the plugin records them without loading the reports."""
+    props = [("status", r.status)]
+    if r.status != ERROR:
+        props += [("dtype", r.dtype), ("worst_gap", repr(float(r.worst)))]
+    entries = r.points[0].gradients if r.points else {}
+    details = (getattr(r.points[0], "details", None) or {}) if r.points else {}
+    for param, by_method in entries.items():
+        merged = {**by_method, **(details.get(param) or {})}
+        for key, value in merged.items():
+            props.append((f"grad/{param}/{key}", _property_text(value)))
+    return props
+
+
+def _property_text(value) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return repr(value)
+    text = json.dumps(value, allow_nan=True)
+    return text if len(text) <= MAX_PROPERTY else text[:MAX_PROPERTY] + " ..."

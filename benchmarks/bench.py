@@ -289,6 +289,24 @@ def run_parallel(b: Bench, folder: Path) -> None:
     b.target("3. pytest -n 2 vs one process", f"{ps:.2f}x faster", ">= 1.7x", ps >= 1.7)
     b.target("3. pytest -n 2: a worker beyond its share", f"{extra / imported['cpu']:.2f}x "
              "an import", "<= 1x", extra <= imported["cpu"])
+    _without_hypothesis(b, base, imported["cpu"])
+
+
+def _without_hypothesis(b: Bench, base: list, imported: float) -> None:
+    """The same figure without hypothesis's pytest plugin, which a development install brings
+    (autograd-lab's [dev] extra; a user's install has none): its terminal summary imports
+    hypothesis in every process, the xdist workers' too. Printed beside, not a target: what
+    a worker costs where autograd-lab's plugin is the only one at work."""
+    from importlib.metadata import entry_points
+    if not any(e.name == "hypothesispytest" for e in entry_points(group="pytest11")):
+        return
+    plain = [*base, "-p", "no:hypothesispytest"]
+    p1, p2 = b.pair(lambda: b.command(*plain, check=True),
+                    lambda: b.command(*plain, "-n", "2", check=True))
+    extra = (p2["cpu"] - p1["cpu"]) / 2
+    print(f"without hypothesis's plugin: one process {_s(p1['cpu'])} s CPU, -n 2 "
+          f"{_s(p2['cpu'])} s: a worker costs {_s(extra)} s beyond its share "
+          f"({extra / imported:.2f}x an import)")
 
 
 def run_startup(b: Bench) -> None:

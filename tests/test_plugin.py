@@ -341,6 +341,22 @@ def test_collecting_cases_imports_neither_torch_nor_sympy(pytester):
     result.stdout.fnmatch_lines(["heavy: []", "*1 test collected*"])
 
 
+def test_checking_a_case_loads_neither_the_reports_nor_the_drafter(pytester):
+    """A passing case's test records its junit properties without the reports (rich among
+    them) and never loads the drafter: what every xdist worker would import again."""
+    pytester.makefile(".yaml", **{"cases/x_squared": X_SQUARED})
+    pytester.makeconftest("""
+        import sys
+        def pytest_runtest_logfinish(nodeid):
+            unused = ("autograd_lab.reports", "autograd_lab.draft", "rich", "jupytext",
+                      "nbformat", "matplotlib")
+            print("checker:", "autograd_lab.check" in sys.modules,
+                  "unused:", ",".join(sorted(set(unused) & set(sys.modules))) or "none")
+    """)
+    result = pytester.runpytest_subprocess("-s", "--autograd-lab")
+    result.stdout.fnmatch_lines(["*checker: True unused: none*", "*1 passed*"])
+
+
 def test_a_failure_is_reported_at_the_line_of_its_first_problem(pytester):
     """reportinfo's line and the report's location: the false claim's line, not the file's
     top; with junit_family=xunit1, junit.xml's line attribute too."""

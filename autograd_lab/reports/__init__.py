@@ -1,10 +1,10 @@
 """Reports: one module a format behind one Reporter interface; they read results only."""
+from ..result import junit_properties
 from ._atomic import NotWritten, write_atomic
 from ._drawers import PlotsReport
 from ._folder import Unusable, locked, prepare
 from ._json import FORMAT_VERSION, MAX_PARTS, JsonReport, version
 from ._junit import JunitReport
-from ._junit import properties as junit_properties
 from ._markdown import MarkdownReport, append_step_summary
 from ._names import anchors
 from ._plots import MAX_CASES

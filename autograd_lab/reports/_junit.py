@@ -1,18 +1,16 @@
 """junit.xml: one testcase per case, for the JUnit readers of GitLab, Jenkins and GitHub actions."""
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from pathlib import Path, PurePath
 
-from ..result import ERROR, FAILED, UNCHECKED, CaseResult, located, place_of
+from ..result import ERROR, FAILED, UNCHECKED, CaseResult, junit_properties, located, place_of
 from ..text import xml
 from ._atomic import write_atomic
 from ._reporter import Reporter
 
 SUITE = "autograd-lab"
-MAX_PROPERTY = 2_000        # characters of one property's value (a long vector is cut)
 
 
 def write(results: list[CaseResult], out: Path) -> Path:
@@ -46,7 +44,7 @@ def testcase(r: CaseResult) -> ET.Element:
     if line:   # where the first mistake is written, as pytest's report names it
         attrs["line"] = str(line)
     case = ET.Element("testcase", {k: _clean(v) for k, v in attrs.items()})
-    props = properties(r)
+    props = junit_properties(r)
     if props:
         holder = ET.SubElement(case, "properties")
         for name, value in props:
@@ -72,34 +70,11 @@ def classname(file: str) -> str:
     return ".".join(parts) or "case"
 
 
-def properties(r: CaseResult) -> list[tuple[str, str]]:
-    """The status, the worst disagreement and every method's gradient at the base point."""
-    props = [("status", r.status)]
-    if r.status != ERROR:
-        props += [("dtype", r.dtype), ("worst_gap", repr(float(r.worst)))]
-    entries = r.points[0].gradients if r.points else {}
-    details = (getattr(r.points[0], "details", None) or {}) if r.points else {}
-    for param, by_method in entries.items():
-        merged = {**by_method, **(details.get(param) or {})}
-        for key, value in merged.items():
-            props.append((f"grad/{param}/{key}", _text(value)))
-    return props
-
-
 def _kind(problem: str) -> str:
     """The kind of the first problem: a wrong edge, a disagreement, a false claim."""
     head = problem.split(" ", 1)[0]
     return {"chain_rule": "WrongEdge", "gradient": "Disagreement",
             "claim": "FalseClaim"}.get(head, "Failure")
-
-
-def _text(value) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float):
-        return repr(value)
-    text = json.dumps(value, allow_nan=True)
-    return text if len(text) <= MAX_PROPERTY else text[:MAX_PROPERTY] + " ..."
 
 
 def _clean(value) -> str:
