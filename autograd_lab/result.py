@@ -151,6 +151,9 @@ class CaseResult:
     # a tutorial's source (kind "source"): its hand-written derivatives found, checked, and
     # each unchecked one {line, cell, text, reason}
     derivatives: dict | None = None
+    # a case drafted from a tutorial: each input's value "notebook" (the notebook's own) or
+    # "stand-in" (what only running would tell: no number depending on it is claimed)
+    inputs_from: dict | None = None
 
     @property
     def ok(self) -> bool:
@@ -191,6 +194,8 @@ class CaseResult:
             out.pop("formulas_at")
         if self.derivatives is None:   # a case, not a tutorial's source
             out.pop("derivatives")
+        if self.inputs_from is None:   # not drafted from a tutorial by this run
+            out.pop("inputs_from")
         for point in out["points"]:
             for param, extra in point.pop("details").items():
                 point["gradients"][param].update(extra)

@@ -1,4 +1,5 @@
 """The case: the expression tree (parsed, walked, shaped) and the data model of a case."""
+from ._block import Assignment, Block, Reader
 from ._model import (
                      Adjoint,
                      Behaviour,
@@ -36,7 +37,7 @@ from ._shapes import (
                      static_args,
                      static_value,
 )
-from ._statements import MAX_STATEMENTS, Assignment, Block, Reader
+from ._statements import MAX_STATEMENTS, Statements, Written, over_range
 from ._tree import Attr, BinOp, Call, Const, Expr, Index, Name, Neg, Num, Put, Range, Slice, Stack
 from ._visit import Rebuild, Visitor, declared, swap, walk
 
@@ -78,8 +79,10 @@ __all__ = [
                      "Shape",
                      "Slice",
                      "Stack",
+                     "Statements",
                      "Step",
                      "Visitor",
+                     "Written",
                      "bind",
                      "constant_value",
                      "declared",
@@ -87,6 +90,7 @@ __all__ = [
                      "flat",
                      "kind_and_parts",
                      "kind_of",
+                     "over_range",
                      "parse",
                      "shape_of",
                      "static_args",

@@ -1,236 +1,65 @@
-"""A block of a tutorial's statements (`forward: |`, `backward: |`) read into assignments.
-
-The block is parsed by Python's `ast` into statements, and each statement's expressions go
-through the one allow-list converter of _parse, so nothing reaches `eval` or `exec`. What a
-notebook writes that the expression language has no word for is settled here, where the
-block's state is known: a name's current version, the shapes so far (`x.shape[0]`,
-`len(x)`), a loop's counter. A loop over `range` is unrolled; a name assigned several times
-gets a version an assignment (`dcounts#1`, then `dcounts`), so that every assignment is a
-value of its own and the last one carries the name."""
+"""The statements a tutorial writes, read one at a time by the same allow-list wherever they
+come from: a case's `forward: |` and `backward: |` blocks (_block.Reader) and a notebook's
+cells (the drafter, autograd_lab.draft). An assignment is read into what it writes (Written:
+a name, an element of one, an attribute, names unpacked; `=` or `+=` `-=` `*=` `/=`); a loop
+over range() is unrolled within the bounds on its depth and the statements run, its counter a
+number in each step. Each reader gives its own kind of error and its own way to know a loop's
+bound; what the values are is the reader's (the case language's tree, the drafter's
+translation): nothing here reaches `eval` or `exec`."""
 from __future__ import annotations
 
 import ast
 import copy
-import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-
-from ..errors import CaseError
-from ._parse import Columns, check_characters, constant_value, convert
-from ._tree import BinOp, Call, Expr, Index, Name, Put
-from ._visit import Rebuild
+from dataclasses import dataclass
+from typing import TypeVar
 
 MAX_STATEMENTS = 10_000     # statements a block may run once its loops are unrolled
 MAX_LOOP_DEPTH = 8          # loops inside each other
-MAX_BLOCK = 200_000         # characters in one block
 AUGMENTED = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
-# calls a notebook makes beside its computation: they compute nothing a case uses
-BOOKKEEPING = frozenset({"cmp", "print", "display", "backward", "retain_grad", "zero_grad",
-                         "requires_grad_"})
-SIZES = ("shape", "size", "ndim")
 
 
 @dataclass
-class Assignment:
-    """One statement's assignment: `name` (as written: dcounts, a.grad) gets `expr`, a tree
-    over the keys of the versions it reads. `key` is unique in the block: the last version of
-    a name is the name itself (unless the name is `reserved`), earlier ones `name#k`."""
+class Written:
+    """One assignment as the statement allow-list reads it, in a block or a notebook's cell:
+    `x = v` (target "name"), `x[...] = v` (an "item": index is the subscript), `x.a = v` (an
+    "attribute" of the name), `a, b = v` ("unpack"), anything else ("other"); `op` is "+" for
+    `+=` (and "-", "*", "/"), "" for `=`; `to` is the target as written."""
 
+    statement: ast.stmt
+    target: str
     name: str
-    key: str
-    expr: Expr
-    text: str          # the statement as written
-    line: int          # its line in the file
-    column: int        # the file's column where the statement's line begins (offsets add)
-    final: bool = False
-    at: int = 0        # the file's column of the statement itself (indented in a loop)
-    statement: str = ""   # the whole statement as written (its first line)
+    value: ast.expr
+    to: ast.expr
+    op: str = ""
+    index: ast.Subscript | None = None
+    attribute: str = ""
+
+    @property
+    def none(self) -> bool:
+        """x.grad = None and the like: a value of None."""
+        return isinstance(self.value, ast.Constant) and self.value.value is None
 
 
-@dataclass
-class Block:
-    """The assignments of a block, in the order it runs them, and notes on what it left."""
-
-    assignments: list[Assignment] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    renamed: dict[str, str] = field(default_factory=dict)   # provisional key -> final
-
-    def final(self) -> dict[str, Assignment]:
-        """Each name's last assignment, by name."""
-        return {a.name: a for a in self.assignments if a.final}
+Error = Callable[[ast.AST, str], Exception]
+Tree = TypeVar("Tree", bound=ast.AST)
 
 
-ShapeOf = Callable[[str], "tuple[int, ...] | None"]
+class Statements:
+    """The statements both readers share, read one at a time: a case's blocks (_block.Reader)
+    and a notebook's cells (the drafter). `error(node, message)` makes the reader's own kind
+    of error (a located CaseError; the drafter's Unsupported); `integer(node)` gives a loop
+    bound's number, as the reader resolves names. Loops over range() are unrolled here, the
+    counters' values in `loops`, within the bounds on depth and statements run."""
 
-
-class Reader:
-    """Reads a block; `shape_of(key)` gives the shape of a version already read (the caller
-    resolves each assignment as it comes, so that `x.shape[0]` is known for the next)."""
-
-    def __init__(self, text: str, file: str | None, line: int, column: int, dims: dict,
-                 shape_of: ShapeOf, reserved: set[str], grad_attribute: bool = False):
-        self.text, self.file, self.line0, self.column0 = text, file or "", line, column
-        self.dims, self.shape_of, self.reserved = dims, shape_of, reserved
-        self.grad_attribute = grad_attribute    # x.grad = ... (a backward block)
-        self.lines = text.split("\n")
-        self.versions: dict[str, int] = {}
-        self.loops: dict[str, int] = {}
+    def __init__(self, error: Error, integer: Callable[[ast.expr], int]):
+        self.error, self.integer = error, integer
+        self.loops: dict[str, int] = {}   # a counter (or a size unpacked) -> its value now
         self.count = 0
-        self.block = Block()
-        self.left: list[int] = []    # lines of statements that assign nothing: left out
+        self.depth = 0
 
-    # --- positions ----------------------------------------------------------------------
-
-    def error(self, node, message: str) -> CaseError:
-        lineno = getattr(node, "lineno", 1)
-        line = self.lines[min(lineno, len(self.lines)) - 1]
-        col = Columns(line).of(1, getattr(node, "col_offset", 0))
-        return CaseError(message, self.file, self.line0 + lineno - 1, self.column0 + col,
-                         line.strip()[:80])
-
-    def _located(self, exc: CaseError, lineno: int) -> CaseError:
-        """A converter's error (column within the statement's line) at the file's place."""
-        column = None if exc.column is None else self.column0 + exc.column - 1
-        return CaseError(exc.message, self.file, self.line0 + lineno - 1, column, exc.text)
-
-    # --- the block ------------------------------------------------------------------------
-
-    def read(self) -> Iterator[Assignment]:
-        """The assignments one by one (resolve each before asking for the next)."""
-        if len(self.text) > MAX_BLOCK:
-            raise CaseError(f"the block is {len(self.text):,} characters long; at most "
-                            f"{MAX_BLOCK:,} are allowed", self.file, self.line0, self.column0)
-        try:
-            check_characters(self.text)
-        except CaseError as exc:
-            before = self.text[:(exc.column or 1) - 1]
-            raise CaseError(exc.message, self.file, self.line0 + before.count("\n"),
-                            self.column0) from None
-        try:
-            module = ast.parse(self.text, mode="exec")
-        except SyntaxError as exc:
-            lineno = exc.lineno or 1
-            raise CaseError(f"not valid Python: {exc.msg}", self.file, self.line0 + lineno - 1,
-                            self.column0 + max((exc.offset or 1) - 1, 0)) from None
-        except (RecursionError, MemoryError, ValueError):
-            raise CaseError("the block is too long or deep to parse", self.file, self.line0,
-                            self.column0) from None
-        written = [s for s in ast.walk(module) if isinstance(s, (ast.Assign, ast.AugAssign))]
-        if len(written) > MAX_STATEMENTS:   # said at once, before any is read
-            raise self.error(written[MAX_STATEMENTS], f"the block runs more than "
-                             f"{MAX_STATEMENTS:,} statements (loops unrolled); check a smaller "
-                             "part, or fewer loop steps")
-        yield from self._statements(module.body, 0)
-        self._finish()
-
-    def _statements(self, body: list, depth: int) -> Iterator[Assignment]:
-        for statement in body:
-            kind = type(statement).__name__
-            if kind in ("Assign", "AugAssign"):
-                self.count += 1
-                if self.count > MAX_STATEMENTS:
-                    raise self.error(statement, f"the block runs more than {MAX_STATEMENTS:,} "
-                                                "statements (loops unrolled); check a smaller "
-                                                "part, or fewer loop steps")
-                found = self._assign(statement)
-                if found is not None:
-                    yield found
-            elif kind == "For":
-                yield from self._loop(statement, depth)
-            elif kind == "Expr":
-                self._bookkeeping(statement)
-            elif kind == "Pass":
-                continue
-            else:
-                raise self.error(statement, _STATEMENT.get(kind, f"{kind} is not a statement "
-                                 "of a block") + _ALLOWED)
-
-    def _bookkeeping(self, statement) -> None:
-        """cmp(...), print(...), loss.backward(), a bare name: left out, with a note."""
-        value = statement.value
-        name = value.func if isinstance(value, ast.Call) else value
-        called = name.attr if isinstance(name, ast.Attribute) else getattr(name, "id", None)
-        if isinstance(value, ast.Call) and called not in BOOKKEEPING:
-            raise self.error(statement, f"{called or 'this'}(...) on a line of its own assigns "
-                             "nothing; write its value to a name (x = ...)" + (
-                                 "; an in-place method is written x = x + ..." if
-                                 str(called).endswith("_") else ""))
-        if not isinstance(value, (ast.Call, ast.Name, ast.Constant, ast.Tuple,
-                                  ast.Attribute, ast.Subscript)):
-            raise self.error(statement, "an expression on a line of its own assigns nothing; "
-                                        "write it to a name (x = ...)")
-        self.left.append(self.line0 + statement.lineno - 1)
-
-    def _loop(self, loop, depth: int) -> Iterator[Assignment]:
-        if depth >= MAX_LOOP_DEPTH:
-            raise self.error(loop, f"loops are nested more than {MAX_LOOP_DEPTH} deep")
-        if loop.orelse:
-            raise self.error(loop, "a for loop takes no else:")
-        if self._ignored_loop(loop):
-            return
-        if not isinstance(loop.target, ast.Name):
-            raise self.error(loop.target, "a loop counts with one name: for i in range(n)")
-        counter = loop.target.id
-        if counter in self.versions:
-            raise self.error(loop.target, f"the loop's counter {counter} is a name the block "
-                                          "assigns; count with another name")
-        steps = self._range(loop.iter)
-        assignments = sum(isinstance(s, (ast.Assign, ast.AugAssign)) for s in ast.walk(loop))
-        if len(steps) * max(assignments, 1) + self.count > MAX_STATEMENTS:
-            raise self.error(loop, f"the loop runs {len(steps):,} times, more than the "
-                                   f"{MAX_STATEMENTS:,} statements a block may run once its "
-                                   "loops are unrolled")
-        outer = self.loops.get(counter)
-        for step in steps:
-            self.loops[counter] = step
-            yield from self._statements(loop.body, depth + 1)
-        if outer is None:
-            self.loops.pop(counter, None)
-        else:
-            self.loops[counter] = outer
-
-    def _ignored_loop(self, loop) -> bool:
-        """for p in parameters: p.grad = None, for t in [...]: t.retain_grad(): the notebook's
-        bookkeeping for autograd, which the check does itself."""
-        if isinstance(loop.iter, ast.Call) and getattr(loop.iter.func, "id", "") == "range":
-            return False
-        for statement in ast.walk(loop):
-            if isinstance(statement, ast.Assign) and not (
-                    isinstance(statement.value, ast.Constant) and statement.value.value is None):
-                return False
-            if isinstance(statement, ast.AugAssign):
-                return False
-        self.left.append(self.line0 + loop.lineno - 1)
-        return True
-
-    def _range(self, node) -> range:
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id == "range" and 1 <= len(node.args) <= 3
-                and not node.keywords):
-            raise self.error(node, "a loop runs over range(n) (or range(a, b), "
-                                   "range(a, b, step)), whose bounds are known when the case "
-                                   "is read")
-        bounds = [self._integer(a) for a in node.args]
-        if len(bounds) == 3 and bounds[2] == 0:
-            raise self.error(node, "range()'s step must not be zero")
-        return range(*bounds)
-
-    def _integer(self, node) -> int:
-        tree = self._expression(node)
-        try:
-            value = constant_value(tree, self.dims)
-        except (ValueError, OverflowError, ZeroDivisionError):
-            raise self.error(node, f"{_source(self.lines, node)} is not known when the case is "
-                                   "read: a loop's bound is an integer, a dim, len(x) or "
-                                   "x.shape[k]") from None
-        if not isinstance(value, (int, float)) or not float(value).is_integer() \
-                or abs(value) > 10**9:
-            raise self.error(node, f"{_source(self.lines, node)} must be a whole number")
-        return int(value)
-
-    # --- assignments --------------------------------------------------------------------
-
-    def _assign(self, statement) -> Assignment | None:
+    def written(self, statement: ast.Assign | ast.AugAssign) -> Written:
+        """The assignment a statement makes, as its target is written."""
         if isinstance(statement, ast.Assign):
             if len(statement.targets) != 1:
                 raise self.error(statement, "assign one name a statement (not a = b = ...)")
@@ -242,248 +71,98 @@ class Reader:
                 raise self.error(statement, f"the operator {_symbol(statement.op)}= is not "
                                             "allowed; use += -= *= /=")
         value = statement.value
-        if isinstance(target, ast.Tuple) and not op:
-            self._sizes(target, value)
-            return None
-        if isinstance(target, ast.Attribute) and target.attr == "grad" and isinstance(
-                value, ast.Constant) and value.value is None:
-            return None                          # p.grad = None: autograd's bookkeeping
-        if isinstance(target, ast.Subscript):
-            name = self._name_of(target.value)
-            current = self._current(name, target)
-            index = self._expression(target, current)
-            assert isinstance(index, Index)
-            expr: Expr = Put(index, self._expression(value), op, index.col)
-        else:
-            name = self._name_of(target)
-            expr = self._expression(value)
-            if op:
-                current = self._current(name, target, implicit=True)
-                expr = BinOp(op, current, expr, expr.col)
-        return self._version(name, expr, statement)
-
-    def _sizes(self, target: ast.Tuple, value) -> None:
-        """N, D = X.shape: names for sizes, numbers wherever they are used below."""
-        if not (isinstance(value, ast.Attribute) and value.attr == "shape"
-                and isinstance(value.value, ast.Name)
-                and all(isinstance(e, ast.Name) for e in target.elts)):
-            raise self.error(target, "unpack only a shape into names (N, D = X.shape); "
-                                     "assign one name a statement otherwise")
-        shape = self.shape(value.value, "shape")
-        if len(shape) != len(target.elts):
-            raise self.error(target, f"{value.value.id}.shape holds {len(shape)} sizes, not "
-                                     f"{len(target.elts)}")
-        for element, size in zip(target.elts, shape):
-            assert isinstance(element, ast.Name)
-            if element.id in self.versions:
-                raise self.error(element, f"{element.id} is a name the block assigns")
-            self.loops[element.id] = size
-
-    def _name_of(self, target) -> str:
+        if isinstance(target, (ast.Tuple, ast.List)) and not op:
+            return Written(statement, "unpack", "", value, target)
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            return Written(statement, "item", self._assigned(target.value), value, target, op,
+                           index=target)
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+            return Written(statement, "attribute", target.value.id, value, target, op,
+                           attribute=target.attr)
         if isinstance(target, ast.Name):
-            if target.id.startswith("_"):
-                raise self.error(target, "names beginning with an underscore are not allowed: "
-                                 + target.id)
-            if target.id in self.loops:
-                raise self.error(target, f"{target.id} is the loop's counter; assign another "
-                                         "name")
-            return target.id
-        if (self.grad_attribute and isinstance(target, ast.Attribute) and target.attr == "grad"
-                and isinstance(target.value, ast.Name)):
-            return f"{target.value.id}.grad"
-        raise self.error(target, "assign a name (x = ...), an element of one (x[i] = ...)"
-                         + (" or a gradient (x.grad = ...)" if self.grad_attribute else ""))
+            return Written(statement, "name", self._assigned(target), value, target, op)
+        return Written(statement, "other", "", value, target, op)   # each reader refuses it
 
-    def _current(self, name: str, node, implicit: bool = False) -> Expr:
-        """The name's value so far, for x += ... and x[i] = ..."""
-        if name in self.versions:
-            return Name(self._key(name, self.versions[name]), 0)
-        if implicit and name.endswith(".grad"):   # micrograd's grads start at zero
-            return Call("zeros_like", (Name(name[:-5], 0),), 0)
-        if name in self.reserved and not name.endswith(".grad"):
-            return Name(name, 0)
-        raise self.error(node, f"{name} is changed before it is assigned: write {name} = ... "
-                               "first")
+    def _assigned(self, target: ast.Name) -> str:
+        if target.id in self.loops:
+            raise self.error(target, f"{target.id} is the loop's counter; assign another name")
+        return target.id
 
-    def _version(self, name: str, expr: Expr, statement) -> Assignment:
-        count = self.versions.get(name, 0) + 1
-        self.versions[name] = count
-        line = self.line0 + statement.lineno - 1
-        plain = isinstance(statement, ast.Assign) and not isinstance(statement.targets[0],
-                                                                     ast.Subscript)
-        text = _source(self.lines, statement.value if plain else statement)
-        at = self.column0 + Columns(self.lines[statement.lineno - 1]).of(1, statement.col_offset)
-        assignment = Assignment(name, self._key(name, count), expr, text, line, self.column0,
-                                at=at, statement=_source(self.lines, statement))
-        self.block.assignments.append(assignment)
-        return assignment
+    def run(self, statement: ast.stmt) -> None:
+        """One more statement run (a loop's body counts once a step)."""
+        self.count += 1
+        if self.count > MAX_STATEMENTS:
+            raise self.error(statement, f"the block runs more than {MAX_STATEMENTS:,} "
+                                        "statements (loops unrolled); check a smaller part, or "
+                                        "fewer loop steps")
 
-    @staticmethod
-    def _key(name: str, version: int) -> str:
-        return f"{name}#{version}"
+    def enter(self, loop: ast.For) -> None:
+        """A loop of the allowed shape at the allowed depth (said before its body is read)."""
+        if self.depth >= MAX_LOOP_DEPTH:
+            raise self.error(loop, f"loops are nested more than {MAX_LOOP_DEPTH} deep")
+        if loop.orelse:
+            raise self.error(loop, "a for loop takes no else:")
 
-    def _expression(self, node, subscripted: Expr | None = None) -> Expr:
-        """One expression of a statement, through the converter, the block's names settled:
-        versions, loop counters, sizes (x.shape[k], len(x)), x.grad."""
-        first, last = node.lineno, getattr(node, "end_lineno", None) or node.lineno
-        settled = _Settle(self).visit(copy.deepcopy(node))   # a loop's body is read again
-        ast.increment_lineno(settled, 1 - first)    # lines counted from the statement's
-        text = "\n".join(self.lines[first - 1:last])
+    def unrolled(self, loop: ast.For, assigned: Callable[[str], bool]) -> Iterator[int]:
+        """The steps of `for i in range(...)`, the counter's value set in `loops` for each
+        (read its body once a step); `assigned(name)`: whether the reader holds the name."""
+        self.enter(loop)
+        if not isinstance(loop.target, ast.Name):
+            raise self.error(loop.target, "a loop counts with one name: for i in range(n)")
+        counter = loop.target.id
+        if assigned(counter):
+            raise self.error(loop.target, f"the loop's counter {counter} is a name the block "
+                                          "assigns; count with another name")
+        steps = self._range(loop.iter)
+        assignments = sum(isinstance(s, (ast.Assign, ast.AugAssign)) for s in ast.walk(loop))
+        if len(steps) * max(assignments, 1) + self.count > MAX_STATEMENTS:
+            raise self.error(loop, f"the loop runs {len(steps):,} times, more than the "
+                                   f"{MAX_STATEMENTS:,} statements a block may run once its "
+                                   "loops are unrolled")
+        outer = self.loops.get(counter)
+        self.depth += 1
         try:
-            tree = convert(settled, text)
-        except CaseError as exc:
-            raise self._located(exc, first) from None
-        except RecursionError:
-            raise self.error(node, "the statement is nested too deep") from None
-        return tree
+            for step in steps:
+                self.loops[counter] = step
+                yield step
+        finally:
+            self.depth -= 1
+            if outer is None:
+                self.loops.pop(counter, None)
+            else:
+                self.loops[counter] = outer
 
-    def shape(self, name_node, attribute: str) -> tuple[int, ...]:
-        name = name_node.id if isinstance(name_node, ast.Name) else None
-        found = None
-        if name is not None:
-            key = self._key(name, self.versions[name]) if name in self.versions else name
-            found = self.shape_of(key)
-        if found is None:
-            raise self.error(name_node, f".{attribute} of {_source(self.lines, name_node)}: "
-                             "a size is taken of a name whose shape is known (an input or a "
-                             "name assigned above)")
-        return found
+    def _range(self, node) -> range:
+        if not over_range(node):
+            raise self.error(node, "a loop runs over range(n) (or range(a, b), "
+                                   "range(a, b, step)), whose bounds are known when the case "
+                                   "is read")
+        bounds = [self.integer(a) for a in node.args]
+        if len(bounds) == 3 and bounds[2] == 0:
+            raise self.error(node, "range()'s step must not be zero")
+        return range(*bounds)
 
-    def _finish(self) -> None:
-        """The last version of each name takes the name (or keeps its key if reserved)."""
-        if self.left:
-            self.block.notes.append(
-                f"{len(self.left)} statement{'s' * (len(self.left) > 1)} of the block at "
-                f"line{'s' * (len(self.left) > 1)} {_spans(self.left)} left out: they assign "
-                "nothing the check uses (cmp(), print(), autograd's bookkeeping such as "
-                "loss.backward(), which the check does itself)")
-        last = {name: self._key(name, n) for name, n in self.versions.items()}
-        renamed = {key: name for name, key in last.items() if name not in self.reserved}
-        self.block.renamed = renamed
-        rename = _Rename(renamed)
-        for a in self.block.assignments:
-            a.final = last[a.name] == a.key
-            a.expr = rename(a.expr)
-            a.key = renamed.get(a.key, a.key)
+    def numbered(self, node: Tree) -> Tree:
+        """A copy of node with the loops' counters written as their numbers now."""
+        numbered = _Counters(self.loops).visit(copy.deepcopy(node))
+        assert isinstance(numbered, type(node))    # a name becomes a number: the kind stays
+        return numbered
 
 
-class _Rename(Rebuild):
-    def __init__(self, renamed: dict[str, str]):
-        self.renamed = renamed
-
-    def visit_Name(self, node: Expr) -> Expr:
-        if isinstance(node, Name) and node.id in self.renamed:
-            return Name(self.renamed[node.id], node.col)
-        return node
+def over_range(node) -> bool:
+    """Whether node is range(...) with one to three arguments, as a loop of a block runs."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "range" and 1 <= len(node.args) <= 3 and not node.keywords)
 
 
-class _Settle(ast.NodeTransformer):
-    """The block's names in an expression's syntax tree: loop counters as numbers, sizes as
-    numbers, each name as its current version's key, x.grad as the name `x.grad`."""
-
-    def __init__(self, reader: Reader):
-        self.reader = reader
-
-    def _number(self, value: int, like) -> ast.expr:
-        return ast.copy_location(ast.Constant(value), like)
+class _Counters(ast.NodeTransformer):
+    def __init__(self, loops: dict[str, int]):
+        self.loops = loops
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
-        r = self.reader
-        if node.id in r.loops:
-            return self._number(r.loops[node.id], node)
-        if node.id in r.versions:
-            return ast.copy_location(ast.Name(r._key(node.id, r.versions[node.id]), node.ctx),
-                                     node)
+        if node.id in self.loops and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(ast.Constant(self.loops[node.id]), node)
         return node
-
-    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
-        r = self.reader
-        if node.attr == "grad" and r.grad_attribute and isinstance(node.value, ast.Name):
-            name = f"{node.value.id}.grad"
-            if name not in r.versions:
-                raise r.error(node, f"{name} is used before it is assigned")
-            return ast.copy_location(ast.Name(r._key(name, r.versions[name]), ast.Load()), node)
-        if node.attr in ("size", "ndim") and isinstance(node.value, ast.Name) and (
-                node.value.id not in ("np", "numpy", "torch")):
-            shape = r.shape(node.value, node.attr)
-            return self._number(math.prod(shape) if node.attr == "size" else len(shape), node)
-        if node.attr == "shape" and isinstance(node.value, ast.Name):
-            shape = r.shape(node.value, "shape")
-            return ast.copy_location(ast.Tuple([self._number(n, node) for n in shape],
-                                               ast.Load()), node)
-        return self.generic_visit(node)
-
-    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
-        # x.shape[k]: one size
-        value = node.value
-        if (isinstance(value, ast.Attribute) and value.attr == "shape"
-                and isinstance(value.value, ast.Name)):
-            shape = self.reader.shape(value.value, "shape")
-            k = node.slice
-            settled = self.visit(k)
-            if isinstance(settled, ast.Constant) and isinstance(settled.value, int) and \
-                    -len(shape) <= settled.value < len(shape):
-                return self._number(shape[settled.value], node)
-            raise self.reader.error(node, f"{_source(self.reader.lines, node)}: take one size "
-                                    f"of the {len(shape)} in {shape} by a number")
-        return self.generic_visit(node)
-
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        func = node.func
-        r = self.reader
-        if isinstance(func, ast.Name) and func.id == "len" and len(node.args) == 1 \
-                and not node.keywords and isinstance(node.args[0], ast.Name):
-            shape = r.shape(node.args[0], "shape")
-            if not shape:
-                raise r.error(node, f"len() of {node.args[0].id}, a scalar")
-            return self._number(shape[0], node)
-        if (isinstance(func, ast.Attribute) and func.attr in ("size", "numel", "dim")
-                and isinstance(func.value, ast.Name)
-                and func.value.id not in ("np", "numpy", "torch")):
-            shape = r.shape(func.value, func.attr)
-            if func.attr == "numel":
-                return self._number(math.prod(shape), node)
-            if func.attr == "dim":
-                return self._number(len(shape), node)
-            if not node.args:
-                return ast.copy_location(ast.Tuple([self._number(n, node) for n in shape],
-                                                   ast.Load()), node)
-            k = self.visit(node.args[0])
-            if isinstance(k, ast.Constant) and isinstance(k.value, int) and \
-                    -len(shape) <= k.value < len(shape):
-                return self._number(shape[k.value], node)
-            raise r.error(node, f"{_source(r.lines, node)}: take one size by a number")
-        if (isinstance(func, ast.Attribute) and func.attr in ("view", "reshape")
-                and len(node.args) == 1):
-            called = self.generic_visit(node)      # x.view(emb.shape): the sizes one by one
-            assert isinstance(called, ast.Call)
-            if isinstance(called.args[0], ast.Tuple):
-                called.args = list(called.args[0].elts)
-            return called
-        return self.generic_visit(node)
-
-
-def _source(lines: list[str], node) -> str:
-    """The text of node as written (its first line, for a statement over several)."""
-    line = lines[min(node.lineno, len(lines)) - 1]
-    end = getattr(node, "end_col_offset", None)
-    if getattr(node, "end_lineno", node.lineno) != node.lineno:
-        end = None
-    if line.isascii():
-        return line[node.col_offset:end].strip()
-    raw = line.encode("utf-8")
-    return raw[node.col_offset:end].decode("utf-8", "replace").strip()
-
-
-def _spans(lines: list[int]) -> str:
-    """1, 3, 5-9: lines as ranges."""
-    spans: list[list[int]] = []
-    for n in lines:
-        if spans and n == spans[-1][1] + 1:
-            spans[-1][1] = n
-        else:
-            spans.append([n, n])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 def _symbol(op) -> str:
@@ -493,19 +172,4 @@ def _symbol(op) -> str:
                                  ">>": ast.RShift}.items()}.get(type(op), "?")
 
 
-_ALLOWED = ("; a block holds assignments (x = ..., x += ..., x[i] = ...), for loops over "
-            "range(n), and comments")
-_STATEMENT = {
-    "If": "if is not allowed (a case has one path)",
-    "While": "while is not allowed (a loop runs over range(n), known when the case is read)",
-    "Import": "import is not allowed (torch, F and np are known)",
-    "ImportFrom": "import is not allowed (torch, F and np are known)",
-    "FunctionDef": "def is not allowed", "AsyncFunctionDef": "def is not allowed",
-    "ClassDef": "class is not allowed", "Return": "return is not allowed",
-    "Delete": "del is not allowed", "With": "with is not allowed",
-    "Try": "try is not allowed", "Raise": "raise is not allowed",
-    "Global": "global is not allowed", "Nonlocal": "nonlocal is not allowed",
-    "AnnAssign": "annotated assignments are not allowed", "Assert": "assert is not allowed",
-}
-
-__all__ = ["MAX_STATEMENTS", "Assignment", "Block", "Reader"]
+__all__ = ["MAX_LOOP_DEPTH", "MAX_STATEMENTS", "Statements", "Written", "over_range"]

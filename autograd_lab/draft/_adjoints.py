@@ -13,7 +13,8 @@ import re
 
 from ..case import constant_value, parse
 from ..errors import CaseError
-from ._held import Dim, Func, Leaf, Node, Translated, Unsupported, one
+from ._held import Dim, Func, Node, Translated, Unsupported, one
+from ._tensorforms import kind
 
 # what Karpathy's cmp() prints, one line an entry
 CMP_ROW = re.compile(r"^\s*(?P<label>\S+)\s*\|\s*exact:\s*(?P<exact>True|False)\s*\|\s*"
@@ -24,12 +25,17 @@ CMP_ROW = re.compile(r"^\s*(?P<label>\S+)\s*\|\s*exact:\s*(?P<exact>True|False)\
 def comparer(func: Func) -> bool:
     """Whether a notebook function compares its second argument with its third's .grad, as
     cmp(s, dt, t) does (it computes and prints; it is not inlined)."""
-    if len(func.params) != 3:
+    return compares(func.params, func.body)
+
+
+def compares(params: list[str], body: list[ast.stmt]) -> bool:
+    """comparer() on a function's parameters and body, as written."""
+    if len(params) != 3:
         return False
-    _, hand, tensor = func.params
-    uses = {(n.value.id, n.attr) for n in ast.walk(ast.Module(func.body, []))
+    _, hand, tensor = params
+    uses = {(n.value.id, n.attr) for n in ast.walk(ast.Module(body, []))
             if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
-    names = {n.id for n in ast.walk(ast.Module(func.body, [])) if isinstance(n, ast.Name)}
+    names = {n.id for n in ast.walk(ast.Module(body, [])) if isinstance(n, ast.Name)}
     return (tensor, "grad") in uses and hand in names
 
 
@@ -85,6 +91,15 @@ def _unwrapped(node: ast.expr) -> ast.expr:
     return node
 
 
+def zeros_like(held) -> bool:
+    """Whether a computed tensor is torch.zeros_like(x), to be filled by index assignment (a
+    one-hot built as `one_hot = torch.zeros_like(logits); one_hot[range(n), Yb] = 1`)."""
+    like = held.tree if isinstance(held, Node) and held.dtype is not None else None
+    return (isinstance(like, ast.Call) and isinstance(like.func, ast.Attribute)
+            and like.func.attr == "zeros_like" and len(like.args) == 1
+            and isinstance(like.args[0], ast.Name))
+
+
 def one_hot_put(target: ast.Subscript, value: Translated, held: Node, translator,
                 op: ast.operator | None = None) -> Translated:
     """An assignment into an entry, one element a row, as the entry it makes:
@@ -94,10 +109,7 @@ def one_hot_put(target: ast.Subscript, value: Translated, held: Node, translator
 
     (x, d of shape (n, k)): v where the notebook puts it, and the rest as it was."""
     if op is None:
-        like = held.tree
-        if not (isinstance(like, ast.Call) and isinstance(like.func, ast.Attribute)
-                and like.func.attr == "zeros_like" and len(like.args) == 1
-                and isinstance(like.args[0], ast.Name)):
+        if not zeros_like(held):
             raise Unsupported(f"{one(target)} = ...: an assignment into an entry the draft "
                               "reads only on d = torch.zeros_like(x)", target)
     elif not isinstance(op, (ast.Add, ast.Sub)):
@@ -106,19 +118,17 @@ def one_hot_put(target: ast.Subscript, value: Translated, held: Node, translator
     rows, columns = held.shape if len(held.shape) == 2 else (0, 0)
     index = target.slice.elts if isinstance(target.slice, ast.Tuple) else []
     counted, picked = (index + [None, None])[:2]
-    if not (rows and len(index) == 2 and isinstance(counted, ast.Call)
-            and isinstance(counted.func, ast.Name) and counted.func.id == "range"
-            and len(counted.args) == 1 and isinstance(picked, ast.Name)):
+    n = translator.counted_rows(counted)
+    if not (rows and len(index) == 2 and n is not None and picked is not None):
         raise Unsupported(f"{one(target)}: the draft reads d[range(n), idx] into a matrix",
                           target)
     deps: dict = dict(value.deps)
-    count = translator.expression(counted.args[0])
-    labels = translator.expression(picked)
-    chosen = labels.deps.get(picked.id)
-    if not (isinstance(chosen, (Leaf, Node)) and chosen.dtype == "int64"
-            and tuple(chosen.shape) == (rows,) and _size(count) == rows):
+    count = translator.expression(n)
+    labels = translator.expression(picked)   # Yb, or logits.max(1).indices
+    chosen = _integers(labels)
+    if not (chosen == (rows,) and size_value(count) == rows):
         raise Unsupported(f"{one(target)}: range(n) must count the {rows} rows and "
-                          f"{picked.id} hold one integer a row", target)
+                          f"{one(picked)} hold one integer a row", target)
     deps.update(count.deps)
     deps.update(labels.deps)
     classes = translator.size_written(columns, deps)
@@ -139,7 +149,16 @@ _OPS = {ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@", ast.FloorD
         ast.Mod: "%"}
 
 
-def _size(count: Translated) -> float | None:
+def _integers(labels: Translated) -> tuple | None:
+    """The shape of an index tensor (Yb, logits.max(1).indices), or None if not one."""
+    try:
+        found = kind(labels)
+    except Unsupported:
+        return None
+    return tuple(found.shape) if found.integer else None
+
+
+def size_value(count: Translated) -> float | None:
     """The number range(n) counts to, when n is made of numbers and dims."""
     if any(not isinstance(d, Dim) for d in count.deps.values()):
         return None

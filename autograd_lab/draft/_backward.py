@@ -15,8 +15,10 @@ import ast
 from ._entries import Entry, comment_for, written_value
 from ._graph import Graph
 from ._held import Leaf, Node, Translated, Unsupported
+from ._records import AdjointVariable, Compared, Instance, Record
 from ._translate import checked_text, renamed
-from ._walk import AdjointVariable, Compared, Instance, Record
+
+MAX_HELPERS = 8   # helpers written in place inside each other, in one entry
 
 
 def passes(adjoints: list[AdjointVariable]) -> list[list[AdjointVariable]]:
@@ -26,7 +28,7 @@ def passes(adjoints: list[AdjointVariable]) -> list[list[AdjointVariable]]:
     out: list[list[AdjointVariable]] = [[]]
     seen: set[str] = set()
     for adjoint in adjoints:
-        name = adjoint.node.name
+        name = adjoint.of   # a fork's dlogits_fast after its dlogits_: both of logits
         if len(adjoint.wheres) == 1 and name in seen and out[-1]:
             out.append([])
         seen.add(name)
@@ -86,10 +88,10 @@ class Backward:
         if target.dtype == "int64":
             return self.note(where, f"left out of backward: {node.name}: {adjoint.of} holds "
                              "integers, which have no gradient")
-        names = {}
+        names: dict = {}
         for name, held in node.deps.items():
             said = self._uses(name, held, mine)
-            if said.startswith(" "):
+            if isinstance(said, str) and said.startswith(" "):
                 return self.note(where, f"left out of backward: {node.name} uses {name},"
                                  f"{said}")
             names[name] = said
@@ -111,10 +113,16 @@ class Backward:
         wheres = {w.order: w for key in self.written for w in self.wheres.get(key, [])}
         return [wheres[order] for order in sorted(wheres)]
 
-    def _uses(self, name: str, held, mine: list[AdjointVariable]) -> str:
-        """The case's name for a name an entry uses, or why it cannot (said after a space)."""
+    def _uses(self, name: str, held, mine: list[AdjointVariable], depth: int = 0
+              ) -> str | ast.expr:
+        """The case's name for a name an entry uses, or why it cannot (said after a space);
+        a helper of the hand-written pass (a fork's `dcounts_1`, a `one_hot` built by index
+        assignment) is written in place, as its own expression."""
         if id(held) in self.held:
             return self.held[id(held)]
+        helper = self._helper(held, mine, depth)
+        if helper is not None:
+            return helper
         version = next((a for a in mine if a.node is held), None)
         if version is not None:
             later = [a for a in mine if a.node.name == held.name and a is not version]
@@ -125,6 +133,21 @@ class Backward:
         if self.graph.same(name, held) is None:
             return f" which the graph of {self.graph.output.name} has not got"
         return self.graph.names[self.graph.by_name[name]]
+
+    def _helper(self, held, mine: list[AdjointVariable], depth: int) -> ast.expr | None:
+        """A tensor the graph has not got and no entry is, every name it uses an entry or the
+        graph's: its expression, to write in place of its name."""
+        if not (isinstance(held, Node) and held.dtype is not None and depth < MAX_HELPERS
+                and self.graph.same(held.name, held) is None
+                and all(a.node is not held for a in self.record.adjoints)):
+            return None
+        names: dict = {}
+        for name, used in held.deps.items():
+            said = self._uses(name, used, mine, depth + 1)
+            if isinstance(said, str) and said.startswith(" "):
+                return None
+            names[name] = said
+        return renamed(held.tree, {**names, **self.graph.dim_names(held.dims)})
 
     def _compared(self) -> None:
         """cmp() lines: what each printed goes beside its entry; a cmp of what is not an

@@ -28,9 +28,10 @@ from ._entries import (
 )
 from ._graph import Graph, Group, Hand, Points, group_key, grouped
 from ._held import Dim, Drawn, Leaf, Unsupported
+from ._lines import backward_block, forward_block
 from ._notebook import Note
+from ._records import DerivativeFunction, Expect, Instance, Record, Segment, Step, closure_leaves
 from ._translate import Translator, case_name, checked_text, renamed, sized
-from ._walk import DerivativeFunction, Expect, Instance, Record, Segment, Step, closure_leaves
 
 
 def drafts(record: Record, stem: str) -> tuple[list[Draft], list[Note]]:
@@ -200,9 +201,11 @@ class _Builder:
                       (graph.first().cell, where.cell))
         draft.forward = [Entry(graph.names[n], graph.text(n), comment_for(n.where))
                          for n in graph.nodes]
+        draft.forward_block = forward_block(graph, self.record.sizes, self.record.modules)
         draft.output = Entry("output", name, comment_for(base.where))
         draft.upstream = upstream(graph, base)
-        draft.backward, draft.backward_block = entries, backward.block()
+        draft.backward = entries
+        draft.backward_block = backward_block(backward.block(), backward.adjoints, graph)
         draft.inputs = [input_entry(graph.names[leaf], leaf, graph.sizes)
                         for leaf in graph.leaves]
         draft.dims = [Entry(graph.names[d], d.value, comment_for(d.where))
@@ -260,6 +263,7 @@ class _Builder:
                       (graph.first().cell, base.where.cell))
         draft.forward = [Entry(graph.names[n], graph.text(n), comment_for(n.where))
                          for n in graph.nodes]
+        draft.forward_block = forward_block(graph, self.record.sizes, self.record.modules)
         if base.pseudo:
             draft.output = Entry("output", name, f"no backward() in the notebook: the output "
                                  f"that {', '.join(f.func.name for f in group.functions)} names")
@@ -270,7 +274,7 @@ class _Builder:
             hand.total.setdefault(entry.key, entry)
         backward = Backward(graph, self.record, self.note, adjoints)
         draft.backward = backward.entries()
-        draft.backward_block = backward.block()
+        draft.backward_block = backward_block(backward.block(), backward.adjoints, graph)
         draft.chain_rule, draft.to_write = hand.edges(written=bool(draft.backward))
         draft.gradient = hand.totals()
         if not (hand.chain or hand.total or draft.backward) and graph.tensor:

@@ -167,6 +167,7 @@ class Checked:
             source.results[str(result.file)] = result
         notebook, written = found
         label = f"{notebook} {_cells(written.cells)}"
+        result.inputs_from = dict(written.inputs_from)
 
         def place(line: str) -> str:
             return written.origins.get(int(line), _cells(written.cells))

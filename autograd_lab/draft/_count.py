@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 from ..case import dotted_name
 from ..reading import runs_autograd
+from ._claims import claimed
 from ._notebook import Note, Notebook
 from ._text import one_line
 
@@ -117,11 +118,14 @@ def find(notebook: Notebook) -> list[Found]:
     autograd = {t.id for _, tree in trees for node in ast.walk(tree)
                 if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None
                 and _read_back(node.value) for t in _targets(node) if isinstance(t, ast.Name)}
+    # a fork's own d-names, claimed by its cmp() calls: dprobs_log is logprobs' gradient
+    claims = set(claimed(tree for _, tree in trees))
     found: list[Found] = []
     shown = False   # the cell before ended showing a .grad: a notebook shows it, then a formula
     for cell, tree in trees:
         finder = _Finder(cell.label, cell.code.split("\n"), assigned, functions, autograd)
         finder.grad_printed = shown
+        finder.claimed = claims
         finder.body(tree.body)
         shown = finder.grad_printed
         found += finder.found
@@ -239,6 +243,7 @@ class _Finder:
         self.formulas: dict[str, ast.stmt] = {}   # name -> the formula last assigned to it
         self.kept: tuple[str, ast.stmt] | None = None   # a formula kept just after a .grad shown
         self.chains: set[str] = set()   # the products and sums of a derivative's formula
+        self.claimed: set[str] = set()   # names a cmp() compares with a .grad (_claims)
 
     def add(self, node: ast.AST, kind: str, function: str = "", reason: str = "") -> None:
         line = getattr(node, "lineno", 0)
@@ -391,7 +396,7 @@ class _Finder:
         """A derivative's name that says of what by what: dz_dx, dLdW, do1db, dlogits."""
         if NOT_BY_HAND.search(name):
             return False
-        if PAIR.match(name) or RATIO.match(name):
+        if PAIR.match(name) or RATIO.match(name) or name in self.claimed:
             return True
         of = OF.match(name)   # grad_w, w_grad: of a name the tutorial assigns
         if of and (of[1] or of[2]) in self.assigned:

@@ -26,6 +26,8 @@ class Written:
     origins: dict[int, str]      # YAML line -> the cell and line it came from
     covers: set = field(default_factory=set)   # (cell, line) of the entries it compares
     valued: set = field(default_factory=set)   # a values case's: its printed values' places
+    # each input: "notebook" (its own value) or "stand-in" (report.json's inputs_from)
+    inputs_from: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -77,9 +79,10 @@ def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = Tr
     name makes the same file names); whatever else cannot be drafted is a Note. Never writes
     through a link: with force, a link in the way is replaced, not followed.
 
-    blocks: a hand-written backward pass is written as the notebook's own lines (`backward:
-    |`, each with its cell and line beside it) where the case, read by the one translator of
-    blocks, loads and gives the same entries; else as a mapping, as without it."""
+    blocks: the forward pass and a hand-written backward pass are written as the notebook's
+    own lines (`forward: |`, `backward: |`, each line with its cell and line beside it, and
+    what a forward line changed said there) where the case, read by the one translator of
+    blocks, loads and gives the same nodes and entries; else as mappings, as without it."""
     try:
         with deadline(timeout):
             parsed = read(notebook)
@@ -110,14 +113,15 @@ def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = Tr
                  ) if not done.files and elsewhere else ()
         try:
             path = _write.write(one, folder, str(notebook), extra, force,
-                                block=blocks and _as_block(one, notebook))
+                                block=_as_block(one, notebook) if blocks else False)
         except OSError as exc:
             raise NotebookError(f"{folder / _write.file_name(one)}: cannot write the draft "
                                 f"({exc.strerror or exc})") from None
         text = path.read_text(encoding="utf-8")
         written = Written(path, one.name, one.kind, one.cells, one.claims, list(one.to_write),
                           _write.origins(text), _count.covered(text),
-                          _count.covered(text, steps=True) if one.kind == "values" else set())
+                          _count.covered(text, steps=True) if one.kind == "values" else set(),
+                          {e.key: "stand-in" if e.stand_in else "notebook" for e in one.inputs})
         refused = _refused(written)
         if refused is None:
             done.files.append(written)
@@ -147,21 +151,35 @@ def _refuse_overwriting(folder: Path, names: list[str], force: bool) -> None:
         raise NotebookError(f"{folders[0]} is a folder where the draft writes a file")
 
 
-def _as_block(one, notebook) -> bool:
-    """Whether the backward pass can be the notebook's own lines (backward: |): the case
-    written so (in a folder of its own, never the draft's) is read by the same translator as
-    every case, and must load and give the same entries as the mapping."""
-    if not one.backward_block or one.to_write:
-        return False
+def _as_block(one, notebook) -> frozenset[str]:
+    """The sections that can be the notebook's own lines (`forward: |`, `backward: |`): the
+    case written so (in a folder of its own, never the draft's) is read by the same
+    translator as every case, and must load and give the same nodes and entries as the
+    mappings; both where both do, else the backward pass alone, else neither."""
+    if one.to_write:
+        return frozenset()
+    tried = [frozenset(s) for s in (("forward", "backward"), ("backward",), ("forward",))]
+    for sections in tried:
+        if ("backward" in sections and not one.backward_block) or (
+                "forward" in sections and not one.forward_block):
+            continue
+        if _same_when_read(one, notebook, sections):
+            return sections
+    return frozenset()
+
+
+def _same_when_read(one, notebook, sections: frozenset[str]) -> bool:
     with tempfile.TemporaryDirectory() as folder:
         trial = Path(folder) / _write.file_name(one)
-        trial.write_text(_write.text(one, str(notebook), block=True), encoding="utf-8")
+        trial.write_text(_write.text(one, str(notebook), block=sections), encoding="utf-8")
         try:
             case = load_case(trial)
         except Exception:   # CaseError, or the loader's bug: the mapping, judged as ever
             return False
     checked = {name for name, entry in getattr(case, "backward", {}).items() if entry.checked}
-    return checked == {entry.key for entry in one.backward}
+    nodes = set(getattr(case, "nodes", {}))
+    return checked == {entry.key for entry in one.backward} and \
+        nodes == {entry.key for entry in one.forward}
 
 
 def _refused(written: Written) -> Note | None:

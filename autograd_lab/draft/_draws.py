@@ -17,6 +17,7 @@ from ..case import constant_value, parse
 from ..errors import CaseError
 from ..reading import MAX_ELEMENTS as MAX_DRAWN
 from ._held import Dim, Drawn, Generator, Translated, Unsupported, Where, one
+from ._ranges import RANGES, ranged
 from ._sizes import counted, stand_in
 from ._translate import Made, flag
 
@@ -119,6 +120,9 @@ class Draws:
             else:
                 break
         spelled = self.translator.dotted(node.func) if isinstance(node, ast.Call) else None
+        if spelled in RANGES and isinstance(node, ast.Call) and not factors and shift is None \
+                and grad_after is None:
+            return ranged(node, self.translator, self.number)   # torch.linspace(-2, 2, 5)
         if spelled not in DRAWS and spelled not in FILLS:
             return None
         assert isinstance(node, ast.Call)

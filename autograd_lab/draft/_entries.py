@@ -15,6 +15,7 @@ class Entry:
     key: str
     value: object              # str (an expression, a name), Digits, list, dict, bool, None
     comment: str = ""
+    stand_in: bool = False     # an input whose value is not the notebook's own
 
 
 @dataclass
@@ -31,6 +32,14 @@ class StepOut:
     expect: list[Entry] = field(default_factory=list)
     inner: list[StepOut] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Line:
+    """A line of a block a draft writes (`forward: |`): the statement, the comment beside it."""
+
+    code: str
+    comment: str
 
 
 @dataclass
@@ -53,6 +62,7 @@ class Draft:
     # the notebook's own statements of those entries (their Wheres), written as a block
     # where the case reads them so
     backward_block: list = field(default_factory=list)
+    forward_block: list[Line] = field(default_factory=list)   # the graph's, as Lines
     expect: list[Entry] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
     steps: list[StepOut] = field(default_factory=list)
@@ -103,7 +113,7 @@ def input_entry(name: str, leaf: Leaf, sizes=lambda text: text) -> Entry:
         said += (f"; not the notebook's numbers: {drawn.stand_in}" if drawn.stand_in
                  else "; " + drawn.rounded if drawn.rounded else "")
         return Entry(name, {"value": generated(drawn, sizes), "grad": True} if leaf.grad
-                     else {"value": generated(drawn, sizes)}, said)
+                     else {"value": generated(drawn, sizes)}, said, stand_in=not drawn.exact)
     if leaf.dtype == "int64":
         return Entry(name, {"value": written_value(leaf.value, integer=True), "dtype": "int64"},
                      comment_for(leaf.where))

@@ -10,8 +10,7 @@ from ..case import parse
 from ..reading import tensor_form
 from ._entries import Entry, Point, comment_for, digits, written_value
 from ._held import Dim, Drawn, Leaf, Node, Unsupported
-from ._translate import Translator, case_name, checked_text, derivative, renamed, sized
-from ._walk import (
+from ._records import (
     DerivativeFunction,
     DerivativeVariable,
     Instance,
@@ -19,6 +18,7 @@ from ._walk import (
     Record,
     closure_leaves,
 )
+from ._translate import Translator, case_name, checked_text, derivative, renamed, sized
 
 
 def signature(held, memo: dict) -> tuple:

@@ -157,6 +157,15 @@ class Generator:
 
 
 @dataclass(eq=False)
+class Listed:
+    """A list of numbers the notebook writes (`data = [0.5, -1.0, 2.0]`), for a tensor made
+    from it later (`torch.tensor(data)`): not a value of the language by itself."""
+
+    node: ast.expr
+    where: Where
+
+
+@dataclass(eq=False)
 class Names:
     """A list of names (`parameters = [C, W1, b1]`), for a loop over it to be unrolled."""
 

@@ -55,12 +55,26 @@ class TensorForms:
                 raise Unsupported("a slice with a step (a:b:c): the language takes a:b", entry)
             return ast.Slice(None if entry.lower is None else visit(entry.lower),
                              None if entry.upper is None else visit(entry.upper))
-        if (isinstance(entry, ast.Call) and isinstance(entry.func, ast.Name)
-                and entry.func.id == "range" and "range" not in self.env):
-            if len(entry.args) != 1 or entry.keywords:
-                raise Unsupported("range() with other than one argument in a subscript", entry)
-            return ast.Call(ast.Name("range", ast.Load()), [visit(entry.args[0])], [])
+        count = self.counted_rows(entry)
+        if count is not None:
+            return ast.Call(ast.Name("range", ast.Load()), [visit(count)], [])
         return visit(entry)
+
+    def counted_rows(self, entry) -> ast.expr | None:
+        """n of range(n), torch.arange(n) or np.arange(n) in a subscript (one index a row,
+        the language's range(n)); None for any other index."""
+        if not isinstance(entry, ast.Call):
+            return None
+        if isinstance(entry.func, ast.Name) and entry.func.id == "range" \
+                and "range" not in self.env:
+            what = "range()"
+        elif self.dotted(entry.func) in ("torch.arange", "numpy.arange"):
+            what = f"{self.dotted(entry.func)}()"
+        else:
+            return None
+        if len(entry.args) != 1 or entry.keywords:
+            raise Unsupported(f"{what} with other than one argument in a subscript", entry)
+        return entry.args[0]
 
     def _Attribute(self, node, local, deps, depth, stack):
         if node.attr in ATTRIBUTES and self.dotted(node.value) is None:

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import ast
 import copy
+import math
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 
 from ..case import constant_value, parse
 from ..errors import CaseError
-from ._held import Dim, Func, Generator, Leaf, Names, Node, Translated, Unsupported, one
+from ..ops import CONSTANTS as OP_CONSTANTS
+from ..ops import FUNCTIONS as OPS
+from ._held import Dim, Func, Generator, Leaf, Listed, Names, Node, Translated, Unsupported, one
 from ._tensorforms import TensorForms, tensor_form
 
 # --- the tables ----------------------------------------------------------------------------
@@ -26,13 +30,14 @@ OPERATORS = {ast.Add: ast.Add, ast.Sub: ast.Sub, ast.Mult: ast.Mult, ast.Div: as
 # operators a notebook may use that the language has not got: what to call them
 NOT_YET = {ast.FloorDiv: "floor division //", ast.Mod: "the remainder %"}
 
-_ELEMENTWISE = ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "log1p")
+# the scalar language's functions, from the one table of operations (ops): each spelled as
+# torch, math and numpy spell it, where the library has it under the language's name
+_SCALAR = [name for name, op in OPS.items() if op.scalar]
 # a function as the notebook spells it (module aliases resolved) -> the language's function
 FUNCTIONS = {
-    **{f"torch.{f}": f for f in _ELEMENTWISE + ("abs", "sign", "sigmoid", "relu", "sum", "mean",
-                                                 "clamp")},
-    **{f"math.{f}": f for f in _ELEMENTWISE},
-    **{f"numpy.{f}": f for f in _ELEMENTWISE + ("abs", "sign")},
+    **{f"torch.{f}": f for f in _SCALAR if hasattr(torch, f)},
+    **{f"math.{f}": f for f in _SCALAR if hasattr(math, f)},
+    **{f"numpy.{f}": f for f in _SCALAR if hasattr(np, f) and not OPS[f].reduces},
     "torch.nn.functional.sigmoid": "sigmoid", "torch.nn.functional.relu": "relu",
     "torch.nn.functional.tanh": "tanh", "torch.special.expit": "sigmoid",
     "torch.nn.functional.softplus": "softplus",
@@ -43,12 +48,13 @@ POWERS = {"torch.pow", "math.pow", "numpy.power", "pow"}   # f(a, b) -> a**b
 SPELLED_OPERATORS = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div,
                      "mm": ast.MatMult}
 # x.f(...) -> f(x, ...): the methods that are functions of the language
-METHODS = {f: f for f in _ELEMENTWISE + ("abs", "sign", "sigmoid", "relu", "sum", "mean",
-                                         "clamp")}
+METHODS = {f: f for f in _SCALAR if hasattr(torch.Tensor, f)}
 METHOD_POWERS = {"pow"}
 # keyword -> its place among the arguments after the tensor (clamp(x, min=lo, max=hi))
 KEYWORDS = {"clamp": ("min", "max")}
-CONSTANTS = {"math.pi": "pi", "torch.pi": "pi", "numpy.pi": "pi", "math.e": "e", "numpy.e": "e"}
+# the language's constants (ops' table) as the libraries spell them: math.pi, torch.e, ...
+CONSTANTS = {f"{module.__name__}.{c}": c for module in (math, torch, np) for c in OP_CONSTANTS
+             if hasattr(module, c)}
 KNOWN_MODULES = {"torch", "math", "numpy", "torch.nn", "torch.nn.functional", "torch.special"}
 # tensor constructors -> the dtype they make (None: from the literal, as torch.tensor does)
 CONSTRUCTORS = {"torch.tensor": None, "torch.Tensor": "float32", "torch.FloatTensor": "float32",
@@ -360,7 +366,10 @@ def _made(node: ast.Call, translator: Translator) -> Made:
     if len(node.args) != 1:
         raise Unsupported(f"{spelled}() with {len(node.args)} arguments (the draft reads one "
                           "literal)", node)
-    values, floats = literal(node.args[0])
+    given = node.args[0]
+    if isinstance(given, ast.Name) and isinstance(translator.env.get(given.id), Listed):
+        given = translator.env[given.id].node   # torch.tensor(data), data = [0.5, -1.0]
+    values, floats = literal(given)
     dtype = CONSTRUCTORS[spelled] or ("float32" if floats else "int64")
     grad = False
     for keyword in node.keywords:
@@ -415,6 +424,17 @@ def _rounded(array: np.ndarray, dtype: str):
     return array.tolist()
 
 
+def listed(node: ast.expr) -> bool:
+    """Whether node is a (nested) list of numbers a tensor can be made from."""
+    if not isinstance(node, (ast.List, ast.Tuple)):
+        return False
+    try:
+        literal(node)
+    except Unsupported:
+        return False
+    return True
+
+
 def literal(node: ast.expr) -> tuple[object, bool]:
     """A number or (nested) list of numbers written in the cell, and whether any is a float."""
     floats = [False]
@@ -458,9 +478,20 @@ def flag(node: ast.expr) -> bool:
 
 # --- names ---------------------------------------------------------------------------------
 
-def derivative(name: str, known) -> tuple[str, str, str] | None:
+def derivative(name: str, known, claimed: dict[str, str] | None = None
+               ) -> tuple[str, str, str] | None:
     """(kind, of, wrt) when name is a derivative named the tutorials' way: dz_dx is dz/dx,
-    dy_pred_dz is d(y_pred)/dz (the split whose both sides are known names is taken)."""
+    dy_pred_dz is d(y_pred)/dz (the split whose both sides are known names is taken); else
+    when the notebook's comparisons claim it is one (claimed: d-name -> name, see _claims)."""
+    found = _spelled(name, known)
+    if found is not None and (found[0] == "adjoint" or known(found[2])):
+        return found
+    if claimed and name in claimed and known(claimed[name]):
+        return "adjoint", claimed[name], ""
+    return found
+
+
+def _spelled(name: str, known) -> tuple[str, str, str] | None:
     for pattern, kind in DERIVATIVE_NAMES:
         if not pattern.match(name):
             continue

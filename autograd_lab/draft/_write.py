@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from ._entries import Digits, Draft, Entry, Point, StepOut
+from ._entries import Digits, Draft, Entry, Line, Point, StepOut
 from ._text import one_line
 
 COMMENT_AT = 38          # the column comments start at, where the entry is shorter
@@ -35,7 +35,7 @@ ORIGIN = re.compile(r"^((?:In \[[^\]]*\]|cell \d+), line \d+)")
 
 
 def write(draft: Draft, folder: Path, notebook: str, extra: tuple[str, ...] = (),
-          force: bool = False, block: bool = False) -> Path:
+          force: bool = False, block: bool | frozenset[str] = False) -> Path:
     """The draft written as a new file, never through a link (O_NOFOLLOW, O_EXCL): with
     force, what is in the way (a file, a link) is removed first, not written through."""
     path = Path(folder) / file_name(draft)
@@ -60,23 +60,27 @@ def origins(written: str) -> dict[int, str]:
     return out
 
 
-def text(draft: Draft, notebook: str, extra: tuple[str, ...] = (), block: bool = False) -> str:
-    """The case as YAML; block: its backward pass as the notebook's own lines (backward: |),
-    each with the cell and line it came from as a Python comment."""
+def text(draft: Draft, notebook: str, extra: tuple[str, ...] = (),
+         block: bool | frozenset[str] = False) -> str:
+    """The case as YAML; block: the sections written as the notebook's own lines (`forward:
+    |`, `backward: |`; True: the backward pass), each line with the cell and line it came
+    from as a Python comment."""
+    blocks = frozenset({"backward"}) if block is True else frozenset(block or ())
     lines = _header(draft, notebook, extra)
     lines += [f"name: {draft.name}", f"title: {scalar(one_line(draft.title, 200))}",
               f"source: {scalar(one_line(draft.source, 300))}", f"dtype: {draft.dtype}"]
     lines += _mapping("dims", draft.dims)
     lines += _mapping("inputs", draft.inputs)
     if draft.kind == "gradient":
-        lines += _mapping("forward", draft.forward)
+        lines += _block("forward", draft.forward_block) if "forward" in blocks else \
+            _mapping("forward", draft.forward)
         if draft.output:
             lines.append(_line(draft.output, 0))
         if draft.upstream:
             lines.append(_line(draft.upstream, 0))
         lines += _mapping("chain_rule", draft.chain_rule)
         lines += _mapping("gradient", draft.gradient)
-        lines += _block("backward", draft.backward_block) if block else \
+        lines += _block("backward", draft.backward_block) if "backward" in blocks else \
             _mapping("backward", draft.backward)
         lines += _mapping("expect", draft.expect)
         if draft.points:
@@ -110,16 +114,18 @@ def _mapping(key: str, entries: list[Entry], indent: int = 0) -> list[str]:
     return [f"{pad}{key}:"] + [_line(e, indent + 1) for e in entries]
 
 
-def _block(key: str, wheres: list) -> list[str]:
-    """A block of the notebook's statements, verbatim, each with its origin beside it."""
-    if not wheres:
+def _block(key: str, lines: list) -> list[str]:
+    """A block of the notebook's statements (Lines, or the Wheres of its lines, verbatim),
+    each with its origin beside it."""
+    if not lines:
         return []
     out = [f"{key}: |"]
-    for where in wheres:
-        code = where.code.strip()
+    for line in lines:
+        code = line.code.strip()
+        comment = line.comment if isinstance(line, Line) else str(line)
         first, *more = code.split("\n")   # a loop (makemore's dC) is its lines, as indented
-        out.append(_commented("  " + first, f"{where}") if "#" not in first else "  " + first)
-        out += ["  " + line.rstrip() for line in more]
+        out.append(_commented("  " + first, comment) if "#" not in first else "  " + first)
+        out += ["  " + rest.rstrip() for rest in more]
     return out
 
 

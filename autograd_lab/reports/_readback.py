@@ -202,6 +202,7 @@ class Case(_Strict):
     sympy_at: Literal["full"] | dict[str, Annotated[StrictInt, Field(ge=1)]] | None = None
     formulas_at: FormulasAt | None = None
     derivatives: Derivatives | None = None   # a tutorial's source: its count
+    inputs_from: dict[str, Literal["notebook", "stand-in"]] | None = None   # a drafted case's
     sweeps: dict[str, Count | StrictStr] = {}
     non_finite: dict[str, Literal["nan", "inf", "-inf"]
                      | list[tuple[Count, Count, Literal["nan", "inf", "-inf"]]]] = {}
