@@ -8,7 +8,8 @@ import ast
 from ..ops import MODULES
 from ._entries import Line
 from ._graph import Graph
-from ._held import Node
+from ._held import Dim, Node, Where
+from ._translate import renamed
 
 # names a line may read besides the graph's: what a block knows without the case saying it
 KNOWN = frozenset(MODULES) | {"range", "len", "math"}
@@ -47,3 +48,29 @@ def _verbatim(code: str, node: Node) -> bool:
         return False
     read = {n.id for n in ast.walk(statement.value) if isinstance(n, ast.Name)}
     return read <= set(node.deps) | set(node.dims) | KNOWN
+
+
+def backward_line(where: Where, env: dict, graph: Graph) -> Line | Where:
+    """A statement of the hand-written pass as a `backward: |` block writes it: verbatim (its
+    Where) unless it reads a size under a name the case has not got (makemore's `n`, another
+    name for batch_size; `n_in`, a product of dims), which is then written as the case writes
+    that size, the notebook's line said beside it (env: what the names held when it ran)."""
+    try:
+        tree = ast.parse(where.code.strip())
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return where
+    spans = []   # (line, start, end, the case's text): each size read under another name
+    for node in ast.walk(tree):
+        held = env.get(node.id) if isinstance(node, ast.Name) else None
+        if isinstance(node, ast.Name) and isinstance(held, Dim):
+            text = ast.unparse(renamed(held.written(), graph.dim_names(held.base_dims())))
+            if text != node.id:
+                spans.append((node.lineno, node.col_offset, node.end_col_offset,
+                              text if text.isidentifier() else f"({text})"))
+    if not spans:
+        return where
+    lines = [line.encode() for line in where.code.strip().split("\n")]
+    for row, start, end, text in sorted(spans, reverse=True):   # offsets are UTF-8 bytes
+        lines[row - 1] = lines[row - 1][:start] + text.encode() + lines[row - 1][end:]
+    return Line("\n".join(line.decode() for line in lines),
+                f"{where}, changed from: {where.code.strip()}")
