@@ -143,7 +143,7 @@ def test_a_size_under_another_name_is_written_as_the_case_names_it(tmp_path):
     [written] = [w for w in done.files if w.name.endswith(EXERCISE_1)]
     text = written.path.read_text(encoding="utf-8")
     block = [line.rstrip() for line in yaml.safe_load(text)["backward"].splitlines()]
-    assert ("dlogprobs[range(batch_size), Yb] = -1.0/batch_size  # In [210], line 6, changed "
+    assert ("dlogprobs[range(batch_size), Yb] = -1.0 / batch_size  # In [210], line 6, changed "
             "from: dlogprobs[range(n), Yb] = -1.0/n") in block
     assert [line.split("  # ")[-1] for line in block[-4:]] == [
         "In [210], line 39", "In [210], line 40", "In [210], line 41", "In [210], line 42"]

@@ -15,7 +15,6 @@ import ast
 from ._entries import Entry, comment_for, written_value
 from ._graph import Graph
 from ._held import Leaf, Node, Translated, Unsupported
-from ._lines import backward_line
 from ._records import AdjointVariable, Compared, Instance, Record
 from ._translate import checked_text, renamed
 
@@ -112,9 +111,7 @@ class Backward:
         """The notebook's own statements of the entries written, in its order: a
         `backward: |` block, where the case reads them as they are."""
         wheres = {w.order: w for key in self.written for w in self.wheres.get(key, [])}
-        envs = {a.wheres[-1].order: a.env for a in self.adjoints}   # each as it ran
-        return [backward_line(wheres[order], envs.get(order, {}), self.graph)
-                for order in sorted(wheres)]
+        return [wheres[order] for order in sorted(wheres)]
 
     def _uses(self, name: str, held, mine: list[AdjointVariable], depth: int = 0
               ) -> str | ast.expr:

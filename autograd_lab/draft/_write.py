@@ -129,8 +129,9 @@ def _block(key: str, lines: list) -> list[str]:
         comment = line.comment if isinstance(line, Line) else str(line)
         first, *more = code.split("\n")   # a loop (makemore's dC) is its lines, as indented
         out.append(_commented("  " + first, comment))
-        # each line of a loop is the notebook's next: its origin too, for a report to name
-        at = ORIGIN_PARTS.match(comment)
+        # each line of a loop written as it is is the notebook's next: its origin too, for a
+        # report to name (a changed one is rewritten, its lines not the notebook's)
+        at = ORIGIN_PARTS.match(comment) if "changed from:" not in comment else None
         out += [_commented("  " + rest.rstrip(), f"{at[1]}, line {int(at[2]) + k}"
                            if at and rest.strip() else "") for k, rest in enumerate(more, 1)]
     return out
