@@ -219,7 +219,9 @@ def _in_cells(origins: dict[int, str], text: str) -> str:
         if not all(found):   # a line the draft wrote without an origin: as it is
             return m[0]
         return places([f[2] for f in found if f], [f[1] for f in found if f])
-    return DRAFT_LINES.sub(said, text)
+    # a statement quoted (`dcounts += ...  # see line 3`) is the notebook's text: kept
+    return "".join(part if i % 2 else DRAFT_LINES.sub(said, part)
+                   for i, part in enumerate(re.split(r"(`[^`\n]*`)", text)))
 
 
 def _piece_in_cells(piece: dict, origins: dict[int, str], script: bool) -> dict:
@@ -318,7 +320,7 @@ def _mentions_torch(path: str) -> bool:
 def _draft_for_check(path: Path, folder: Path, checked: Checked, echo) -> str | None:
     name = one_line(str(path), 200)
     try:
-        drafted = draft(path, folder, verify=False, blocks=True)
+        drafted = draft(path, folder, verify=False, backward_blocks=True)
     except NotebookError as exc:
         return one_line(str(exc), 300)
     except Exception as exc:  # a bug of ours: this tutorial is an error, the rest go on
