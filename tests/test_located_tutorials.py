@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from autograd_lab.cli import main
 from autograd_lab.draft import draft
 from autograd_lab.reports import read_report_cases
+from autograd_lab.result import piece_line, places
 
 NINJA = Path(__file__).parent / "sources" / "nn-zero-to-hero" / "makemore_part4_backprop.ipynb"
 STANDINS = Path(__file__).parent / "tutorials" / "standins"
@@ -152,3 +153,14 @@ def test_a_size_under_another_name_is_written_as_the_case_names_it(tmp_path):
     # a line with the notebook's own comment keeps its origin too
     assert written.origins[numbers["emb = C[Xb] # embed the characters into vectors"]] == \
         "In [10], line 3"
+
+
+def test_lines_are_said_with_their_cells():
+    assert places([9, 11], ["In [210]", "In [210]"]) == "In [210], lines 9, 11"
+    assert places([23, 11], ["In [10]", "In [210]"]) == "In [10], line 23 and In [210], line 11"
+    assert places([28, 30]) == "lines 28, 30"
+    assert piece_line({"finding": "untold", "line": 11, "lines": [9, 11], "cell": "In [210]",
+                       "cells": ["In [210]", "In [210]"]}) == \
+        "which of In [210], lines 9, 11 is wrong is untold"
+    assert piece_line({"finding": "wrong", "line": 66, "lines": [64, 66]}) == \
+        "line 66 is the wrong statement"
