@@ -481,10 +481,17 @@ def flag(node: ast.expr) -> bool:
 def derivative(name: str, known, claimed: dict[str, str] | None = None
                ) -> tuple[str, str, str] | None:
     """(kind, of, wrt) when name is a derivative named the tutorials' way: dz_dx is dz/dx,
-    dy_pred_dz is d(y_pred)/dz (the split whose both sides are known names is taken); or
-    when the notebook's cmp() claims it is one (claimed: d-name -> name, see _claims)."""
+    dy_pred_dz is d(y_pred)/dz (the split whose both sides are known names is taken); else
+    when the notebook's comparisons claim it is one (claimed: d-name -> name, see _claims)."""
+    found = _spelled(name, known)
+    if found is not None and (found[0] == "adjoint" or known(found[2])):
+        return found
     if claimed and name in claimed and known(claimed[name]):
         return "adjoint", claimed[name], ""
+    return found
+
+
+def _spelled(name: str, known) -> tuple[str, str, str] | None:
     for pattern, kind in DERIVATIVE_NAMES:
         if not pattern.match(name):
             continue
@@ -502,7 +509,28 @@ def derivative(name: str, known, claimed: dict[str, str] | None = None
                 return kind, of, wrt
         if splits:
             return (kind,) + splits[0]
-    return None
+    of = _gradient_of(name)
+    return ("adjoint", of, "") if of and known(of) else None
+
+
+# grad_w, w_grad, analytic_grad_w, manual_w_grad: the gradient of w, by hand; never a name
+# that says it is autograd's or measured (torch_grad_w, numerical_grad_w)
+GRADIENT_WORDS = frozenset({"grad", "grads", "gradient"})
+QUALIFIERS = frozenset({"manual", "analytic", "analytical", "my", "hand", "computed",
+                        "exact", "formula", "true", "expected"})
+NOT_BY_HAND = frozenset({"auto", "autograd", "torch", "pytorch", "numerical", "numeric", "num",
+                         "fd", "approx", "finite", "estimated"})
+
+
+def _gradient_of(name: str) -> str:
+    """w of grad_w and of analytic_grad_w: the one name left when the words saying it is a
+    gradient written by hand are taken away ('' when none or several are left)."""
+    words = name.split("_")
+    lowered = {w.lower() for w in words}
+    if not lowered & GRADIENT_WORDS or lowered & NOT_BY_HAND:
+        return ""
+    rest = [w for w in words if w and w.lower() not in GRADIENT_WORDS | QUALIFIERS]
+    return "_".join(rest) if rest and re.fullmatch(r"[A-Za-z]\w*", "_".join(rest)) else ""
 
 
 def case_name(name: str, taken: set[str]) -> str:
