@@ -371,12 +371,23 @@ def piece_line(piece: dict | None) -> str:
     wrong statement" (check/_pieces says which and why in the problem)."""
     if not piece:
         return ""
-    lines = ", ".join(map(str, piece.get("lines", [])))
-    return {"wrong": f"line {piece.get('line')} is the wrong statement",
-            "extra": f"line {piece.get('line')} is a statement too many",
+    line = places([piece.get("line")], [piece["cell"]] if piece.get("cell") else None)
+    lines = places(piece.get("lines", []), piece.get("cells"))
+    return {"wrong": f"{line} is the wrong statement",
+            "extra": f"{line} is a statement too many",
             "missing": "lacks the gradient through " + ", ".join(piece.get("through", [])),
-            "untold": f"which of lines {lines} is wrong is untold"}.get(
+            "untold": f"which of {lines} is wrong is untold"}.get(
                 str(piece.get("finding")), "")
+
+
+def places(lines: list, cells: list | None = None) -> str:
+    """Lines in words: "line 66", "lines 64, 66"; with their cells (a notebook checked
+    directly), "In [210], lines 9, 11", or "In [10], line 23 and In [210], line 11"."""
+    by_cell: dict[str, list[str]] = {}
+    for i, line in enumerate(lines):
+        by_cell.setdefault(cells[i] if cells and i < len(cells) else "", []).append(str(line))
+    return " and ".join(f"{cell + ', ' if cell else ''}line{'s' * (len(them) > 1)} "
+                        f"{', '.join(them)}" for cell, them in by_cell.items())
 
 
 def derivatives_line(d: dict) -> str:

@@ -76,6 +76,9 @@ def test_makemore_backprop_is_checked_as_published_with_stand_ins(tmp_path):
     assert exercise1["status"] == "passed"
     assert sorted(checked_entries(exercise1)) == sorted(EXERCISE_1)
     assert exercise1["dtype"] == "float32"
+    tutorial = cases["makemore_part4_backprop.ipynb"]   # drafted as blocks (issue 23)
+    assert tutorial["status"] == "passed"
+    assert (tutorial["derivatives"]["checked"], tutorial["derivatives"]["found"]) == (33, 47)
     assert exercise1["sympy_at"] == {"vocab_size": 4, "block_size": 2, "n_embd": 3,
                                      "n_hidden": 6, "batch_size": 5}
     # Exercise 2's dlogits and Exercise 3's dhprebn: a pass of their own, beside Exercise 1's

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..api import ERROR, FAILED, PASSED, UNCHECKED, CaseResult
-from ..result import Problem, derivatives_line, located
+from ..result import Problem, derivatives_line, located, places
+from . import _write
 from ._coded import Coded, read_coded
 from ._draft import Drafted, Written, draft
 from ._notebook import MAX_BYTES, NotebookError
@@ -75,7 +76,7 @@ def _unchecked(u: dict) -> str:
 def lines_of_file(text: str) -> str:
     """A script's or a page's places: its cells keep the file's line numbers, so `cell 3,
     line 42` is said `line 42`."""
-    return re.sub(r"\bcell \d+, line (\d+)", r"line \1", text)
+    return re.sub(r"\bcell \d+, (lines? \d)", r"\1", text)
 
 
 def _cells(cells: tuple[str, str]) -> str:
@@ -173,11 +174,16 @@ class Checked:
             return written.origins.get(int(line), _cells(written.cells))
         file = re.escape(str(result.file))
         result.problems = [
-            Problem(_shown_in(notebook, re.sub(r", line (\d+)\)", lambda m: f", {place(m[1])})",
-                    re.sub(file + r":(\d+)(?::\d+)?", lambda m: f"{notebook} {place(m[1])}",
-                           re.sub(file + r"(?!:\d)", lambda m: notebook,   # nb\9.txt: text,
-                                  located(problem, str(result.file)))))))  # not a template
+            Problem(_shown_in(notebook, _in_cells(written.origins, re.sub(
+                r", line (\d+)\)", lambda m: f", {place(m[1])})",
+                re.sub(file + r":(\d+)(?::\d+)?", lambda m: f"{notebook} {place(m[1])}",
+                       re.sub(file + r"(?!:\d)", lambda m: notebook,   # nb\9.txt: text,
+                              located(problem, str(result.file))))))))  # not a template
             for problem in result.problems]
+        for entry in result.backward:
+            if entry.piece:
+                entry.piece = _piece_in_cells(entry.piece, written.origins,
+                                              text_source(notebook))
         result.file, result.line = _shown_in(notebook, label), None
         return result
 
@@ -198,6 +204,41 @@ class Checked:
         generator: chained after the cases, it runs when they are done)."""
         for source in self.tutorials:
             yield source.result()
+
+
+# the draft's own lines a message names (a wrong statement's, "lines 79, 81", "(line 68)"),
+# not the places already named in the notebook's words ("In [210], line 11")
+DRAFT_LINES = re.compile(r"(?<!, )\blines? (\d+(?:, \d+)*)\b")
+
+
+def _in_cells(origins: dict[int, str], text: str) -> str:
+    """The drafted case's lines a message names, as the notebook's: "the statement at line
+    81" is "the statement at In [210], line 11", "lines 79, 81" "In [210], lines 9, 11"."""
+    def said(m: re.Match) -> str:
+        found = [_write.ORIGIN_PARTS.match(origins.get(int(n), "")) for n in m[1].split(", ")]
+        if not all(found):   # a line the draft wrote without an origin: as it is
+            return m[0]
+        return places([f[2] for f in found if f], [f[1] for f in found if f])
+    # a statement quoted (`dcounts += ...  # see line 3`) is the notebook's text: kept
+    return "".join(part if i % 2 else DRAFT_LINES.sub(said, part)
+                   for i, part in enumerate(re.split(r"(`[^`\n]*`)", text)))
+
+
+def _piece_in_cells(piece: dict, origins: dict[int, str], script: bool) -> dict:
+    """report.json's piece of a drafted case's entry at the notebook's lines: a notebook's
+    with each line's cell (`cell`, `cells`), a script's or a page's at the file's lines; the
+    column, the block's less its indent (a block's lines are the notebook's, indented 2)."""
+    numbers = [piece.get("line"), *piece.get("lines", [])]
+    found = [_write.ORIGIN_PARTS.match(origins.get(n, "")) if isinstance(n, int) else None
+             for n in numbers]
+    if not all(found):
+        return piece
+    cells, lines = [f[1] for f in found if f], [int(f[2]) for f in found if f]
+    out = dict(piece, line=lines[0], column=max(1, int(piece.get("column", 3)) - 2),
+               lines=lines[1:])
+    if not script:
+        out |= {"cell": cells[0], "cells": cells[1:]}
+    return out
 
 
 def _shown_in(notebook: str, text: str) -> str:
@@ -279,7 +320,7 @@ def _mentions_torch(path: str) -> bool:
 def _draft_for_check(path: Path, folder: Path, checked: Checked, echo) -> str | None:
     name = one_line(str(path), 200)
     try:
-        drafted = draft(path, folder, verify=False)
+        drafted = draft(path, folder, verify=False, backward_blocks=True)
     except NotebookError as exc:
         return one_line(str(exc), 300)
     except Exception as exc:  # a bug of ours: this tutorial is an error, the rest go on

@@ -70,7 +70,8 @@ def default_folder(notebook: str | Path) -> Path:
 
 
 def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = True,
-          force: bool = False, timeout: float | None = None, blocks: bool = False) -> Drafted:
+          force: bool = False, timeout: float | None = None, blocks: bool = False,
+          backward_blocks: bool = False) -> Drafted:
     """Draft the cases of a notebook (.ipynb, or its `In [n]:` text export) into out (default
     cases/<its name>/). Nothing in the notebook runs. Raises NotebookError when the file
     cannot be read as a tutorial at all, when reading it outlasts the time limit (timeout
@@ -82,7 +83,10 @@ def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = Tr
     blocks: the forward pass and a hand-written backward pass are written as the notebook's
     own lines (`forward: |`, `backward: |`, each line with its cell and line beside it, and
     what a forward line changed said there) where the case, read by the one translator of
-    blocks, loads and gives the same nodes and entries; else as mappings, as without it."""
+    blocks, loads and gives the same nodes and entries; else as mappings, as without it.
+    backward_blocks: the same, only for a case whose hand-written backward pass is a block
+    (`check TUTORIAL`: a wrong statement of it named at its line); any other keeps mappings,
+    so a scalar lesson is read as one (a forward block alone would make it a tensor case)."""
     try:
         with deadline(timeout):
             parsed = read(notebook)
@@ -113,7 +117,8 @@ def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = Tr
                  ) if not done.files and elsewhere else ()
         try:
             path = _write.write(one, folder, str(notebook), extra, force,
-                                block=_as_block(one, notebook) if blocks else False)
+                                block=_as_block(one, notebook, backward_blocks)
+                                if blocks or backward_blocks else False)
         except OSError as exc:
             raise NotebookError(f"{folder / _write.file_name(one)}: cannot write the draft "
                                 f"({exc.strerror or exc})") from None
@@ -151,14 +156,15 @@ def _refuse_overwriting(folder: Path, names: list[str], force: bool) -> None:
         raise NotebookError(f"{folders[0]} is a folder where the draft writes a file")
 
 
-def _as_block(one, notebook) -> frozenset[str]:
+def _as_block(one, notebook, backward: bool = False) -> frozenset[str]:
     """The sections that can be the notebook's own lines (`forward: |`, `backward: |`): the
     case written so (in a folder of its own, never the draft's) is read by the same
     translator as every case, and must load and give the same nodes and entries as the
     mappings; both where both do, else the backward pass alone, else neither."""
     if one.to_write:
         return frozenset()
-    tried = [frozenset(s) for s in (("forward", "backward"), ("backward",), ("forward",))]
+    tried = [frozenset(s) for s in (("forward", "backward"), ("backward",), ("forward",))
+             if "backward" in s or not backward]
     for sections in tried:
         if ("backward" in sections and not one.backward_block) or (
                 "forward" in sections and not one.forward_block):

@@ -32,6 +32,7 @@ def file_name(draft: Draft) -> str:
 
 
 ORIGIN = re.compile(r"^((?:In \[[^\]]*\]|cell \d+), line \d+)")
+ORIGIN_PARTS = re.compile(r"^((?:In \[[^\]]*\]|cell \d+)), line (\d+)")
 
 
 def write(draft: Draft, folder: Path, notebook: str, extra: tuple[str, ...] = (),
@@ -52,11 +53,14 @@ def origins(written: str) -> dict[int, str]:
     the comments: a report about a drafted case can then name the cell, not the draft's line."""
     out = {}
     for number, line in enumerate(written.split("\n"), 1):
-        _, hash_, comment = line.partition("  # ")
-        found = ORIGIN.match(comment.strip()) if hash_ and not line.lstrip().startswith("#") \
-            else None
-        if found:
-            out[number] = found.group(1)
+        if line.lstrip().startswith("#"):
+            continue
+        # the first comment, or the last: a block's line may hold the notebook's own comment
+        for _, hash_, comment in (line.partition("  # "), line.rpartition("  # ")):
+            found = ORIGIN.match(comment.strip()) if hash_ else None
+            if found:
+                out[number] = found.group(1)
+                break
     return out
 
 
@@ -124,8 +128,12 @@ def _block(key: str, lines: list) -> list[str]:
         code = line.code.strip()
         comment = line.comment if isinstance(line, Line) else str(line)
         first, *more = code.split("\n")   # a loop (makemore's dC) is its lines, as indented
-        out.append(_commented("  " + first, comment) if "#" not in first else "  " + first)
-        out += ["  " + rest.rstrip() for rest in more]
+        out.append(_commented("  " + first, comment))
+        # each line of a loop written as it is is the notebook's next: its origin too, for a
+        # report to name (a changed one is rewritten, its lines not the notebook's)
+        at = ORIGIN_PARTS.match(comment) if "changed from:" not in comment else None
+        out += [_commented("  " + rest.rstrip(), f"{at[1]}, line {int(at[2]) + k}"
+                           if at and rest.strip() else "") for k, rest in enumerate(more, 1)]
     return out
 
 

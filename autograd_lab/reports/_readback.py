@@ -104,6 +104,8 @@ class Piece(_Strict):
     statement: StrictStr
     lines: list[Count]
     through: list[StrictStr]
+    cell: StrictStr = ""             # a notebook checked directly: line's cell
+    cells: list[StrictStr] = []      # and each of lines'
 
 
 class Backward(_Strict):
