@@ -62,8 +62,11 @@ def test_finite_difference_estimates_and_drawing_helpers_are_not_counted(tmp_pat
 
 
 def test_a_formula_kept_in_a_name_and_compared_by_an_assert_method_is_counted():
-    # z = x * 18 is compared with x.grad by assertTrue(torch.equal(...)); w is only printed
-    assert texts("compared_by_name.py") == ["z = x * 18"]
+    # z = x * 18 is compared with x.grad by assertTrue(torch.equal(...)); w is printed beside
+    # x.grad, counted as a formula printed beside it is (print(w.grad, 2 * x * ...))
+    found = find(read(TRIAL / "compared_by_name.py"))
+    assert [(f.text, f.kind) for f in found] == [("z = x * 18", "compared"),
+                                                 ("w = x + 1", "printed")]
 
 
 def test_a_parameters_derivative_is_counted_and_a_repeated_loop_keeps_its_own_line():
@@ -188,3 +191,101 @@ def test_a_derivative_printed_or_inside_a_function_says_why_it_is_not_checked(tm
     assert why[21] == ("no case uses it: it is written inside hand_gradients(), whose body "
                        "the draft does not follow as a derivative (only a function returning "
                        "one formula)")
+
+
+# --- third trial: internal errors ------------------------------------------------------------
+
+def test_a_derivative_named_after_a_function_that_was_a_tensor_is_no_internal_error(tmp_path):
+    # f = x**2 + 3*x, then def f(x): df_dx's f is the function, never the first graph's f
+    ran, results = check_source(TRIAL / "function_after_tensor.py", tmp_path / "r")
+    assert "draft failed" not in ran.output
+    assert [c["status"] for c in results.values()] == ["unchecked"]
+    assert results["function_after_tensor.py"]["derivatives"]["found"] == 1
+
+
+# --- third trial: what the count missed ------------------------------------------------------
+
+def found_in(name: str) -> list[tuple[int, str, str]]:
+    return [(f.line, f.kind, f.text) for f in find(read(TRIAL / name))]
+
+
+def test_derivatives_under_names_that_do_not_say_of_what_are_counted():
+    assert found_in("vague_names.py") == [
+        (9, "variable", "grad = 3 * x ** 2"),
+        (10, "variable", "manualGrad = 3 * x ** 2"),
+        (11, "variable", "my_gradient_here = 3 * x ** 2"),     # .eq() with auto = x.grad
+        (13, "printed", "analytical = 3 * x ** 2"),            # printed beside x.grad
+        (15, "compared", "t = 3 * x ** 2"),                    # t.item() with x.grad.item()
+        (17, "variable", "dy_dx = 3 * x ** 2"),
+    ]   # not: manual_grad = dy_dx.item(), grads = [...], grad_fn, pytorch_gradient()
+
+
+def test_a_function_that_runs_backward_and_returns_autograds_values_is_not_counted(tmp_path):
+    _, results = check_source(TRIAL / "vague_names.py", tmp_path / "r")
+    derivatives = results["vague_names.py"]["derivatives"]
+    assert derivatives["found"] == 6
+    assert "pytorch_gradient" not in " ".join(u["text"] for u in derivatives["unchecked"])
+
+
+def test_derivatives_put_together_edge_by_edge_are_counted_once():
+    # the product printed (line 11) is dz/dx; printed again (12) it is the same one; a part
+    # of dL_dw's sum printed (21) is no new one; a sum of edges kept in a plain name (22) is
+    assert [(line, kind) for line, kind, _ in found_in("chain_totals.py")] == [
+        (9, "variable"), (10, "variable"), (11, "total"), (16, "variable"), (17, "variable"),
+        (18, "variable"), (19, "variable"), (20, "variable"), (22, "variable")]
+
+
+def test_a_formula_printed_just_below_autograds_gradient_is_counted():
+    # print(b.grad); fo = ...; print(fo): counted; w_new reads w.grad (an update); loss2 is
+    # printed two statements after its assignment
+    assert found_in("printed_below.py") == [(12, "printed", "fo = 2 * o - 1.6"),
+                                            (15, "printed", "fob = 1 - torch.tanh(n) ** 2")]
+
+
+def test_a_formula_a_cell_shows_after_a_cell_showing_a_grad_is_counted():
+    assert found_in("shown_cells.md") == [
+        (28, "printed", "X.t() @ (2/N * (out - Y))"),
+        (32, "printed", "(2/N * (out - Y)).sum()"),
+    ]   # not out * 2: X.shape shown between ends the run of cells after W.grad's
+
+
+def test_a_function_called_where_the_draft_does_not_follow_says_where(tmp_path):
+    done = draft(TRIAL / "called_in_an_if.py", tmp_path, verify=False)
+    [unchecked] = done.derivatives()["unchecked"]
+    assert unchecked["text"] == "def gradf(theta):"
+    assert unchecked["reason"] == (
+        "its call on line 15: left out: if torch.allclose(gradf(theta), theta.grad): …: a if "
+        "statement: the draft follows straight-line code")
+
+
+def test_a_gradient_function_the_reading_could_not_pair_says_why_at_its_call(tmp_path):
+    # the reading of functions tried the call in the if, and says why it made no case
+    _, results = check_source(TRIAL / "called_in_an_if.py", tmp_path / "r")
+    [unchecked] = results["called_in_an_if.py"]["derivatives"]["unchecked"]
+    assert unchecked["reason"] == ("its call on line 15: no autograd run (y.backward() on a "
+                                   "computed y) before it")
+
+
+def test_a_gradient_named_after_its_tensor_is_checked_and_a_wrong_one_fails(tmp_path):
+    # analytic_grad_w and manual_b_grad are w's and b's gradients, whatever words they carry
+    source = TRIAL / "gradient_of_a_name.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["gradient_of_a_name.py"]["derivatives"] == {
+        "found": 2, "checked": 2, "unchecked": []}
+    assert ran.exit_code == 0
+    wrong = tmp_path / "gradient_of_a_name.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "manual_b_grad = 2 * (y - t).mean()", "manual_b_grad = (y - t).mean()"),
+        encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 12: backward db: hand-written" in " ".join(ran.output.split())
+
+
+def test_a_derivative_inside_a_function_the_draft_does_not_read_says_so(tmp_path):
+    done = draft(TRIAL / "inside_a_function.py", tmp_path, verify=False)
+    [unchecked] = done.derivatives()["unchecked"]
+    assert unchecked["reason"] == (
+        "no case uses it: it is written inside backprop_by_hand(), and no case was made from "
+        "that function's body (the draft reads the tutorial's own statements, and inlines a "
+        "function where it is called only when its body is assignments and one return)")

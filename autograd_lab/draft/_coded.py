@@ -113,7 +113,8 @@ class Coded:
                 checked += 1
                 continue
             hit = next((why[p] for p in sorted(places) if p in why), None) \
-                or self._why((u["cell"], u["line"]), u["reason"] == CLASS_RULE)
+                or self._why((u["cell"], u["line"]), u["reason"] == CLASS_RULE) \
+                or self._at_call(places - {here})
             unchecked.append({**u, "reason": hit} if hit else u)
         for places in self.places:
             for p in sorted(places - known):
@@ -163,6 +164,18 @@ class Coded:
             where = f"line {u['line']}" if self.text else f"{u['cell']}, line {u['line']}"
             return f"{where}: `{u['text']}`: {u['reason']}"
         return NOT_READ
+
+    def _at_call(self, calls: set) -> str | None:
+        """Why the reading made no case of a gradient function: the reason it gave at a call
+        (`unknown function tensor()`), which says more than the draft's."""
+        said = [(p, u["reason"]) for p in sorted(calls, key=lambda p: (self.order.get(p[0], -1),
+                                                                      p[1]))
+                for u in self.unchecked if (u["cell"], u["line"]) == p]
+        if not said:
+            return None
+        (cell, line), reason = said[-1]   # the last call: the comparison, after the prints
+        where = f"line {line}" if self.text else f"{cell}, line {line}"
+        return f"its call on {where}: {reason}"
 
     def _beside_backward(self, place: tuple[str, int]) -> bool:
         """A line of a forward or a setup_context, read with the backward of its class."""

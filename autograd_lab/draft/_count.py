@@ -3,21 +3,30 @@
 The finder reads the cells' `ast` (nothing runs) and knows the forms tutorials write:
 
 - an assignment to a derivative's name: `dz_dx = ...`, `dL_dw = ...`, `dLdW = ...`, `dydx =
-  ...`, `grad_w = ...`, `w_grad = ...`, `d<name> = ...` for a name the tutorial assigns
-  or a function's parameter (`dlogits`, `dW1`, `dW` of `def loss(W, X)`), a constant one
-  (`du_db = 1`), and the statements that change one afterwards (`dlogits[range(n), Yb] -=
-  1`);
+  ...`, `do1db = ...`, a name with the word grad, gradient or derivative in it (`grad_w`,
+  `w_grad`, `grad`, `manual_gradient_predicted`, `analyticGrad`), `d<name> = ...` for a name
+  the tutorial assigns or a function's parameter (`dlogits`, `dW1`, `dW` of `def loss(W,
+  X)`), a constant one (`du_db = 1`), and the statements that change one afterwards
+  (`dlogits[range(n), Yb] -= 1`);
+- a chain of derivatives put together by hand, the running total of edges: `total = dz_dy *
+  dy_dx`, `print(dL_do1 * do1_dw + dL_do2 * do2_dw)`;
 - a function returning one: `def dz_dx(x)`, `def analytical_gradient(x)`, `def f_prime(x)`
   (or, when its body assigns derivatives, each of those);
 - a formula compared with a gradient autograd computed, or printed beside it or on the print
   lines just below: `9*a**2 == a.grad`, `torch.allclose(2*x, x.grad)`, `print(x.grad, 2*x)`,
-  or kept in a name a test's assert compares (`z = x * 18; assertEqual(z, x.grad)`);
+  a notebook cell showing `2/N * (out-Y) @ W.t()` after one showing `X.grad`, or kept in a
+  name that is compared or printed beside one (`z = x * 18; assertEqual(z, x.grad)`,
+  `analytical = 3*x**2; print(analytical, x.grad)`, `t.eq(auto)` where `auto = x.grad`,
+  `print(x.grad); fb = fo1 * fo1b; print(fb)`); autograd's value may be read back on its way
+  (`x.grad.item()`, `W.grad.T`);
 - `x.grad = <formula>`, and fast.ai's `x.g = <formula>`;
 - a backward rule in a class: micrograd's `def _backward(): self.grad += ...`, the `return`
   of a `torch.autograd.Function`'s `backward`.
 
-Autograd's value read back (`g = x.grad`, `x.grad.item()`, `torch.autograd.grad(...)`),
-helpers only named like a derivative (`get_grad`, `mkgrad`, `draw_dot`) and finite-difference
+Autograd's value read back (`g = x.grad`, `x.grad.item()`, `torch.autograd.grad(...)`,
+`grads = [p.grad for p in ps]`), a derivative read back (`manual_grad = dz_dx.item()`: the
+one of dz_dx), helpers only named like a derivative (`get_grad`, `mkgrad`, `draw_dot`, a
+`pytorch_gradient()` that calls backward() and returns what autograd computed) and finite-difference
 estimates (`(f(x + h) - f(x)) / h`, `grad_fd`, `numerical_grad`: a number measured, not a
 derivative written by hand) are not counted.
 
@@ -27,16 +36,28 @@ calls it; every other one is listed with the reason."""
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from dataclasses import dataclass
 
+from ..case import dotted_name
+from ..reading import runs_autograd
 from ._claims import claimed
 from ._notebook import Note, Notebook
 from ._text import one_line
 
 PAIR = re.compile(r"^d\w*_d\w+$")                      # dz_dx, dL_dw, dloss_dy_pred
-RATIO = re.compile(r"^d([A-Z]\w*|[a-z])d([A-Z]\w*|[a-z]\d*)$")   # dLdW, dydx
-NAMED = re.compile(r"^(grad_\w+|\w+_grad|\w+_gradient|gradient_\w+)$")
+RATIO = re.compile(r"^d([A-Z]\w*|[a-z]\d*)d([A-Z]\w*|[a-z]\d*)$")   # dLdW, dydx, do1db
+OF = re.compile(r"^(?:grad_(\w+)|(\w+)_grad)$")
+# the words of a name that say it is a derivative (manual_grad, analyticGrad, f_prime), and
+# the words that say it is autograd's or about gradients, not one (autograd_grad, grad_fn)
+GRADIENT_WORDS = frozenset({"grad", "grads", "gradient", "gradients", "deriv", "derivs",
+                            "derivative", "derivatives", "prime"})
+NOT_GRADIENT_WORDS = frozenset({"auto", "autograd", "torch", "pytorch", "tf", "jax", "fn",
+                                "fns", "norm", "norms", "mode", "enabled", "accum", "steps",
+                                "step", "scale", "scaler", "hook", "hooks", "zero", "zeros",
+                                "none", "flag", "requires", "req", "output", "outputs"})
+WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 FUNCTION = re.compile(r"grad|deriv|prime|^d\w*_d\w+$")
 NOT_BY_HAND = re.compile(r"requires_grad|zero_grad|no_grad|enable_grad|set_grad|numer|finite|"
                          r"approx|check|clip|^external_grad$|^upstream|(^|_)fd(_|$)")
@@ -45,7 +66,9 @@ DRAWING = re.compile(r"^(draw|plot|show|render|display|visuali[sz]e|trace|view)(
                      r"_(dot|graph|plot|svg|png)$")
 # the step of a finite difference: (f(x + h) - f(x)) / h
 STEP = re.compile(r"^(h|eps\w*|epsilon|delta\w*|step\w*)$")
-COMPARERS = ("allclose", "isclose", "equal", "assert_close")
+MODULES = ("torch", "np", "numpy", "math", "self", "torch.testing", "np.testing",
+           "numpy.testing", "unittest", "pytest")   # allclose's receiver, never a side
+COMPARERS = ("allclose", "isclose", "equal", "assert_close", "eq")
 # a test's own comparers: assertEqual, tensorAssertEqual, assert_allclose
 ASSERTS = re.compile(r"assert|equal$|close$", re.IGNORECASE)
 SECTIONS_NOT_CHECKING = ("name", "title", "source", "dtype", "inputs", "forward", "output",
@@ -53,8 +76,8 @@ SECTIONS_NOT_CHECKING = ("name", "title", "source", "dtype", "inputs", "forward"
 PLACE = re.compile(r"((?:In \[[^\]]*\]|cell \d+), line (\d+))")
 VALUES = ("only the values it printed are checked, against its own formula (its "
           "arithmetic): the tutorial builds no graph that autograd differentiates for it")
-READ_BACK = ("item", "clone", "detach", "cpu", "numpy", "tolist")   # x.grad.item(): the same
-# value, read back
+READ_BACK = ("item", "clone", "detach", "cpu", "numpy", "tolist", "t")   # x.grad.item(): the
+# same value, read back (W.grad.t() and W.grad.T too: the same numbers, laid out again)
 RESETS = ("zeros", "zeros_like", "empty_like", "ones_like", "full_like")   # a .grad reset or a
 # buffer made to fill: no derivative yet
 CLASS_RULE = ("a backward rule in a class: the draft writes no case for it (`autograd-lab "
@@ -72,6 +95,7 @@ class Found:
     kind: str                    # "variable", "function", "compared", "grad", "class"
     function: str = ""           # a function's name: its calls check it
     reason: str = ""             # known when found (a class's rule)
+    inside: str = ""             # the function whose body holds it, if any
 
 
 def find(notebook: Notebook) -> list[Found]:
@@ -92,11 +116,18 @@ def find(notebook: Notebook) -> list[Found]:
                  if isinstance(node, ast.FunctionDef) and _derivative_function(node)}
     # a fork's own d-names, claimed by its cmp() calls: dprobs_log is logprobs' gradient
     claims = set(claimed(tree for _, tree in trees))
+    # names that hold autograd's value (auto = x.grad): compared with a formula like x.grad
+    autograd = {t.id for _, tree in trees for node in ast.walk(tree)
+                if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None
+                and _read_back(node.value) for t in _targets(node) if isinstance(t, ast.Name)}
     found: list[Found] = []
+    shown = False   # the cell before ended showing a .grad: a notebook shows it, then a formula
     for cell, tree in trees:
-        finder = _Finder(cell.label, cell.code.split("\n"), assigned, functions)
+        finder = _Finder(cell.label, cell.code.split("\n"), assigned, functions, autograd)
         finder.claimed = claims
+        finder.grad_printed = shown
         finder.body(tree.body)
+        shown = finder.grad_printed
         found += finder.found
     return found
 
@@ -135,7 +166,8 @@ def tally(found: list[Found], compared: set[tuple[str, int]], failed_cases: dict
             continue
         reason = f.reason or next((failed_cases[p] for p in sorted(places) if p in failed_cases),
                                   None) or (VALUES if places & valued else None) \
-            or _said(by_place.get((f.cell, f.line)), f) or _why(f)
+            or _said(by_place.get((f.cell, f.line)), f) or _called(f, places, by_place) \
+            or _why(f)
         unchecked.append({"line": f.line, "cell": f.cell, "text": f.text,
                           "reason": one_line(reason, 300)})
     return {"found": len(found), "checked": len(found) - len(unchecked), "unchecked": unchecked}
@@ -166,10 +198,24 @@ def _said(note: str | None, f: Found) -> str | None:
     return note
 
 
+def _called(f: Found, places: set, by_place: dict) -> str | None:
+    """Why a function's calls made no case: the note at the first call the draft left out."""
+    if f.kind != "function":
+        return None
+    return next((f"its call on line {line}: {by_place[(cell, line)]}"
+                 for cell, line in sorted(places, key=lambda p: p[1])
+                 if (cell, line) in by_place and line != f.line), None)
+
+
 def _why(f: Found) -> str:
     if f.function and f.kind != "function":   # dx = ... inside def analytical_gradient():
         return (f"no case uses it: it is written inside {f.function}(), whose body the draft "
                 "does not follow as a derivative (only a function returning one formula)")
+    if f.inside and f.kind in ("variable", "total", "printed", "compared"):
+        return (f"no case uses it: it is written inside {f.inside}(), and no case was made "
+                "from that function's body (the draft reads the tutorial's own statements, "
+                "and inlines a function where it is called only when its body is assignments "
+                "and one return)")
     return {
         "function": "no case uses it: it is neither compared with a .grad autograd computed "
                     "nor printed with its value where the draft follows the graph",
@@ -178,18 +224,25 @@ def _why(f: Found) -> str:
                    "it (==, torch.allclose or assert make a comparison the draft checks)",
         "attribute": "no case uses it: a gradient kept in an attribute of its own (x.g), which "
                      "the draft does not follow",
+        "total": "no case uses it: derivatives written by hand put together (a product or sum "
+                 "of them), shown but neither kept in a derivative's name nor compared with a "
+                 ".grad the draft follows",
     }.get(f.kind, "no case uses it: the draft matched it to no graph it follows")
 
 
 class _Finder:
-    def __init__(self, cell: str, lines: list[str], assigned: set[str], functions: set[str]):
+    def __init__(self, cell: str, lines: list[str], assigned: set[str], functions: set[str],
+                 autograd: set[str]):
         self.cell, self.lines = cell, lines
-        self.assigned, self.functions = assigned, functions
+        self.assigned, self.functions, self.autograd = assigned, functions, autograd
         self.found: list[Found] = []
         self.in_class = False
         self.function = ""          # the derivative function whose body is read
+        self.inside = ""            # the function whose body is read, whatever its name
         self.grad_printed = False   # the statement before printed a .grad
         self.formulas: dict[str, ast.stmt] = {}   # name -> the formula last assigned to it
+        self.kept: tuple[str, ast.stmt] | None = None   # a formula kept just after a .grad shown
+        self.chains: set[str] = set()   # the products and sums of a derivative's formula
         self.claimed: set[str] = set()   # names a cmp() compares with a .grad (_claims)
 
     def add(self, node: ast.AST, kind: str, function: str = "", reason: str = "") -> None:
@@ -198,17 +251,31 @@ class _Finder:
         if any(f.line == line for f in self.found):   # one a statement
             return
         self.found.append(Found(self.cell, line, one_line(text, 200), kind,
-                                function or self.function, reason))
+                                function or self.function, reason, self.inside))
 
     def body(self, statements: list[ast.stmt]) -> None:
         for statement in statements:
+            kept, self.kept = self.kept, None
             self.statement(statement)
-            self.grad_printed = _printed(statement) is not None and (
-                self.grad_printed or any(map(_is_grad, ast.walk(statement))))
+            shown = _printed(statement)
+            if kept and shown is not None and kept[0] in map(_name, map(_unread, shown)):
+                # print(w.grad); fw = (2*o - 2*y) * x; print(fw): the formula shown below it
+                self.add(kept[1], "class" if self.in_class else "printed",
+                         reason=CLASS_RULE if self.in_class else "")
+            if self.grad_printed and kept is None and isinstance(statement, ast.Assign) \
+                    and _kept(statement):   # one assignment between the two prints, no more
+                self.kept = (_name(statement.targets[0]), statement)
+                continue    # the .grad shown still stands for the print just below
+            grad = any(map(_is_grad, ast.walk(statement)))
+            # a label printed between keeps the .grad shown (print("dL/dw")); a cell showing
+            # something else (X.shape) ends it
+            other = isinstance(statement, ast.Expr) and _displayed(statement.value) \
+                and not grad and not any(self.formula(a) for a in shown or [])
+            self.grad_printed = shown is not None and not other and (self.grad_printed or grad)
 
     def statement(self, s: ast.stmt) -> None:
         if isinstance(s, ast.ClassDef):
-            function = any(_dotted(b).endswith("Function") for b in s.bases)
+            function = any(dotted_name(b).endswith("Function") for b in s.bases)
             was, self.in_class = self.in_class, True
             for inner in s.body:
                 if function and isinstance(inner, ast.FunctionDef) and inner.name == "backward":
@@ -219,31 +286,29 @@ class _Finder:
             self.in_class = was
             return
         if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if not self.in_class and _derivative_function(s):
-                # each derivative its body writes counts (dx, dw, db = ...; inp.g = ...), the
-                # function itself when it only returns one
-                before, outer, self.function = len(self.found), self.function, s.name
-                self.body(s.body)
-                self.function = outer
-                returned = [n for n in ast.walk(s) if isinstance(n, ast.Return) and n.value]
-                if returned and len(self.found) == before:
-                    self.add(s, "function", function=s.name)
-                return
-            self.body(s.body)
+            inside, self.inside = self.inside, self.inside or s.name
+            self.function_body(s)
+            self.inside = inside
             return
         if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             self.assignment(s)
             self.remember(s)
         elif isinstance(s, (ast.Expr, ast.Assert)):
             value = s.value if isinstance(s, ast.Expr) else s.test
-            kept = self.compared_name(value)
+            kept = self.compared_name(value, printed=_printed(s) is not None)
             if kept is not None:
-                self.add(kept, "compared", reason=CLASS_RULE if self.in_class else "")
-            if self.compared(value) or (self.grad_printed and self.printed_formula(value)):
-                self.add(s, "printed" if _printed(s) is not None and not any(
+                self.add(kept[0], kept[1], reason=CLASS_RULE if self.in_class else "")
+            shown = _printed(s) or []
+            if self.compared(value) or (self.grad_printed and self.printed_formula(s)):
+                self.add(s, "printed" if shown and not any(
                     isinstance(n, ast.Compare) or ((isinstance(n, ast.Call) and n is not value)
                     and _comparer(n.func)) for n in ast.walk(value))
                     else "compared", reason=CLASS_RULE if self.in_class else "")
+            elif any(self.chain(a) for a in [*shown, *self.compared_sides(value)]):
+                self.add(s, "class" if self.in_class else "total",
+                         reason=CLASS_RULE if self.in_class else "")
+                self.chains |= {ast.dump(n) for a in [*shown, *self.compared_sides(value)]
+                                for n in ast.walk(_unread_all(a)) if isinstance(n, ast.BinOp)}
         for field in ("body", "orelse", "finalbody"):   # a loop's, an if's, a with's, a try's
             block = getattr(s, field, None)
             if isinstance(block, list):
@@ -251,9 +316,23 @@ class _Finder:
         for handler in getattr(s, "handlers", None) or []:
             self.body(handler.body)
 
+    def function_body(self, s) -> None:
+        if not self.in_class and _derivative_function(s):
+            # each derivative its body writes counts (dx, dw, db = ...; inp.g = ...), the
+            # function itself when it only returns one
+            before, outer, self.function = len(self.found), self.function, s.name
+            self.body(s.body)
+            self.function = outer
+            returned = [n for n in ast.walk(s) if isinstance(n, ast.Return) and n.value]
+            if returned and len(self.found) == before:
+                self.add(s, "function", function=s.name)
+            return
+        self.body(s.body)
+
     def assignment(self, s) -> None:
         value = s.value
-        if value is None or _read_back(value) or _finite_difference(value):
+        if value is None or _read_back(value) or _finite_difference(value) \
+                or _autograds(value) or self.alias(s):
             return   # torch_gradient = x.grad: autograd's; (f(a + h) - f(a)) / h: measured
         if not _computes(value):   # du_db = 1: a constant derivative, by its name alone
             if _number(value) and any(isinstance(t, ast.Name) and (PAIR.match(t.id) or
@@ -270,10 +349,32 @@ class _Finder:
             base = target
             while isinstance(base, (ast.Subscript, ast.Attribute)):
                 base = base.value
-            if isinstance(base, ast.Name) and self.derivative_name(base.id):
+            if isinstance(base, ast.Name) and (self.derivative_name(base.id)
+                                               or self.chain(value)):
                 self.add(s, "class" if self.in_class else "variable",
                          reason=CLASS_RULE if self.in_class else "")
+                self.chains |= {ast.dump(n) for n in ast.walk(_unread_all(value))
+                                if isinstance(n, ast.BinOp)}
                 return
+
+    def alias(self, s) -> bool:
+        """manual_grad = dz_dx.item(), grads = [dW, db]: derivatives read back or gathered
+        under a name that does not say which, not new ones (dnorm_logits = dlogits.clone()
+        is: the identity edge, written by hand); the formula a plain name kept is counted at
+        its own line (t = 2*x; manual_grad = t.item())."""
+        vague = all(isinstance(t, ast.Name) and not self.specific(t.id) for t in _targets(s))
+        plain = not any(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Call))
+                        for n in ast.walk(_unread(s.value)))
+        if vague and plain and any(isinstance(n, ast.Name) and self.derivative_name(n.id)
+                                   for n in ast.walk(s.value)):
+            return True
+        source = _unread(s.value)
+        if s.value is source or not isinstance(source, ast.Name) \
+                or source.id not in self.formulas:
+            return False
+        if any(isinstance(t, ast.Name) and self.derivative_name(t.id) for t in _targets(s)):
+            self.add(self.formulas[source.id], "variable")
+        return True
 
     def remember(self, s) -> None:
         for target in _targets(s):
@@ -284,12 +385,39 @@ class _Finder:
                     self.formulas[target.id] = s
 
     def derivative_name(self, name: str) -> bool:
+        """dz_dx, dLdW, dlogits, and the names that do not say of what: manual_grad."""
         if NOT_BY_HAND.search(name):
             return False
-        if PAIR.match(name) or NAMED.match(name) or RATIO.match(name) or name in self.claimed:
+        words = {w.lower() for w in WORDS.findall(name)}
+        return self.specific(name) or bool(words & GRADIENT_WORDS
+                                           and not words & NOT_GRADIENT_WORDS)
+
+    def specific(self, name: str) -> bool:
+        """A derivative's name that says of what by what: dz_dx, dLdW, do1db, dlogits."""
+        if NOT_BY_HAND.search(name):
+            return False
+        if PAIR.match(name) or RATIO.match(name) or name in self.claimed:
+            return True
+        of = OF.match(name)   # grad_w, w_grad: of a name the tutorial assigns
+        if of and (of[1] or of[2]) in self.assigned:
             return True
         rest = name[1:].lstrip("_")
         return name.startswith("d") and bool(rest) and rest in self.assigned
+
+    def autograd_side(self, node: ast.expr) -> bool:
+        """x.grad, x.grad.item(), W.grad.T, or a name holding one (auto = x.grad)."""
+        return _read_back(node) or _name(_unread(node)) in self.autograd
+
+    def compared_sides(self, node: ast.expr) -> list[ast.expr]:
+        """The sides of each comparison in node: a == b, allclose(a, b), a.eq(b)."""
+        out: list[ast.expr] = []
+        for n in ast.walk(node):
+            if isinstance(n, ast.Compare) and len(n.comparators) == 1:
+                out += [n.left, n.comparators[0]]
+            elif isinstance(n, ast.Call) and _comparer(n.func):
+                out += list(n.args) + ([n.func.value] if isinstance(n.func, ast.Attribute)
+                                       and dotted_name(n.func.value) not in MODULES else [])
+        return out
 
     def compared(self, node: ast.expr) -> bool:
         """A formula compared with a .grad, or printed beside one (not a derivative already
@@ -298,46 +426,75 @@ class _Finder:
             sides = None
             if isinstance(n, ast.Compare) and len(n.comparators) == 1:
                 sides = [n.left, n.comparators[0]]
-            elif isinstance(n, ast.Call) and (_comparer(n.func) or _dotted(n.func) == "print"):
-                sides = list(n.args)
-            if sides and any(_is_grad(x) for x in sides):
-                hands = [x for x in sides if not _is_grad(x)]
+            elif isinstance(n, ast.Call) and _comparer(n.func):
+                sides = self.compared_sides(n)
+            elif isinstance(n, ast.Call) and dotted_name(n.func) == "print":
+                sides = _printed(n)
+            if sides and any(self.autograd_side(x) for x in sides):
+                hands = [x for x in sides if not self.autograd_side(x)]
                 if any(self.formula(h) for h in hands):
                     return True
         return False
 
-    def compared_name(self, node: ast.expr) -> ast.stmt | None:
+    def compared_name(self, node: ast.expr, printed: bool = False) -> tuple | None:
         """`z = x * 18` of `assertEqual(z, x.grad)`: a formula kept in a name a line above
-        and compared with a .grad (printed beside one is not a comparison)."""
-        for n in ast.walk(node):
-            sides = [n.left, *n.comparators] if isinstance(n, ast.Compare) else \
-                list(n.args) if isinstance(n, ast.Call) and _comparer(n.func) else []
-            if any(_is_grad(x) for x in sides):
-                for x in sides:
+        and compared with a .grad, or printed beside one (`print(analytical, x.grad)`): its
+        assignment and which."""
+        groups = [(self.compared_sides(node), "compared")] + (
+            [(_printed(node) or [], "printed")] if printed else [])
+        for sides, kind in groups:
+            if any(self.autograd_side(x) for x in sides):
+                for x in map(_unread, sides):
                     if isinstance(x, ast.Name) and x.id in self.formulas:
-                        return self.formulas[x.id]
+                        return self.formulas[x.id], kind
         return None
 
-    def printed_formula(self, node: ast.expr) -> bool:
+    def printed_formula(self, node: ast.stmt) -> bool:
         """print(2 * x * (w*x + b - y)) right after print(w.grad): the formula shown beside
         autograd's value, a line below."""
         args = _printed(node)
         return args is not None and any(self.formula(a) and _reads_name(a) for a in args)
 
+    def chain(self, node: ast.expr) -> bool:
+        """dz_dy * dy_dx, dL_do1 * do1_db + dL_do2 * do2_db: derivatives found by their names
+        put together by hand (numbers may scale them), and not a part of one's formula."""
+        node = _unread_all(node)
+        if not isinstance(node, ast.BinOp) or ast.dump(node) in self.chains:
+            return False
+        names: set[str] = set()
+        for n in ast.walk(node):
+            if isinstance(n, ast.BinOp) and not isinstance(n.op, (ast.Mult, ast.Add, ast.Sub)):
+                return False
+            if isinstance(n, ast.Name):
+                names.add(n.id)
+            elif not isinstance(n, (ast.BinOp, ast.operator, ast.Load, ast.Constant,
+                                    ast.UnaryOp, ast.unaryop)):
+                return False
+        return len(names) >= 2 and all(self.derivative_name(n) for n in names)
+
     def formula(self, node: ast.expr) -> bool:
         """An expression that computes (an operation or a call over a name), not a name of a
         derivative found elsewhere nor a call of a derivative function."""
         names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-        if any(self.derivative_name(n) or n in self.functions for n in names):
+        if any(self.derivative_name(n) or n in self.functions or n in self.autograd
+               for n in names):
             return False
         # constants alone count: `32*1.0**3 + 9*1.0**2 == x.grad` is a derivative evaluated
         # by hand (at a point, maybe the wrong one)
-        return isinstance(node, (ast.BinOp, ast.UnaryOp)) and not _finite_difference(node)
+        return isinstance(_operated(node), (ast.BinOp, ast.UnaryOp)) \
+            and not _finite_difference(node)
 
 
 def _comparer(func: ast.expr) -> bool:
-    last = _dotted(func).split(".")[-1]
+    last = _last(func)
     return last in COMPARERS or bool(ASSERTS.search(last))
+
+
+def _last(func: ast.expr) -> str:
+    """The name a call is made by, the last of its chain: allclose of torch.allclose, eq of
+    torch.tensor(v).eq (a chain that starts with a call has no dotted name)."""
+    return func.attr if isinstance(func, ast.Attribute) else \
+        func.id if isinstance(func, ast.Name) else ""
 
 
 def _derivative_function(node) -> bool:
@@ -365,38 +522,97 @@ def _finite_difference(value: ast.expr) -> bool:
 
 def _helper(node) -> bool:
     """get_grad(x): return x.g.clone(), mkgrad(x): return x.clone().requires_grad_(True), a
-    function returning a lambda or a function: named like a derivative, computing none; and
-    `def derivative(f, x): return (f(x + h) - f(x)) / h`, measuring one."""
+    function returning a lambda or a function, one that runs backward() and returns what
+    autograd computed: named like a derivative, computing none; and `def derivative(f, x):
+    return (f(x + h) - f(x)) / h`, measuring one."""
     returned = [n.value for n in ast.walk(node) if isinstance(n, ast.Return) and n.value]
     inner = {n.name for n in ast.walk(node) if isinstance(n, (ast.FunctionDef, ast.Lambda))
              and n is not node and hasattr(n, "name")}
-    return bool(returned) and all(
-        _read_back(v) or _finite_difference(v) or isinstance(v, ast.Lambda)
-        or (isinstance(v, ast.Name) and v.id in inner)
-        or (isinstance(v, ast.Call) and _dotted(v.func).endswith("requires_grad_"))
-        for v in returned)
+    if returned and all(
+            _read_back(v) or _finite_difference(v) or isinstance(v, ast.Lambda)
+            or (isinstance(v, ast.Name) and v.id in inner)
+            or (isinstance(v, ast.Call) and _last(v.func) == "requires_grad_")
+            for v in returned):
+        return True
+    return runs_autograd(node)   # pytorch_gradient(): backward(), then autograd's values
 
 
 def _read_back(value: ast.expr) -> bool:
     """x.grad, x.grad.item(), x.grad.clone(), x.grad.data (or fast.ai's x.g), what
     torch.autograd.grad returns: a gradient already computed, read back, not one computed
     here."""
-    if isinstance(value, ast.Call) and _dotted(value.func).endswith("autograd.grad"):
+    if isinstance(value, ast.Call) and dotted_name(value.func).endswith("autograd.grad"):
         return True   # grad_x, = torch.autograd.grad(y, x): autograd's
+    value = _unread(value)
+    while isinstance(value, ast.Subscript):   # x.grad[0, 0]
+        value = _unread(value.value)
+    return isinstance(value, ast.Attribute) and value.attr in ("grad", "g")
+
+
+def _unread(value: ast.expr) -> ast.expr:
+    """What is read back: x.grad of x.grad.item(), x.grad.data, W.grad.T; dz_dx of
+    dz_dx.item()."""
     while True:
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
-                and value.func.attr in READ_BACK and not value.args:
+                and value.func.attr in READ_BACK and not value.args and not value.keywords:
             value = value.func.value
-        elif (isinstance(value, ast.Attribute) and value.attr == "data") \
-                or isinstance(value, ast.Subscript):   # x.grad.data, x.grad[0, 0]
+        elif isinstance(value, ast.Attribute) and value.attr in ("data", "T"):
             value = value.value
         else:
-            return isinstance(value, ast.Attribute) and value.attr in ("grad", "g")
+            return value
+
+
+def _unread_all(value: ast.expr) -> ast.expr:
+    """value with every part read back: dL_do1 * do1_db of dL_do1 * do1_db.item()."""
+    class Unread(ast.NodeTransformer):
+        def visit(self, node):
+            return self.generic_visit(_unread(node)) if isinstance(node, ast.expr) \
+                else self.generic_visit(node)
+    return Unread().visit(copy.deepcopy(value))
+
+
+def _autograds(value: ast.expr) -> bool:
+    """[p.grad for p in params], torch.stack(grads): autograd's values gathered, no
+    arithmetic on them."""
+    return any(map(_is_grad, ast.walk(value))) and not any(
+        isinstance(n, (ast.BinOp, ast.UnaryOp)) for n in ast.walk(value))
+
+
+def _name(node: ast.AST) -> str:
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _kept(s: ast.stmt) -> bool:
+    """fw = (2*o - 2*y) * x: one name given a formula that reads no .grad."""
+    return isinstance(s, ast.Assign) and len(s.targets) == 1 \
+        and isinstance(s.targets[0], ast.Name) and isinstance(s.value, (ast.BinOp, ast.UnaryOp)) \
+        and not any(map(_is_grad, ast.walk(s.value)))
+
+
+def _operated(value: ast.expr) -> ast.expr:
+    """The formula a chain of methods starts from: 2/N * (out-Y) of (2/N * (out-Y)).t().sum()."""
+    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+        value = value.func.value
+    return value
+
+
+def _displayed(value: ast.expr) -> bool:
+    """A notebook cell's bare expression is shown: x.grad, 2/N * (out-Y) @ W.t(),
+    (2/N * (out-Y)).sum(), b.grad, b.g (never a call made for what it does, x.grad.zero_())."""
+    if isinstance(value, ast.Tuple):
+        return all(map(_displayed, value.elts))
+    if isinstance(value, ast.Call):
+        return isinstance(_operated(value), (ast.BinOp, ast.UnaryOp))
+    return isinstance(value, (ast.BinOp, ast.UnaryOp, ast.Name, ast.Attribute, ast.Subscript))
 
 
 def _printed(node) -> list[ast.expr] | None:
-    """A print's arguments (an f-string's values among them), None for anything else."""
+    """A print's arguments (an f-string's values among them), or what a bare expression
+    shows; None for anything else."""
     if isinstance(node, ast.Expr):
+        if _displayed(node.value):
+            return list(node.value.elts) if isinstance(node.value, ast.Tuple) \
+                else [node.value]
         node = node.value
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
             and node.func.id == "print"):
@@ -433,7 +649,7 @@ def _targets(node: ast.AST) -> list[ast.expr]:
 def _computes(value: ast.expr) -> bool:
     """It reads a variable (not only literals and modules): `external_grad = torch.tensor([1.,
     1.])` and `x.grad = None` compute no derivative."""
-    if isinstance(value, ast.Call) and _dotted(value.func).split(".")[-1] in RESETS:
+    if isinstance(value, ast.Call) and _last(value.func) in RESETS:
         return False
     return any(isinstance(n, ast.Name) and n.id not in ("torch", "np", "numpy", "math", "F")
                for n in ast.walk(value))
@@ -441,11 +657,3 @@ def _computes(value: ast.expr) -> bool:
 
 def _is_grad(node: ast.AST) -> bool:
     return isinstance(node, ast.Attribute) and node.attr == "grad"
-
-
-def _dotted(node: ast.expr) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return _dotted(node.value) + "." + node.attr
-    return ""

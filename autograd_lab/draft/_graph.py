@@ -133,8 +133,8 @@ class Graph:
     def same(self, name: str, held) -> object | None:
         """The graph's own definition of name, when held means the same thing there."""
         mine = self.by_name.get(name)
-        if mine is None or held is None:
-            return None
+        if mine is None or not isinstance(held, (Leaf, Node)):   # a helper function (f of
+            return None   # df_dx after def f(x):) or nothing: never this graph's tensor
         return mine if signature(mine, self.memo) == signature(held, self.memo) else None
 
     def at(self, instance_or_leaves) -> dict:

@@ -502,7 +502,28 @@ def derivative(name: str, known, claimed: dict[str, str] | None = None
                 return kind, of, wrt
         if splits:
             return (kind,) + splits[0]
-    return None
+    of = _gradient_of(name)
+    return ("adjoint", of, "") if of and known(of) else None
+
+
+# grad_w, w_grad, analytic_grad_w, manual_w_grad: the gradient of w, by hand; never a name
+# that says it is autograd's or measured (torch_grad_w, numerical_grad_w)
+GRADIENT_WORDS = frozenset({"grad", "grads", "gradient"})
+QUALIFIERS = frozenset({"manual", "analytic", "analytical", "my", "hand", "computed",
+                        "exact", "formula", "true", "expected"})
+NOT_BY_HAND = frozenset({"auto", "autograd", "torch", "pytorch", "numerical", "numeric", "num",
+                         "fd", "approx", "finite", "estimated"})
+
+
+def _gradient_of(name: str) -> str:
+    """w of grad_w and of analytic_grad_w: the one name left when the words saying it is a
+    gradient written by hand are taken away ('' when none or several are left)."""
+    words = name.split("_")
+    lowered = {w.lower() for w in words}
+    if not lowered & GRADIENT_WORDS or lowered & NOT_BY_HAND:
+        return ""
+    rest = [w for w in words if w and w.lower() not in GRADIENT_WORDS | QUALIFIERS]
+    return "_".join(rest) if rest and re.fullmatch(r"[A-Za-z]\w*", "_".join(rest)) else ""
 
 
 def case_name(name: str, taken: set[str]) -> str:

@@ -334,7 +334,8 @@ def read_gradient_calls(tree: ast.Module, file: str, line: int) -> tuple[list, l
     """[(Found, what, place)] for each call of a gradient function that can be paired with
     the autograd run beside it, and the calls that cannot."""
     functions = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
-    gradients = {n: f for n, f in functions.items() if GRADIENT_NAME.search(n)}
+    gradients = {n: f for n, f in functions.items()
+                 if GRADIENT_NAME.search(n) and not runs_autograd(f)}
     if not gradients:
         return [], []
     run = _Run(functions)
@@ -352,6 +353,16 @@ def read_gradient_calls(tree: ast.Module, file: str, line: int) -> tuple[list, l
             node, reason = exc.args
             unchecked.append(Unchecked(file, *at(node, line), what, reason))
     return found, unchecked
+
+
+def runs_autograd(func: ast.FunctionDef) -> bool:
+    """pytorch_gradient(): loss.backward(), then return {"dw": w.grad.numpy()}: named like a
+    gradient, it returns what autograd computed (no arithmetic in what it returns)."""
+    returned = [n.value for n in ast.walk(func) if isinstance(n, ast.Return) and n.value]
+    ran = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+              and n.func.attr == "backward" for n in ast.walk(func))
+    return ran and bool(returned) and not any(
+        isinstance(n, (ast.BinOp, ast.UnaryOp)) for v in returned for n in ast.walk(v))
 
 
 class _Run:
