@@ -225,7 +225,7 @@ class Assignments(Calls):
         dims = {n: d for n, d in translated.deps.items() if isinstance(d, Dim)}
         where = self.where(statement)
         named = derivative(name, lambda n: isinstance(self.env.get(n), (Leaf, Node, Func))
-                           and n != name, self.claimed)
+                           and n != name, self.claimed, self.paired)
         if not tensors and not (named and named[0] == "partial"):
             # a plain number, written in place where it is used (with the dims it is made of)
             node = Node(name, translated.tree, translated.text, dims, where, None)
