@@ -289,3 +289,59 @@ def test_a_derivative_inside_a_function_the_draft_does_not_read_says_so(tmp_path
         "no case uses it: it is written inside backprop_by_hand(), and no case was made from "
         "that function's body (the draft reads the tutorial's own statements, and inlines a "
         "function where it is called only when its body is assignments and one return)")
+
+
+# --- a name paired with the .grad it is compared with or printed beside ----------------------
+
+def test_a_name_compared_or_printed_with_a_grad_is_that_leafs_entry_and_a_wrong_one_fails(
+        tmp_path):
+    # slope, offset, cubes say nothing; allclose, a print beside b.grad and .eq pair them
+    source = TRIAL / "paired_names.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["paired_names.py"]["derivatives"] == {
+        "found": 3, "checked": 3, "unchecked": []}
+    assert ran.exit_code == 0
+    wrong = tmp_path / "paired_names.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "cubes = 3 * u ** 2", "cubes = 3 * u"), encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 15: backward du: hand-written 3*u differs" in " ".join(
+        ran.output.split())
+
+
+def test_a_pair_is_made_only_when_the_line_says_which_leaf_and_the_same_way_round():
+    import ast
+
+    from autograd_lab.draft._claims import paired
+
+    def pairs_of(code: str) -> dict[str, str]:
+        return paired([ast.parse(code)])
+    assert pairs_of("print(torch.allclose(x.grad, h))") == {"h": "x"}
+    assert pairs_of("print(h.item(), x.grad.item())") == {"h": "x"}
+    assert pairs_of("auto = x.grad\nprint(h.eq(auto).all())") == {"h": "x"}
+    assert pairs_of("print(W.grad)\nprint(h)") == {"h": "W"}           # on the line below
+    assert pairs_of("assert torch.allclose(W.grad.T, h.T)") == {"h": "W"}
+    assert pairs_of("assert torch.allclose(W.grad.T, h)") == {}        # h is W's, transposed
+    assert pairs_of("print(h, k, x.grad)") == {}                      # which one?
+    assert pairs_of("print(x.grad, y.grad, h)") == {}
+    assert pairs_of("print(h == x.grad)\nprint(h == y.grad)") == {}  # compared with two
+
+
+# --- a script's main guard, and an if that compares a gradient --------------------------------
+
+def test_the_main_guards_body_is_followed_and_an_ifs_comparison_is_checked(tmp_path):
+    source = TRIAL / "main_guard.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["main_guard.py"]["derivatives"] == {
+        "found": 3, "checked": 3, "unchecked": []}
+    assert ran.exit_code == 0
+    assert "line 9: left out: if torch.allclose(x.grad, 2 * w * x): …: what the if runs: the " \
+           "draft reads its test as the comparison, and follows straight-line code" in ran.output
+    wrong = tmp_path / "main_guard.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "manual_b = 3 * b ** 2", "manual_b = 3 * b"), encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 16: backward db: hand-written 3*b differs" in " ".join(
+        ran.output.split())
