@@ -3,6 +3,8 @@ the same assignments and refusals, loops written for a gradient unrolled at the 
 knows (or left out whole), and `--blocks` writing the notebook's own lines back."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -168,3 +170,57 @@ def test_a_forward_line_the_case_cannot_read_as_written_is_changed_and_says_so(t
     assert "  hpre = embcat @ W1 + b1               # In [4], line 3" in text
     result = check_file(written.path)
     assert result.status == "passed", result.problems
+
+
+def test_makemore_part4_drafts_into_the_notebook_s_own_lines_and_passes(tmp_path):
+    """The published notebook with --blocks: its forward cell and Exercise 1's backward cell
+    as blocks; `n = batch_size` is one size of the case, so a line reading n is written with
+    batch_size and says what it changed."""
+    ninja = Path(__file__).parent / "sources" / "nn-zero-to-hero" / "makemore_part4_backprop.ipynb"
+    done = draft(ninja, tmp_path / "drafts", blocks=True)
+    assert done.problems == []
+    [first] = [w for w in done.files if w.name == "makemore_part4_backprop_loss_in10"]
+    text = first.path.read_text(encoding="utf-8")
+    case = yaml.safe_load(text)
+    assert isinstance(case["forward"], str) and isinstance(case["backward"], str)
+    assert "  hprebn = embcat @ W1 + b1 # hidden layer pre-activation" in text   # verbatim
+    assert ("  dlogprobs[range(batch_size), Yb] = -1.0 / batch_size  # In [210], line 6, "
+            "changed from: dlogprobs[range(n), Yb] = -1.0/n") in text
+    assert "  dcounts += torch.ones_like(counts) * dcounts_sum  # In [210], line 11" in text
+    result = check_file(first.path)
+    assert result.status == "passed", result.problems
+    assert sorted(b.name for b in result.backward if b.status == "passed") == sorted([
+        "dlogprobs", "dprobs", "dcounts_sum_inv", "dcounts_sum", "dcounts", "dnorm_logits",
+        "dlogit_maxes", "dlogits", "dh", "dW2", "db2", "dhpreact", "dbngain", "dbnbias",
+        "dbnraw", "dbnvar_inv", "dbnvar", "dbndiff2", "dbndiff", "dbnmeani", "dhprebn",
+        "dembcat", "dW1", "db1", "demb", "dC"])   # all 26 of Exercise 1
+
+
+def test_a_training_loop_left_out_leaves_nothing_of_its_steps(tmp_path):
+    """A loop writing an entry that then steps the parameters (W1.data += ...) is begun, found
+    unfollowable at its third line, and undone: no backward() of it makes a case, and the
+    entry written before it stands as it was checked."""
+    def notebook(folder, *more):
+        path = write_notebook(
+            folder / "ninja.ipynb",
+            ("import torch\nimport torch.nn.functional as F",),
+            (PARAMETERS,), (BATCH,),
+            (FORWARD, shown("tensor(1.9316, grad_fn=<NegBackward0>)")),
+            (CMP,), (BACKWARD,),
+            ("\n".join(f"cmp('{name}', d{name}, {name})" for name in COMPARED),
+             printed(cmp_printed(RIGHT))), *more)
+        return draft(path, folder / "drafts")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    before = notebook(tmp_path / "a")
+    after = notebook(tmp_path / "b", ("for i in range(2):\n    dW1 = embcat.T @ dhpre\n"
+                                      "    loss.backward()\n    W1.data += -0.1 * dW1",))
+    assert [w.path.name for w in after.files] == [w.path.name for w in before.files]
+    def case(w):
+        return w.path.read_text(encoding="utf-8").split("\nname:")[1].replace(
+            str(w.path.parent.parent), "")
+    assert [case(w) for w in after.files] == [case(w) for w in before.files]
+    said = [str(n) for n in after.notes if n.cell == "In [8]"]
+    assert said == ["In [8], line 4: left out: for i in range(2): …: an in-place update: the "
+                    "draft follows assignments only (and +=, -=, *=, /= on an entry of a "
+                    "backward pass)"]

@@ -28,7 +28,7 @@ from ._entries import (
 )
 from ._graph import Graph, Group, Hand, Points, group_key, grouped
 from ._held import Dim, Drawn, Leaf, Unsupported
-from ._lines import forward_block
+from ._lines import backward_block, forward_block
 from ._notebook import Note
 from ._records import DerivativeFunction, Expect, Instance, Record, Segment, Step, closure_leaves
 from ._translate import Translator, case_name, checked_text, renamed, sized
@@ -204,7 +204,8 @@ class _Builder:
         draft.forward_block = forward_block(graph)
         draft.output = Entry("output", name, comment_for(base.where))
         draft.upstream = upstream(graph, base)
-        draft.backward, draft.backward_block = entries, backward.block()
+        draft.backward = entries
+        draft.backward_block = backward_block(backward.block(), backward.adjoints, graph)
         draft.inputs = [input_entry(graph.names[leaf], leaf, graph.sizes)
                         for leaf in graph.leaves]
         draft.dims = [Entry(graph.names[d], d.value, comment_for(d.where))
@@ -273,7 +274,7 @@ class _Builder:
             hand.total.setdefault(entry.key, entry)
         backward = Backward(graph, self.record, self.note, adjoints)
         draft.backward = backward.entries()
-        draft.backward_block = backward.block()
+        draft.backward_block = backward_block(backward.block(), backward.adjoints, graph)
         draft.chain_rule, draft.to_write = hand.edges(written=bool(draft.backward))
         draft.gradient = hand.totals()
         if not (hand.chain or hand.total or draft.backward) and graph.tensor:

@@ -1,14 +1,19 @@
-"""The notebook's own lines as a case's `forward: |` block: each node of the graph at the line
-that made it, verbatim where that line assigns the node and reads only what the case has;
-else the node as the case writes it, the notebook's line said beside it (a line changed)."""
+"""The notebook's own lines as a case's blocks. `forward: |`: each node of the graph at the
+line that made it, verbatim where that line assigns the node and reads only what the case has;
+else the node as the case writes it, the notebook's line said beside it (a line changed).
+`backward: |`: the hand-written pass's statements, verbatim save for a size the case writes
+otherwise (`n = batch_size`: the case has one size, batch_size), changed and said so."""
 from __future__ import annotations
 
 import ast
+import copy
+import textwrap
 
 from ..ops import MODULES
 from ._entries import Line
 from ._graph import Graph
-from ._held import Node
+from ._held import Dim, Node
+from ._translate import renamed
 
 # names a line may read besides the graph's: what a block knows without the case saying it
 KNOWN = frozenset(MODULES) | {"range", "len", "math"}
@@ -47,3 +52,44 @@ def _verbatim(code: str, node: Node) -> bool:
         return False
     read = {n.id for n in ast.walk(statement.value) if isinstance(n, ast.Name)}
     return read <= set(node.deps) | set(node.dims) | KNOWN
+
+
+def backward_block(wheres: list, adjoints: list, graph: Graph) -> list[Line]:
+    """The statements of a backward pass (their Wheres, in the notebook's order) as a block's
+    lines; `adjoints` are the pass's entries, whose envs say what each size name held."""
+    sizes: dict[str, ast.expr] = {}
+    for adjoint in adjoints:
+        for name, held in adjoint.env.items():
+            if isinstance(held, Dim):
+                names = {n: graph.names.get(d, d.name) for n, d in held.base_dims().items()}
+                written = renamed(held.written(), names)
+                if ast.unparse(written) != name:
+                    sizes[name] = written
+    lines = []
+    for where in wheres:
+        changed = _sized(where.code, sizes)
+        if changed is None:
+            lines.append(Line(where.code, str(where)))
+        else:
+            first = where.code.strip().split("\n")[0]
+            lines.append(Line(changed, f"{where}, changed from: {first}"))
+    return lines
+
+
+def _sized(code: str, sizes: dict[str, ast.expr]) -> str | None:
+    """code with each size name it reads written as the case writes that size; None when it
+    reads none (or cannot be parsed alone: then it stays as written)."""
+    try:
+        tree = ast.parse(textwrap.dedent(code))
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return None
+    if not any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in sizes
+               for n in ast.walk(tree)):
+        return None
+
+    class Size(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            if isinstance(node.ctx, ast.Load) and node.id in sizes:
+                return ast.copy_location(copy.deepcopy(sizes[node.id]), node)
+            return node
+    return ast.unparse(Size().visit(tree))

@@ -115,8 +115,9 @@ class WalkState:
     def _grown(self) -> tuple[list, ...]:
         """The lists a statement only appends to (cut back to their lengths to rewind)."""
         r = self.record
-        return (self.targets[-1], self.cell_steps, self.waiting, r.nodes, r.adjoints,
-                r.variables, r.notes, r.stand_ins, r.segments)
+        return (self.targets[-1], self.cell_steps, self.waiting, self.shows, self.compared,
+                r.nodes, r.adjoints, r.variables, r.notes, r.stand_ins, r.segments,
+                r.instances, r.compared)
 
     def _order(self, note: Note) -> tuple:
         cells = [c.label for c in self.record.notebook.cells]

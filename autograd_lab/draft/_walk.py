@@ -243,7 +243,8 @@ class _Walk(Branches):
 
     def s_For(self, statement, shown):
         """A loop over a list of names (`for p in parameters: p.requires_grad = True`) is
-        unrolled: its body follows once for each name. Any other loop is left out."""
+        unrolled: its body follows once for each name; so is a loop over range() that writes
+        into an entry of a hand-written backward pass (unroll). Any other loop is left out."""
         over = listed_count(statement.iter) or (
             self.long_lists.get(statement.iter.id, 0) if isinstance(statement.iter, ast.Name)
             else 0)
@@ -259,7 +260,8 @@ class _Walk(Branches):
             self.s_AugAssign(scattered, shown)
             self._written_by_loop(statement, {total})
             return None
-        if over_range(statement.iter) and stored(statement) & set(self.adjoints):
+        if over_range(statement.iter) and stored(statement) & set(self.adjoints) \
+                and not prints(statement):   # what a loop prints is not matched step by step
             return self.unroll(statement)
         names = self._names_of(statement.iter)
         if names is None or statement.orelse or not isinstance(statement.target, ast.Name):
@@ -279,12 +281,12 @@ class _Walk(Branches):
         if self.reading.depth == 0:
             self.reading.count = 0
         at = self.checkpoint()
-        try:
+        try:   # the counter may reuse a name of the notebook: in each step it is a number
             for _ in self.reading.unrolled(loop, lambda name: False):
                 for inner in loop.body:
                     self.reading.run(inner)
                     self.strict(self.reading.numbered(inner))
-        except Unsupported:
+        except Exception:   # Unsupported, too deep, or a bug of ours: none of it stays
             self.rewind(at)
             raise
         assert isinstance(loop.target, ast.Name)   # unrolled() said so
