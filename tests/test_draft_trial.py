@@ -282,13 +282,32 @@ def test_a_gradient_named_after_its_tensor_is_checked_and_a_wrong_one_fails(tmp_
     assert f"{wrong} line 12: backward db: hand-written" in " ".join(ran.output.split())
 
 
-def test_a_derivative_inside_a_function_the_draft_does_not_read_says_so(tmp_path):
-    done = draft(TRIAL / "inside_a_function.py", tmp_path, verify=False)
+def test_a_function_returning_nothing_is_followed_where_it_is_called(tmp_path):
+    # main() calls backprop_by_hand(), whose body backward()s and writes dLdw by hand
+    source = TRIAL / "inside_a_function.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["inside_a_function.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    assert ran.exit_code == 0
+    wrong = tmp_path / "inside_a_function.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "dLdw = 2 * (w * x - 1) * x", "dLdw = 2 * (w * x - 1)"), encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 10: backward dw: hand-written 2*(w*x - 1) differs" in " ".join(
+        ran.output.split())
+
+
+def test_a_derivative_inside_a_function_the_draft_does_not_follow_says_so(tmp_path):
+    done = draft(TRIAL / "not_followed_call.py", tmp_path, verify=False)
+    assert "cell 1, line 14: left out: backprop_by_hand(1.5): backprop_by_hand() is not " \
+           "followed: its arguments are not names, one a parameter" in map(str, done.notes)
     [unchecked] = done.derivatives()["unchecked"]
     assert unchecked["reason"] == (
         "no case uses it: it is written inside backprop_by_hand(), and no case was made from "
-        "that function's body (the draft reads the tutorial's own statements, and inlines a "
-        "function where it is called only when its body is assignments and one return)")
+        "that function's body (the draft follows a function where it is called when it "
+        "returns nothing and is given names, or is assignments and one return: see the note "
+        "at its call)")
 
 
 # --- a name paired with the .grad it is compared with or printed beside ----------------------

@@ -1,19 +1,27 @@
-"""Statements that branch, read where the draft can say what runs: a script's `if __name__ ==
-"__main__":` body runs (in a notebook too), so it is straight-line code; an `if` whose test
-compares a .grad with a formula is read as that comparison (as an assert is), its body left
-out (what it runs depends on the answer)."""
+"""Statements that run other statements, read where the draft can say what runs: a script's
+`if __name__ == "__main__":` body runs (in a notebook too), so it is straight-line code; an
+`if` whose test compares a .grad with a formula is read as that comparison (as an assert is),
+its body left out (what it runs depends on the answer); a call of the tutorial's own function
+that returns nothing (`main()`, `manualprop()`) runs its body there, read as statements (a
+few calls deep, never one already running)."""
 from __future__ import annotations
 
 import ast
+import copy
 
-from ._adjoints import grad_compared
+from ._adjoints import comparer, grad_compared
 from ._assigning import Assignments
-from ._held import Unsupported
-from ._syntax import prints
+from ._held import Func, Leaf, Node, Unsupported
+from ._syntax import prints, stored
+
+MAX_DEPTH = 3     # main() calling train() calling step(): deeper calls are left out
 
 
 class Branches(Assignments):
-    """if statements: the main guard's body followed, a test comparing a .grad compared."""
+    """if statements: the main guard's body followed, a test comparing a .grad compared; the
+    body of a function returning nothing followed where it is called."""
+
+    running: tuple[str, ...] = ()   # the functions whose bodies are being read, outermost first
 
     def statement(self, statement: ast.stmt, shown: bool) -> None:
         raise NotImplementedError   # the walk's: each statement sent to the part that reads it
@@ -37,6 +45,71 @@ class Branches(Assignments):
         before = made()
         self._total(_all(test), self.where(test))(None)
         return made() > before
+
+    def call(self, call: ast.Call, shown: bool) -> None:
+        func = self.env.get(call.func.id) if isinstance(call.func, ast.Name) else None
+        if not (isinstance(func, Func) and not comparer(func)
+                and func.name not in self.record.functions and _returns_nothing(func)):
+            return super().call(call, shown)
+        why = self.why_not_run(func, call)
+        if why:
+            if func.prints:
+                self.unreadable = f"{func.name}() prints"
+            raise Unsupported(f"{func.name}() is not followed: {why}", call)
+        self.run_body(func, call)
+
+    def why_not_run(self, func: Func, call: ast.Call) -> str:
+        """Why the body of func cannot be read at this call ("" when it can)."""
+        if func.name in self.running:
+            return "it is already running (a call of itself)"
+        if len(self.running) >= MAX_DEPTH:
+            return f"the draft follows calls {MAX_DEPTH} deep"
+        if func.where.cell != self.cell_now.label:
+            return "its body is in another cell"
+        if call.keywords or len(call.args) != len(func.params) or not all(
+                isinstance(a, ast.Name) for a in call.args):
+            return "its arguments are not names, one a parameter"
+        for inner in func.body:
+            for node in ast.walk(inner):
+                if isinstance(node, (ast.Global, ast.Nonlocal, ast.FunctionDef, ast.ClassDef,
+                                     ast.Lambda, ast.AsyncFunctionDef)):
+                    return f"its body holds a {type(node).__name__.lower()}"
+        written = set().union(*map(stored, func.body))
+        if written & set(func.params):
+            return "it assigns to a parameter"
+        locals_ = written - set(func.params)
+        taken = sorted(n for n in locals_ if isinstance(self.env.get(n), (Leaf, Node)))
+        if taken:
+            return (f"its {', '.join(taken)} would hide the tensor{'s' * (len(taken) > 1)} "
+                    "of that name outside it")
+        return ""
+
+    def run_body(self, func: Func, call: ast.Call) -> None:
+        """The body as statements, its parameters the call's names; its own names gone after."""
+        names = {p: a.id for p, a in zip(func.params, call.args) if isinstance(a, ast.Name)}
+        self.running = (*self.running, func.name)
+        try:
+            for inner in func.body:
+                self.statement(_named(inner, names), False)
+        finally:
+            self.running = self.running[:-1]
+        for name in set().union(*map(stored, func.body)) - set(func.params):
+            self.env.pop(name, None)   # a local: not the notebook's name after the call
+
+
+def _named(statement: ast.stmt, names: dict[str, str]) -> ast.stmt:
+    """statement with each parameter replaced by the name the call gave it, all at once."""
+    class Put(ast.NodeTransformer):
+        def visit_Name(self, node):
+            return ast.copy_location(ast.Name(names[node.id], node.ctx), node) \
+                if node.id in names else node
+    return Put().visit(copy.deepcopy(statement)) if names else statement
+
+
+def _returns_nothing(func: Func) -> bool:
+    """A function run for what it does: no return of a value, no yield."""
+    return not any(isinstance(n, (ast.Yield, ast.YieldFrom)) or (isinstance(n, ast.Return)
+                   and n.value is not None) for inner in func.body for n in ast.walk(inner))
 
 
 def main_guard(test: ast.expr) -> bool:

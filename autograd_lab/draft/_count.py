@@ -206,9 +206,9 @@ def _why(f: Found) -> str:
                 "does not follow as a derivative (only a function returning one formula)")
     if f.inside and f.kind in ("variable", "total", "printed", "compared"):
         return (f"no case uses it: it is written inside {f.inside}(), and no case was made "
-                "from that function's body (the draft reads the tutorial's own statements, "
-                "and inlines a function where it is called only when its body is assignments "
-                "and one return)")
+                "from that function's body (the draft follows a function where it is called "
+                "when it returns nothing and is given names, or is assignments and one return: "
+                "see the note at its call)")
     return {
         "function": "no case uses it: it is neither compared with a .grad autograd computed "
                     "nor printed with its value where the draft follows the graph",
