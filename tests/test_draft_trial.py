@@ -364,3 +364,23 @@ def test_the_main_guards_body_is_followed_and_an_ifs_comparison_is_checked(tmp_p
     assert ran.exit_code == 1
     assert f"{wrong} line 16: backward db: hand-written 3*b differs" in " ".join(
         ran.output.split())
+
+
+# --- a cell showing a formula after one showing a .grad ---------------------------------------
+
+def test_a_formula_shown_after_a_grad_is_compared_with_it_at_its_shape(tmp_path):
+    # X.t() @ (...) after W.grad is W's gradient; (...).t() @ X, lying down, is not compared
+    source = TRIAL / "shown_after_grad.md"
+    ran, results = check_source(source, tmp_path / "right")
+    derivatives = results["shown_after_grad.md"]["derivatives"]
+    assert (derivatives["found"], derivatives["checked"]) == (3, 2)
+    assert derivatives["unchecked"][0]["reason"] == (
+        "left out: (2 / N * (out - Y)).t() @ X: a formula shown after W.grad, of shape (1, 3), "
+        "not W's (3, 1): not compared with it")
+    assert ran.exit_code == 0
+    wrong = tmp_path / "shown_after_grad.md"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "X.t() @ (2/N * (out-Y))\n", "X.t() @ (1/N * (out-Y))\n"), encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 32: gradient W: manual gives" in " ".join(ran.output.split())

@@ -3,7 +3,9 @@
 `if` whose test compares a .grad with a formula is read as that comparison (as an assert is),
 its body left out (what it runs depends on the answer); a call of the tutorial's own function
 that returns nothing (`main()`, `manualprop()`) runs its body there, read as statements (a
-few calls deep, never one already running)."""
+few calls deep, never one already running). And a notebook's cells that show a formula just
+after a cell showing `W.grad` (`W.grad`, then `X.t() @ (2/N * (out - Y))`) compare it with
+W.grad, as `print(9*a**2 == a.grad)` does, when it has W's shape."""
 from __future__ import annotations
 
 import ast
@@ -13,6 +15,7 @@ from ._adjoints import comparer, grad_compared
 from ._assigning import Assignments
 from ._held import Func, Leaf, Node, Unsupported
 from ._syntax import prints, stored
+from ._tensorforms import kind
 
 MAX_DEPTH = 3     # main() calling train() calling step(): deeper calls are left out
 
@@ -22,6 +25,34 @@ class Branches(Assignments):
     body of a function returning nothing followed where it is called."""
 
     running: tuple[str, ...] = ()   # the functions whose bodies are being read, outermost first
+    shown_grad: tuple[str, int] = ("", 0)   # a cell showing W.grad alone: (W, the cell's index)
+
+    def s_Expr(self, statement: ast.Expr, shown):
+        leaf, index = self.shown_grad
+        self.shown_grad = ("", 0)
+        here = self.cell_now.index
+        alone = shown and _alone(self.cell_now.code)
+        value = statement.value
+        if alone and leaf and index == here - 1 and _formula(value):
+            self.shown_grad = (leaf, here)   # the next cell may show W.grad's other form
+            return self.shown_formula(leaf, value, statement)
+        super().s_Expr(statement, shown)
+        if alone and isinstance(value, ast.Attribute) and value.attr == "grad" \
+                and isinstance(value.value, ast.Name):
+            self.shown_grad = (value.value.id, here)
+
+    def shown_formula(self, leaf: str, value: ast.expr, statement: ast.Expr) -> None:
+        """(2/N * (out-Y)).sum() shown after b.grad: compared with it, at b's shape."""
+        held = self.env.get(leaf)
+        if not isinstance(held, Leaf):
+            raise Unsupported(f"{leaf} is not a tensor the draft follows", statement)
+        shape = tuple(kind(self.translator.expression(value)).shape)
+        if shape != tuple(held.shape):
+            raise Unsupported(f"a formula shown after {leaf}.grad, of shape {shape}, not "
+                              f"{leaf}'s {tuple(held.shape)}: not compared with it", statement)
+        grad = ast.Attribute(ast.Name(leaf, ast.Load()), "grad", ast.Load())
+        compared = ast.copy_location(ast.Compare(value, [ast.Eq()], [grad]), value)
+        self.display(compared)
 
     def statement(self, statement: ast.stmt, shown: bool) -> None:
         raise NotImplementedError   # the walk's: each statement sent to the part that reads it
@@ -104,6 +135,21 @@ def _named(statement: ast.stmt, names: dict[str, str]) -> ast.stmt:
             return ast.copy_location(ast.Name(names[node.id], node.ctx), node) \
                 if node.id in names else node
     return Put().visit(copy.deepcopy(statement)) if names else statement
+
+
+def _alone(code: str) -> bool:
+    """A cell of one statement."""
+    try:
+        return len(ast.parse(code).body) == 1
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+
+
+def _formula(value: ast.expr) -> bool:
+    """An operation, or methods called on one: (2/N * (out-Y)).t().sum(), X.t() @ d."""
+    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+        value = value.func.value
+    return isinstance(value, (ast.BinOp, ast.UnaryOp))
 
 
 def _returns_nothing(func: Func) -> bool:

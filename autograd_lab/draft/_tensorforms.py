@@ -95,6 +95,8 @@ class TensorForms:
             if name == "size":
                 return self.size_of(node.func.value, node.args[0] if node.args else None, deps,
                                     node)
+            if name == "t" and not node.args and not node.keywords:   # x.t(): the language's x.T
+                return ast.Attribute(visit(node.func.value), "T", ast.Load())
             if name not in OPS or not OPS[name].method:
                 raise Unsupported(f"the method .{name}(): the draft does not translate it", node)
             func = ast.Attribute(visit(node.func.value), name, ast.Load())
