@@ -3,6 +3,7 @@ the same assignments and refusals, loops written for a gradient unrolled at the 
 knows (or left out whole), and `--blocks` writing the notebook's own lines back."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -187,6 +188,8 @@ def test_makemore_part4_drafts_into_the_notebook_s_own_lines_and_passes(tmp_path
     assert ("  dlogprobs[range(batch_size), Yb] = -1.0 / batch_size  # In [210], line 6, "
             "changed from: dlogprobs[range(n), Yb] = -1.0/n") in text
     assert "  dcounts += torch.ones_like(counts) * dcounts_sum  # In [210], line 11" in text
+    assert ("  loss = -logprobs[range(batch_size), Yb].mean()  # In [10], line 27, changed "
+            "from: loss = -logprobs[range(n), Yb].mean()") in text   # the notebook's spelling
     result = check_file(first.path)
     assert result.status == "passed", result.problems
     assert sorted(b.name for b in result.backward if b.status == "passed") == sorted([
@@ -224,3 +227,35 @@ def test_a_training_loop_left_out_leaves_nothing_of_its_steps(tmp_path):
     assert said == ["In [8], line 4: left out: for i in range(2): …: an in-place update: the "
                     "draft follows assignments only (and +=, -=, *=, /= on an entry of a "
                     "backward pass)"]
+
+
+def test_loops_nested_deeper_than_a_block_allows_are_left_out_with_the_bound(tmp_path):
+    nested = "dW1 = torch.zeros_like(W1)\n" + "".join(
+        "    " * depth + f"for k{depth} in range(1):\n" for depth in range(9)) + \
+        "    " * 9 + "dW1 += embcat.T @ dhpre\n"
+    done, _ = drafted(tmp_path, nested)
+    said = [str(n) for n in done.notes if "for k0" in str(n)]
+    assert said == ["In [6], line 26: left out: for k0 in range(1): …: loops are nested more "
+                    "than 8 deep"]
+
+
+def test_makemore_part4_without_dcounts_plus_equals_drafts_into_blocks_that_fail_naming_it(
+        tmp_path):
+    ninja = Path(__file__).parent / "sources" / "nn-zero-to-hero" / "makemore_part4_backprop.ipynb"
+    notebook = json.loads(ninja.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        cell["source"] = [line for line in cell["source"] if not line.startswith("dcounts += ")]
+    wrong = tmp_path / "makemore_part4_backprop.ipynb"
+    wrong.write_text(json.dumps(notebook), encoding="utf-8")
+    done = draft(wrong, tmp_path / "drafts", blocks=True)
+    [first] = [w for w in done.files if w.name == "makemore_part4_backprop_loss_in10"]
+    assert isinstance(yaml.safe_load(first.path.read_text(encoding="utf-8"))["backward"], str)
+    result = check_file(first.path)
+    assert result.status == "failed"
+    failed = [b.name for b in result.backward if b.status == "failed"]
+    assert failed[0] == "dcounts" and "dcounts_sum" not in failed   # the first wrong one
+    [dcounts] = [b for b in result.backward if b.name == "dcounts"]
+    lines = first.path.read_text(encoding="utf-8").splitlines()
+    assert lines[dcounts.line - 1] == ("  dcounts = counts_sum_inv * dprobs     # In [210], "
+                                       "line 9")   # at its own line, the notebook's beside it
+    assert dcounts.piece["finding"] == "missing" and dcounts.piece["through"] == ["counts_sum"]

@@ -90,29 +90,23 @@ def test_makemore_backprop_is_checked_as_published_with_stand_ins(tmp_path):
     # the size len(itos) would give is printed later: logits.shape, Yb.shape (In [225])
     assert ("vocab_size: vocab_size = len(itos) is not known without running the notebook; "
             "logits.shape printed torch.Size([32, 27]) (In [225], line 1) says 27") in said
-
-
-def test_the_report_says_which_inputs_are_the_notebooks_own(tmp_path):
-    """report.json's inputs_from: C, the first draw from the seeded g at sizes the notebook
-    says (vocab_size from a printed shape), is its own; the rest stand in. The entry validates
-    against report.schema.json, and merge reads it back."""
-    out = tmp_path / "reports"
-    CliRunner().invoke(main, ["check", str(NINJA), "--out", str(out), "--format", "json"])
-    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    # report.json's inputs_from: C, the first draw from the seeded g at sizes the notebook
+    # says, is its own; the rest stand in. It validates against report.schema.json, and merge
+    # reads it back
+    out = tmp_path / "reports" / "report.json"
+    report = json.loads(out.read_text(encoding="utf-8"))
     schema = json.loads(CliRunner().invoke(main, ["schema", "--report"]).output)
     jsonschema.Draft202012Validator(schema).validate(report)
-    [case] = [c for c in report["cases"] if c["name"].endswith("loss_in10")]
-    assert case["inputs_from"] == {
+    assert exercise1["inputs_from"] == {
         "bngain": "stand-in", "C": "notebook", "W1": "stand-in", "b1": "stand-in",
         "bnbias": "stand-in", "W2": "stand-in", "b2": "stand-in", "Yb": "stand-in",
         "Xb": "stand-in"}
+    assert "inputs_from" not in cases["makemore_part4_backprop.ipynb"]   # the tutorial's own
+    back = {r.name: r for r in read_report_cases(out, report)}
+    assert back[exercise1["name"]].inputs_from == exercise1["inputs_from"]
     # every number the notebook printed depends on a stand-in (the loss on Yb, softmax's row
     # on W2): none is claimed, the formulas are checked
     assert [c["claims"] for c in report["cases"]] == [[], [], [], []]
-    tutorial = next(c for c in report["cases"] if c["kind"] == "source")
-    assert "inputs_from" not in tutorial
-    back = {r.name: r for r in read_report_cases(out / "report.json", report)}
-    assert back[case["name"]].inputs_from == case["inputs_from"]
 
 
 def test_makemore_backprop_with_a_wrong_dcounts_fails_naming_it(tmp_path):
@@ -165,6 +159,7 @@ def test_a_fork_with_its_own_d_names_is_checked_by_what_its_cmp_calls_claim(tmp_
     assert checked_entries(exercise1) == EXERCISE_1_RENAMED_ORDER   # the fork's own order
     exercise2 = cases["makemore_fork_renamed_loss_in10_again_in14"]
     assert checked_entries(exercise2) == ["dlogits"]                # its dlogits_fast
+    assert [c["claims"] for c in cases.values()] == [[], [], []]   # cmp()'s rows: not claimed
     said = " ".join(result.output.split())
     assert "28 of 28 hand-written derivatives checked" in said
     assert ("logits.shape printed torch.Size([32, 27]) (In [13], line 1) says 27") in said
@@ -241,3 +236,26 @@ def test_linspace_arange_a_listed_tensor_and_an_unpacked_shape_are_the_scripts_o
     assert "  xs: [-2.0, -1.0, 0.0, 1.0, 2.0]" in text        # torch.linspace(-2.0, 2.0, 5)
     assert "  ks: {value: [0, 1, 2, 3, 4], dtype: int64}" in text   # torch.arange(5)
     assert "  loss: sum(h**2)/5 " in text                       # k, n = W.shape
+
+
+def test_an_nn_linear_layer_is_its_two_parameters_standing_in(tmp_path):
+    # layer(x) is x @ layer_weight.T + layer_bias; torch.allclose(dW, layer.weight.grad)
+    # names dW the gradient of layer_weight
+    result, cases = checked_notebook(STANDINS / "linear_layer.py", tmp_path)
+    assert result.exit_code == 0, result.output
+    case = cases["linear_layer_loss_inc1"]
+    assert checked_entries(case) == ["dh", "dout", "dlayer_weight", "dlayer_bias"]
+    assert case["inputs_from"] == {"layer_weight": "stand-in", "layer_bias": "stand-in",
+                                   "x": "notebook"}
+    said = " ".join(result.output.split())
+    assert ("not the notebook's numbers: layer_weight is nn.Linear(3, 2)'s initial weight, "
+            "which torch draws from its global generator by its own scheme") in said
+
+
+def test_a_wrong_gradient_of_a_linear_layers_weight_fails_named(tmp_path):
+    wrong = tmp_path / "linear_layer.py"
+    wrong.write_text((STANDINS / "linear_layer.py").read_text(encoding="utf-8").replace(
+        "dW = dout.T @ x", "dW = dout.T @ (2 * x)"), encoding="utf-8")
+    result, cases = checked_notebook(wrong, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert checked_entries(cases["linear_layer_loss_inc1"], "failed") == ["dlayer_weight"]

@@ -197,7 +197,8 @@ class Reader:
         written = self.statements.written(statement)
         value, op = written.value, written.op
         if written.target == "unpack":
-            self._sizes(statement.targets[0], value)
+            assert isinstance(written.to, (ast.Tuple, ast.List))
+            self._sizes(written.to, value)
             return None
         if written.target == "attribute" and written.attribute == "grad" and written.none:
             return None                          # p.grad = None: autograd's bookkeeping
@@ -209,8 +210,7 @@ class Reader:
             assert isinstance(index, Index)
             expr: Expr = Put(index, self._expression(value), op, index.col)
         else:
-            target = statement.targets[0] if isinstance(statement, ast.Assign) \
-                else statement.target
+            target = written.to
             name = self._name_of(target)
             expr = self._expression(value)
             if op:
@@ -218,7 +218,7 @@ class Reader:
                 expr = BinOp(op, current, expr, expr.col)
         return self._version(name, expr, statement)
 
-    def _sizes(self, target: ast.Tuple, value) -> None:
+    def _sizes(self, target: ast.Tuple | ast.List, value) -> None:
         """N, D = X.shape: names for sizes, numbers wherever they are used below."""
         if not (isinstance(value, ast.Attribute) and value.attr == "shape"
                 and isinstance(value.value, ast.Name)

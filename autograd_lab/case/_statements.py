@@ -23,17 +23,17 @@ AUGMENTED = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 class Written:
     """One assignment as the statement allow-list reads it, in a block or a notebook's cell:
     `x = v` (target "name"), `x[...] = v` (an "item": index is the subscript), `x.a = v` (an
-    "attribute" of the name), `a, b = v` ("unpack": names are the elements); `op` is "+" for
-    `+=` (and "-", "*", "/"), "" for `=`."""
+    "attribute" of the name), `a, b = v` ("unpack"), anything else ("other"); `op` is "+" for
+    `+=` (and "-", "*", "/"), "" for `=`; `to` is the target as written."""
 
     statement: ast.stmt
     target: str
     name: str
     value: ast.expr
+    to: ast.expr
     op: str = ""
     index: ast.Subscript | None = None
     attribute: str = ""
-    names: tuple = ()
 
     @property
     def none(self) -> bool:
@@ -71,17 +71,17 @@ class Statements:
                 raise self.error(statement, f"the operator {_symbol(statement.op)}= is not "
                                             "allowed; use += -= *= /=")
         value = statement.value
-        if isinstance(target, ast.Tuple) and not op:
-            return Written(statement, "unpack", "", value, names=tuple(target.elts))
+        if isinstance(target, (ast.Tuple, ast.List)) and not op:
+            return Written(statement, "unpack", "", value, target)
         if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
-            return Written(statement, "item", self._assigned(target.value), value, op,
+            return Written(statement, "item", self._assigned(target.value), value, target, op,
                            index=target)
         if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
-            return Written(statement, "attribute", target.value.id, value, op,
+            return Written(statement, "attribute", target.value.id, value, target, op,
                            attribute=target.attr)
         if isinstance(target, ast.Name):
-            return Written(statement, "name", self._assigned(target), value, op)
-        raise self.error(target, "assign a name (x = ...) or an element of one (x[i] = ...)")
+            return Written(statement, "name", self._assigned(target), value, target, op)
+        return Written(statement, "other", "", value, target, op)   # each reader refuses it
 
     def _assigned(self, target: ast.Name) -> str:
         if target.id in self.loops:

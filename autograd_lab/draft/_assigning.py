@@ -10,6 +10,7 @@ from ..case import Written
 from ._adjoints import one_hot_put, zeros_like
 from ._calls import Calls
 from ._held import Dim, Drawn, Func, Leaf, Listed, Names, Node, Translated, Unsupported, Where, one
+from ._layers import is_linear, parameters
 from ._records import AdjointVariable, DerivativeVariable, Step
 from ._sizes import counted, dim, stand_in
 from ._standins import Hint
@@ -42,7 +43,8 @@ class Assignments(Calls):
             assert written.index is not None
             return self.put(written.index, statement)   # one_hot[range(n), Yb] = 1 too
         if written.target == "unpack":
-            target = statement.targets[0]
+            target = written.to
+            assert isinstance(target, (ast.Tuple, ast.List))
             numbers = _unpacked_numbers(target, value)
             if numbers:   # x_val, y_val = 2.0, 3.0: one assignment a name
                 for name, number in numbers:
@@ -58,7 +60,7 @@ class Assignments(Calls):
 
     s_AugAssign = s_Assign
 
-    def assign_each(self, targets: ast.Tuple, values: ast.Tuple, statement) -> None:
+    def assign_each(self, targets: ast.Tuple | ast.List, values: ast.Tuple, statement) -> None:
         """Xb, Yb = Xtr[ix], Ytr[ix]: one assignment after the other, when no value reads a
         name assigned before it (a, b = b, a swaps: left out)."""
         names = [t.id for t in targets.elts if isinstance(t, ast.Name)]
@@ -127,6 +129,8 @@ class Assignments(Calls):
                 return
             if name in self.sizes and self.size(name, value, where):
                 return
+            if name in self.layers and is_linear(value):
+                return self.layer(name, value, statement)
             made = constructor(value, self.translator) or self.draws.made(value, where) \
                 or self.stand_in(name, value, where)
             if made is not None:
@@ -193,6 +197,14 @@ class Assignments(Calls):
             drawn, dtype = Drawn("randn", shape, seed, stand_in=why), "float32"
         return Made(drawn, dtype, False, (rows.shape[0], *(d.value for d in tail)), dims)
 
+    def layer(self, name: str, call: ast.Call, statement) -> None:
+        """layer = nn.Linear(3, 2): its weight and bias, inputs that stand in (see _layers);
+        torch's global generator has drawn them, so its state is no longer known."""
+        seed = 2_000 + 2 * list(self.layers).index(name)
+        for part, made in parameters(name, call, self.draws.size, seed):
+            self.make(part, made, statement)
+        self.draws.lose(statement, self.where(statement))
+
     def make(self, name: str, made, statement) -> None:
         if made.dtype == "int64" and made.grad:
             raise Unsupported("an integer tensor cannot require grad", statement)
@@ -247,6 +259,8 @@ class Assignments(Calls):
             self.step(Step("compute", where, (name, node)))
             self.segment.current[name] = node
             self.record.nodes.append(node)
+            self.record.sizes[id(node)] = {n: self.env[n] for n in _read(statement)
+                                           if isinstance(self.env.get(n), Dim)}
         self.env[name] = node
         if named and named[0] == "partial":
             self.record.variables.append(DerivativeVariable(node, named[1], named[2],
@@ -320,3 +334,9 @@ def _axes(shape: ast.expr, count: int) -> ast.Tuple:
         axis = ast.copy_location(ast.Constant(i), shape)
         axes.append(ast.copy_location(ast.Subscript(shape, axis, ast.Load()), shape))
     return ast.copy_location(ast.Tuple(axes, ast.Load()), shape)
+
+
+def _read(statement: ast.stmt) -> set[str]:
+    """The names a statement reads."""
+    return {n.id for n in ast.walk(statement) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)}

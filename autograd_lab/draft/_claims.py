@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from ..case import dotted_name
-from ._adjoints import compares
+from ._adjoints import compares, grad_compared
+from ._layers import linear_layers, rewritten
 
 COMPARERS = ("allclose", "isclose", "equal", "assert_close", "eq")
 # a test's own comparers: assertEqual, tensorAssertEqual, assert_allclose
@@ -41,8 +42,12 @@ class Pair:
 
 def claimed(trees: Iterable[ast.AST]) -> dict[str, str]:
     """d-name -> the name it is compared with, for each cmp(label, dname, name) call of a
-    function the notebook defines that compares its second argument with its third's .grad."""
+    function the notebook defines that compares its second argument with its third's .grad,
+    and each `dname == name.grad` or torch.allclose(dname, name.grad) of a name beginning
+    with d (any other name compared so is a hand-written total, not an entry)."""
     trees = list(trees)
+    layers = linear_layers(trees)   # layer.weight.grad: the input layer_weight's (_layers)
+    trees = [rewritten(t, layers) for t in trees]
     comparers = {f.name for tree in trees for f in ast.walk(tree)
                  if isinstance(f, ast.FunctionDef)
                  and compares([a.arg for a in f.args.args], f.body)}
@@ -55,6 +60,11 @@ def claimed(trees: Iterable[ast.AST]) -> dict[str, str]:
                     and isinstance(call.args[2], ast.Name)):
                 continue
             found.setdefault(call.args[1].id, set()).add(call.args[2].id)
+        for node in ast.walk(tree):   # torch.allclose(dW, layer_weight.grad), dW == W.grad
+            compared = grad_compared(node) if isinstance(node, ast.expr) else None
+            if compared is not None and isinstance(compared[1], ast.Name) \
+                    and compared[1].id.startswith("d"):   # a d-name (z = x * 18 is a total)
+                found.setdefault(compared[1].id, set()).add(compared[0])
     return {hand: next(iter(of)) for hand, of in found.items() if len(of) == 1}
 
 
@@ -62,6 +72,8 @@ def paired(trees: Iterable[ast.AST]) -> dict[str, str]:
     """name -> the leaf whose .grad one line pairs it with (pairs_in()), when only one: a
     name's own spelling (dy_dx, dW) says more, and cmp() more still (see derivative())."""
     trees = list(trees)
+    layers = linear_layers(trees)   # layer.weight.grad: the input layer_weight's (_layers)
+    trees = [rewritten(t, layers) for t in trees]
     found: dict[str, set[str]] = {}
     holding = holders(trees)
     for pair in (p for tree in trees for p in pairs_in(tree, holding)):

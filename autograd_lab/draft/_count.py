@@ -107,18 +107,18 @@ def find(notebook: Notebook) -> list[Found]:
                  for a in node.args.args + node.args.kwonlyargs + node.args.posonlyargs}
     functions = {node.name for _, tree in trees for node in ast.walk(tree)
                  if isinstance(node, ast.FunctionDef) and _derivative_function(node)}
-    # a fork's own d-names, claimed by its cmp() calls: dprobs_log is logprobs' gradient
-    claims = set(claimed(tree for _, tree in trees))
     # names that hold autograd's value (auto = x.grad): compared with a formula like x.grad
     autograd = {t.id for _, tree in trees for node in ast.walk(tree)
                 if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None
                 and _read_back(node.value) for t in _targets(node) if isinstance(t, ast.Name)}
+    # a fork's own d-names, claimed by its cmp() calls: dprobs_log is logprobs' gradient
+    claims = set(claimed(tree for _, tree in trees))
     found: list[Found] = []
     shown = False   # the cell before ended showing a .grad: a notebook shows it, then a formula
     for cell, tree in trees:
         finder = _Finder(cell.label, cell.code.split("\n"), assigned, functions, autograd)
-        finder.claimed = claims
         finder.grad_printed = shown
+        finder.claimed = claims
         finder.body(tree.body)
         shown = finder.grad_printed
         found += finder.found

@@ -19,10 +19,10 @@ from ._translate import renamed
 KNOWN = frozenset(MODULES) | {"range", "len", "math"}
 
 
-def forward_block(graph: Graph) -> list[Line]:
+def forward_block(graph: Graph, sizes: dict) -> list[Line]:
     """The forward pass as the notebook wrote it, in its order; [] when the case renamed a
     name (a second `x = ...`, a name the language reserves), whose lines would then read
-    another name than the case has."""
+    another name than the case has. sizes: id(node) -> the sizes its line named ({n: Dim})."""
     named: list = [*graph.leaves, *graph.nodes, *graph.dims]
     if any(graph.names[held] != held.name for held in named):
         return []
@@ -31,10 +31,14 @@ def forward_block(graph: Graph) -> list[Line]:
         where = node.where
         if _verbatim(where.code, node):
             lines.setdefault((where.order, ""), Line(where.code, str(where)))
+            continue
+        sized = _sized(where.code, _written(sizes.get(id(node), {}), graph))
+        if sized is not None and _verbatim(sized, node):   # n = batch_size: one size
+            code = sized
         else:
-            lines[(where.order, node.name)] = Line(
-                f"{node.name} = {graph.text(node)}",
-                f"{where}, changed from: {where.code}" if where.code else str(where))
+            code = f"{node.name} = {graph.text(node)}"
+        lines[(where.order, node.name)] = Line(
+            code, f"{where}, changed from: {where.code}" if where.code else str(where))
     return list(lines.values())
 
 
@@ -59,12 +63,7 @@ def backward_block(wheres: list, adjoints: list, graph: Graph) -> list[Line]:
     lines; `adjoints` are the pass's entries, whose envs say what each size name held."""
     sizes: dict[str, ast.expr] = {}
     for adjoint in adjoints:
-        for name, held in adjoint.env.items():
-            if isinstance(held, Dim):
-                names = {n: graph.names.get(d, d.name) for n, d in held.base_dims().items()}
-                written = renamed(held.written(), names)
-                if ast.unparse(written) != name:
-                    sizes[name] = written
+        sizes.update(_written(adjoint.env, graph))
     lines = []
     for where in wheres:
         changed = _sized(where.code, sizes)
@@ -74,6 +73,19 @@ def backward_block(wheres: list, adjoints: list, graph: Graph) -> list[Line]:
             first = where.code.strip().split("\n")[0]
             lines.append(Line(changed, f"{where}, changed from: {first}"))
     return lines
+
+
+def _written(env: dict, graph: Graph) -> dict[str, ast.expr]:
+    """The size names of env the case writes otherwise (n = batch_size: batch_size), each as
+    the case writes it."""
+    out = {}
+    for name, held in env.items():
+        if isinstance(held, Dim):
+            names = {n: graph.names.get(d, d.name) for n, d in held.base_dims().items()}
+            written = renamed(held.written(), names)
+            if ast.unparse(written) != name:
+                out[name] = written
+    return out
 
 
 def _sized(code: str, sizes: dict[str, ast.expr]) -> str | None:

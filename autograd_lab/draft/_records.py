@@ -131,6 +131,9 @@ class Record:
     instances: list[Instance] = field(default_factory=list)
     values: list[Observation] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)    # every tensor node, in order
+    # id(node) -> the sizes its line named as the notebook held them then ({n: Dim}), for
+    # writing the line back (_lines)
+    sizes: dict = field(default_factory=dict)
     variables: list[DerivativeVariable] = field(default_factory=list)
     functions: dict[str, DerivativeFunction] = field(default_factory=dict)
     adjoints: list[AdjointVariable] = field(default_factory=list)   # in the order written

@@ -70,7 +70,9 @@ def sizes_said(cell: Cell, tree: ast.Module, translator, env: dict
         if len(got) != len(want):
             return None
         for size, printed_size in zip(got, want):
-            if size != printed_size and size in standing:
+            if size != printed_size and size not in standing:
+                return None   # not a size that stands in: the cell is read as any other
+            if size != printed_size:
                 said[standing[size].name] = (printed_size, (
                     f"{one(owner, 40)}.shape printed torch.Size({list(want)}) "
                     f"({cell.label}, line {tree.body[0].lineno})"))

@@ -10,6 +10,7 @@ from ._adjoints import size_value
 from ._claims import claimed, paired
 from ._draws import Draws
 from ._held import Leaf, Node, Unsupported, Where, one
+from ._layers import linear_layers, rewritten
 from ._notebook import Cell, Note, Notebook
 from ._records import AdjointVariable, Compared, Record, Segment, Show, Step
 from ._sizes import largest_listed, size_names
@@ -63,6 +64,8 @@ class WalkState:
         # a name used as a size anywhere is a dim: the cells are parsed once for that first
         trees = [t for t in map(parsed, (c.code for c in notebook.cells))
                  if isinstance(t, ast.AST)]
+        self.layers = linear_layers(trees)   # layer = nn.Linear(3, 2): its two parameters
+        trees = [rewritten(t, self.layers) for t in trees]
         self.sizes = size_names(trees)
         self.least = largest_listed(trees, self.sizes)   # a stand-in size is larger
         self.record.uses = index_uses(trees)

@@ -481,19 +481,21 @@ def flag(node: ast.expr) -> bool:
 def derivative(name: str, known, claimed: dict[str, str] | None = None,
                paired: dict[str, str] | None = None) -> tuple[str, str, str] | None:
     """(kind, of, wrt) when name is a derivative named the tutorials' way: dz_dx is dz/dx,
-    dy_pred_dz is d(y_pred)/dz (the split whose both sides are known names is taken); or
-    when the notebook's cmp() claims it is one (claimed: d-name -> name, see _claims); or,
-    its name saying neither, when a line pairs it with a leaf's .grad (paired: name ->
+    dy_pred_dz is d(y_pred)/dz (the split whose both sides are known names is taken); else
+    when the notebook's comparisons claim it is one (claimed: d-name -> name, see _claims);
+    else, its name saying nothing, when a line pairs it with a leaf's .grad (paired: name ->
     leaf, `torch.allclose(w.grad, slope)`)."""
+    found = _spelled(name, known)
+    if found is not None and (found[0] == "adjoint" or known(found[2])):
+        return found
     if claimed and name in claimed and known(claimed[name]):
         return "adjoint", claimed[name], ""
-    named = _named(name, known)
-    if named is None and paired and name in paired and known(paired[name]):
+    if found is None and paired and name in paired and known(paired[name]):
         return "adjoint", paired[name], ""
-    return named
+    return found
 
 
-def _named(name: str, known) -> tuple[str, str, str] | None:
+def _spelled(name: str, known) -> tuple[str, str, str] | None:
     for pattern, kind in DERIVATIVE_NAMES:
         if not pattern.match(name):
             continue

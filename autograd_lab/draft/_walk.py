@@ -13,6 +13,7 @@ from ..case import over_range
 from ._assigning import MAX_UNROLL
 from ._branches import Branches
 from ._held import Dim, Func, Leaf, Names, Node, Unsupported, Where
+from ._layers import rewritten
 from ._notebook import Cell, Notebook
 from ._records import DerivativeFunction, Record, Step
 from ._shapes import sizes_said
@@ -84,6 +85,7 @@ class _Walk(Branches):
         if not isinstance(tree, ast.Module):
             self.note(cell.label, None, "left out: the cell is nested too deep to parse")
             return
+        tree = rewritten(tree, self.layers)   # layer(x): x @ layer_weight.T + layer_bias
         self.compared = []   # this cell's cmp() lines, for its output
         self.shows = []
         self.cell_steps = []
