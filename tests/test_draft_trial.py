@@ -384,3 +384,23 @@ def test_a_formula_shown_after_a_grad_is_compared_with_it_at_its_shape(tmp_path)
     ran, results = check_source(wrong, tmp_path / "wrong")
     assert ran.exit_code == 1
     assert f"{wrong} line 32: gradient W: manual gives" in " ".join(ran.output.split())
+
+
+# --- torch.rand, .item(), (z > 0).float(), a tensor of formulas -------------------------------
+
+def test_a_uniform_draw_stands_in_and_its_gradient_by_hand_is_checked(tmp_path):
+    source = TRIAL / "drawn_uniform.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["drawn_uniform.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    assert ran.exit_code == 0
+    assert "line 4: not the notebook's numbers: real is drawn by torch.rand from [0, 1) (its " \
+           "stand-in a normal draw times 0.25 plus 0.5, mostly in that range), which a case " \
+           "cannot draw" in " ".join(ran.output.split())
+    wrong = tmp_path / "drawn_uniform.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "manual = 2.0 * (predicted - real)", "manual = 2.0 * (predicted + real)"),
+        encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 9: backward dpredicted: hand-written" in " ".join(ran.output.split())
