@@ -404,3 +404,29 @@ def test_a_uniform_draw_stands_in_and_its_gradient_by_hand_is_checked(tmp_path):
     ran, results = check_source(wrong, tmp_path / "wrong")
     assert ran.exit_code == 1
     assert f"{wrong} line 9: backward dpredicted: hand-written" in " ".join(ran.output.split())
+
+
+def test_item_in_a_gradient_by_hand_is_its_value_and_a_wrong_one_fails(tmp_path):
+    # manual_gradient = 14 * x.item(): the same number as 14 * x, never differentiated
+    source = TRIAL / "item_in_hand.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["item_in_hand.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    assert ran.exit_code == 0
+    wrong = tmp_path / "item_in_hand.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "manual_gradient = 14 * x.item()", "manual_gradient = 7 * x.item()"), encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 7: backward dx: hand-written 7*x differs" in " ".join(
+        ran.output.split())
+
+
+def test_item_in_the_forward_graph_is_still_left_out(tmp_path):
+    # y = x.item() * x cuts the graph at x.item(): read as x, autograd's x.grad would differ
+    source = tmp_path / "cut.py"
+    source.write_text("import torch\n\nx = torch.tensor(3.0, requires_grad=True)\n"
+                      "y = x.item() * x\ny.backward()\nprint(x.grad)\n", encoding="utf-8")
+    done = draft(source, tmp_path / "out", verify=False)
+    assert "cell 1, line 4: left out: y = x.item() * x: the method .item(): the draft does not " \
+           "translate it" in map(str, done.notes)

@@ -84,9 +84,16 @@ class Translator(TensorForms):
         self.modules = modules     # alias -> module ("np" -> "numpy"), or function spelling
         self.env = env
 
-    def expression(self, node: ast.expr, local: dict | None = None) -> Translated:
+    def expression(self, node: ast.expr, local: dict | None = None,
+                   values: bool = False) -> Translated:
+        """node in the language; with values, a formula only evaluated, never differentiated
+        (a hand-written derivative), in which x.item() is x's value: the same number."""
         deps: dict = {}
-        tree = self._visit(node, local or {}, deps, 0, ())
+        was, self.values = self.values, values
+        try:
+            tree = self._visit(node, local or {}, deps, 0, ())
+        finally:
+            self.values = was
         return Translated(tree, checked_text(tree), deps)
 
     def formula(self, func: Func, names: list[str]) -> Translated:
