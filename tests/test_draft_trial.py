@@ -430,3 +430,17 @@ def test_item_in_the_forward_graph_is_still_left_out(tmp_path):
     done = draft(source, tmp_path / "out", verify=False)
     assert "cell 1, line 4: left out: y = x.item() * x: the method .item(): the draft does not " \
            "translate it" in map(str, done.notes)
+
+
+def test_a_mask_made_a_float_is_a_relus_derivative_and_a_wrong_one_fails(tmp_path):
+    source = TRIAL / "relu_mask.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["relu_mask.py"]["derivatives"] == {"found": 1, "checked": 1, "unchecked": []}
+    assert ran.exit_code == 0
+    wrong = tmp_path / "relu_mask.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "(z > 0).float()", "(z >= -3).float()"), encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 7: backward dz: hand-written (z >= -3).float() differs" in " ".join(
+        ran.output.split())

@@ -43,6 +43,7 @@ FUNCTIONS = {
     "torch.nn.functional.softplus": "softplus",
     "torch.clip": "clamp", "math.fabs": "abs", "abs": "abs",
 }
+MASKS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)   # z > 0: a mask of the language
 POWERS = {"torch.pow", "math.pow", "numpy.power", "pow"}   # f(a, b) -> a**b
 # torch.add(a, b) and a.add(b) -> a + b: the operator they spell
 SPELLED_OPERATORS = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div,
@@ -112,6 +113,15 @@ class Translator(TensorForms):
         if method is None:
             raise Unsupported(_what(node), node)
         return method(node, local, deps, depth + 1, stack)
+
+    def _Compare(self, node, local, deps, depth, stack):
+        """z > 0: the language's mask (0 and 1, never differentiated): (z > 0).float(), a
+        ReLU's derivative by hand."""
+        if len(node.ops) != 1 or not isinstance(node.ops[0], MASKS):
+            raise Unsupported("a comparison other than one of < <= > >= == != is not in the "
+                              "expression language", node)
+        return ast.Compare(self._visit(node.left, local, deps, depth, stack), [type(node.ops[0])()],
+                           [self._visit(node.comparators[0], local, deps, depth, stack)])
 
     def _Constant(self, node, local, deps, depth, stack):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
@@ -568,7 +578,6 @@ def _plain(name: str) -> bool:
 
 _WHAT = {
     "Subscript": "a subscript (x[i]): the draft does not translate it yet",
-    "Compare": "a comparison is not in the expression language",
     "BoolOp": "and/or are not in the expression language",
     "IfExp": "a conditional expression is not in the expression language",
     "Lambda": "a lambda is not in the expression language",
