@@ -444,3 +444,19 @@ def test_a_mask_made_a_float_is_a_relus_derivative_and_a_wrong_one_fails(tmp_pat
     assert ran.exit_code == 1
     assert f"{wrong} line 7: backward dz: hand-written (z >= -3).float() differs" in " ".join(
         ran.output.split())
+
+
+def test_a_gradient_by_hand_of_an_x_made_again_is_checked_on_its_own_graph_only(tmp_path):
+    # df_dx_manual is the second x's; the first graph (f of the first x) never takes it
+    source = TRIAL / "rebound_leaf.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["rebound_leaf.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    assert ran.exit_code == 0 and "rebound_leaf_f_in" not in ran.output
+    wrong = tmp_path / "rebound_leaf.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "torch.cos(x ** 2 + 1) * 2 * x", "torch.cos(x ** 2 + 1) * x"), encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 11: backward dx: hand-written cos(x**2 + 1)*x differs" in " ".join(
+        ran.output.split())

@@ -6,7 +6,8 @@ is the claim, so it names the entry. A name compared with two different tensors 
 nothing (it is ambiguous).
 
 So does a name compared with a leaf's `.grad`, or printed beside it or on the print line just
-below it: `torch.allclose(w.grad, analytic_grad_w)`, `x.grad.eq(manual)`, `print(fb, b.grad)`,
+below or above it: `torch.allclose(w.grad, analytic_grad_w)`, `x.grad.eq(manual)`,
+`print(fb, b.grad)`,
 `print(w.grad); print(analytical)`: the name is that leaf's gradient by hand (as `dw = ...`
 is). The count (_count) finds these pairs by the same rule (pairs())."""
 from __future__ import annotations
@@ -97,7 +98,7 @@ def holders(trees: Iterable[ast.AST]) -> dict[str, str]:
 
 def pairs_in(tree: ast.AST, holding: dict[str, str]) -> Iterator[Pair]:
     """Every pair of a tree: in each statement (an if's test too), and on a print just below
-    a print of a .grad alone."""
+    or above a print of a .grad alone."""
     def side(node: ast.expr) -> tuple[str, int] | None:
         leaf, flips = grad_read(node)
         inner, held_flips = read_back(node)
@@ -117,14 +118,15 @@ def pairs_in(tree: ast.AST, holding: dict[str, str]) -> Iterator[Pair]:
 
 
 def _below(statement: ast.stmt, after: ast.stmt | None, side) -> Iterator[Pair]:
-    """print(w.grad); print(analytical): the one name shown on the print line just below."""
+    """print(w.grad); print(analytical): the one name shown on the print line just below a
+    .grad shown alone, or just above it."""
     shown, below = printed(statement), printed(after) if after is not None else None
     if not shown or not below or len(shown) != 1 or len(below) != 1:
         return
-    grad = side(shown[0])
-    inner, flips = read_back(below[0])
-    if grad and isinstance(inner, ast.Name):
-        yield Pair(inner.id, grad[0], "printed", grad[1] % 2 == flips % 2)
+    for grad, hand in ((side(shown[0]), below[0]), (side(below[0]), shown[0])):
+        inner, flips = read_back(hand)
+        if grad and isinstance(inner, ast.Name) and side(hand) is None:
+            yield Pair(inner.id, grad[0], "printed", grad[1] % 2 == flips % 2)
 
 
 def pairs(node: ast.expr, side: Callable[[ast.expr], tuple[str, int] | None],

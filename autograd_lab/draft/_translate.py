@@ -507,7 +507,7 @@ def derivative(name: str, known, claimed: dict[str, str] | None = None,
         return found
     if claimed and name in claimed and known(claimed[name]):
         return "adjoint", claimed[name], ""
-    if found is None and paired and name in paired and known(paired[name]):
+    if paired and name in paired and known(paired[name]):   # df_dx_manual: x_manual unknown
         return "adjoint", paired[name], ""
     return found
 
