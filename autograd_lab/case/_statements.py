@@ -46,7 +46,7 @@ Tree = TypeVar("Tree", bound=ast.AST)
 
 
 class Statements:
-    """The statements both readers share, read one at a time: a case's blocks (Reader, below)
+    """The statements both readers share, read one at a time: a case's blocks (_block.Reader)
     and a notebook's cells (the drafter). `error(node, message)` makes the reader's own kind
     of error (a located CaseError; the drafter's Unsupported); `integer(node)` gives a loop
     bound's number, as the reader resolves names. Loops over range() are unrolled here, the

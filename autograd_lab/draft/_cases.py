@@ -201,7 +201,7 @@ class _Builder:
                       (graph.first().cell, where.cell))
         draft.forward = [Entry(graph.names[n], graph.text(n), comment_for(n.where))
                          for n in graph.nodes]
-        draft.forward_block = forward_block(graph, self.record.sizes)
+        draft.forward_block = forward_block(graph, self.record.sizes, self.record.modules)
         draft.output = Entry("output", name, comment_for(base.where))
         draft.upstream = upstream(graph, base)
         draft.backward = entries
@@ -263,7 +263,7 @@ class _Builder:
                       (graph.first().cell, base.where.cell))
         draft.forward = [Entry(graph.names[n], graph.text(n), comment_for(n.where))
                          for n in graph.nodes]
-        draft.forward_block = forward_block(graph, self.record.sizes)
+        draft.forward_block = forward_block(graph, self.record.sizes, self.record.modules)
         if base.pseudo:
             draft.output = Entry("output", name, f"no backward() in the notebook: the output "
                                  f"that {', '.join(f.func.name for f in group.functions)} names")

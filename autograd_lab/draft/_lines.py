@@ -9,31 +9,33 @@ import ast
 import copy
 import textwrap
 
-from ..ops import MODULES
 from ._entries import Line
 from ._graph import Graph
 from ._held import Dim, Node
 from ._translate import renamed
 
-# names a line may read besides the graph's: what a block knows without the case saying it
-KNOWN = frozenset(MODULES) | {"range", "len", "math"}
+# the modules a block knows (case language), by the names a notebook imports them under
+MODULES = {"torch": "torch", "F": "torch.nn.functional", "np": "numpy", "numpy": "numpy"}
 
 
-def forward_block(graph: Graph, sizes: dict) -> list[Line]:
+def forward_block(graph: Graph, sizes: dict, modules: dict) -> list[Line]:
     """The forward pass as the notebook wrote it, in its order; [] when the case renamed a
     name (a second `x = ...`, a name the language reserves), whose lines would then read
-    another name than the case has. sizes: id(node) -> the sizes its line named ({n: Dim})."""
+    another name than the case has. sizes: id(node) -> the sizes its line named ({n: Dim});
+    modules: the notebook's imports (alias -> module)."""
     named: list = [*graph.leaves, *graph.nodes, *graph.dims]
     if any(graph.names[held] != held.name for held in named):
         return []
+    # a module a line names means in the block what it meant in the notebook
+    known = {"range", "len"} | {a for a, m in MODULES.items() if modules.get(a) == m}
     lines: dict[tuple[int, str], Line] = {}
     for node in sorted(graph.nodes, key=lambda n: n.where.order):
         where = node.where
-        if _verbatim(where.code, node):
+        if _verbatim(where.code, node, known):
             lines.setdefault((where.order, ""), Line(where.code, str(where)))
             continue
         sized = _sized(where.code, _written(sizes.get(id(node), {}), graph))
-        if sized is not None and _verbatim(sized, node):   # n = batch_size: one size
+        if sized is not None and _verbatim(sized, node, known):   # n = batch_size: one size
             code = sized
         else:
             code = f"{node.name} = {graph.text(node)}"
@@ -42,9 +44,10 @@ def forward_block(graph: Graph, sizes: dict) -> list[Line]:
     return list(lines.values())
 
 
-def _verbatim(code: str, node: Node) -> bool:
+def _verbatim(code: str, node: Node, known: set[str]) -> bool:
     """Whether code, a line of the notebook, is one statement assigning node's name from the
-    names node was made of (a helper's call or a number named elsewhere: not so)."""
+    names node was made of and the known ones (a helper's call, a number named elsewhere, a
+    module the block does not know: not so)."""
     try:
         tree = ast.parse(code)
     except (SyntaxError, RecursionError, MemoryError, ValueError):
@@ -55,7 +58,7 @@ def _verbatim(code: str, node: Node) -> bool:
     if [ast.unparse(t) for t in statement.targets] != [node.name]:
         return False
     read = {n.id for n in ast.walk(statement.value) if isinstance(n, ast.Name)}
-    return read <= set(node.deps) | set(node.dims) | KNOWN
+    return read <= set(node.deps) | set(node.dims) | known
 
 
 def backward_block(wheres: list, adjoints: list, graph: Graph) -> list[Line]:
