@@ -340,6 +340,8 @@ def test_a_pair_is_made_only_when_the_line_says_which_leaf_and_the_same_way_roun
     assert pairs_of("print(h.item(), x.grad.item())") == {"h": "x"}
     assert pairs_of("auto = x.grad\nprint(h.eq(auto).all())") == {"h": "x"}
     assert pairs_of("print(W.grad)\nprint(h)") == {"h": "W"}           # on the line below
+    assert pairs_of("print(h)\nprint(W.grad)") == {}                   # above: closes a pair
+    assert pairs_of("print(g)\nprint(W.grad)\nprint(h)") == {}        # which of g and h?
     assert pairs_of("assert torch.allclose(W.grad.T, h.T)") == {"h": "W"}
     assert pairs_of("assert torch.allclose(W.grad.T, h)") == {}        # h is W's, transposed
     assert pairs_of("print(h, k, x.grad)") == {}                      # which one?
@@ -460,3 +462,18 @@ def test_a_gradient_by_hand_of_an_x_made_again_is_checked_on_its_own_graph_only(
     assert ran.exit_code == 1
     assert f"{wrong} line 11: backward dx: hand-written cos(x**2 + 1)*x differs" in " ".join(
         ran.output.split())
+
+
+def test_a_name_shown_above_the_next_grad_is_not_paired_with_it(tmp_path):
+    # print(o.grad); dLdo = ...; print(dLdo); print(w.grad): dLdo is o's, never w's
+    source = TRIAL / "alternating_prints.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["alternating_prints.py"]["derivatives"] == {
+        "found": 3, "checked": 3, "unchecked": []}
+    assert ran.exit_code == 0
+    wrong = tmp_path / "alternating_prints.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "** 2) * 3\n", "** 2)\n"), encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 15: backward dw: hand-written" in " ".join(ran.output.split())

@@ -6,10 +6,10 @@ is the claim, so it names the entry. A name compared with two different tensors 
 nothing (it is ambiguous).
 
 So does a name compared with a leaf's `.grad`, or printed beside it or on the print line just
-below or above it: `torch.allclose(w.grad, analytic_grad_w)`, `x.grad.eq(manual)`,
-`print(fb, b.grad)`,
-`print(w.grad); print(analytical)`: the name is that leaf's gradient by hand (as `dw = ...`
-is). The count (_count) finds these pairs by the same rule (pairs())."""
+below it: `torch.allclose(w.grad, analytic_grad_w)`, `x.grad.eq(manual)`, `print(fb,
+b.grad)`, `print(w.grad); print(analytical)`, `print(w.grad); fw = ...; print(fw)`: the name
+is that leaf's gradient by hand (as `dw = ...` is). The count (_count) finds these pairs by
+the same rule (pairs())."""
 from __future__ import annotations
 
 import ast
@@ -98,7 +98,7 @@ def holders(trees: Iterable[ast.AST]) -> dict[str, str]:
 
 def pairs_in(tree: ast.AST, holding: dict[str, str]) -> Iterator[Pair]:
     """Every pair of a tree: in each statement (an if's test too), and on a print just below
-    or above a print of a .grad alone."""
+    a print of a .grad alone (or one assignment below it, of the name printed)."""
     def side(node: ast.expr) -> tuple[str, int] | None:
         leaf, flips = grad_read(node)
         inner, held_flips = read_back(node)
@@ -110,23 +110,50 @@ def pairs_in(tree: ast.AST, holding: dict[str, str]) -> Iterator[Pair]:
         body = getattr(node, "body", None)
         if not isinstance(body, list):
             continue
-        for statement, after in zip(body, body[1:] + [None]):
+        for i, statement in enumerate(body):
+            before = body[i - 1] if i else None
             if isinstance(statement, (ast.Expr, ast.Assert, ast.If)):
                 value = statement.value if isinstance(statement, ast.Expr) else statement.test
                 yield from pairs(value, side, printed=True)
-                yield from _below(statement, after, side)
+                yield from _below(before, statement, body[i + 1:i + 3], side)
 
 
-def _below(statement: ast.stmt, after: ast.stmt | None, side) -> Iterator[Pair]:
+def _below(before: ast.stmt | None, statement: ast.stmt, after: list[ast.stmt],
+           side) -> Iterator[Pair]:
     """print(w.grad); print(analytical): the one name shown on the print line just below a
-    .grad shown alone, or just above it."""
-    shown, below = printed(statement), printed(after) if after is not None else None
-    if not shown or not below or len(shown) != 1 or len(below) != 1:
+    .grad shown alone, unless a name is shown alone just above it too (print(a); print(x.grad);
+    print(b) does not say which of a and b is x's); or print(w.grad); fw = ...; print(fw): the
+    name computed just below it, then shown."""
+    shown = printed(statement)
+    grad = side(shown[0]) if shown and len(shown) == 1 else None
+    if grad is None or not after:
         return
-    for grad, hand in ((side(shown[0]), below[0]), (side(below[0]), shown[0])):
-        inner, flips = read_back(hand)
-        if grad and isinstance(inner, ast.Name) and side(hand) is None:
-            yield Pair(inner.id, grad[0], "printed", grad[1] % 2 == flips % 2)
+    kept = after[0]
+    if isinstance(kept, ast.Assign) and len(kept.targets) == 1 \
+            and isinstance(kept.targets[0], ast.Name) and len(after) > 1 \
+            and not any(grad_read(n)[0] for n in ast.walk(kept.value)
+                        if isinstance(n, ast.expr)):
+        below = printed(after[1])
+        if below and len(below) == 1 and _name_of(below[0], side) == kept.targets[0].id:
+            yield Pair(kept.targets[0].id, grad[0], "printed", grad[1] % 2 == _flips(below[0]))
+        return
+    above = printed(before) if before is not None else None
+    if above and len(above) == 1 and _name_of(above[0], side):
+        return
+    below = printed(kept)
+    if below and len(below) == 1 and _name_of(below[0], side):
+        yield Pair(_name_of(below[0], side), grad[0], "printed",
+                   grad[1] % 2 == _flips(below[0]))
+
+
+def _name_of(node: ast.expr, side) -> str:
+    """h of a shown h, h.item(), h.T: a name, not a .grad ("" otherwise)."""
+    inner = read_back(node)[0]
+    return inner.id if isinstance(inner, ast.Name) and side(node) is None else ""
+
+
+def _flips(node: ast.expr) -> int:
+    return read_back(node)[1] % 2
 
 
 def pairs(node: ast.expr, side: Callable[[ast.expr], tuple[str, int] | None],

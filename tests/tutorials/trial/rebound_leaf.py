@@ -1,4 +1,4 @@
-"""Two exercises on an x each: the second's gradient by hand, printed just above
+"""Two exercises on an x each: the second's gradient by hand, printed just below
 autograd's, is the second x's, never checked against the first graph."""
 import torch
 
@@ -11,5 +11,5 @@ y = torch.sin(x ** 2 + 1)
 df_dx_manual = torch.cos(x ** 2 + 1) * 2 * x
 y.backward()
 auto = x.grad
-print(f"by hand: {df_dx_manual.item()}")
 print(f"autograd: {auto.item()}")
+print(f"by hand: {df_dx_manual.item()}")
