@@ -37,6 +37,32 @@ backward:
   dW: X.T @ dZ
 """
 
+# issue 29's memory case: within every bound on inputs and nodes, 60 products of a 10^7-element
+# input had kept 59 intermediates alive in autograd (5.1 GB); the parts of an expression now
+# count against the values bound (40,000,000 values, docs/security.md), so it is refused, and
+# a case at the bound (x, its square's parts and dx: 30,000,001 values) is checked
+CHAIN = """\
+name: {name}
+dims: {{n: 10000000}}
+inputs:
+  x: {{value: {{randn: [n], seed: 0}}, grad: true}}
+forward:
+  y: ({product}).sum()
+backward:
+  dx: {dx}
+"""
+BOUND_MB = 40_000_000 * 8 / 2**20   # the values bound, in float64
+
+
+def chain_files(tmp: Path) -> tuple[Path, Path]:
+    """(a case at the values bound, the 60-product chain it refuses)."""
+    at = tmp / "chain_at_the_bound.yaml"
+    at.write_text(CHAIN.format(name="chain_at_the_bound", product="x * x", dx="2 * x"))
+    refused = tmp / "chain_of_60_products.yaml"
+    refused.write_text(CHAIN.format(name="chain_of_60_products", product=" * ".join(["x"] * 60),
+                                    dx="60 * x**59"))
+    return at, refused
+
 
 def matrix_file(tmp: Path, n: int) -> Path:
     path = tmp / f"tanh_matrix_{n}.yaml"
@@ -100,4 +126,18 @@ def run(b, quick: bool) -> None:
          f"{m:.2f}x")
     b.target(f"6. {n}x{n} matrix case vs torch (time)", f"{t:.2f}x", "<= 3x", t <= 3)
     b.target(f"6. {n}x{n} matrix case vs torch (memory)", f"{m:.2f}x", "<= 3x", m <= 3)
+    b.target(f"6. {n}x{n} matrix case vs torch (memory, issue 29)", f"{m:.2f}x", "<= 2x",
+             m <= 2)
 
+
+    _title("7. Tensors: memory within the values bound (40,000,000 values; issue 29: <= 2 GB)")
+    at, refused = chain_files(b.tmp)
+    within, chain = b.pair(lambda: b.child("check_file", at),
+                           lambda: b.child("check_file", refused))
+    _row("case", "seconds", "peak MB", "bound MB")
+    _row("(x * x).sum(), 10^7", _s(within["seconds"]), f"{within['peak_mb']:.0f}",
+         f"{BOUND_MB:.0f}")
+    _row("60 products, 10^7", _s(chain["seconds"]), f"{chain['peak_mb']:.0f}", "refused")
+    worst = max(within["peak_mb"], chain["peak_mb"])
+    b.target("7. peak within the values bound (issue 29)", f"{worst:.0f} MB", "<= 2 GB",
+             worst <= 2048)

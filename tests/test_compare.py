@@ -145,3 +145,13 @@ def test_below_a_factor_of_2_the_tolerance_decides():
     assert compare.gap(np.array([0.003]), np.array([0.002]), 1e-3, 1e-2, scale=1.0).ok
     assert compare.gap(np.array([9.0]), np.array([6.0]), 0.6, 0.0).ok
     assert not compare.gap(np.array([12.0]), np.array([6.0]), 1.0, 0.0).ok
+
+
+@pytest.mark.parametrize("scale", [None, 2.0, np.array([0.5, 3.0])])
+def test_an_array_compared_with_itself_gives_the_gap_of_an_equal_copy(scale):
+    """One array seen twice (autograd in float64 as its own reference) is not compared
+    element by element: the same Gap as a copy of it gives, nan and inf included."""
+    a = np.arange(-3.0, 9.0).reshape(2, 6) / 7
+    a[0, 3], a[1, 2] = np.nan, np.inf
+    assert compare.gap(a, a[...], 1e-7, 1e-7, scale) == compare.gap(a, a.copy(), 1e-7, 1e-7,
+                                                                      scale)

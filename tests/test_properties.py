@@ -128,3 +128,24 @@ def test_a_mangled_file_raises_only_the_tools_own_errors(text):
         except CaseError as exc:
             assert str(exc).startswith(str(path)) and "\n" not in str(exc)
         assert_own_words(path, check_file(path))
+
+
+@given(expressions(SMOOTH + KINKED + ["softplus", "log1p"], clamp=True))
+def test_the_symbolic_derivative_is_sympy_diffs_own_expression(expression):
+    """methods' derivative() keeps sympy.diff's recursion out of its Derivative objects, for
+    speed; SymPy stays the reference only if it gives sympy.diff's expression, not just an
+    equal one, for every operation of the language."""
+    import sympy as sp
+
+    from autograd_lab.case import parse
+    from autograd_lab.methods import Builder
+    from autograd_lab.methods._symbolic import derivative
+
+    try:
+        tree = parse(expression)
+    except CaseError:
+        return  # refused up front (a constant divisor of 0, log(-1)): nothing to differentiate
+    x, w = sp.symbols("x w", real=True)
+    built = Builder({"x": x, "w": w}, {"x": (), "w": ()}).build(tree).expr
+    for symbol in (x, w):
+        assert derivative(built, symbol) == sp.diff(built, symbol), (expression, symbol)

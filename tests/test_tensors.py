@@ -826,3 +826,37 @@ def test_a_right_entrys_difference_from_autograd_is_at_rounding_level_and_said_s
     for b in result.backward:
         row = next(line for line in table.splitlines() if line.startswith(f"| `{b.name}`"))
         assert ("rounding level" in row) == (b.max_diff > 0)
+
+
+def test_a_backward_entry_computed_in_its_own_temporaries_is_torchs_value_bit_for_bit(
+        write_case):
+    """Under no_grad an entry's temporaries take the results of the operations on them (1 -
+    H**2 into H**2's array, c / t as torch's own t.reciprocal() * c): the same numbers as
+    torch's operators give, and the names' own values untouched."""
+    from autograd_lab.methods import adjoints, tensor_autograd
+    case = load(write_case("""\
+        name: in_place
+        inputs:
+          X: {value: {randn: [4, 3], seed: 0}}
+          W: {value: {randn: [3, 5], seed: 1}, grad: true}
+        forward:
+          Z: X @ W
+          H: torch.tanh(Z)
+          loss: H.mean()
+        backward:
+          dH: torch.ones_like(H) / 20
+          dZ: -(-(1 - H**2)) * dH * 2.0 / 2.0 - (0.5 / (H + 3)) * 0 + 0
+          dW: X.T @ dZ
+        """))
+    values = tensor_autograd(case, 0, "float64").values
+    h, x = values["H"].clone(), values["X"].clone()
+    got = adjoints(case, values, "float64")
+    dh = torch.ones_like(h) / 20
+    dz = torch.neg(torch.neg(1 - h**2)) * dh * 2.0 / 2.0 - (0.5 / (h + 3)) * 0 + 0
+    assert torch.equal(values["H"], h) and torch.equal(values["X"], x)
+    assert np.array_equal(got["dH"], dh.numpy()) and np.array_equal(got["dZ"], dz.numpy())
+    assert np.array_equal(got["dW"], (x.T @ dz).numpy())
+    result = check_file(case)
+    assert result.status == "passed"
+    assert [(b.name, b.status) for b in result.backward] == [
+        ("dH", "passed"), ("dZ", "passed"), ("dW", "passed")]

@@ -3,7 +3,9 @@ tutorial's cmp() prints, and which entry is wrong on its own), every parameter's
 every method, the claims; point by point, SymPy at full size or at reduced dims."""
 from __future__ import annotations
 
+import collections
 import functools
+import math
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -17,6 +19,7 @@ from ..methods import (
     Elements,
     Pass,
     Run,
+    adjoint_entries,
     adjoints,
     direction,
     partials,
@@ -66,6 +69,7 @@ class At:
     totals: dict = field(default_factory=dict)    # param -> `gradient:`, when both given
     sympy: Run | None = None                      # SymPy's, where it ran at full size
     fd: dict = field(default_factory=dict)        # param -> the difference quotient
+    scale: np.ndarray | None = None               # (1,): _scales, taken once
 
 
 def check_tensor(case: Case) -> CaseResult:
@@ -80,15 +84,19 @@ def check_tensor(case: Case) -> CaseResult:
     result.problems += [Problem(f"gradient {p}: hand-written {_quoted(text)} {why}", *place)
                         for p, (text, why, place) in case.misshapen.items()]
     reference = "sympy" if small is None else "autograd_float64"
+    result.graph = _graph(case, ats[0])
+    _scales(ats)
+    _idle(case, ats)
     _entries(case, ats, result, reference)
+    _hand_written(case, ats)
     _gradients(case, ats, result)
     _claims(case, ats, result)
     if small is not None:
         _reduced(small, result, cast(dict, result.sympy_at))
         result.notes += _cut_note(case, small) if cut else []
+    _release(case, ats)
     result.notes += _missing(case) + _finite(case, ats)
     result.points = _points(case, ats)
-    result.graph = _graph(case, ats[0])
     if case.count > SYMPY_POINTS and small is None:
         result.notes.append(f"SymPy checked the first {SYMPY_POINTS} of the {case.count} "
                             "points; torch's methods were compared at all of them")
@@ -232,23 +240,61 @@ def _at(case: Case, point: int, domain: list, sympy: bool) -> At:
     torch64 = tensor_autograd(case, point, "float64", watch_domain(case, domain, point))
     same = case.dtype == "float64"
     at = At(torch64, torch64 if same else tensor_autograd(case, point, case.dtype))
-    if case.backward:
-        at.hand64 = adjoints(case, torch64.values, "float64")
-        at.hand = at.hand64 if same else adjoints(case, at.torch.values, case.dtype)
-    by_target = {e.target: n for n, e in case.backward.items() if e.checked}
-    at.manual = {p: at.hand64[by_target[p]] for p in case.params
-                 if by_target.get(p) in at.hand64}   # an entry of the wrong shape: no value
-    if case.edges:
-        at.manual = {**tensor_chain(case, torch64.values), **at.manual}
-    if case.gradient:
-        totals = tensor_totals(case, torch64.values)
-        if case.edges or case.backward:
-            at.totals = totals   # both given: the total derivative is checked too
-        else:
-            at.manual = totals
     if sympy:
         at.sympy = Elements(case).run(point)
     return at
+
+
+def _hand_written(case: Case, ats: list[At]) -> None:
+    """Each point's hand-written gradient of every parameter: its backward entry (kept by
+    _entries, which evaluated them), the chain_rule composed, the `gradient:` totals."""
+    params = _param_entries(case)
+    for at in ats:
+        at.manual = {p: at.hand64[n] for p, n in params.items()
+                     if n in at.hand64}   # an entry of the wrong shape: no value
+        if case.edges:
+            at.manual = {**tensor_chain(case, at.torch64.values), **at.manual}
+        if case.gradient:
+            totals = tensor_totals(case, at.torch64.values)
+            if case.edges or case.backward:
+                at.totals = totals   # both given: the total derivative is checked too
+            else:
+                at.manual = totals
+
+
+def _param_entries(case: Case) -> dict[str, str]:
+    """{parameter: the checked backward entry of its gradient}."""
+    by_target = {e.target: n for n, e in case.backward.items() if e.checked}
+    return {p: by_target[p] for p in case.params if p in by_target}
+
+
+def _idle(case: Case, ats: list[At]) -> None:
+    """Let go of the nodes' values nothing reads once the graph is written and the scales
+    taken: no backward entry, claim or upstream names them and they are not the output (a
+    1000x1000 case's Z, 8 MB held while dH and dZ are made). A case of chain_rule or
+    gradient: its edges and totals read the values, all are kept."""
+    if case.edges or case.gradient:
+        return
+    trees = [e.expr for e in case.backward.values()] + [c.expr for c in case.claims
+                                                          if c.expr is not None]
+    trees += [case.upstream] if isinstance(case.upstream, Expr) else []
+    read = {case.output} | {c.target for c in case.claims} | {
+        n.id for tree in trees for n in walk(tree) if isinstance(n, Name)}
+    for at in ats:
+        for run in (at.torch64, at.torch):
+            run.values = {n: v for n, v in run.values.items()
+                          if n not in case.nodes or n in read}
+
+
+def _release(case: Case, ats: list[At]) -> None:
+    """Once every entry and claim is judged, what is left to do (the finite difference, the
+    points and the graph in the report) reads the parameters' gradients and the values
+    alone: the entries and the other names' gradients go (a 1000x1000 case's dH, dZ and
+    autograd's gradient of Z, 24 MB, would be held through the finite difference's pass)."""
+    for at in ats:
+        for run in (at.torch64, at.torch):
+            run.grads = {p: g for p, g in run.grads.items() if p in case.params}
+        at.hand64, at.hand = {}, {}
 
 
 def _overflows(case: Case, ats: list[At]) -> list[str]:
@@ -259,6 +305,8 @@ def _overflows(case: Case, ats: list[At]) -> list[str]:
             value = at.torch64.values[name]
             if not isinstance(value, torch.Tensor) or not value.is_floating_point():
                 continue
+            if value.numel() and all(map(math.isfinite, torch.aminmax(value))):
+                continue   # its least and greatest finite: no inf, no NaN (and no 8 MB |value|)
             what = ("overflows float64 (inf)" if bool(torch.isinf(value).any()) else
                     "is NaN" if bool(torch.isnan(value).any()) else "")
             if what:
@@ -274,17 +322,23 @@ def _entries(case: Case, ats: list[At], result: CaseResult, reference: str) -> N
     """Each entry against the reference (SymPy's gradient at full size, else autograd's in
     float64), at every point; a wrong entry named, those that use it said to follow."""
     rtol, atol = compare.tolerance("float64", case.tolerance)
-    scale = _scales(ats)
+    scale = _scales(ats)   # before any gradient goes
     wrong: dict[str, str | None] = {}   # entry -> the root entry it follows from (None: own)
+    hand = _Hand(case, ats) if case.backward else None
     for name, entry in case.backward.items():
+        assert hand is not None
+        hand.take(name)
         if not entry.checked:       # a block's helper or earlier version: no gradient
+            hand.judged(name, None)
             continue
         if name not in ats[0].hand64:   # no value: of the wrong shape, or using one that is
             _valueless(case, ats[0], name, result, wrong)
+            hand.judged(name, None)
             continue
-        ref = [_reference(at, entry.target, reference) for at in ats]
-        gap = compare.gap(_stacked([at.hand64[name] for at in ats]), _stacked(ref), rtol, atol,
-                          scale)
+        # no name keeps the reference: judged() lets it go once the entry passed
+        gap = compare.gap(_stacked([at.hand64[name] for at in ats]),
+                          _stacked([_reference(at, entry.target, reference) for at in ats]),
+                          rtol, atol, scale)
         exact, agreed, diff = _cmp(case, ats[0], name, entry.target)
         ok = gap.ok
         follows = None
@@ -292,9 +346,9 @@ def _entries(case: Case, ats: list[At], result: CaseResult, reference: str) -> N
         if not ok:
             follows = _follows(case, ats, name, reference, wrong)
             if follows is None:   # its own: which of its statements, where a block builds it
-                at = ats[gap.index[0] if gap.index else 0]
-                located = locate(case, name, at.torch64, at.hand64, set(wrong),
-                                 float(scale[gap.index[0] if gap.index else 0]))
+                point = gap.index[0] if gap.index else 0
+                located = locate(case, name, *hand.whole(point), set(wrong),
+                                 float(scale[point]))
             wrong[name] = follows
         result.backward.append(BackwardResult(
             name, PASSED if ok else FAILED, exact, agreed, diff, entry.text,
@@ -314,10 +368,69 @@ def _entries(case: Case, ats: list[At], result: CaseResult, reference: str) -> N
                 + (f": every d-name it uses ({', '.join(entry.uses)}) is right"
                    if entry.uses else "") + (located.words if located else ""),
                 *(located.place if located else case.place_of("backward", name))))
+        hand.judged(name, ok)
     followers = {n: root for n, root in wrong.items() if root}
     for name, root in followers.items():
         result.notes.append(f"backward {name} is wrong only because it uses {root}, "
                             "which is wrong: it follows from it")
+
+
+class _Hand:
+    """Each backward entry evaluated at every point as _entries comes to it (into
+    at.hand64, and at the first point in the case's dtype into at.hand, what cmp() prints);
+    once it is judged, what nothing later reads goes: the entry unless it is a parameter's
+    (the parameters' gradients are compared after), autograd's gradient of its target once
+    the entry passed and no later entry, claim or parameter needs it. So a 1000x1000 case
+    holds dH, its gradient and dZ only while they are compared."""
+
+    def __init__(self, case: Case, ats: list[At]):
+        self.case, self.ats = case, ats
+        for at in ats:
+            at.hand64 = {}
+            at.hand = at.hand64 if case.dtype == "float64" else {}
+        self.passes = [adjoint_entries(case, at.torch64.values, "float64") for at in ats]
+        self.stores = [at.hand64 for at in ats]
+        if case.dtype != "float64":
+            self.passes.append(adjoint_entries(case, ats[0].torch.values, case.dtype))
+            self.stores.append(ats[0].hand)
+        for entries in self.passes:
+            next(entries)   # d<output>, the seed
+        self.kept = set(_param_entries(case).values())
+        self.needed = set(case.params) | {c.target for c in case.claims if c.kind == "grad"}
+        self.later = collections.Counter(e.target for e in case.backward.values()
+                                         if e.checked)
+        # an entry, a gradient or a value let go (_idle)
+        self.dropped = any(n not in ats[0].torch64.values for n in case.nodes)
+
+    def take(self, name: str) -> None:
+        for store, entries in zip(self.stores, self.passes):
+            got, value = next(entries)
+            assert got == name, (got, name)   # both in the order of case.backward
+            if value is not None:
+                store[name] = value
+
+    def whole(self, point: int) -> tuple[Pass, dict]:
+        """Autograd's pass and every entry at a point, as they were before any was let go:
+        what locating a wrong entry's statement reads (its pieces, the gradients it is made
+        of). Made again where something went (a failure's cost, not a pass's)."""
+        at = self.ats[point]
+        if not self.dropped:
+            return at.torch64, at.hand64
+        run = tensor_autograd(self.case, point, "float64")
+        return run, adjoints(self.case, run.values, "float64")
+
+    def judged(self, name: str, passed: bool | None) -> None:
+        """passed: None where the entry was not compared (a helper, one without a value)."""
+        entry = self.case.backward[name]
+        if entry.checked:
+            self.later[entry.target] -= 1
+        if name not in self.kept:
+            for store in self.stores:
+                self.dropped |= store.pop(name, None) is not None
+        if passed and not self.later[entry.target] and entry.target not in self.needed:
+            for at in self.ats:
+                self.dropped |= at.torch64.grads.pop(entry.target, None) is not None
+                at.torch.grads.pop(entry.target, None)
 
 
 def _valueless(case: Case, at: At, name: str, result: CaseResult, wrong: dict) -> None:
@@ -342,11 +455,15 @@ def _quoted(text: str) -> str:
 
 def _scales(ats: list[At]) -> np.ndarray:
     """(P,): the magnitude of every value and gradient at each point: what flows into an
-    entry, the scale of the comparison rule (docs/how-it-checks.md)."""
-    return np.concatenate([compare.scales(
-        *(_array(v.detach())[None] for v in at.torch64.values.values()
-          if isinstance(v, torch.Tensor) and v.is_floating_point()),   # not indices, not dims
-        *(np.asarray(g)[None] for g in at.torch64.grads.values())) for at in ats])
+    entry, the scale of the comparison rule (docs/how-it-checks.md). Taken once, before any
+    gradient or value is let go (_Hand, _idle), and kept."""
+    for at in ats:
+        if at.scale is None:
+            at.scale = compare.scales(
+                *(_array(v.detach())[None] for v in at.torch64.values.values()
+                  if isinstance(v, torch.Tensor) and v.is_floating_point()),  # no indices
+                *(np.asarray(g)[None] for g in at.torch64.grads.values()))
+    return np.concatenate([at.scale for at in ats])
 
 
 def _stacked(arrays: list) -> np.ndarray:
@@ -366,6 +483,19 @@ def _cmp(case: Case, at: At, name: str, target: str) -> tuple[bool, bool, float]
     hand, auto = at.hand[name], at.torch.grads[target]
     hand = hand.reshape(auto.shape) if hand.size == auto.size else hand
     rtol, atol = compare.tolerance(case.dtype, case.tolerance)
+    if hand.shape != auto.shape or hand.ndim == 0:
+        return _cmp_whole(hand, auto, rtol, atol)
+    # a block of rows at a time: the differences of a 1000x1000 entry are not 16 MB at once
+    step = max(1, compare.CHUNK // max(1, hand.size // len(hand)))
+    parts = [_cmp_whole(hand[i:i + step], auto[i:i + step], rtol, atol)
+             for i in range(0, len(hand), step)]
+    diffs = np.array([diff for _, _, diff in parts])
+    return (all(exact for exact, _, _ in parts), all(agreed for _, agreed, _ in parts),
+            float(np.max(diffs)) if hand.size else 0.0)
+
+
+def _cmp_whole(hand: np.ndarray, auto: np.ndarray, rtol: float,
+               atol: float) -> tuple[bool, bool, float]:
     with np.errstate(invalid="ignore"):
         diff = float(np.max(np.abs(hand - auto))) if hand.size else 0.0
         agreed = bool(np.allclose(hand, auto, rtol=rtol, atol=atol))
@@ -502,6 +632,7 @@ def _reduced(small: Case, result: CaseResult, sizes: dict) -> None:
     at = _at(small, 0, [], sympy=True)
     sub = CaseResult(name=small.name, file=small.file, status=PASSED)
     _entries(small, [at], sub, "sympy")
+    _hand_written(small, [at])
     _gradients(small, [at], sub)
     result.problems += [Problem(f"at the reduced {where}: {p}", *place_of(p))
                         for p in sub.problems]

@@ -19,7 +19,7 @@ from ._second import autograd as second_autograd
 from ._second import manual as second_manual
 from ._second import sympy as second_sympy
 from ._symbolic import Builder, Built, Reduction, Symbolic, printed
-from ._tensor import Pass, adjoints, value_at
+from ._tensor import Pass, adjoint_entries, adjoints, value_at
 from ._tensor import autograd as tensor_autograd
 from ._tensor import chain as tensor_chain
 from ._tensor import forward as tensor_forward
@@ -47,6 +47,7 @@ __all__ = [
     "Survey",
     "Symbolic",
     "Unevaluated",
+    "adjoint_entries",
     "adjoints",
     "along",
     "autograd_gradients",

@@ -37,6 +37,7 @@ from ..case import (
 from ..errors import CaseError
 from ..ops import COMPARED, CONSTANTS, FLAGS, FUNCTIONS, OPERATORS, object_array
 from . import _numeric as numeric
+from ._symbolic import derivative
 
 BUDGET = 30_000           # SymPy's work at full size (see partials); beyond, reduced dims
 EXACT_PARTIALS = 5_000    # up to this much, evaluated with mpmath at 40 digits
@@ -272,11 +273,9 @@ def _counted(value):
 
 
 def _partial(expr: sp.Expr, s: sp.Symbol) -> sp.Expr:
-    """d expr / d s, by SymPy's own rule for the expression's kind (`_eval_derivative`, what
-    sympy.diff dispatches to): the same derivative, without sympy.diff's thousandfold
-    overhead of building and resolving a Derivative for every one of many small partials."""
-    found = expr._eval_derivative(s)
-    return sp.diff(expr, s) if found is None else found
+    """d expr / d s: sympy.diff's expression, without its overhead of building and resolving
+    a Derivative at every level of every one of many small partials (_symbolic.derivative)."""
+    return derivative(expr, s)
 
 
 def _mpf(value):

@@ -4,12 +4,14 @@ hand-written backward pass evaluated entry by entry."""
 from __future__ import annotations
 
 import contextlib
+import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ..case import Case, Expr, Stack
+from ..case import Case, Expr, Name, Stack, walk
 from ..errors import CaseError
 from ..reading import located
 from ._torch import Watch, evaluate
@@ -48,8 +50,11 @@ def _wanted(case: Case) -> set:
         c.target for c in case.claims if c.kind == "grad"}
 
 
-def forward(case: Case, env: dict, dtype: str = "float64", watch: Watch | None = None) -> dict:
-    """env extended by every node's value, nodes keeping their .grad for reading."""
+def forward(case: Case, env: dict, dtype: str = "float64", watch: Watch | None = None,
+            caught: dict | None = None) -> dict:
+    """env extended by every node's value; caught: filled by backward() with each node's
+    gradient as it passes (retain_grad would keep a copy: a mean's gradient, a broadcast of
+    one number, as a dense array of the node's size)."""
     env = dict(env)
     wanted = _wanted(case) if any(v.requires_grad for v in env.values()
                                   if isinstance(v, torch.Tensor)) else set()
@@ -58,14 +63,18 @@ def forward(case: Case, env: dict, dtype: str = "float64", watch: Watch | None =
             value = evaluate(node.expr, env, watch, batched=False, dtype=DTYPES[dtype])
         if not isinstance(value, torch.Tensor):
             value = torch.tensor(value, dtype=DTYPES[dtype])
-        if value.requires_grad:
-            value.retain_grad()
-        elif name in wanted and value.is_floating_point():
+        if value.requires_grad and not value.is_leaf and caught is not None:
+            value.register_hook(functools.partial(_catch, caught, name))
+        elif not value.requires_grad and name in wanted and value.is_floating_point():
             # a node of numbers alone (y = abs(0)) whose gradient is asked for: its own leaf,
             # as a notebook would make it with requires_grad_(), so autograd gives its .grad
             value = value.detach().requires_grad_()
         env[name] = value
     return env
+
+
+def _catch(caught: dict, name: str, grad: torch.Tensor) -> None:
+    caught[name] = grad
 
 
 def upstream(case: Case, env: dict, dtype: str) -> torch.Tensor | None:
@@ -85,7 +94,8 @@ def upstream(case: Case, env: dict, dtype: str) -> torch.Tensor | None:
 def autograd(case: Case, point: int, dtype: str, watch: Watch | None = None) -> Pass:
     """output.backward() (with upstream for a tensor output) and every name's .grad."""
     env = leaves(case, point, dtype, grad=True)
-    values = forward(case, env, dtype, watch)
+    caught: dict = {}
+    values = forward(case, env, dtype, watch, caught)
     output = values[case.output]
     if output.requires_grad:
         output.backward(gradient=upstream(case, values, dtype) if case.upstream is not None
@@ -94,7 +104,7 @@ def autograd(case: Case, point: int, dtype: str, watch: Watch | None = None) -> 
     for name in [*case.inputs, *case.nodes]:
         value = values[name]
         if isinstance(value, torch.Tensor) and value.requires_grad:
-            grad = value.grad
+            grad = value.grad if value.is_leaf else caught.get(name)
             grads[name] = _array(grad if grad is not None else torch.zeros_like(value))
     return Pass({n: v.detach() if isinstance(v, torch.Tensor) else v
                  for n, v in values.items()}, grads)
@@ -105,28 +115,60 @@ def adjoints(case: Case, values: dict, dtype: str, given: dict | None = None) ->
     given: d-names to take as they are instead of evaluating them (a diagnosis: would this
     entry be right if those it uses were?). An entry of the wrong shape has no value, nor
     has one that uses it: they are left out."""
+    return {name: v for name, v in adjoint_entries(case, values, dtype, given)
+            if v is not None}
+
+
+def adjoint_entries(case: Case, values: dict, dtype: str,
+                    given: dict | None = None) -> Iterator[tuple[str, np.ndarray | None]]:
+    """adjoints one entry at a time, d<output> first, then each backward entry in order (None
+    for one without a value): an entry is dropped from the pass once no later one uses it,
+    so that a caller judging each as it comes holds a few, not all (a 1000x1000 case's dH
+    need not outlive dZ)."""
     env = dict(values)
-    out = {f"d{case.output}": _seed(case, values, dtype)}
-    env.update(out)
+    seed = f"d{case.output}"
+    env[seed] = _seed(case, values, dtype)
+    last = _last_uses(case, {seed, *case.backward})
+    yield seed, _array(env[seed])
     valueless: set = set()
-    with torch.no_grad():
-        for name, entry in case.backward.items():
-            if given is not None and name in given:
-                value = torch.as_tensor(given[name], dtype=DTYPES[dtype])
-            elif entry.misshapen or valueless & set(entry.uses):
-                valueless.add(name)
-                continue
-            else:
-                with _placed(case, ("backward", name), entry.text, entry.expr):
-                    value = evaluate(entry.expr, env, batched=False, dtype=DTYPES[dtype])
-                value = torch.as_tensor(value)
-                if entry.checked or value.is_floating_point():   # a helper keeps indices
-                    value = value.to(DTYPES[dtype])
-            shape = values[entry.target].shape if entry.checked else value.shape
-            if value.shape != shape and value.numel() == torch.Size(shape).numel():
-                value = value.reshape(shape)   # db: dz.sum() for a b of shape (1,)
-            env[name] = out[name] = value
-    return {name: _array(v) for name, v in out.items()}
+    for k, (name, entry) in enumerate(case.backward.items()):
+        value = _entry(case, name, entry, env, values, dtype, given, valueless)
+        if value is not None:
+            env[name] = value
+        for done in [n for n, at in last.items() if at <= k and n in env]:
+            del env[done]   # no later entry uses it
+            del last[done]
+        yield name, None if value is None else _array(value)
+
+
+def _entry(case: Case, name: str, entry, env: dict, values: dict, dtype: str,
+           given: dict | None, valueless: set) -> torch.Tensor | None:
+    if given is not None and name in given:
+        value = torch.as_tensor(given[name], dtype=DTYPES[dtype])
+    elif entry.misshapen or valueless & set(entry.uses):
+        valueless.add(name)
+        return None
+    else:
+        with torch.no_grad(), _placed(case, ("backward", name), entry.text, entry.expr):
+            value = evaluate(entry.expr, env, batched=False, dtype=DTYPES[dtype])
+        value = torch.as_tensor(value)
+        if entry.checked or value.is_floating_point():   # a helper keeps indices
+            value = value.to(DTYPES[dtype])
+    shape = value.shape if not entry.checked else values[entry.target].shape \
+        if entry.target in values else torch.Size(case.shape_of(entry.target))  # let go
+    if value.shape != shape and value.numel() == torch.Size(shape).numel():
+        value = value.reshape(shape)   # db: dz.sum() for a b of shape (1,)
+    return value
+
+
+def _last_uses(case: Case, names: set) -> dict[str, int]:
+    """Each d-name's last reader: the index of the last backward entry naming it (-1: none)."""
+    last = dict.fromkeys(names, -1)
+    for k, entry in enumerate(case.backward.values()):
+        for node in walk(entry.expr):
+            if isinstance(node, Name) and node.id in last:
+                last[node.id] = k
+    return last
 
 
 def _seed(case: Case, values: dict, dtype: str) -> torch.Tensor:

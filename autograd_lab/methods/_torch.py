@@ -34,6 +34,9 @@ class _Torch(Visitor[Any]):
 
     def __init__(self, env: dict, watch: Watch | None, batched: bool, dtype: torch.dtype):
         self.env, self.watch, self.batched, self.dtype = env, watch, batched, dtype
+        # ids of the tensors this evaluation made and nothing else holds yet: an operation on
+        # one may write its result there (no autograd, no watcher seeing the arguments)
+        self.fresh: set[int] = set()
 
     def visit_Name(self, node: Name):
         return self.env[node.id]
@@ -45,7 +48,10 @@ class _Torch(Visitor[Any]):
         return FLAGS[node.name] if node.name in FLAGS else CONSTANTS[node.name][0]
 
     def visit_Neg(self, node: Neg):
-        return -self(node.operand)
+        value = self(node.operand)
+        if self._free(value):
+            return self._made(value.neg_())
+        return -value
 
     def visit_BinOp(self, node: BinOp):
         args = [self(node.left), self(node.right)]
@@ -54,7 +60,22 @@ class _Torch(Visitor[Any]):
         op = OPERATORS[node.op]
         if not any(isinstance(a, torch.Tensor) for a in args) and op.python is not None:
             return op.python(*args)
-        return op.torch(*args)
+        if node.op in _IN_PLACE and not self.watch:
+            done = _in_place(node.op, args[0], args[1], self._free)
+            if done is not None:
+                return self._made(done)
+        return self._made(op.torch(*args))
+
+    def _free(self, value) -> bool:
+        """value is a tensor this evaluation made, which no name and no autograd graph holds:
+        a temporary of the entry being evaluated (`1 - H**2`: H**2), free to be written."""
+        return isinstance(value, torch.Tensor) and id(value) in self.fresh \
+            and not value.requires_grad
+
+    def _made(self, value):
+        if isinstance(value, torch.Tensor):
+            self.fresh.add(id(value))
+        return value
 
     def visit_Call(self, node: Call):
         args = [self(a) for a in node.args]
@@ -79,7 +100,8 @@ class _Torch(Visitor[Any]):
             i, n = op.classes(*args, **static)
             _in_range(node, node.args[i], args[i], 0, n, f"a class is from 0 to {n - 1}")
         result = op.torch(*args, **static)
-        return result.to(self.dtype) if op.floating else result
+        result = result.to(self.dtype) if op.floating else result
+        return self._made(result) if node.func in _MAKING else result
 
     def visit_Attr(self, node: Attr):
         value = self(node.value)
@@ -132,6 +154,39 @@ class _Torch(Visitor[Any]):
         like = next((i for i in items if isinstance(i, torch.Tensor)), None)
         dtype = like.dtype if like is not None else self.dtype
         return torch.stack([torch.as_tensor(i, dtype=dtype) for i in items])
+
+
+# functions whose result is always a new tensor (never a view, nor an argument as it is)
+_MAKING = {"sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sigmoid", "softplus", "log1p",
+           "relu", "abs", "sign", "square", "ones_like", "zeros_like"}
+_IN_PLACE = {"+", "-", "*", "/"}
+
+
+def _in_place(op: str, a, b, free: Callable[[Any], bool]):
+    """a op b written into a temporary operand, which then holds exactly what a op b gives
+    (the same kernels: a - b is -b + a, c / t is torch's own t.reciprocal() * c): no new
+    array the size of the result (8 MB of a 1000x1000 backward entry). None where neither
+    operand is free, or the result's dtype or shape is not that operand's."""
+    if free(a) and _fits(a, b):
+        return {"+": a.add_, "-": a.sub_, "*": a.mul_, "/": a.div_}[op](b)
+    if not (free(b) and _fits(b, a)):
+        return None
+    if op in "+*":                        # the same sum, the same product
+        return b.add_(a) if op == "+" else b.mul_(a)
+    if op == "-":
+        return b.neg_().add_(a)
+    if isinstance(a, torch.Tensor):
+        return torch.div(a, b, out=b)
+    return b.reciprocal_().mul_(a)        # torch's own c / t
+
+
+def _fits(t: torch.Tensor, other) -> bool:
+    """t can hold t op other: same dtype, same shape as the result."""
+    if isinstance(other, torch.Tensor):
+        return torch.result_type(t, other) == t.dtype and \
+            torch.broadcast_shapes(t.shape, other.shape) == t.shape
+    return isinstance(other, (int, float)) and not isinstance(other, bool) and \
+        torch.result_type(t, other) == t.dtype
 
 
 def _in_range(node: Expr, tree: Expr, value, lo: int, hi: int, why: str) -> None:
