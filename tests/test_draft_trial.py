@@ -477,3 +477,19 @@ def test_a_name_shown_above_the_next_grad_is_not_paired_with_it(tmp_path):
     ran, results = check_source(wrong, tmp_path / "wrong")
     assert ran.exit_code == 1
     assert f"{wrong} line 15: backward dw: hand-written" in " ".join(ran.output.split())
+
+
+def test_backward_of_an_unnamed_expression_is_named_and_its_comparison_checked(tmp_path):
+    source = TRIAL / "unnamed_backward.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["unnamed_backward.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    assert ran.exit_code == 0
+    assert "line 6: y.sum(): backward() of an unnamed expression, named y_sum in the case" in \
+        " ".join(ran.output.split())
+    wrong = tmp_path / "unnamed_backward.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "x.grad == 2 * x", "x.grad == 3 * x"), encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 7: gradient x: manual gives" in " ".join(ran.output.split())

@@ -13,7 +13,7 @@ import copy
 
 from ._adjoints import comparer, grad_compared
 from ._assigning import Assignments
-from ._held import Func, Leaf, Node, Unsupported
+from ._held import Func, Leaf, Node, Unsupported, one
 from ._syntax import prints, stored
 from ._tensorforms import kind
 
@@ -77,6 +77,28 @@ class Branches(Assignments):
         self._total(_all(test), self.where(test))(None)
         return made() > before
 
+    def backward(self, owner: ast.expr, call: ast.Call) -> None:
+        """y.sum().backward(): the expression named in the case (y_sum), then backward() of
+        it, as `y_sum = y.sum(); y_sum.backward()` would be."""
+        if isinstance(owner, ast.Name) or not isinstance(owner, (ast.Call, ast.BinOp)) \
+                or call.args or call.keywords:   # backward(retain_graph=True): left out
+            return super().backward(owner, call)
+        name = self._unused("_".join(_words(owner)) or "output")
+        statement = ast.copy_location(ast.Assign([ast.Name(name, ast.Store())], owner), call)
+        self.compute(name, owner, statement)
+        where = self.where(call)
+        self.note(where.cell, where.line, f"{one(owner)}: backward() of an unnamed expression, "
+                  f"named {name} in the case")
+        super().backward(ast.copy_location(ast.Name(name, ast.Load()), owner), call)
+
+    def _unused(self, name: str) -> str:
+        taken = set(self.env) | set(self.sizes)
+        out, n = name, 1
+        while out in taken:
+            n += 1
+            out = f"{name}{n}"
+        return out
+
     def call(self, call: ast.Call, shown: bool) -> None:
         func = self.env.get(call.func.id) if isinstance(call.func, ast.Name) else None
         if not (isinstance(func, Func) and not comparer(func)
@@ -135,6 +157,13 @@ def _named(statement: ast.stmt, names: dict[str, str]) -> ast.stmt:
             return ast.copy_location(ast.Name(names[node.id], node.ctx), node) \
                 if node.id in names else node
     return Put().visit(copy.deepcopy(statement)) if names else statement
+
+
+def _words(node: ast.expr) -> list[str]:
+    """y, sum of y.sum(): the names and methods an expression is made of, in order (a few)."""
+    out = [n.id if isinstance(n, ast.Name) else n.attr for n in ast.walk(node)
+           if isinstance(n, (ast.Name, ast.Attribute))]
+    return [w for w in out if w.isidentifier() and w not in ("torch", "F")][:3][::-1]
 
 
 def _alone(code: str) -> bool:
