@@ -11,9 +11,9 @@ from autograd_lab.check import check_file
 from autograd_lab.reading import load
 
 
-def chain(count: int) -> str:
+def chain(count: int, node: str = "sin({p})*{p}") -> str:
     """Nodes that each use the one before twice: the written-out output doubles a node."""
-    nodes = "".join(f"  n{i}: sin(n{i - 1})*n{i - 1}\n" for i in range(1, count + 1))
+    nodes = "".join(f"  n{i}: {node.format(p=f'n{i - 1}')}\n" for i in range(1, count + 1))
     return (f"inputs:\n  x: {{value: 0.5, grad: true}}\nforward:\n  n0: x\n{nodes}"
             "gradient:\n  x: 1\n")
 
@@ -39,12 +39,14 @@ def test_no_deadline_when_the_limit_is_zero_or_a_timer_is_already_set():
 
 def test_a_case_that_runs_out_of_time_is_an_error_naming_the_cause(tmp_path, monkeypatch):
     path = tmp_path / "chain.yaml"
-    path.write_text(chain(14))  # about 20 s for SymPy, under the size bound
-    monkeypatch.setenv(guard.ENV, "0.5")
+    # under the size bound, and about 0.4 s for SymPy on a quiet 2-core machine (20 s before
+    # methods' derivative() kept sympy.diff's Derivatives out): 8x the limit
+    path.write_text(chain(14))
+    monkeypatch.setenv(guard.ENV, "0.05")
     result = check_file(path)
     assert result.status == "error"
     assert result.problems[0].startswith(
-        f"{path}: checking stopped after 0.5 s, the time limit for one case (--timeout or "
+        f"{path}: checking stopped after 0.05 s, the time limit for one case (--timeout or "
         "$AUTOGRAD_LAB_TIMEOUT sets it): the output with every node written out has 49,150 "
         "operations")
 
@@ -69,16 +71,17 @@ def test_the_cli_takes_the_limit_and_goes_on_with_the_next_case(tmp_path):
     import json
     import subprocess
     import sys
-    (tmp_path / "a_slow.yaml").write_text(chain(14))
+    # 81,916 operations written out, about 2 s on a quiet machine; the quick one about 0.03 s
+    (tmp_path / "a_slow.yaml").write_text(chain(14, "sin({p})*{p} + 1"))
     (tmp_path / "b_quick.yaml").write_text(chain(2))
     run = subprocess.run([sys.executable, "-m", "autograd_lab.cli", "check", str(tmp_path),
-                          # 3 s: the quick case must finish inside it even on a busy machine
-                          "--timeout", "3", "--format", "json", "--out", str(tmp_path / "out")],
+                          # the quick case must finish inside it even on a busy machine
+                          "--timeout", "0.5", "--format", "json", "--out", str(tmp_path / "out")],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 2
     cases = json.loads((tmp_path / "out" / "report.json").read_text())["cases"]
     assert [c["status"] for c in cases] == ["error", "failed"]  # gradient: 1 is wrong
-    assert "checking stopped after 3 s" in cases[0]["problems"][0]
+    assert "checking stopped after 0.5 s" in cases[0]["problems"][0]
 
 
 def test_a_budget_gives_up_its_work_and_the_deadline_resumes_after_it():
