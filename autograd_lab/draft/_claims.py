@@ -45,7 +45,8 @@ def claimed(trees: Iterable[ast.AST]) -> dict[str, str]:
     """d-name -> the name it is compared with, for each cmp(label, dname, name) call of a
     function the notebook defines that compares its second argument with its third's .grad,
     and each `dname == name.grad` or torch.allclose(dname, name.grad) of a name beginning
-    with d (any other name compared so is a hand-written total, not an entry)."""
+    with d (any other name compared so is paired(): an entry only where its own spelling
+    says nothing, and `z = x * 18` of `assertEqual(z, x.grad)` is then x's entry)."""
     trees = list(trees)
     layers = linear_layers(trees)   # layer.weight.grad: the input layer_weight's (_layers)
     trees = [rewritten(t, layers) for t in trees]
