@@ -282,10 +282,214 @@ def test_a_gradient_named_after_its_tensor_is_checked_and_a_wrong_one_fails(tmp_
     assert f"{wrong} line 12: backward db: hand-written" in " ".join(ran.output.split())
 
 
-def test_a_derivative_inside_a_function_the_draft_does_not_read_says_so(tmp_path):
-    done = draft(TRIAL / "inside_a_function.py", tmp_path, verify=False)
+def test_a_function_returning_nothing_is_followed_where_it_is_called(tmp_path):
+    # main() calls backprop_by_hand(), whose body backward()s and writes dLdw by hand
+    source = TRIAL / "inside_a_function.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["inside_a_function.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    assert ran.exit_code == 0
+    wrong = tmp_path / "inside_a_function.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "dLdw = 2 * (w * x - 1) * x", "dLdw = 2 * (w * x - 1)"), encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 10: backward dw: hand-written 2*(w*x - 1) differs" in " ".join(
+        ran.output.split())
+
+
+def test_a_derivative_inside_a_function_the_draft_does_not_follow_says_so(tmp_path):
+    done = draft(TRIAL / "not_followed_call.py", tmp_path, verify=False)
+    assert "cell 1, line 14: left out: backprop_by_hand(1.5): backprop_by_hand() is not " \
+           "followed: its arguments are not names, one a parameter" in map(str, done.notes)
     [unchecked] = done.derivatives()["unchecked"]
     assert unchecked["reason"] == (
         "no case uses it: it is written inside backprop_by_hand(), and no case was made from "
-        "that function's body (the draft reads the tutorial's own statements, and inlines a "
-        "function where it is called only when its body is assignments and one return)")
+        "that function's body (the draft follows a function where it is called when it "
+        "returns nothing and is given names, or is assignments and one return: see the note "
+        "at its call)")
+
+
+# --- a name paired with the .grad it is compared with or printed beside ----------------------
+
+def test_a_name_compared_or_printed_with_a_grad_is_that_leafs_entry_and_a_wrong_one_fails(
+        tmp_path):
+    # slope, offset, cubes say nothing; allclose, a print beside b.grad and .eq pair them
+    source = TRIAL / "paired_names.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["paired_names.py"]["derivatives"] == {
+        "found": 3, "checked": 3, "unchecked": []}
+    assert ran.exit_code == 0
+    wrong = tmp_path / "paired_names.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "cubes = 3 * u ** 2", "cubes = 3 * u"), encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 15: backward du: hand-written 3*u differs" in " ".join(
+        ran.output.split())
+
+
+def test_a_pair_is_made_only_when_the_line_says_which_leaf_and_the_same_way_round():
+    import ast
+
+    from autograd_lab.draft._claims import paired
+
+    def pairs_of(code: str) -> dict[str, str]:
+        return paired([ast.parse(code)])
+    assert pairs_of("print(torch.allclose(x.grad, h))") == {"h": "x"}
+    assert pairs_of("print(h.item(), x.grad.item())") == {"h": "x"}
+    assert pairs_of("auto = x.grad\nprint(h.eq(auto).all())") == {"h": "x"}
+    assert pairs_of("print(W.grad)\nprint(h)") == {"h": "W"}           # on the line below
+    assert pairs_of("print(h)\nprint(W.grad)") == {}                   # above: closes a pair
+    assert pairs_of("print(g)\nprint(W.grad)\nprint(h)") == {}        # which of g and h?
+    assert pairs_of("assert torch.allclose(W.grad.T, h.T)") == {"h": "W"}
+    assert pairs_of("assert torch.allclose(W.grad.T, h)") == {}        # h is W's, transposed
+    assert pairs_of("print(h, k, x.grad)") == {}                      # which one?
+    assert pairs_of("print(x.grad, y.grad, h)") == {}
+    assert pairs_of("print(h == x.grad)\nprint(h == y.grad)") == {}  # compared with two
+
+
+# --- a script's main guard, and an if that compares a gradient --------------------------------
+
+def test_the_main_guards_body_is_followed_and_an_ifs_comparison_is_checked(tmp_path):
+    source = TRIAL / "main_guard.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["main_guard.py"]["derivatives"] == {
+        "found": 3, "checked": 3, "unchecked": []}
+    assert ran.exit_code == 0
+    assert "line 9: left out: if torch.allclose(x.grad, 2 * w * x): …: what the if runs: the " \
+           "draft reads its test as the comparison, and follows straight-line code" in ran.output
+    wrong = tmp_path / "main_guard.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "manual_b = 3 * b ** 2", "manual_b = 3 * b"), encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 16: backward db: hand-written 3*b differs" in " ".join(
+        ran.output.split())
+
+
+# --- a cell showing a formula after one showing a .grad ---------------------------------------
+
+def test_a_formula_shown_after_a_grad_is_compared_with_it_at_its_shape(tmp_path):
+    # X.t() @ (...) after W.grad is W's gradient; (...).t() @ X, lying down, is not compared
+    source = TRIAL / "shown_after_grad.md"
+    ran, results = check_source(source, tmp_path / "right")
+    derivatives = results["shown_after_grad.md"]["derivatives"]
+    assert (derivatives["found"], derivatives["checked"]) == (3, 2)
+    assert derivatives["unchecked"][0]["reason"] == (
+        "left out: (2 / N * (out - Y)).t() @ X: a formula shown after W.grad, of shape (1, 3), "
+        "not W's (3, 1): not compared with it")
+    assert ran.exit_code == 0
+    wrong = tmp_path / "shown_after_grad.md"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "X.t() @ (2/N * (out-Y))\n", "X.t() @ (1/N * (out-Y))\n"), encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 32: gradient W: manual gives" in " ".join(ran.output.split())
+
+
+# --- torch.rand, .item(), (z > 0).float(), a tensor of formulas -------------------------------
+
+def test_a_uniform_draw_stands_in_and_its_gradient_by_hand_is_checked(tmp_path):
+    source = TRIAL / "drawn_uniform.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["drawn_uniform.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    assert ran.exit_code == 0
+    assert "line 4: not the notebook's numbers: real is drawn by torch.rand from [0, 1) (its " \
+           "stand-in a normal draw times 0.25 plus 0.5, mostly in that range), which a case " \
+           "cannot draw" in " ".join(ran.output.split())
+    wrong = tmp_path / "drawn_uniform.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "manual = 2.0 * (predicted - real)", "manual = 2.0 * (predicted + real)"),
+        encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 9: backward dpredicted: hand-written" in " ".join(ran.output.split())
+
+
+def test_item_in_a_gradient_by_hand_is_its_value_and_a_wrong_one_fails(tmp_path):
+    # manual_gradient = 14 * x.item(): the same number as 14 * x, never differentiated
+    source = TRIAL / "item_in_hand.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["item_in_hand.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    assert ran.exit_code == 0
+    wrong = tmp_path / "item_in_hand.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "manual_gradient = 14 * x.item()", "manual_gradient = 7 * x.item()"), encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 7: backward dx: hand-written 7*x differs" in " ".join(
+        ran.output.split())
+
+
+def test_item_in_the_forward_graph_is_still_left_out(tmp_path):
+    # y = x.item() * x cuts the graph at x.item(): read as x, autograd's x.grad would differ
+    source = tmp_path / "cut.py"
+    source.write_text("import torch\n\nx = torch.tensor(3.0, requires_grad=True)\n"
+                      "y = x.item() * x\ny.backward()\nprint(x.grad)\n", encoding="utf-8")
+    done = draft(source, tmp_path / "out", verify=False)
+    assert "cell 1, line 4: left out: y = x.item() * x: the method .item(): the draft does not " \
+           "translate it" in map(str, done.notes)
+
+
+def test_a_mask_made_a_float_is_a_relus_derivative_and_a_wrong_one_fails(tmp_path):
+    source = TRIAL / "relu_mask.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["relu_mask.py"]["derivatives"] == {"found": 1, "checked": 1, "unchecked": []}
+    assert ran.exit_code == 0
+    wrong = tmp_path / "relu_mask.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "(z > 0).float()", "(z >= -3).float()"), encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 7: backward dz: hand-written (z >= -3).float() differs" in " ".join(
+        ran.output.split())
+
+
+def test_a_gradient_by_hand_of_an_x_made_again_is_checked_on_its_own_graph_only(tmp_path):
+    # df_dx_manual is the second x's; the first graph (f of the first x) never takes it
+    source = TRIAL / "rebound_leaf.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["rebound_leaf.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    assert ran.exit_code == 0 and "rebound_leaf_f_in" not in ran.output
+    wrong = tmp_path / "rebound_leaf.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "torch.cos(x ** 2 + 1) * 2 * x", "torch.cos(x ** 2 + 1) * x"), encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 11: backward dx: hand-written cos(x**2 + 1)*x differs" in " ".join(
+        ran.output.split())
+
+
+def test_a_name_shown_above_the_next_grad_is_not_paired_with_it(tmp_path):
+    # print(o.grad); dLdo = ...; print(dLdo); print(w.grad): dLdo is o's, never w's
+    source = TRIAL / "alternating_prints.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["alternating_prints.py"]["derivatives"] == {
+        "found": 3, "checked": 3, "unchecked": []}
+    assert ran.exit_code == 0
+    wrong = tmp_path / "alternating_prints.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "** 2) * 3\n", "** 2)\n"), encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 15: backward dw: hand-written" in " ".join(ran.output.split())
+
+
+def test_backward_of_an_unnamed_expression_is_named_and_its_comparison_checked(tmp_path):
+    source = TRIAL / "unnamed_backward.py"
+    ran, results = check_source(source, tmp_path / "right")
+    assert results["unnamed_backward.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    assert ran.exit_code == 0
+    assert "line 6: y.sum(): backward() of an unnamed expression, named y_sum in the case" in \
+        " ".join(ran.output.split())
+    wrong = tmp_path / "unnamed_backward.py"
+    wrong.write_text(source.read_text(encoding="utf-8").replace(
+        "x.grad == 2 * x", "x.grad == 3 * x"), encoding="utf-8")
+    ran, results = check_source(wrong, tmp_path / "wrong")
+    assert ran.exit_code == 1
+    assert f"{wrong} line 7: gradient x: manual gives" in " ".join(ran.output.split())

@@ -289,7 +289,7 @@ def test_a_no_grad_block_with_nothing_followed_drafts_a_case_that_loads(tmp_path
 def test_a_gradient_after_a_kept_backward_is_claimed_despite_an_earlier_one_left_out(tmp_path):
     script = tmp_path / "two.py"
     script.write_text("import torch\n\na = torch.tensor([1.0, 2.0], requires_grad=True)\n"
-                      "b = torch.outer(a, a)\nb.sum().backward()\n"
+                      "b = torch.outer(a, a)\nb.sum().backward(retain_graph=True)\n"
                       "x = torch.tensor(3.0, requires_grad=True)\ny = x**2\ny.backward()\n"
                       "print(x.grad)\n# Out: tensor(6.)\nprint(a.grad)\n# Out: tensor([6., 6.])\n",
                       encoding="utf-8")
@@ -297,8 +297,9 @@ def test_a_gradient_after_a_kept_backward_is_claimed_despite_an_earlier_one_left
     [behaviour] = [w for w in done.files if w.kind == "behaviour"]
     steps = yaml.safe_load(behaviour.path.read_text(encoding="utf-8"))["steps"]
     assert steps[-1] == {"backward": "y", "expect": {"grad/x": 6}}   # x is made after it
-    assert ("cell 2, line 11: not checked: a.grad shows tensor([6., 6.]): the b.sum().backward() "
-            "before it (cell 1, line 5) was left out, so the case would not have its gradients"
+    assert ("cell 2, line 11: not checked: a.grad shows tensor([6., 6.]): the "
+            "b.sum().backward(retain_graph=True) before it (cell 1, line 5) was left out, so the "
+            "case would not have its gradients"
             in [str(n) for n in done.notes])                          # a's may include it
 
 

@@ -66,14 +66,17 @@ def rows(text: str) -> tuple[dict[str, list[str]], str]:
 
 def grad_compared(node: ast.expr) -> tuple[str, ast.expr] | None:
     """(x, the hand-written side) of `hand == x.grad` (either way round), or of
-    torch.allclose(hand, x.grad) / torch.equal / torch.isclose; `torch.tensor(hand)` is its
-    hand; else None."""
+    torch.allclose(hand, x.grad) / torch.equal / torch.isclose / torch.eq, of x.grad.eq(hand);
+    `torch.tensor(hand)` is its hand; else None."""
     if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq):
         sides = [node.left, node.comparators[0]]
     elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-          and node.func.attr in ("allclose", "equal", "isclose") and len(node.args) == 2
+          and node.func.attr in ("allclose", "equal", "isclose", "eq") and len(node.args) == 2
           and not node.keywords):
         sides = [_unwrapped(a) for a in node.args]
+    elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+          and node.func.attr == "eq" and len(node.args) == 1 and not node.keywords):
+        sides = [node.func.value, _unwrapped(node.args[0])]   # x.grad.eq(2 * x)
     else:
         return None
     for grad, hand in (sides, sides[::-1]):

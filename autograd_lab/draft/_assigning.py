@@ -229,7 +229,10 @@ class Assignments(Calls):
         self.segment.current[name] = leaf
 
     def compute(self, name: str, value: ast.expr, statement) -> None:
-        self.computed(name, self.translator.expression(value), statement)
+        # a derivative by hand is only evaluated: its x.item() is x's value (_tensorforms)
+        entry = derivative(name, lambda n: isinstance(self.env.get(n), (Leaf, Node, Func))
+                           and n != name, self.claimed, self.paired) is not None
+        self.computed(name, self.translator.expression(value, values=entry), statement)
 
     def computed(self, name: str, translated: Translated, statement,
                  accumulate: bool = False) -> None:
@@ -237,7 +240,7 @@ class Assignments(Calls):
         dims = {n: d for n, d in translated.deps.items() if isinstance(d, Dim)}
         where = self.where(statement)
         named = derivative(name, lambda n: isinstance(self.env.get(n), (Leaf, Node, Func))
-                           and n != name, self.claimed)
+                           and n != name, self.claimed, self.paired)
         if not tensors and not (named and named[0] == "partial"):
             # a plain number, written in place where it is used (with the dims it is made of)
             node = Node(name, translated.tree, translated.text, dims, where, None)

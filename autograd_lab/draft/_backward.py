@@ -15,7 +15,7 @@ import ast
 from ._entries import Entry, comment_for, written_value
 from ._graph import Graph
 from ._held import Leaf, Node, Translated, Unsupported
-from ._records import AdjointVariable, Compared, Instance, Record
+from ._records import AdjointVariable, Compared, Instance, Record, closure_leaves
 from ._translate import checked_text, renamed
 
 MAX_HELPERS = 8   # helpers written in place inside each other, in one entry
@@ -54,9 +54,14 @@ def with_needed(own: list[AdjointVariable], adjoints: list[AdjointVariable]
 
 class Backward:
     def __init__(self, graph: Graph, record: Record, note,
-                 adjoints: list[AdjointVariable] | None = None):
+                 adjoints: list[AdjointVariable] | None = None,
+                 instances: list[Instance] | None = None):
         self.graph, self.record, self.note = graph, record, note
         self.adjoints = record.adjoints if adjoints is None else adjoints
+        # the leaves the graph's backward() runs were over: an entry of another x (a tensor
+        # of that name made again later, for another exercise) is not this graph's
+        self.origins = None if instances is None else {
+            id(leaf.origin) for i in instances for leaf in closure_leaves(i.output)}
         self.written: dict[str, Entry] = {}      # entry key -> its entry
         self.held: dict[int, str] = {}           # id(adjoint node) -> its entry key
         self.wheres: dict[str, list] = {}        # entry key -> its statements' places
@@ -71,7 +76,11 @@ class Backward:
         return list(self.written.values())
 
     def _target(self, adjoint: AdjointVariable):
-        return self.graph.same(adjoint.of, adjoint.env.get(adjoint.of))
+        held = adjoint.env.get(adjoint.of)
+        if self.origins is not None and isinstance(held, Leaf) \
+                and id(held.origin) not in self.origins:
+            return None
+        return self.graph.same(adjoint.of, held)
 
     def _entry(self, adjoint: AdjointVariable, mine: list[AdjointVariable]) -> None:
         g, node = self.graph, adjoint.node

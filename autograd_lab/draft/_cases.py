@@ -186,7 +186,7 @@ class _Builder:
         the earlier ones they use, over the same graph; None when it is of another graph."""
         graph = Graph(group.instances[0].output)
         backward = Backward(graph, self.record, self.note,
-                            with_needed(own, self.record.adjoints))
+                            with_needed(own, self.record.adjoints), group.instances)
         entries = backward.entries()
         if not any(id(a.node) in backward.held for a in own):
             return None
@@ -272,7 +272,7 @@ class _Builder:
         draft.upstream = upstream(graph, base)
         for entry in totals(graph, group.instances, self.note):
             hand.total.setdefault(entry.key, entry)
-        backward = Backward(graph, self.record, self.note, adjoints)
+        backward = Backward(graph, self.record, self.note, adjoints, group.instances)
         draft.backward = backward.entries()
         draft.backward_block = backward_block(backward.block(), backward.adjoints, graph)
         draft.chain_rule, draft.to_write = hand.edges(written=bool(draft.backward))

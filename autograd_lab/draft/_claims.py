@@ -1,23 +1,52 @@
-"""What a notebook's cmp() calls claim, read before the walk: `cmp('logprobs', dprobs_log,
+"""What a notebook's comparisons claim, read before the walk. `cmp('logprobs', dprobs_log,
 logprobs)` says that `dprobs_log` is the hand-written gradient of `logprobs`, whatever the
 student named it. A student's fork spells its d-names its own way (`dprobs_log`, `dcounts_`,
 `dlogits_fast`) and keeps the pieces of a sum apart (`dcounts_1 + dcounts_2`); the comparison
 is the claim, so it names the entry. A name compared with two different tensors claims
-nothing (it is ambiguous)."""
+nothing (it is ambiguous).
+
+So does a name compared with a leaf's `.grad`, or printed beside it or on the print line just
+below it: `torch.allclose(w.grad, analytic_grad_w)`, `x.grad.eq(manual)`, `print(fb,
+b.grad)`, `print(w.grad); print(analytical)`, `print(w.grad); fw = ...; print(fw)`: the name
+is that leaf's gradient by hand (as `dw = ...` is). The count (_count) finds these pairs by
+the same rule (pairs())."""
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
+from ..case import dotted_name
 from ._adjoints import compares, grad_compared
 from ._layers import linear_layers, rewritten
+
+COMPARERS = ("allclose", "isclose", "equal", "assert_close", "eq")
+# a test's own comparers: assertEqual, tensorAssertEqual, assert_allclose
+ASSERTS = re.compile(r"assert|equal$|close$", re.IGNORECASE)
+MODULES = ("torch", "np", "numpy", "math", "self", "torch.testing", "np.testing",
+           "numpy.testing", "unittest", "pytest")   # allclose's receiver, never a side
+READ_BACK = ("item", "clone", "detach", "cpu", "numpy", "tolist", "t")   # x.grad.item(): the
+# same value, read back (W.grad.t() and W.grad.T too: the same numbers, laid out again)
+FLIPS = ("t", "T")
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A name compared with a .grad (or printed beside one): how, and whose .grad."""
+
+    name: str
+    leaf: str          # the tensor whose .grad it is compared with ("" when not known)
+    how: str           # "compared" or "printed"
+    same_way: bool     # both sides transposed alike (w.grad.T with h.T, not with h)
 
 
 def claimed(trees: Iterable[ast.AST]) -> dict[str, str]:
     """d-name -> the name it is compared with, for each cmp(label, dname, name) call of a
     function the notebook defines that compares its second argument with its third's .grad,
     and each `dname == name.grad` or torch.allclose(dname, name.grad) of a name beginning
-    with d (any other name compared so is a hand-written total, not an entry)."""
+    with d (any other name compared so is paired(): an entry only where its own spelling
+    says nothing, and `z = x * 18` of `assertEqual(z, x.grad)` is then x's entry)."""
     trees = list(trees)
     layers = linear_layers(trees)   # layer.weight.grad: the input layer_weight's (_layers)
     trees = [rewritten(t, layers) for t in trees]
@@ -39,3 +68,176 @@ def claimed(trees: Iterable[ast.AST]) -> dict[str, str]:
                     and compared[1].id.startswith("d"):   # a d-name (z = x * 18 is a total)
                 found.setdefault(compared[1].id, set()).add(compared[0])
     return {hand: next(iter(of)) for hand, of in found.items() if len(of) == 1}
+
+
+def paired(trees: Iterable[ast.AST]) -> dict[str, str]:
+    """name -> the leaf whose .grad one line pairs it with (pairs_in()), when only one: a
+    name's own spelling (dy_dx, dW) says more, and cmp() more still (see derivative())."""
+    trees = list(trees)
+    layers = linear_layers(trees)   # layer.weight.grad: the input layer_weight's (_layers)
+    trees = [rewritten(t, layers) for t in trees]
+    found: dict[str, set[str]] = {}
+    holding = holders(trees)
+    for pair in (p for tree in trees for p in pairs_in(tree, holding)):
+        if pair.same_way and pair.name != pair.leaf:
+            found.setdefault(pair.name, set()).add(pair.leaf)
+    return {hand: next(iter(of)) for hand, of in found.items() if len(of) == 1 and all(of)}
+
+
+def holders(trees: Iterable[ast.AST]) -> dict[str, str]:
+    """auto = x.grad: the names that hold a leaf's .grad, and whose."""
+    out: dict[str, str] = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                    and isinstance(node.targets[0], ast.Name):
+                leaf, flips = grad_read(node.value)
+                if leaf and not flips:
+                    out[node.targets[0].id] = leaf
+    return out
+
+
+def pairs_in(tree: ast.AST, holding: dict[str, str]) -> Iterator[Pair]:
+    """Every pair of a tree: in each statement (an if's test too), and on a print just below
+    a print of a .grad alone (or one assignment below it, of the name printed)."""
+    def side(node: ast.expr) -> tuple[str, int] | None:
+        leaf, flips = grad_read(node)
+        inner, held_flips = read_back(node)
+        if not leaf and isinstance(inner, ast.Name) and inner.id in holding:
+            return holding[inner.id], held_flips
+        return (leaf, flips) if leaf else None
+
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if not isinstance(body, list):
+            continue
+        for i, statement in enumerate(body):
+            before = body[i - 1] if i else None
+            if isinstance(statement, (ast.Expr, ast.Assert, ast.If)):
+                value = statement.value if isinstance(statement, ast.Expr) else statement.test
+                yield from pairs(value, side, printed=True)
+                yield from _below(before, statement, body[i + 1:i + 3], side)
+
+
+def _below(before: ast.stmt | None, statement: ast.stmt, after: list[ast.stmt],
+           side) -> Iterator[Pair]:
+    """print(w.grad); print(analytical): the one name shown on the print line just below a
+    .grad shown alone, unless a name is shown alone just above it too (print(a); print(x.grad);
+    print(b) does not say which of a and b is x's); or print(w.grad); fw = ...; print(fw): the
+    name computed just below it, then shown."""
+    shown = printed(statement)
+    grad = side(shown[0]) if shown and len(shown) == 1 else None
+    if grad is None or not after:
+        return
+    kept = after[0]
+    if isinstance(kept, ast.Assign) and len(kept.targets) == 1 \
+            and isinstance(kept.targets[0], ast.Name) and len(after) > 1 \
+            and not any(grad_read(n)[0] for n in ast.walk(kept.value)
+                        if isinstance(n, ast.expr)):
+        below = printed(after[1])
+        if below and len(below) == 1 and _name_of(below[0], side) == kept.targets[0].id:
+            yield Pair(kept.targets[0].id, grad[0], "printed", grad[1] % 2 == _flips(below[0]))
+        return
+    above = printed(before) if before is not None else None
+    if above and len(above) == 1 and _name_of(above[0], side):
+        return
+    below = printed(kept)
+    if below and len(below) == 1 and _name_of(below[0], side):
+        yield Pair(_name_of(below[0], side), grad[0], "printed",
+                   grad[1] % 2 == _flips(below[0]))
+
+
+def _name_of(node: ast.expr, side) -> str:
+    """h of a shown h, h.item(), h.T: a name, not a .grad ("" otherwise)."""
+    inner = read_back(node)[0]
+    return inner.id if isinstance(inner, ast.Name) and side(node) is None else ""
+
+
+def _flips(node: ast.expr) -> int:
+    return read_back(node)[1] % 2
+
+
+def pairs(node: ast.expr, side: Callable[[ast.expr], tuple[str, int] | None],
+          printed: bool = False) -> Iterator[Pair]:
+    """The names compared in node with a .grad (side says whose .grad a side reads, and how
+    many times transposed, or None), and with printed, those printed beside one. A
+    comparison of two sides pairs its name; a print pairs only one name beside one .grad."""
+    groups = [(sides, "compared") for sides in comparisons(node)]
+    if printed and isinstance(node, ast.Call):
+        shown = printed_args(node)
+        if shown is not None:
+            groups.append((shown, "printed"))
+    for sides, how in groups:
+        grads = [g for g in map(side, sides) if g is not None]
+        if not grads:
+            continue
+        hands = [read_back(s) for s in sides if side(s) is None]
+        names = [(inner.id, flips) for inner, flips in hands if isinstance(inner, ast.Name)]
+        one = len(grads) == 1 and len(hands) == len(names) == 1
+        for name, flips in names:
+            yield Pair(name, grads[0][0] if one else "", how,
+                       one and grads[0][1] % 2 == flips % 2)
+
+
+def comparisons(node: ast.expr) -> list[list[ast.expr]]:
+    """The sides of each comparison in node: a == b, allclose(a, b), a.eq(b), assertEqual."""
+    out: list[list[ast.expr]] = []
+    for n in ast.walk(node):
+        if isinstance(n, ast.Compare) and len(n.comparators) == 1:
+            out.append([n.left, n.comparators[0]])
+        elif isinstance(n, ast.Call) and comparing(n.func):
+            out.append(list(n.args) + ([n.func.value] if isinstance(n.func, ast.Attribute)
+                                       and dotted_name(n.func.value) not in MODULES else []))
+    return out
+
+
+def comparing(func: ast.expr) -> bool:
+    """allclose, x.eq, assertEqual: a call that compares its sides."""
+    last = func.attr if isinstance(func, ast.Attribute) else \
+        func.id if isinstance(func, ast.Name) else ""
+    return last in COMPARERS or bool(ASSERTS.search(last))
+
+
+def read_back(value: ast.expr) -> tuple[ast.expr, int]:
+    """What is read back, and how many times transposed: x.grad of x.grad.item(), x.grad.data,
+    W.grad.T (once); dz_dx of dz_dx.item()."""
+    flips = 0
+    while True:
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                and value.func.attr in READ_BACK and not value.args and not value.keywords:
+            flips += value.func.attr in FLIPS
+            value = value.func.value
+        elif isinstance(value, ast.Attribute) and value.attr in ("data", "T"):
+            flips += value.attr in FLIPS
+            value = value.value
+        else:
+            return value, flips
+
+
+def grad_read(value: ast.expr) -> tuple[str, int]:
+    """(x, transposes) of x.grad read back (x.grad.item(), W.grad.T); ("", 0) otherwise."""
+    inner, flips = read_back(value)
+    if isinstance(inner, ast.Attribute) and inner.attr == "grad" \
+            and isinstance(inner.value, ast.Name):
+        return inner.value.id, flips
+    return "", 0
+
+
+def printed(statement: ast.stmt) -> list[ast.expr] | None:
+    """What a print statement shows (its strings left out), None for any other statement."""
+    if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
+        return None
+    return printed_args(statement.value)
+
+
+def printed_args(call: ast.Call) -> list[ast.expr] | None:
+    """print(...)'s values, an f-string's among them, its strings left out."""
+    if not (isinstance(call.func, ast.Name) and call.func.id == "print"):
+        return None
+    out: list[ast.expr] = []
+    for arg in call.args:
+        if isinstance(arg, ast.JoinedStr):
+            out += [v.value for v in arg.values if isinstance(v, ast.FormattedValue)]
+        elif not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+            out.append(arg)
+    return out

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 from ..case import dotted_name
 from ..reading import runs_autograd
-from ._claims import claimed
+from ._claims import claimed, comparing, comparisons, pairs, read_back
 from ._notebook import Note, Notebook
 from ._text import one_line
 
@@ -66,18 +66,11 @@ DRAWING = re.compile(r"^(draw|plot|show|render|display|visuali[sz]e|trace|view)(
                      r"_(dot|graph|plot|svg|png)$")
 # the step of a finite difference: (f(x + h) - f(x)) / h
 STEP = re.compile(r"^(h|eps\w*|epsilon|delta\w*|step\w*)$")
-MODULES = ("torch", "np", "numpy", "math", "self", "torch.testing", "np.testing",
-           "numpy.testing", "unittest", "pytest")   # allclose's receiver, never a side
-COMPARERS = ("allclose", "isclose", "equal", "assert_close", "eq")
-# a test's own comparers: assertEqual, tensorAssertEqual, assert_allclose
-ASSERTS = re.compile(r"assert|equal$|close$", re.IGNORECASE)
 SECTIONS_NOT_CHECKING = ("name", "title", "source", "dtype", "inputs", "forward", "output",
                          "upstream", "dims", "steps", "tolerance", "order")
 PLACE = re.compile(r"((?:In \[[^\]]*\]|cell \d+), line (\d+))")
 VALUES = ("only the values it printed are checked, against its own formula (its "
           "arithmetic): the tutorial builds no graph that autograd differentiates for it")
-READ_BACK = ("item", "clone", "detach", "cpu", "numpy", "tolist", "t")   # x.grad.item(): the
-# same value, read back (W.grad.t() and W.grad.T too: the same numbers, laid out again)
 RESETS = ("zeros", "zeros_like", "empty_like", "ones_like", "full_like")   # a .grad reset or a
 # buffer made to fill: no derivative yet
 CLASS_RULE = ("a backward rule in a class: the draft writes no case for it (`autograd-lab "
@@ -213,9 +206,9 @@ def _why(f: Found) -> str:
                 "does not follow as a derivative (only a function returning one formula)")
     if f.inside and f.kind in ("variable", "total", "printed", "compared"):
         return (f"no case uses it: it is written inside {f.inside}(), and no case was made "
-                "from that function's body (the draft reads the tutorial's own statements, "
-                "and inlines a function where it is called only when its body is assignments "
-                "and one return)")
+                "from that function's body (the draft follows a function where it is called "
+                "when it returns nothing and is given names, or is assignments and one return: "
+                "see the note at its call)")
     return {
         "function": "no case uses it: it is neither compared with a .grad autograd computed "
                     "nor printed with its value where the draft follows the graph",
@@ -293,7 +286,7 @@ class _Finder:
         if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             self.assignment(s)
             self.remember(s)
-        elif isinstance(s, (ast.Expr, ast.Assert)):
+        elif isinstance(s, (ast.Expr, ast.Assert, ast.If)):   # an if's test compares too
             value = s.value if isinstance(s, ast.Expr) else s.test
             kept = self.compared_name(value, printed=_printed(s) is not None)
             if kept is not None:
@@ -302,7 +295,7 @@ class _Finder:
             if self.compared(value) or (self.grad_printed and self.printed_formula(s)):
                 self.add(s, "printed" if shown and not any(
                     isinstance(n, ast.Compare) or ((isinstance(n, ast.Call) and n is not value)
-                    and _comparer(n.func)) for n in ast.walk(value))
+                    and comparing(n.func)) for n in ast.walk(value))
                     else "compared", reason=CLASS_RULE if self.in_class else "")
             elif any(self.chain(a) for a in [*shown, *self.compared_sides(value)]):
                 self.add(s, "class" if self.in_class else "total",
@@ -410,14 +403,7 @@ class _Finder:
 
     def compared_sides(self, node: ast.expr) -> list[ast.expr]:
         """The sides of each comparison in node: a == b, allclose(a, b), a.eq(b)."""
-        out: list[ast.expr] = []
-        for n in ast.walk(node):
-            if isinstance(n, ast.Compare) and len(n.comparators) == 1:
-                out += [n.left, n.comparators[0]]
-            elif isinstance(n, ast.Call) and _comparer(n.func):
-                out += list(n.args) + ([n.func.value] if isinstance(n.func, ast.Attribute)
-                                       and dotted_name(n.func.value) not in MODULES else [])
-        return out
+        return [side for sides in comparisons(node) for side in sides]
 
     def compared(self, node: ast.expr) -> bool:
         """A formula compared with a .grad, or printed beside one (not a derivative already
@@ -426,7 +412,7 @@ class _Finder:
             sides = None
             if isinstance(n, ast.Compare) and len(n.comparators) == 1:
                 sides = [n.left, n.comparators[0]]
-            elif isinstance(n, ast.Call) and _comparer(n.func):
+            elif isinstance(n, ast.Call) and comparing(n.func):
                 sides = self.compared_sides(n)
             elif isinstance(n, ast.Call) and dotted_name(n.func) == "print":
                 sides = _printed(n)
@@ -439,15 +425,14 @@ class _Finder:
     def compared_name(self, node: ast.expr, printed: bool = False) -> tuple | None:
         """`z = x * 18` of `assertEqual(z, x.grad)`: a formula kept in a name a line above
         and compared with a .grad, or printed beside one (`print(analytical, x.grad)`): its
-        assignment and which."""
-        groups = [(self.compared_sides(node), "compared")] + (
-            [(_printed(node) or [], "printed")] if printed else [])
-        for sides, kind in groups:
-            if any(self.autograd_side(x) for x in sides):
-                for x in map(_unread, sides):
-                    if isinstance(x, ast.Name) and x.id in self.formulas:
-                        return self.formulas[x.id], kind
+        assignment and which (the pairs the draft makes entries of, _claims)."""
+        for pair in pairs(node, self.grad_side, printed):
+            if pair.name in self.formulas:
+                return self.formulas[pair.name], pair.how
         return None
+
+    def grad_side(self, node: ast.expr) -> tuple[str, int] | None:
+        return ("", 0) if self.autograd_side(node) else None
 
     def printed_formula(self, node: ast.stmt) -> bool:
         """print(2 * x * (w*x + b - y)) right after print(w.grad): the formula shown beside
@@ -483,11 +468,6 @@ class _Finder:
         # by hand (at a point, maybe the wrong one)
         return isinstance(_operated(node), (ast.BinOp, ast.UnaryOp)) \
             and not _finite_difference(node)
-
-
-def _comparer(func: ast.expr) -> bool:
-    last = _last(func)
-    return last in COMPARERS or bool(ASSERTS.search(last))
 
 
 def _last(func: ast.expr) -> str:
@@ -552,14 +532,7 @@ def _read_back(value: ast.expr) -> bool:
 def _unread(value: ast.expr) -> ast.expr:
     """What is read back: x.grad of x.grad.item(), x.grad.data, W.grad.T; dz_dx of
     dz_dx.item()."""
-    while True:
-        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
-                and value.func.attr in READ_BACK and not value.args and not value.keywords:
-            value = value.func.value
-        elif isinstance(value, ast.Attribute) and value.attr in ("data", "T"):
-            value = value.value
-        else:
-            return value
+    return read_back(value)[0]
 
 
 def _unread_all(value: ast.expr) -> ast.expr:

@@ -21,7 +21,12 @@ from ._ranges import RANGES, ranged
 from ._sizes import counted, stand_in
 from ._translate import Made, flag
 
-DRAWS = {"torch.randn": "randn", "torch.randint": "randint"}
+DRAWS = {"torch.randn": "randn", "torch.randint": "randint", "torch.rand": "rand"}
+# torch.rand's uniform numbers, which a case cannot draw: a normal draw stands in, mostly in
+# [0, 1) as they are (a stand-in: its formulas are checked, its numbers are not claimed)
+UNIFORM = (0.25, 0.5)   # scale, shift
+UNIFORM_WHY = ("drawn by torch.rand from [0, 1) (its stand-in a normal draw times 0.25 plus "
+               "0.5, mostly in that range)")
 FILLS = {"torch.zeros": 0.0, "torch.ones": 1.0}
 MAX_FILLED = 10_000     # a fill is written out as a list: as many as a tensor literal holds
 INT64 = 2**63
@@ -155,15 +160,19 @@ class Draws:
         else:
             low = high = ("", 0, {})
             shape_args = call.args
+        uniform = kind == "rand"
+        kind = "randn" if uniform else kind
         shape = self.shape(shape_args, call, MAX_DRAWN, "a draw")
         dtype = self._dtype(keywords, kind, call)
         seed, stand_in = self._from(keywords.get("generator"), call, where)
+        stand_in = UNIFORM_WHY if uniform else stand_in
         dims = {**low[2], **high[2], **{n: d for _, _, ds in shape for n, d in ds.items()}}
         sized = next((d.standing_in for d in dims.values() if d.standing_in), "")
         stand_in = stand_in or (f"drawn at a size that stands in ({sized})" if sized else "")
-        value = Drawn(kind, tuple(text for text, _, _ in shape), seed,
+        scale, shift = UNIFORM if uniform else (None, None)
+        value = Drawn(kind, tuple(text for text, _, _ in shape), seed, scale,
                       bounds=(low[0], high[0]) if kind == "randint" else ("", ""),
-                      stand_in=stand_in)
+                      stand_in=stand_in, shift=shift)
         return Made(value, dtype, flag(keywords["requires_grad"]) if "requires_grad" in keywords
                     else False, tuple(n for _, n, _ in shape), dims)
 

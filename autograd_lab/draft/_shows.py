@@ -194,7 +194,7 @@ class Shows(WalkState):
             return self._not_checked(node, where, f"{name}.grad is not the gradient of one "
                                      "backward() the draft follows")
         try:
-            total = Compared(name, where, hand=self.translator.expression(hand))
+            total = Compared(name, where, hand=self.translator.expression(hand, values=True))
         except Unsupported as exc:
             return self._not_checked(node, where, exc.message)
         state[1].totals.append(total)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..case import Statements
 from ._adjoints import size_value
-from ._claims import claimed
+from ._claims import claimed, paired
 from ._draws import Draws
 from ._held import Leaf, Node, Unsupported, Where, one
 from ._layers import linear_layers, rewritten
@@ -70,6 +70,7 @@ class WalkState:
         self.least = largest_listed(trees, self.sizes)   # a stand-in size is larger
         self.record.uses = index_uses(trees)
         self.claimed = claimed(trees)   # cmp('logprobs', dprobs_log, logprobs): an entry
+        self.paired = paired(trees)     # torch.allclose(w.grad, slope): slope is w's entry
         # the cell being walked (cell() sets them)
         self.cell_now: Cell
         self.lines: list[str] = []

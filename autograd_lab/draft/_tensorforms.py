@@ -30,6 +30,7 @@ class TensorForms:
     Translator, whose _visit, dotted, env and modules these use)."""
 
     env: dict
+    values = False   # translating a formula only evaluated (see Translator.expression)
 
     def _visit(self, node, local, deps, depth, stack) -> ast.expr:  # the Translator's
         raise NotImplementedError
@@ -95,6 +96,10 @@ class TensorForms:
             if name == "size":
                 return self.size_of(node.func.value, node.args[0] if node.args else None, deps,
                                     node)
+            if name == "t" and not node.args and not node.keywords:   # x.t(): the language's x.T
+                return ast.Attribute(visit(node.func.value), "T", ast.Load())
+            if name == "item" and self.values and not node.args and not node.keywords:
+                return visit(node.func.value)   # a stop-gradient where nothing is differentiated
             if name not in OPS or not OPS[name].method:
                 raise Unsupported(f"the method .{name}(): the draft does not translate it", node)
             func = ast.Attribute(visit(node.func.value), name, ast.Load())

@@ -43,6 +43,7 @@ FUNCTIONS = {
     "torch.nn.functional.softplus": "softplus",
     "torch.clip": "clamp", "math.fabs": "abs", "abs": "abs",
 }
+MASKS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)   # z > 0: a mask of the language
 POWERS = {"torch.pow", "math.pow", "numpy.power", "pow"}   # f(a, b) -> a**b
 # torch.add(a, b) and a.add(b) -> a + b: the operator they spell
 SPELLED_OPERATORS = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div,
@@ -84,9 +85,16 @@ class Translator(TensorForms):
         self.modules = modules     # alias -> module ("np" -> "numpy"), or function spelling
         self.env = env
 
-    def expression(self, node: ast.expr, local: dict | None = None) -> Translated:
+    def expression(self, node: ast.expr, local: dict | None = None,
+                   values: bool = False) -> Translated:
+        """node in the language; with values, a formula only evaluated, never differentiated
+        (a hand-written derivative), in which x.item() is x's value: the same number."""
         deps: dict = {}
-        tree = self._visit(node, local or {}, deps, 0, ())
+        was, self.values = self.values, values
+        try:
+            tree = self._visit(node, local or {}, deps, 0, ())
+        finally:
+            self.values = was
         return Translated(tree, checked_text(tree), deps)
 
     def formula(self, func: Func, names: list[str]) -> Translated:
@@ -105,6 +113,15 @@ class Translator(TensorForms):
         if method is None:
             raise Unsupported(_what(node), node)
         return method(node, local, deps, depth + 1, stack)
+
+    def _Compare(self, node, local, deps, depth, stack):
+        """z > 0: the language's mask (0 and 1, never differentiated): (z > 0).float(), a
+        ReLU's derivative by hand."""
+        if len(node.ops) != 1 or not isinstance(node.ops[0], MASKS):
+            raise Unsupported("a comparison other than one of < <= > >= == != is not in the "
+                              "expression language", node)
+        return ast.Compare(self._visit(node.left, local, deps, depth, stack), [type(node.ops[0])()],
+                           [self._visit(node.comparators[0], local, deps, depth, stack)])
 
     def _Constant(self, node, local, deps, depth, stack):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
@@ -478,16 +495,20 @@ def flag(node: ast.expr) -> bool:
 
 # --- names ---------------------------------------------------------------------------------
 
-def derivative(name: str, known, claimed: dict[str, str] | None = None
-               ) -> tuple[str, str, str] | None:
+def derivative(name: str, known, claimed: dict[str, str] | None = None,
+               paired: dict[str, str] | None = None) -> tuple[str, str, str] | None:
     """(kind, of, wrt) when name is a derivative named the tutorials' way: dz_dx is dz/dx,
     dy_pred_dz is d(y_pred)/dz (the split whose both sides are known names is taken); else
-    when the notebook's comparisons claim it is one (claimed: d-name -> name, see _claims)."""
+    when the notebook's comparisons claim it is one (claimed: d-name -> name, see _claims);
+    else, its name saying nothing, when a line pairs it with a leaf's .grad (paired: name ->
+    leaf, `torch.allclose(w.grad, slope)`)."""
     found = _spelled(name, known)
     if found is not None and (found[0] == "adjoint" or known(found[2])):
         return found
     if claimed and name in claimed and known(claimed[name]):
         return "adjoint", claimed[name], ""
+    if paired and name in paired and known(paired[name]):   # df_dx_manual: x_manual unknown
+        return "adjoint", paired[name], ""
     return found
 
 
@@ -557,7 +578,6 @@ def _plain(name: str) -> bool:
 
 _WHAT = {
     "Subscript": "a subscript (x[i]): the draft does not translate it yet",
-    "Compare": "a comparison is not in the expression language",
     "BoolOp": "and/or are not in the expression language",
     "IfExp": "a conditional expression is not in the expression language",
     "Lambda": "a lambda is not in the expression language",

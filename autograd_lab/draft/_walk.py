@@ -10,7 +10,8 @@ import ast
 import textwrap
 
 from ..case import over_range
-from ._assigning import MAX_UNROLL, Assignments
+from ._assigning import MAX_UNROLL
+from ._branches import Branches
 from ._held import Dim, Func, Leaf, Names, Node, Unsupported, Where
 from ._layers import rewritten
 from ._notebook import Cell, Notebook
@@ -58,7 +59,7 @@ def walk(notebook: Notebook, said: dict | None = None) -> Record:
     return best
 
 
-class _Walk(Assignments):
+class _Walk(Branches):
     """The walk over the cells: each statement sent to the part that reads it."""
 
     def run(self) -> Record:
