@@ -14,17 +14,7 @@ from autograd_lab.check import check_file
 from autograd_lab.draft import draft
 from autograd_lab.errors import CaseError
 
-from .notebooks import printed, shown, write_notebook
-from .test_draft_tensors import (
-    BACKWARD,
-    BATCH,
-    CMP,
-    COMPARED,
-    FORWARD,
-    PARAMETERS,
-    RIGHT,
-    cmp_printed,
-)
+from .test_draft_tensors import BACKWARD, FORWARD, ninja
 
 # dW1 = embcat.T @ dhpre, written as a sum over the batch's rows, one outer product a row
 LOOP = """dW1 = torch.zeros_like(W1)
@@ -34,15 +24,7 @@ for k in range(n):
 
 
 def drafted(tmp_path, loop: str, blocks: bool = False):
-    backward = BACKWARD.replace("dW1 = embcat.T @ dhpre\n", loop)
-    path = write_notebook(
-        tmp_path / "ninja.ipynb",
-        ("import torch\nimport torch.nn.functional as F",),
-        (PARAMETERS,), (BATCH,),
-        (FORWARD, shown("tensor(1.9316, grad_fn=<NegBackward0>)")),
-        (CMP,), (backward,),
-        ("\n".join(f"cmp('{name}', d{name}, {name})" for name in COMPARED),
-         printed(cmp_printed(RIGHT))))
+    path = ninja(tmp_path, BACKWARD.replace("dW1 = embcat.T @ dhpre\n", loop))
     done = draft(path, tmp_path / "drafts", blocks=blocks)
     assert done.problems == []
     [written] = [w for w in done.files if w.kind == "gradient"]
@@ -133,14 +115,7 @@ for k in range(10**6):
 # --- forward blocks: the notebook's own forward lines ----------------------------------------
 
 def forward_drafted(tmp_path, forward: str = FORWARD, helpers: str = ""):
-    path = write_notebook(
-        tmp_path / "ninja.ipynb",
-        ("import torch\nimport torch.nn.functional as F" + helpers,),
-        (PARAMETERS,), (BATCH,),
-        (forward, shown("tensor(1.9316, grad_fn=<NegBackward0>)")),
-        (CMP,), (BACKWARD,),
-        ("\n".join(f"cmp('{name}', d{name}, {name})" for name in COMPARED),
-         printed(cmp_printed(RIGHT))))
+    path = ninja(tmp_path, forward=forward, helpers=helpers)
     done = draft(path, tmp_path / "drafts", blocks=True)
     assert done.problems == []
     [written] = [w for w in done.files if w.kind == "gradient"]
@@ -204,15 +179,7 @@ def test_a_training_loop_left_out_leaves_nothing_of_its_steps(tmp_path):
     unfollowable at its third line, and undone: no backward() of it makes a case, and the
     entry written before it stands as it was checked."""
     def notebook(folder, *more):
-        path = write_notebook(
-            folder / "ninja.ipynb",
-            ("import torch\nimport torch.nn.functional as F",),
-            (PARAMETERS,), (BATCH,),
-            (FORWARD, shown("tensor(1.9316, grad_fn=<NegBackward0>)")),
-            (CMP,), (BACKWARD,),
-            ("\n".join(f"cmp('{name}', d{name}, {name})" for name in COMPARED),
-             printed(cmp_printed(RIGHT))), *more)
-        return draft(path, folder / "drafts")
+        return draft(ninja(folder, more=more), folder / "drafts")
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     before = notebook(tmp_path / "a")
