@@ -4,7 +4,6 @@ knows (or left out whole), and `--blocks` writing the notebook's own lines back.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
@@ -14,6 +13,7 @@ from autograd_lab.check import check_file
 from autograd_lab.draft import draft
 from autograd_lab.errors import CaseError
 
+from .conftest import MAKEMORE_PART4
 from .test_draft_tensors import BACKWARD, FORWARD, ninja
 
 # dW1 = embcat.T @ dhpre, written as a sum over the batch's rows, one outer product a row
@@ -148,12 +148,11 @@ def test_a_forward_line_the_case_cannot_read_as_written_is_changed_and_says_so(t
     assert result.status == "passed", result.problems
 
 
-def test_makemore_part4_drafts_into_the_notebook_s_own_lines_and_passes(tmp_path):
+def test_makemore_part4_drafts_into_the_notebook_s_own_lines_and_passes(makemore_part4_blocks):
     """The published notebook with --blocks: its forward cell and Exercise 1's backward cell
     as blocks; `n = batch_size` is one size of the case, so a line reading n is written with
     batch_size and says what it changed."""
-    ninja = Path(__file__).parent / "sources" / "nn-zero-to-hero" / "makemore_part4_backprop.ipynb"
-    done = draft(ninja, tmp_path / "drafts", blocks=True)
+    done = makemore_part4_blocks
     assert done.problems == []
     [first] = [w for w in done.files if w.name == "makemore_part4_backprop_loss_in10"]
     text = first.path.read_text(encoding="utf-8")
@@ -208,8 +207,7 @@ def test_loops_nested_deeper_than_a_block_allows_are_left_out_with_the_bound(tmp
 
 def test_makemore_part4_without_dcounts_plus_equals_drafts_into_blocks_that_fail_naming_it(
         tmp_path):
-    ninja = Path(__file__).parent / "sources" / "nn-zero-to-hero" / "makemore_part4_backprop.ipynb"
-    notebook = json.loads(ninja.read_text(encoding="utf-8"))
+    notebook = json.loads(MAKEMORE_PART4.read_text(encoding="utf-8"))
     for cell in notebook["cells"]:
         cell["source"] = [line for line in cell["source"] if not line.startswith("dcounts += ")]
     wrong = tmp_path / "makemore_part4_backprop.ipynb"
