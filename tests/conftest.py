@@ -24,3 +24,16 @@ def write_case(tmp_path):
 def _no_step_summary(monkeypatch):
     """A test run inside GitHub Actions must not write into the job's own summary."""
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
+MAKEMORE_PART4 = Path(__file__).parent / "sources" / "nn-zero-to-hero" / \
+    "makemore_part4_backprop.ipynb"
+
+
+@pytest.fixture(scope="session")
+def makemore_part4_blocks(tmp_path_factory):
+    """makemore part 4 as published, drafted once with --blocks (seconds of work) for every
+    test that reads that draft; the tests only read it."""
+    from autograd_lab.draft import draft
+    return draft(MAKEMORE_PART4, tmp_path_factory.mktemp("makemore_part4") / "drafts",
+                 blocks=True)

@@ -4,7 +4,6 @@ knows (or left out whole), and `--blocks` writing the notebook's own lines back.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
@@ -14,17 +13,8 @@ from autograd_lab.check import check_file
 from autograd_lab.draft import draft
 from autograd_lab.errors import CaseError
 
-from .notebooks import printed, shown, write_notebook
-from .test_draft_tensors import (
-    BACKWARD,
-    BATCH,
-    CMP,
-    COMPARED,
-    FORWARD,
-    PARAMETERS,
-    RIGHT,
-    cmp_printed,
-)
+from .conftest import MAKEMORE_PART4
+from .test_draft_tensors import BACKWARD, FORWARD, ninja
 
 # dW1 = embcat.T @ dhpre, written as a sum over the batch's rows, one outer product a row
 LOOP = """dW1 = torch.zeros_like(W1)
@@ -34,15 +24,7 @@ for k in range(n):
 
 
 def drafted(tmp_path, loop: str, blocks: bool = False):
-    backward = BACKWARD.replace("dW1 = embcat.T @ dhpre\n", loop)
-    path = write_notebook(
-        tmp_path / "ninja.ipynb",
-        ("import torch\nimport torch.nn.functional as F",),
-        (PARAMETERS,), (BATCH,),
-        (FORWARD, shown("tensor(1.9316, grad_fn=<NegBackward0>)")),
-        (CMP,), (backward,),
-        ("\n".join(f"cmp('{name}', d{name}, {name})" for name in COMPARED),
-         printed(cmp_printed(RIGHT))))
+    path = ninja(tmp_path, BACKWARD.replace("dW1 = embcat.T @ dhpre\n", loop))
     done = draft(path, tmp_path / "drafts", blocks=blocks)
     assert done.problems == []
     [written] = [w for w in done.files if w.kind == "gradient"]
@@ -133,14 +115,7 @@ for k in range(10**6):
 # --- forward blocks: the notebook's own forward lines ----------------------------------------
 
 def forward_drafted(tmp_path, forward: str = FORWARD, helpers: str = ""):
-    path = write_notebook(
-        tmp_path / "ninja.ipynb",
-        ("import torch\nimport torch.nn.functional as F" + helpers,),
-        (PARAMETERS,), (BATCH,),
-        (forward, shown("tensor(1.9316, grad_fn=<NegBackward0>)")),
-        (CMP,), (BACKWARD,),
-        ("\n".join(f"cmp('{name}', d{name}, {name})" for name in COMPARED),
-         printed(cmp_printed(RIGHT))))
+    path = ninja(tmp_path, forward=forward, helpers=helpers)
     done = draft(path, tmp_path / "drafts", blocks=True)
     assert done.problems == []
     [written] = [w for w in done.files if w.kind == "gradient"]
@@ -173,12 +148,11 @@ def test_a_forward_line_the_case_cannot_read_as_written_is_changed_and_says_so(t
     assert result.status == "passed", result.problems
 
 
-def test_makemore_part4_drafts_into_the_notebook_s_own_lines_and_passes(tmp_path):
+def test_makemore_part4_drafts_into_the_notebook_s_own_lines_and_passes(makemore_part4_blocks):
     """The published notebook with --blocks: its forward cell and Exercise 1's backward cell
     as blocks; `n = batch_size` is one size of the case, so a line reading n is written with
     batch_size and says what it changed."""
-    ninja = Path(__file__).parent / "sources" / "nn-zero-to-hero" / "makemore_part4_backprop.ipynb"
-    done = draft(ninja, tmp_path / "drafts", blocks=True)
+    done = makemore_part4_blocks
     assert done.problems == []
     [first] = [w for w in done.files if w.name == "makemore_part4_backprop_loss_in10"]
     text = first.path.read_text(encoding="utf-8")
@@ -204,15 +178,7 @@ def test_a_training_loop_left_out_leaves_nothing_of_its_steps(tmp_path):
     unfollowable at its third line, and undone: no backward() of it makes a case, and the
     entry written before it stands as it was checked."""
     def notebook(folder, *more):
-        path = write_notebook(
-            folder / "ninja.ipynb",
-            ("import torch\nimport torch.nn.functional as F",),
-            (PARAMETERS,), (BATCH,),
-            (FORWARD, shown("tensor(1.9316, grad_fn=<NegBackward0>)")),
-            (CMP,), (BACKWARD,),
-            ("\n".join(f"cmp('{name}', d{name}, {name})" for name in COMPARED),
-             printed(cmp_printed(RIGHT))), *more)
-        return draft(path, folder / "drafts")
+        return draft(ninja(folder, more=more), folder / "drafts")
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     before = notebook(tmp_path / "a")
@@ -241,8 +207,7 @@ def test_loops_nested_deeper_than_a_block_allows_are_left_out_with_the_bound(tmp
 
 def test_makemore_part4_without_dcounts_plus_equals_drafts_into_blocks_that_fail_naming_it(
         tmp_path):
-    ninja = Path(__file__).parent / "sources" / "nn-zero-to-hero" / "makemore_part4_backprop.ipynb"
-    notebook = json.loads(ninja.read_text(encoding="utf-8"))
+    notebook = json.loads(MAKEMORE_PART4.read_text(encoding="utf-8"))
     for cell in notebook["cells"]:
         cell["source"] = [line for line in cell["source"] if not line.startswith("dcounts += ")]
     wrong = tmp_path / "makemore_part4_backprop.ipynb"

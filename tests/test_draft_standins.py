@@ -128,8 +128,8 @@ def test_makemore_backprop_with_a_wrong_dcounts_fails_naming_it(tmp_path):
                for p in exercise1["problems"]), exercise1["problems"]
 
 
-def test_with_stand_ins_what_cmp_printed_is_not_claimed(tmp_path):
-    done = draft(NINJA, tmp_path / "out")
+def test_with_stand_ins_what_cmp_printed_is_not_claimed(makemore_part4_blocks):
+    done = makemore_part4_blocks
     [first] = [w for w in done.files if w.name == "makemore_part4_backprop_loss_in10"]
     header = " ".join(line[2:] for line in first.path.read_text(encoding="utf-8").splitlines()
                       if line.startswith("# "))

@@ -5,6 +5,8 @@ lines), PyTorch's "A Gentle Introduction to torch.autograd" (Q.backward(gradient
 what torch 2.x printed for these cells."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -105,16 +107,23 @@ def cmp_printed(after_h: dict) -> str:
                    f"maxdiff: {diff}\n" for name, exact, close, diff in rows)
 
 
-def mlp(tmp_path, backward: str = BACKWARD, after_h: dict | None = None):
-    path = write_notebook(
-        tmp_path / "ninja.ipynb",
-        ("import torch\nimport torch.nn.functional as F",),
+def ninja(folder: Path, backward: str = BACKWARD, after_h: dict | None = None,
+          forward: str = FORWARD, helpers: str = "", more: tuple = ()) -> Path:
+    """folder/ninja.ipynb: the imports (and helpers), In [2] the parameters, In [3] the batch,
+    In [4] the forward pass and the loss it showed, In [5] cmp, In [6] the backward pass,
+    In [7] the cmp() lines and what they printed (RIGHT unless after_h); then more cells."""
+    return write_notebook(
+        folder / "ninja.ipynb",
+        ("import torch\nimport torch.nn.functional as F" + helpers,),
         (PARAMETERS,), (BATCH,),
-        (FORWARD, shown("tensor(1.9316, grad_fn=<NegBackward0>)")),
+        (forward, shown("tensor(1.9316, grad_fn=<NegBackward0>)")),
         (CMP,), (backward,),
         ("\n".join(f"cmp('{name}', d{name}, {name})" for name in COMPARED),
-         printed(cmp_printed(RIGHT if after_h is None else after_h))))
-    done = draft(path, tmp_path / "drafts")
+         printed(cmp_printed(RIGHT if after_h is None else after_h))), *more)
+
+
+def mlp(tmp_path, backward: str = BACKWARD, after_h: dict | None = None):
+    done = draft(ninja(tmp_path, backward, after_h), tmp_path / "drafts")
     assert done.problems == []
     return done
 
@@ -388,15 +397,7 @@ def test_the_one_line_cross_entropy_backward_subtracts_one_where_the_labels_are(
 
 
 def test_with_blocks_the_backward_pass_is_the_notebook_s_own_lines(tmp_path):
-    path = write_notebook(
-        tmp_path / "ninja.ipynb",
-        ("import torch\nimport torch.nn.functional as F",),
-        (PARAMETERS,), (BATCH,),
-        (FORWARD, shown("tensor(1.9316, grad_fn=<NegBackward0>)")),
-        (CMP,), (BACKWARD,),
-        ("\n".join(f"cmp('{name}', d{name}, {name})" for name in COMPARED),
-         printed(cmp_printed(RIGHT))))
-    done = draft(path, tmp_path / "drafts", blocks=True)
+    done = draft(ninja(tmp_path), tmp_path / "drafts", blocks=True)
     assert done.problems == []
     case, text, written = gradient_case(done)
     block = case["backward"]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from autograd_lab.api import check_paths
 from autograd_lab.cli import main
@@ -145,15 +146,10 @@ def test_a_derivative_written_into_a_draft_to_finish_says_so(tmp_path):
 def test_numbers_given_in_one_tuple_assignment_are_each_assigned(tmp_path):
     # `scale, shift = 3.0, -1.0` was an assignment to something other than a name: every
     # derivative after it was lost; now each name is a number and a wrong rule fails
-    source = TRIAL / "tuple_numbers.py"
-    ran, results = check_source(source, tmp_path / "right")
-    assert results["tuple_numbers.py"]["derivatives"] == {
+    right, wrong = right_then_wrong("tuple_numbers.py", tmp_path, "2 * scale * x", "2 * shift * x")
+    assert right.cases["tuple_numbers.py"]["derivatives"] == {
         "found": 1, "checked": 1, "unchecked": []}
-    wrong = tmp_path / "tuple_numbers.py"
-    wrong.write_text(source.read_text().replace("2 * scale * x", "2 * shift * x"))
-    ran, results = check_source(wrong, tmp_path / "wrong")
-    assert ran.exit_code == 1
-    assert results["tuple_numbers.py"]["status"] == "failed"
+    assert wrong.cases["tuple_numbers.py"]["status"] == "failed"
 
 
 def check_source(path: Path, out: Path) -> tuple:
@@ -161,6 +157,30 @@ def check_source(path: Path, out: Path) -> tuple:
     assert "Traceback" not in ran.output, ran.output
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     return ran, {c["name"]: c for c in report["cases"]}
+
+
+class Checked(NamedTuple):
+    path: Path
+    ran: Result
+    cases: dict   # report.json's cases by name
+    said: str     # what the run printed, as one line (however the terminal wrapped it)
+
+
+def right_then_wrong(name: str, tmp_path: Path, line: str, wrong_line: str
+                     ) -> tuple[Checked, Checked]:
+    """TRIAL/name checked as it is (exit 0), then a copy with line changed to wrong_line (exit
+    1): the right source passes and the wrong copy fails, whatever else each test asks."""
+    source = TRIAL / name
+    text = source.read_text(encoding="utf-8")
+    assert line in text, line
+    wrong = tmp_path / name
+    wrong.write_text(text.replace(line, wrong_line), encoding="utf-8")
+    runs = []
+    for path, folder, code in ((source, "right", 0), (wrong, "wrong", 1)):
+        ran, cases = check_source(path, tmp_path / folder)
+        assert ran.exit_code == code, ran.output
+        runs.append(Checked(path, ran, cases, " ".join(ran.output.split())))
+    return runs[0], runs[1]
 
 
 # --- ordinary torch the drafter translates ---------------------------------------------------
@@ -268,34 +288,21 @@ def test_a_gradient_function_the_reading_could_not_pair_says_why_at_its_call(tmp
 
 def test_a_gradient_named_after_its_tensor_is_checked_and_a_wrong_one_fails(tmp_path):
     # analytic_grad_w and manual_b_grad are w's and b's gradients, whatever words they carry
-    source = TRIAL / "gradient_of_a_name.py"
-    ran, results = check_source(source, tmp_path / "right")
-    assert results["gradient_of_a_name.py"]["derivatives"] == {
+    right, wrong = right_then_wrong(
+        "gradient_of_a_name.py", tmp_path,
+        "manual_b_grad = 2 * (y - t).mean()", "manual_b_grad = (y - t).mean()")
+    assert right.cases["gradient_of_a_name.py"]["derivatives"] == {
         "found": 2, "checked": 2, "unchecked": []}
-    assert ran.exit_code == 0
-    wrong = tmp_path / "gradient_of_a_name.py"
-    wrong.write_text(source.read_text(encoding="utf-8").replace(
-        "manual_b_grad = 2 * (y - t).mean()", "manual_b_grad = (y - t).mean()"),
-        encoding="utf-8")
-    ran, results = check_source(wrong, tmp_path / "wrong")
-    assert ran.exit_code == 1
-    assert f"{wrong} line 12: backward db: hand-written" in " ".join(ran.output.split())
+    assert f"{wrong.path} line 12: backward db: hand-written" in wrong.said
 
 
 def test_a_function_returning_nothing_is_followed_where_it_is_called(tmp_path):
     # main() calls backprop_by_hand(), whose body backward()s and writes dLdw by hand
-    source = TRIAL / "inside_a_function.py"
-    ran, results = check_source(source, tmp_path / "right")
-    assert results["inside_a_function.py"]["derivatives"] == {
+    right, wrong = right_then_wrong(
+        "inside_a_function.py", tmp_path, "dLdw = 2 * (w * x - 1) * x", "dLdw = 2 * (w * x - 1)")
+    assert right.cases["inside_a_function.py"]["derivatives"] == {
         "found": 1, "checked": 1, "unchecked": []}
-    assert ran.exit_code == 0
-    wrong = tmp_path / "inside_a_function.py"
-    wrong.write_text(source.read_text(encoding="utf-8").replace(
-        "dLdw = 2 * (w * x - 1) * x", "dLdw = 2 * (w * x - 1)"), encoding="utf-8")
-    ran, results = check_source(wrong, tmp_path / "wrong")
-    assert ran.exit_code == 1
-    assert f"{wrong} line 10: backward dw: hand-written 2*(w*x - 1) differs" in " ".join(
-        ran.output.split())
+    assert f"{wrong.path} line 10: backward dw: hand-written 2*(w*x - 1) differs" in wrong.said
 
 
 def test_a_derivative_inside_a_function_the_draft_does_not_follow_says_so(tmp_path):
@@ -315,18 +322,11 @@ def test_a_derivative_inside_a_function_the_draft_does_not_follow_says_so(tmp_pa
 def test_a_name_compared_or_printed_with_a_grad_is_that_leafs_entry_and_a_wrong_one_fails(
         tmp_path):
     # slope, offset, cubes say nothing; allclose, a print beside b.grad and .eq pair them
-    source = TRIAL / "paired_names.py"
-    ran, results = check_source(source, tmp_path / "right")
-    assert results["paired_names.py"]["derivatives"] == {
+    right, wrong = right_then_wrong(
+        "paired_names.py", tmp_path, "cubes = 3 * u ** 2", "cubes = 3 * u")
+    assert right.cases["paired_names.py"]["derivatives"] == {
         "found": 3, "checked": 3, "unchecked": []}
-    assert ran.exit_code == 0
-    wrong = tmp_path / "paired_names.py"
-    wrong.write_text(source.read_text(encoding="utf-8").replace(
-        "cubes = 3 * u ** 2", "cubes = 3 * u"), encoding="utf-8")
-    ran, results = check_source(wrong, tmp_path / "wrong")
-    assert ran.exit_code == 1
-    assert f"{wrong} line 15: backward du: hand-written 3*u differs" in " ".join(
-        ran.output.split())
+    assert f"{wrong.path} line 15: backward du: hand-written 3*u differs" in wrong.said
 
 
 def test_a_pair_is_made_only_when_the_line_says_which_leaf_and_the_same_way_round():
@@ -352,76 +352,52 @@ def test_a_pair_is_made_only_when_the_line_says_which_leaf_and_the_same_way_roun
 # --- a script's main guard, and an if that compares a gradient --------------------------------
 
 def test_the_main_guards_body_is_followed_and_an_ifs_comparison_is_checked(tmp_path):
-    source = TRIAL / "main_guard.py"
-    ran, results = check_source(source, tmp_path / "right")
-    assert results["main_guard.py"]["derivatives"] == {
+    right, wrong = right_then_wrong(
+        "main_guard.py", tmp_path, "manual_b = 3 * b ** 2", "manual_b = 3 * b")
+    assert right.cases["main_guard.py"]["derivatives"] == {
         "found": 3, "checked": 3, "unchecked": []}
-    assert ran.exit_code == 0
     assert "line 9: left out: if torch.allclose(x.grad, 2 * w * x): …: what the if runs: the " \
-           "draft reads its test as the comparison, and follows straight-line code" in ran.output
-    wrong = tmp_path / "main_guard.py"
-    wrong.write_text(source.read_text(encoding="utf-8").replace(
-        "manual_b = 3 * b ** 2", "manual_b = 3 * b"), encoding="utf-8")
-    ran, results = check_source(wrong, tmp_path / "wrong")
-    assert ran.exit_code == 1
-    assert f"{wrong} line 16: backward db: hand-written 3*b differs" in " ".join(
-        ran.output.split())
+           "draft reads its test as the comparison, and follows straight-line code" in \
+        right.ran.output
+    assert f"{wrong.path} line 16: backward db: hand-written 3*b differs" in wrong.said
 
 
 # --- a cell showing a formula after one showing a .grad ---------------------------------------
 
 def test_a_formula_shown_after_a_grad_is_compared_with_it_at_its_shape(tmp_path):
     # X.t() @ (...) after W.grad is W's gradient; (...).t() @ X, lying down, is not compared
-    source = TRIAL / "shown_after_grad.md"
-    ran, results = check_source(source, tmp_path / "right")
-    derivatives = results["shown_after_grad.md"]["derivatives"]
+    right, wrong = right_then_wrong(
+        "shown_after_grad.md", tmp_path, "X.t() @ (2/N * (out-Y))\n", "X.t() @ (1/N * (out-Y))\n")
+    derivatives = right.cases["shown_after_grad.md"]["derivatives"]
     assert (derivatives["found"], derivatives["checked"]) == (3, 2)
     assert derivatives["unchecked"][0]["reason"] == (
         "left out: (2 / N * (out - Y)).t() @ X: a formula shown after W.grad, of shape (1, 3), "
         "not W's (3, 1): not compared with it")
-    assert ran.exit_code == 0
-    wrong = tmp_path / "shown_after_grad.md"
-    wrong.write_text(source.read_text(encoding="utf-8").replace(
-        "X.t() @ (2/N * (out-Y))\n", "X.t() @ (1/N * (out-Y))\n"), encoding="utf-8")
-    ran, results = check_source(wrong, tmp_path / "wrong")
-    assert ran.exit_code == 1
-    assert f"{wrong} line 32: gradient W: manual gives" in " ".join(ran.output.split())
+    assert f"{wrong.path} line 32: gradient W: manual gives" in wrong.said
 
 
 # --- torch.rand, .item(), (z > 0).float(), a tensor of formulas -------------------------------
 
 def test_a_uniform_draw_stands_in_and_its_gradient_by_hand_is_checked(tmp_path):
-    source = TRIAL / "drawn_uniform.py"
-    ran, results = check_source(source, tmp_path / "right")
-    assert results["drawn_uniform.py"]["derivatives"] == {
+    right, wrong = right_then_wrong(
+        "drawn_uniform.py", tmp_path,
+        "manual = 2.0 * (predicted - real)", "manual = 2.0 * (predicted + real)")
+    assert right.cases["drawn_uniform.py"]["derivatives"] == {
         "found": 1, "checked": 1, "unchecked": []}
-    assert ran.exit_code == 0
     assert "line 4: not the notebook's numbers: real is drawn by torch.rand from [0, 1) (its " \
            "stand-in a normal draw times 0.25 plus 0.5, mostly in that range), which a case " \
-           "cannot draw" in " ".join(ran.output.split())
-    wrong = tmp_path / "drawn_uniform.py"
-    wrong.write_text(source.read_text(encoding="utf-8").replace(
-        "manual = 2.0 * (predicted - real)", "manual = 2.0 * (predicted + real)"),
-        encoding="utf-8")
-    ran, results = check_source(wrong, tmp_path / "wrong")
-    assert ran.exit_code == 1
-    assert f"{wrong} line 9: backward dpredicted: hand-written" in " ".join(ran.output.split())
+           "cannot draw" in right.said
+    assert f"{wrong.path} line 9: backward dpredicted: hand-written" in wrong.said
 
 
 def test_item_in_a_gradient_by_hand_is_its_value_and_a_wrong_one_fails(tmp_path):
     # manual_gradient = 14 * x.item(): the same number as 14 * x, never differentiated
-    source = TRIAL / "item_in_hand.py"
-    ran, results = check_source(source, tmp_path / "right")
-    assert results["item_in_hand.py"]["derivatives"] == {
+    right, wrong = right_then_wrong(
+        "item_in_hand.py", tmp_path,
+        "manual_gradient = 14 * x.item()", "manual_gradient = 7 * x.item()")
+    assert right.cases["item_in_hand.py"]["derivatives"] == {
         "found": 1, "checked": 1, "unchecked": []}
-    assert ran.exit_code == 0
-    wrong = tmp_path / "item_in_hand.py"
-    wrong.write_text(source.read_text(encoding="utf-8").replace(
-        "manual_gradient = 14 * x.item()", "manual_gradient = 7 * x.item()"), encoding="utf-8")
-    ran, results = check_source(wrong, tmp_path / "wrong")
-    assert ran.exit_code == 1
-    assert f"{wrong} line 7: backward dx: hand-written 7*x differs" in " ".join(
-        ran.output.split())
+    assert f"{wrong.path} line 7: backward dx: hand-written 7*x differs" in wrong.said
 
 
 def test_item_in_the_forward_graph_is_still_left_out(tmp_path):
@@ -435,61 +411,35 @@ def test_item_in_the_forward_graph_is_still_left_out(tmp_path):
 
 
 def test_a_mask_made_a_float_is_a_relus_derivative_and_a_wrong_one_fails(tmp_path):
-    source = TRIAL / "relu_mask.py"
-    ran, results = check_source(source, tmp_path / "right")
-    assert results["relu_mask.py"]["derivatives"] == {"found": 1, "checked": 1, "unchecked": []}
-    assert ran.exit_code == 0
-    wrong = tmp_path / "relu_mask.py"
-    wrong.write_text(source.read_text(encoding="utf-8").replace(
-        "(z > 0).float()", "(z >= -3).float()"), encoding="utf-8")
-    ran, results = check_source(wrong, tmp_path / "wrong")
-    assert ran.exit_code == 1
-    assert f"{wrong} line 7: backward dz: hand-written (z >= -3).float() differs" in " ".join(
-        ran.output.split())
+    right, wrong = right_then_wrong(
+        "relu_mask.py", tmp_path, "(z > 0).float()", "(z >= -3).float()")
+    assert right.cases["relu_mask.py"]["derivatives"] == {"found": 1, "checked": 1, "unchecked": []}
+    assert f"{wrong.path} line 7: backward dz: hand-written (z >= -3).float() differs" in wrong.said
 
 
 def test_a_gradient_by_hand_of_an_x_made_again_is_checked_on_its_own_graph_only(tmp_path):
     # df_dx_manual is the second x's; the first graph (f of the first x) never takes it
-    source = TRIAL / "rebound_leaf.py"
-    ran, results = check_source(source, tmp_path / "right")
-    assert results["rebound_leaf.py"]["derivatives"] == {
+    right, wrong = right_then_wrong(
+        "rebound_leaf.py", tmp_path, "torch.cos(x ** 2 + 1) * 2 * x", "torch.cos(x ** 2 + 1) * x")
+    assert right.cases["rebound_leaf.py"]["derivatives"] == {
         "found": 1, "checked": 1, "unchecked": []}
-    assert ran.exit_code == 0 and "rebound_leaf_f_in" not in ran.output
-    wrong = tmp_path / "rebound_leaf.py"
-    wrong.write_text(source.read_text(encoding="utf-8").replace(
-        "torch.cos(x ** 2 + 1) * 2 * x", "torch.cos(x ** 2 + 1) * x"), encoding="utf-8")
-    ran, results = check_source(wrong, tmp_path / "wrong")
-    assert ran.exit_code == 1
-    assert f"{wrong} line 11: backward dx: hand-written cos(x**2 + 1)*x differs" in " ".join(
-        ran.output.split())
+    assert "rebound_leaf_f_in" not in right.ran.output
+    assert f"{wrong.path} line 11: backward dx: hand-written cos(x**2 + 1)*x differs" in wrong.said
 
 
 def test_a_name_shown_above_the_next_grad_is_not_paired_with_it(tmp_path):
     # print(o.grad); dLdo = ...; print(dLdo); print(w.grad): dLdo is o's, never w's
-    source = TRIAL / "alternating_prints.py"
-    ran, results = check_source(source, tmp_path / "right")
-    assert results["alternating_prints.py"]["derivatives"] == {
+    right, wrong = right_then_wrong("alternating_prints.py", tmp_path, "** 2) * 3\n", "** 2)\n")
+    assert right.cases["alternating_prints.py"]["derivatives"] == {
         "found": 3, "checked": 3, "unchecked": []}
-    assert ran.exit_code == 0
-    wrong = tmp_path / "alternating_prints.py"
-    wrong.write_text(source.read_text(encoding="utf-8").replace(
-        "** 2) * 3\n", "** 2)\n"), encoding="utf-8")
-    ran, results = check_source(wrong, tmp_path / "wrong")
-    assert ran.exit_code == 1
-    assert f"{wrong} line 15: backward dw: hand-written" in " ".join(ran.output.split())
+    assert f"{wrong.path} line 15: backward dw: hand-written" in wrong.said
 
 
 def test_backward_of_an_unnamed_expression_is_named_and_its_comparison_checked(tmp_path):
-    source = TRIAL / "unnamed_backward.py"
-    ran, results = check_source(source, tmp_path / "right")
-    assert results["unnamed_backward.py"]["derivatives"] == {
+    right, wrong = right_then_wrong(
+        "unnamed_backward.py", tmp_path, "x.grad == 2 * x", "x.grad == 3 * x")
+    assert right.cases["unnamed_backward.py"]["derivatives"] == {
         "found": 1, "checked": 1, "unchecked": []}
-    assert ran.exit_code == 0
     assert "line 6: y.sum(): backward() of an unnamed expression, named y_sum in the case" in \
-        " ".join(ran.output.split())
-    wrong = tmp_path / "unnamed_backward.py"
-    wrong.write_text(source.read_text(encoding="utf-8").replace(
-        "x.grad == 2 * x", "x.grad == 3 * x"), encoding="utf-8")
-    ran, results = check_source(wrong, tmp_path / "wrong")
-    assert ran.exit_code == 1
-    assert f"{wrong} line 7: gradient x: manual gives" in " ".join(ran.output.split())
+        right.said
+    assert f"{wrong.path} line 7: gradient x: manual gives" in wrong.said

@@ -1,13 +1,16 @@
 """The time limit and the size bounds that keep any case from hanging or exhausting a run."""
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
+from click.testing import CliRunner
 
 from autograd_lab import check as guard
 from autograd_lab import reading
 from autograd_lab.check import check_file
+from autograd_lab.cli import main
 from autograd_lab.reading import load
 
 
@@ -68,17 +71,14 @@ def test_the_limit_comes_from_the_environment(monkeypatch, value, expected):
 
 
 def test_the_cli_takes_the_limit_and_goes_on_with_the_next_case(tmp_path):
-    import json
-    import subprocess
-    import sys
     # 81,916 operations written out, about 2 s on a quiet machine; the quick one about 0.03 s
     (tmp_path / "a_slow.yaml").write_text(chain(14, "sin({p})*{p} + 1"))
     (tmp_path / "b_quick.yaml").write_text(chain(2))
-    run = subprocess.run([sys.executable, "-m", "autograd_lab.cli", "check", str(tmp_path),
-                          # the quick case must finish inside it even on a busy machine
-                          "--timeout", "0.5", "--format", "json", "--out", str(tmp_path / "out")],
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 2
+    run = CliRunner().invoke(main, ["check", str(tmp_path),
+                                    # the quick case must finish inside it even when busy
+                                    "--timeout", "0.5", "--format", "json",
+                                    "--out", str(tmp_path / "out")])
+    assert run.exit_code == 2, run.output
     cases = json.loads((tmp_path / "out" / "report.json").read_text())["cases"]
     assert [c["status"] for c in cases] == ["error", "failed"]  # gradient: 1 is wrong
     assert "checking stopped after 0.5 s" in cases[0]["problems"][0]

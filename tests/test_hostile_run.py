@@ -223,14 +223,15 @@ def test_an_out_that_cannot_be_written_is_a_usage_error(tmp_path, monkeypatch):
     assert f"--out {tmp_path / 'out'}: cannot write there (Read-only file system)" in run.output
 
 
-def test_a_report_that_cannot_be_written_leaves_the_others_written(tmp_path):
+def test_a_report_that_cannot_be_written_leaves_the_others_written(tmp_path, monkeypatch):
     """report.md cannot be written (here a folder stands in its place, as a full disk
     would refuse it): the other reports are written, the failure is one line, exit 2."""
     (tmp_path / "a.yaml").write_text(GOOD)
     (tmp_path / "out" / "report.md").mkdir(parents=True)
-    run = subprocess.run(CLI + ["check", "a.yaml", "--out", "out", "--format", "json,md,junit"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 2
+    monkeypatch.chdir(tmp_path)
+    run = CliRunner().invoke(main, ["check", "a.yaml", "--out", "out", "--format",
+                                    "json,md,junit"])
+    assert run.exit_code == 2
     assert run.stderr.splitlines() == [
         "autograd-lab: could not write out/report.md: Is a directory"]
     assert json.loads((tmp_path / "out" / "report.json").read_text())["summary"]["passed"] == 1
@@ -351,7 +352,7 @@ def test_a_folder_that_cannot_be_locked_is_said_and_used(tmp_path, monkeypatch):
                      "there at the same time would mix its reports with this one's", "the run"]
 
 
-def test_each_case_links_its_own_plot_whatever_their_names(tmp_path):
+def test_each_case_links_its_own_plot_whatever_their_names(tmp_path, monkeypatch):
     """Two cases named a (in two folders) and one named a-1: three plots, each linked from
     its own case (the second a had linked a-1's, its numbered name being a-1's own)."""
     for folder, name, edge in (("one", "a", "3*x"), ("two", "a", "4*x"), ("one", "a-1", "5*x")):
@@ -359,9 +360,9 @@ def test_each_case_links_its_own_plot_whatever_their_names(tmp_path):
         (tmp_path / folder / f"{name}.yaml").write_text(GOOD.replace("y/x: 2*x", f"y/x: {edge}"))
     long = "p" + "a" * 199   # 200 characters: its plot's name had been too long to write
     (tmp_path / "two" / "long.yaml").write_text(GOOD.replace("x", long))
-    run = subprocess.run(CLI + ["check", "one", "two", "--out", "out", "--plots", "all"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 1, run.stderr
+    monkeypatch.chdir(tmp_path)
+    run = CliRunner().invoke(main, ["check", "one", "two", "--out", "out", "--plots", "all"])
+    assert run.exit_code == 1, run.stderr
     plots = sorted(p.name for p in (tmp_path / "out" / "plots").iterdir())
     assert plots == ["a-1-x.png", "a-x--2.png", "a-x.png", f"long-{long[:75]}.png"]
     md = (tmp_path / "out" / "report.md").read_text()
@@ -433,12 +434,12 @@ chain_rule:
     assert [e.status for e in result.edges] == ["passed", "failed"]
 
 
-def test_explain_has_the_same_time_limit(tmp_path):
+def test_explain_has_the_same_time_limit(tmp_path, monkeypatch):
     from .test_guard import chain
     (tmp_path / "chain.yaml").write_text(chain(14))
-    run = subprocess.run(CLI + ["explain", "chain.yaml", "--timeout", "1"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 2
+    monkeypatch.chdir(tmp_path)
+    run = CliRunner().invoke(main, ["explain", "chain.yaml", "--timeout", "1"])
+    assert run.exit_code == 2
     assert run.stderr.startswith("error: chain.yaml: checking stopped after 1 s, the time limit "
                                  "for one case (--timeout or $AUTOGRAD_LAB_TIMEOUT sets it)")
     assert "Traceback" not in run.stderr

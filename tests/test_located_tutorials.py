@@ -13,7 +13,6 @@ import yaml
 from click.testing import CliRunner
 
 from autograd_lab.cli import main
-from autograd_lab.draft import draft
 from autograd_lab.reports import read_report_cases
 from autograd_lab.result import piece_line, places
 
@@ -136,11 +135,11 @@ def test_a_scripts_wrong_statement_is_named_at_the_files_lines(tmp_path):
         "lines": [28, 30], "through": ["counts_sum"]}
 
 
-def test_a_size_under_another_name_is_written_as_the_case_names_it(tmp_path):
+def test_a_size_under_another_name_is_written_as_the_case_names_it(makemore_part4_blocks):
     """makemore's `n = batch_size`: the draft's dim is batch_size, so a backward line reading
     n is written with it, the notebook's line beside it; a loop's lines each keep their
     origin (In [210], lines 39 to 42)."""
-    done = draft(NINJA, tmp_path / "out", blocks=True)
+    done = makemore_part4_blocks
     [written] = [w for w in done.files if w.name.endswith(EXERCISE_1)]
     text = written.path.read_text(encoding="utf-8")
     block = [line.rstrip() for line in yaml.safe_load(text)["backward"].splitlines()]

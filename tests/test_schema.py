@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import jsonschema
 import pytest
 import yaml
+from click.testing import CliRunner
 
+from autograd_lab.cli import main
 from autograd_lab.reading import json_schema
 
 from .conftest import CASES
@@ -44,7 +44,6 @@ def test_an_editor_flags_what_the_checker_refuses(validator, change):
 
 
 def test_the_cli_prints_the_schema():
-    run = subprocess.run([sys.executable, "-m", "autograd_lab.cli", "schema"],
-                         capture_output=True, text=True, timeout=60)
-    assert run.returncode == 0
+    run = CliRunner().invoke(main, ["schema"])
+    assert run.exit_code == 0
     assert json.loads(run.stdout) == json_schema()
