@@ -90,6 +90,7 @@ class BackwardResult:
     # for a failed entry a block builds in several statements (or one lacking a piece):
     # which statement is wrong, and where (check/_pieces: finding, line, column, ...)
     piece: dict | None = None
+    cell: str = ""               # a notebook checked directly: the cell `line` is in
 
 
 @dataclass

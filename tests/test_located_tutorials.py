@@ -75,6 +75,10 @@ def test_a_wrong_second_statement_is_named_at_the_notebooks_cell_and_line(checke
         "finding": "wrong", "line": 11, "column": 1, "cell": "In [210]",
         "statement": "dcounts += 2 * torch.ones_like(counts) * dcounts_sum",
         "lines": [9, 11], "cells": ["In [210]", "In [210]"], "through": ["counts_sum"]}
+    # each entry at the line that writes it in the notebook, not the drafted file's line
+    lines = {b["name"]: (b["cell"], b["line"]) for b in case["backward"]}
+    assert lines["dlogprobs"] == ("In [210]", 6)
+    assert lines["dcounts"] == ("In [210]", 11)
 
 
 def test_a_wrong_first_statement_is_named_at_its_own_line(checked):
@@ -133,6 +137,7 @@ def test_a_scripts_wrong_statement_is_named_at_the_files_lines(tmp_path):
         "finding": "wrong", "line": 30, "column": 1,
         "statement": "dcounts += 2 * torch.ones_like(counts) * dcounts_sum",
         "lines": [28, 30], "through": ["counts_sum"]}
+    assert (dcounts(case)["line"], dcounts(case)["cell"]) == (30, "")
 
 
 def test_a_size_under_another_name_is_written_as_the_case_names_it(makemore_part4_blocks):

@@ -181,6 +181,8 @@ class Checked:
                               located(problem, str(result.file))))))))  # not a template
             for problem in result.problems]
         for entry in result.backward:
+            entry.line, entry.cell = _entry_in_cells(entry.line, written.origins,
+                                                     text_source(notebook))
             if entry.piece:
                 entry.piece = _piece_in_cells(entry.piece, written.origins,
                                               text_source(notebook))
@@ -222,6 +224,16 @@ def _in_cells(origins: dict[int, str], text: str) -> str:
     # a statement quoted (`dcounts += ...  # see line 3`) is the notebook's text: kept
     return "".join(part if i % 2 else DRAFT_LINES.sub(said, part)
                    for i, part in enumerate(re.split(r"(`[^`\n]*`)", text)))
+
+
+def _entry_in_cells(line: int | None, origins: dict[int, str], script: bool):
+    """A drafted entry's line as the tutorial's (a notebook's with its cell); None where the
+    draft wrote it from no line of the tutorial: the drafted file's own line means nothing
+    to a reader, who never saw that file."""
+    found = _write.ORIGIN_PARTS.match(origins.get(line, "")) if line is not None else None
+    if found is None:
+        return None, ""
+    return int(found[2]), "" if script else found[1]
 
 
 def _piece_in_cells(piece: dict, origins: dict[int, str], script: bool) -> dict:

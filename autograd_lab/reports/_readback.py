@@ -117,6 +117,7 @@ class Backward(_Strict):
     hand: StrictStr = ""
     follows_from: StrictStr | None = None
     line: StrictInt | None = None
+    cell: StrictStr = ""
     shape: list[Count] = []
     value: Values = None
     autograd: Values = None
