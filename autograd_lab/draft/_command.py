@@ -213,14 +213,21 @@ class Checked:
 DRAFT_LINES = re.compile(r"(?<!, )\blines? (\d+(?:, \d+)*)\b")
 
 
+def _origin(origins: dict[int, str], line) -> tuple[str, int] | None:
+    """The tutorial's (cell, line) the drafted file's line was written from, from its origin
+    comment (`# In [210], line 11`); None where it has none."""
+    found = _write.ORIGIN_PARTS.match(origins.get(line, "")) if isinstance(line, int) else None
+    return (found[1], int(found[2])) if found else None
+
+
 def _in_cells(origins: dict[int, str], text: str) -> str:
     """The drafted case's lines a message names, as the notebook's: "the statement at line
     81" is "the statement at In [210], line 11", "lines 79, 81" "In [210], lines 9, 11"."""
     def said(m: re.Match) -> str:
-        found = [_write.ORIGIN_PARTS.match(origins.get(int(n), "")) for n in m[1].split(", ")]
+        found = [_origin(origins, int(n)) for n in m[1].split(", ")]
         if not all(found):   # a line the draft wrote without an origin: as it is
             return m[0]
-        return places([f[2] for f in found if f], [f[1] for f in found if f])
+        return places([f[1] for f in found if f], [f[0] for f in found if f])
     # a statement quoted (`dcounts += ...  # see line 3`) is the notebook's text: kept
     return "".join(part if i % 2 else DRAFT_LINES.sub(said, part)
                    for i, part in enumerate(re.split(r"(`[^`\n]*`)", text)))
@@ -230,22 +237,20 @@ def _entry_in_cells(line: int | None, origins: dict[int, str], script: bool):
     """A drafted entry's line as the tutorial's (a notebook's with its cell); None where the
     draft wrote it from no line of the tutorial: the drafted file's own line means nothing
     to a reader, who never saw that file."""
-    found = _write.ORIGIN_PARTS.match(origins.get(line, "")) if line is not None else None
+    found = _origin(origins, line)
     if found is None:
         return None, ""
-    return int(found[2]), "" if script else found[1]
+    return found[1], "" if script else found[0]
 
 
 def _piece_in_cells(piece: dict, origins: dict[int, str], script: bool) -> dict:
     """report.json's piece of a drafted case's entry at the notebook's lines: a notebook's
     with each line's cell (`cell`, `cells`), a script's or a page's at the file's lines; the
     column, the block's less its indent (a block's lines are the notebook's, indented 2)."""
-    numbers = [piece.get("line"), *piece.get("lines", [])]
-    found = [_write.ORIGIN_PARTS.match(origins.get(n, "")) if isinstance(n, int) else None
-             for n in numbers]
+    found = [_origin(origins, n) for n in [piece.get("line"), *piece.get("lines", [])]]
     if not all(found):
         return piece
-    cells, lines = [f[1] for f in found if f], [int(f[2]) for f in found if f]
+    cells, lines = [f[0] for f in found if f], [f[1] for f in found if f]
     out = dict(piece, line=lines[0], column=max(1, int(piece.get("column", 3)) - 2),
                lines=lines[1:])
     if not script:
