@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 from ..case import dotted_name
 from ..reading import runs_autograd
-from ._claims import claimed, comparing, comparisons, pairs, read_back
+from ._claims import claimed, comparing, comparisons, pairs, printed_args, read_back
 from ._notebook import Note, Notebook
 from ._text import one_line
 
@@ -580,21 +580,14 @@ def _displayed(value: ast.expr) -> bool:
 
 
 def _printed(node) -> list[ast.expr] | None:
-    """A print's arguments (an f-string's values among them), or what a bare expression
-    shows; None for anything else."""
+    """A print's arguments (its strings left out, an f-string's values among them), or what
+    a bare expression shows; None for anything else."""
     if isinstance(node, ast.Expr):
         if _displayed(node.value):
             return list(node.value.elts) if isinstance(node.value, ast.Tuple) \
                 else [node.value]
         node = node.value
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and node.func.id == "print"):
-        return None
-    out: list[ast.expr] = []
-    for arg in node.args:
-        out += [v.value for v in arg.values if isinstance(v, ast.FormattedValue)] \
-            if isinstance(arg, ast.JoinedStr) else [arg]
-    return out
+    return printed_args(node) if isinstance(node, ast.Call) else None
 
 
 def _reads_name(node: ast.expr) -> bool:
