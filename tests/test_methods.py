@@ -254,6 +254,9 @@ def test_a_hand_edge_that_is_sympys_own_expression_is_evaluated_once(write_case)
     symbolic, edges = Symbolic(case), case.edges
     hand, exact = symbolic.edge_pair(edges["sq/x"].expr, "sq", "x")
     assert np.shares_memory(hand, exact) and exact.tolist() == [[2.0, 4.0, 6.0]]
+    # SymPy's own expression is right at any point: the formula check evaluates nothing
+    assert symbolic.own(edges["sq/x"].expr, "sq", "x")
+    assert not symbolic.own(edges["y/sq"].expr, "y", "sq")
     hand, exact = symbolic.edge_pair(edges["y/sq"].expr, "y", "sq")  # a reduction: apart
     assert not np.shares_memory(hand, exact)
     assert np.broadcast_to(hand, exact.shape).tolist() == exact.tolist() == [[2.0, 2.0, 2.0]]
@@ -267,3 +270,4 @@ def test_a_hand_edge_that_is_sympys_own_expression_is_evaluated_once(write_case)
     """))
     hand, exact = Symbolic(wrong).edge_pair(wrong.edges["y/x"].expr, "y", "x")
     assert float(hand[0]) == 9.0 and float(exact[0]) == 27.0
+    assert not Symbolic(wrong).own(wrong.edges["y/x"].expr, "y", "x")

@@ -115,6 +115,7 @@ class Symbolic:
         self._known: dict = {}  # for the fast backend: each node's value, by its expression
         self._output: Built | None = None
         self._diffs: dict = {} if derivatives is None else derivatives
+        self._hands: dict = {}   # a hand-written tree -> its SymPy expression
 
     @property
     def derivatives(self) -> dict:
@@ -260,17 +261,28 @@ class Symbolic:
         """(the hand-written local derivative, SymPy's) at every point. A hand-written formula
         that is SymPy's own expression equals it by construction, so it is evaluated once:
         the usual right edge, and a pass over a million elements saved."""
-        built, local = Builder(self.symbols, self.shapes).build(tree), self.local[node]
+        built = self._built(tree)
         hand = self._hand(built)
         shape = self._batch(self.shapes[node] or self.shapes[parent])
-        same = not built.reductions and not local.reductions \
-            and built.expr == self.diff(local.expr, self.symbols[parent])
         try:
-            if same and np.broadcast_shapes(np.shape(hand), shape) == shape:
+            if self.own(tree, node, parent) and \
+                    np.broadcast_shapes(np.shape(hand), shape) == shape:
                 return hand, np.broadcast_to(hand, shape)
         except ValueError:  # shapes that do not broadcast: evaluated apart, as any edge
             pass
         return hand, self.edge(node, parent)
+
+    def own(self, tree: Expr, node: str, parent: str) -> bool:
+        """The hand-written formula is SymPy's partial derivative itself, the same expression:
+        equal to it at every point, so nothing need be evaluated to know it right there."""
+        built, local = self._built(tree), self.local[node]
+        return not built.reductions and not local.reductions \
+            and built.expr == self.diff(local.expr, self.symbols[parent])
+
+    def _built(self, tree: Expr) -> Built:
+        if tree not in self._hands:
+            self._hands[tree] = Builder(self.symbols, self.shapes).build(tree)
+        return self._hands[tree]
 
     def form(self, node: str, parent: str, simplify: bool = True) -> str:
         """SymPy's partial derivative as a formula, written in the node's own names.
