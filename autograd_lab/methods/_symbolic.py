@@ -8,6 +8,7 @@ from functools import cached_property
 
 import numpy as np
 import sympy as sp
+from sympy.core.cache import cacheit
 from sympy.core.function import ArgumentIndexError
 
 from ..case import BinOp, Call, Case, Const, Expr, Name, Neg, Num, Visitor, shape_of
@@ -96,8 +97,8 @@ class Symbolic:
 
     def __init__(self, case: Case, derivatives: dict | None = None, fast: bool = False):
         """derivatives: another Symbolic's (its `derivatives`) for the same case at other
-        points, shared: a derivative is the same expression wherever it is evaluated, and
-        sympy.diff keeps no cache (a small case's edges cost 1 ms more without it). fast:
+        points, shared: a derivative is the same expression wherever it is evaluated (a
+        small case's edges cost 1 ms more without it). fast:
         evaluate in float64 however few the values (else at 40 digits up to EXACT_LIMIT)."""
         self.case = case
         self.symbols = {n: sp.Symbol(n, real=True) for n in [*case.inputs, *case.nodes]}
@@ -183,7 +184,8 @@ class Symbolic:
 
     def diff(self, expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
         """sp.diff, once per expression and symbol: an edge's partial serves its check and
-        its printed form, and sympy.diff itself keeps no cache."""
+        its printed form. Kept for the case whatever SymPy's cache (derivative's, bounded)
+        lets go."""
         key = (expr, x)
         if key not in self._diffs:
             self._diffs[key] = derivative(expr, x)
@@ -307,13 +309,18 @@ class Symbolic:
         return self.backend.floats(self.values()[self.symbols[name]])
 
 
+@cacheit
 def derivative(expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
     """sp.diff(expr, x), the same expression: a sum, a product, a power and a function of
     SymPy's (sin, exp, sigmoid, ...) differentiated by SymPy's own rule for it (Add's,
     Mul's Leibniz rule at order 1, Pow's, Function's), the recursion kept here. sympy.diff
     makes a Derivative at every level of an expression, then asks whether the result is
     zero and walks it for Derivatives left inside: a third of a small case's time went
-    there. Anything else (Abs, Max, a Piecewise) is sympy.diff's."""
+    there. Anything else (Abs, Max, a Piecewise) is sympy.diff's.
+
+    In SymPy's own cache (cacheit, as SymPy's constructors are; cleared by clear_cache):
+    cases in one run share their derivatives, at every level of the recursion (sigmoid's
+    y*(1 - y), a layer's w*x + b), as they share SymPy's expressions."""
     if x not in expr.free_symbols:
         return sp.S.Zero
     if expr == x:
@@ -355,8 +362,10 @@ def _sum_product(value, a, local):
     return term if np.ndim(value) == 0 and value == 0 else value + term
 
 
+@cacheit
 def printed(expr: sp.Expr, order: str | None = None) -> str:
     """SymPy's formula in the case language: a reduction by its written name.
 
-    order="none" prints terms in SymPy's stored order, skipping a slow sort."""
+    order="none" prints terms in SymPy's stored order, skipping a slow sort. In SymPy's
+    cache, as derivative is: the same formula is printed once a run."""
     return re.sub(r"#\d+", "", sp.sstr(expr, order=order))
