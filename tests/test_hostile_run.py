@@ -141,9 +141,10 @@ def alive(pid: int) -> bool:
 
 def slow_cases(folder: Path, count: int) -> None:
     """Cases that each take SymPy half a second or so (40,956 operations written out): a run of
-    them is still checking when stopped."""
-    nodes = "".join(f"  n{i}: sin(n{i - 1})*n{i - 1} + 1\n" for i in range(1, 14))
+    them is still checking when stopped. Each its own expression (its own constant): cases
+    of one run share the derivatives SymPy has taken."""
     for i in range(count):
+        nodes = "".join(f"  n{k}: sin(n{k - 1})*n{k - 1} + {i + 1}\n" for k in range(1, 14))
         (folder / f"slow_{i:02}.yaml").write_text(
             f"inputs:\n  x: {{value: {0.5 + i / 100}, grad: true}}\nforward:\n  n0: x\n{nodes}"
             "gradient:\n  x: 1\n")
