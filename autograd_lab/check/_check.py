@@ -254,7 +254,8 @@ def _check_edges(case: Case, symbolic: Symbolic, result: CaseResult, survey,
         # SymPy's own expression is right as a formula too: nothing to evaluate elsewhere
         wrong = formulas.wrong_edge(case, there, edge) if g.ok and there is not None \
             and not symbolic.own(edge.expr, edge.node, edge.parent) else None
-        differs = f"differs at {at_point(case, g.index)} by {g.diff:.6g} ({g.a:.10g} vs {g.b:.10g})"
+        differs = "" if g.ok else \
+            f"differs at {at_point(case, g.index)} by {g.diff:.6g} ({g.a:.10g} vs {g.b:.10g})"
         if not g.ok:  # said before its formula is made, so the verdict stands if time runs out
             result.problems.append(problem(
                 case, f"chain_rule edge {edge.key}: hand-written {edge.text} {differs} from "
