@@ -443,3 +443,29 @@ def test_backward_of_an_unnamed_expression_is_named_and_its_comparison_checked(t
     assert "line 6: y.sum(): backward() of an unnamed expression, named y_sum in the case" in \
         right.said
     assert f"{wrong.path} line 7: gradient x: manual gives" in wrong.said
+
+
+# --- fourth trial: a forward node printed beside its own .grad --------------------------------
+
+def test_a_node_printed_beside_its_own_grad_is_its_value_not_a_derivative(tmp_path):
+    # print(f"a : {a} a.grad: {a.grad}"): a's value, never a's gradient by hand (the count
+    # listed a = 3 * x and b = a ** 2 as derivatives printed beside autograd's .grad)
+    right, wrong = right_then_wrong(
+        "own_grads_printed.py", tmp_path, "db_da = 2 * a", "db_da = 2 * x")
+    assert right.cases["own_grads_printed.py"]["derivatives"] == {
+        "found": 3, "checked": 2, "unchecked": [{
+            "line": 16, "cell": "", "text": 'print(f"db_dx: {db_da * da_dx}")',
+            "reason": "no case uses it: derivatives written by hand put together (a product or "
+                      "sum of them), shown but neither kept in a derivative's name nor compared "
+                      "with a .grad the draft follows"}]}
+    assert f"{wrong.path} line 14: chain_rule edge b/a: hand-written 2*x, SymPy 2*a" in wrong.said
+
+
+def test_a_name_beside_its_own_grad_is_never_paired_and_leaves_the_other_name_paired():
+    import ast
+
+    from autograd_lab.draft._claims import paired
+    assert paired([ast.parse("print(a, a.grad)")]) == {}
+    assert paired([ast.parse("print(f'x: {x} x.grad: {x.grad} by hand: {h}')")]) == {"h": "x"}
+    assert [text for _, _, text in found_in("own_grads_printed.py")] == [
+        "db_da = 2 * a", "da_dx = 3", 'print(f"db_dx: {db_da * da_dx}")']

@@ -161,7 +161,8 @@ def pairs(node: ast.expr, side: Callable[[ast.expr], tuple[str, int] | None],
           printed: bool = False) -> Iterator[Pair]:
     """The names compared in node with a .grad (side says whose .grad a side reads, and how
     many times transposed, or None), and with printed, those printed beside one. A
-    comparison of two sides pairs its name; a print pairs only one name beside one .grad."""
+    comparison of two sides pairs its name; a print pairs only one name beside one .grad;
+    a name beside its own .grad is never paired."""
     groups = [(sides, "compared") for sides in comparisons(node)]
     if printed and isinstance(node, ast.Call):
         shown = printed_args(node)
@@ -171,7 +172,12 @@ def pairs(node: ast.expr, side: Callable[[ast.expr], tuple[str, int] | None],
         grads = [g for g in map(side, sides) if g is not None]
         if not grads:
             continue
+        # print(f"a: {a} a.grad: {a.grad}"): a name beside its own .grad is its value shown,
+        # never a derivative of it by hand (and leaves the line's other name the one paired)
+        own = {leaf for leaf, _ in grads if leaf}
         hands = [read_back(s) for s in sides if side(s) is None]
+        hands = [(inner, flips) for inner, flips in hands
+                 if not (isinstance(inner, ast.Name) and inner.id in own)]
         names = [(inner.id, flips) for inner, flips in hands if isinstance(inner, ast.Name)]
         one = len(grads) == 1 and len(hands) == len(names) == 1
         for name, flips in names:

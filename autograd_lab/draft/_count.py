@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 from ..case import dotted_name
 from ..reading import runs_autograd
-from ._claims import claimed, comparing, comparisons, pairs, printed_args, read_back
+from ._claims import claimed, comparing, comparisons, grad_read, pairs, printed_args, read_back
 from ._notebook import Note, Notebook
 from ._text import one_line
 
@@ -432,7 +432,9 @@ class _Finder:
         return None
 
     def grad_side(self, node: ast.expr) -> tuple[str, int] | None:
-        return ("", 0) if self.autograd_side(node) else None
+        """Whose .grad a side reads (x of x.grad.item(), "" of a name holding one): a name
+        shown beside its own .grad is its value (pairs())."""
+        return (grad_read(node)[0], 0) if self.autograd_side(node) else None
 
     def printed_formula(self, node: ast.stmt) -> bool:
         """print(2 * x * (w*x + b - y)) right after print(w.grad): the formula shown beside
