@@ -469,3 +469,32 @@ def test_a_name_beside_its_own_grad_is_never_paired_and_leaves_the_other_name_pa
     assert paired([ast.parse("print(f'x: {x} x.grad: {x.grad} by hand: {h}')")]) == {"h": "x"}
     assert [text for _, _, text in found_in("own_grads_printed.py")] == [
         "db_da = 2 * a", "da_dx = 3", 'print(f"db_dx: {db_da * da_dx}")']
+
+
+def test_a_graphs_value_printed_beside_a_grad_is_not_a_derivative_and_a_wrong_one_fails(
+        tmp_path):
+    # y = x ** 3; y.backward(); print(y, x.grad): y is the function's value (it failed as a
+    # wrong derivative x**3 of x); slope, which no backward() ran through, is still x's
+    right, wrong = right_then_wrong(
+        "graph_value_printed.py", tmp_path, "slope = 3 * x ** 2", "slope = 3 * x")
+    assert right.cases["graph_value_printed.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    assert found_in("graph_value_printed.py") == [(9, "printed", "slope = 3 * x ** 2")]
+    assert f"{wrong.path} line 9: backward dx: hand-written 3*x differs" in wrong.said
+
+
+def test_a_node_a_backward_ran_through_is_paired_only_when_compared_or_given_again():
+    import ast
+
+    from autograd_lab.draft._claims import paired
+
+    def pairs_of(code: str) -> dict[str, str]:
+        return paired([ast.parse(code)])
+    assert pairs_of("y = x ** 3\ny.backward()\nprint(y, x.grad)") == {}
+    assert pairs_of("a = 2 * x\ny = a ** 3\ny.sum().backward()\nprint(x.grad)\nprint(a)") == {}
+    assert pairs_of("y = x ** 3\ny.backward()\ny = 3 * x ** 2\nprint(y, x.grad)") == {"y": "x"}
+    # d2l: z = u * x with u = y.detach(); x.grad == u compares, so u is claimed as x's
+    assert pairs_of("u = y.detach()\nz = u * x\nz.sum().backward()\nprint(x.grad == u)") == {
+        "u": "x"}
+    # two cells: the value given in the first, shown in the second
+    assert paired([ast.parse("y = x ** 3\ny.backward()"), ast.parse("print(y, x.grad)")]) == {}

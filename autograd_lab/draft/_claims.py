@@ -41,6 +41,91 @@ class Pair:
     same_way: bool     # both sides transposed alike (w.grad.T with h.T, not with h)
 
 
+Place = tuple[int, int]   # (which tree, line): the order a notebook's cells read in
+
+
+class Forward:
+    """The names that, where a line shows them, hold a value a backward() ran through: y of
+    `y = x ** 3; y.backward(); print(y, x.grad)` (the function's value shown beside the
+    gradient), and each name y was computed from, leaves too. Printed beside a .grad, such a
+    name shows a node of the graph autograd differentiated, not a derivative of it by hand;
+    compared with one it is still claimed (d2l's `z = u * x; z.sum().backward(); x.grad ==
+    u`), and `z = x * 18; print(z, x.grad)` still pairs z, which no backward() ran through.
+    Read in line order (a loop's or a function's lines as written): a name given again after
+    the backward() holds a new value."""
+
+    def __init__(self, trees: Iterable[ast.AST]):
+        # name -> each assignment to it: (where, the names its value reads)
+        self.bound: dict[str, list[tuple[Place, set[str]]]] = {}
+        ran: list[tuple[str, Place]] = []
+        for index, tree in enumerate(trees):
+            for node in ast.walk(tree):
+                place = (index, getattr(node, "lineno", 0))
+                if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) \
+                        and node.value is not None:
+                    reads = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+                    for target in _names(node):
+                        self.bound.setdefault(target, []).append(
+                            (place, reads | ({target} if isinstance(node, ast.AugAssign)
+                                             else set())))
+                elif isinstance(node, ast.Call):
+                    ran += [(name, place) for name in _differentiated(node)]
+        for binds in self.bound.values():
+            binds.sort(key=lambda bind: bind[0])
+        self.values: set[tuple[str, Place]] = set()   # (name, where it was given) ran through
+        for name, place in ran:
+            self._run_through(name, place)
+        self.names = {name for name, _ in self.values}
+
+    def _binding(self, name: str, place: Place) -> tuple[Place, set[str]] | None:
+        """The assignment name holds at place: the last one above it."""
+        return next((b for b in reversed(self.bound.get(name, [])) if b[0] < place), None)
+
+    def _run_through(self, name: str, place: Place) -> None:
+        todo = [(name, place)]
+        while todo:
+            name, place = todo.pop()
+            bind = self._binding(name, place)
+            if bind is None or (name, bind[0]) in self.values:
+                continue
+            self.values.add((name, bind[0]))
+            todo += [(read, bind[0]) for read in bind[1]]
+
+    def of(self, index: int) -> Callable[[int], frozenset[str]]:
+        """at() on tree index's lines."""
+        return lambda line: self.at(index, line)
+
+    def at(self, index: int, line: int) -> frozenset[str]:
+        """The names a backward() ran through, as they stand on tree index's line."""
+        return frozenset(name for name in self.names
+                         if (bind := self._binding(name, (index, line))) is not None
+                         and (name, bind[0]) in self.values)
+
+
+def _names(node: ast.AST) -> list[str]:
+    targets = node.targets if isinstance(node, ast.Assign) else \
+        [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+    out: list[str] = []
+    for target in targets:
+        out += [t.id for t in (target.elts if isinstance(target, ast.Tuple) else [target])
+                if isinstance(t, ast.Name)]
+    return out
+
+
+def _differentiated(call: ast.Call) -> list[str]:
+    """y of y.backward(), y.sum().backward(), torch.autograd.grad(y, x): what autograd ran
+    back from."""
+    if isinstance(call.func, ast.Attribute) and call.func.attr == "backward":
+        base = call.func.value
+        while isinstance(base, (ast.Call, ast.Attribute, ast.Subscript)):
+            base = base.func if isinstance(base, ast.Call) else base.value
+        return [base.id] if isinstance(base, ast.Name) else []
+    if dotted_name(call.func).endswith(("autograd.grad", "autograd.backward")) and call.args \
+            and isinstance(call.args[0], ast.Name):
+        return [call.args[0].id]
+    return []
+
+
 def claimed(trees: Iterable[ast.AST]) -> dict[str, str]:
     """d-name -> the name it is compared with, for each cmp(label, dname, name) call of a
     function the notebook defines that compares its second argument with its third's .grad,
@@ -78,7 +163,9 @@ def paired(trees: Iterable[ast.AST]) -> dict[str, str]:
     trees = [rewritten(t, layers) for t in trees]
     found: dict[str, set[str]] = {}
     holding = holders(trees)
-    for pair in (p for tree in trees for p in pairs_in(tree, holding)):
+    forward = Forward(trees)
+    for pair in (p for index, tree in enumerate(trees)
+                 for p in pairs_in(tree, holding, forward.of(index))):
         if pair.same_way and pair.name != pair.leaf:
             found.setdefault(pair.name, set()).add(pair.leaf)
     return {hand: next(iter(of)) for hand, of in found.items() if len(of) == 1 and all(of)}
@@ -97,9 +184,12 @@ def holders(trees: Iterable[ast.AST]) -> dict[str, str]:
     return out
 
 
-def pairs_in(tree: ast.AST, holding: dict[str, str]) -> Iterator[Pair]:
+def pairs_in(tree: ast.AST, holding: dict[str, str],
+             values: Callable[[int], frozenset[str]] = lambda line: frozenset()
+             ) -> Iterator[Pair]:
     """Every pair of a tree: in each statement (an if's test too), and on a print just below
-    a print of a .grad alone (or one assignment below it, of the name printed)."""
+    a print of a .grad alone (or one assignment below it, of the name printed); values says
+    which names a line shows hold a value backward() ran through (Forward), never paired."""
     def side(node: ast.expr) -> tuple[str, int] | None:
         leaf, flips = grad_read(node)
         inner, held_flips = read_back(node)
@@ -115,12 +205,12 @@ def pairs_in(tree: ast.AST, holding: dict[str, str]) -> Iterator[Pair]:
             before = body[i - 1] if i else None
             if isinstance(statement, (ast.Expr, ast.Assert, ast.If)):
                 value = statement.value if isinstance(statement, ast.Expr) else statement.test
-                yield from pairs(value, side, printed=True)
-                yield from _below(before, statement, body[i + 1:i + 3], side)
+                yield from pairs(value, side, printed=True, values=values(statement.lineno))
+                yield from _below(before, statement, body[i + 1:i + 3], side, values)
 
 
 def _below(before: ast.stmt | None, statement: ast.stmt, after: list[ast.stmt],
-           side) -> Iterator[Pair]:
+           side, values: Callable[[int], frozenset[str]]) -> Iterator[Pair]:
     """print(w.grad); print(analytical): the one name shown on the print line just below a
     .grad shown alone, unless a name is shown alone just above it too (print(a); print(x.grad);
     print(b) does not say which of a and b is x's); or print(w.grad); fw = ...; print(fw): the
@@ -135,14 +225,16 @@ def _below(before: ast.stmt | None, statement: ast.stmt, after: list[ast.stmt],
             and not any(grad_read(n)[0] for n in ast.walk(kept.value)
                         if isinstance(n, ast.expr)):
         below = printed(after[1])
-        if below and len(below) == 1 and _name_of(below[0], side) == kept.targets[0].id:
+        if below and len(below) == 1 and _name_of(below[0], side) == kept.targets[0].id \
+                and kept.targets[0].id not in values(after[1].lineno):
             yield Pair(kept.targets[0].id, grad[0], "printed", grad[1] % 2 == _flips(below[0]))
         return
     above = printed(before) if before is not None else None
     if above and len(above) == 1 and _name_of(above[0], side):
         return
     below = printed(kept)
-    if below and len(below) == 1 and _name_of(below[0], side):
+    if below and len(below) == 1 and _name_of(below[0], side) \
+            and _name_of(below[0], side) not in values(kept.lineno):
         yield Pair(_name_of(below[0], side), grad[0], "printed",
                    grad[1] % 2 == _flips(below[0]))
 
@@ -158,11 +250,11 @@ def _flips(node: ast.expr) -> int:
 
 
 def pairs(node: ast.expr, side: Callable[[ast.expr], tuple[str, int] | None],
-          printed: bool = False) -> Iterator[Pair]:
+          printed: bool = False, values: frozenset[str] = frozenset()) -> Iterator[Pair]:
     """The names compared in node with a .grad (side says whose .grad a side reads, and how
     many times transposed, or None), and with printed, those printed beside one. A
     comparison of two sides pairs its name; a print pairs only one name beside one .grad;
-    a name beside its own .grad is never paired."""
+    a name beside its own .grad is never paired, nor one of values (Forward.at()) printed."""
     groups = [(sides, "compared") for sides in comparisons(node)]
     if printed and isinstance(node, ast.Call):
         shown = printed_args(node)
@@ -173,11 +265,12 @@ def pairs(node: ast.expr, side: Callable[[ast.expr], tuple[str, int] | None],
         if not grads:
             continue
         # print(f"a: {a} a.grad: {a.grad}"): a name beside its own .grad is its value shown,
-        # never a derivative of it by hand (and leaves the line's other name the one paired)
-        own = {leaf for leaf, _ in grads if leaf}
+        # never a derivative of it by hand (and leaves the line's other name the one paired);
+        # so is a node of the graph printed, but `x.grad == u` compares: u is claimed
+        refused = {leaf for leaf, _ in grads if leaf} | (values if how == "printed" else set())
         hands = [read_back(s) for s in sides if side(s) is None]
         hands = [(inner, flips) for inner, flips in hands
-                 if not (isinstance(inner, ast.Name) and inner.id in own)]
+                 if not (isinstance(inner, ast.Name) and inner.id in refused)]
         names = [(inner.id, flips) for inner, flips in hands if isinstance(inner, ast.Name)]
         one = len(grads) == 1 and len(hands) == len(names) == 1
         for name, flips in names:

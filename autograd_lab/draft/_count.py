@@ -38,11 +38,21 @@ from __future__ import annotations
 import ast
 import copy
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..case import dotted_name
 from ..reading import runs_autograd
-from ._claims import claimed, comparing, comparisons, grad_read, pairs, printed_args, read_back
+from ._claims import (
+    Forward,
+    claimed,
+    comparing,
+    comparisons,
+    grad_read,
+    pairs,
+    printed_args,
+    read_back,
+)
 from ._notebook import Note, Notebook
 from ._text import one_line
 
@@ -113,10 +123,13 @@ def find(notebook: Notebook) -> list[Found]:
                 and _read_back(node.value) for t in _targets(node) if isinstance(t, ast.Name)}
     # a fork's own d-names, claimed by its cmp() calls: dprobs_log is logprobs' gradient
     claims = set(claimed(tree for _, tree in trees))
+    # y of y.backward(); print(y, x.grad): a node of the graph shown, no derivative (_claims)
+    forward = Forward(tree for _, tree in trees)
     found: list[Found] = []
     shown = False   # the cell before ended showing a .grad: a notebook shows it, then a formula
-    for cell, tree in trees:
+    for index, (cell, tree) in enumerate(trees):
         finder = _Finder(cell.label, cell.code.split("\n"), assigned, functions, autograd)
+        finder.values = forward.of(index)
         finder.grad_printed = shown
         finder.claimed = claims
         finder.body(tree.body)
@@ -237,6 +250,8 @@ class _Finder:
         self.kept: tuple[str, ast.stmt] | None = None   # a formula kept just after a .grad shown
         self.chains: set[str] = set()   # the products and sums of a derivative's formula
         self.claimed: set[str] = set()   # names a cmp() compares with a .grad (_claims)
+        # the names a line shows that hold a value backward() ran through (Forward.at())
+        self.values: Callable[[int], frozenset[str]] = lambda line: frozenset()
 
     def add(self, node: ast.AST, kind: str, function: str = "", reason: str = "") -> None:
         line = getattr(node, "lineno", 0)
@@ -426,7 +441,7 @@ class _Finder:
         """`z = x * 18` of `assertEqual(z, x.grad)`: a formula kept in a name a line above
         and compared with a .grad, or printed beside one (`print(analytical, x.grad)`): its
         assignment and which (the pairs the draft makes entries of, _claims)."""
-        for pair in pairs(node, self.grad_side, printed):
+        for pair in pairs(node, self.grad_side, printed, self.values(node.lineno)):
             if pair.name in self.formulas:
                 return self.formulas[pair.name], pair.how
         return None
