@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import re
 
 from ..case import Written
 from ._adjoints import one_hot_put, zeros_like
@@ -59,6 +60,37 @@ class Assignments(Calls):
         self.assign(written.name, value, statement)
 
     s_AugAssign = s_Assign
+
+    def print(self, call: ast.Call) -> None:
+        """print(f"df_dy: {df_de * de_dd * dd_dc * dc_db * db_dy}"): derivatives by hand put
+        together and printed under a derivative's name, read as `df_dy = ...` (y's gradient
+        of f when f is the output, as an assignment of that name would be), then printed."""
+        named = []
+        for label, piece in _labelled(call):
+            value, known = piece.value, self.derivative_known(label)
+            if label in self.env or derivative(label, known) is None or not all(
+                    derivative(n.id, self.derivative_known(n.id), self.claimed, self.paired)
+                    for n in ast.walk(value) if isinstance(n, ast.Name)):
+                continue
+            statement = ast.copy_location(
+                ast.Assign([ast.Name(label, ast.Store())], value, lineno=call.lineno), call)
+            try:
+                self.assign(label, value, statement)
+            except Unsupported:
+                continue   # printed as it is: the print says why its value is not followed
+            named.append(label)
+            where = self.where(call)
+            self.note(where.cell, where.line, f"{one(value)}: printed as {label}, read as "
+                      f"{label} = {one(value)} in the case")
+        try:
+            super().print(_named_values(call, named) if named else call)
+        finally:
+            for label in named:
+                self.env.pop(label, None)   # the label names the value only where printed
+
+    def derivative_known(self, name: str):
+        """Which names a derivative's name may be of: the tensors and functions held."""
+        return lambda n: isinstance(self.env.get(n), (Leaf, Node, Func)) and n != name
 
     def assign_each(self, targets: ast.Tuple | ast.List, values: ast.Tuple, statement) -> None:
         """Xb, Yb = Xtr[ix], Ytr[ix]: one assignment after the other, when no value reads a
@@ -230,8 +262,8 @@ class Assignments(Calls):
 
     def compute(self, name: str, value: ast.expr, statement) -> None:
         # a derivative by hand is only evaluated: its x.item() is x's value (_tensorforms)
-        entry = derivative(name, lambda n: isinstance(self.env.get(n), (Leaf, Node, Func))
-                           and n != name, self.claimed, self.paired) is not None
+        entry = derivative(name, self.derivative_known(name), self.claimed,
+                           self.paired) is not None
         self.computed(name, self.translator.expression(value, values=entry), statement)
 
     def computed(self, name: str, translated: Translated, statement,
@@ -239,8 +271,7 @@ class Assignments(Calls):
         tensors = {n: d for n, d in translated.deps.items() if isinstance(d, (Leaf, Node))}
         dims = {n: d for n, d in translated.deps.items() if isinstance(d, Dim)}
         where = self.where(statement)
-        named = derivative(name, lambda n: isinstance(self.env.get(n), (Leaf, Node, Func))
-                           and n != name, self.claimed, self.paired)
+        named = derivative(name, self.derivative_known(name), self.claimed, self.paired)
         if not tensors and not (named and named[0] == "partial"):
             # a plain number, written in place where it is used (with the dims it is made of)
             node = Node(name, translated.tree, translated.text, dims, where, None)
@@ -304,6 +335,37 @@ class Assignments(Calls):
         if state and state[0]:
             raise Unsupported(f"{name}.grad = None after a backward(): the case format's steps "
                               "set a gradient to zero (zero_()), not to None", statement)
+
+
+LABEL = re.compile(r"(?<![\w.])(d[A-Za-z]\w*_d[A-Za-z]\w*)\s*[:=]\s*$")   # "df_dy: "
+
+
+def _labelled(call: ast.Call) -> list[tuple[str, ast.FormattedValue]]:
+    """(df_dy, where the formula is printed) for each formula an f-string prints just after
+    a derivative's name as its label: f"df_dy: {df_de * de_dd}" (a name printed is named
+    already); a label given twice names neither."""
+    out = []
+    for arg in call.args:
+        if not isinstance(arg, ast.JoinedStr):
+            continue
+        for text, piece in zip(arg.values, arg.values[1:]):
+            if isinstance(text, ast.Constant) and isinstance(text.value, str) \
+                    and isinstance(piece, ast.FormattedValue) and piece.format_spec is None \
+                    and isinstance(piece.value, (ast.BinOp, ast.UnaryOp)):
+                label = LABEL.search(text.value)
+                if label:
+                    out.append((label[1], piece))
+    labels = [label for label, _ in out]
+    return [(label, piece) for label, piece in out if labels.count(label) == 1]
+
+
+def _named_values(call: ast.Call, labels: list[str]) -> ast.Call:
+    """call with each labelled formula printed by the name it was given (_labelled)."""
+    named = copy.deepcopy(call)
+    for label, piece in _labelled(named):
+        if label in labels:
+            piece.value = ast.copy_location(ast.Name(label, ast.Load()), piece.value)
+    return named
 
 
 def _unpacked_numbers(target: ast.expr, value: ast.expr) -> list[tuple[str, ast.expr]]:
