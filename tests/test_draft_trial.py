@@ -406,8 +406,10 @@ def test_item_in_the_forward_graph_is_still_left_out(tmp_path):
     source.write_text("import torch\n\nx = torch.tensor(3.0, requires_grad=True)\n"
                       "y = x.item() * x\ny.backward()\nprint(x.grad)\n", encoding="utf-8")
     done = draft(source, tmp_path / "out", verify=False)
-    assert "cell 1, line 4: left out: y = x.item() * x: the method .item(): the draft does not " \
-           "translate it" in map(str, done.notes)
+    assert "cell 1, line 4: left out: y = x.item() * x: x.item() is x's value cut from the " \
+           "graph: the draft reads it as x only in a derivative by hand, and y is not one it " \
+           "knows (its name does not say of what, and no line compares it with a .grad or " \
+           "prints it beside one)" in map(str, done.notes)
 
 
 def test_a_mask_made_a_float_is_a_relus_derivative_and_a_wrong_one_fails(tmp_path):
@@ -507,3 +509,16 @@ def test_a_total_printed_under_a_derivatives_name_is_that_gradient_and_a_wrong_o
     assert "line 15: df_da * da_dx: printed as df_dx, read as df_dx = df_da * da_dx in the " \
            "case" in right.said
     assert f"{wrong.path} line 15: gradient x: manual_total gives" in wrong.said
+
+
+def test_item_in_a_derivative_of_nothing_known_says_why_it_is_left_out(tmp_path):
+    # manual_grad = 2 * x.item(), printed beside no .grad: x.item() is x only in a derivative
+    # by hand, and nothing says manual_grad is x's (it said: .item() is not translated)
+    _, results = check_source(TRIAL / "item_unpaired.py", tmp_path / "r")
+    assert results["item_unpaired.py"]["derivatives"] == {
+        "found": 1, "checked": 0, "unchecked": [{
+            "line": 8, "cell": "", "text": "manual_grad = 2 * x.item()",
+            "reason": "left out: x.item() is x's value cut from the graph: the draft reads it as "
+                      "x only in a derivative by hand, and manual_grad is not one it knows (its "
+                      "name does not say of what, and no line compares it with a .grad or "
+                      "prints it beside one)"}]}

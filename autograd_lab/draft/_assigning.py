@@ -264,6 +264,15 @@ class Assignments(Calls):
         # a derivative by hand is only evaluated: its x.item() is x's value (_tensorforms)
         entry = derivative(name, self.derivative_known(name), self.claimed,
                            self.paired) is not None
+        item = None if entry else _item(value)
+        read = item.func.value if item is not None and isinstance(item.func, ast.Attribute) \
+            else None
+        if isinstance(read, ast.Name) and isinstance(self.env.get(read.id), (Leaf, Node)):
+            # manual_grad = 2 * x.item(): a derivative of nothing the draft knows
+            raise Unsupported(f"{read.id}.item() is {read.id}'s value cut from the graph: the "
+                              f"draft reads it as {read.id} only in a derivative by hand, and "
+                              f"{name} is not one it knows (its name does not say of what, and "
+                              "no line compares it with a .grad or prints it beside one)", item)
         self.computed(name, self.translator.expression(value, values=entry), statement)
 
     def computed(self, name: str, translated: Translated, statement,
@@ -366,6 +375,13 @@ def _named_values(call: ast.Call, labels: list[str]) -> ast.Call:
         if label in labels:
             piece.value = ast.copy_location(ast.Name(label, ast.Load()), piece.value)
     return named
+
+
+def _item(value: ast.expr) -> ast.Call | None:
+    """The first x.item() of value: a number read out of a tensor."""
+    return next((n for n in ast.walk(value) if isinstance(n, ast.Call)
+                 and isinstance(n.func, ast.Attribute) and n.func.attr == "item"
+                 and not n.args and not n.keywords), None)
 
 
 def _unpacked_numbers(target: ast.expr, value: ast.expr) -> list[tuple[str, ast.expr]]:
