@@ -208,9 +208,9 @@ def test_a_derivative_printed_or_inside_a_function_says_why_it_is_not_checked(tm
     assert why[9] == ("no case uses it: it is printed beside autograd's .grad, not compared "
                       "with it (==, torch.allclose or assert make a comparison the draft "
                       "checks)")
-    assert why[21] == ("no case uses it: it is written inside hand_gradients(), whose body "
-                       "the draft does not follow as a derivative (only a function returning "
-                       "one formula)")
+    assert why[21] == ("no case uses it: it is written inside hand_gradients(), which the "
+                       "tutorial never calls (the draft follows a function's body where it is "
+                       "called)")
 
 
 # --- third trial: internal errors ------------------------------------------------------------
@@ -522,3 +522,17 @@ def test_item_in_a_derivative_of_nothing_known_says_why_it_is_left_out(tmp_path)
                       "x only in a derivative by hand, and manual_grad is not one it knows (its "
                       "name does not say of what, and no line compares it with a .grad or "
                       "prints it beside one)"}]}
+
+
+def test_a_derivative_in_a_followed_body_of_a_graph_left_out_says_where_it_was_followed(
+        tmp_path):
+    # analytical_gradient() returns nothing: its body is followed at its call (line 17); no
+    # case is made because a = max(u, 0) and so a.backward() are left out (it said the draft
+    # does not follow that body)
+    _, results = check_source(TRIAL / "followed_no_case.py", tmp_path / "r")
+    derivatives = results["followed_no_case.py"]["derivatives"]
+    assert (derivatives["found"], derivatives["checked"]) == (2, 0)
+    assert {u["reason"] for u in derivatives["unchecked"]} == {
+        "no case uses it: it is written inside analytical_gradient(), whose body the draft "
+        "follows where it is called (line 17), and no case was made there: see the lines the "
+        "draft left out"}

@@ -173,7 +173,7 @@ def tally(found: list[Found], compared: set[tuple[str, int]], failed_cases: dict
         reason = f.reason or next((failed_cases[p] for p in sorted(places) if p in failed_cases),
                                   None) or (VALUES if places & valued else None) \
             or _said(by_place.get((f.cell, f.line)), f) or _called(f, places, by_place) \
-            or _why(f)
+            or _why(f, calls.get(f.inside, set()), by_place)
         unchecked.append({"line": f.line, "cell": f.cell, "text": f.text,
                           "reason": one_line(reason, 300)})
     return {"found": len(found), "checked": len(found) - len(unchecked), "unchecked": unchecked}
@@ -213,11 +213,21 @@ def _called(f: Found, places: set, by_place: dict) -> str | None:
                  if (cell, line) in by_place and line != f.line), None)
 
 
-def _why(f: Found) -> str:
-    if f.function and f.kind != "function":   # dx = ... inside def analytical_gradient():
+def _why(f: Found, called: set[tuple[str, int]], by_place: dict) -> str:
+    """Why no case uses f; called: where the function f is written inside is called."""
+    if f.function and f.kind != "function":   # dx = ... inside def grads(x): ... return
         return (f"no case uses it: it is written inside {f.function}(), whose body the draft "
                 "does not follow as a derivative (only a function returning one formula)")
     if f.inside and f.kind in ("variable", "total", "printed", "compared"):
+        if not called:
+            return (f"no case uses it: it is written inside {f.inside}(), which the tutorial "
+                    "never calls (the draft follows a function's body where it is called)")
+        if not called & set(by_place):
+            sites = "; ".join(f"{cell}, line {line}" if cell else f"line {line}"
+                              for cell, line in sorted(called, key=lambda p: p[1]))
+            return (f"no case uses it: it is written inside {f.inside}(), whose body the draft "
+                    f"follows where it is called ({sites}), and no case was made there: see "
+                    "the lines the draft left out")
         return (f"no case uses it: it is written inside {f.inside}(), and no case was made "
                 "from that function's body (the draft follows a function where it is called "
                 "when it returns nothing and is given names, or is assignments and one return: "
@@ -327,11 +337,13 @@ class _Finder:
     def function_body(self, s) -> None:
         if not self.in_class and _derivative_function(s):
             # each derivative its body writes counts (dx, dw, db = ...; inp.g = ...), the
-            # function itself when it only returns one
-            before, outer, self.function = len(self.found), self.function, s.name
+            # function itself when it only returns one; one returning nothing is followed
+            # where it is called, as any such function is (its body's lines are its entries')
+            returned = [n for n in ast.walk(s) if isinstance(n, ast.Return) and n.value]
+            before, outer = len(self.found), self.function
+            self.function = s.name if returned else outer
             self.body(s.body)
             self.function = outer
-            returned = [n for n in ast.walk(s) if isinstance(n, ast.Return) and n.value]
             if returned and len(self.found) == before:
                 self.add(s, "function", function=s.name)
             return

@@ -110,7 +110,8 @@ def draft(notebook: str | Path, out: str | Path | None = None, verify: bool = Tr
     placed = {id(n) for segment in record.segments for n in _segment_notes(segment)}
     elsewhere = [str(n) for n in notes if id(n) not in placed]
     done = Drafted(str(notebook), folder, notes=notes, found=found,
-                   calls=_count.calls_of(parsed, {f.function for f in found if f.function}),
+                   calls=_count.calls_of(parsed, {n for f in found
+                                                  for n in (f.function, f.inside) if n}),
                    parsed=parsed)
     for one in drafts:
         extra = ("Also said while drafting (not at an entry of a case): " + "; ".join(elsewhere),
