@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -72,6 +73,7 @@ class Forward:
                     ran += [(name, place) for name in _differentiated(node)]
         for binds in self.bound.values():
             binds.sort(key=lambda bind: bind[0])
+        self.places = {name: [bind[0] for bind in binds] for name, binds in self.bound.items()}
         self.values: set[tuple[str, Place]] = set()   # (name, where it was given) ran through
         for name, place in ran:
             self._run_through(name, place)
@@ -79,7 +81,8 @@ class Forward:
 
     def _binding(self, name: str, place: Place) -> tuple[Place, set[str]] | None:
         """The assignment name holds at place: the last one above it."""
-        return next((b for b in reversed(self.bound.get(name, [])) if b[0] < place), None)
+        above = bisect_left(self.places.get(name, []), place)
+        return self.bound[name][above - 1] if above else None
 
     def _run_through(self, name: str, place: Place) -> None:
         todo = [(name, place)]
