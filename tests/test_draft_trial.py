@@ -536,3 +536,11 @@ def test_a_derivative_in_a_followed_body_of_a_graph_left_out_says_where_it_was_f
         "no case uses it: it is written inside analytical_gradient(), whose body the draft "
         "follows where it is called (line 17), and no case was made there: see the lines the "
         "draft left out"}
+
+
+def test_a_label_is_a_derivatives_name_the_text_ends_with():
+    from autograd_lab.draft._assigning import _label
+    assert [_label(t) for t in ("df_dy: ", "total df_dy = ", "adf_dy: ", "a.df_dy:", "df_dy",
+                                "x" * 100 + " dz_dx: ", "x" * 100 + "dz_dx: ")] == [
+        "df_dy", "df_dy", "", "", "", "dz_dx", ""]
+    assert _label("d" + "a_d" * 100_000 + "!") == ""   # only the text's end is searched

@@ -347,6 +347,7 @@ class Assignments(Calls):
 
 
 LABEL = re.compile(r"(?<![\w.])(d[A-Za-z]\w*_d[A-Za-z]\w*)\s*[:=]\s*$")   # "df_dy: "
+LABEL_CHARS = 80
 
 
 def _labelled(call: ast.Call) -> list[tuple[str, ast.FormattedValue]]:
@@ -361,11 +362,23 @@ def _labelled(call: ast.Call) -> list[tuple[str, ast.FormattedValue]]:
             if isinstance(text, ast.Constant) and isinstance(text.value, str) \
                     and isinstance(piece, ast.FormattedValue) and piece.format_spec is None \
                     and isinstance(piece.value, (ast.BinOp, ast.UnaryOp)):
-                label = LABEL.search(text.value)
+                label = _label(text.value)
                 if label:
-                    out.append((label[1], piece))
+                    out.append((label, piece))
     labels = [label for label, _ in out]
     return [(label, piece) for label, piece in out if labels.count(label) == 1]
+
+
+def _label(text: str) -> str:
+    """df_dy of "... df_dy: ", the name a text ends with as a label ("" when none); only its
+    last characters are searched (a label is short, a hostile string long)."""
+    tail = text[-LABEL_CHARS:]
+    found = LABEL.search(tail)
+    if found is None:
+        return ""
+    start = len(text) - len(tail) + found.start(1)
+    before = text[start - 1] if start else ""
+    return "" if before and (before.isalnum() or before in "_.") else found[1]
 
 
 def _named_values(call: ast.Call, labels: list[str]) -> ast.Call:
