@@ -20,6 +20,15 @@ def write_case(tmp_path):
     return write
 
 
+@pytest.fixture
+def slow_sympy():
+    """SymPy's cache emptied: the cases of one process share the derivatives SymPy has taken,
+    so a test that needs a case to be slow (a time limit) starts from none, as a first run
+    does, whichever tests this worker ran before it."""
+    from sympy.core.cache import clear_cache
+    clear_cache()
+
+
 @pytest.fixture(autouse=True)
 def _no_step_summary(monkeypatch):
     """A test run inside GitHub Actions must not write into the job's own summary."""

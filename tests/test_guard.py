@@ -40,17 +40,19 @@ def test_no_deadline_when_the_limit_is_zero_or_a_timer_is_already_set():
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
-def test_a_case_that_runs_out_of_time_is_an_error_naming_the_cause(tmp_path, monkeypatch):
+def test_a_case_that_runs_out_of_time_is_an_error_naming_the_cause(tmp_path, monkeypatch,
+                                                                   slow_sympy):
     path = tmp_path / "chain.yaml"
-    # under the size bound, and about 0.4 s for SymPy on a quiet 2-core machine (20 s before
-    # methods' derivative() kept sympy.diff's Derivatives out): 8x the limit
-    path.write_text(chain(14))
+    # under the size bound, and about 0.3 s on a quiet 2-core machine (2 s before SymPy's
+    # derivatives were cached, each repeated part of the written-out output differentiated
+    # once; 20 s before methods' derivative() kept sympy.diff's Derivatives out): 6x the limit
+    path.write_text(chain(14, "sin({p})*{p} + 1"))
     monkeypatch.setenv(guard.ENV, "0.05")
     result = check_file(path)
     assert result.status == "error"
     assert result.problems[0].startswith(
         f"{path}: checking stopped after 0.05 s, the time limit for one case (--timeout or "
-        "$AUTOGRAD_LAB_TIMEOUT sets it): the output with every node written out has 49,150 "
+        "$AUTOGRAD_LAB_TIMEOUT sets it): the output with every node written out has 81,916 "
         "operations")
 
 
@@ -70,18 +72,18 @@ def test_the_limit_comes_from_the_environment(monkeypatch, value, expected):
     assert guard.seconds() == expected
 
 
-def test_the_cli_takes_the_limit_and_goes_on_with_the_next_case(tmp_path):
-    # 81,916 operations written out, about 2 s on a quiet machine; the quick one about 0.03 s
+def test_the_cli_takes_the_limit_and_goes_on_with_the_next_case(tmp_path, slow_sympy):
+    # 81,916 operations written out, about 0.3 s on a quiet machine; the quick one 0.01 s
     (tmp_path / "a_slow.yaml").write_text(chain(14, "sin({p})*{p} + 1"))
     (tmp_path / "b_quick.yaml").write_text(chain(2))
     run = CliRunner().invoke(main, ["check", str(tmp_path),
                                     # the quick case must finish inside it even when busy
-                                    "--timeout", "0.5", "--format", "json",
+                                    "--timeout", "0.1", "--format", "json",
                                     "--out", str(tmp_path / "out")])
     assert run.exit_code == 2, run.output
     cases = json.loads((tmp_path / "out" / "report.json").read_text())["cases"]
     assert [c["status"] for c in cases] == ["error", "failed"]  # gradient: 1 is wrong
-    assert "checking stopped after 0.5 s" in cases[0]["problems"][0]
+    assert "checking stopped after 0.1 s" in cases[0]["problems"][0]
 
 
 def test_a_budget_gives_up_its_work_and_the_deadline_resumes_after_it():

@@ -435,7 +435,7 @@ chain_rule:
     assert [e.status for e in result.edges] == ["passed", "failed"]
 
 
-def test_explain_has_the_same_time_limit(tmp_path, monkeypatch):
+def test_explain_has_the_same_time_limit(tmp_path, monkeypatch, slow_sympy):
     from .test_guard import chain
     (tmp_path / "chain.yaml").write_text(chain(14))
     monkeypatch.chdir(tmp_path)
