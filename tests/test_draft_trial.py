@@ -544,3 +544,14 @@ def test_a_label_is_a_derivatives_name_the_text_ends_with():
                                 "x" * 100 + " dz_dx: ", "x" * 100 + "dz_dx: ")] == [
         "df_dy", "df_dy", "", "", "", "dz_dx", ""]
     assert _label("d" + "a_d" * 100_000 + "!") == ""   # only the text's end is searched
+
+
+def test_the_function_shown_below_a_grad_still_none_is_not_a_derivative(tmp_path):
+    # print(x.grad); y = 2 * torch.dot(x, x); print(y); y.backward(): y is the value the
+    # backward() runs from (the count took it for a formula shown below a .grad: 0 of 3)
+    assert found_in("none_first.py") == [(13, "compared", "print(x.grad == 4 * x)")]
+    right, wrong = right_then_wrong("none_first.py", tmp_path, "4 * x)", "4 * x * x)")
+    assert right.cases["none_first.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    assert f"{wrong.path} line 13: gradient x: manual gives 36 where SymPy gives 12 at the " \
+           "base point element [3]" in wrong.said

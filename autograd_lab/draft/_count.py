@@ -276,8 +276,11 @@ class _Finder:
             kept, self.kept = self.kept, None
             self.statement(statement)
             shown = _printed(statement)
-            if kept and shown is not None and kept[0] in map(_name, map(_unread, shown)):
+            if kept and shown is not None and kept[0] in map(_name, map(_unread, shown)) \
+                    and kept[0] not in self.values(statement.lineno):
                 # print(w.grad); fw = (2*o - 2*y) * x; print(fw): the formula shown below it
+                # (not d2l's print(x.grad); y = 2 * torch.dot(x, x); print(y); y.backward():
+                # the function's value, shown before any backward() ran, as _claims._below)
                 self.add(kept[1], "class" if self.in_class else "printed",
                          reason=CLASS_RULE if self.in_class else "")
             if self.grad_printed and kept is None and isinstance(statement, ast.Assign) \
