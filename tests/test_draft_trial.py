@@ -555,3 +555,23 @@ def test_the_function_shown_below_a_grad_still_none_is_not_a_derivative(tmp_path
         "found": 1, "checked": 1, "unchecked": []}
     assert f"{wrong.path} line 13: gradient x: manual gives 36 where SymPy gives 12 at the " \
            "base point element [3]" in wrong.said
+
+
+def test_fp_beside_f_is_fs_derivative_at_the_leaf_it_is_called_on_and_a_wrong_one_fails(
+        tmp_path):
+    # def f(x); def fp(x); print(fp(x)); print(x.grad) of leaves a, b and x: fp is f's
+    # derivative by hand, x's (it was not found at all: 0 of 0, nothing compared)
+    right, wrong = right_then_wrong(
+        "primed.py", tmp_path, "return 2 * (x - 2)", "return 2 * (x + 2)")
+    assert right.cases["primed.py"]["derivatives"] == {"found": 1, "checked": 1, "unchecked": []}
+    assert right.cases["fp-line23"]["title"] == "fp called as fp(x) beside autograd's x.grad"
+    assert found_in("primed.py") == [(11, "function", "def fp(x):")]
+    assert f"{wrong.path} line 23: gradient x: manual gives 6 where SymPy gives -2 at the base " \
+           "point (x=1)" in wrong.said
+
+
+def test_a_function_is_primed_only_beside_the_function_it_primes():
+    from autograd_lab.reading import primed
+    defined = {"f", "g", "loss", "setup"}
+    assert [primed(n, defined) for n in ("fp", "f_p", "gprime", "loss_prime", "setup", "hp",
+                                         "fpp")] == [True, True, True, True, False, False, False]

@@ -42,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..case import dotted_name
-from ..reading import runs_autograd
+from ..reading import primed, runs_autograd
 from ._claims import (
     Forward,
     claimed,
@@ -115,8 +115,10 @@ def find(notebook: Notebook) -> list[Found]:
     assigned |= {a.arg for _, tree in trees for node in ast.walk(tree)
                  if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
                  for a in node.args.args + node.args.kwonlyargs + node.args.posonlyargs}
+    defined = {node.name for _, tree in trees for node in ast.walk(tree)
+               if isinstance(node, ast.FunctionDef)}
     functions = {node.name for _, tree in trees for node in ast.walk(tree)
-                 if isinstance(node, ast.FunctionDef) and _derivative_function(node)}
+                 if isinstance(node, ast.FunctionDef) and _derivative_function(node, defined)}
     # names that hold autograd's value (auto = x.grad): compared with a formula like x.grad
     autograd = {t.id for _, tree in trees for node in ast.walk(tree)
                 if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None
@@ -130,6 +132,7 @@ def find(notebook: Notebook) -> list[Found]:
     for index, (cell, tree) in enumerate(trees):
         finder = _Finder(cell.label, cell.code.split("\n"), assigned, functions, autograd)
         finder.values = forward.of(index)
+        finder.defined = defined
         finder.grad_printed = shown
         finder.claimed = claims
         finder.body(tree.body)
@@ -262,6 +265,7 @@ class _Finder:
         self.claimed: set[str] = set()   # names a cmp() compares with a .grad (_claims)
         # the names a line shows that hold a value backward() ran through (Forward.at())
         self.values: Callable[[int], frozenset[str]] = lambda line: frozenset()
+        self.defined: set[str] = set()   # the notebook's functions: fp is f's derivative
 
     def add(self, node: ast.AST, kind: str, function: str = "", reason: str = "") -> None:
         line = getattr(node, "lineno", 0)
@@ -338,7 +342,7 @@ class _Finder:
             self.body(handler.body)
 
     def function_body(self, s) -> None:
-        if not self.in_class and _derivative_function(s):
+        if not self.in_class and _derivative_function(s, self.defined):
             # each derivative its body writes counts (dx, dw, db = ...; inp.g = ...), the
             # function itself when it only returns one; one returning nothing is followed
             # where it is called, as any such function is (its body's lines are its entries')
@@ -509,9 +513,11 @@ def _last(func: ast.expr) -> str:
         func.id if isinstance(func, ast.Name) else ""
 
 
-def _derivative_function(node) -> bool:
-    return bool(FUNCTION.search(node.name)) and not NOT_BY_HAND.search(node.name) \
-        and not DRAWING.search(node.name) and not _helper(node)
+def _derivative_function(node, defined: set[str]) -> bool:
+    """def dz_dx(x), def f_prime(x), def fp(x) beside def f(x) (primed, the reading's rule)."""
+    return bool(FUNCTION.search(node.name) or primed(node.name, defined)) \
+        and not NOT_BY_HAND.search(node.name) and not DRAWING.search(node.name) \
+        and not _helper(node)
 
 
 def _finite_difference(value: ast.expr) -> bool:
