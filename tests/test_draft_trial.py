@@ -575,3 +575,15 @@ def test_a_function_is_primed_only_beside_the_function_it_primes():
     defined = {"f", "g", "loss", "setup"}
     assert [primed(n, defined) for n in ("fp", "f_p", "gprime", "loss_prime", "setup", "hp",
                                          "fpp")] == [True, True, True, True, False, False, False]
+
+
+def test_a_name_shown_just_below_a_grad_is_counted_where_the_draft_checks_it(tmp_path):
+    # manual = ...; print(x.grad); print(manual): the draft checked manual as x's gradient
+    # and the count said 0 of 0 (it knew only a formula assigned between the two prints)
+    right, wrong = right_then_wrong(
+        "kept_above.py", tmp_path, "torch.cos(x ** 2) * 2 * x ", "torch.cos(x ** 2) * x ")
+    assert right.cases["kept_above.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    assert found_in("kept_above.py") == [
+        (10, "printed", "manual = torch.cos(x ** 2) * 2 * x  # dg/dx = cos(x^2) * 2x")]
+    assert f"{wrong.path} line 10: backward dx: hand-written cos(x**2)*x differs" in wrong.said

@@ -49,7 +49,9 @@ from ._claims import (
     comparing,
     comparisons,
     grad_read,
+    holders,
     pairs,
+    pairs_in,
     printed_args,
     read_back,
 )
@@ -127,12 +129,17 @@ def find(notebook: Notebook) -> list[Found]:
     claims = set(claimed(tree for _, tree in trees))
     # y of y.backward(); print(y, x.grad): a node of the graph shown, no derivative (_claims)
     forward = Forward(tree for _, tree in trees)
+    holding = holders(tree for _, tree in trees)
     found: list[Found] = []
     shown = False   # the cell before ended showing a .grad: a notebook shows it, then a formula
     for index, (cell, tree) in enumerate(trees):
         finder = _Finder(cell.label, cell.code.split("\n"), assigned, functions, autograd)
         finder.values = forward.of(index)
         finder.defined = defined
+        # print(x.grad); print(manual): the name shown just below a .grad, as the draft pairs
+        # it (_claims._below), its formula assigned above
+        finder.below = {(p.below, p.name) for p in pairs_in(tree, holding, forward.of(index))
+                        if p.below and p.leaf and p.same_way}
         finder.grad_printed = shown
         finder.claimed = claims
         finder.body(tree.body)
@@ -266,6 +273,7 @@ class _Finder:
         # the names a line shows that hold a value backward() ran through (Forward.at())
         self.values: Callable[[int], frozenset[str]] = lambda line: frozenset()
         self.defined: set[str] = set()   # the notebook's functions: fp is f's derivative
+        self.below: set[tuple[int, str]] = set()   # (line, name) printed below a .grad
 
     def add(self, node: ast.AST, kind: str, function: str = "", reason: str = "") -> None:
         line = getattr(node, "lineno", 0)
@@ -323,6 +331,10 @@ class _Finder:
             kept = self.compared_name(value, printed=_printed(s) is not None)
             if kept is not None:
                 self.add(kept[0], kept[1], reason=CLASS_RULE if self.in_class else "")
+            for line, name in sorted(self.below):
+                if line == s.lineno and name in self.formulas:
+                    self.add(self.formulas[name], "printed",
+                             reason=CLASS_RULE if self.in_class else "")
             shown = _printed(s) or []
             if self.compared(value) or (self.grad_printed and self.printed_formula(s)):
                 self.add(s, "printed" if shown and not any(
