@@ -587,3 +587,25 @@ def test_a_name_shown_just_below_a_grad_is_counted_where_the_draft_checks_it(tmp
     assert found_in("kept_above.py") == [
         (10, "printed", "manual = torch.cos(x ** 2) * 2 * x  # dg/dx = cos(x^2) * 2x")]
     assert f"{wrong.path} line 10: backward dx: hand-written cos(x**2)*x differs" in wrong.said
+
+
+def test_detach_in_a_gradient_by_hand_is_its_value_and_a_wrong_one_fails(tmp_path):
+    # manual = 2 * x.detach(): x's value, as x.item() is (it said: the method .detach(): the
+    # draft does not translate it)
+    right, wrong = right_then_wrong(
+        "detach_in_hand.py", tmp_path, "2 * x.detach()", "3 * x.detach()")
+    assert right.cases["detach_in_hand.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    assert f"{wrong.path} line 9: backward dx: hand-written 3*x differs" in wrong.said
+
+
+def test_detach_in_a_derivative_of_nothing_known_says_why_it_is_left_out(tmp_path):
+    source = tmp_path / "unknown.py"
+    source.write_text("import torch\n\nx = torch.tensor(3.0, requires_grad=True)\n"
+                      "y = x ** 2\ny.backward()\ngrad_manual = 2 * x.detach()\n",
+                      encoding="utf-8")
+    done = draft(source, tmp_path / "out", verify=False)
+    assert "cell 1, line 6: left out: grad_manual = 2 * x.detach(): x.detach() is x's value " \
+           "cut from the graph: the draft reads it as x only in a derivative by hand, and " \
+           "grad_manual is not one it knows (its name does not say of what, and no line " \
+           "compares it with a .grad or prints it beside one)" in map(str, done.notes)
