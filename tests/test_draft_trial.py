@@ -609,3 +609,27 @@ def test_detach_in_a_derivative_of_nothing_known_says_why_it_is_left_out(tmp_pat
            "cut from the graph: the draft reads it as x only in a derivative by hand, and " \
            "grad_manual is not one it knows (its name does not say of what, and no line " \
            "compares it with a .grad or prints it beside one)" in map(str, done.notes)
+
+
+def test_backward_of_one_element_and_a_d_name_compared_with_a_grad_and_a_wrong_one_fails(
+        tmp_path):
+    # x = torch.randn(1); y = x ** 4; y.backward(): torch hands y torch.ones_like(y) (the
+    # draft made no case: not a scalar); dy compared with x.grad is x's, not y's own (1)
+    right, wrong = right_then_wrong("one_element.py", tmp_path, "4 * (x ** 3)", "3 * (x ** 3)")
+    assert right.cases["one_element.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    done = draft(TRIAL / "one_element.py", tmp_path / "out", verify=False)
+    text = next(w.path for w in done.files if w.kind == "gradient").read_text(encoding="utf-8")
+    assert "upstream: torch.ones_like(y)" in text
+    assert f"{wrong.path} line 12: backward dx: hand-written 3*x**3 differs from the gradient " \
+           "of x (SymPy)" in wrong.said
+
+
+def test_a_d_name_compared_with_another_leafs_grad_is_that_leafs():
+    from autograd_lab.draft._translate import derivative
+
+    def known(name: str) -> bool:
+        return name in {"x", "y"}
+    assert derivative("dy", known) == ("adjoint", "y", "")
+    assert derivative("dy", known, {"dy": "x"}) == ("adjoint", "x", "")    # x.grad == dy
+    assert derivative("dy", known, {"dy": "y"}) == ("adjoint", "y", "")
