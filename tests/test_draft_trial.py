@@ -633,3 +633,16 @@ def test_a_d_name_compared_with_another_leafs_grad_is_that_leafs():
     assert derivative("dy", known) == ("adjoint", "y", "")
     assert derivative("dy", known, {"dy": "x"}) == ("adjoint", "x", "")    # x.grad == dy
     assert derivative("dy", known, {"dy": "y"}) == ("adjoint", "y", "")
+
+
+def test_partials_of_every_edge_and_a_total_of_one_input_are_checked_and_a_wrong_one_fails(
+        tmp_path):
+    # the total given for x alone: drawing y's curve asked manual_total for y (internal
+    # error KeyError: 'y', which hid a wrong edge dc_db = a/b**2 in a public script)
+    right, wrong = right_then_wrong(
+        "partials_one_total.py", tmp_path, "dc_db = -a / b ** 2", "dc_db = a / b ** 2")
+    assert right.cases["partials_one_total.py"]["derivatives"] == {
+        "found": 8, "checked": 8, "unchecked": []}
+    assert "internal error" not in right.said + wrong.said
+    assert f"{wrong.path} line 17: chain_rule edge c/b: hand-written a/b**2, SymPy -c/b" \
+        in wrong.said
