@@ -649,3 +649,14 @@ def test_partials_of_every_edge_and_a_total_of_one_input_are_checked_and_a_wrong
     said = " ".join(drawn.output.split())   # the default formats draw the curves (plots)
     assert drawn.exit_code == 1 and "internal error" not in said, said
     assert f"{wrong.path} line 17: chain_rule edge c/b: hand-written a/b**2" in said
+
+
+def test_a_derivative_in_numbers_alone_shown_just_below_a_grad_is_counted(tmp_path):
+    # manual = torch.cos(torch.tensor(1.0) ** 2) * 2 * 1.0; print(x.grad); print(manual):
+    # the draft pairs it with x (it was not found); scale, shown beside no .grad, is not
+    assert found_in("numbers_below.py") == [
+        (12, "printed", "manual = torch.cos(torch.tensor(1.0) ** 2) * 2 * 1.0")]
+    _, results = check_source(TRIAL / "numbers_below.py", tmp_path / "r")
+    assert results["numbers_below.py"]["derivatives"]["unchecked"] == [{
+        "line": 12, "cell": "", "text": "manual = torch.cos(torch.tensor(1.0) ** 2) * 2 * 1.0",
+        "reason": "left out: torch.tensor(): the draft does not translate it"}]

@@ -267,6 +267,9 @@ class _Finder:
         self.inside = ""            # the function whose body is read, whatever its name
         self.grad_printed = False   # the statement before printed a .grad
         self.formulas: dict[str, ast.stmt] = {}   # name -> the formula last assigned to it
+        # name -> a formula of numbers alone last assigned to it (cos(1.0 ** 2) * 2 * 1.0):
+        # a derivative where a line pairs it with a .grad (below), else a constant
+        self.numbers: dict[str, ast.stmt] = {}
         self.kept: tuple[str, ast.stmt] | None = None   # a formula kept just after a .grad shown
         self.chains: set[str] = set()   # the products and sums of a derivative's formula
         self.claimed: set[str] = set()   # names a cmp() compares with a .grad (_claims)
@@ -332,9 +335,9 @@ class _Finder:
             if kept is not None:
                 self.add(kept[0], kept[1], reason=CLASS_RULE if self.in_class else "")
             for line, name in sorted(self.below):
-                if line == s.lineno and name in self.formulas:
-                    self.add(self.formulas[name], "printed",
-                             reason=CLASS_RULE if self.in_class else "")
+                kept_above = self.formulas.get(name) or self.numbers.get(name)
+                if line == s.lineno and kept_above is not None:
+                    self.add(kept_above, "printed", reason=CLASS_RULE if self.in_class else "")
             shown = _printed(s) or []
             if self.compared(value) or (self.grad_printed and self.printed_formula(s)):
                 self.add(s, "printed" if shown and not any(
@@ -419,9 +422,12 @@ class _Finder:
         for target in _targets(s):
             if isinstance(target, ast.Name):
                 self.formulas.pop(target.id, None)
-                if isinstance(s, ast.Assign) and s.value is not None \
-                        and self.formula(s.value) and _computes(s.value):
-                    self.formulas[target.id] = s
+                self.numbers.pop(target.id, None)
+                if isinstance(s, ast.Assign) and s.value is not None and self.formula(s.value):
+                    if _computes(s.value):
+                        self.formulas[target.id] = s
+                    else:
+                        self.numbers[target.id] = s
 
     def derivative_name(self, name: str) -> bool:
         """dz_dx, dLdW, dlogits, and the names that do not say of what: manual_grad."""
