@@ -91,14 +91,15 @@ class Calls(Shows):
                               "...): the case format's steps call backward(gradient=...) at "
                               "most", call)
         held = self._tensor(owner.id, call)
-        upstream = self.translator.expression(given[0]) if given else \
-            _one_element(owner.id, held)
+        written = self.translator.expression(given[0]) if given else None
         self.need(held)
-        for dep in (upstream.deps.values() if upstream else ()):
+        for dep in (written.deps.values() if written else ()):
             if isinstance(dep, (Leaf, Node)):
                 self.need(dep)
         where = self.where(call)
-        self.step(Step("backward", where, (owner.id, upstream) if upstream else (owner.id,)))
+        # the step as the tutorial wrote it; the gradient case is told what torch hands y
+        self.step(Step("backward", where, (owner.id, written) if written else (owner.id,)))
+        upstream = written or _one_element(owner.id, held)
         fits = held.shape == () if upstream is None else kind(upstream).shape in (
             (), tuple(held.shape))
         if not (isinstance(held, Node) and held.tracked and fits):
