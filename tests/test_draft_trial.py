@@ -544,3 +544,119 @@ def test_a_label_is_a_derivatives_name_the_text_ends_with():
                                 "x" * 100 + " dz_dx: ", "x" * 100 + "dz_dx: ")] == [
         "df_dy", "df_dy", "", "", "", "dz_dx", ""]
     assert _label("d" + "a_d" * 100_000 + "!") == ""   # only the text's end is searched
+
+
+def test_the_function_shown_below_a_grad_still_none_is_not_a_derivative(tmp_path):
+    # print(x.grad); y = 2 * torch.dot(x, x); print(y); y.backward(): y is the value the
+    # backward() runs from (the count took it for a formula shown below a .grad: 0 of 3)
+    assert found_in("none_first.py") == [(13, "compared", "print(x.grad == 4 * x)")]
+    right, wrong = right_then_wrong("none_first.py", tmp_path, "4 * x)", "4 * x * x)")
+    assert right.cases["none_first.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    assert f"{wrong.path} line 13: gradient x: manual gives 36 where SymPy gives 12 at the " \
+           "base point element [3]" in wrong.said
+
+
+def test_fp_beside_f_is_fs_derivative_at_the_leaf_it_is_called_on_and_a_wrong_one_fails(
+        tmp_path):
+    # def f(x); def fp(x); print(fp(x)); print(x.grad) of leaves a, b and x: fp is f's
+    # derivative by hand, x's (it was not found at all: 0 of 0, nothing compared)
+    right, wrong = right_then_wrong(
+        "primed.py", tmp_path, "return 2 * (x - 2)", "return 2 * (x + 2)")
+    assert right.cases["primed.py"]["derivatives"] == {"found": 1, "checked": 1, "unchecked": []}
+    assert right.cases["fp-line23"]["title"] == "fp called as fp(x) beside autograd's x.grad"
+    assert found_in("primed.py") == [(11, "function", "def fp(x):")]
+    assert f"{wrong.path} line 23: gradient x: manual gives 6 where SymPy gives -2 at the base " \
+           "point (x=1)" in wrong.said
+
+
+def test_a_function_is_primed_only_beside_the_function_it_primes():
+    from autograd_lab.reading import primed
+    defined = {"f", "g", "loss", "setup"}
+    assert [primed(n, defined) for n in ("fp", "f_p", "gprime", "loss_prime", "setup", "hp",
+                                         "fpp")] == [True, True, True, True, False, False, False]
+
+
+def test_a_name_shown_just_below_a_grad_is_counted_where_the_draft_checks_it(tmp_path):
+    # manual = ...; print(x.grad); print(manual): the draft checked manual as x's gradient
+    # and the count said 0 of 0 (it knew only a formula assigned between the two prints)
+    right, wrong = right_then_wrong(
+        "kept_above.py", tmp_path, "torch.cos(x ** 2) * 2 * x ", "torch.cos(x ** 2) * x ")
+    assert right.cases["kept_above.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    assert found_in("kept_above.py") == [
+        (10, "printed", "manual = torch.cos(x ** 2) * 2 * x  # dg/dx = cos(x^2) * 2x")]
+    assert f"{wrong.path} line 10: backward dx: hand-written cos(x**2)*x differs" in wrong.said
+
+
+def test_detach_in_a_gradient_by_hand_is_its_value_and_a_wrong_one_fails(tmp_path):
+    # manual = 2 * x.detach(): x's value, as x.item() is (it said: the method .detach(): the
+    # draft does not translate it)
+    right, wrong = right_then_wrong(
+        "detach_in_hand.py", tmp_path, "2 * x.detach()", "3 * x.detach()")
+    assert right.cases["detach_in_hand.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    assert f"{wrong.path} line 9: backward dx: hand-written 3*x differs" in wrong.said
+
+
+def test_detach_in_a_derivative_of_nothing_known_says_why_it_is_left_out(tmp_path):
+    source = tmp_path / "unknown.py"
+    source.write_text("import torch\n\nx = torch.tensor(3.0, requires_grad=True)\n"
+                      "y = x ** 2\ny.backward()\ngrad_manual = 2 * x.detach()\n",
+                      encoding="utf-8")
+    done = draft(source, tmp_path / "out", verify=False)
+    assert "cell 1, line 6: left out: grad_manual = 2 * x.detach(): x.detach() is x's value " \
+           "cut from the graph: the draft reads it as x only in a derivative by hand, and " \
+           "grad_manual is not one it knows (its name does not say of what, and no line " \
+           "compares it with a .grad or prints it beside one)" in map(str, done.notes)
+
+
+def test_backward_of_one_element_and_a_d_name_compared_with_a_grad_and_a_wrong_one_fails(
+        tmp_path):
+    # x = torch.randn(1); y = x ** 4; y.backward(): torch hands y torch.ones_like(y) (the
+    # draft made no case: not a scalar); dy compared with x.grad is x's, not y's own (1)
+    right, wrong = right_then_wrong("one_element.py", tmp_path, "4 * (x ** 3)", "3 * (x ** 3)")
+    assert right.cases["one_element.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    done = draft(TRIAL / "one_element.py", tmp_path / "out", verify=False)
+    text = next(w.path for w in done.files if w.kind == "gradient").read_text(encoding="utf-8")
+    assert "upstream: torch.ones_like(y)" in text
+    assert f"{wrong.path} line 12: backward dx: hand-written 3*x**3 differs from the gradient " \
+           "of x (SymPy)" in wrong.said
+
+
+def test_a_d_name_compared_with_another_leafs_grad_is_that_leafs():
+    from autograd_lab.draft._translate import derivative
+
+    def known(name: str) -> bool:
+        return name in {"x", "y"}
+    assert derivative("dy", known) == ("adjoint", "y", "")
+    assert derivative("dy", known, {"dy": "x"}) == ("adjoint", "x", "")    # x.grad == dy
+    assert derivative("dy", known, {"dy": "y"}) == ("adjoint", "y", "")
+
+
+def test_partials_of_every_edge_and_a_total_of_one_input_are_checked_and_a_wrong_one_fails(
+        tmp_path):
+    # the total given for x alone: drawing y's curve asked manual_total for y (internal
+    # error KeyError: 'y', which hid a wrong edge dc_db = a/b**2 in a public script)
+    right, wrong = right_then_wrong(
+        "partials_one_total.py", tmp_path, "dc_db = -a / b ** 2", "dc_db = a / b ** 2")
+    assert right.cases["partials_one_total.py"]["derivatives"] == {
+        "found": 8, "checked": 8, "unchecked": []}
+    assert f"{wrong.path} line 17: chain_rule edge c/b: hand-written a/b**2, SymPy -c/b" \
+        in wrong.said
+    drawn = CliRunner().invoke(main, ["check", str(wrong.path), "--out", str(tmp_path / "drawn")])
+    said = " ".join(drawn.output.split())   # the default formats draw the curves (plots)
+    assert drawn.exit_code == 1 and "internal error" not in said, said
+    assert f"{wrong.path} line 17: chain_rule edge c/b: hand-written a/b**2" in said
+
+
+def test_a_derivative_in_numbers_alone_shown_just_below_a_grad_is_counted(tmp_path):
+    # manual = torch.cos(torch.tensor(1.0) ** 2) * 2 * 1.0; print(x.grad); print(manual):
+    # the draft pairs it with x (it was not found); scale, shown beside no .grad, is not
+    assert found_in("numbers_below.py") == [
+        (12, "printed", "manual = torch.cos(torch.tensor(1.0) ** 2) * 2 * 1.0")]
+    _, results = check_source(TRIAL / "numbers_below.py", tmp_path / "r")
+    assert results["numbers_below.py"]["derivatives"]["unchecked"] == [{
+        "line": 12, "cell": "", "text": "manual = torch.cos(torch.tensor(1.0) ** 2) * 2 * 1.0",
+        "reason": "left out: torch.tensor(): the draft does not translate it"}]

@@ -47,8 +47,10 @@ def sweeps(case: Case, result: CaseResult, gradients) -> dict:
             by_method = gradients(swept)
         except Exception:  # a range may leave the case's domain: no curve, not a failure
             continue
+        # manual_total has only the inputs the case's gradient: section gives (x of several)
         out[param] = Sweep(xs, {m: np.asarray(g[param], float).reshape(len(xs) + 1)[1:]
-                                for m, g in by_method.items()}, checked(result, param))
+                                for m, g in by_method.items() if param in g},
+                           checked(result, param))
     return out
 
 

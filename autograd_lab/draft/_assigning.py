@@ -16,7 +16,7 @@ from ._records import AdjointVariable, DerivativeVariable, Step
 from ._sizes import counted, dim, stand_in
 from ._standins import Hint
 from ._syntax import listed_count
-from ._tensorforms import kind
+from ._tensorforms import CUTS, kind
 from ._translate import Made, checked_text, constructor, derivative, listed
 
 MAX_UNROLL = 1_000      # names a loop is unrolled over
@@ -269,7 +269,9 @@ class Assignments(Calls):
             else None
         if isinstance(read, ast.Name) and isinstance(self.env.get(read.id), (Leaf, Node)):
             # manual_grad = 2 * x.item(): a derivative of nothing the draft knows
-            raise Unsupported(f"{read.id}.item() is {read.id}'s value cut from the graph: the "
+            cut = item.func.attr if item is not None and isinstance(item.func, ast.Attribute) \
+                else "item"
+            raise Unsupported(f"{read.id}.{cut}() is {read.id}'s value cut from the graph: the "
                               f"draft reads it as {read.id} only in a derivative by hand, and "
                               f"{name} is not one it knows (its name does not say of what, and "
                               "no line compares it with a .grad or prints it beside one)", item)
@@ -391,9 +393,9 @@ def _named_values(call: ast.Call, labels: list[str]) -> ast.Call:
 
 
 def _item(value: ast.expr) -> ast.Call | None:
-    """The first x.item() of value: a number read out of a tensor."""
+    """The first x.item() (x.detach()) of value: a number read out of a tensor."""
     return next((n for n in ast.walk(value) if isinstance(n, ast.Call)
-                 and isinstance(n.func, ast.Attribute) and n.func.attr == "item"
+                 and isinstance(n.func, ast.Attribute) and n.func.attr in CUTS
                  and not n.args and not n.keywords), None)
 
 

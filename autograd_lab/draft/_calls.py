@@ -3,12 +3,14 @@ hand-written derivative called where its value is shown."""
 from __future__ import annotations
 
 import ast
+import math
 
 from ._adjoints import compared, comparer, grad_compared
-from ._held import Func, Leaf, Node, Unsupported, one
+from ._held import Func, Leaf, Node, Translated, Unsupported, one
 from ._records import Compared, DerivativeFunction, Instance, Show, Step, closure_leaves
 from ._shows import Shows, touched
 from ._tensorforms import kind
+from ._translate import checked_text
 
 
 class Calls(Shows):
@@ -89,13 +91,15 @@ class Calls(Shows):
                               "...): the case format's steps call backward(gradient=...) at "
                               "most", call)
         held = self._tensor(owner.id, call)
-        upstream = self.translator.expression(given[0]) if given else None
+        written = self.translator.expression(given[0]) if given else None
         self.need(held)
-        for dep in (upstream.deps.values() if upstream else ()):
+        for dep in (written.deps.values() if written else ()):
             if isinstance(dep, (Leaf, Node)):
                 self.need(dep)
         where = self.where(call)
-        self.step(Step("backward", where, (owner.id, upstream) if upstream else (owner.id,)))
+        # the step as the tutorial wrote it; the gradient case is told what torch hands y
+        self.step(Step("backward", where, (owner.id, written) if written else (owner.id,)))
+        upstream = written or _one_element(owner.id, held)
         fits = held.shape == () if upstream is None else kind(upstream).shape in (
             (), tuple(held.shape))
         if not (isinstance(held, Node) and held.tracked and fits):
@@ -152,3 +156,13 @@ class Calls(Shows):
         where = self.where(call)
         self.shows.append(Show([None, "\n"], [self._called(function, call, where)], where,
                                 display=True))
+
+
+def _one_element(name: str, held) -> Translated | None:
+    """y.backward() of a y of one element, shape (1,) (torch.tensor([1.0]) ** 4): torch hands
+    it torch.ones_like(y), as the case then does (its output must be a scalar otherwise)."""
+    if not (isinstance(held, Node) and held.shape and math.prod(held.shape) == 1):
+        return None
+    tree = ast.Call(ast.Attribute(ast.Name("torch", ast.Load()), "ones_like", ast.Load()),
+                    [ast.Name(name, ast.Load())], [])
+    return Translated(tree, checked_text(tree), {name: held})

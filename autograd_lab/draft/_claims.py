@@ -40,6 +40,7 @@ class Pair:
     leaf: str          # the tensor whose .grad it is compared with ("" when not known)
     how: str           # "compared" or "printed"
     same_way: bool     # both sides transposed alike (w.grad.T with h.T, not with h)
+    below: int = 0     # the line of the print just below a .grad that pairs it (_below)
 
 
 Place = tuple[int, int]   # (which tree, line): the order a notebook's cells read in
@@ -230,7 +231,8 @@ def _below(before: ast.stmt | None, statement: ast.stmt, after: list[ast.stmt],
         below = printed(after[1])
         if below and len(below) == 1 and _name_of(below[0], side) == kept.targets[0].id \
                 and kept.targets[0].id not in values(after[1].lineno):
-            yield Pair(kept.targets[0].id, grad[0], "printed", grad[1] % 2 == _flips(below[0]))
+            yield Pair(kept.targets[0].id, grad[0], "printed", grad[1] % 2 == _flips(below[0]),
+                       after[1].lineno)
         return
     above = printed(before) if before is not None else None
     if above and len(above) == 1 and _name_of(above[0], side):
@@ -239,7 +241,7 @@ def _below(before: ast.stmt | None, statement: ast.stmt, after: list[ast.stmt],
     if below and len(below) == 1 and _name_of(below[0], side) \
             and _name_of(below[0], side) not in values(kept.lineno):
         yield Pair(_name_of(below[0], side), grad[0], "printed",
-                   grad[1] % 2 == _flips(below[0]))
+                   grad[1] % 2 == _flips(below[0]), kept.lineno)
 
 
 def _name_of(node: ast.expr, side) -> str:

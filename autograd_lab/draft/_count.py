@@ -42,14 +42,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..case import dotted_name
-from ..reading import runs_autograd
+from ..reading import primed, runs_autograd
 from ._claims import (
     Forward,
     claimed,
     comparing,
     comparisons,
     grad_read,
+    holders,
     pairs,
+    pairs_in,
     printed_args,
     read_back,
 )
@@ -115,8 +117,10 @@ def find(notebook: Notebook) -> list[Found]:
     assigned |= {a.arg for _, tree in trees for node in ast.walk(tree)
                  if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
                  for a in node.args.args + node.args.kwonlyargs + node.args.posonlyargs}
+    defined = {node.name for _, tree in trees for node in ast.walk(tree)
+               if isinstance(node, ast.FunctionDef)}
     functions = {node.name for _, tree in trees for node in ast.walk(tree)
-                 if isinstance(node, ast.FunctionDef) and _derivative_function(node)}
+                 if isinstance(node, ast.FunctionDef) and _derivative_function(node, defined)}
     # names that hold autograd's value (auto = x.grad): compared with a formula like x.grad
     autograd = {t.id for _, tree in trees for node in ast.walk(tree)
                 if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None
@@ -125,11 +129,17 @@ def find(notebook: Notebook) -> list[Found]:
     claims = set(claimed(tree for _, tree in trees))
     # y of y.backward(); print(y, x.grad): a node of the graph shown, no derivative (_claims)
     forward = Forward(tree for _, tree in trees)
+    holding = holders(tree for _, tree in trees)
     found: list[Found] = []
     shown = False   # the cell before ended showing a .grad: a notebook shows it, then a formula
     for index, (cell, tree) in enumerate(trees):
         finder = _Finder(cell.label, cell.code.split("\n"), assigned, functions, autograd)
         finder.values = forward.of(index)
+        finder.defined = defined
+        # print(x.grad); print(manual): the name shown just below a .grad, as the draft pairs
+        # it (_claims._below), its formula assigned above
+        finder.below = {(p.below, p.name) for p in pairs_in(tree, holding, forward.of(index))
+                        if p.below and p.leaf and p.same_way}
         finder.grad_printed = shown
         finder.claimed = claims
         finder.body(tree.body)
@@ -257,11 +267,16 @@ class _Finder:
         self.inside = ""            # the function whose body is read, whatever its name
         self.grad_printed = False   # the statement before printed a .grad
         self.formulas: dict[str, ast.stmt] = {}   # name -> the formula last assigned to it
+        # name -> a formula of numbers alone last assigned to it (cos(1.0 ** 2) * 2 * 1.0):
+        # a derivative where a line pairs it with a .grad (below), else a constant
+        self.numbers: dict[str, ast.stmt] = {}
         self.kept: tuple[str, ast.stmt] | None = None   # a formula kept just after a .grad shown
         self.chains: set[str] = set()   # the products and sums of a derivative's formula
         self.claimed: set[str] = set()   # names a cmp() compares with a .grad (_claims)
         # the names a line shows that hold a value backward() ran through (Forward.at())
         self.values: Callable[[int], frozenset[str]] = lambda line: frozenset()
+        self.defined: set[str] = set()   # the notebook's functions: fp is f's derivative
+        self.below: set[tuple[int, str]] = set()   # (line, name) printed below a .grad
 
     def add(self, node: ast.AST, kind: str, function: str = "", reason: str = "") -> None:
         line = getattr(node, "lineno", 0)
@@ -276,8 +291,11 @@ class _Finder:
             kept, self.kept = self.kept, None
             self.statement(statement)
             shown = _printed(statement)
-            if kept and shown is not None and kept[0] in map(_name, map(_unread, shown)):
+            if kept and shown is not None and kept[0] in map(_name, map(_unread, shown)) \
+                    and kept[0] not in self.values(statement.lineno):
                 # print(w.grad); fw = (2*o - 2*y) * x; print(fw): the formula shown below it
+                # (not d2l's print(x.grad); y = 2 * torch.dot(x, x); print(y); y.backward():
+                # the function's value, shown before any backward() ran, as _claims._below)
                 self.add(kept[1], "class" if self.in_class else "printed",
                          reason=CLASS_RULE if self.in_class else "")
             if self.grad_printed and kept is None and isinstance(statement, ast.Assign) \
@@ -316,6 +334,10 @@ class _Finder:
             kept = self.compared_name(value, printed=_printed(s) is not None)
             if kept is not None:
                 self.add(kept[0], kept[1], reason=CLASS_RULE if self.in_class else "")
+            for line, name in sorted(self.below):
+                kept_above = self.formulas.get(name) or self.numbers.get(name)
+                if line == s.lineno and kept_above is not None:
+                    self.add(kept_above, "printed", reason=CLASS_RULE if self.in_class else "")
             shown = _printed(s) or []
             if self.compared(value) or (self.grad_printed and self.printed_formula(s)):
                 self.add(s, "printed" if shown and not any(
@@ -335,7 +357,7 @@ class _Finder:
             self.body(handler.body)
 
     def function_body(self, s) -> None:
-        if not self.in_class and _derivative_function(s):
+        if not self.in_class and _derivative_function(s, self.defined):
             # each derivative its body writes counts (dx, dw, db = ...; inp.g = ...), the
             # function itself when it only returns one; one returning nothing is followed
             # where it is called, as any such function is (its body's lines are its entries')
@@ -400,9 +422,12 @@ class _Finder:
         for target in _targets(s):
             if isinstance(target, ast.Name):
                 self.formulas.pop(target.id, None)
-                if isinstance(s, ast.Assign) and s.value is not None \
-                        and self.formula(s.value) and _computes(s.value):
-                    self.formulas[target.id] = s
+                self.numbers.pop(target.id, None)
+                if isinstance(s, ast.Assign) and s.value is not None and self.formula(s.value):
+                    if _computes(s.value):
+                        self.formulas[target.id] = s
+                    else:
+                        self.numbers[target.id] = s
 
     def derivative_name(self, name: str) -> bool:
         """dz_dx, dLdW, dlogits, and the names that do not say of what: manual_grad."""
@@ -506,9 +531,11 @@ def _last(func: ast.expr) -> str:
         func.id if isinstance(func, ast.Name) else ""
 
 
-def _derivative_function(node) -> bool:
-    return bool(FUNCTION.search(node.name)) and not NOT_BY_HAND.search(node.name) \
-        and not DRAWING.search(node.name) and not _helper(node)
+def _derivative_function(node, defined: set[str]) -> bool:
+    """def dz_dx(x), def f_prime(x), def fp(x) beside def f(x) (primed, the reading's rule)."""
+    return bool(FUNCTION.search(node.name) or primed(node.name, defined)) \
+        and not NOT_BY_HAND.search(node.name) and not DRAWING.search(node.name) \
+        and not _helper(node)
 
 
 def _finite_difference(value: ast.expr) -> bool:

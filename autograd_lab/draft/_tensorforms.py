@@ -23,6 +23,8 @@ from ._held import Dim, Leaf, Node, Translated, Unsupported, one
 MODULE_PREFIXES = {"torch": "torch", "torch.nn.functional": "F"}
 ATTRIBUTES = ("T", "values", "indices")   # the attributes the language has
 SPREAD = ("view", "reshape")              # x.view((n, -1)) is x.view(n, -1)
+# x.item(), x.detach(): x's value cut from the graph, x itself where nothing is differentiated
+CUTS = ("item", "detach")
 
 
 class TensorForms:
@@ -98,7 +100,7 @@ class TensorForms:
                                     node)
             if name == "t" and not node.args and not node.keywords:   # x.t(): the language's x.T
                 return ast.Attribute(visit(node.func.value), "T", ast.Load())
-            if name == "item" and self.values and not node.args and not node.keywords:
+            if name in CUTS and self.values and not node.args and not node.keywords:
                 return visit(node.func.value)   # a stop-gradient where nothing is differentiated
             if name not in OPS or not OPS[name].method:
                 raise Unsupported(f"the method .{name}(): the draft does not translate it", node)

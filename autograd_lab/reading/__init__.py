@@ -13,7 +13,7 @@ from ._bounds import (
                       output_depth,
                       output_size,
 )
-from ._functions import function_pair, read_autograd_function, runs_autograd
+from ._functions import function_pair, primed, read_autograd_function, runs_autograd
 from ._load import from_dict, load
 from ._names import located
 from ._python import Found, Unchecked
@@ -28,6 +28,7 @@ __all__ = ["BIG_OUTPUT", "DOUBLING", "MAX_BYTES", "MAX_DEPTH", "MAX_ELEMENTS", "
            "Found", "FromSource", "Source", "Unchecked", "cases_from_cells", "cases_from_source",
            "count_text",
            "from_dict", "function_pair", "half_unit", "json_schema", "load", "located",
-           "output_depth", "output_size", "read", "read_autograd_function", "runs_autograd",
+           "output_depth", "output_size", "primed", "read", "read_autograd_function",
+           "runs_autograd",
            "tensor_form",
            "too_deep", "validate"]

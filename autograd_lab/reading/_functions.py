@@ -32,7 +32,9 @@ from ..errors import CaseError
 from ._python import Found, Unchecked, at, case_name, coefficient, names_in, number, sampled, text
 
 # the names a function returning a gradient goes by in tutorials and lab scripts
-GRADIENT_NAME = re.compile(r"grad|deriv|^d[a-z]\w?_?d[a-z]\w?$", re.IGNORECASE)
+GRADIENT_NAME = re.compile(r"grad|deriv|prime|^d[a-z]\w?_?d[a-z]\w?$", re.IGNORECASE)
+# fp, f_p, gprime: the derivative of f (of g), a function the same file defines
+PRIMED = re.compile(r"^(\w+?)_?(?:p|prime)$")
 # what turns a leaf tensor into its number, at the point it holds (x.item() is x)
 _AS_NUMBER = {"item", "data", "detach", "numpy", "tolist", "clone"}
 # what backward reads forward's saved tensors from (saved_variables: older torch's name)
@@ -335,7 +337,7 @@ def read_gradient_calls(tree: ast.Module, file: str, line: int) -> tuple[list, l
     the autograd run beside it, and the calls that cannot."""
     functions = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
     gradients = {n: f for n, f in functions.items()
-                 if GRADIENT_NAME.search(n) and not runs_autograd(f)}
+                 if gradient_name(n, set(functions)) and not runs_autograd(f)}
     if not gradients:
         return [], []
     run = _Run(functions)
@@ -353,6 +355,19 @@ def read_gradient_calls(tree: ast.Module, file: str, line: int) -> tuple[list, l
             node, reason = exc.args
             unchecked.append(Unchecked(file, *at(node, line), what, reason))
     return found, unchecked
+
+
+def gradient_name(name: str, defined: set[str]) -> bool:
+    """A function's name says it returns a gradient: grad, deriv or prime in it, dz_dx, or
+    primed()."""
+    return bool(GRADIENT_NAME.search(name)) or primed(name, defined)
+
+
+def primed(name: str, defined: set[str]) -> bool:
+    """fp (f_p, fprime) where the file defines f too: f's derivative, the name the UW
+    tutorial copied in many courses gives it (`print('Analytical f\'(x):', fp(x))`)."""
+    found = PRIMED.match(name)
+    return bool(found and found[1] in defined)
 
 
 def runs_autograd(func: ast.FunctionDef) -> bool:
@@ -446,7 +461,7 @@ class _Run:
         params = [a.arg for a in func.args.args]
         if len(params) != len(call.args) or call.keywords:
             raise _Unread(call, f"called with other arguments than {func.name} takes")
-        leaf = self._compared(stmt)
+        leaf = self._compared(stmt, call)
         args = {p: self._at_leaf(p, self._argument(a, call)) for p, a in zip(params, call.args)}
         ran = ", ".join(f"{n} = {v:g}" for n, (v, g) in self.leaves.items()
                         if g and isinstance(v, float))
@@ -483,16 +498,20 @@ class _Run:
             return ast.Name(param if param in same else same[0], ast.Load())
         return arg
 
-    def _compared(self, stmt: ast.stmt) -> str:
+    def _compared(self, stmt: ast.stmt, call: ast.Call) -> str:
         """The leaf whose .grad the call is compared with: the one named x.grad in the same
         statement, or in a later one naming what it was assigned to
-        (`np.isclose(manual_grad, x.grad.item())`), else the only leaf."""
+        (`np.isclose(manual_grad, x.grad.item())`), else the only leaf, else the leaf a
+        function of one input is called on (fp(x) beside f(x) of leaves a, b and x)."""
         for near in (self._grads_in(stmt), self._grads_compared_later(stmt)):
             if len(near) == 1:
                 return near.pop()
         grads = [n for n, (_, g) in self.leaves.items() if g]
         if len(grads) == 1:
             return grads[0]
+        if len(call.args) == 1 and isinstance(call.args[0], ast.Name) \
+                and call.args[0].id in grads:
+            return call.args[0].id
         raise _Unread(stmt, "it cannot be told which autograd gradient it is compared with "
                             "(no x.grad beside it, and several leaves)")
 
