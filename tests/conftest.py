@@ -35,6 +35,15 @@ def _no_step_summary(monkeypatch):
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _own_limits(monkeypatch):
+    """Each test with the default time limit and tolerance: `check --timeout` and
+    `--tolerance` set them in the environment for the run's workers, which in a test through
+    CliRunner is the test process itself, and would hold for every later test there."""
+    monkeypatch.delenv("AUTOGRAD_LAB_TIMEOUT", raising=False)
+    monkeypatch.delenv("AUTOGRAD_LAB_TOLERANCE", raising=False)
+
+
 MAKEMORE_PART4 = Path(__file__).parent / "sources" / "nn-zero-to-hero" / \
     "makemore_part4_backprop.ipynb"
 
