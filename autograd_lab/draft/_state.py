@@ -19,6 +19,29 @@ from ._syntax import parsed
 from ._translate import Translator
 
 
+@dataclass(frozen=True)
+class Read:
+    """What the walk learns from every cell before it starts, the same for each walk of one
+    notebook (walk() walks it again with hints): read once, shared, never changed."""
+
+    layers: dict      # layer = nn.Linear(3, 2): its two parameters
+    sizes: set        # a name used as a size anywhere is a dim
+    least: int        # a stand-in size is larger
+    uses: dict        # index or label -> the tensors and dims it indexes
+    claimed: dict     # cmp('logprobs', dprobs_log, logprobs): an entry
+    paired: dict      # torch.allclose(w.grad, slope): slope is w's entry
+
+    @classmethod
+    def of(cls, notebook: Notebook) -> Read:
+        trees = [t for t in map(parsed, (c.code for c in notebook.cells))
+                 if isinstance(t, ast.AST)]
+        layers = linear_layers(trees)
+        trees = [rewritten(t, layers) for t in trees]
+        sizes = size_names(trees)
+        return cls(layers, sizes, largest_listed(trees, sizes), index_uses(trees),
+                   claimed(trees), paired(trees))
+
+
 @dataclass
 class Checkpoint:
     env: dict
@@ -40,7 +63,7 @@ class WalkState:
     (_calls) <- Assignments (_assigning) <- _Walk (_walk: cells and the other statements)."""
 
     def __init__(self, notebook: Notebook, hints: dict[str, Hint] | None = None,
-                 said: dict | None = None):
+                 said: dict | None = None, read: Read | None = None):
         self.record = Record(notebook, notes=list(notebook.notes))
         self.hints = hints or {}
         self.said = said or {}   # stand-in size -> (the size a printed shape says, where)
@@ -61,16 +84,10 @@ class WalkState:
         # the names of the notebook it changes)
         self.changers: dict[str, tuple[set[int], set[str]]] = {}
         self.changed: dict[str, Where] = {}   # a tensor's name -> the left-out statement
-        # a name used as a size anywhere is a dim: the cells are parsed once for that first
-        trees = [t for t in map(parsed, (c.code for c in notebook.cells))
-                 if isinstance(t, ast.AST)]
-        self.layers = linear_layers(trees)   # layer = nn.Linear(3, 2): its two parameters
-        trees = [rewritten(t, self.layers) for t in trees]
-        self.sizes = size_names(trees)
-        self.least = largest_listed(trees, self.sizes)   # a stand-in size is larger
-        self.record.uses = index_uses(trees)
-        self.claimed = claimed(trees)   # cmp('logprobs', dprobs_log, logprobs): an entry
-        self.paired = paired(trees)     # torch.allclose(w.grad, slope): slope is w's entry
+        read = read or Read.of(notebook)   # every cell parsed once for it, before the walk
+        self.layers, self.sizes, self.least = read.layers, read.sizes, read.least
+        self.record.uses = read.uses
+        self.claimed, self.paired = read.claimed, read.paired
         # the cell being walked (cell() sets them)
         self.cell_now: Cell
         self.lines: list[str] = []

@@ -18,6 +18,7 @@ from ._notebook import Cell, Notebook
 from ._records import DerivativeFunction, Record, Step
 from ._shapes import sizes_said
 from ._standins import Hint, bound_of, followed, tails
+from ._state import Read
 from ._syntax import (
     changes_grads,
     listed_count,
@@ -35,16 +36,18 @@ MAX_HINTED = 8          # stand-ins whose shape is sought by walking again (each
 UNPARSED = "left out: the cell is not valid Python"
 
 
-def walk(notebook: Notebook, said: dict | None = None) -> Record:
+def walk(notebook: Notebook, said: dict | None = None, read: Read | None = None) -> Record:
     """The notebook walked; again with hints while it has stand-ins whose shape or bound a
     walk learned (see _standins): each candidate kept only where the draft follows more; and
-    again with the sizes its printed shapes say (see _shapes)."""
-    best = _Walk(notebook, said=said).run()
+    again with the sizes its printed shapes say (see _shapes). What every walk reads from the
+    cells before it starts is read once (Read)."""
+    read = read or Read.of(notebook)
+    best = _Walk(notebook, said=said, read=read).run()
     hints: dict[str, Hint] = {}
     for name in list(dict.fromkeys(best.stand_ins))[:MAX_HINTED]:
         bound = bound_of(name, best.uses, best)
         for tail in tails(best):
-            trial = _Walk(notebook, {**hints, name: Hint(tail, bound)}, said).run()
+            trial = _Walk(notebook, {**hints, name: Hint(tail, bound)}, said, read).run()
             if followed(trial) > followed(best) or (bound and not tail and trial.adjoints
                                                     and followed(trial) == followed(best)):
                 best = trial
@@ -53,9 +56,9 @@ def walk(notebook: Notebook, said: dict | None = None) -> Record:
             again = Hint(hints[name].tail, bound_of(name, best.uses, best))
             if again.bound:
                 hints[name] = again
-                best = _Walk(notebook, hints, said).run()
+                best = _Walk(notebook, hints, said, read).run()
     if best.said_sizes and said is None:
-        return walk(notebook, best.said_sizes)
+        return walk(notebook, best.said_sizes, read)
     return best
 
 
