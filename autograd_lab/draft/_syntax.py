@@ -109,11 +109,9 @@ def rebound(statement: ast.stmt) -> set[str]:
                 for sub in ast.walk(target):
                     if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
                         events.append((sub.lineno, sub.col_offset, sub.id, True))
-    for name in stored(statement):
-        for node in ast.walk(statement):
-            if isinstance(node, (ast.AugAssign, ast.Subscript, ast.Attribute, ast.Call)) \
-                    and name in stored(ast.Expr(node) if not isinstance(node, ast.AugAssign)
-                                        else node):
+    for node in ast.walk(statement):   # each place that changes a name, once: not once a name
+        if isinstance(node, (ast.AugAssign, ast.Subscript, ast.Attribute, ast.Call)):
+            for name in stored(node if isinstance(node, ast.AugAssign) else ast.Expr(node)):
                 events.append((node.lineno, node.col_offset, name, False))
     first: dict[str, bool] = {}
     for _, _, name, anew in sorted(events):
