@@ -31,6 +31,7 @@ from benchmarks import tensors  # noqa: E402  (after the path to the project is 
 
 PERCEPTRON = (ROOT / "cases" / "perceptron_bce.yaml").read_text().split("\npoints:")[0] + "\n"
 WARM = ROOT / "cases" / "x_squared.yaml"
+MAKEMORE = ROOT / "tests" / "sources" / "nn-zero-to-hero" / "makemore_part4_backprop.ipynb"
 
 
 # --- one measurement, in its own process --------------------------------------------------
@@ -312,16 +313,19 @@ def _without_hypothesis(b: Bench, base: list, imported: float) -> None:
 def run_startup(b: Bench) -> None:
     _title("4. Start-up (wall and CPU seconds of the whole command)")
     exe, cases = _cli(), str(ROOT / "cases")
-    helped, imported, checked, json_only, every = b.pair(
+    helped, imported, checked, json_only, every, notebook = b.pair(
         lambda: b.command(*exe, "--help"),
         lambda: b.command(sys.executable, "-c", "import torch, sympy"),
         lambda: b.command(*exe, "check", cases, "--out", "startup"),
         lambda: b.command(*exe, "check", cases, "--out", "startup", "--format", "json"),
-        lambda: b.command(*exe, "check", cases, "--out", "startup", "--plots", "all"))
+        lambda: b.command(*exe, "check", cases, "--out", "startup", "--plots", "all"),
+        # a published notebook drafted and checked as it is (no target: a figure to watch)
+        lambda: b.command(*exe, "check", str(MAKEMORE), "--out", "notebook", "--format",
+                          "json"))
     _row("command", "seconds", "cpu", "ratio", "cpu ratio")
     for name, got in (("--help", helped), ("import torch, sympy", imported),
                       ("check cases/", checked), ("... --format json", json_only),
-                      ("... --plots all", every)):
+                      ("... --plots all", every), ("check makemore part 4 (.ipynb)", notebook)):
         _row(name, _s(got["seconds"]), _s(got["cpu"]),
              f"{got['seconds'] / imported['seconds']:.2f}x",
              f"{got['cpu'] / imported['cpu']:.2f}x")
