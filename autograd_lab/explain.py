@@ -240,7 +240,8 @@ def formulas(symbolic: Symbolic, param: str,
     for name, node in case.nodes.items():
         names[name] = builder(node.expr)
     d = _derivative(symbolic, names[case.output], list(builder.reductions.values()), param)
-    if sp.count_ops(d) <= SIMPLIFY_OPS:
+    small = sp.count_ops(d) <= SIMPLIFY_OPS
+    if small:
         plain = d
         d = (readable or Readable()).simplest(lambda simplify: min(
             (plain, sp.simplify(plain), sp.factor(plain)), key=lambda e: len(str(e)))
@@ -248,7 +249,11 @@ def formulas(symbolic: Symbolic, param: str,
     named = d
     for name in reversed(case.nodes):
         if not names[name].is_Symbol:
-            named = named.subs(names[name], symbolic.symbols[name])
+            # subs finds a node's expression inside others too (x**2 in x**4), at a cost that
+            # grows past the expression's size: a formula too long to simplify has each node
+            # put back where it stands whole (as Symbolic.form does), in one pass
+            own = {names[name]: symbolic.symbols[name]}
+            named = named.subs(own) if small else named.xreplace(own)
     return _cut(printed(d)), _cut(printed(named))
 
 

@@ -80,6 +80,21 @@ def test_sympy_through_a_mean_and_the_hand_total():
     assert g.total_value == pytest.approx(-5.466781571308061, rel=1e-12)
 
 
+def test_a_formula_too_long_to_simplify_has_each_nodes_name_put_back(write_case):
+    """n7 = sin(n6)*n6, ... from n0 = x: SymPy's derivative has 5,248 operations, past what
+    is simplified; each node stands whole in it and its name is put back there."""
+    nodes = ", ".join(f"n{i}: sin(n{i - 1})*n{i - 1}" for i in range(1, 8))
+    case = load(write_case(f"""
+        inputs: {{x: {{value: 0.5, grad: true}}}}
+        forward: {{n0: x, {nodes}}}
+        gradient: {{x: 1}}
+        """))
+    g = explain.derive(case).gradients[0]
+    assert g.sympy_named.startswith(
+        "x*(x*cos(x) + sin(x))*sin(n2)*sin(n3)*sin(n4)*sin(n5)*sin(n6)*sin(x)*cos(n1) + ")
+    assert "sin(x*sin(x))" in g.sympy and "sin(x*sin(x))" not in g.sympy_named
+
+
 def test_two_paths_are_summed(write_case):
     case = load(write_case("""
         inputs: {x: {value: 2.0, grad: true}}
