@@ -660,3 +660,46 @@ def test_a_derivative_in_numbers_alone_shown_just_below_a_grad_is_counted(tmp_pa
     assert results["numbers_below.py"]["derivatives"]["unchecked"] == [{
         "line": 12, "cell": "", "text": "manual = torch.cos(torch.tensor(1.0) ** 2) * 2 * 1.0",
         "reason": "left out: torch.tensor(): the draft does not translate it"}]
+
+
+# --- a tolerance written out: the size of a difference held under it -------------------------
+
+def test_a_held_grad_compared_by_a_tolerance_pairs_its_name_and_a_wrong_one_fails(tmp_path):
+    # grad_auto = x.grad.detach().clone(); assert (grad_auto - grad_manual).abs().max() < 1e-6
+    right, wrong = right_then_wrong(
+        "tolerance_held.py", tmp_path, "grad_manual = 3 * x.detach() ** 2",
+        "grad_manual = 3 * x.detach()")
+    assert right.cases["tolerance_held.py"]["derivatives"] == {
+        "found": 1, "checked": 1, "unchecked": []}
+    assert f"{wrong.path} line 10: backward dx: hand-written 3*x differs from the gradient " \
+           "of x (SymPy)" in wrong.said
+
+
+def test_a_summed_absolute_difference_under_a_tolerance_pairs_its_names_and_a_wrong_one_fails(
+        tmp_path):
+    # assert torch.sum(torch.abs(grad_a - a.grad)) < 1e-6, b.grad first and <= for b
+    right, wrong = right_then_wrong(
+        "tolerance_sum.py", tmp_path, "grad_b = 2 * a * b", "grad_b = a * b")
+    assert right.cases["tolerance_sum.py"]["derivatives"] == {
+        "found": 2, "checked": 2, "unchecked": []}
+    assert f"{wrong.path} line 10: backward db: hand-written a*b differs from the gradient " \
+           "of b (SymPy)" in wrong.said
+
+
+def test_only_the_size_of_a_difference_under_a_tolerance_compares_its_sides():
+    import ast
+
+    from autograd_lab.draft._claims import paired
+
+    def pairs_of(code: str) -> dict[str, str]:
+        return paired([ast.parse(code)])
+    assert pairs_of("assert (h - x.grad).abs().max() < 1e-6") == {"h": "x"}
+    assert pairs_of("print((x.grad - h).norm() <= tol)") == {"h": "x"}
+    assert pairs_of("assert abs(h - x.grad) < 1e-6") == {"h": "x"}
+    assert pairs_of("assert torch.max(torch.abs(torch.from_numpy(h) - x.grad)) < 1e-6") \
+        == {"h": "x"}
+    assert pairs_of("auto = x.grad.clone()\nassert torch.sum(torch.abs(auto - h)) < 1e-6") \
+        == {"h": "x"}
+    assert pairs_of("assert (h - x.grad).max() < 1e-6") == {}          # signed: not a size
+    assert pairs_of("assert (h - x.grad).abs().max() > 1e-6") == {}    # not held under it
+    assert pairs_of("assert (h + x.grad).abs().max() < 1e-6") == {}    # not a difference

@@ -6,6 +6,7 @@ import ast
 import math
 
 from ._adjoints import compared, comparer, grad_compared
+from ._claims import grad_tolerance
 from ._held import Func, Leaf, Node, Translated, Unsupported, one
 from ._records import Compared, DerivativeFunction, Instance, Show, Step, closure_leaves
 from ._shows import Shows, touched
@@ -32,9 +33,10 @@ class Calls(Shows):
 
     def s_Assert(self, statement, shown):
         """`assert torch.allclose(9*a**2, a.grad)`: a lab script's check, read as the same
-        comparison printed (nothing shown: the case compares it)."""
+        comparison printed (nothing shown: the case compares it); so is `assert (dx -
+        x.grad).abs().max() < 1e-6`, a tolerance written out (_claims.tolerance)."""
         test = statement.test
-        if grad_compared(test) is None:
+        if grad_compared(test) is None and grad_tolerance(test) is None:
             raise Unsupported("an assert other than a comparison with a .grad", statement)
         self._total(test, self.where(statement))(None)
 

@@ -30,6 +30,15 @@ MODULES = ("torch", "np", "numpy", "math", "self", "torch.testing", "np.testing"
 READ_BACK = ("item", "clone", "detach", "cpu", "numpy", "tolist", "t")   # x.grad.item(): the
 # same value, read back (W.grad.t() and W.grad.T too: the same numbers, laid out again)
 FLIPS = ("t", "T")
+# (a - b).abs().max() < tol, torch.sum(torch.abs(a - b)) < tol, (a - b).norm() < tol: the size
+# of a difference held under a tolerance compares a with b; abs or a norm must size it (the
+# largest of a signed difference says nothing of how close the two are)
+MEASURES = ("abs", "norm", "max", "sum", "item")
+SIZES = ("abs", "norm")
+MEASURED = {"abs", "max", "sum"} | {f"{module}.{measure}" for measure in MEASURES
+                                     for module in ("torch", "np", "numpy", "math",
+                                                    "torch.linalg", "np.linalg")}
+AS_TENSOR = ("torch.from_numpy", "torch.tensor", "torch.as_tensor")   # the same numbers
 
 
 @dataclass(frozen=True)
@@ -152,7 +161,8 @@ def claimed(trees: Iterable[ast.AST]) -> dict[str, str]:
                 continue
             found.setdefault(call.args[1].id, set()).add(call.args[2].id)
         for node in ast.walk(tree):   # torch.allclose(dW, layer_weight.grad), dW == W.grad
-            compared = grad_compared(node) if isinstance(node, ast.expr) else None
+            compared = grad_compared(node) or grad_tolerance(node) \
+                if isinstance(node, ast.expr) else None
             if compared is not None and isinstance(compared[1], ast.Name) \
                     and compared[1].id.startswith("d"):   # a d-name (z = x * 18 is a total)
                 found.setdefault(compared[1].id, set()).add(compared[0])
@@ -288,11 +298,51 @@ def comparisons(node: ast.expr) -> list[list[ast.expr]]:
     out: list[list[ast.expr]] = []
     for n in ast.walk(node):
         if isinstance(n, ast.Compare) and len(n.comparators) == 1:
-            out.append([n.left, n.comparators[0]])
+            out.append(tolerance(n) or [n.left, n.comparators[0]])
         elif isinstance(n, ast.Call) and comparing(n.func):
             out.append(list(n.args) + ([n.func.value] if isinstance(n.func, ast.Attribute)
                                        and dotted_name(n.func.value) not in MODULES else []))
     return out
+
+
+def tolerance(node: ast.Compare) -> list[ast.expr] | None:
+    """[a, b] of `(a - b).abs().max() < tol`, `torch.sum(torch.abs(a - b)) <= tol`, `(a -
+    b).norm() < tol`, `abs(a - b) < tol`: the two sides a difference sized under a tolerance
+    compares (torch.from_numpy(a) is a's numbers); None of any other comparison."""
+    if not (len(node.ops) == 1 and isinstance(node.ops[0], (ast.Lt, ast.LtE))):
+        return None
+    value, sized = node.left, False
+    while isinstance(value, ast.Call) and not value.keywords:
+        func = value.func
+        if isinstance(func, ast.Attribute) and func.attr in MEASURES and not value.args \
+                and dotted_name(func.value) not in MODULES:   # (a - b).abs()
+            sized, value = sized or func.attr in SIZES, func.value
+        elif dotted_name(func) in MEASURED and len(value.args) == 1:   # torch.abs(a - b)
+            sized, value = sized or dotted_name(func).rsplit(".", 1)[-1] in SIZES, value.args[0]
+        else:
+            break
+    if not (sized and isinstance(value, ast.BinOp) and isinstance(value.op, ast.Sub)):
+        return None
+    return [_as_tensor(value.left), _as_tensor(value.right)]
+
+
+def grad_tolerance(node: ast.expr) -> tuple[str, ast.expr] | None:
+    """(x, the other side) of `(hand - x.grad).abs().max() < tol` (either way round), as
+    grad_compared() reads torch.allclose(hand, x.grad); else None."""
+    sides = tolerance(node) if isinstance(node, ast.Compare) else None
+    for grad, hand in (sides, sides[::-1]) if sides else ():
+        if isinstance(grad, ast.Attribute) and grad.attr == "grad" \
+                and isinstance(grad.value, ast.Name):
+            return grad.value.id, hand
+    return None
+
+
+def _as_tensor(node: ast.expr) -> ast.expr:
+    """a of torch.from_numpy(a): the same numbers made a tensor to compare them."""
+    if isinstance(node, ast.Call) and dotted_name(node.func) in AS_TENSOR \
+            and len(node.args) == 1 and not node.keywords:
+        return node.args[0]
+    return node
 
 
 def comparing(func: ast.expr) -> bool:

@@ -54,6 +54,7 @@ from ._claims import (
     pairs_in,
     printed_args,
     read_back,
+    tolerance,
 )
 from ._notebook import Note, Notebook
 from ._text import one_line
@@ -463,7 +464,7 @@ class _Finder:
         for n in ast.walk(node):
             sides = None
             if isinstance(n, ast.Compare) and len(n.comparators) == 1:
-                sides = [n.left, n.comparators[0]]
+                sides = tolerance(n) or [n.left, n.comparators[0]]
             elif isinstance(n, ast.Call) and comparing(n.func):
                 sides = self.compared_sides(n)
             elif isinstance(n, ast.Call) and dotted_name(n.func) == "print":

@@ -7,6 +7,7 @@ import ast
 
 from . import _outputs
 from ._adjoints import grad_compared, rows
+from ._claims import grad_tolerance
 from ._held import Leaf, Node, Unsupported, Where, one
 from ._notebook import Cell
 from ._records import (
@@ -177,7 +178,7 @@ class Shows(WalkState):
     def _total(self, node: ast.expr, where: Where):
         """`9*a**2 == a.grad` shown: the hand-written total derivative of the output of the
         backward() that gave a.grad (the notebook's own check of it)."""
-        name, hand = grad_compared(node) or ("", node)
+        name, hand = grad_compared(node) or grad_tolerance(node) or ("", node)
         held = self.env.get(name)
         adjoint = hand.id if isinstance(hand, ast.Name) else ""
         entry = self.adjoints.get(adjoint)
