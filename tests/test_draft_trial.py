@@ -700,6 +700,9 @@ def test_only_the_size_of_a_difference_under_a_tolerance_compares_its_sides():
         == {"h": "x"}
     assert pairs_of("auto = x.grad.clone()\nassert torch.sum(torch.abs(auto - h)) < 1e-6") \
         == {"h": "x"}
+    assert pairs_of("diff = (x.grad - h).abs().max().item()\nassert diff < 1e-6") \
+        == {"h": "x"}                                                  # the size held first
+    assert pairs_of("diff = (x.grad - h).abs().max()\ndiff = 0\nassert diff < 1e-6") == {}
     assert pairs_of("assert (h - x.grad).max() < 1e-6") == {}          # signed: not a size
     assert pairs_of("assert (h - x.grad).abs().max() > 1e-6") == {}    # not held under it
     assert pairs_of("assert (h + x.grad).abs().max() < 1e-6") == {}    # not a difference

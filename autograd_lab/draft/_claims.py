@@ -178,8 +178,9 @@ def paired(trees: Iterable[ast.AST]) -> dict[str, str]:
     found: dict[str, set[str]] = {}
     holding = holders(trees)
     forward = Forward(trees)
+    measures = measured(trees)   # diff = (auto - manual).abs().max(); assert diff < 1e-6
     for pair in (p for index, tree in enumerate(trees)
-                 for p in pairs_in(tree, holding, forward.of(index))):
+                 for p in pairs_in(tree, holding, forward.of(index), measures)):
         if pair.same_way and pair.name != pair.leaf:
             found.setdefault(pair.name, set()).add(pair.leaf)
     return {hand: next(iter(of)) for hand, of in found.items() if len(of) == 1 and all(of)}
@@ -199,8 +200,8 @@ def holders(trees: Iterable[ast.AST]) -> dict[str, str]:
 
 
 def pairs_in(tree: ast.AST, holding: dict[str, str],
-             values: Callable[[int], frozenset[str]] = lambda line: frozenset()
-             ) -> Iterator[Pair]:
+             values: Callable[[int], frozenset[str]] = lambda line: frozenset(),
+             measures: dict[str, list[ast.expr]] | None = None) -> Iterator[Pair]:
     """Every pair of a tree: in each statement (an if's test too), and on a print just below
     a print of a .grad alone (or one assignment below it, of the name printed); values says
     which names a line shows hold a value backward() ran through (Forward), never paired."""
@@ -219,7 +220,8 @@ def pairs_in(tree: ast.AST, holding: dict[str, str],
             before = body[i - 1] if i else None
             if isinstance(statement, (ast.Expr, ast.Assert, ast.If)):
                 value = statement.value if isinstance(statement, ast.Expr) else statement.test
-                yield from pairs(value, side, printed=True, values=values(statement.lineno))
+                yield from pairs(value, side, printed=True, values=values(statement.lineno),
+                                 measures=measures)
                 yield from _below(before, statement, body[i + 1:i + 3], side, values)
 
 
@@ -265,12 +267,13 @@ def _flips(node: ast.expr) -> int:
 
 
 def pairs(node: ast.expr, side: Callable[[ast.expr], tuple[str, int] | None],
-          printed: bool = False, values: frozenset[str] = frozenset()) -> Iterator[Pair]:
+          printed: bool = False, values: frozenset[str] = frozenset(),
+          measures: dict[str, list[ast.expr]] | None = None) -> Iterator[Pair]:
     """The names compared in node with a .grad (side says whose .grad a side reads, and how
     many times transposed, or None), and with printed, those printed beside one. A
     comparison of two sides pairs its name; a print pairs only one name beside one .grad;
     a name beside its own .grad is never paired, nor one of values (Forward.at()) printed."""
-    groups = [(sides, "compared") for sides in comparisons(node)]
+    groups = [(sides, "compared") for sides in comparisons(node, measures)]
     if printed and isinstance(node, ast.Call):
         shown = printed_args(node)
         if shown is not None:
@@ -293,25 +296,54 @@ def pairs(node: ast.expr, side: Callable[[ast.expr], tuple[str, int] | None],
                        one and grads[0][1] % 2 == flips % 2)
 
 
-def comparisons(node: ast.expr) -> list[list[ast.expr]]:
-    """The sides of each comparison in node: a == b, allclose(a, b), a.eq(b), assertEqual."""
+def comparisons(node: ast.expr, measures: dict[str, list[ast.expr]] | None = None
+                ) -> list[list[ast.expr]]:
+    """The sides of each comparison in node: a == b, allclose(a, b), a.eq(b), assertEqual, and
+    a tolerance written out (tolerance(): `(a - b).abs().max() < tol`, a and b)."""
     out: list[list[ast.expr]] = []
     for n in ast.walk(node):
         if isinstance(n, ast.Compare) and len(n.comparators) == 1:
-            out.append(tolerance(n) or [n.left, n.comparators[0]])
+            out.append(tolerance(n, measures) or [n.left, n.comparators[0]])
         elif isinstance(n, ast.Call) and comparing(n.func):
             out.append(list(n.args) + ([n.func.value] if isinstance(n.func, ast.Attribute)
                                        and dotted_name(n.func.value) not in MODULES else []))
     return out
 
 
-def tolerance(node: ast.Compare) -> list[ast.expr] | None:
+def tolerance(node: ast.Compare, measures: dict[str, list[ast.expr]] | None = None
+              ) -> list[ast.expr] | None:
     """[a, b] of `(a - b).abs().max() < tol`, `torch.sum(torch.abs(a - b)) <= tol`, `(a -
     b).norm() < tol`, `abs(a - b) < tol`: the two sides a difference sized under a tolerance
-    compares (torch.from_numpy(a) is a's numbers); None of any other comparison."""
+    compares (torch.from_numpy(a) is a's numbers); with measures (measured()), of `diff <
+    tol` where diff holds such a size; None of any other comparison."""
     if not (len(node.ops) == 1 and isinstance(node.ops[0], (ast.Lt, ast.LtE))):
         return None
-    value, sized = node.left, False
+    if isinstance(node.left, ast.Name) and node.left.id in (measures or {}):
+        return (measures or {})[node.left.id]
+    return size_of(node.left)
+
+
+def measured(trees: Iterable[ast.AST]) -> dict[str, list[ast.expr]]:
+    """diff of `diff = (auto - manual).abs().max().item()` (then `assert diff < 1e-6`): the
+    names given once, the size of a difference, and its two sides (size_of())."""
+    given: dict[str, list[ast.expr | None]] = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            for target in _names(node):
+                value = getattr(node, "value", None)
+                given.setdefault(target, []).append(
+                    value if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
+    out: dict[str, list[ast.expr]] = {}
+    for name, values in given.items():
+        sides = size_of(values[0]) if len(values) == 1 and values[0] is not None else None
+        if sides:
+            out[name] = sides
+    return out
+
+
+def size_of(value: ast.expr) -> list[ast.expr] | None:
+    """[a, b] of (a - b).abs().max(), torch.sum(torch.abs(a - b)), (a - b).norm().item()."""
+    sized = False
     while isinstance(value, ast.Call) and not value.keywords:
         func = value.func
         if isinstance(func, ast.Attribute) and func.attr in MEASURES and not value.args \

@@ -50,6 +50,7 @@ from ._claims import (
     comparisons,
     grad_read,
     holders,
+    measured,
     pairs,
     pairs_in,
     printed_args,
@@ -131,15 +132,18 @@ def find(notebook: Notebook) -> list[Found]:
     # y of y.backward(); print(y, x.grad): a node of the graph shown, no derivative (_claims)
     forward = Forward(tree for _, tree in trees)
     holding = holders(tree for _, tree in trees)
+    measures = measured(tree for _, tree in trees)   # diff = (a - x.grad).abs().max()
     found: list[Found] = []
     shown = False   # the cell before ended showing a .grad: a notebook shows it, then a formula
     for index, (cell, tree) in enumerate(trees):
         finder = _Finder(cell.label, cell.code.split("\n"), assigned, functions, autograd)
         finder.values = forward.of(index)
+        finder.measures = measures
         finder.defined = defined
         # print(x.grad); print(manual): the name shown just below a .grad, as the draft pairs
         # it (_claims._below), its formula assigned above
-        finder.below = {(p.below, p.name) for p in pairs_in(tree, holding, forward.of(index))
+        finder.below = {(p.below, p.name) for p in pairs_in(tree, holding, forward.of(index),
+                                                             measures)
                         if p.below and p.leaf and p.same_way}
         finder.grad_printed = shown
         finder.claimed = claims
@@ -276,6 +280,8 @@ class _Finder:
         self.claimed: set[str] = set()   # names a cmp() compares with a .grad (_claims)
         # the names a line shows that hold a value backward() ran through (Forward.at())
         self.values: Callable[[int], frozenset[str]] = lambda line: frozenset()
+        # diff of `diff = (a - x.grad).abs().max()`: a's comparison when `diff < tol` (_claims)
+        self.measures: dict[str, list[ast.expr]] = {}
         self.defined: set[str] = set()   # the notebook's functions: fp is f's derivative
         self.below: set[tuple[int, str]] = set()   # (line, name) printed below a .grad
 
@@ -479,7 +485,8 @@ class _Finder:
         """`z = x * 18` of `assertEqual(z, x.grad)`: a formula kept in a name a line above
         and compared with a .grad, or printed beside one (`print(analytical, x.grad)`): its
         assignment and which (the pairs the draft makes entries of, _claims)."""
-        for pair in pairs(node, self.grad_side, printed, self.values(node.lineno)):
+        for pair in pairs(node, self.grad_side, printed, self.values(node.lineno),
+                          self.measures):
             if pair.name in self.formulas:
                 return self.formulas[pair.name], pair.how
         return None
