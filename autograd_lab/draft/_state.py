@@ -33,13 +33,14 @@ class Read:
 
     @classmethod
     def of(cls, notebook: Notebook) -> Read:
-        trees = [t for t in map(parsed, (c.code for c in notebook.cells))
+        cells = [t for t in map(parsed, (c.code for c in notebook.cells))
                  if isinstance(t, ast.AST)]
-        layers = linear_layers(trees)
-        trees = [rewritten(t, layers) for t in trees]
+        layers = linear_layers(cells)
+        trees = [rewritten(t, layers) for t in cells]
         sizes = size_names(trees)
+        # claimed() and paired() rewrite the layers' calls themselves (the count reads them so)
         return cls(layers, sizes, largest_listed(trees, sizes), index_uses(trees),
-                   claimed(trees), paired(trees))
+                   claimed(cells), paired(cells))
 
 
 @dataclass

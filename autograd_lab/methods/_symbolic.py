@@ -252,7 +252,7 @@ class Symbolic:
 
     def hand(self, tree: Expr) -> np.ndarray:
         """A hand-written expression evaluated at SymPy's precision."""
-        return self._hand(Builder(self.symbols, self.shapes).build(tree))
+        return self._hand(self._built(tree))
 
     def _hand(self, built: Built) -> np.ndarray:
         values = self.values()
