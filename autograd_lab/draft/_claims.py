@@ -174,16 +174,29 @@ def paired(trees: Iterable[ast.AST]) -> dict[str, str]:
     name's own spelling (dy_dx, dW) says more, and cmp() more still (see derivative())."""
     trees = list(trees)
     layers = linear_layers(trees)   # layer.weight.grad: the input layer_weight's (_layers)
-    trees = [rewritten(t, layers) for t in trees]
+    pairing = Pairing(rewritten(t, layers) for t in trees)
     found: dict[str, set[str]] = {}
-    holding = holders(trees)
-    forward = Forward(trees)
-    measures = measured(trees)   # diff = (auto - manual).abs().max(); assert diff < 1e-6
-    for pair in (p for index, tree in enumerate(trees)
-                 for p in pairs_in(tree, holding, forward.of(index), measures)):
+    for pair in (p for index in range(len(trees)) for p in pairing.pairs(index)):
         if pair.same_way and pair.name != pair.leaf:
             found.setdefault(pair.name, set()).add(pair.leaf)
     return {hand: next(iter(of)) for hand, of in found.items() if len(of) == 1 and all(of)}
+
+
+class Pairing:
+    """What the pairing rule reads across a notebook's trees before it pairs a line: the
+    names holding a .grad (holders), those a backward() ran through (Forward), a tolerance's
+    size held in a name (measured); pairs() then gives one tree's pairs by it, to the draft
+    (paired()) and the count alike."""
+
+    def __init__(self, trees: Iterable[ast.AST]):
+        self.trees = list(trees)
+        self.holding = holders(self.trees)
+        self.forward = Forward(self.trees)
+        self.measures = measured(self.trees)   # diff = (auto - manual).abs().max()
+
+    def pairs(self, index: int) -> Iterator[Pair]:
+        """pairs_in() of tree index."""
+        return pairs_in(self.trees[index], self.holding, self.forward.of(index), self.measures)
 
 
 def holders(trees: Iterable[ast.AST]) -> dict[str, str]:

@@ -44,15 +44,12 @@ from dataclasses import dataclass
 from ..case import dotted_name
 from ..reading import primed, runs_autograd
 from ._claims import (
-    Forward,
+    Pairing,
     claimed,
     comparing,
     comparisons,
     grad_read,
-    holders,
-    measured,
     pairs,
-    pairs_in,
     printed_args,
     read_back,
     tolerance,
@@ -129,21 +126,19 @@ def find(notebook: Notebook) -> list[Found]:
                 and _read_back(node.value) for t in _targets(node) if isinstance(t, ast.Name)}
     # a fork's own d-names, claimed by its cmp() calls: dprobs_log is logprobs' gradient
     claims = set(claimed(tree for _, tree in trees))
-    # y of y.backward(); print(y, x.grad): a node of the graph shown, no derivative (_claims)
-    forward = Forward(tree for _, tree in trees)
-    holding = holders(tree for _, tree in trees)
-    measures = measured(tree for _, tree in trees)   # diff = (a - x.grad).abs().max()
+    # the draft's pairing rule over these trees (_claims): y of y.backward(); print(y,
+    # x.grad) is a node of the graph shown, no derivative; diff = (a - x.grad).abs().max()
+    pairing = Pairing(tree for _, tree in trees)
     found: list[Found] = []
     shown = False   # the cell before ended showing a .grad: a notebook shows it, then a formula
     for index, (cell, tree) in enumerate(trees):
         finder = _Finder(cell.label, cell.code.split("\n"), assigned, functions, autograd)
-        finder.values = forward.of(index)
-        finder.measures = measures
+        finder.values = pairing.forward.of(index)
+        finder.measures = pairing.measures
         finder.defined = defined
         # print(x.grad); print(manual): the name shown just below a .grad, as the draft pairs
         # it (_claims._below), its formula assigned above
-        finder.below = {(p.below, p.name) for p in pairs_in(tree, holding, forward.of(index),
-                                                             measures)
+        finder.below = {(p.below, p.name) for p in pairing.pairs(index)
                         if p.below and p.leaf and p.same_way}
         finder.grad_printed = shown
         finder.claimed = claims
